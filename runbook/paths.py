@@ -1,0 +1,41 @@
+"""Where things live: one place for every path the package uses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository root (the directory holding ``infrastructure/`` and ``notebooks/``).
+#: ``RUNBOOK_ROOT`` overrides it, e.g. for a checkout used from another directory.
+ROOT = Path(os.environ.get("RUNBOOK_ROOT") or Path(__file__).resolve().parent.parent).resolve()
+
+INFRASTRUCTURE = ROOT / "infrastructure"
+NOTEBOOKS = ROOT / "notebooks"
+ENVIRONMENT_FILES = NOTEBOOKS / "environments"
+BUILD = ROOT / "build"
+RUNS = BUILD / "runs"
+WORK = BUILD / "work"
+DOCS = ROOT / "docs"
+SITE = ROOT / "site"
+DATA = Path(__file__).resolve().parent / "data"
+
+#: The environments this configuration defines, in the order they are run.
+ENVIRONMENTS = ("staging", "production")
+
+#: The one DynamoDB module both environments use (production calls it with ``../staging/modules/dynamodb``).
+MODULE_DIR = INFRASTRUCTURE / "staging" / "modules" / "dynamodb"
+
+
+def environment_dir(environment: str) -> Path:
+    """The Terraform root configuration of ``environment`` (``infrastructure/<env>``)."""
+    return INFRASTRUCTURE / environment
+
+
+def work_dir(environment: str, base: Path | None = None) -> Path:
+    """The run's work directory for ``environment``: generated tfvars, overrides, plans, emulator state."""
+    return (base or WORK) / environment
+
+
+def runs_dir(environment: str, base: Path | None = None) -> Path:
+    """Where ``runbook run`` writes the executed notebooks of ``environment``."""
+    return (base or RUNS) / environment
