@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from .errors import ConfirmationError, ParameterError
+from .errors import ConfirmationError, ParameterError  # noqa: F401 (re-exported)
 from .paths import ENVIRONMENTS
 
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")

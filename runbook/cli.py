@@ -1,0 +1,191 @@
+"""The ``runbook`` command. Bad arguments get one line on stderr and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import paths
+from .errors import RunbookError
+
+ENV_CHOICES = click.Choice([*paths.ENVIRONMENTS, "all"])
+ONE_ENV = click.Choice(list(paths.ENVIRONMENTS))
+
+
+class UsageProblem(click.UsageError):
+    """Our own argument validation, reported like click's."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="notifications-runbook", prog_name="runbook")
+def cli() -> None:
+    """Operator's runbook for the user-notifications DynamoDB table (Terraform, notebooks, docs)."""
+
+
+@cli.command()
+@click.option("--env", "env", type=ENV_CHOICES, default="staging", show_default=True,
+              help="Environment to run, or all (concurrently).")
+@click.option("--only", multiple=True, metavar="NAME", help="Run only this notebook (01-setup, setup or 01). Repeatable.")
+@click.option("--endpoint-url", default=None, metavar="URL", help="An AWS emulator already running (instead of the embedded one).")
+@click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
+              help="local: an emulator (embedded unless --endpoint-url); aws: real AWS, usual credentials.")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where executed notebooks go (default build/runs), one folder per environment.")
+def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, output_dir: Path | None) -> None:
+    """Execute the notebooks with papermill for an environment and summarise."""
+    from rich.console import Console
+
+    from . import runner
+
+    console = Console(stderr=True)
+    try:
+        environments = runner.resolve_environments(env)
+        notebooks = runner.select_notebooks(only)
+    except RunbookError as error:
+        raise UsageProblem(str(error)) from None
+    where = endpoint_url or ("real AWS (usual credentials)" if target == "aws" else "the embedded emulator")
+    console.print(f"Running {len(notebooks)} notebook(s) for {', '.join(environments)} on {where}")
+    started = time.perf_counter()
+
+    def progress(result) -> None:
+        mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]"}[result.status]
+        console.print(f"  {result.environment:<10} {result.notebook:<24} {mark} {result.seconds:6.1f}s")
+
+    try:
+        result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress)
+    except RunbookError as error:
+        raise UsageProblem(str(error)) from None
+    _print_summary(result, time.perf_counter() - started)
+    sys.exit(0 if result.ok else 1)
+
+
+def _print_summary(result, seconds: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"runbook run: {seconds:.1f}s")
+    for column in ("environment", "notebook", "status", "seconds", "details"):
+        table.add_column(column)
+    for r in result.results:
+        detail = f"{r.error}\n{r.output}" if r.status == "failed" else ("" if r.status == "ok" else r.error)
+        style = {"ok": "green", "failed": "red", "skipped": "yellow"}[r.status]
+        table.add_row(r.environment, r.notebook, f"[{style}]{r.status}[/]", f"{r.seconds:.1f}", detail)
+    console = Console()
+    console.print(table)
+    for env in dict.fromkeys(r.environment for r in result.results):
+        outputs = [r.output for r in result.for_environment(env) if r.output]
+        if outputs:
+            console.print(f"Executed notebooks for {env}: {Path(outputs[0]).parent}")
+
+
+@cli.command()
+@click.option("--env", "env", type=ONE_ENV, required=True, help="Environment whose configuration is priced.")
+@click.option("--pricing", default="us-east-1", show_default=True, metavar="NAME|FILE",
+              help="Price set: us-east-1, us-east-1-legacy, or a YAML file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--free-tier", is_flag=True, help="Subtract the AWS free tier.")
+def cost(env: str, pricing: str, fmt: str, free_tier: bool) -> None:
+    """Monthly cost estimate from the environment's configuration and usage profile."""
+    from .cost import cost_command
+
+    try:
+        click.echo(cost_command(env, pricing, fmt, free_tier))
+    except RunbookError as error:
+        raise UsageProblem(str(error)) from None
+
+
+@cli.command()
+@click.option("--env", "env", type=ONE_ENV, required=True)
+@click.option("--endpoint-url", default="", metavar="URL", help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS.")
+@click.option("--region", default=None, help="AWS region (default: the environment's aws_region).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def drift(env: str, endpoint_url: str, region: str | None, fmt: str) -> None:
+    """Desired configuration vs the live table. Exit 0 when in sync, 1 when drifted or missing."""
+    import json
+
+    from . import params
+    from .aws import Target
+    from .drift import drift_report
+    from .tfconfig import load_environment
+
+    try:
+        config = load_environment(env)
+        target = Target.resolve(params.region(region or config.table.region, "--region"),
+                                params.endpoint_url(endpoint_url, "--endpoint-url"))
+        target.check_reachable()
+    except RunbookError as error:
+        raise UsageProblem(str(error)) from None
+    report = drift_report(config.table, target)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        click.echo(report.to_frame().to_string(index=False))
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option("--region", default="us-east-1", show_default=True)
+def emulator(port: int, region: str) -> None:
+    """Run the embedded AWS emulator (moto) on 127.0.0.1 in the foreground; Ctrl-C stops it."""
+    from .emulator import Emulator, export_lines
+
+    try:
+        emu = Emulator(port=port, region=region).start()
+    except OSError as error:
+        raise UsageProblem(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+    click.echo(f"AWS emulator listening on {emu.endpoint_url}  (Ctrl-C to stop)")
+    click.echo("Use it from another shell with:")
+    for line in export_lines(emu.environment()):
+        click.echo(f"  {line}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("stopping the emulator")
+    finally:
+        emu.stop()
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="JupyterLab port; 0 picks a free one.")
+def lab(port: int) -> None:
+    """Embedded emulator + JupyterLab on 127.0.0.1, with the endpoint in the kernels' environment."""
+    from .lab import lab as run_lab
+
+    run_lab(port=port)
+
+
+@cli.command()
+@click.option("--serve", is_flag=True, help="Serve the site on 127.0.0.1 instead of building it.")
+def docs(serve: bool) -> None:
+    """Build the site into site/ (or serve it), executing the notebooks first if needed."""
+    from .docs import build
+
+    sys.exit(build(serve=serve))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: click without its standalone error handling, so usage errors are one line and exit 2."""
+    try:
+        result = cli.main(args=argv, prog_name="runbook", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except click.UsageError as error:
+        command = f"runbook {error.ctx.command.name}" if error.ctx and error.ctx.command.name != "cli" else "runbook"
+        click.echo(f"{command}: error: {error.format_message()}", err=True)
+        return 2
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except RunbookError as error:
+        click.echo(f"runbook: error: {error}", err=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

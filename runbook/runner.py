@@ -1,0 +1,220 @@
+"""``runbook run``: execute the notebooks in order with papermill, once per environment.
+
+Each environment gets ``notebooks/environments/<env>.yaml`` plus the target's parameters, its own work directory
+(``build/work/<env>``) and its own output directory (``build/runs/<env>``); every executed notebook is kept as the
+log of that run, failed ones included. Environments run concurrently in separate processes. Within an
+environment the notebooks run in order and a failure skips the rest of that environment (they build on each
+other), never another environment's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import yaml
+
+from . import params, paths
+from .errors import ParameterError
+
+TARGETS = ("local", "aws")
+
+
+@dataclass
+class NotebookResult:
+    environment: str
+    notebook: str
+    status: str  # ok | failed | skipped
+    seconds: float = 0.0
+    output: str = ""
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    results: list[NotebookResult] = field(default_factory=list)
+    endpoint_url: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.results) and all(r.status == "ok" for r in self.results)
+
+    def for_environment(self, environment: str) -> list[NotebookResult]:
+        return [r for r in self.results if r.environment == environment]
+
+
+# -- selection and parameters ---------------------------------------------------------------------------------
+def discover_notebooks(directory: Path | None = None) -> list[Path]:
+    """``NN-*.ipynb`` in ``notebooks/``, in order."""
+    return sorted((directory or paths.NOTEBOOKS).glob("[0-9][0-9]-*.ipynb"))
+
+
+def select_notebooks(only: Iterable[str] = (), directory: Path | None = None) -> list[Path]:
+    """The notebooks named by ``--only`` (``01-setup``, ``setup``, ``01`` or the file name); all when empty."""
+    notebooks = discover_notebooks(directory)
+    wanted = list(only)
+    if not wanted:
+        return notebooks
+    chosen = []
+    for name in wanted:
+        key = name.removesuffix(".ipynb")
+        match = [nb for nb in notebooks if key in (nb.stem, nb.stem[:2], nb.stem[3:])]
+        if not match:
+            names = ", ".join(nb.stem for nb in notebooks)
+            raise ParameterError("--only", name, f"one of {names}")
+        chosen.extend(nb for nb in match if nb not in chosen)
+    return sorted(chosen)
+
+
+def resolve_environments(env: str) -> list[str]:
+    if env == "all":
+        return list(paths.ENVIRONMENTS)
+    return [params.environment(env)] if env in paths.ENVIRONMENTS else _bad_env(env)
+
+
+def _bad_env(env: str):
+    raise ParameterError("--env", env, f"one of {', '.join(paths.ENVIRONMENTS)}, all")
+
+
+def environment_parameters(environment: str) -> dict:
+    """The papermill parameter file of ``environment``."""
+    path = paths.ENVIRONMENT_FILES / f"{environment}.yaml"
+    values = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(values, dict):
+        raise ParameterError(str(path), values, "a mapping of parameter names to values")
+    return values
+
+
+def target_parameters(environment: str, endpoint_url: str | None) -> dict:
+    """What the target adds: the endpoint, and on an emulator the confirmation to apply (it is disposable)."""
+    if not endpoint_url:
+        return {"aws_endpoint_url": ""}
+    from .tfconfig import load_environment
+
+    table = load_environment(environment).table.name
+    return {"aws_endpoint_url": endpoint_url, "apply": True, "confirm": table}
+
+
+# -- execution ------------------------------------------------------------------------------------------------
+def execute_notebook(notebook: Path, output: Path, parameters: dict) -> None:
+    """Run one notebook with papermill, passing only the parameters it declares."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    papermill.execute_notebook(
+        str(notebook), str(output),
+        parameters={k: v for k, v in parameters.items() if k in declared},
+        cwd=str(notebook.parent), progress_bar=False, log_output=False,
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    text = getattr(error, "evalue", None) or str(error) or type(error).__name__
+    ename = getattr(error, "ename", None)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{ename}: {first}" if ename else first
+
+
+def run_environment(environment: str, notebooks: list[Path], endpoint_url: str | None, output_dir: Path,
+                    on_event: Callable[[NotebookResult], None] | None = None) -> list[NotebookResult]:
+    """Execute ``notebooks`` in order for one environment; stop at the first failure."""
+    parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url),
+                  "environment": environment}
+    output_dir.mkdir(parents=True, exist_ok=True)
+    results: list[NotebookResult] = []
+    failed = False
+    for notebook in notebooks:
+        output = output_dir / notebook.name
+        if failed:
+            result = NotebookResult(environment, notebook.stem, "skipped", error="an earlier notebook failed")
+        else:
+            start = time.perf_counter()
+            try:
+                execute_notebook(notebook, output, parameters)
+                result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
+            except Exception as error:  # papermill writes the failed notebook before raising
+                failed = True
+                result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
+                                        error=_first_line(error))
+            result.seconds = round(time.perf_counter() - start, 2)
+        results.append(result)
+        if on_event:
+            on_event(result)
+    return results
+
+
+def _run_environment_in_child(environment, notebooks, endpoint_url, output_dir, queue):
+    return [asdict(r) for r in run_environment(environment, notebooks, endpoint_url, output_dir, queue.put)]
+
+
+def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), endpoint_url: str | None = None,
+        target: str = "local", output_dir: Path | None = None,
+        on_event: Callable[[NotebookResult], None] | None = None) -> RunResult:
+    """Run the selected notebooks for each environment; see the module docstring.
+
+    ``target="local"`` starts the embedded emulator unless ``endpoint_url`` names one already running;
+    ``target="aws"`` uses the normal credential chain and no endpoint (and never passes ``apply``).
+    """
+    environments = list(environments)
+    for env in environments:
+        params.environment(env)
+    if target not in TARGETS:
+        raise ParameterError("--target", target, f"one of {', '.join(TARGETS)}")
+    if target == "aws" and endpoint_url:
+        raise ParameterError("--endpoint-url", endpoint_url, "no endpoint with --target aws")
+    if endpoint_url:
+        params.endpoint_url(endpoint_url, "--endpoint-url")
+    notebooks = select_notebooks(only)
+    if not notebooks:
+        raise ParameterError("notebooks", str(paths.NOTEBOOKS), "NN-*.ipynb notebooks to run")
+
+    with ExitStack() as stack:
+        if target == "local" and not endpoint_url:
+            from .emulator import Emulator
+
+            endpoint_url = stack.enter_context(Emulator()).endpoint_url
+        if endpoint_url:
+            from .aws import check_endpoint
+
+            check_endpoint(endpoint_url)
+        outputs = {env: paths.runs_dir(env, output_dir) for env in environments}
+        result = RunResult(endpoint_url=endpoint_url)
+        if len(environments) == 1:
+            env = environments[0]
+            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event)
+            return result
+        result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, on_event)
+        return result
+
+
+def _run_concurrently(environments, notebooks, endpoint_url, outputs, on_event) -> list[NotebookResult]:
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(len(environments), mp_context=context) as pool:
+        queue = manager.Queue()
+        futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env], queue)
+                   for env in environments}
+        pending = len(environments) * len(notebooks)
+        while pending:
+            if any(f.done() and f.exception() for f in futures.values()):
+                break
+            try:
+                event = queue.get(timeout=0.2)
+            except Exception:
+                continue
+            pending -= 1
+            if on_event:
+                on_event(NotebookResult(**asdict(event)) if not isinstance(event, dict) else NotebookResult(**event))
+        results = []
+        for env, future in futures.items():
+            error = future.exception()
+            if error is not None:  # the environment's process itself failed: report it, don't hide the others
+                results += [NotebookResult(env, nb.stem, "failed", error=_first_line(error)) for nb in notebooks]
+            else:
+                results += [NotebookResult(**r) for r in future.result()]
+        return results
+

