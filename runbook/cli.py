@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -184,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except RunbookError as error:
         click.echo(f"runbook: error: {error}", err=True)
+        return 1
+    except Exception as error:  # a bug: one line, and the traceback on request
+        if os.environ.get("RUNBOOK_DEBUG"):
+            raise
+        click.echo(f"runbook: internal error: {type(error).__name__}: {error} (RUNBOOK_DEBUG=1 shows the traceback)",
+                   err=True)
         return 1
 
 

@@ -115,7 +115,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict) -> None:
 
 def _first_line(error: BaseException) -> str:
     text = getattr(error, "evalue", None) or str(error) or type(error).__name__
-    ename = getattr(error, "ename", None)
+    ename = getattr(error, "ename", None) or (type(error).__name__ if not hasattr(error, "evalue") else None)
     first = text.strip().splitlines()[0] if text.strip() else ""
     return f"{ename}: {first}" if ename else first
 
@@ -123,10 +123,18 @@ def _first_line(error: BaseException) -> str:
 def run_environment(environment: str, notebooks: list[Path], endpoint_url: str | None, output_dir: Path,
                     on_event: Callable[[NotebookResult], None] | None = None) -> list[NotebookResult]:
     """Execute ``notebooks`` in order for one environment; stop at the first failure."""
-    parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url),
-                  "environment": environment}
-    output_dir.mkdir(parents=True, exist_ok=True)
     results: list[NotebookResult] = []
+    try:
+        parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url),
+                      "environment": environment}
+    except Exception as error:  # the environment's configuration cannot be read: report it, run nothing
+        for notebook in notebooks:
+            results.append(NotebookResult(environment, notebook.stem, "failed",
+                                          error=f"parameters: {_first_line(error)}"))
+            if on_event:
+                on_event(results[-1])
+        return results
+    output_dir.mkdir(parents=True, exist_ok=True)
     failed = False
     for notebook in notebooks:
         output = output_dir / notebook.name

@@ -1,0 +1,146 @@
+"""Measure the runbooks, the site and discovery on the embedded emulator; print a table, optionally write JSON.
+
+    python benchmarks/run.py [--quick] [--json PATH]
+
+Figures: median, min and max over repeated runs (``--quick``: one run each, fewer tables). Goals (2 cores):
+staging suite ≤ 25 s, overhead ratio ≤ 1.5, --env all ≤ 1.3× one environment, docs ≤ 8 s, 200 tables ≤ 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runbook import paths, runner  # noqa: E402
+from runbook.emulator import Emulator  # noqa: E402
+
+
+def stats(samples: list[float]) -> dict:
+    return {"median": round(statistics.median(samples), 3), "min": round(min(samples), 3),
+            "max": round(max(samples), 3), "runs": len(samples)}
+
+
+def timed(function, repeats: int) -> tuple[list[float], object]:
+    samples, last = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        last = function()
+        samples.append(time.perf_counter() - start)
+    return samples, last
+
+
+def suite(environments: list[str], output_dir: Path) -> runner.RunResult:
+    result = runner.run(environments, output_dir=output_dir)
+    if not result.ok:
+        failed = [f"{r.environment}/{r.notebook}: {r.error}" for r in result.results if r.status != "ok"]
+        raise SystemExit("the suite failed, nothing to measure: " + "; ".join(failed))
+    return result
+
+
+def plain_python(environment: str, workdir: Path) -> float:
+    """The same notebooks' code as plain scripts (nbconvert), one process each, in order, on one emulator."""
+    import nbformat
+    from nbconvert import PythonExporter
+    from papermill.parameterize import parameterize_notebook
+
+    scripts = []
+    with Emulator() as emu:
+        parameters = {**runner.environment_parameters(environment),
+                      **runner.target_parameters(environment, emu.endpoint_url), "environment": environment}
+        for notebook in runner.discover_notebooks():
+            nb = nbformat.read(notebook, as_version=4)
+            declared = {k: v for k, v in parameters.items() if k in _declared(notebook)}
+            source, _ = PythonExporter().from_notebook_node(parameterize_notebook(nb, declared))
+            script = workdir / f"{notebook.stem}.py"
+            script.write_text(source.replace("get_ipython()", "(lambda: None)()"))
+            scripts.append(script)
+        start = time.perf_counter()
+        for script in scripts:
+            subprocess.run([sys.executable, str(script)], cwd=paths.NOTEBOOKS, check=True,
+                           capture_output=True, env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+        return time.perf_counter() - start
+
+
+def _declared(notebook: Path) -> set[str]:
+    import papermill
+
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def docs_build() -> float:
+    from runbook.docs import build
+
+    start = time.perf_counter()
+    if build(serve=False) != 0:
+        raise SystemExit("the docs build failed")
+    return time.perf_counter() - start
+
+
+def discovery(sizes: list[int], repeats: int) -> dict:
+    from runbook.aws import Target
+    from runbook.discovery import describe_tables, list_tables
+
+    figures = {}
+    with Emulator() as emu:
+        target = Target("us-east-1", emu.endpoint_url)
+        client = target.client("dynamodb")
+        made = 0
+        for size in sorted(sizes):
+            for i in range(made, size):
+                client.create_table(TableName=f"bench-{i:04d}", BillingMode="PAY_PER_REQUEST",
+                                    KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+                                    AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
+            made = size
+            samples, _ = timed(lambda: describe_tables(target, list_tables(target)), repeats)
+            figures[str(size)] = stats(samples)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one run each and small table counts")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else 3
+    out = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
+    figures: dict = {"quick": args.quick}
+
+    staging, result = timed(lambda: suite(["staging"], out / "staging-runs"), repeats)
+    production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
+    both, _ = timed(lambda: suite(list(paths.ENVIRONMENTS), out / "all-runs"), repeats)
+    figures["suite_seconds"] = {"staging": stats(staging), "production": stats(production), "all": stats(both)}
+    figures["per_notebook_seconds"] = {r.notebook: r.seconds for r in result.results}
+    plain, _ = timed(lambda: plain_python("staging", out), repeats)
+    figures["plain_python_seconds"] = stats(plain)
+    figures["overhead_ratio"] = round(statistics.median(staging) / statistics.median(plain), 2)
+    docs, _ = timed(docs_build, repeats)
+    figures["docs_build_seconds"] = stats(docs)
+    figures["discovery"] = discovery([10, 50] if args.quick else [10, 100, 200], repeats)
+    if args.quick:  # keep the documented keys; say they were not measured rather than invent them
+        figures["discovery"].update({"100": None, "200": None})
+
+    print(f"{'measure':<34}{'median s':>10}{'min s':>10}{'max s':>10}")
+    rows = [(f"suite {k}", v) for k, v in figures["suite_seconds"].items()]
+    rows += [("plain python (staging)", figures["plain_python_seconds"]), ("docs build", figures["docs_build_seconds"])]
+    rows += [(f"discovery {k} tables", v) for k, v in figures["discovery"].items() if v]
+    for name, value in rows:
+        print(f"{name:<34}{value['median']:>10.2f}{value['min']:>10.2f}{value['max']:>10.2f}")
+    print(f"overhead ratio (suite / plain python): {figures['overhead_ratio']}")
+    for name, seconds in figures["per_notebook_seconds"].items():
+        print(f"  {name:<30}{seconds:>8.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

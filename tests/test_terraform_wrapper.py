@@ -1,0 +1,96 @@
+"""runbook.terraform: the work-directory copy, the emulator override, and real Terraform runs on the emulator."""
+
+import subprocess
+
+import pytest
+
+from runbook import paths
+from runbook.aws import Target
+from runbook.errors import TerraformUnavailable
+from runbook.terraform import (OVERRIDE_FILE, Binary, Terraform, Workspace, find_mirror, override_text,
+                               plan_changes, plan_summary)
+
+
+def git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--", "infrastructure"], cwd=paths.ROOT,
+                          capture_output=True, text=True).stdout
+
+
+def test_workspace_copies_configuration_and_keeps_local_state(tmp_path):
+    workspace = Workspace("production", tmp_path / "production")
+    root = workspace.sync()
+    assert (root / "main.tf").is_file() and (workspace.tree / "staging" / "modules" / "dynamodb" / "main.tf").is_file()
+    (root / "terraform.tfstate").write_text("{}")
+    (root / "stale.tf").write_text("# removed upstream")
+    workspace.sync()
+    assert (root / "terraform.tfstate").read_text() == "{}"
+    assert not (root / "stale.tf").exists()
+
+
+def test_emulator_override_names_every_service():
+    text = override_text("http://127.0.0.1:4566")
+    for service in ("dynamodb", "iam", "sts", "applicationautoscaling", "cloudwatch"):
+        assert f'{service} = "http://127.0.0.1:4566"' in text
+    assert "skip_credentials_validation = true" in text
+
+
+def test_override_only_for_emulator_targets(tmp_path):
+    binary = Binary(("true",), "stub")
+    emulated = Terraform(Workspace("staging", tmp_path / "s"), Target("us-east-1", "http://127.0.0.1:1"), binary)
+    assert (emulated.prepare() / OVERRIDE_FILE).is_file()
+    real = Terraform(Workspace("staging", tmp_path / "s"), Target("us-east-1"), binary)
+    assert not (real.prepare() / OVERRIDE_FILE).exists()
+
+
+def test_plan_changes_marks_imports_and_replacements():
+    plan = {"resource_changes": [
+        {"address": "a", "type": "t", "change": {"actions": ["create"]}},
+        {"address": "b", "type": "t", "change": {"actions": ["delete", "create"]}},
+        {"address": "c", "type": "t", "change": {"actions": ["no-op"], "importing": {"id": "x"}}},
+        {"address": "d", "type": "t", "change": {"actions": ["update"], "importing": {"id": "y"}}},
+        {"address": "e", "type": "t", "change": {"actions": ["no-op"]}},
+    ]}
+    rows = plan_changes(plan)
+    assert [r["action"] for r in rows] == ["create", "replace", "import", "import+update"]
+    assert plan_summary(rows) == {"create": 1, "replace": 1, "import": 1, "import+update": 1}
+
+
+@pytest.fixture(scope="module")
+def terraform_on_emulator(tmp_path_factory):
+    from runbook.emulator import Emulator
+
+    with Emulator() as emu:
+        workspace = Workspace("staging", tmp_path_factory.mktemp("tf") / "staging")
+        terraform = Terraform(workspace, Target("us-east-1", emu.endpoint_url))
+        terraform.prepare()
+        example = paths.environment_dir("staging") / "terraform.tfvars.example"
+        workspace.tfvars.write_text(example.read_text())
+        try:
+            terraform.init()
+        except TerraformUnavailable as error:
+            pytest.skip(f"Terraform cannot install the AWS provider here: {error}")
+        yield terraform
+
+
+@pytest.mark.terraform
+def test_plan_apply_replan_on_the_emulator(terraform_on_emulator):
+    terraform = terraform_on_emulator
+    assert terraform.validate()["valid"]
+    assert terraform.plan() == 2
+    rows = plan_changes(terraform.show_plan())
+    assert "module.dynamodb.aws_dynamodb_table.notifications" in {r["address"] for r in rows}
+    assert {r["action"] for r in rows} == {"create"}
+    terraform.apply_plan()
+    assert "module.dynamodb.aws_dynamodb_table.notifications" in terraform.state_addresses()
+    outputs = terraform.output()
+    assert outputs["dynamodb_notifications_table_name"] == "staging-user-notifications"
+    assert terraform.plan() == 0, "a second plan right after apply must show no changes (no perpetual diff)"
+    assert git_status() == "", "Terraform must not write into the committed tree"
+
+
+def test_find_mirror_honours_the_variable(monkeypatch, tmp_path):
+    (tmp_path / "registry.terraform.io" / "hashicorp" / "aws").mkdir(parents=True)
+    monkeypatch.setenv("RUNBOOK_TF_PLUGIN_MIRROR", str(tmp_path))
+    assert find_mirror() == tmp_path
+    monkeypatch.setenv("RUNBOOK_TF_PLUGIN_MIRROR", str(tmp_path / "nothing"))
+    assert find_mirror() is None
