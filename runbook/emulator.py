@@ -34,7 +34,7 @@ class Emulator:
     def start(self) -> "Emulator":
         from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # no request log, no tracebacks for 500s
         fill_moto_gaps()
         self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
         self._server.start()
@@ -79,7 +79,8 @@ def export_lines(environment: dict[str, str]) -> list[str]:
 def fill_moto_gaps() -> None:
     """Add the few APIs Terraform's AWS provider needs that moto lacks.
 
-    moto 5.2 does not implement Application Auto Scaling's ``TagResource``/``UntagResource``/
+    EC2 ``MonitorInstances``/``UnmonitorInstances`` (an instance with detailed monitoring calls them): they set
+    the instance's monitoring state. moto 5.2 also does not implement Application Auto Scaling's ``TagResource``/``UntagResource``/
     ``ListTagsForResource``; the provider calls ``ListTagsForResource`` after registering every scalable target
     and retries for ten minutes when it fails. Tags are kept per target ARN. Idempotent.
     """
@@ -118,8 +119,26 @@ def fill_moto_gaps() -> None:
             tag_store(self).setdefault(arn, {}).update(self._get_param("Tags"))
         return body
 
+    _fill_ec2_monitoring()
     ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
     ApplicationAutoScalingResponse.tag_resource = tag_resource
     ApplicationAutoScalingResponse.untag_resource = untag_resource
     ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
     ApplicationAutoScalingResponse._runbook_tags = True
+
+
+def _fill_ec2_monitoring() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.monitoring import Monitoring
+
+    def change(self, state: str) -> ActionResult:
+        self.error_on_dryrun()
+        instances = []
+        for instance_id in self._get_param("InstanceIds", []):
+            instance = self.ec2_backend.get_instance(instance_id)
+            instance.monitoring_state = state
+            instances.append({"InstanceId": instance_id, "Monitoring": {"State": state}})
+        return ActionResult({"InstanceMonitorings": instances})
+
+    Monitoring.monitor_instances = lambda self: change(self, "enabled")
+    Monitoring.unmonitor_instances = lambda self: change(self, "disabled")

@@ -103,9 +103,36 @@ def create_tfvars(context: RunContext, overwrite: bool = False) -> Check:
     destination.parent.mkdir(parents=True, exist_ok=True)
     text = re.sub(r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', lambda m: f'{m.group(1)}"{context.region}"',
                   example.read_text())
+    detail = f"created {destination} from {example.name}"
+    if context.target.is_emulator:
+        text, replaced = emulator_ami(context.target, text)
+        if replaced:
+            detail += f"; emulator: ami_id {replaced}"
     destination.write_text(text)
     context.__dict__.pop("config", None)  # re-read the configuration from the new file
-    return Check("terraform.tfvars", True, f"created {destination} from {example.name}")
+    return Check("terraform.tfvars", True, detail)
+
+
+def emulator_ami(target, text: str) -> tuple[str, str]:
+    """On an emulator, swap a placeholder ``ami_id`` (the guide's ``ami-xxxxx``) for an image it knows.
+
+    The AWS provider looks the AMI up when it creates the instance; an emulator only knows its own images.
+    Returns the new text and a note of the swap ('' when the AMI was kept).
+    """
+    match = re.search(r'(?m)^(\s*ami_id\s*=\s*)"([^"]*)"', text)
+    if not match:
+        return text, ""
+    ec2 = target.client("ec2")
+    try:
+        ec2.describe_images(ImageIds=[match.group(2)])
+        return text, ""
+    except Exception:  # unknown or malformed image id on this emulator
+        pass
+    images = sorted(image["ImageId"] for image in ec2.describe_images(Owners=["amazon"])["Images"])
+    if not images:
+        return text, ""
+    line = (f'{match.group(1)}"{images[0]}" # emulator run: {match.group(2)} replaced by an image the emulator knows')
+    return text[:match.start()] + line + text[match.end():], f"{match.group(2)} → {images[0]}"
 
 
 def validate_tfvars(context: RunContext) -> list[Check]:

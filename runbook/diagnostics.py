@@ -1,0 +1,398 @@
+"""Troubleshooting: each of the configuration guide's problems as a live check with its finding and its fix.
+
+Every check returns :class:`Finding` (``high_costs`` returns three) with ``status``:
+
+* ``ok`` — nothing to do;
+* ``problem`` — broken, the fix says what to run;
+* ``warning`` — works, but costs money or risks data;
+* ``unavailable`` — the check could not be made here (the endpoint lacks the API, no metric data, no state), with
+  the reason. Never reported as ok.
+
+Each check depends only on its arguments (a target to read from and what to compare with), so the notebook can
+run them one by one and :func:`run_all` can run them together.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable, Literal
+
+from botocore.exceptions import NoCredentialsError
+
+from .aws import Target
+from .discovery import AWS_ERRORS, LiveTable, describe_error, describe_tables, error_code, is_unsupported, probe
+from .spec import TableSpec
+
+FindingStatus = Literal["ok", "problem", "warning", "unavailable"]
+
+#: The Terraform resource address of the table (the seed's `terraform import` command uses it).
+TABLE_ADDRESS = "module.dynamodb.aws_dynamodb_table.notifications"
+
+#: What Terraform needs to manage the table (the seed's "Access Denied": dynamodb:CreateTable, DescribeTable, ...).
+TERRAFORM_ACTIONS = (
+    "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+    "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive", "dynamodb:DescribeContinuousBackups",
+    "dynamodb:UpdateContinuousBackups", "dynamodb:ListTagsOfResource", "dynamodb:TagResource",
+    "dynamodb:UntagResource", "dynamodb:DescribeContributorInsights", "dynamodb:UpdateContributorInsights",
+)
+#: What the application needs (the module's full-access policy grants these).
+APPLICATION_ACTIONS = (
+    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
+    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+)
+
+#: us-east-1 list prices used by the billing-mode comparison (FIELD-NOTES; on-demand since November 2024).
+PRICES = {
+    "on_demand_read_per_million": 0.125,
+    "on_demand_write_per_million": 0.625,
+    "provisioned_rcu_hour": 0.00013,
+    "provisioned_wcu_hour": 0.00065,
+}
+HOURS_PER_MONTH = 730
+#: Below this coefficient of variation of the hourly consumption, the load counts as steady.
+STEADY_LOAD_CV = 0.3
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: FindingStatus
+    finding: str
+    fix: str = ""
+
+
+def to_frame(findings: Iterable[Finding]):
+    """The summary table: check, status, finding, fix."""
+    import pandas as pd
+
+    return pd.DataFrame([asdict(f) for f in findings], columns=["check", "status", "finding", "fix"])
+
+
+# -- Table already exists (not in state) -------------------------------------------------------------------------
+def table_exists_but_not_in_state(target: Target, table_name: str,
+                                  state_addresses: list[str] | None) -> Finding:
+    """The table exists in the account but Terraform's state does not manage it (``state_addresses`` is
+    ``terraform state list``; ``None`` when the state could not be read)."""
+    check = "table exists but not in state"
+    try:
+        exists = describe_tables(target, [table_name], include=())[table_name] is not None
+    except AWS_ERRORS as error:
+        return Finding(check, "unavailable", f"could not describe {table_name}: {describe_error(error)}",
+                       "check credentials and region (see the access check)")
+    managed = state_addresses is not None and TABLE_ADDRESS in state_addresses
+    if not exists:
+        if managed:
+            return Finding(check, "problem", f"the state has {TABLE_ADDRESS} but table {table_name} does not exist",
+                           "terraform plan shows it will be re-created; if it was deleted on purpose, "
+                           f"`terraform state rm {TABLE_ADDRESS}`")
+        return Finding(check, "ok", f"table {table_name} does not exist yet", "`terraform apply` creates it")
+    if state_addresses is None:
+        return Finding(check, "unavailable", f"table {table_name} exists; Terraform's state could not be read",
+                       "run `terraform init` in the environment's work directory, then `terraform state list`")
+    if managed:
+        return Finding(check, "ok", f"table {table_name} exists and the state manages it as {TABLE_ADDRESS}")
+    return Finding(check, "problem", f"table {table_name} exists but is not in Terraform's state "
+                   "(`terraform apply` would fail with ResourceInUseException: Table already exists)",
+                   f"terraform import {TABLE_ADDRESS} {table_name}   "
+                   f"(or an import block: import {{ to = {TABLE_ADDRESS}  id = \"{table_name}\" }})")
+
+
+# -- Access denied ---------------------------------------------------------------------------------------------------
+def _principal_arn(target: Target, caller_arn: str) -> tuple[str | None, str]:
+    """The IAM ARN to simulate for an STS caller ARN, and a note."""
+    parts = caller_arn.split(":", 5)
+    if len(parts) < 6:
+        return None, f"unrecognised caller ARN {caller_arn}"
+    partition, account, resource = parts[1], parts[4], parts[5]
+    if resource == "root":
+        return None, "the account root user (it has every permission; use an IAM role instead)"
+    if resource.startswith("assumed-role/"):
+        role = resource.split("/")[1]
+        try:
+            return target.client("iam").get_role(RoleName=role)["Role"]["Arn"], f"role {role}"
+        except AWS_ERRORS:
+            return f"arn:{partition}:iam::{account}:role/{role}", f"role {role}"
+    if resource.startswith("user/"):
+        return f"arn:{partition}:iam::{account}:{resource}", resource
+    return caller_arn, resource
+
+
+def access_denied(target: Target, required_actions: Iterable[str] = TERRAFORM_ACTIONS,
+                  table_name: str | None = None) -> Finding:
+    """Who am I (STS), and which of ``required_actions`` my policies do not allow (IAM policy simulation)."""
+    check = "access denied"
+    actions = list(required_actions)
+    try:
+        identity = target.client("sts").get_caller_identity()
+    except NoCredentialsError:
+        return Finding(check, "problem", "no AWS credentials found",
+                       "configure credentials: `aws configure`, `aws sso login` or AWS_PROFILE")
+    except AWS_ERRORS as error:
+        return Finding(check, "problem", f"the credentials were rejected: {describe_error(error)}",
+                       "refresh the credentials (expired session?) and check the region")
+    caller = identity["Arn"]
+    principal, who = _principal_arn(target, caller)
+    if principal is None:
+        status = "warning" if "root" in who else "unavailable"
+        return Finding(check, status, f"calls run as {caller}: {who}", "use an IAM role with the module's policy")
+    simulate: dict = {"PolicySourceArn": principal, "ActionNames": actions}
+    if table_name:
+        partition = caller.split(":")[1]
+        simulate["ResourceArns"] = [f"arn:{partition}:dynamodb:{target.region}:{identity['Account']}:table/"
+                                    f"{table_name}"]
+    try:
+        results, marker = [], {}
+        while True:
+            page = probe(target, "iam", "simulate_principal_policy", **simulate, **marker)
+            results.extend(page.get("EvaluationResults", []))
+            if not page.get("IsTruncated"):
+                break
+            marker = {"Marker": page["Marker"]}
+    except AWS_ERRORS as error:
+        if is_unsupported(error):
+            reason = "IAM policy simulation is not supported by this endpoint"
+        elif error_code(error) in ("AccessDenied", "AccessDeniedException"):
+            reason = "not allowed to simulate policies (needs iam:SimulatePrincipalPolicy)"
+        else:
+            reason = describe_error(error)
+        return Finding(check, "unavailable", f"calls run as {caller}; which permissions are missing could not be "
+                       f"checked: {reason}", "compare the caller's policies with the required actions: "
+                       + ", ".join(actions))
+    denied = sorted(r["EvalActionName"] for r in results if r.get("EvalDecision") != "allowed")
+    if denied:
+        return Finding(check, "problem", f"{who} ({caller}) is not allowed: {', '.join(denied)}",
+                       "attach the module's policy (output dynamodb_access_policy_arn) or grant these actions")
+    return Finding(check, "ok", f"{who} ({caller}) is allowed all {len(actions)} required actions")
+
+
+# -- Module not found ------------------------------------------------------------------------------------------------
+def module_not_found(work_dir: Path | str) -> Finding:
+    """Is ``.terraform/modules/modules.json`` in ``work_dir`` there and does it list the ``dynamodb`` module?"""
+    check = "module not found"
+    work_dir = Path(work_dir)
+    manifest = work_dir / ".terraform" / "modules" / "modules.json"
+    fix = f"terraform -chdir={work_dir} init"
+    if not (work_dir / ".terraform").is_dir():
+        return Finding(check, "problem", f"`terraform init` has not been run in {work_dir} (no .terraform/)", fix)
+    if not manifest.is_file():
+        return Finding(check, "problem", f"{manifest} is missing: modules are not installed", fix)
+    try:
+        modules = json.loads(manifest.read_text()).get("Modules", [])
+    except (OSError, ValueError) as error:
+        return Finding(check, "problem", f"{manifest} is unreadable: {error}", fix)
+    entry = next((m for m in modules if m.get("Key") == "dynamodb"), None)
+    if entry is None:
+        return Finding(check, "problem", f"{manifest} does not list module \"dynamodb\"", fix)
+    return Finding(check, "ok", f"module \"dynamodb\" is installed (source {entry.get('Source')}, "
+                   f"dir {entry.get('Dir')})")
+
+
+# -- High costs --------------------------------------------------------------------------------------------------------
+def _datapoints(target: Target, metric: str, dimensions: dict[str, str], statistic: str, hours: float,
+                period: int = 3600) -> list[dict]:
+    now = datetime.now(timezone.utc)
+    answer = target.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/DynamoDB", MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=now - timedelta(hours=hours),
+        # The end rounded up to a period boundary, so the current (partial) period is included.
+        EndTime=datetime.fromtimestamp((int(now.timestamp()) // period + 1) * period, tz=timezone.utc),
+        Period=period, Statistics=[statistic])
+    return sorted(answer.get("Datapoints", []), key=lambda d: d["Timestamp"])
+
+
+def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 168,
+               prices: dict[str, float] | None = None) -> list[Finding]:
+    """The guide's "High Costs" checks: scans in use, TTL off or on the wrong attribute, and on-demand billing
+    at a steady load that provisioned capacity would serve cheaper (from CloudWatch consumed capacity)."""
+    prices = {**PRICES, **(prices or {})}
+    table = {"TableName": table_name}
+    try:
+        reads = _datapoints(target, "ConsumedReadCapacityUnits", table, "Sum", hours)
+        writes = _datapoints(target, "ConsumedWriteCapacityUnits", table, "Sum", hours)
+        scans = _datapoints(target, "SuccessfulRequestLatency", {**table, "Operation": "Scan"}, "SampleCount", hours)
+        scanned = _datapoints(target, "ReturnedItemCount", {**table, "Operation": "Scan"}, "Sum", hours)
+        metrics_error = None
+    except AWS_ERRORS as error:
+        reads = writes = scans = scanned = []
+        metrics_error = describe_error(error)
+    no_data = metrics_error or (f"no CloudWatch metric data for {table_name} in the last {hours:g} h"
+                                " (an emulator publishes none; a new or idle table has none)")
+    has_data = bool(reads or writes or scans)
+    return [
+        _scan_finding(scans, scanned, has_data, no_data, hours),
+        _ttl_finding(target, table_name, spec, hours),
+        _billing_finding(spec, reads, writes, no_data, hours, prices),
+    ]
+
+
+def _scan_finding(scans: list[dict], scanned: list[dict], has_data: bool, no_data: str, hours: float) -> Finding:
+    check = "high costs: scans"
+    count = sum(d.get("SampleCount", 0) for d in scans)
+    items = sum(d.get("Sum", 0) for d in scanned)
+    if count:
+        return Finding(check, "warning", f"{count:.0f} Scan requests returned {items:.0f} items in the last "
+                       f"{hours:g} h: a Scan reads (and bills) the whole table",
+                       "read a user's notifications with Query on user_id (ScanIndexForward=False for newest "
+                       "first); add a GSI for any other access pattern")
+    if not has_data:
+        return Finding(check, "unavailable", no_data, "look again once the table has traffic")
+    return Finding(check, "ok", f"no Scan requests in the last {hours:g} h")
+
+
+def _ttl_finding(target: Target, table_name: str, spec: TableSpec, hours: float) -> Finding:
+    check = "high costs: TTL"
+    try:
+        ttl = target.client("dynamodb").describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    except AWS_ERRORS as error:
+        return Finding(check, "unavailable", f"could not read TTL: {describe_error(error)}")
+    enabled = ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+    attribute = ttl.get("AttributeName")
+    wanted = spec.ttl_attribute_name
+    if not enabled:
+        if spec.ttl_enabled:
+            return Finding(check, "problem", f"TTL is off on {table_name} but the configuration enables it on "
+                           f"{wanted!r}: expired notifications are never deleted",
+                           "terraform apply (restores dynamodb_ttl_enabled = true)")
+        return Finding(check, "warning", f"TTL is off: old notifications accumulate and storage grows",
+                       f"set dynamodb_ttl_enabled = true (attribute {wanted!r}) and write an epoch-seconds "
+                       "expiry on every item")
+    if attribute != wanted:
+        return Finding(check, "problem", f"TTL is on attribute {attribute!r} but items carry {wanted!r}: "
+                       "nothing expires", f"set dynamodb_ttl_attribute_name = {wanted!r} and terraform apply "
+                       "(DynamoDB allows one TTL change per hour)")
+    try:
+        deleted = sum(d.get("Sum", 0) for d in _datapoints(
+            target, "TimeToLiveDeletedItemCount", {"TableName": table_name}, "Sum", hours))
+        deletions = f"; {deleted:.0f} items deleted by TTL in the last {hours:g} h" if deleted else \
+            "; no TTL deletions recorded in CloudWatch (none expired yet, or no metric data)"
+    except AWS_ERRORS:
+        deletions = ""
+    return Finding(check, "ok", f"TTL is on attribute {attribute!r}{deletions}")
+
+
+def _billing_finding(spec: TableSpec, reads: list[dict], writes: list[dict], no_data: str, hours: float,
+                     prices: dict[str, float]) -> Finding:
+    check = "high costs: billing mode"
+    if spec.provisioned:
+        return Finding(check, "ok", "the table uses provisioned capacity"
+                       + (" with autoscaling" if spec.autoscaling.enabled else ""))
+    if not reads and not writes:
+        return Finding(check, "unavailable", f"{no_data}: the on-demand vs provisioned comparison needs consumed "
+                       "capacity metrics", "look again after a week of traffic")
+    hourly_reads = [d.get("Sum", 0.0) for d in reads]
+    hourly_writes = [d.get("Sum", 0.0) for d in writes]
+    observed = max(len(hourly_reads), len(hourly_writes))
+    if observed < 24:
+        return Finding(check, "unavailable", f"only {observed} hours of consumed-capacity data: at least 24 "
+                       "are needed to judge whether the load is steady")
+    # Hours without a datapoint had no traffic: count them as zero so bursty loads do not look steady.
+    window = max(observed, int(hours))
+    reads_full = hourly_reads + [0.0] * (window - len(hourly_reads))
+    writes_full = hourly_writes + [0.0] * (window - len(hourly_writes))
+    mean_reads, mean_writes = statistics.fmean(reads_full), statistics.fmean(writes_full)
+    on_demand = HOURS_PER_MONTH * (mean_reads * prices["on_demand_read_per_million"]
+                                   + mean_writes * prices["on_demand_write_per_million"]) / 1e6
+    target_utilisation = spec.autoscaling.target_utilization / 100
+    rcu = max(1, math.ceil(max(reads_full) / 3600 / target_utilisation))
+    wcu = max(1, math.ceil(max(writes_full) / 3600 / target_utilisation))
+    provisioned = HOURS_PER_MONTH * (rcu * prices["provisioned_rcu_hour"] + wcu * prices["provisioned_wcu_hour"])
+    dominant = writes_full if mean_writes * 5 >= mean_reads else reads_full
+    mean = statistics.fmean(dominant)
+    cv = statistics.pstdev(dominant) / mean if mean else float("inf")
+    figures = (f"on-demand ≈ ${on_demand:,.2f}/month at the observed load; provisioned {rcu} RCU / {wcu} WCU "
+               f"(peak hour at {target_utilisation:.0%} utilisation) ≈ ${provisioned:,.2f}/month; "
+               f"hourly variation (CV) {cv:.2f}")
+    if cv <= STEADY_LOAD_CV and provisioned < on_demand:
+        return Finding(check, "warning", f"steady load on on-demand billing: {figures}",
+                       f"consider dynamodb_billing_mode = \"PROVISIONED\" with autoscaling (min {rcu} RCU / "
+                       f"{wcu} WCU) — see the cost runbook")
+    reason = "the load varies too much for fixed capacity" if cv > STEADY_LOAD_CV else "on-demand is cheaper"
+    return Finding(check, "ok", f"on-demand fits: {reason}; {figures}")
+
+
+# -- Alarms, PITR, deletion protection -------------------------------------------------------------------------------
+def throttling_alarms_in_alarm(target: Target, spec: TableSpec) -> Finding:
+    """Are the table's alarms (throttling first) in ALARM? Missing alarms are a warning."""
+    check = "alarms in ALARM"
+    names = spec.alarm_names()
+    if not names:
+        status: FindingStatus = "warning" if spec.environment == "production" else "ok"
+        return Finding(check, status, f"alarms are disabled for {spec.environment} (dynamodb_enable_alarms = false)"
+                       + ("" if status == "ok" else ": throttling would go unnoticed"),
+                       "" if status == "ok" else "set dynamodb_enable_alarms = true and terraform apply")
+    try:
+        alarms = {a["AlarmName"]: a for page in target.client("cloudwatch").get_paginator("describe_alarms")
+                  .paginate(AlarmNames=names) for a in page.get("MetricAlarms", [])}
+    except AWS_ERRORS as error:
+        return Finding(check, "unavailable", f"could not read alarms: {describe_error(error)}")
+    firing = [name for name in names if alarms.get(name, {}).get("StateValue") == "ALARM"]
+    missing = [name for name in names if name not in alarms]
+    if firing:
+        throttled = [name for name in firing if "throttle" in name]
+        fix = ("throttling: raise capacity or the autoscaling maximum (or use on-demand), and look for hot "
+               "partition keys with Contributor Insights" if throttled else
+               "read the alarm's reason and the table's metrics (06-operations)")
+        reasons = "; ".join(f"{name}: {alarms[name].get('StateReason', '')}" for name in firing)
+        return Finding(check, "problem", f"{len(firing)} alarm(s) in ALARM — {reasons}", fix)
+    if missing:
+        return Finding(check, "warning", f"alarms missing: {', '.join(missing)}", "terraform apply")
+    states = ", ".join(sorted({alarm["StateValue"] for alarm in alarms.values()}))
+    return Finding(check, "ok", f"all {len(names)} alarms exist; none in ALARM (states: {states})")
+
+
+def pitr_off_in_production(live: LiveTable | None, environment: str) -> Finding:
+    check = "PITR off in production"
+    if live is None:
+        return Finding(check, "unavailable", "the table does not exist")
+    if live.pitr_enabled is None:
+        return Finding(check, "unavailable", f"continuous backups could not be read: "
+                       f"{live.unsupported.get('continuous_backups', 'not read')}")
+    if live.pitr_enabled:
+        return Finding(check, "ok", f"PITR is on ({live.pitr_recovery_period_days or '?'} days)")
+    if environment == "production":
+        return Finding(check, "problem", f"PITR is off on the production table {live.name}: no point-in-time "
+                       "restore after a bad write or delete",
+                       "set dynamodb_pitr_enabled = true in production and terraform apply")
+    return Finding(check, "ok", f"PITR is off in {environment} (the guide enables it in production only)")
+
+
+def deletion_protection_off_in_production(live: LiveTable | None, environment: str) -> Finding:
+    check = "deletion protection off in production"
+    if live is None:
+        return Finding(check, "unavailable", "the table does not exist")
+    if live.deletion_protection:
+        return Finding(check, "ok", "deletion protection is on")
+    if environment == "production":
+        return Finding(check, "problem", f"deletion protection is off on the production table {live.name}: "
+                       "one `delete-table` loses everything",
+                       "set dynamodb_prevent_destroy = true in production and terraform apply")
+    return Finding(check, "ok", f"deletion protection is off in {environment} (the guide protects production)")
+
+
+# -- all --------------------------------------------------------------------------------------------------------------
+def run_all(target: Target, spec: TableSpec, *, state_addresses: list[str] | None = None,
+            work_dir: Path | str | None = None, required_actions: Iterable[str] = TERRAFORM_ACTIONS,
+            environment: str | None = None, hours: float = 168) -> list[Finding]:
+    """Every check, in the guide's order, for the table ``spec`` describes."""
+    environment = environment or spec.environment
+    findings = [table_exists_but_not_in_state(target, spec.name, state_addresses),
+                access_denied(target, required_actions, spec.name)]
+    if work_dir is None:
+        findings.append(Finding("module not found", "unavailable", "no Terraform work directory given"))
+    else:
+        findings.append(module_not_found(work_dir))
+    live = describe_tables(target, [spec.name], include=("continuous_backups",))[spec.name]
+    if live is None:
+        findings.append(Finding("high costs", "unavailable", f"table {spec.name} does not exist"))
+    else:
+        findings.extend(high_costs(target, spec.name, spec, hours))
+    findings.append(throttling_alarms_in_alarm(target, spec))
+    findings.append(pitr_off_in_production(live, environment))
+    findings.append(deletion_protection_off_in_production(live, environment))
+    return findings
