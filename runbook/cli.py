@@ -35,7 +35,10 @@ def cli() -> None:
               help="local: an emulator (embedded unless --endpoint-url); aws: real AWS, usual credentials.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where executed notebooks go (default build/runs), one folder per environment.")
-def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, output_dir: Path | None) -> None:
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Terraform work directories (default build/work), one folder per environment.")
+def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, output_dir: Path | None,
+        work_dir: Path | None) -> None:
     """Execute the notebooks with papermill for an environment and summarise."""
     from rich.console import Console
 
@@ -56,7 +59,8 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
         console.print(f"  {result.environment:<10} {result.notebook:<24} {mark} {result.seconds:6.1f}s")
 
     try:
-        result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress)
+        result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress,
+                            work_dir=work_dir)
     except RunbookError as error:
         raise UsageProblem(str(error)) from None
     _print_summary(result, time.perf_counter() - started)

@@ -17,7 +17,10 @@ LOOPBACK = "127.0.0.1"
 
 
 class Emulator:
-    """moto's ThreadedMotoServer on 127.0.0.1; ``port=0`` (the default) picks a free port."""
+    """moto's ThreadedMotoServer on 127.0.0.1; ``port=0`` (the default) picks a free port.
+
+    moto keeps its state per process: emulators started in one process share it (and ``reset`` wipes it for all).
+    """
 
     def __init__(self, port: int = 0, region: str = "us-east-1"):
         self.port = port

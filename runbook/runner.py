@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 import yaml
 
 from . import params, paths
-from .errors import ParameterError
+from .errors import ParameterError, RunbookError
 
 TARGETS = ("local", "aws")
 
@@ -121,19 +121,30 @@ def _first_line(error: BaseException) -> str:
 
 
 def run_environment(environment: str, notebooks: list[Path], endpoint_url: str | None, output_dir: Path,
-                    on_event: Callable[[NotebookResult], None] | None = None) -> list[NotebookResult]:
-    """Execute ``notebooks`` in order for one environment; stop at the first failure."""
+                    on_event: Callable[[NotebookResult], None] | None = None,
+                    work_dir: Path | None = None) -> list[NotebookResult]:
+    """Execute ``notebooks`` in order for one environment; stop at the first failure.
+
+    ``work_dir`` (default ``build/work/<env>``) is locked for the run: a second run on it fails at once.
+    """
     results: list[NotebookResult] = []
+    work = work_dir or paths.work_dir(environment)
     try:
         parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url),
-                      "environment": environment}
-    except Exception as error:  # the environment's configuration cannot be read: report it, run nothing
+                      "environment": environment, "work_dir": str(work)}
+        lock = lock_work_dir(work)
+    except Exception as error:  # the environment's configuration or work directory is unusable: report it
         for notebook in notebooks:
             results.append(NotebookResult(environment, notebook.stem, "failed",
                                           error=f"parameters: {_first_line(error)}"))
             if on_event:
                 on_event(results[-1])
         return results
+    with lock:
+        return _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results)
+
+
+def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results) -> list[NotebookResult]:
     output_dir.mkdir(parents=True, exist_ok=True)
     failed = False
     for notebook in notebooks:
@@ -156,13 +167,32 @@ def run_environment(environment: str, notebooks: list[Path], endpoint_url: str |
     return results
 
 
-def _run_environment_in_child(environment, notebooks, endpoint_url, output_dir, queue):
-    return [asdict(r) for r in run_environment(environment, notebooks, endpoint_url, output_dir, queue.put)]
+class WorkDirBusy(RunbookError):
+    """Another run holds the environment's work directory."""
+
+
+def lock_work_dir(work: Path):
+    """An exclusive lock on ``work`` (released when the returned file is closed)."""
+    import fcntl
+
+    work.mkdir(parents=True, exist_ok=True)
+    handle = open(work / ".runbook.lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise WorkDirBusy(f"another runbook run is using {work}; wait for it or pass --work-dir") from None
+    return handle
+
+
+def _run_environment_in_child(environment, notebooks, endpoint_url, output_dir, work_dir, queue):
+    return [asdict(r) for r in run_environment(environment, notebooks, endpoint_url, output_dir, queue.put,
+                                               work_dir)]
 
 
 def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), endpoint_url: str | None = None,
         target: str = "local", output_dir: Path | None = None,
-        on_event: Callable[[NotebookResult], None] | None = None) -> RunResult:
+        on_event: Callable[[NotebookResult], None] | None = None, work_dir: Path | None = None) -> RunResult:
     """Run the selected notebooks for each environment; see the module docstring.
 
     ``target="local"`` starts the embedded emulator unless ``endpoint_url`` names one already running;
@@ -191,20 +221,22 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
 
             check_endpoint(endpoint_url)
         outputs = {env: paths.runs_dir(env, output_dir) for env in environments}
+        works = {env: paths.work_dir(env, work_dir) for env in environments}
         result = RunResult(endpoint_url=endpoint_url)
         if len(environments) == 1:
             env = environments[0]
-            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event)
+            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event, works[env])
             return result
-        result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, on_event)
+        result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event)
         return result
 
 
-def _run_concurrently(environments, notebooks, endpoint_url, outputs, on_event) -> list[NotebookResult]:
+def _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event) -> list[NotebookResult]:
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, ProcessPoolExecutor(len(environments), mp_context=context) as pool:
         queue = manager.Queue()
-        futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env], queue)
+        futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env],
+                                    works[env], queue)
                    for env in environments}
         pending = len(environments) * len(notebooks)
         while pending:

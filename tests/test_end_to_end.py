@@ -15,7 +15,8 @@ pytestmark = pytest.mark.notebooks
 def run_all(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     before = git_status()
-    proc = subprocess.run([sys.executable, "-m", "runbook.cli", "run", "--env", "all", "--output-dir", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "runbook.cli", "run", "--env", "all", "--output-dir", str(out),
+                           "--work-dir", str(out / "work")],
                           cwd=paths.ROOT, capture_output=True, text=True, timeout=1500)
     return proc, out, before
 
@@ -44,7 +45,7 @@ def test_setup_checklist(run_all, env):
     assert setup["setup_ok"] is True
     names = {c["name"] for c in setup["checks"]}
     assert {"Python", "Terraform", "AWS identity (STS)", "terraform.tfvars", "tfvars valid"} <= names
-    assert setup["tfvars_path"].endswith(f"build/work/{env}/infrastructure/{env}/terraform.tfvars")
+    assert setup["tfvars_path"].endswith(f"work/{env}/infrastructure/{env}/terraform.tfvars")
 
 
 @pytest.mark.parametrize("env", paths.ENVIRONMENTS)

@@ -60,7 +60,7 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, words):
 def test_failure_is_reported_and_the_failed_notebook_kept(tmp_path):
     bad = notebook(tmp_path / "01-bad.ipynb", "print('before')", "raise ValueError('boom: the table is on fire')")
     later = notebook(tmp_path / "02-later.ipynb", "print('never')")
-    results = runner.run_environment("staging", [bad, later], None, tmp_path / "out")
+    results = runner.run_environment("staging", [bad, later], None, tmp_path / "out", work_dir=tmp_path / "work")
     assert [r.status for r in results] == ["failed", "skipped"]
     assert results[0].error == "ValueError: boom: the table is on fire"
     executed = json.loads(Path(results[0].output).read_text())
@@ -74,7 +74,7 @@ def test_cli_summary_names_the_failure_and_exits_1(tmp_path):
     notebook(root / "notebooks" / "01-bad.ipynb", "raise RuntimeError('setup incomplete')")
     notebook(root / "notebooks" / "02-next.ipynb", "print(1)")
     env = {**os.environ, "RUNBOOK_ROOT": str(root), "COLUMNS": "200"}
-    proc = subprocess.run(RUNBOOK + ["run", "--target", "aws"], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(RUNBOOK + ["run", "--target", "aws", "--work-dir", str(tmp_path / "work")], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "01-bad" in proc.stdout and "failed" in proc.stdout and "RuntimeError: setup incomplete" in proc.stdout
     assert "skipped" in proc.stdout
@@ -84,3 +84,12 @@ def test_cli_summary_names_the_failure_and_exits_1(tmp_path):
 def test_main_returns_2_for_usage_errors(capsys):
     assert main(["run", "--env", "qa"]) == 2
     assert "runbook run: error:" in capsys.readouterr().err
+
+
+def test_a_busy_work_directory_is_reported_not_shared(tmp_path):
+    nb = notebook(tmp_path / "01-ok.ipynb", "print('hi')")
+    with runner.lock_work_dir(tmp_path / "work"):
+        results = runner.run_environment("staging", [nb], None, tmp_path / "out", work_dir=tmp_path / "work")
+    assert results[0].status == "failed" and "another runbook run is using" in results[0].error
+    results = runner.run_environment("staging", [nb], None, tmp_path / "out", work_dir=tmp_path / "work")
+    assert results[0].status == "ok"
