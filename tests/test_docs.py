@@ -1,0 +1,340 @@
+"""The documentation site: config, hooks, the CI workflow, and a strict build from executed notebooks.
+
+The executed notebooks are produced once per test session (shared between pytest-xdist workers through a lock
+file) by ``runbook.runner.run`` on the embedded emulator, with fake credentials planted in the environment; the
+site is then built from them with the planted values gone, as CI's separate site job does, and every file of it
+is scanned for keys, endpoints and account ids.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import html
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runbook import docs, paths
+from runbook.record import MIME_TYPE
+
+PLANTED = {
+    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDplantedFAKEtoken0123456789abcdefABCDEF",
+}
+WORKFLOW = paths.ROOT / ".github" / "workflows" / "runbook.yml"
+MODULE_README = paths.MODULE_DIR / "README.md"
+
+
+def expected_runbooks() -> list[str]:
+    return [p.stem for p in sorted(paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))]
+
+
+# -- the shared build -----------------------------------------------------------------------------------------
+def _shared_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this session
+    return base / "runbook-docs-site"
+
+
+def _build(shared: Path) -> dict:
+    try:
+        from runbook import runner
+    except ImportError as error:
+        return {"skip": f"runner not available: {error}"}
+    runs = shared / "runs"
+    started = time.perf_counter()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in PLANTED.items():
+            mp.setenv(name, value)
+        mp.delenv("AWS_PROFILE", raising=False)
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        try:
+            extra = {"work_dir": shared / "work"} if "work_dir" in inspect.signature(runner.run).parameters else {}
+            result = runner.run(environments=("staging",), output_dir=runs, **extra)  # own work dir: no lock clash
+        except ImportError as error:  # the runner's own dependencies are not there yet
+            return {"skip": f"runner not available: {error}"}
+    run_seconds = time.perf_counter() - started
+    missing = [r.error for r in result.results if "No module named 'runbook." in (r.error or "")]
+    if missing:  # part of the package the notebooks need is not written yet
+        return {"skip": f"runner not available: {missing[0]}"}
+    started = time.perf_counter()
+    status = docs.build(site_dir=shared / "site", runs_dir=runs / "staging")
+    return {
+        "status": status,
+        "run_ok": result.ok,
+        "run_failures": [f"{r.notebook}: {r.status} {r.error}" for r in result.results if r.status != "ok"],
+        "endpoint_url": result.endpoint_url,
+        "site": str(shared / "site"),
+        "runs": str(runs / "staging"),
+        "run_seconds": round(run_seconds, 1),
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def built_site_info(tmp_path_factory) -> dict:
+    """Run the staging notebooks and build the site once per session; skip when the runner is not available."""
+    shared = _shared_dir(tmp_path_factory)
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info_path = shared / "info.json"
+        if not info_path.exists():
+            info_path.write_text(json.dumps(_build(shared)))
+        info = json.loads(info_path.read_text())
+    if "skip" in info:
+        pytest.skip(info["skip"])
+    return info
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> dict:
+    info = built_site_info(tmp_path_factory)
+    assert info["status"] == 0, f"mkdocs build --strict failed (see the captured output); run: {info['run_failures']}"
+    return info
+
+
+def text_of(path: Path) -> str:
+    """The visible text of an HTML page, tags removed and entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+
+
+# -- configuration --------------------------------------------------------------------------------------------
+def test_mkdocs_config():
+    config = yaml.load((paths.ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)  # BaseLoader: !! tags
+    jupyter = next(p["mkdocs-jupyter"] for p in config["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p)
+    assert jupyter["include"] == ["runbooks/*.ipynb"], "keep include explicit: the default renders any *.py"
+    assert jupyter["execute"] == "false" and jupyter["include_source"] == "true"
+    snippets = next(e["pymdownx.snippets"] for e in config["markdown_extensions"]
+                    if isinstance(e, dict) and "pymdownx.snippets" in e)
+    assert snippets["check_paths"] == "true" and snippets["base_path"] == ["."]
+    nav = json.dumps(config["nav"])
+    for name in ("01-setup", "02-plan-and-apply", "03-import", "04-troubleshooting", "05-cost-analysis",
+                 "06-operations"):
+        assert f"runbooks/{name}.ipynb" in nav
+    for page in ("index.md", "getting-started.md", "configuration.md", "cost.md", "troubleshooting.md",
+                 "reference.md", "safety.md", "performance.md"):
+        assert page in nav and (paths.DOCS / page).exists()
+    assert '--8<-- "infrastructure/staging/modules/dynamodb/README.md"' in (paths.DOCS / "configuration.md").read_text()
+    assert re.search(r'"mkdocs>=[\d.]+,<2"', (paths.ROOT / "pyproject.toml").read_text())
+
+
+def test_workflow_is_valid_against_the_github_schema():
+    checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
+    if not Path(checker).exists():
+        pytest.skip("check-jsonschema is not installed")
+    proc = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_workflow_runs_each_environment_and_publishes_the_site():
+    workflow = yaml.load(WORKFLOW.read_text(), Loader=yaml.BaseLoader)
+    run = workflow["jobs"]["run"]
+    assert run["strategy"]["matrix"]["environment"] == ["staging", "production"]
+    steps = run["steps"]
+    assert any(s.get("uses", "").startswith("actions/setup-python") and s["with"]["python-version"] == "3.11"
+               for s in steps)
+    assert any("runbook run --env ${{ matrix.environment }}" in s.get("run", "") for s in steps)
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["path"].startswith("build/runs/")
+    site_steps = workflow["jobs"]["site"]["steps"]
+    assert any(s.get("uses", "").startswith("actions/download-artifact") for s in site_steps)
+    assert any("runbook docs" in s.get("run", "") for s in site_steps)
+    assert any(s.get("uses", "").startswith("actions/upload-pages-artifact") for s in site_steps)
+    deploy = workflow["jobs"]["deploy"]
+    assert "refs/heads/main" in deploy["if"]
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages")
+
+
+# -- publishing (units) ---------------------------------------------------------------------------------------
+def executed_notebook() -> dict:
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 01 · Setup"),
+        new_code_cell('environment: str = "staging"', metadata={"tags": ["parameters"]}),
+        new_code_cell('environment = "staging"\naws_endpoint_url = "http://127.0.0.1:41234"',
+                      metadata={"tags": ["injected-parameters"]}),
+        new_code_cell("record('ok', True)", outputs=[
+            new_output("display_data", data={MIME_TYPE: {"name": "ok", "value": True}}),
+            new_output("stream", name="stdout", text="arn:aws:iam::123456789012:root via http://127.0.0.1:41234\n"),
+        ]),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"aws_endpoint_url": "http://127.0.0.1:41234"},
+                                "input_path": str(paths.NOTEBOOKS / "01-setup.ipynb"), "exception": None}
+    return nb
+
+
+def test_publish_notebook_drops_injected_parameters_and_records_and_masks():
+    published = docs.publish_notebook(executed_notebook())
+    text = json.dumps(published)
+    assert "injected-parameters" not in text and MIME_TYPE not in text
+    assert "127.0.0.1" not in text and "123456789012" not in text and str(paths.ROOT) not in text
+    assert [c["cell_type"] for c in published["cells"]] == ["markdown", "code", "code"]
+    assert published["cells"][2]["outputs"][0]["text"] == "arn:aws:iam::<account-id>:root via <endpoint>\n"
+    assert published["metadata"]["papermill"]["input_path"] == "notebooks/01-setup.ipynb"
+
+
+def test_stage_runbooks_publishes_executed_and_says_when_not(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "01-setup.ipynb").write_text(json.dumps(executed_notebook()))
+    status = docs.stage_runbooks(["01-setup", "02-plan-and-apply", "99-missing"], tmp_path / "out", runs)
+    assert status == {"01-setup": "executed", "02-plan-and-apply": "not executed", "99-missing": "not executed"}
+    placeholder = json.loads((tmp_path / "out" / "02-plan-and-apply.ipynb").read_text())
+    assert "has not been executed" in json.dumps(placeholder)
+    missing = json.loads((tmp_path / "out" / "99-missing.ipynb").read_text())
+    assert missing["cells"][0]["source"].startswith("# 99")
+    import nbformat
+
+    for name in status:
+        nbformat.validate(nbformat.read(tmp_path / "out" / f"{name}.ipynb", as_version=4))
+
+
+def test_environment_differences_table_is_generated_from_the_tfvars_examples():
+    for env in paths.ENVIRONMENTS:
+        if not docs.tfvars_example(env).exists():
+            pytest.skip(f"{docs.tfvars_example(env)} does not exist yet")
+    table = docs.environment_differences()
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in map(str.strip, table.splitlines()) if line.startswith("| `")}
+    staging, production = docs.environment_settings("staging"), docs.environment_settings("production")
+    for name in set(staging) | set(production):
+        assert f"`{name}`" in rows, name
+    assert rows["`dynamodb_pitr_enabled`"] == ["`false`", "`true`"]
+    assert rows["`dynamodb_notifications_table_name`"] == ['`"staging-user-notifications"`',
+                                                          '`"production-user-notifications"`']
+
+
+def test_runs_are_stale(tmp_path):
+    notebooks, runs = tmp_path / "nb", tmp_path / "runs"
+    notebooks.mkdir()
+    (notebooks / "01-a.ipynb").write_text("{}")
+    assert docs.runs_are_stale(runs, notebooks)  # missing
+    runs.mkdir()
+    (runs / "01-a.ipynb").write_text("{}")
+    os.utime(notebooks / "01-a.ipynb", (time.time() - 100, time.time() - 100))
+    assert not docs.runs_are_stale(runs, notebooks)
+    os.utime(notebooks / "01-a.ipynb", (time.time() + 100, time.time() + 100))
+    assert docs.runs_are_stale(runs, notebooks)  # a notebook changed after its run
+
+
+def test_build_runs_the_notebooks_first_when_stale(monkeypatch, tmp_path):
+    calls = []
+
+    class Result:
+        ok, results = True, []
+
+    fake_runner = type(sys)("runbook.runner")
+    fake_runner.run = lambda **kwargs: calls.append(kwargs) or Result()
+    monkeypatch.setitem(sys.modules, "runbook.runner", fake_runner)
+    monkeypatch.setattr("runbook.runner", fake_runner, raising=False)
+    monkeypatch.delenv(docs.RUNS_VARIABLE, raising=False)
+    monkeypatch.setattr(docs, "runs_are_stale", lambda *a: True)
+    commands = []
+    monkeypatch.setattr(docs.subprocess, "run", lambda cmd, **kw: commands.append((cmd, kw)) or
+                        subprocess.CompletedProcess(cmd, 0))
+    assert docs.build(site_dir=tmp_path / "site") == 0
+    assert calls == [{"environments": ("staging",)}]
+    command, kwargs = commands[0]
+    assert command[1:4] == ["-m", "mkdocs", "build"] and "--strict" in command
+    assert kwargs["env"]["NO_MKDOCS_2_WARNING"] == "1"
+    # an explicit directory of executed notebooks is published as it is
+    calls.clear()
+    assert docs.build(site_dir=tmp_path / "site", runs_dir=tmp_path) == 0
+    assert calls == [] and commands[-1][1]["env"][docs.RUNS_VARIABLE] == str(tmp_path.resolve())
+
+
+# -- strict builds --------------------------------------------------------------------------------------------
+def test_site_builds_strict_without_any_executed_notebook(tmp_path):
+    """Whatever has run: with no executed notebook at all, every runbook page says so and --strict passes."""
+    empty = tmp_path / "runs"
+    empty.mkdir()
+    assert docs.build(site_dir=tmp_path / "site", runs_dir=empty) == 0
+    for name in expected_runbooks():
+        page = tmp_path / "site" / "runbooks" / name / "index.html"
+        assert "has not been executed" in text_of(page)
+
+
+def test_every_runbook_page_carries_its_outputs(built_site):
+    assert built_site["run_ok"], f"runbook run failed: {built_site['run_failures']}"
+    site = Path(built_site["site"])
+    for name in expected_runbooks():
+        page = site / "runbooks" / name / "index.html"
+        assert page.exists(), name
+        content = page.read_text(encoding="utf-8")
+        assert "has not been executed" not in content, name
+        assert content.count("jp-OutputArea-output") >= 3, f"{name}: no outputs on the page"
+        assert "injected-parameters" not in content and MIME_TYPE not in content
+        published = site / "runbooks" / name / f"{name}.ipynb"
+        assert published.exists(), f"{name}: no notebook to download"
+        assert f'href="{name}.ipynb"' in content, f"{name}: no download button"
+        nb = json.loads(published.read_text())
+        assert not any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
+        assert any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_navigation_lists_every_page(built_site):
+    home = (Path(built_site["site"]) / "index.html").read_text(encoding="utf-8")
+    for target in ["getting-started/", "configuration/", "runbooks/", "cost/", "troubleshooting/", "reference/",
+                   "safety/", "performance/", *[f"runbooks/{n}/" for n in expected_runbooks()]]:
+        assert f'href="{target}"' in home, target
+
+
+def test_configuration_page_includes_the_module_readme_and_the_differences(built_site):
+    page = text_of(Path(built_site["site"]) / "configuration" / "index.html")
+    page = re.sub(r"\s+", " ", page)
+    headings = [re.sub(r"[`*_]", "", line.lstrip("#").strip()) for line in MODULE_README.read_text().splitlines()
+                if re.match(r"#{1,4} ", line)]
+    assert headings, "the module README has no headings"
+    for heading in headings:
+        heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+        assert re.sub(r"\s+", " ", heading) in page, f"module README heading {heading!r} missing"
+    assert "dynamodb_pitr_enabled" in page and "production-user-notifications" in page
+
+
+SECRET_PATTERNS = {
+    "access key id": re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
+    "loopback endpoint": re.compile(r"(?:https?://)?(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\]):\d+"),
+    "account id in an ARN": re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{12}"),
+    "the emulator's account id": re.compile(r"(?<!\d)123456789012(?!\d)"),
+}
+
+
+def test_no_endpoint_key_or_account_id_anywhere_in_the_site(built_site):
+    site = Path(built_site["site"])
+    literals = [*PLANTED.values(), built_site["endpoint_url"] or "http://127.0.0.1:"]
+    literals += [v.replace("/", "\\/") for v in PLANTED.values()]  # as JSON may escape them
+    scanned, found = 0, []
+    for path in site.rglob("*"):
+        if not path.is_file() or path.suffix in {".png", ".gz", ".woff", ".woff2", ".ico"}:
+            continue
+        if "assets" in path.relative_to(site).parts[:1]:
+            continue  # the theme's own bundles: nothing of ours
+        text = path.read_text(encoding="utf-8", errors="replace")
+        scanned += 1
+        for literal in literals:
+            if literal in text:
+                found.append(f"{path.relative_to(site)}: {literal}")
+        for what, pattern in SECRET_PATTERNS.items():
+            for match in pattern.finditer(text):
+                found.append(f"{path.relative_to(site)}: {what}: {match.group(0)}")
+    assert scanned > 10
+    assert not found, "\n".join(found[:40])
+
+
+def test_runbook_docs_cli_help():
+    proc = subprocess.run([sys.executable, "-m", "runbook.cli", "docs", "--help"], capture_output=True, text=True,
+                          cwd=paths.ROOT, timeout=60)
+    assert proc.returncode == 0 and "--serve" in proc.stdout
