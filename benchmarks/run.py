@@ -1,6 +1,6 @@
 """Measure the runbooks, the site and discovery on the embedded emulator; print a table, optionally write JSON.
 
-    python benchmarks/run.py [--quick] [--json PATH]
+    python benchmarks/run.py [--quick] [--json PATH] [--only NAME]...
 
 Figures: median, min and max over repeated runs (``--quick``: one run each, fewer tables). Goals (2 cores):
 staging suite ≤ 25 s, overhead ratio ≤ 1.5, --env all ≤ 1.3× one environment, docs ≤ 8 s, 200 tables ≤ 3 s.
@@ -38,26 +38,30 @@ def timed(function, repeats: int) -> tuple[list[float], object]:
     return samples, last
 
 
+ONLY: list[str] = []
+
+
 def suite(environments: list[str], output_dir: Path) -> runner.RunResult:
-    result = runner.run(environments, output_dir=output_dir)
+    result = runner.run(environments, ONLY, output_dir=output_dir, work_dir=output_dir / "work")
     if not result.ok:
         failed = [f"{r.environment}/{r.notebook}: {r.error}" for r in result.results if r.status != "ok"]
         raise SystemExit("the suite failed, nothing to measure: " + "; ".join(failed))
     return result
 
 
-def plain_python(environment: str, workdir: Path) -> float:
+def plain_python(environment: str, workdir: Path) -> float:  # noqa: C901
     """The same notebooks' code as plain scripts (nbconvert), one process each, in order, on one emulator."""
-    import nbformat
     from nbconvert import PythonExporter
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     scripts = []
     with Emulator() as emu:
         parameters = {**runner.environment_parameters(environment),
-                      **runner.target_parameters(environment, emu.endpoint_url), "environment": environment}
-        for notebook in runner.discover_notebooks():
-            nb = nbformat.read(notebook, as_version=4)
+                      **runner.target_parameters(environment, emu.endpoint_url), "environment": environment,
+                      "work_dir": str(workdir / "plain-work")}
+        for notebook in runner.select_notebooks(ONLY):
+            nb = load_notebook_node(str(notebook))
             declared = {k: v for k, v in parameters.items() if k in _declared(notebook)}
             source, _ = PythonExporter().from_notebook_node(parameterize_notebook(nb, declared))
             script = workdir / f"{notebook.stem}.py"
@@ -76,11 +80,12 @@ def _declared(notebook: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(notebook)))
 
 
-def docs_build() -> float:
+def docs_build(runs: Path) -> float:
+    """``runbook docs`` from the executed staging notebooks (no re-execution), into a scratch site."""
     from runbook.docs import build
 
     start = time.perf_counter()
-    if build(serve=False) != 0:
+    if build(serve=False, site_dir=runs.parent / "site", runs_dir=runs / "staging") != 0:
         raise SystemExit("the docs build failed")
     return time.perf_counter() - start
 
@@ -109,10 +114,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run each and small table counts")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="measure only these notebooks (as runbook run --only); the JSON names them")
     args = parser.parse_args()
+    ONLY.extend(args.only)
     repeats = 1 if args.quick else 3
     out = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
-    figures: dict = {"quick": args.quick}
+    figures: dict = {"quick": args.quick, "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)]}
 
     staging, result = timed(lambda: suite(["staging"], out / "staging-runs"), repeats)
     production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
@@ -122,7 +130,7 @@ def main() -> int:
     plain, _ = timed(lambda: plain_python("staging", out), repeats)
     figures["plain_python_seconds"] = stats(plain)
     figures["overhead_ratio"] = round(statistics.median(staging) / statistics.median(plain), 2)
-    docs, _ = timed(docs_build, repeats)
+    docs, _ = timed(lambda: docs_build(out / "staging-runs"), repeats)
     figures["docs_build_seconds"] = stats(docs)
     figures["discovery"] = discovery([10, 50] if args.quick else [10, 100, 200], repeats)
     if args.quick:  # keep the documented keys; say they were not measured rather than invent them
