@@ -57,6 +57,7 @@ def plain_python(environment: str, workdir: Path) -> float:  # noqa: C901
 
     scripts = []
     with Emulator() as emu:
+        emu.reset()  # moto's state is per process: start from an empty account, as the suite does
         parameters = {**runner.environment_parameters(environment),
                       **runner.target_parameters(environment, emu.endpoint_url), "environment": environment,
                       "work_dir": str(workdir / "plain-work")}
@@ -69,8 +70,10 @@ def plain_python(environment: str, workdir: Path) -> float:  # noqa: C901
             scripts.append(script)
         start = time.perf_counter()
         for script in scripts:
-            subprocess.run([sys.executable, str(script)], cwd=paths.NOTEBOOKS, check=True,
-                           capture_output=True, env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+            proc = subprocess.run([sys.executable, str(script)], cwd=paths.NOTEBOOKS, capture_output=True,
+                                  text=True, env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+            if proc.returncode:
+                raise SystemExit(f"{script.name} failed as a plain script:\n{proc.stderr[-2000:]}")
         return time.perf_counter() - start
 
 
@@ -96,6 +99,7 @@ def discovery(sizes: list[int], repeats: int) -> dict:
 
     figures = {}
     with Emulator() as emu:
+        emu.reset()
         target = Target("us-east-1", emu.endpoint_url)
         client = target.client("dynamodb")
         made = 0

@@ -215,7 +215,9 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
         if target == "local" and not endpoint_url:
             from .emulator import Emulator
 
-            endpoint_url = stack.enter_context(Emulator()).endpoint_url
+            emulator = stack.enter_context(Emulator())
+            emulator.reset()  # the run's own, disposable emulator starts empty (moto's state is per process)
+            endpoint_url = emulator.endpoint_url
         if endpoint_url:
             from .aws import check_endpoint
 
