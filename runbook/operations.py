@@ -676,3 +676,21 @@ def smoke_test(target: Target, table_name: str, users: int = 3, per_user: int = 
             stats.sdk, stats.unprocessed, stats.request)
         result.retries = stats.total
     return result
+
+
+def seed_demo_notifications(target: Target, table_name: str, users: int = 5, per_user: int = 10) -> int:
+    """Emulator only: put demo notifications in the table (so a drill restores real data). Returns the count.
+
+    Demo users are ``runbook-demo-<n>``; the items stay as the emulator's demo data.
+    """
+    from .errors import RealAwsRefused
+
+    if not target.is_emulator:
+        raise RealAwsRefused("demo notifications are written only on an emulator")
+    hash_key, range_key = _key_names(target, table_name)
+    requests = [{"PutRequest": {"Item": {hash_key: {"S": f"{TEST_USER_PREFIX}demo-{u}"},
+                                         range_key: {"S": new_ulid()},
+                                         "type": {"S": "like"}, "read": {"BOOL": False}}}}
+                for u in range(users) for _ in range(per_user)]
+    batch_write(target, table_name, requests)
+    return len(requests)

@@ -291,7 +291,14 @@ class Terraform:
         return {name: item.get("value") for name, item in raw.items()}
 
     def state_addresses(self) -> list[str]:
-        """Resource addresses in the workspace's state (empty when there is no state yet)."""
+        """Resource addresses in the workspace's state (empty when there is no state yet).
+
+        The configuration keeps local state (no backend block): with no ``terraform.tfstate`` and no
+        ``.terraform`` the state is empty, and no Terraform needs to run to say so.
+        """
+        root = self.workspace.root
+        if not (root / "terraform.tfstate").exists() and not (root / ".terraform").exists():
+            return []
         result = self.run("state", "list", check=False)
         if result.returncode != 0:
             return []
