@@ -25,13 +25,12 @@ from typing import Iterable, Literal
 from botocore.exceptions import NoCredentialsError
 
 from .aws import Target
+from .importing import TABLE_ADDRESS, import_block, import_command
 from .discovery import AWS_ERRORS, LiveTable, describe_error, describe_tables, error_code, is_unsupported, probe
 from .spec import TableSpec
 
 FindingStatus = Literal["ok", "problem", "warning", "unavailable"]
 
-#: The Terraform resource address of the table (the seed's `terraform import` command uses it).
-TABLE_ADDRESS = "module.dynamodb.aws_dynamodb_table.notifications"
 
 #: What Terraform needs to manage the table (the seed's "Access Denied": dynamodb:CreateTable, DescribeTable, ...).
 TERRAFORM_ACTIONS = (
@@ -46,14 +45,17 @@ APPLICATION_ACTIONS = (
     "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
 )
 
-#: us-east-1 list prices used by the billing-mode comparison (FIELD-NOTES; on-demand since November 2024).
-PRICES = {
-    "on_demand_read_per_million": 0.125,
-    "on_demand_write_per_million": 0.625,
-    "provisioned_rcu_hour": 0.00013,
-    "provisioned_wcu_hour": 0.00065,
-}
 HOURS_PER_MONTH = 730
+
+
+def billing_prices(table_class: str = "STANDARD") -> dict[str, float]:
+    """The billing-mode comparison's prices, from the shipped us-east-1 price set (runbook/data/pricing)."""
+    from .cost import load_pricing
+
+    prices = load_pricing().for_class(table_class)
+    return {"on_demand_read_per_million": float(prices.read_request_units_per_million),
+            "on_demand_write_per_million": float(prices.write_request_units_per_million),
+            "provisioned_rcu_hour": float(prices.rcu_hour), "provisioned_wcu_hour": float(prices.wcu_hour)}
 #: Below this coefficient of variation of the hourly consumption, the load counts as steady.
 STEADY_LOAD_CV = 0.3
 
@@ -98,8 +100,8 @@ def table_exists_but_not_in_state(target: Target, table_name: str,
         return Finding(check, "ok", f"table {table_name} exists and the state manages it as {TABLE_ADDRESS}")
     return Finding(check, "problem", f"table {table_name} exists but is not in Terraform's state "
                    "(`terraform apply` would fail with ResourceInUseException: Table already exists)",
-                   f"terraform import {TABLE_ADDRESS} {table_name}   "
-                   f"(or an import block: import {{ to = {TABLE_ADDRESS}  id = \"{table_name}\" }})")
+                   f"{import_command(table_name)}   (or an import block: "
+                   f"{' '.join(import_block(table_name).split())})")
 
 
 # -- Access denied ---------------------------------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 
                prices: dict[str, float] | None = None) -> list[Finding]:
     """The guide's "High Costs" checks: scans in use, TTL off or on the wrong attribute, and on-demand billing
     at a steady load that provisioned capacity would serve cheaper (from CloudWatch consumed capacity)."""
-    prices = {**PRICES, **(prices or {})}
+    prices = {**billing_prices(spec.table_class), **(prices or {})}
     table = {"TableName": table_name}
     try:
         reads = _datapoints(target, "ConsumedReadCapacityUnits", table, "Sum", hours)
