@@ -250,7 +250,7 @@ def _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_
                 continue
             pending -= 1
             if on_event:
-                on_event(NotebookResult(**asdict(event)) if not isinstance(event, dict) else NotebookResult(**event))
+                on_event(event)  # a NotebookResult, pickled across the process boundary
         results = []
         for env, future in futures.items():
             error = future.exception()
