@@ -60,6 +60,7 @@ def terraform_on_emulator(tmp_path_factory):
     from runbook.emulator import Emulator
 
     with Emulator() as emu:
+        emu.reset()  # moto's state is per process: other tests in this worker may have left resources
         workspace = Workspace("staging", tmp_path_factory.mktemp("tf") / "staging")
         terraform = Terraform(workspace, Target("us-east-1", emu.endpoint_url))
         terraform.prepare()
