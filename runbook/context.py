@@ -56,10 +56,23 @@ def open_context(environment: str, aws_region: str, aws_endpoint_url: str = "", 
     environment = params.environment(environment)
     region = params.region(aws_region)
     endpoint = params.endpoint_url(aws_endpoint_url)
-    if not isinstance(work_dir, str):
-        raise params.ParameterError("work_dir", work_dir, "a directory path, or '' for build/work")
+    base = _work_dir(work_dir)
     target = Target.resolve(region, endpoint)
     if check_endpoint:
         target.check_reachable()
-    workspace = Workspace(environment, Path(work_dir).resolve()) if work_dir else Workspace.for_environment(environment)
+    workspace = Workspace(environment, base) if base else Workspace.for_environment(environment)
     return RunContext(environment, target, workspace)
+
+
+def _work_dir(value: object) -> Path | None:
+    """The ``work_dir`` parameter: '' (None: build/work) or a directory that exists or can be created there."""
+    if not isinstance(value, str):
+        raise params.ParameterError("work_dir", value, "a directory path, or '' for build/work")
+    if not value:
+        return None
+    path = Path(value).resolve()
+    existing = next(p for p in (path, *path.parents) if p.exists())  # the filesystem root always exists
+    if not existing.is_dir():
+        raise params.ParameterError("work_dir", value,
+                                    f"a directory path, or '' for build/work ({existing} is not a directory)")
+    return path
