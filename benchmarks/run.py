@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,41 @@ def suite(environments: list[str], output_dir: Path) -> runner.RunResult:
         failed = [f"{r.environment}/{r.notebook}: {r.error}" for r in result.results if r.status != "ok"]
         raise SystemExit("the suite failed, nothing to measure: " + "; ".join(failed))
     return result
+
+
+def terraform_breakdown(timings: Path, runs: int) -> dict:
+    """Terraform's share of one run (averaged over ``runs``), from the command log the runbook writes
+    (``RUNBOOK_TERRAFORM_TIMINGS``)."""
+    entries = [json.loads(line) for line in timings.read_text().splitlines()] if timings.exists() else []
+    by_command: dict[str, float] = {}
+    for entry in entries:
+        by_command[entry["command"]] = by_command.get(entry["command"], 0) + entry["seconds"] / runs
+    return {"commands": len(entries) // runs, "total": round(sum(by_command.values()), 2),
+            "by_command": {name: round(seconds, 2) for name, seconds in by_command.items()}}
+
+
+def with_environment(function, **variables: str):
+    """Run ``function`` with extra environment variables (the kernels and Terraform inherit them)."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        return function()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def without_provider(out: Path) -> dict[str, str]:
+    """A Terraform CLI config whose only provider source is an empty mirror: ``init`` cannot install
+    hashicorp/aws, so 02 and 03 take the runbook's own Terraform-unavailable path (boto3 on the emulator)."""
+    mirror = out / "empty-mirror"
+    mirror.mkdir(parents=True, exist_ok=True)
+    config = out / "no-provider.tfrc"
+    config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n')
+    return {"TF_CLI_CONFIG_FILE": str(config)}
 
 
 def plain_python(environment: str, workdir: Path) -> float:  # noqa: C901
@@ -126,7 +162,13 @@ def main() -> int:
     out = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
     figures: dict = {"quick": args.quick, "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)]}
 
-    staging, result = timed(lambda: suite(["staging"], out / "staging-runs"), repeats)
+    timings = out / "terraform-timings.jsonl"
+    staging, result = timed(lambda: with_environment(lambda: suite(["staging"], out / "staging-runs"),
+                                                     RUNBOOK_TERRAFORM_TIMINGS=str(timings)), repeats)
+    figures["terraform_seconds"] = terraform_breakdown(timings, repeats)
+    unavailable, _ = timed(lambda: with_environment(lambda: suite(["staging"], out / "no-terraform-runs"),
+                                                    **without_provider(out)), repeats)
+    figures["suite_seconds_terraform_unavailable"] = stats(unavailable)
     production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
     both, _ = timed(lambda: suite(list(paths.ENVIRONMENTS), out / "all-runs"), repeats)
     figures["suite_seconds"] = {"staging": stats(staging), "production": stats(production), "all": stats(both)}
@@ -142,6 +184,7 @@ def main() -> int:
 
     print(f"{'measure':<34}{'median s':>10}{'min s':>10}{'max s':>10}")
     rows = [(f"suite {k}", v) for k, v in figures["suite_seconds"].items()]
+    rows += [("suite staging, Terraform unavailable", figures["suite_seconds_terraform_unavailable"])]
     rows += [("plain python (staging)", figures["plain_python_seconds"]), ("docs build", figures["docs_build_seconds"])]
     rows += [(f"discovery {k} tables", v) for k, v in figures["discovery"].items() if v]
     for name, value in rows:
@@ -149,6 +192,9 @@ def main() -> int:
     print(f"overhead ratio (suite / plain python): {figures['overhead_ratio']}")
     for name, seconds in figures["per_notebook_seconds"].items():
         print(f"  {name:<30}{seconds:>8.2f}")
+    tf = figures["terraform_seconds"]
+    print(f"Terraform in the staging suite: {tf['commands']} commands, {tf['total']} s — "
+          + ", ".join(f"{k} {v}" for k, v in tf["by_command"].items()))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0

@@ -7,11 +7,11 @@ configuration with boto3 (``runbook.provision``) and the notebook shows a banner
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .context import RunContext
 from .errors import ConfigurationError, TerraformUnavailable
-from .terraform import plan_changes, plan_summary
+from .terraform import Plan
 
 
 @dataclass
@@ -29,13 +29,6 @@ class InitOutcome:
                 "way. Nothing below is Terraform output.")
 
 
-@dataclass
-class PlanOutcome:
-    rows: list[dict] = field(default_factory=list)
-    summary: dict[str, int] = field(default_factory=dict)
-    has_changes: bool = False
-
-
 def init(context: RunContext) -> InitOutcome:
     """``terraform init`` in the work directory; the fallback decision when the provider cannot be installed."""
     if not context.workspace.tfvars.is_file():
@@ -51,10 +44,9 @@ def init(context: RunContext) -> InitOutcome:
     return InitOutcome(terraform=True, binary=context.terraform.binary.label)
 
 
-def plan(context: RunContext, *extra: str) -> PlanOutcome:
-    code = context.terraform.plan(*extra)
-    rows = plan_changes(context.terraform.show_plan())
-    return PlanOutcome(rows=rows, summary=plan_summary(rows), has_changes=code == 2)
+def plan(context: RunContext, *extra: str) -> Plan:
+    """``terraform plan`` into the work directory's saved plan; its rows are what the notebook shows."""
+    return context.terraform.plan(*extra)
 
 
 def apply(context: RunContext, outcome: InitOutcome) -> list[str]:

@@ -9,6 +9,7 @@ other), never another environment's.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,7 @@ import yaml
 
 from . import params, paths
 from .errors import ParameterError, RunbookError
+from .kernels import WarmKernels, notebook_kernel
 
 TARGETS = ("local", "aws")
 
@@ -101,8 +103,11 @@ def target_parameters(environment: str, endpoint_url: str | None) -> dict:
 
 
 # -- execution ------------------------------------------------------------------------------------------------
-def execute_notebook(notebook: Path, output: Path, parameters: dict) -> None:
-    """Run one notebook with papermill, passing only the parameters it declares."""
+def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None) -> None:
+    """Run one notebook with papermill, passing only the parameters it declares.
+
+    ``kernel``: a started kernel manager (:mod:`runbook.kernels`) to run it on; papermill starts one otherwise.
+    """
     import papermill
 
     declared = set(papermill.inspect_notebook(str(notebook)))
@@ -110,6 +115,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict) -> None:
         str(notebook), str(output),
         parameters={k: v for k, v in parameters.items() if k in declared},
         cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        **({"km": kernel} if kernel is not None else {}),
     )
 
 
@@ -147,24 +153,41 @@ def run_environment(environment: str, notebooks: list[Path], endpoint_url: str |
 def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results) -> list[NotebookResult]:
     output_dir.mkdir(parents=True, exist_ok=True)
     failed = False
-    for notebook in notebooks:
-        output = output_dir / notebook.name
-        if failed:
-            result = NotebookResult(environment, notebook.stem, "skipped", error="an earlier notebook failed")
-        else:
-            start = time.perf_counter()
-            try:
-                execute_notebook(notebook, output, parameters)
-                result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
-            except Exception as error:  # papermill writes the failed notebook before raising
-                failed = True
-                result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
-                                        error=_first_line(error))
-            result.seconds = round(time.perf_counter() - start, 2)
-        results.append(result)
-        if on_event:
-            on_event(result)
+    with WarmKernels(notebooks[0].parent if notebooks else paths.NOTEBOOKS) as kernels:
+        for index, notebook in enumerate(notebooks):
+            output = output_dir / notebook.name
+            if failed:
+                result = NotebookResult(environment, notebook.stem, "skipped", error="an earlier notebook failed")
+            else:
+                start = time.perf_counter()
+                kernel = kernels.take() if _runs_on(notebook, kernels) else None
+                if index + 1 < len(notebooks):
+                    kernels.start_next()  # boots while this notebook runs
+                try:
+                    execute_notebook(notebook, output, parameters, kernel)
+                    result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
+                except Exception as error:  # papermill writes the failed notebook before raising
+                    failed = True
+                    result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
+                                            error=_first_line(error))
+                finally:
+                    if kernel is not None:
+                        kernels.done(kernel)
+                result.seconds = round(time.perf_counter() - start, 2)
+            results.append(result)
+            if on_event:
+                on_event(result)
     return results
+
+
+def _runs_on(notebook: Path, kernels: WarmKernels) -> bool:
+    """Whether ``notebook`` can run on a warm kernel: same directory, same kernel (else papermill starts one)."""
+    if notebook.parent != kernels.cwd:
+        return False
+    try:
+        return notebook_kernel(json.loads(notebook.read_text())) == kernels.kernel_name
+    except (OSError, ValueError):
+        return False  # papermill reports the unreadable notebook itself
 
 
 class WorkDirBusy(RunbookError):

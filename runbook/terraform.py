@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ KNOWN_MIRRORS = (
 #: Services the configuration uses; each gets the emulator endpoint in the generated override.
 EMULATED_SERVICES = ("applicationautoscaling", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "sns", "sts")
 OVERRIDE_FILE = "runbook_override.tf"
+#: When set to a file path, every Terraform command appends ``{"command", "seconds", "root"}`` to it as a JSON
+#: line: where a run's time goes (``benchmarks/run.py`` sets it).
+TIMINGS_VARIABLE = "RUNBOOK_TERRAFORM_TIMINGS"
 #: Terraform's messages when it cannot install a provider (no registry access, no mirror).
 _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
                      "could not connect to registry", "Failed to resolve provider packages")
@@ -232,8 +236,10 @@ class Terraform:
         return root
 
     def run(self, *args: str, check: bool = True, ok_codes: tuple[int, ...] = (0,)) -> Result:
+        start = time.perf_counter()
         proc = subprocess.run([*self.binary.command, *args], cwd=self.workspace.root, capture_output=True,
                               text=True, env=self.environment())
+        _log_timing(args[0], time.perf_counter() - start, self.workspace.root)
         result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode not in ok_codes:
             raise TerraformError(args, proc.returncode, proc.stderr or proc.stdout)
@@ -272,15 +278,20 @@ class Terraform:
         result = self.run("validate", "-json", "-no-color", check=False, ok_codes=(0, 1))
         return json.loads(result.stdout)
 
-    def plan(self, *extra: str, destroy: bool = False) -> int:
-        """``terraform plan -out`` to the workspace's plan file; returns 0 (no changes) or 2 (changes)."""
-        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={self.workspace.plan_file.name}"]
+    def plan(self, *extra: str, destroy: bool = False) -> "Plan":
+        """``terraform plan -out`` to the workspace's plan file, with its changes.
+
+        The changes come from the plan's own ``-json`` messages, so no second Terraform run (``show -json``,
+        another provider start) is needed to read them.
+        """
+        args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={self.workspace.plan_file.name}"]
         if destroy:
             args.append("-destroy")
-        return self.run(*args, *extra, ok_codes=(0, 2)).returncode
-
-    def show_plan(self) -> dict:
-        return json.loads(self.run("show", "-json", self.workspace.plan_file.name).stdout)
+        result = self.run(*args, *extra, check=False)
+        messages = ui_messages(result.stdout)
+        if result.returncode not in (0, 2):
+            raise TerraformError(args, result.returncode, diagnostics_text(messages) or result.stderr)
+        return Plan(plan_changes(messages), has_changes=result.returncode == 2)
 
     def apply_plan(self) -> Result:
         """Apply the saved plan (and only it)."""
@@ -293,16 +304,24 @@ class Terraform:
     def state_addresses(self) -> list[str]:
         """Resource addresses in the workspace's state (empty when there is no state yet).
 
-        The configuration keeps local state (no backend block): with no ``terraform.tfstate`` and no
-        ``.terraform`` the state is empty, and no Terraform needs to run to say so.
+        The configuration keeps local state (no backend block): with no ``terraform.tfstate`` and no backend
+        initialised (``.terraform/terraform.tfstate`` records one) the state is empty, and no Terraform needs to
+        run to say so.
         """
         root = self.workspace.root
-        if not (root / "terraform.tfstate").exists() and not (root / ".terraform").exists():
+        if not (root / "terraform.tfstate").exists() and not (root / ".terraform" / "terraform.tfstate").exists():
             return []
         result = self.run("state", "list", check=False)
         if result.returncode != 0:
             return []
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def _log_timing(command: str, seconds: float, root: Path) -> None:
+    path = os.environ.get(TIMINGS_VARIABLE)
+    if path:
+        with open(path, "a") as log:
+            log.write(json.dumps({"command": command, "seconds": round(seconds, 3), "root": str(root)}) + "\n")
 
 
 def _first_error(text: str) -> str:
@@ -313,17 +332,42 @@ def _first_error(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def plan_changes(plan: dict) -> list[dict]:
-    """Resource changes of a ``terraform show -json`` plan: address, type, action (create/update/…/import)."""
+def ui_messages(stdout: str) -> list[dict]:
+    """Terraform's machine-readable UI stream (``-json``): one JSON object per line."""
+    messages = []
+    for line in stdout.splitlines():
+        try:
+            messages.append(json.loads(line))
+        except ValueError:
+            continue  # not a UI message (e.g. a provider's stray output)
+    return messages
+
+
+def diagnostics_text(messages: list[dict]) -> str:
+    """The error diagnostics of a UI stream, as Terraform would print them: ``Error: summary: detail``."""
+    lines = []
+    for message in messages:
+        diagnostic = message.get("diagnostic") or {}
+        if message.get("type") == "diagnostic" and diagnostic.get("severity") == "error":
+            detail = diagnostic.get("detail", "").strip()
+            lines.append(f"Error: {diagnostic.get('summary', '')}" + (f": {detail}" if detail else ""))
+    return "\n".join(lines)
+
+
+def plan_changes(messages: list[dict]) -> list[dict]:
+    """Resource changes of a plan's UI stream: address, type, action (create/update/replace/…/import)."""
     rows = []
-    for change in plan.get("resource_changes", []):
-        actions = change["change"]["actions"]
-        action = "replace" if set(actions) == {"create", "delete"} else actions[0]
-        if change["change"].get("importing"):
-            action = "import" if action == "no-op" else f"import+{action}"
-        if action == "no-op" and not change["change"].get("importing"):
+    for message in messages:
+        if message.get("type") != "planned_change":
             continue
-        rows.append({"address": change["address"], "type": change["type"], "action": action})
+        change = message["change"]
+        action = change["action"]
+        if change.get("importing"):
+            action = "import" if action == "noop" else f"import+{action}"
+        elif action == "noop":
+            continue
+        resource = change["resource"]
+        rows.append({"address": resource["addr"], "type": resource["resource_type"], "action": action})
     return rows
 
 
@@ -332,3 +376,15 @@ def plan_summary(rows: list[dict]) -> dict[str, int]:
     for row in rows:
         summary[row["action"]] = summary.get(row["action"], 0) + 1
     return summary
+
+
+@dataclass
+class Plan:
+    """What a saved plan (the workspace's ``tfplan``) will do."""
+
+    rows: list[dict]
+    has_changes: bool
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return plan_summary(self.rows)

@@ -24,4 +24,8 @@ def test_quick_benchmark_writes_the_documented_json(tmp_path):
     assert figures["plain_python_seconds"]["median"] > 0 and figures["overhead_ratio"] > 0
     assert figures["docs_build_seconds"]["median"] > 0
     assert {"10", "100", "200"} <= set(figures["discovery"]) and figures["discovery"]["10"]["median"] > 0
-    assert "overhead ratio" in proc.stdout
+    assert figures["suite_seconds_terraform_unavailable"]["median"] > 0
+    terraform = figures["terraform_seconds"]
+    assert set(terraform) == {"commands", "total", "by_command"}
+    assert terraform["total"] == pytest.approx(sum(terraform["by_command"].values()), abs=0.05)
+    assert "overhead ratio" in proc.stdout and "Terraform in the staging suite" in proc.stdout

@@ -6,9 +6,9 @@ import pytest
 
 from runbook import paths
 from runbook.aws import Target
-from runbook.errors import TerraformUnavailable
+from runbook.errors import TerraformError, TerraformUnavailable
 from runbook.terraform import (OVERRIDE_FILE, Binary, Terraform, Workspace, find_mirror, override_text,
-                               plan_changes, plan_summary)
+                               diagnostics_text, plan_changes, plan_summary, ui_messages)
 
 
 def git_status() -> str:
@@ -42,17 +42,35 @@ def test_override_only_for_emulator_targets(tmp_path):
     assert not (real.prepare() / OVERRIDE_FILE).exists()
 
 
+def planned(address: str, action: str, importing: dict | None = None) -> dict:
+    change = {"resource": {"addr": address, "resource_type": "t"}, "action": action}
+    if importing:
+        change["importing"] = importing
+    return {"type": "planned_change", "change": change}
+
+
 def test_plan_changes_marks_imports_and_replacements():
-    plan = {"resource_changes": [
-        {"address": "a", "type": "t", "change": {"actions": ["create"]}},
-        {"address": "b", "type": "t", "change": {"actions": ["delete", "create"]}},
-        {"address": "c", "type": "t", "change": {"actions": ["no-op"], "importing": {"id": "x"}}},
-        {"address": "d", "type": "t", "change": {"actions": ["update"], "importing": {"id": "y"}}},
-        {"address": "e", "type": "t", "change": {"actions": ["no-op"]}},
-    ]}
-    rows = plan_changes(plan)
+    messages = [
+        {"type": "version", "terraform": "1.11.4"},
+        planned("a", "create"), planned("b", "replace"), planned("c", "noop", {"id": "x"}),
+        planned("d", "update", {"id": "y"}), planned("e", "noop"),
+        {"type": "change_summary", "changes": {"add": 1, "change": 2, "import": 2, "remove": 0}},
+    ]
+    rows = plan_changes(messages)
     assert [r["action"] for r in rows] == ["create", "replace", "import", "import+update"]
     assert plan_summary(rows) == {"create": 1, "replace": 1, "import": 1, "import+update": 1}
+
+
+def test_ui_stream_errors_read_like_terraform():
+    stdout = "\n".join([
+        '{"type": "version", "terraform": "1.11.4"}',
+        "not json",
+        '{"type": "diagnostic", "diagnostic": {"severity": "warning", "summary": "Deprecated"}}',
+        '{"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "Invalid value", "detail": "must be > 0"}}',
+    ])
+    messages = ui_messages(stdout)
+    assert len(messages) == 3
+    assert diagnostics_text(messages) == "Error: Invalid value: must be > 0"
 
 
 @pytest.fixture(scope="module")
@@ -80,16 +98,23 @@ def test_plan_apply_replan_on_the_emulator(terraform_on_emulator):
     terraform = terraform_on_emulator
     before = git_status()
     assert terraform.validate()["valid"]
-    assert terraform.plan() == 2
-    rows = plan_changes(terraform.show_plan())
+    plan = terraform.plan()
+    assert plan.has_changes
+    rows = plan.rows
     assert "module.dynamodb.aws_dynamodb_table.notifications" in {r["address"] for r in rows}
     assert {r["action"] for r in rows} == {"create"}
     terraform.apply_plan()
     assert "module.dynamodb.aws_dynamodb_table.notifications" in terraform.state_addresses()
     outputs = terraform.output()
     assert outputs["dynamodb_notifications_table_name"] == "staging-user-notifications"
-    assert terraform.plan() == 0, "a second plan right after apply must show no changes (no perpetual diff)"
+    assert not terraform.plan().has_changes, "a second plan right after apply must show no changes (no perpetual diff)"
     assert git_status() == before, "Terraform must not write into the committed tree"
+
+
+@pytest.mark.terraform
+def test_a_failed_plan_names_terraforms_error(terraform_on_emulator):
+    with pytest.raises(TerraformError, match="Invalid value for variable"):
+        terraform_on_emulator.plan("-var=dynamodb_read_capacity=-1")
 
 
 def test_find_mirror_honours_the_variable(monkeypatch, tmp_path):

@@ -1,0 +1,56 @@
+"""Warm kernels: booted ahead, modules imported, no names bound, one notebook each, all shut down."""
+
+import nbformat
+from jupyter_core.utils import run_sync
+from nbformat.v4 import new_code_cell, new_notebook
+
+from runbook import runner
+from runbook.kernels import WARM_IMPORTS, WarmKernels
+from runbook.record import read_records
+
+
+def probe_notebook(path):
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    parameters = new_code_cell('environment: str = "staging"  # env')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, new_code_cell(
+        "import os, sys\n"
+        "from runbook.record import record\n"
+        f"record('imported', sorted(m for m in {WARM_IMPORTS!r} if m in sys.modules))\n"
+        "record('bound', sorted(n for n in ('pandas', 'boto3', 'runbook', 'm') if n in globals()))\n"
+        "record('cwd', os.getcwd())\n"
+        "record('pid', os.getpid())")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_warm_kernel_has_the_imports_and_no_names(tmp_path):
+    notebook = probe_notebook(tmp_path / "01-probe.ipynb")
+    with WarmKernels(tmp_path) as kernels:
+        kernel = kernels.take()
+        runner.execute_notebook(notebook, tmp_path / "out.ipynb", {}, kernel)
+        kernels.done(kernel)
+        assert not run_sync(kernel.is_alive)()
+    records = read_records(nbformat.read(tmp_path / "out.ipynb", as_version=4))
+    assert records["imported"] == sorted(WARM_IMPORTS)
+    assert records["bound"] == [], "warming must not put names in the notebook's namespace"
+    assert records["cwd"] == str(tmp_path)
+    code = [c for c in nbformat.read(tmp_path / "out.ipynb", as_version=4).cells if c.cell_type == "code"]
+    assert code[0].execution_count == 1, "warming must not use up execution counts"
+
+
+def test_each_notebook_gets_its_own_kernel_and_none_are_left(tmp_path):
+    first = probe_notebook(tmp_path / "01-a.ipynb")
+    second = probe_notebook(tmp_path / "02-b.ipynb")
+    results = runner.run_environment("staging", [first, second], None, tmp_path / "out", work_dir=tmp_path / "w")
+    assert [r.status for r in results] == ["ok", "ok"]
+    pids = [read_records(nbformat.read(r.output, as_version=4))["pid"] for r in results]
+    assert pids[0] != pids[1], "notebooks must not share a kernel"
+
+
+def test_close_stops_a_kernel_still_booting(tmp_path):
+    kernels = WarmKernels(tmp_path)
+    kernels.start_next()
+    booting = kernels._booting
+    kernels.close()
+    assert not run_sync(booting.is_alive)()
