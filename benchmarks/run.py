@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,14 +131,30 @@ def docs_build(runs: Path) -> float:
     return time.perf_counter() - start
 
 
+@contextmanager
+def emulator_process():
+    """``runbook emulator`` in its own process, as notebooks meet it: the emulator runs in the runner's (or
+    ``runbook lab``'s) process and discovery in the kernel's. Sharing one process would make the client's and
+    the server's threads queue on one interpreter lock and measure that instead."""
+    proc = subprocess.Popen([sys.executable, "-m", "runbook.cli", "emulator"], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        match = re.search(r"http://\S+", proc.stdout.readline())
+        if not match:
+            raise SystemExit("runbook emulator did not say where it listens")
+        yield match.group(0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def discovery(sizes: list[int], repeats: int) -> dict:
     from runbook.aws import Target
     from runbook.discovery import describe_tables, list_tables
 
     figures = {}
-    with Emulator() as emu:
-        emu.reset()
-        target = Target("us-east-1", emu.endpoint_url)
+    with emulator_process() as endpoint_url:
+        target = Target("us-east-1", endpoint_url)
         client = target.client("dynamodb")
         made = 0
         for size in sorted(sizes):
@@ -159,7 +177,15 @@ def main() -> int:
     args = parser.parse_args()
     ONLY.extend(args.only)
     repeats = 1 if args.quick else 3
-    out = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
+    with tempfile.TemporaryDirectory(prefix="runbook-bench-") as scratch:
+        figures = measure(args, repeats, Path(scratch))
+    report(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+def measure(args, repeats: int, out: Path) -> dict:
     figures: dict = {"quick": args.quick, "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)]}
 
     timings = out / "terraform-timings.jsonl"
@@ -172,6 +198,9 @@ def main() -> int:
     production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
     both, _ = timed(lambda: suite(list(paths.ENVIRONMENTS), out / "all-runs"), repeats)
     figures["suite_seconds"] = {"staging": stats(staging), "production": stats(production), "all": stats(both)}
+    figures["all_ratio"] = {"to_staging": round(statistics.median(both) / statistics.median(staging), 2),
+                            "to_slower_environment": round(statistics.median(both) / max(
+                                statistics.median(staging), statistics.median(production)), 2)}
     figures["per_notebook_seconds"] = {r.notebook: r.seconds for r in result.results}
     plain, _ = timed(lambda: plain_python("staging", out), repeats)
     figures["plain_python_seconds"] = stats(plain)
@@ -181,23 +210,25 @@ def main() -> int:
     figures["discovery"] = discovery([10, 50] if args.quick else [10, 100, 200], repeats)
     if args.quick:  # keep the documented keys; say they were not measured rather than invent them
         figures["discovery"].update({"100": None, "200": None})
+    return figures
 
-    print(f"{'measure':<34}{'median s':>10}{'min s':>10}{'max s':>10}")
+
+def report(figures: dict) -> None:
+    print(f"{'measure':<38}{'median s':>10}{'min s':>10}{'max s':>10}")
     rows = [(f"suite {k}", v) for k, v in figures["suite_seconds"].items()]
     rows += [("suite staging, Terraform unavailable", figures["suite_seconds_terraform_unavailable"])]
     rows += [("plain python (staging)", figures["plain_python_seconds"]), ("docs build", figures["docs_build_seconds"])]
     rows += [(f"discovery {k} tables", v) for k, v in figures["discovery"].items() if v]
     for name, value in rows:
-        print(f"{name:<34}{value['median']:>10.2f}{value['min']:>10.2f}{value['max']:>10.2f}")
+        print(f"{name:<38}{value['median']:>10.2f}{value['min']:>10.2f}{value['max']:>10.2f}")
     print(f"overhead ratio (suite / plain python): {figures['overhead_ratio']}")
+    print(f"--env all / one environment: {figures['all_ratio']['to_staging']} (staging), "
+          f"{figures['all_ratio']['to_slower_environment']} (the slower one)")
     for name, seconds in figures["per_notebook_seconds"].items():
         print(f"  {name:<30}{seconds:>8.2f}")
     tf = figures["terraform_seconds"]
     print(f"Terraform in the staging suite: {tf['commands']} commands, {tf['total']} s — "
           + ", ".join(f"{k} {v}" for k, v in tf["by_command"].items()))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -6,10 +6,16 @@ critical path. :class:`WarmKernels` starts kernel *n + 1* when notebook *n* star
 imported at boot (``IPKernelApp.exec_lines``, which binds no names and leaves the execution count at 0), and
 hands it to papermill, which uses a kernel it is given instead of starting its own. Each kernel still runs
 exactly one notebook and is shut down after it, so notebooks share no state.
+
+The kernels talk over Unix sockets (ZeroMQ ``ipc``) in a private temporary directory, not TCP on loopback:
+only this user can reach them, and the kernel has no reason to warn about unencrypted TCP.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from itertools import count
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -35,11 +41,16 @@ class WarmKernels:
         self.kernel_name = kernel_name
         self._booting: AsyncKernelManager | None = None
         self._handed_out: list[AsyncKernelManager] = []
+        self._sockets: Path | None = None  # the private directory of the kernels' ipc sockets
+        self._numbers = count(1)
 
     def start_next(self) -> None:
         """Start booting the kernel the next :meth:`take` returns (no-op if one is already booting)."""
         if self._booting is None:
-            manager = AsyncKernelManager(kernel_name=self.kernel_name)
+            if self._sockets is None:
+                self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
+            manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
+                                         ip=str(self._sockets / f"k{next(self._numbers)}"))
             run_sync(manager.start_kernel)(extra_arguments=list(_ARGUMENTS), cwd=str(self.cwd))
             self._booting = manager
 
@@ -59,6 +70,9 @@ class WarmKernels:
             _shutdown(manager)
         self._handed_out.clear()
         self._booting = None
+        if self._sockets is not None:
+            shutil.rmtree(self._sockets, ignore_errors=True)
+            self._sockets = None
 
     def __enter__(self) -> "WarmKernels":
         return self

@@ -1,5 +1,7 @@
 """Warm kernels: booted ahead, modules imported, no names bound, one notebook each, all shut down."""
 
+from pathlib import Path
+
 import nbformat
 from jupyter_core.utils import run_sync
 from nbformat.v4 import new_code_cell, new_notebook
@@ -31,6 +33,10 @@ def test_a_warm_kernel_has_the_imports_and_no_names(tmp_path):
         runner.execute_notebook(notebook, tmp_path / "out.ipynb", {}, kernel)
         kernels.done(kernel)
         assert not run_sync(kernel.is_alive)()
+        assert kernel.transport == "ipc", "kernels talk over private Unix sockets, not TCP"
+        sockets = Path(kernel.ip).parent
+        assert sockets.is_dir() and oct(sockets.stat().st_mode & 0o777) == "0o700"
+    assert not sockets.exists(), "the socket directory is removed with the kernels"
     records = read_records(nbformat.read(tmp_path / "out.ipynb", as_version=4))
     assert records["imported"] == sorted(WARM_IMPORTS)
     assert records["bound"] == [], "warming must not put names in the notebook's namespace"
