@@ -163,23 +163,24 @@ def running_lab(port: int = 0, root_dir: Path | None = None, region: str = "us-e
 def lab(port: int = 0, open_browser: bool = False) -> int:
     """``runbook lab``: run until Ctrl-C, printing where to go."""
     print("Starting the AWS emulator and JupyterLab (on 127.0.0.1 only) ...", flush=True)
-    with running_lab(port=port) as running:
-        print(f"AWS emulator:  {running.endpoint_url}  (dummy credentials, region "
-              f"{running.environment.get('AWS_REGION', '')})")
-        print(f"JupyterLab:    {running.url}")
-        print(f"Notebooks:     {running.root_dir}")
-        print("Every kernel has AWS_ENDPOINT_URL and the dummy credentials: run each notebook with its defaults.")
-        print("Ctrl-C stops both.", flush=True)
-        if open_browser:
-            import webbrowser
+    try:  # around everything: a Ctrl-C right after the ready message must stop both cleanly too
+        with running_lab(port=port) as running:
+            print(f"AWS emulator:  {running.endpoint_url}  (dummy credentials, region "
+                  f"{running.environment.get('AWS_REGION', '')})")
+            print(f"JupyterLab:    {running.url}")
+            print(f"Notebooks:     {running.root_dir}")
+            print("Every kernel has AWS_ENDPOINT_URL and the dummy credentials: run each notebook with its "
+                  "defaults.")
+            print("Ctrl-C stops both.", flush=True)
+            if open_browser:
+                import webbrowser
 
-            webbrowser.open(running.url)
-        try:
+                webbrowser.open(running.url)
             while running.process.poll() is None:
                 time.sleep(0.5)
             print(f"JupyterLab exited with status {running.process.returncode}", flush=True)
             return running.process.returncode or 0
-        except KeyboardInterrupt:
-            print("\nStopping JupyterLab and the emulator ...", flush=True)
+    except KeyboardInterrupt:  # running_lab has stopped JupyterLab and the emulator on the way out
+        print()
     print("Stopped.", flush=True)
     return 0
