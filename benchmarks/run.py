@@ -19,6 +19,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,20 +62,6 @@ def terraform_breakdown(timings: Path, runs: int) -> dict:
         by_command[entry["command"]] = by_command.get(entry["command"], 0) + entry["seconds"] / runs
     return {"commands": len(entries) // runs, "total": round(sum(by_command.values()), 2),
             "by_command": {name: round(seconds, 2) for name, seconds in by_command.items()}}
-
-
-def with_environment(function, **variables: str):
-    """Run ``function`` with extra environment variables (the kernels and Terraform inherit them)."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        return function()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def without_provider(out: Path) -> dict[str, str]:
@@ -189,11 +176,11 @@ def measure(args, repeats: int, out: Path) -> dict:
     figures: dict = {"quick": args.quick, "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)]}
 
     timings = out / "terraform-timings.jsonl"
-    staging, result = timed(lambda: with_environment(lambda: suite(["staging"], out / "staging-runs"),
-                                                     RUNBOOK_TERRAFORM_TIMINGS=str(timings)), repeats)
+    with patch.dict(os.environ, RUNBOOK_TERRAFORM_TIMINGS=str(timings)):  # the kernels and Terraform inherit it
+        staging, result = timed(lambda: suite(["staging"], out / "staging-runs"), repeats)
     figures["terraform_seconds"] = terraform_breakdown(timings, repeats)
-    unavailable, _ = timed(lambda: with_environment(lambda: suite(["staging"], out / "no-terraform-runs"),
-                                                    **without_provider(out)), repeats)
+    with patch.dict(os.environ, without_provider(out)):
+        unavailable, _ = timed(lambda: suite(["staging"], out / "no-terraform-runs"), repeats)
     figures["suite_seconds_terraform_unavailable"] = stats(unavailable)
     production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
     both, _ = timed(lambda: suite(list(paths.ENVIRONMENTS), out / "all-runs"), repeats)

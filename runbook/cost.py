@@ -363,7 +363,7 @@ def usage_from_cloudwatch(target: "Target", table_name: str, days: int = 30) -> 
     The consumed-capacity metrics already include item-size rounding and read consistency. Errors from AWS
     propagate; :func:`sync_usage` turns them into a note.
     """
-    from botocore.exceptions import ClientError
+    from .discovery import table_description
 
     end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=days)
@@ -380,12 +380,8 @@ def usage_from_cloudwatch(target: "Target", table_name: str, days: int = 30) -> 
         if points:
             result[key] = sum(point["Sum"] for point in points) / days
             days_with_data = max(days_with_data, len(points))
-    try:
-        size = target.client("dynamodb").describe_table(TableName=table_name)["Table"].get("TableSizeBytes")
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise
-        size = None
+    table = table_description(target.client("dynamodb"), table_name)
+    size = table.get("TableSizeBytes") if table else None
     if size:
         result["storage_gb"] = size / float(BYTES_PER_GB)
     if not result:

@@ -261,7 +261,7 @@ def _ttl_finding(target: Target, table_name: str, spec: TableSpec, hours: float)
             return Finding(check, "problem", f"TTL is off on {table_name} but the configuration enables it on "
                            f"{wanted!r}: expired notifications are never deleted",
                            "terraform apply (restores dynamodb_ttl_enabled = true)")
-        return Finding(check, "warning", f"TTL is off: old notifications accumulate and storage grows",
+        return Finding(check, "warning", "TTL is off: old notifications accumulate and storage grows",
                        f"set dynamodb_ttl_enabled = true (attribute {wanted!r}) and write an epoch-seconds "
                        "expiry on every item")
     if attribute != wanted:

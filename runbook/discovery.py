@@ -301,7 +301,7 @@ def describe_tables(target: Target, names: Iterable[str], max_workers: int = 8,
         # Account-wide listings run while the per-table reads proceed.
         shared = {read: pool.submit(_SHARED[read], target, names)
                   for read in SHARED_READS if read in reads and read != "kms"}
-        descriptions = {pool.submit(_describe, dynamodb, name): name for name in names}
+        descriptions = {pool.submit(table_description, dynamodb, name): name for name in names}
         per_table: list[tuple[LiveTable, str, Any]] = []
         for future in as_completed(descriptions):
             name = descriptions[future]
@@ -335,7 +335,8 @@ def describe_tables(target: Target, names: Iterable[str], max_workers: int = 8,
 
 
 # -- per-table reads --------------------------------------------------------------------------------------------
-def _describe(dynamodb, name: str) -> dict | None:
+def table_description(dynamodb, name: str) -> dict | None:
+    """DescribeTable's ``Table``, or ``None`` when the table does not exist (other errors propagate)."""
     try:
         return dynamodb.describe_table(TableName=name)["Table"]
     except ClientError as error:

@@ -12,10 +12,9 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from botocore.exceptions import ClientError
-
 from .aws import Target
 from .context import RunContext
+from .discovery import table_description
 from .errors import RealAwsRefused
 from .terraform import Terraform, Workspace
 
@@ -45,13 +44,7 @@ class ImportStatus:
 
 
 def table_exists(target: Target, table: str) -> bool:
-    try:
-        target.client("dynamodb").describe_table(TableName=table)
-        return True
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ResourceNotFoundException":
-            return False
-        raise
+    return table_description(target.client("dynamodb"), table) is not None
 
 
 def status(terraform: Terraform | None, target: Target, table: str) -> ImportStatus:

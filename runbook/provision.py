@@ -25,10 +25,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from .aws import Target
-from .discovery import AWS_ERRORS, LiveTable, describe_error, describe_table, error_code, is_unsupported, probe
+from .discovery import (AWS_ERRORS, LiveTable, describe_error, describe_table, is_unsupported, probe,
+                        table_description)
 from .errors import RealAwsRefused, RunbookError
 from .spec import TableSpec
 
@@ -256,14 +255,9 @@ def wait_for_table(target: Target, name: str, timeout: float = 600, gone: bool =
     interval = 0.1 if target.is_emulator else 5.0
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            table = dynamodb.describe_table(TableName=name)["Table"]
-        except ClientError as error:
-            if error_code(error) != "ResourceNotFoundException":
-                raise
-            if gone:
-                return
-            table = None
+        table = table_description(dynamodb, name)
+        if table is None and gone:
+            return
         if table is not None and not gone and table.get("TableStatus") == "ACTIVE" and all(
                 index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in table.get("GlobalSecondaryIndexes") or []):
             return
@@ -584,11 +578,8 @@ def deprovision(spec: TableSpec, target: Target) -> list[str]:
     if existing:
         cloudwatch.delete_alarms(AlarmNames=existing)
         actions.append(f"deleted alarms {', '.join(existing)}")
-    try:
-        table = dynamodb.describe_table(TableName=spec.name)["Table"]
-    except ClientError as error:
-        if error_code(error) != "ResourceNotFoundException":
-            raise
+    table = table_description(dynamodb, spec.name)
+    if table is None:
         return actions
     if table.get("DeletionProtectionEnabled"):
         dynamodb.update_table(TableName=spec.name, DeletionProtectionEnabled=False)

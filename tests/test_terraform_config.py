@@ -17,7 +17,7 @@ import pytest
 from runbook import paths, tfdocs
 from runbook.aws import Target
 from runbook.errors import TerraformUnavailable
-from runbook.tfconfig import _load, load_environment, module_variables, root_variables
+from runbook.tfconfig import _load, module_variables, root_variables
 
 INFRA = paths.INFRASTRUCTURE
 MODULE = paths.MODULE_DIR
