@@ -297,6 +297,11 @@ class Terraform:
         """Apply the saved plan (and only it)."""
         return self.run("apply", "-input=false", "-no-color", "-auto-approve", self.workspace.plan_file.name)
 
+    def show_json(self, plan_file: str | None = None) -> dict:
+        """``terraform show -json`` of a saved plan (``plan_file``) or, without one, of the state ({} when empty)."""
+        args = ["show", "-json", "-no-color"] + ([plan_file] if plan_file else [])
+        return json.loads(self.run(*args).stdout or "{}")
+
     def output(self) -> dict:
         raw = json.loads(self.run("output", "-json").stdout or "{}")
         return {name: item.get("value") for name, item in raw.items()}
