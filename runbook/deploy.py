@@ -16,6 +16,22 @@ PROVIDER_FIX = ("Give Terraform the AWS provider: allow access to registry.terra
                 "(`terraform providers mirror DIR` on a machine that has access), then run 01-setup again.")
 
 
+def check_confirmation(context: RunContext, apply: bool, confirm: str) -> None:
+    """Before any AWS call: in production, ``apply=True`` needs ``confirm`` = the table the working tfvars names.
+
+    The gate checks it again against the table Terraform plans; this early check fails fast on a typo.
+    """
+    from .errors import ConfirmationError
+    from .workconfig import named_table
+
+    if not apply or context.environment != "production":
+        return
+    expected = named_table(context.environment, context.working)
+    if expected and confirm != expected:
+        raise ConfirmationError(f"apply=True in production needs confirm={expected!r} (the table "
+                                f"{context.tfvars.name} names; got confirm={confirm!r}); nothing was changed")
+
+
 def init(context: RunContext) -> str:
     """``terraform init`` in the work directory; returns the Terraform used. Stops with the fix when it cannot."""
     if not context.working.exists:

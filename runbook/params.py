@@ -118,3 +118,22 @@ def text(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise ParameterError(name, value, "a string")
     return value
+
+
+def plan_sha256(value: object, name: str = "plan_sha256") -> str:
+    """'' (the plan made in this run) or the 64 hex characters of a saved plan's SHA-256."""
+    if not isinstance(value, str) or (value and not re.fullmatch(r"[0-9a-fA-F]{64}", value)):
+        raise ParameterError(name, value, "'' or a SHA-256: 64 hexadecimal characters (02 shows the plan's)")
+    return value.lower()
+
+
+def addresses(value: object, name: str = "allow_destroy") -> tuple[str, ...]:
+    """A comma-separated list of Terraform resource addresses ('' for none)."""
+    if not isinstance(value, str):
+        raise ParameterError(name, value, "a string: comma-separated resource addresses, or ''")
+    items = tuple(part.strip() for part in value.split(",") if part.strip())
+    for item in items:
+        if not re.fullmatch(r"(module\.[\w-]+(\[[^\]]+\])?\.)*(data\.)?[\w-]+\.[\w-]+(\[[^\]]+\])?", item):
+            raise ParameterError(name, value, f"resource addresses such as module.dynamodb.aws_dynamodb_table."
+                                              f"notifications ({item!r} is not one)")
+    return items

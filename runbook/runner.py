@@ -102,9 +102,7 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
         return {"aws_endpoint_url": ""}
     from . import workconfig
 
-    working = workconfig.resolve(environment, "", work_dir or paths.work_dir(environment))
-    source = working.path if working.exists else workconfig.example_file(environment)
-    table = workconfig.read_values(source).get("dynamodb_notifications_table_name")
+    table = workconfig.named_table(environment, workconfig.resolve(environment, "", work_dir or paths.work_dir(environment)))
     return {"aws_endpoint_url": endpoint_url, "apply": True, **({"confirm": table} if table else {})}
 
 

@@ -145,3 +145,14 @@ def missing_error(environment: str, working: WorkingTfvars) -> ConfigurationErro
     return ConfigurationError(working.path, f"missing: run 01-setup for {environment} (it copies "
                                             f"{example_file(environment).name} there), or create "
                                             f"{operator_file(environment)} (the guide's Step 1), or pass a tfvars file")
+
+
+def named_table(environment: str, working: WorkingTfvars) -> str | None:
+    """The table name the working tfvars sets (before 01 has copied it: the example it will copy).
+
+    A hint for early checks only (``runbook run``'s emulator confirmation, a typo in ``confirm``); the table
+    Terraform plans is the authority, and the gate checks against it.
+    """
+    source = working.path if working.exists else (example_file(environment) if working.origin == "generated" else None)
+    value = read_values(source).get("dynamodb_notifications_table_name") if source else None
+    return value if isinstance(value, str) else None

@@ -44,16 +44,16 @@ def test_setup_checklist(run_all, env):
     setup = records(run_all[1], env, "01-setup")
     assert setup["setup_ok"] is True
     names = {c["name"] for c in setup["checks"]}
-    assert {"Python", "Terraform", "AWS identity (STS)", "terraform.tfvars", "tfvars valid"} <= names
-    assert setup["tfvars_path"].endswith(f"work/{env}/infrastructure/{env}/terraform.tfvars")
+    assert {"Python", "Terraform", "AWS identity (STS)", "terraform.tfvars", "tfvars (Terraform)"} <= names
+    assert setup["tfvars_path"].endswith(f"work/{env}/terraform.tfvars") and setup["tfvars_origin"] == "generated"
 
 
 @pytest.mark.parametrize("env", paths.ENVIRONMENTS)
 def test_plan_and_apply_leaves_no_drift(run_all, env):
     deployed = records(run_all[1], env, "02-plan-and-apply")
     assert deployed["applied"] is True
-    assert deployed["drift_ok"] is True
-    assert deployed["drift_summary"].get("drifted", 0) == 0 and deployed["drift_summary"].get("missing", 0) == 0
+    assert deployed["drift_exit_code"] == 3, "a first run: everything pending, nothing changed outside Terraform"
+    assert deployed["drift_summary"].get("drift", 0) == 0 and deployed["drift_summary"]["pending"] >= 7
     assert deployed["outputs"]["dynamodb_notifications_table_name"] == f"{env}-user-notifications"
 
 
@@ -61,10 +61,9 @@ def test_plan_and_apply_leaves_no_drift(run_all, env):
 def test_import_runbook(run_all, env):
     imported = records(run_all[1], env, "03-import")
     assert imported["table_status"]["exists"] is True
-    if records(run_all[1], env, "02-plan-and-apply")["terraform_ran"]:
-        assert imported["table_status"]["managed"] is True
-        assert any(r["action"].startswith("import") for r in imported["demo_plan"])
-        assert imported["demo_imported"] is True
+    assert imported["table_status"]["managed"] is True
+    assert any(r["action"].startswith("import") for r in imported["demo_plan"])
+    assert imported["demo_imported"] is True
 
 
 def test_committed_tree_untouched(run_all):

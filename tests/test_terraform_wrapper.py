@@ -22,9 +22,12 @@ def test_workspace_copies_configuration_and_keeps_local_state(tmp_path):
     assert (root / "main.tf").is_file() and (workspace.tree / "staging" / "modules" / "dynamodb" / "main.tf").is_file()
     (root / "terraform.tfstate").write_text("{}")
     (root / "stale.tf").write_text("# removed upstream")
+    (root / "terraform.tfvars").write_text('aws_region = "us-east-1"\n')  # where an earlier version generated it
     workspace.sync()
     assert (root / "terraform.tfstate").read_text() == "{}"
     assert not (root / "stale.tf").exists()
+    assert not (root / "terraform.tfvars").exists(), "nothing in the root may be auto-loaded by Terraform"
+    assert workspace.generated_tfvars.read_text() == 'aws_region = "us-east-1"\n', "moved, not lost"
 
 
 def test_emulator_override_names_every_service():
@@ -80,12 +83,14 @@ def terraform_on_emulator(tmp_path_factory):
     with Emulator() as emu:
         emu.reset()  # moto's state is per process: other tests in this worker may have left resources
         workspace = Workspace("staging", tmp_path_factory.mktemp("tf") / "staging")
-        terraform = Terraform(workspace, Target("us-east-1", emu.endpoint_url))
-        terraform.prepare()
+        target = Target("us-east-1", emu.endpoint_url)
         example = paths.environment_dir("staging") / "terraform.tfvars.example"
         from runbook.preflight import emulator_ami
 
-        workspace.tfvars.write_text(emulator_ami(terraform.target, example.read_text())[0])
+        workspace.generated_tfvars.parent.mkdir(parents=True, exist_ok=True)
+        workspace.generated_tfvars.write_text(emulator_ami(target, example.read_text())[0])
+        terraform = Terraform(workspace, target, var_file=workspace.generated_tfvars)
+        terraform.prepare()
         try:
             terraform.init()
         except TerraformUnavailable as error:
