@@ -313,6 +313,8 @@ def serve_site(command: list[str], environment: dict[str, str]) -> int:
     from . import processes
 
     with processes.supervise() as supervisor:
+        if supervisor.requested:  # stopped while the notebooks ran first: nothing to serve
+            return 0
         process = processes.popen(command, cwd=paths.ROOT, env=environment)
         try:
             while process.poll() is None and not supervisor.wait(0.5):

@@ -45,7 +45,8 @@ from .emulator import LOOPBACK, Emulator
 
 STARTUP_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
-LAB_DIR = paths.BUILD / "lab"
+#: Where the working copies live; ``RUNBOOK_LAB_DIR`` overrides it (tests, a second lab beside the first).
+LAB_DIR = Path(os.environ.get("RUNBOOK_LAB_DIR") or paths.BUILD / "lab")
 #: Linked beside the copies, read-only.
 READ_ONLY = ("infrastructure", "docs")
 #: JupyterLab settings the lab ships (per run, in the lab's own settings directory, never in the venv).

@@ -168,6 +168,8 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
                 try:
                     with _interruptible():
                         execute_notebook(notebook, output, parameters, kernel)
+                    if processes.requested():  # it ended, but its Terraform (or kernel) was stopped under it
+                        raise processes.Interrupted(processes.stop_signal())
                     result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
                 except BaseException as error:  # papermill writes the failed notebook before raising
                     failed = True
