@@ -223,7 +223,7 @@ def prepare_copies(environment: str, endpoint_url: str, refresh: bool = False, l
         copy = directory / template.name
         known = state.get(template.name, {})
         current = copy.read_text() if copy.exists() else None
-        edited = current is not None and _sha(current) != known.get("copy")
+        edited = current is not None and (known.get("edited", False) or _sha(current) != known.get("copy"))
         template_changed = known.get("template") != _sha(template_text)
         if current is None or refresh or (template_changed and not edited):
             nb = json.loads(template_text)
@@ -245,7 +245,7 @@ def prepare_copies(environment: str, endpoint_url: str, refresh: bool = False, l
         outdated = bool(report.outdated) and report.outdated[-1] == template.name
         # an outdated copy keeps the old template's hash: it is reported again at the next start
         state[template.name] = {"template": known.get("template") if outdated else _sha(template_text),
-                                "copy": _sha(text)}
+                                "copy": _sha(text), "edited": edited and template.name in report.kept}
     for name in READ_ONLY:
         link, target = directory / name, paths.ROOT / name
         if target.is_dir() and not link.exists() and not link.is_symlink():
