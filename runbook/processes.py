@@ -31,8 +31,10 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
-#: Seconds a kernel's child (Terraform) gets to stop on its own before its kernel is interrupted.
-GRACE = float(os.environ.get("RUNBOOK_STOP_GRACE", "10"))
+#: Seconds a kernel's child (Terraform) gets to stop on its own before its kernel is interrupted. Terraform
+#: interrupted during an apply first finishes the resource operations in flight (the AWS provider's waits), then
+#: writes the state and releases its lock: that can take tens of seconds, and a second signal skips the wait.
+GRACE = float(os.environ.get("RUNBOOK_STOP_GRACE", "60"))
 #: Seconds the main thread has, once the stop callbacks ran, to notice the stop before it is interrupted.
 ACKNOWLEDGE_WITHIN = 5.0
 #: Seconds after that when a shutdown that has not finished is forced (every descendant killed, exit).
@@ -150,7 +152,19 @@ def stop_workers_of(parents: Iterable[int], signum: int, timeout: float = GRACE,
     workers = snapshot(c for parent in parents for c in children(parent) if c not in skip)
     if workers:
         send(workers, forwarded_signal(signum))
-        wait_gone(workers, timeout)
+        if wait_gone(workers, min(timeout, 1.0)):
+            names = ", ".join(sorted({_name(pid) for pid in workers}))
+            print(f"waiting up to {timeout:.0f}s for {names} to stop on its own (Terraform finishes what is in "
+                  "flight and releases its state lock); signal again to force", file=sys.stderr, flush=True)
+            wait_gone(workers, timeout)
+
+
+def _name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as handle:
+            return handle.read().strip()
+    except OSError:
+        return str(pid)
 
 
 # -- children we start ----------------------------------------------------------------------------------------
