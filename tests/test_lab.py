@@ -258,3 +258,26 @@ def test_no_news_prompt_no_update_check_and_readable_names(tmp_path):
         assert default("@jupyterlab/filebrowser-extension:browser", "showLastModifiedColumn") is False
         assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in lab_command(1, "t", tmp_path)
     assert (tmp_path / ".jupyter" / "settings" / "overrides.json").exists(), "per-lab settings, not the venv's"
+
+
+@pytest.mark.browser
+def test_in_a_browser_no_news_prompt_and_whole_file_names(tmp_path):
+    """Debian's chromium, headless, on the running lab: the page JupyterLab renders has no news prompt, and the
+    file browser's name column gets the width (no last-modified column cutting "02-plan-and-apply.ipynb")."""
+    import re
+    import shutil
+    import tempfile
+
+    binary = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+    if binary is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    with running_lab(lab_dir=tmp_path / "lab") as lab, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        dom = subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                              "--no-first-run", "--disable-background-networking", f"--user-data-dir={profile}",
+                              "--window-size=1280,900", "--virtual-time-budget=20000", "--dump-dom", lab.url],
+                             capture_output=True, text=True, timeout=180).stdout
+    assert "jp-DirListing-item" in dom and "02-plan-and-apply.ipynb" in dom, dom[-2000:]
+    assert "official Jupyter news" not in dom, "the news prompt is shown"
+    assert not re.search(r"<div class=\"jp-DirListing-headerItem jp-id-modified", dom), "a last-modified column"
+    width = int(re.search(r'jp-DirListing-headerItem jp-id-name[^"]*" style="width: (\d+)px', dom).group(1))
+    assert width >= 200, f"the name column is {width}px wide"
