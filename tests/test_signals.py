@@ -154,11 +154,18 @@ def test_emulator_stops_on(sig):
 
 
 # -- runbook docs --serve -------------------------------------------------------------------------------------
-def _docs(tmp_path) -> Command:
+def _docs(tmp_path, listening: bool = True) -> Command:
+    """``runbook docs --serve``, ready when mkdocs listens (its first build of the site takes a while on a busy
+    machine), or (``listening=False``) as soon as mkdocs runs."""
     runs = tmp_path / "runs"
     runs.mkdir()  # published as is: nothing is executed first
     command = Command(["docs", "--serve"], env={"RUNBOOK_DOCS_RUNS": str(runs)})
     port = int(command.wait_for(r"Serving the site on http://127\.0\.0\.1:(\d+)/", 60).group(1))
+    if not listening:
+        while not any("mkdocs" in " ".join(p.cmdline()) for p in command.tree()):
+            time.sleep(0.1)
+        time.sleep(1.0)
+        return command
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # mkdocs listens once its first build is done
         with socket.socket() as sock:
@@ -171,7 +178,7 @@ def _docs(tmp_path) -> Command:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_docs_serve_stops_mkdocs_on(sig, tmp_path):
-    command = _docs(tmp_path)
+    command = _docs(tmp_path, listening=sig == signal.SIGTERM)  # one waits for the port, to see it closed
     try:
         stop_and_check(command, sig)
     finally:
@@ -179,7 +186,7 @@ def test_docs_serve_stops_mkdocs_on(sig, tmp_path):
 
 
 def test_docs_serve_killed_leaves_no_mkdocs(tmp_path):
-    command = _docs(tmp_path)
+    command = _docs(tmp_path, listening=False)
     try:
         kill_and_check(command)
     finally:
