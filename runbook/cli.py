@@ -55,15 +55,27 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
     started = time.perf_counter()
 
     def progress(result) -> None:
-        mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]"}[result.status]
+        mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]",
+                "interrupted": "[red]interrupted[/]"}[result.status]
         console.print(f"  {result.environment:<10} {result.notebook:<24} {mark} {result.seconds:6.1f}s")
 
-    try:
-        result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress,
-                            work_dir=work_dir)
-    except RunbookError as error:
-        raise UsageProblem(str(error)) from None
-    _print_summary(result, time.perf_counter() - started)
+    from . import processes
+
+    # SIGINT/SIGTERM/SIGHUP: the running notebook is interrupted (Terraform first), kept as far as it ran and
+    # marked interrupted; the work-directory lock is released, kernels and the emulator stop; exit 128 + signal
+    with processes.supervise() as supervisor:
+        try:
+            result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress,
+                                work_dir=work_dir)
+        except RunbookError as error:
+            raise UsageProblem(str(error)) from None
+        except processes.Interrupted:  # before any notebook ran (start-up)
+            result = None
+        if result is not None:
+            _print_summary(result, time.perf_counter() - started)
+    if supervisor.signum:
+        console.print(f"runbook run: stopped by {processes.signal_name(supervisor.signum)}")
+        sys.exit(processes.exit_status(supervisor.signum))
     sys.exit(0 if result.ok else 1)
 
 
@@ -75,8 +87,8 @@ def _print_summary(result, seconds: float) -> None:
     for column in ("environment", "notebook", "status", "seconds", "details"):
         table.add_column(column)
     for r in result.results:
-        detail = f"{r.error}\n{r.output}" if r.status == "failed" else ("" if r.status == "ok" else r.error)
-        style = {"ok": "green", "failed": "red", "skipped": "yellow"}[r.status]
+        detail = f"{r.error}\n{r.output}" if r.status in ("failed", "interrupted") else ("" if r.status == "ok" else r.error)
+        style = {"ok": "green", "failed": "red", "skipped": "yellow", "interrupted": "red"}[r.status]
         table.add_row(r.environment, r.notebook, f"[{style}]{r.status}[/]", f"{r.seconds:.1f}", detail)
     console = Console()
     console.print(table)
@@ -137,33 +149,39 @@ def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, 
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option("--region", default="us-east-1", show_default=True)
 def emulator(port: int, region: str) -> None:
-    """Run the embedded AWS emulator (moto) on 127.0.0.1 in the foreground; Ctrl-C stops it."""
+    """Run the embedded AWS emulator (moto) on 127.0.0.1 in the foreground; Ctrl-C or SIGTERM stops it."""
+    from . import processes
     from .emulator import Emulator, export_lines
 
-    try:
-        emu = Emulator(port=port, region=region).start()
-    except OSError as error:
-        raise UsageProblem(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
-    click.echo(f"AWS emulator listening on {emu.endpoint_url}  (Ctrl-C to stop)")
-    click.echo("Use it from another shell with:")
-    for line in export_lines(emu.environment()):
-        click.echo(f"  {line}")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        click.echo("stopping the emulator")
-    finally:
-        emu.stop()
+    with processes.supervise(watchdog=False) as supervisor:  # a thread of this process: nothing to watch
+        try:
+            emu = Emulator(port=port, region=region).start()
+        except OSError as error:
+            raise UsageProblem(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+        try:
+            click.echo(f"AWS emulator listening on {emu.endpoint_url}  (Ctrl-C to stop)")
+            click.echo("Use it from another shell with:")
+            for line in export_lines(emu.environment()):
+                click.echo(f"  {line}")
+            sys.stdout.flush()
+            supervisor.wait()
+            click.echo("stopping the emulator")
+        finally:
+            emu.stop()
+    sys.exit(processes.exit_status(supervisor.signum))
 
 
 @cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="JupyterLab port; 0 picks a free one.")
-def lab(port: int) -> None:
-    """Embedded emulator + JupyterLab on 127.0.0.1, with the endpoint in the kernels' environment."""
+@click.option("--env", "env", type=ONE_ENV, default="staging", show_default=True,
+              help="Environment whose parameters the working copies get.")
+@click.option("--refresh", is_flag=True,
+              help="Re-create every working copy in build/lab/<env>/ from notebooks/ (discards your edits there).")
+def lab(port: int, env: str, refresh: bool) -> None:
+    """Embedded emulator + JupyterLab on 127.0.0.1, on working copies of the runbooks (build/lab/<env>/)."""
     from .lab import lab as run_lab
 
-    run_lab(port=port)
+    sys.exit(run_lab(port=port, environment=env, refresh=refresh))
 
 
 @cli.command()
@@ -172,7 +190,13 @@ def docs(serve: bool) -> None:
     """Build the site into site/ (or serve it), executing the notebooks first if needed."""
     from .docs import build
 
-    sys.exit(build(serve=serve))
+    if not serve:
+        sys.exit(build())
+    from . import processes
+
+    with processes.supervise() as supervisor:
+        status = build(serve=True)
+    sys.exit(processes.exit_status(supervisor.signum) if supervisor.signum else status)
 
 
 def main(argv: list[str] | None = None) -> int:

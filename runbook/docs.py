@@ -297,8 +297,28 @@ def build(serve: bool = False, strict: bool = True, site_dir: str | Path | None 
         command += ["build", "-f", str(MKDOCS_YML), "-d", str(Path(site_dir or paths.SITE).resolve())]
         if strict:
             command.append("--strict")
+    if serve:
+        return serve_site(command, mkdocs_environment(runs)) or status
     try:
         completed = subprocess.run(command, cwd=paths.ROOT, env=mkdocs_environment(runs))
     except KeyboardInterrupt:
         return status
     return completed.returncode or status
+
+
+def serve_site(command: list[str], environment: dict[str, str]) -> int:
+    """Run ``mkdocs serve`` until it exits or a stop is requested (:mod:`runbook.processes`: SIGINT, SIGTERM,
+    SIGHUP); mkdocs runs in its own session, dies with us, and is stopped (its whole tree) before we return.
+    Returns mkdocs' status, or 0 when we stopped it."""
+    from . import processes
+
+    with processes.supervise() as supervisor:
+        if supervisor.requested:  # stopped while the notebooks ran first: nothing to serve
+            return 0
+        process = processes.popen(command, cwd=paths.ROOT, env=environment)
+        try:
+            while process.poll() is None and not supervisor.wait(0.5):
+                pass
+        finally:
+            processes.stop_process(process, processes.forwarded_signal(supervisor.signum or 15), timeout=5.0)
+        return 0 if supervisor.requested else (process.returncode or 0)

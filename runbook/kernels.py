@@ -13,13 +13,17 @@ only this user can reach them, and the kernel has no reason to warn about unencr
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import tempfile
 from itertools import count
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+
+from . import processes
 
 KERNEL_NAME = "python3"
 #: Imported at kernel boot: what the runbooks import first (their first cell pays for it otherwise).
@@ -51,7 +55,8 @@ class WarmKernels:
                 self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
             manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                          ip=str(self._sockets / f"k{next(self._numbers)}"))
-            run_sync(manager.start_kernel)(extra_arguments=list(_ARGUMENTS), cwd=str(self.cwd))
+            run_sync(manager.start_kernel)(extra_arguments=list(_ARGUMENTS), cwd=str(self.cwd),
+                                           preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
             self._booting = manager
 
     def take(self) -> AsyncKernelManager:
@@ -79,6 +84,22 @@ class WarmKernels:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def interrupt_kernels(signum: int) -> None:
+    """``runbook run``'s stop callback (:mod:`runbook.processes`): every kernel of this process gives its children
+    (``terraform``) the signal first and up to ``processes.GRACE`` seconds to stop on their own (Terraform then
+    releases its state lock); then the kernel is interrupted, so the running cell ends with ``KeyboardInterrupt``
+    and papermill writes the notebook as far as it ran."""
+    supervisor = processes.current()
+    skip = {supervisor.watchdog_pid} if supervisor is not None else set()
+    kernels = [pid for pid in processes.children(os.getpid()) if pid not in skip]
+    processes.stop_workers_of(kernels, signum)
+    for pid in kernels:
+        try:
+            os.kill(pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
 
 
 def _shutdown(manager: AsyncKernelManager) -> None:

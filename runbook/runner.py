@@ -20,9 +20,9 @@ from typing import Callable, Iterable
 
 import yaml
 
-from . import params, paths
+from . import params, paths, processes
 from .errors import ParameterError, RunbookError
-from .kernels import WarmKernels, notebook_kernel
+from .kernels import WarmKernels, interrupt_kernels, notebook_kernel
 
 TARGETS = ("local", "aws")
 
@@ -31,7 +31,7 @@ TARGETS = ("local", "aws")
 class NotebookResult:
     environment: str
     notebook: str
-    status: str  # ok | failed | skipped
+    status: str  # ok | failed | skipped | interrupted
     seconds: float = 0.0
     output: str = ""
     error: str = ""
@@ -160,7 +160,9 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
     with WarmKernels(notebooks[0].parent if notebooks else paths.NOTEBOOKS) as kernels:
         for index, notebook in enumerate(notebooks):
             output = output_dir / notebook.name
-            if failed:
+            if processes.requested():
+                result = NotebookResult(environment, notebook.stem, "skipped", error=_interrupted())
+            elif failed:
                 result = NotebookResult(environment, notebook.stem, "skipped", error="an earlier notebook failed")
             else:
                 start = time.perf_counter()
@@ -168,12 +170,22 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
                 if index + 1 < len(notebooks):
                     kernels.start_next()  # boots while this notebook runs
                 try:
-                    execute_notebook(notebook, output, parameters, kernel)
+                    with _interruptible():
+                        execute_notebook(notebook, output, parameters, kernel)
+                    if processes.requested():  # it ended, but its Terraform (or kernel) was stopped under it
+                        raise processes.Interrupted(processes.stop_signal())
                     result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
-                except Exception as error:  # papermill writes the failed notebook before raising
+                except BaseException as error:  # papermill writes the failed notebook before raising
                     failed = True
-                    result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
-                                            error=_first_line(error))
+                    if processes.requested():  # a signal: the notebook as far as it ran is kept
+                        processes.current().acknowledge()
+                        result = NotebookResult(environment, notebook.stem, "interrupted",
+                                                output=str(output) if output.exists() else "", error=_interrupted())
+                    elif isinstance(error, Exception):
+                        result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
+                                                error=_first_line(error))
+                    else:
+                        raise
                 finally:
                     if kernel is not None:
                         kernels.done(kernel)
@@ -182,6 +194,31 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
             if on_event:
                 on_event(result)
     return results
+
+
+def _interrupted() -> str:
+    signum = processes.stop_signal()
+    return f"interrupted ({processes.signal_name(signum)})" if signum else "interrupted"
+
+
+def _interruptible():
+    """While a notebook runs, a stop request interrupts its kernel (Terraform first: see interrupt_kernels)."""
+    from contextlib import nullcontext
+
+    supervisor = processes.current()
+    return supervisor.on_stop(interrupt_kernels) if supervisor is not None else nullcontext()
+
+
+def _forwarding_to(pool: ProcessPoolExecutor):
+    """The environments' workers run in their own sessions (processes.worker_init): a stop request is sent to
+    them from here, once; each interrupts its notebook and returns its results."""
+    from contextlib import nullcontext
+
+    supervisor = processes.current()
+    if supervisor is None:
+        return nullcontext()
+    return supervisor.on_stop(lambda signum: processes.send(
+        processes.snapshot(list(getattr(pool, "_processes", None) or {})), signum))
 
 
 def _runs_on(notebook: Path, kernels: WarmKernels) -> bool:
@@ -262,22 +299,26 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
 
 def _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event) -> list[NotebookResult]:
     context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, ProcessPoolExecutor(len(environments), mp_context=context) as pool:
+    with context.Manager() as manager, ProcessPoolExecutor(len(environments), mp_context=context,
+                                                           initializer=processes.worker_init) as pool:
         queue = manager.Queue()
         futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env],
                                     works[env], queue)
                    for env in environments}
-        pending = len(environments) * len(notebooks)
-        while pending:
-            if any(f.done() and f.exception() for f in futures.values()):
-                break
-            try:
-                event = queue.get(timeout=0.2)
-            except Exception:
-                continue
-            pending -= 1
-            if on_event:
-                on_event(event)  # a NotebookResult, pickled across the process boundary
+        with _forwarding_to(pool):
+            pending = len(environments) * len(notebooks)
+            while pending:
+                if any(f.done() and f.exception() for f in futures.values()):
+                    break
+                if processes.requested() and all(f.done() for f in futures.values()):
+                    break
+                try:
+                    event = queue.get(timeout=0.2)
+                except Exception:
+                    continue
+                pending -= 1
+                if on_event:
+                    on_event(event)  # a NotebookResult, pickled across the process boundary
         results = []
         for env, future in futures.items():
             error = future.exception()

@@ -1,16 +1,23 @@
-"""`runbook lab`: JupyterLab on loopback lists the notebooks, and a kernel it starts reaches the embedded emulator."""
+"""`runbook lab`: JupyterLab on loopback, on working copies of the runbooks (issue 15), fast to start (issue 18).
+
+A kernel it starts reaches the embedded emulator; the copies carry an ``injected-parameters`` cell as papermill
+writes it; saving through JupyterLab's contents API (what autosave does) never touches the checkout; the news
+prompt and update check are off; infrastructure/ and docs/ are read-only.
+"""
 
 import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 import uuid
 
 import boto3
 import pytest
 
 from runbook import paths
+from runbook import lab as labmod
 from runbook.lab import lab_command, running_lab
 
 websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
@@ -62,16 +69,18 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def test_command_is_loopback_with_token():
-    command = lab_command(8888, "abc", paths.NOTEBOOKS)
-    assert command[:3] == [sys.executable, "-m", "jupyterlab"]
+def test_command_is_loopback_with_token(tmp_path):
+    command = lab_command(8888, "abc", tmp_path)
+    assert command[:3] == [sys.executable, "-m", "runbook.labserver"]
     assert "--ServerApp.ip=127.0.0.1" in command and "--IdentityProvider.token=abc" in command
-    assert f"--ServerApp.root_dir={paths.NOTEBOOKS}" in command and "--no-browser" in command
+    assert f"--ServerApp.root_dir={tmp_path}" in command and "--no-browser" in command
+    assert paths.NOTEBOOKS != tmp_path
 
 
-def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator():
-    with running_lab() as lab:
+def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator(tmp_path):
+    with running_lab(lab_dir=tmp_path) as lab:
         assert lab.url.startswith(f"http://127.0.0.1:{lab.port}/lab?token=") and len(lab.token) >= 32
+        assert lab.root_dir == tmp_path / "staging", "JupyterLab serves the working copies, not notebooks/"
         listed = {item["name"] for item in lab.api("GET", "/api/contents")["content"]}
         expected = {p.name for p in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")}
         assert expected and expected <= listed
@@ -98,7 +107,7 @@ def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator():
         result = json.loads(out.split("RESULT ", 1)[1])
         assert "lab-probe" in result["tables"]  # (moto's state is per process: other tests' tables may show)
         assert result["endpoint"] == lab.endpoint_url
-        assert result["cwd"] == str(paths.NOTEBOOKS)
+        assert result["cwd"] == str(tmp_path / "staging")
         kernel_pid, server = result["pid"], lab.process
     # everything stopped: the server and the kernel it started
     assert server.poll() is not None
@@ -108,9 +117,11 @@ def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator():
     assert not pid_alive(kernel_pid), "the kernel outlived JupyterLab"
 
 
-def test_runbook_lab_command_prints_url_and_stops_on_ctrl_c():
+def test_runbook_lab_command_prints_url_and_stops_on_ctrl_c(tmp_path):
+    started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "runbook.cli", "lab"], cwd=paths.ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env={**os.environ, "RUNBOOK_LAB_DIR": str(tmp_path)})
     lines = []
     try:
         deadline = time.monotonic() + 90
@@ -119,16 +130,154 @@ def test_runbook_lab_command_prints_url_and_stops_on_ctrl_c():
             if not line:
                 break
             lines.append(line)
-            if "Ctrl-C stops both" in line:
+            if "stops JupyterLab" in line:
                 break
+        ready = time.monotonic() - started
         text = "".join(lines)
         assert "JupyterLab:    http://127.0.0.1:" in text and "/lab?token=" in text, text
         assert "AWS emulator:  http://127.0.0.1:" in text, text
+        assert "runbook lab --refresh" in text and "never opened for editing nor written" in text, text
+        print(f"runbook lab ready in {ready:.1f}s")
         proc.send_signal(2)  # SIGINT, as Ctrl-C
         out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0, text + out
+        assert proc.returncode == 130, text + out
         assert "Stopped." in out
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, 9)
             proc.wait()
+
+
+# -- working copies -------------------------------------------------------------------------------------------
+def _git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=paths.ROOT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_copies_have_papermills_injected_cell_and_the_values_in_force(tmp_path):
+    from papermill.parameterize import parameterize_notebook
+
+    copies = labmod.prepare_copies("production", "http://127.0.0.1:4566", lab_dir=tmp_path)
+    assert sorted(copies.created) == sorted(p.name for p in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    for template in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"):
+        copy = json.loads((tmp_path / "production" / template.name).read_text())
+        cells = copy["cells"]
+        index = next(i for i, c in enumerate(cells) if "injected-parameters" in c["metadata"].get("tags", []))
+        assert "parameters" in cells[index - 1]["metadata"]["tags"], "right after the parameters cell"
+        expected = labmod.lab_parameters("production", "http://127.0.0.1:4566", tmp_path)
+        values = {k: v for k, v in expected.items() if k in labmod.declared_parameters(copy)}
+        from papermill.iorw import load_notebook_node
+
+        reference = parameterize_notebook(load_notebook_node(str(template)), values)
+        reference_cell = next(c for c in reference.cells if "injected-parameters" in c.metadata.get("tags", []))
+        assert "".join(cells[index]["source"]) == reference_cell.source, template.name
+        assert 'environment = "production"' in reference_cell.source
+        assert 'aws_endpoint_url = "http://127.0.0.1:4566"' in reference_cell.source
+        assert "apply" not in values, "the lab never injects apply: the safe default stays in force"
+        assert [c for c in cells if c is not cells[index]] == json.loads(template.read_text())["cells"]
+
+
+def test_an_edited_copy_is_kept_and_refresh_replaces_it(tmp_path):
+    labmod.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    copy = tmp_path / "staging" / "02-plan-and-apply.ipynb"
+    nb = json.loads(copy.read_text())
+    nb["cells"].append({"cell_type": "markdown", "id": "mine", "metadata": {}, "source": "my note"})
+    copy.write_text(json.dumps(nb))
+    report = labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)  # a later start
+    kept = json.loads(copy.read_text())
+    assert "02-plan-and-apply.ipynb" in report.kept and not report.created
+    assert kept["cells"][-1]["source"] == "my note", "the operator's edit survives a restart"
+    assert "http://127.0.0.1:2222" in json.dumps(kept), "the injected cell is rewritten for this lab"
+    assert "http://127.0.0.1:1111" not in json.dumps(kept)
+    report = labmod.prepare_copies("staging", "http://127.0.0.1:3333", refresh=True, lab_dir=tmp_path)
+    assert "02-plan-and-apply.ipynb" in report.refreshed
+    assert "my note" not in copy.read_text()
+
+
+def test_an_unedited_copy_follows_its_template_and_an_edited_one_is_reported(tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for name in ("01-setup.ipynb", "02-plan-and-apply.ipynb"):
+        (templates / name).write_text((paths.NOTEBOOKS / name).read_text())
+    labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
+    edited = tmp_path / "staging" / "02-plan-and-apply.ipynb"
+    edited.write_text(edited.read_text().replace("apply: bool = False", "apply: bool = True"))
+    for name in ("01-setup.ipynb", "02-plan-and-apply.ipynb"):  # the templates change (a git pull)
+        nb = json.loads((templates / name).read_text())
+        nb["cells"].append({"cell_type": "markdown", "id": "new", "metadata": {}, "source": "new upstream"})
+        (templates / name).write_text(json.dumps(nb))
+    report = labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
+    assert report.refreshed == ["01-setup.ipynb"] and report.outdated == ["02-plan-and-apply.ipynb"]
+    assert "new upstream" in (tmp_path / "staging" / "01-setup.ipynb").read_text()
+    assert "apply: bool = True" in edited.read_text() and "new upstream" not in edited.read_text()
+    again = labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
+    assert again.outdated == ["02-plan-and-apply.ipynb"], "reported at every start until refreshed"
+
+
+def test_saving_through_the_lab_leaves_the_checkout_clean_and_the_links_read_only(tmp_path):
+    before = _git_status()
+    templates = {p: p.read_bytes() for p in paths.NOTEBOOKS.glob("*.ipynb")}
+    with running_lab(lab_dir=tmp_path) as lab:
+        model = lab.api("GET", "/api/contents/02-plan-and-apply.ipynb")
+        nb = model["content"]
+        for cell in nb["cells"]:
+            if "parameters" in cell["metadata"].get("tags", []):
+                cell["source"] = cell["source"].replace("apply: bool = False", "apply: bool = True")
+        nb["cells"][0].setdefault("outputs", [])
+        saved = lab.api("PUT", "/api/contents/02-plan-and-apply.ipynb",
+                        {"type": "notebook", "format": "json", "content": nb})
+        assert saved["path"] == "02-plan-and-apply.ipynb"
+        lab.api("POST", "/api/contents/02-plan-and-apply.ipynb/checkpoints")
+        assert "apply: bool = True" in (tmp_path / "staging" / "02-plan-and-apply.ipynb").read_text()
+
+        listing = {item["name"]: item for item in lab.api("GET", "/api/contents")["content"]}
+        assert {"infrastructure", "docs"} <= set(listing) and not listing["infrastructure"]["writable"]
+        readme = "infrastructure/staging/modules/dynamodb/README.md"
+        opened = lab.api("GET", f"/api/contents/{readme}")
+        assert opened["writable"] is False and opened["content"]
+        for method, path, body in (
+                ("PUT", readme, {"type": "file", "format": "text", "content": "changed"}),
+                ("POST", f"{readme}/checkpoints", None),
+                ("DELETE", readme, None),
+                ("PATCH", readme, {"path": "infrastructure/moved.md"}),
+                ("PUT", "docs/new.md", {"type": "file", "format": "text", "content": "new"})):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                lab.api(method, f"/api/contents/{path}", body)
+            assert refused.value.code == 403, (method, path)
+    assert _git_status() == before, "the lab wrote into the checkout"
+    assert {p: p.read_bytes() for p in paths.NOTEBOOKS.glob("*.ipynb")} == templates
+
+
+def test_no_news_prompt_no_update_check_and_readable_names(tmp_path):
+    with running_lab(lab_dir=tmp_path) as lab:
+        def default(plugin: str, name: str):  # overrides.json becomes the schema's default, as the page sees it
+            return lab.api("GET", f"/lab/api/settings/{plugin}")["schema"]["properties"][name]["default"]
+
+        assert default("@jupyterlab/apputils-extension:notification", "fetchNews") == "false"  # no news prompt
+        assert default("@jupyterlab/apputils-extension:notification", "checkForUpdates") is False
+        assert default("@jupyterlab/filebrowser-extension:browser", "showLastModifiedColumn") is False
+        assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in lab_command(1, "t", tmp_path)
+    assert (tmp_path / ".jupyter" / "settings" / "overrides.json").exists(), "per-lab settings, not the venv's"
+
+
+@pytest.mark.browser
+def test_in_a_browser_no_news_prompt_and_whole_file_names(tmp_path):
+    """Debian's chromium, headless, on the running lab: the page JupyterLab renders has no news prompt, and the
+    file browser's name column gets the width (no last-modified column cutting "02-plan-and-apply.ipynb")."""
+    import re
+    import shutil
+    import tempfile
+
+    binary = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+    if binary is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    with running_lab(lab_dir=tmp_path / "lab") as lab, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        dom = subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                              "--no-first-run", "--disable-background-networking", f"--user-data-dir={profile}",
+                              "--window-size=1280,900", "--virtual-time-budget=20000", "--dump-dom", lab.url],
+                             capture_output=True, text=True, timeout=180).stdout
+    assert "jp-DirListing-item" in dom and "02-plan-and-apply.ipynb" in dom, dom[-2000:]
+    assert "official Jupyter news" not in dom, "the news prompt is shown"
+    assert not re.search(r"<div class=\"jp-DirListing-headerItem jp-id-modified", dom), "a last-modified column"
+    width = int(re.search(r'jp-DirListing-headerItem jp-id-name[^"]*" style="width: (\d+)px', dom).group(1))
+    assert width >= 200, f"the name column is {width}px wide"

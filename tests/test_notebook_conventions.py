@@ -43,3 +43,25 @@ def test_environment_files_are_papermill_parameters():
         values = yaml.safe_load((paths.ENVIRONMENT_FILES / f"{env}.yaml").read_text())
         assert values["environment"] == env
         assert not {"apply", "confirm"} & set(values), "changes are never confirmed in a committed file"
+
+
+#: Parameters that change infrastructure, with the only default a committed template may give them.
+SAFE_DEFAULTS = {"apply": "False", "confirm": '""', "allow_destroy": '""', "plan_sha256": '""'}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_templates_keep_safe_defaults_and_no_outputs(path):
+    """What the lab and autosave must never smuggle into a template (issue 15): an edited ``apply: bool = True``,
+    a pre-filled confirmation, outputs, an injected-parameters cell or papermill's metadata."""
+    nb = json.loads(path.read_text())
+    inferred = papermill.inspect_notebook(str(path))
+    for name, safe in SAFE_DEFAULTS.items():
+        if name in inferred:
+            assert inferred[name]["default"] == safe, f"{path.name}: {name} defaults to {inferred[name]['default']}"
+    assert "apply" not in inferred or "confirm" in inferred, f"{path.name}: apply without confirm"
+    for cell in nb["cells"]:
+        assert "injected-parameters" not in cell.get("metadata", {}).get("tags", []), path.name
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, f"{path.name}: outputs committed"
+        assert not cell.get("attachments"), f"{path.name}: attachments committed"
+    assert not {"papermill", "runbook_lab"} & set(nb["metadata"]), f"{path.name}: run metadata committed"

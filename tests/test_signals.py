@@ -1,0 +1,341 @@
+"""Every long-running command stops with everything it started, on SIGTERM/SIGHUP as on Ctrl-C (issue 19).
+
+Each test starts the command as CI or a service manager would (its own session: the signal reaches only the
+command), waits until it is ready, records the processes below it (psutil) and the ports they listen on, sends
+the signal, then asserts the conventional exit status (130 SIGINT, 143 SIGTERM, 129 SIGHUP), that none of those
+processes is alive and that the ports are closed. A SIGKILL of the command leaves nothing alive either.
+
+``runbook run`` runs tiny notebooks from a scratch checkout (``RUNBOOK_ROOT``): the second one runs a stand-in
+for Terraform (``subprocess.run`` with captured output, as ``Terraform.run`` does) that records the signal it
+gets; the test asserts it got SIGINT/SIGTERM itself, before its kernel stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from runbook import paths
+
+psutil = pytest.importorskip("psutil")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-tree checks use Linux /proc")
+
+RUNBOOK = [sys.executable, "-m", "runbook.cli"]
+STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+class Command:
+    """A ``runbook`` command in its own session, its output collected by a thread."""
+
+    def __init__(self, argv: list[str], env: dict | None = None, cwd: Path | None = None):
+        self.process = subprocess.Popen([*RUNBOOK, *argv], cwd=cwd or paths.ROOT, env={**os.environ, **(env or {})},
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, start_new_session=True)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 120.0) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output)
+            if match:
+                return match
+            assert self.process.poll() is None, f"exited {self.process.returncode} before {pattern!r}:\n{self.output}"
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} not seen within {timeout}s:\n{self.output}")
+
+    def tree(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def listening_ports(processes: list[psutil.Process]) -> set[int]:
+    ports = set()
+    for process in processes:
+        try:
+            ports |= {c.laddr.port for c in process.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+        except psutil.Error:
+            pass
+    return ports
+
+
+def gone(process: psutil.Process) -> bool:
+    try:
+        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def assert_all_gone(processes: list[psutil.Process], within: float, output: str = "") -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and not all(gone(p) for p in processes):
+        time.sleep(0.1)
+    alive = [p for p in processes if not gone(p)]
+    try:
+        assert not alive, f"still running: {[(p.pid, p.cmdline()[:4]) for p in alive]}\n{output}"
+    finally:
+        for process in alive:  # never leave them behind, even when the test fails
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+
+
+def assert_closed(ports: set[int]) -> None:
+    for port in ports:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still accepts connections"
+
+
+def stop_and_check(command: Command, sig: int, *, within: float = 15.0, expect_children: int = 1) -> str:
+    """Record the tree and its ports, send ``sig``, assert status, nothing alive, ports closed."""
+    tree = command.tree()
+    ports = listening_ports([psutil.Process(command.process.pid), *tree])
+    assert len(tree) >= expect_children, f"expected children, found {tree}"
+    started = time.monotonic()
+    command.process.send_signal(sig)
+    try:
+        status = command.process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        command.kill()
+        raise AssertionError(f"still running {within}s after {sig!r}:\n{command.output}")
+    elapsed = time.monotonic() - started
+    time.sleep(0.2)  # the reader thread catches up
+    assert status == STATUS[sig], f"exit {status} after {sig!r}, expected {STATUS[sig]}:\n{command.output}"
+    assert_all_gone(tree, 5.0, command.output)
+    assert_closed(ports)
+    return f"{elapsed:.1f}s"
+
+
+def kill_and_check(command: Command, within: float = 8.0) -> None:
+    tree = command.tree()
+    assert tree, "expected children"
+    command.process.kill()
+    command.process.wait()
+    assert_all_gone(tree, within, command.output)
+
+
+# -- runbook emulator -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_emulator_stops_on(sig):
+    command = Command(["emulator"])
+    try:
+        port = int(command.wait_for(r"listening on http://127\.0\.0\.1:(\d+)", 60).group(1))
+        command.process.send_signal(sig)
+        assert command.process.wait(timeout=15) == STATUS[sig], command.output
+        assert_closed({port})
+    finally:
+        command.kill()
+
+
+# -- runbook docs --serve -------------------------------------------------------------------------------------
+def _docs(tmp_path, listening: bool = True) -> Command:
+    """``runbook docs --serve``, ready when mkdocs listens (its first build of the site takes a while on a busy
+    machine), or (``listening=False``) as soon as mkdocs runs."""
+    runs = tmp_path / "runs"
+    runs.mkdir()  # published as is: nothing is executed first
+    command = Command(["docs", "--serve"], env={"RUNBOOK_DOCS_RUNS": str(runs)})
+    port = int(command.wait_for(r"Serving the site on http://127\.0\.0\.1:(\d+)/", 60).group(1))
+    if not listening:
+        while not any("mkdocs" in " ".join(p.cmdline()) for p in command.tree()):
+            time.sleep(0.1)
+        time.sleep(1.0)
+        return command
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # mkdocs listens once its first build is done
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return command
+        assert command.process.poll() is None, command.output
+        time.sleep(0.2)
+    raise AssertionError(f"mkdocs did not listen on {port}:\n{command.output}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_docs_serve_stops_mkdocs_on(sig, tmp_path):
+    command = _docs(tmp_path, listening=sig == signal.SIGTERM)  # one waits for the port, to see it closed
+    try:
+        stop_and_check(command, sig)
+    finally:
+        command.kill()
+
+
+def test_docs_serve_killed_leaves_no_mkdocs(tmp_path):
+    command = _docs(tmp_path, listening=False)
+    try:
+        kill_and_check(command)
+    finally:
+        command.kill()
+
+
+# -- runbook lab ----------------------------------------------------------------------------------------------
+def _lab(tmp_path) -> tuple[Command, dict]:
+    command = Command(["lab"], env={"RUNBOOK_LAB_DIR": str(tmp_path / "lab")})
+    match = command.wait_for(r"JupyterLab:\s+http://127\.0\.0\.1:(\d+)/lab\?token=(\w+)", 120)
+    command.wait_for(r"stops JupyterLab, its kernels and the emulator", 30)
+    port, token = int(match.group(1)), match.group(2)
+    import urllib.request
+
+    request = urllib.request.Request(  # a kernel, as opening a runbook starts one
+        f"http://127.0.0.1:{port}/api/sessions", method="POST",
+        data=json.dumps({"path": "01-setup.ipynb", "type": "notebook", "name": "01-setup.ipynb",
+                         "kernel": {"name": "python3"}}).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        session = json.loads(response.read())
+    return command, session
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_lab_stops_jupyterlab_kernels_and_emulator_on(sig, tmp_path):
+    command, _ = _lab(tmp_path)
+    try:
+        names = " ".join(" ".join(p.cmdline()) for p in command.tree())
+        assert "runbook.labserver" in names and "ipykernel" in names, names
+        stop_and_check(command, sig, expect_children=2)
+        assert "Stopped." in command.output
+    finally:
+        command.kill()
+
+
+def test_lab_killed_leaves_no_jupyterlab_nor_kernel(tmp_path):
+    command, _ = _lab(tmp_path)
+    try:
+        kill_and_check(command)
+    finally:
+        command.kill()
+
+
+# -- runbook run ----------------------------------------------------------------------------------------------
+FAKE_TERRAFORM = '''
+import os, signal, sys, time
+marker = sys.argv[1]
+ignore = len(sys.argv) > 2
+def handler(signum, frame):
+    if ignore:
+        return
+    with open(marker + ".released", "w") as f:
+        f.write(signal.Signals(signum).name)  # Terraform: "Interrupt received", releases its lock, exits
+    time.sleep(0.3)
+    sys.exit(1)
+signal.signal(signal.SIGINT, handler)
+signal.signal(signal.SIGTERM, handler)
+with open(marker + ".started", "w") as f:
+    f.write(str(os.getpid()))
+time.sleep(120)
+'''
+
+
+def scratch_checkout(tmp_path: Path, ignore_signals: bool = False) -> Path:
+    """A checkout with three tiny notebooks; the second runs the Terraform stand-in."""
+    root = tmp_path / "checkout"
+    (root / "notebooks" / "environments").mkdir(parents=True)
+    (root / "infrastructure").symlink_to(paths.INFRASTRUCTURE, target_is_directory=True)
+    for env in paths.ENVIRONMENTS:
+        (root / "notebooks" / "environments" / f"{env}.yaml").write_text(f"environment: {env}\n")
+    (tmp_path / "fake_terraform.py").write_text(FAKE_TERRAFORM)
+    marker = tmp_path / "terraform"
+    extra = ', "ignore"' if ignore_signals else ""
+    sources = {
+        "01-first": "print('first done')",
+        "02-terraform": ("import subprocess, sys\n"
+                         f"subprocess.run([sys.executable, {str(tmp_path / 'fake_terraform.py')!r}, "
+                         f"{str(marker)!r}{extra}], capture_output=True, text=True)\n"
+                         "print('terraform returned')"),
+        "03-last": "print('never')",
+    }
+    for name, source in sources.items():
+        nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                   "language": "python"}})
+        parameters = new_code_cell('environment: str = "staging"  # env\naws_endpoint_url: str = ""  # endpoint')
+        parameters.metadata["tags"] = ["parameters"]
+        nb.cells = [parameters, new_code_cell(source)]
+        nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
+    return root
+
+
+def _run(tmp_path, ignore_signals: bool = False) -> tuple[Command, Path]:
+    root = scratch_checkout(tmp_path, ignore_signals)
+    command = Command(["run", "--output-dir", str(tmp_path / "runs"), "--work-dir", str(tmp_path / "work")],
+                      env={"RUNBOOK_ROOT": str(root)}, cwd=root)
+    marker = tmp_path / "terraform.started"
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert time.monotonic() < deadline, f"the stand-in never started:\n{command.output}"
+        assert command.process.poll() is None, command.output
+        time.sleep(0.1)
+    return command, tmp_path / "terraform.released"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_run_interrupted_keeps_notebooks_releases_locks_and_stops_everything(sig, tmp_path):
+    from runbook.runner import lock_work_dir
+
+    command, released = _run(tmp_path)
+    try:
+        names = " ".join(" ".join(p.cmdline()) for p in command.tree())
+        assert "ipykernel" in names and "fake_terraform" in names, names
+        stop_and_check(command, sig, within=20, expect_children=2)
+    finally:
+        command.kill()
+    # Terraform's stand-in got the signal itself (Terraform releases its state lock on it), not a SIGKILL
+    assert released.read_text() == signal.Signals(sig).name
+    summary = command.output
+    assert re.search(r"02-terraform\s.*interrupted", summary), summary
+    assert re.search(r"01-first\s.*ok", summary) and re.search(r"03-last\s.*skipped", summary), summary
+    runs = tmp_path / "runs" / "staging"
+    first = nbformat.read(runs / "01-first.ipynb", as_version=4)
+    assert "first done" in json.dumps(first.cells[-1].outputs)
+    interrupted = nbformat.read(runs / "02-terraform.ipynb", as_version=4)  # kept as far as it ran
+    assert interrupted.cells[-1].execution_count, "the interrupted notebook is kept with what it executed"
+    assert not (runs / "03-last.ipynb").exists()
+    lock_work_dir(tmp_path / "work" / "staging").close()  # the work-directory lock was released
+
+
+def test_run_killed_leaves_no_kernel_nor_terraform(tmp_path):
+    command, _ = _run(tmp_path)
+    try:
+        kill_and_check(command)
+    finally:
+        command.kill()
+
+
+def test_a_second_signal_forces_the_stop(tmp_path):
+    command, _ = _run(tmp_path, ignore_signals=True)  # a child that would keep the first stop waiting its grace
+    try:
+        tree = command.tree()
+        command.process.send_signal(signal.SIGTERM)
+        command.wait_for(r"SIGTERM received: stopping", 10)
+        time.sleep(0.5)
+        started = time.monotonic()
+        command.process.send_signal(signal.SIGTERM)
+        assert command.process.wait(timeout=10) == 143, command.output
+        assert time.monotonic() - started < 6, "the second signal must not wait for the grace period"
+        assert_all_gone(tree, 5.0, command.output)
+    finally:
+        command.kill()
