@@ -386,6 +386,13 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
                     d.gsi_write_units_per_day / d.gsi_count, dec(p.target_utilization))
             components.append(_component("gsi_writes", wcu_pool.take(gsi_wcu) * d.hours, "WCU-hours",
                                          cls.wcu_hour))
+            # A provisioned index's read capacity is billed by the hour, read or not (the profile's reads are
+            # the table's): the planned capacity, else the minimum of 1 RCU.
+            gsi_rcu = sum((Decimal(spec.global_secondary_indexes[index].read_capacity or 1)
+                           if index < len(spec.global_secondary_indexes) else Decimal(1)
+                           for index in range(d.gsi_count)), Decimal(0))
+            components.append(_component("gsi_reads", rcu_pool.take(gsi_rcu) * d.hours, "RCU-hours",
+                                         cls.rcu_hour))
         else:
             components.append(_component("gsi_writes", d.gsi_write_units_per_day * d.days / MILLION,
                                          "million write request units", cls.write_request_units_per_million))
