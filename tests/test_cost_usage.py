@@ -145,11 +145,18 @@ def test_metrics_frame_without_data_or_endpoint(target):
     empty = metrics.frame(target, [metrics.table_metric(TABLE, "ReadThrottleEvents")], hours=3, subject=TABLE)
     assert empty.empty and list(empty.columns) == ["ReadThrottleEvents"]
     assert f"no CloudWatch data for {TABLE} in the last 3 h" in empty.attrs["reason"]
-    from runbook.aws import Target
+    from botocore.exceptions import ClientError
 
-    down = metrics.frame(Target.resolve("us-east-1", "http://127.0.0.1:9"),
-                         [metrics.table_metric(TABLE, "ReadThrottleEvents")])
+    class Denied:
+        def client(self, service):
+            return self
+
+        def get_metric_data(self, **kwargs):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetMetricData")
+
+    down = metrics.frame(Denied(), [metrics.table_metric(TABLE, "ReadThrottleEvents")])  # type: ignore[arg-type]
     assert down.empty and down.attrs["reason"].startswith("CloudWatch metrics could not be read")
+    assert "AccessDenied" in down.attrs["reason"]
     with pytest.raises(ValueError, match="unique"):
         metrics.read(target, [metrics.table_metric(TABLE, "X"), metrics.table_metric(TABLE, "X")],
                      *metrics.window(1, 60), 60)

@@ -24,7 +24,7 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     from ..params import choice, endpoint_url as check_endpoint, environment as check_environment
 
     check_environment(environment)
-    choice(fmt, "--format", FORMATS)
+    choice(fmt, "format", FORMATS)
     prices = load_pricing(pricing or DEFAULT_PRICING)
     endpoint = check_endpoint(endpoint_url or "", "--endpoint-url")
     work_base = paths.work_dir(environment, Path(work_dir).expanduser().resolve() if work_dir else None)
