@@ -20,7 +20,7 @@ from ..paths import ENVIRONMENTS
 from .command import FORMATS, cost_command
 from .compare import (SEED_FIGURES, BillingComparison, Saving, compare_billing_modes, compare_measured_load,
                       compare_table_classes, cost_by_users, high_costs_savings, seed_comparison)
-from .configured import PricedConfiguration, configured_table, priced_configuration, table_from_tfvars
+from .configured import PricedConfiguration, configured_table, priced_configuration, table_from_tfvars, working_tfvars
 from .estimate import (Ceiling, CeilingComponent, Component, CostReport, describe_configuration, estimate,
                        on_demand_ceiling)
 from .pricing import DEFAULT_PRICING, LEGACY_PRICING, PRICING_DIR, TABLE_CLASSES, Pricing, known_pricing, load_pricing
@@ -34,5 +34,5 @@ __all__ = [
     "compare_table_classes", "configured_table", "cost_by_users", "cost_command", "describe_configuration",
     "estimate", "high_costs_savings", "known_pricing", "load_pricing", "load_usage", "on_demand_ceiling",
     "priced_configuration", "render_ceiling", "render_table", "seed_comparison", "sync_usage", "table_from_tfvars",
-    "usage_from_cloudwatch",
+    "usage_from_cloudwatch", "working_tfvars",
 ]
