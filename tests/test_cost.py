@@ -100,7 +100,8 @@ def test_json_shape_is_the_design():
     total = sum(D(str(c["monthly_usd"])) for c in data["components"])
     assert D(str(data["total_monthly_usd"])) == total
     # every input used says where it came from
-    assert data["usage"]["users"] == {"value": 1000000, "source": "profile", "ref": "infrastructure/production/usage.yml"}
+    assert data["usage"]["users"] == {"value": 1000000, "source": "profile",
+                                      "ref": "infrastructure/production/usage.yml"}
     assert data["usage"]["writes_per_day"]["source"] == "derived"
     assert data["usage"]["pitr_enabled"] == {"value": True, "source": "configuration"}
     assert data["usage"]["alarms"]["value"] == 4

@@ -27,7 +27,8 @@ def test_usage_profiles_are_the_guides_assumptions():
     assert production.storage_gb == 50 and production.item_size_kb <= 1
 
 
-@pytest.mark.parametrize("line, key", [("item_size_kb: -1", "item_size_kb"), ("read_consistency: maybe", "read_consistency"),
+@pytest.mark.parametrize("line, key", [("item_size_kb: -1", "item_size_kb"),
+                                       ("read_consistency: maybe", "read_consistency"),
                                        ("colour: blue", "colour"), ("days_per_month: 90", "days_per_month")])
 def test_bad_usage_profile_names_file_and_key(tmp_path, line, key):
     text = (ROOT / "infrastructure/staging/usage.yml").read_text()

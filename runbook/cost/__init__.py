@@ -18,11 +18,27 @@ figures, what-ifs, "High Costs" savings), :mod:`.render` (text), :mod:`.configur
 
 from ..paths import ENVIRONMENTS
 from .command import FORMATS, cost_command
-from .compare import (SEED_FIGURES, BillingComparison, Saving, compare_billing_modes, compare_measured_load,
-                      compare_table_classes, cost_by_users, high_costs_savings, seed_comparison)
+from .compare import (
+                      SEED_FIGURES,
+                      BillingComparison,
+                      Saving,
+                      compare_billing_modes,
+                      compare_measured_load,
+                      compare_table_classes,
+                      cost_by_users,
+                      high_costs_savings,
+                      seed_comparison,
+)
 from .configured import PricedConfiguration, configured_table, priced_configuration, table_from_tfvars, working_tfvars
-from .estimate import (Ceiling, CeilingComponent, Component, CostReport, describe_configuration, estimate,
-                       on_demand_ceiling)
+from .estimate import (
+                      Ceiling,
+                      CeilingComponent,
+                      Component,
+                      CostReport,
+                      describe_configuration,
+                      estimate,
+                      on_demand_ceiling,
+)
 from .pricing import DEFAULT_PRICING, LEGACY_PRICING, PRICING_DIR, TABLE_CLASSES, Pricing, known_pricing, load_pricing
 from .render import render_ceiling, render_table
 from .usage import UsageInputs, UsageProfile, load_usage, sync_usage, usage_from_cloudwatch

@@ -21,7 +21,9 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     ``work_dir`` is the base of the work directories (``--work-dir``, default ``build/work``): the environment's
     is ``<work_dir>/<env>``, as for ``runbook run``.
     """
-    from ..params import choice, endpoint_url as check_endpoint, environment as check_environment
+    from ..params import choice
+    from ..params import endpoint_url as check_endpoint
+    from ..params import environment as check_environment
 
     check_environment(environment)
     choice(fmt, "format", FORMATS)

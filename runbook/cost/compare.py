@@ -15,8 +15,21 @@ from typing import Any, Mapping, Sequence
 from ..errors import ParameterError
 from ..spec import TableClass, TableSpec
 from .estimate import CostReport, capacity_for, contributor_insights_rules, drivers, estimate
-from .pricing import (DEFAULT_PRICING, KB_PER_GB, LEGACY_PRICING, MILLION, SECONDS_PER_HOUR, TABLE_CLASSES,
-                      ClassPrices, Pricing, ceil, dec, load_pricing, money, number)
+from .pricing import (
+    DEFAULT_PRICING,
+    KB_PER_GB,
+    LEGACY_PRICING,
+    MILLION,
+    SECONDS_PER_HOUR,
+    TABLE_CLASSES,
+    ClassPrices,
+    Pricing,
+    ceil,
+    dec,
+    load_pricing,
+    money,
+    number,
+)
 from .usage import UsageProfile, apply_overrides, usage_inputs
 
 #: The configuration guide's own figures ("Cost Estimation"), in dollars a month, for side-by-side comparisons.

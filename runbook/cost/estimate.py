@@ -20,8 +20,18 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..spec import TableSpec
-from .pricing import (DEFAULT_PRICING, HUNDRED_K, MILLION, SECONDS_PER_DAY, Pricing, ceil, dec, load_pricing,
-                      money, number)
+from .pricing import (
+    DEFAULT_PRICING,
+    HUNDRED_K,
+    MILLION,
+    SECONDS_PER_DAY,
+    Pricing,
+    ceil,
+    dec,
+    load_pricing,
+    money,
+    number,
+)
 from .usage import USAGE_FIELDS, UsageInputs, relative, usage_inputs
 
 
