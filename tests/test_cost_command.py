@@ -73,12 +73,20 @@ def test_table_output_names_the_tfvars_and_the_guides_figures(plans, tmp_path):
     assert free["configuration"]["tfvars_origin"] == "parameter"
 
 
-def test_without_a_plan_the_tfvars_is_priced_and_says_so(tmp_path, no_operator_files):
-    """No runbook.planning yet (the shim) or no Terraform: the tfvars as written, every gap named."""
+@pytest.fixture
+def no_plan(monkeypatch):
+    """runbook.planning says no plan can be made here (as it does without Terraform, provider or target)."""
+    reason = "no plan: Terraform cannot install the AWS provider (hashicorp/aws) on this machine"
+    monkeypatch.setattr(configured, "configured_table", lambda *args: (None, reason))
+    return reason
+
+
+def test_without_a_plan_the_tfvars_is_priced_and_says_so(no_plan, tmp_path, no_operator_files):
+    """No Terraform here: the tfvars as written, every gap named."""
     staging = json.loads(cost.cost_command("staging", "us-east-1-legacy", "json", False, work_dir=tmp_path))
     assert staging["configuration"]["source"] == "tfvars"
     assert staging["configuration"]["tfvars"] == str(workconfig.example_file("staging"))
-    assert "does not exist yet" in staging["configuration"]["note"] and "no plan" in staging["configuration"]["note"]
+    assert "does not exist yet" in staging["configuration"]["note"] and no_plan in staging["configuration"]["note"]
     assert staging["total_monthly_usd"] == 20.0  # the guide's figure from the tfvars alone
     production = cost.cost_command("production", "us-east-1-legacy", "table", False, work_dir=tmp_path)
     assert "as written, without a plan" in production
@@ -86,9 +94,7 @@ def test_without_a_plan_the_tfvars_is_priced_and_says_so(tmp_path, no_operator_f
     assert "$1,875.00" in production and "pitr" in production and "dashboard" in production
 
 
-def test_no_plan_reason_from_planning(monkeypatch, tmp_path):
-    monkeypatch.setattr(configured, "configured_table",
-                        lambda *args: (None, "Terraform cannot install the AWS provider (hashicorp/aws)"))
+def test_no_plan_reason_from_planning(no_plan, tmp_path):
     tfvars = tmp_path / "edited.tfvars"
     tfvars.write_text('dynamodb_billing_mode = "PROVISIONED"\ndynamodb_read_capacity = 50\n'
                       'dynamodb_write_capacity = 100\ndynamodb_pitr_enabled = true\n'
@@ -97,7 +103,7 @@ def test_no_plan_reason_from_planning(monkeypatch, tmp_path):
     priced = cost.priced_configuration("staging", str(tfvars))
     assert priced.source == "tfvars" and priced.table.write_capacity == 100 and priced.table.pitr_enabled
     assert priced.table.max_read_request_units is None  # a ceiling applies to on-demand tables only
-    assert "no plan: Terraform cannot install the AWS provider" in priced.configuration["note"]
+    assert priced.configuration["note"] == no_plan
     assert any("dynamodb_stream_enabled not set" in item for item in priced.configuration["not_priced"])
     report = cost.estimate("staging", table=priced.table, configuration=priced.configuration)
     assert report.monthly("writes") == cost.estimate("staging", table=priced.table).monthly("writes")
@@ -156,3 +162,15 @@ def test_cli_prints_the_report(plans, capsys, tmp_path):
     data = json.loads(capsys.readouterr().out)
     assert data["total_monthly_usd"] == 20.0 and data["configuration"]["source"] == "plan"
     assert cli.main(["cost", "--env", "qa"]) == 2
+
+
+def test_another_environments_tfvars_is_refused(plans, tmp_path, capsys):
+    tfvars = tmp_path / "prod.tfvars"
+    tfvars.write_text(workconfig.example_file("production").read_text())
+    work = tmp_path / "work"
+    (work / "staging").mkdir(parents=True)
+    (work / "staging" / "terraform.tfvars").write_text(tfvars.read_text())  # 01's copy, but production's
+    assert cli.main(["cost", "--env", "staging", "--work-dir", str(work)]) == 2
+    err = capsys.readouterr().err
+    assert "written for production, not staging" in err and err.count("\n") == 1
+    assert plans == []

@@ -62,17 +62,19 @@ def test_cost_analysis_notebook(environment, tmp_path, target):
     assert D(str(records["legacy_storage_usd"])) == seed["storage"]
     assert records["guide_scope_legacy_usd"] == float(seed["total"])
     # what was priced: the working tfvars (01 has not run in this work directory: the example) and its plan
-    priced = cost.priced_configuration(environment, "", work, target.endpoint_url)
     operator = workconfig.operator_file(environment)
     read = operator if operator.exists() else workconfig.example_file(environment)
-    assert records["tfvars_path"] == str(read) == records["configuration"]["tfvars"]
-    assert records["priced_source"] == priced.source in ("plan", "tfvars")
+    configuration = records["configuration"]
+    assert records["tfvars_path"] == str(read) == configuration["tfvars"]
+    assert records["priced_source"] == configuration["source"] in ("plan", "tfvars")
+    if configuration["source"] == "plan":  # Terraform and the provider are here: the module's alarms are counted
+        assert len(configuration["alarms"]) == {"staging": 0, "production": 4}[environment]
+        assert "Terraform's plan of" in configuration["note"]
     # today's prices: writes, reads, storage (and production's PITR) 10.26 / 997.50, plus the dashboard where the
-    # tfvars enables it and the alarms a plan counts (none when only the tfvars could be priced)
-    report = cost.estimate(environment, table=priced.table)
+    # tfvars enables it and the alarms the plan has (none when only the tfvars could be priced)
     expected = {"staging": D("10.26"), "production": D("997.50")}[environment]
-    expected += report.monthly("dashboard") + report.monthly("alarms")
-    assert D(str(records["total_monthly_usd"])) == expected == report.total_monthly_usd
+    expected += D("3.00") * configuration["dashboard_enabled"] + D("0.10") * len(configuration["alarms"])
+    assert D(str(records["total_monthly_usd"])) == expected
     assert records["pricing"] == "us-east-1"
     assert records["usage_source"] == "profile"  # the emulator has no metrics
     assert 0.28 < records["break_even_utilization"] < 0.30

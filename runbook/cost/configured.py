@@ -1,8 +1,8 @@
 """What an estimate prices: the working configuration's plan, or — where no plan can be made — its tfvars.
 
 The working tfvars is the one every step uses (:func:`runbook.workconfig.resolve`). Its plan is Terraform's
-(:func:`configured_table`, the lead's ``runbook.planning.configured_table``: the planned values of that tfvars read
-by :func:`runbook.tfjson.table_spec`). Without Terraform or a target, :func:`table_from_tfvars` prices the tfvars
+(:func:`configured_table`: ``runbook.planning.configured_table``, the planned values of that tfvars read by
+:func:`runbook.tfjson.table_spec`). Without Terraform or a target, :func:`table_from_tfvars` prices the tfvars
 as written: only the values the file sets, under the root's variable names; whatever only a plan can tell (a
 default the file leaves to the configuration, how many alarms the module creates) is listed as not priced or
 assumed, never guessed silently.
@@ -22,17 +22,14 @@ from .estimate import describe_configuration
 
 def configured_table(environment: str, tfvars: Path, work_base: Path,
                      endpoint_url: str = "") -> tuple[TableSpec | None, str]:
-    """The table Terraform plans for ``tfvars`` (``None`` and the reason when no plan can be made).
+    """The table Terraform plans for ``tfvars`` in the environment's work directory ``work_base`` (no refresh):
+    :func:`runbook.planning.configured_table`. ``(None, reason)`` when no plan can be made here.
 
-    TEMPORARY SHIM (h-cost): delegates to ``runbook.planning.configured_table``, which the lead is writing; until
-    it is on main this raises :class:`NotImplementedError` and the estimate prices the tfvars instead.
-    Tests replace this function with fixtures recorded from the real Terraform.
+    Kept as this module's name so tests can stand recorded plans in for Terraform.
     """
-    try:
-        from ..planning import configured_table as planned  # type: ignore[import-not-found]
-    except ImportError:  # TEMPORARY SHIM: remove once runbook.planning lands on main
-        raise NotImplementedError("runbook.planning.configured_table is not available on this branch yet") from None
-    return planned(environment, tfvars, work_base, endpoint_url)
+    from ..planning import configured_table as planned
+
+    return planned(environment, str(tfvars), work_base, endpoint_url)
 
 
 @dataclass(frozen=True)
@@ -68,6 +65,7 @@ def working_tfvars(environment: str, tfvars: Any = "", work_base: Path | None = 
     if working.origin != "parameter" and working.exists:
         workconfig.check_file(working.path)  # the operator's or 01's file: ConfigurationError names file and line
     if working.exists:
+        workconfig.check_environment(working.path, environment)  # not another environment's file
         return working, working.path, ""
     example = workconfig.example_file(environment)
     return working, example, (f"{working.path} does not exist yet (01-setup creates it from the example): "
@@ -150,12 +148,8 @@ def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | st
     check_environment(environment)
     work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
     working, path, note = working_tfvars(environment, tfvars, work_base, parameter)
-    spec, why = None, "plan=False"
-    if plan:
-        try:
-            spec, why = configured_table(environment, path, work_base, endpoint_url)
-        except NotImplementedError as error:  # TEMPORARY SHIM (see configured_table)
-            spec, why = None, str(error)
+    spec, why = (configured_table(environment, path, work_base, endpoint_url) if plan
+                 else (None, "no plan: not asked for (plan=False)"))
     if spec is not None:
         configuration = describe_configuration(spec, source="plan", tfvars=path, origin=working.origin,
                                                note="; ".join(n for n in (note, why) if n))
@@ -163,5 +157,5 @@ def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | st
     spec, not_priced = table_from_tfvars(environment, path)
     configuration = describe_configuration(
         spec, source="tfvars", tfvars=path, origin=working.origin,
-        note="; ".join(n for n in (note, f"no plan: {why}" if why else "no plan") if n), not_priced=tuple(not_priced))
+        note="; ".join(n for n in (note, why or "no plan") if n), not_priced=tuple(not_priced))
     return PricedConfiguration(spec, configuration, working)
