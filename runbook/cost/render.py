@@ -26,13 +26,18 @@ def priced_line(configuration: dict) -> str:
     """One sentence: which configuration was priced, and how it was read."""
     source = configuration.get("source")
     tfvars = configuration.get("tfvars")
-    if source == "plan":
+    parts = [part for part in (configuration.get("note") or "").split("; ") if part]
+    said = next((part for part in parts if part.startswith("Terraform's plan of")), None)
+    if source == "plan" and said:  # runbook.planning's own words name the file and the target
+        parts.remove(said)
+        what = f"Priced: {said}"
+    elif source == "plan":
         what = f"Priced: Terraform's plan of {tfvars}" if tfvars else "Priced: Terraform's plan"
     elif source == "tfvars":
         what = f"Priced: the tfvars {tfvars} as written, without a plan"
     else:
         what = "Priced: the table given to the estimate"
-    note = configuration.get("note")
+    note = "; ".join(parts)
     return f"{what}{f' ({note})' if note else ''}."
 
 
