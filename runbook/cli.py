@@ -89,7 +89,7 @@ def _print_summary(result, seconds: float) -> None:
 @cli.command()
 @click.option("--env", "env", type=ONE_ENV, required=True, help="Environment whose configuration is priced.")
 @click.option("--work-dir", default=None, metavar="DIR",
-              help="Terraform work directories (default build/work), one folder per environment, as for run.")
+              help="The environment's work directory (default build/work/ENV), as for drift.")
 @click.option("--tfvars", default="", metavar="FILE",
               help="The tfvars to price (default: the environment's working tfvars, the one 02 applies).")
 @click.option("--pricing", default="us-east-1", show_default=True, metavar="NAME|FILE",

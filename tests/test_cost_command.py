@@ -47,7 +47,7 @@ def test_prices_the_plan_of_the_working_tfvars(plans, tmp_path, no_operator_file
     (work / "production").mkdir(parents=True)
     tfvars = work / "production" / "terraform.tfvars"  # what 01-setup makes
     tfvars.write_text(workconfig.example_file("production").read_text())
-    data = json.loads(cost.cost_command("production", "us-east-1-legacy", "json", False, work_dir=work,
+    data = json.loads(cost.cost_command("production", "us-east-1-legacy", "json", False, work_dir=work / "production",
                                         endpoint_url="http://127.0.0.1:4566/"))
     assert plans == [("production", tfvars, work / "production", "http://127.0.0.1:4566")]
     assert data["total_monthly_usd"] == 1975.9 and data["pricing"]["name"] == "us-east-1-legacy"
@@ -83,12 +83,14 @@ def no_plan(monkeypatch):
 
 def test_without_a_plan_the_tfvars_is_priced_and_says_so(no_plan, tmp_path, no_operator_files):
     """No Terraform here: the tfvars as written, every gap named."""
-    staging = json.loads(cost.cost_command("staging", "us-east-1-legacy", "json", False, work_dir=tmp_path))
+    staging = json.loads(cost.cost_command("staging", "us-east-1-legacy", "json", False,
+                                           work_dir=tmp_path / "staging"))
     assert staging["configuration"]["source"] == "tfvars"
     assert staging["configuration"]["tfvars"] == str(workconfig.example_file("staging"))
     assert "does not exist yet" in staging["configuration"]["note"] and no_plan in staging["configuration"]["note"]
     assert staging["total_monthly_usd"] == 20.0  # the guide's figure from the tfvars alone
-    production = cost.cost_command("production", "us-east-1-legacy", "table", False, work_dir=tmp_path)
+    production = cost.cost_command("production", "us-east-1-legacy", "table", False,
+                                   work_dir=tmp_path / "production")
     assert "as written, without a plan" in production
     assert "Not priced: alarms: dynamodb_enable_alarms = true" in production
     assert "$1,875.00" in production and "pitr" in production and "dashboard" in production
@@ -170,7 +172,7 @@ def test_another_environments_tfvars_is_refused(plans, tmp_path, capsys):
     work = tmp_path / "work"
     (work / "staging").mkdir(parents=True)
     (work / "staging" / "terraform.tfvars").write_text(tfvars.read_text())  # 01's copy, but production's
-    assert cli.main(["cost", "--env", "staging", "--work-dir", str(work)]) == 2
+    assert cli.main(["cost", "--env", "staging", "--work-dir", str(work / "staging")]) == 2
     err = capsys.readouterr().err
     assert "written for production, not staging" in err and err.count("\n") == 1
     assert plans == []

@@ -18,8 +18,8 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     """The text ``runbook cost`` prints. Every argument is checked before Terraform or AWS is asked anything:
     a bad environment, format, price set, endpoint or ``--tfvars`` raises :class:`ParameterError` naming it.
 
-    ``work_dir`` is the base of the work directories (``--work-dir``, default ``build/work``): the environment's
-    is ``<work_dir>/<env>``, as for ``runbook run``.
+    ``work_dir`` is the environment's work directory (``--work-dir``, default ``build/work/<env>``), as for
+    ``runbook drift``.
     """
     from ..params import choice
     from ..params import endpoint_url as check_endpoint
@@ -29,7 +29,7 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     choice(fmt, "format", FORMATS)
     prices = load_pricing(pricing or DEFAULT_PRICING)
     endpoint = check_endpoint(endpoint_url or "", "--endpoint-url")
-    work_base = paths.work_dir(environment, Path(work_dir).expanduser().resolve() if work_dir else None)
+    work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
     priced = priced_configuration(environment, tfvars or "", work_base, endpoint, parameter="--tfvars")
     report = estimate(environment, prices, free_tier=bool(free_tier), table=priced.table,
                       configuration=priced.configuration)
