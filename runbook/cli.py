@@ -100,16 +100,24 @@ def _print_summary(result, seconds: float) -> None:
 
 @cli.command()
 @click.option("--env", "env", type=ONE_ENV, required=True, help="Environment whose configuration is priced.")
+@click.option("--work-dir", default=None, metavar="DIR",
+              help="The environment's work directory (default build/work/ENV), as for drift.")
+@click.option("--tfvars", default="", metavar="FILE",
+              help="The tfvars to price (default: the environment's working tfvars, the one 02 applies).")
 @click.option("--pricing", default="us-east-1", show_default=True, metavar="NAME|FILE",
               help="Price set: us-east-1, us-east-1-legacy, or a YAML file.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--free-tier", is_flag=True, help="Subtract the AWS free tier.")
-def cost(env: str, pricing: str, fmt: str, free_tier: bool) -> None:
-    """Monthly cost estimate from the environment's configuration and usage profile."""
+@click.option("--endpoint-url", default="", metavar="URL",
+              help="Emulator endpoint for the plan; empty means AWS_ENDPOINT_URL or real AWS.")
+def cost(env: str, work_dir: str | None, tfvars: str, pricing: str, fmt: str, free_tier: bool,
+         endpoint_url: str) -> None:
+    """Monthly cost of the working configuration's plan with the environment's usage profile."""
     from .cost import cost_command
 
     try:
-        click.echo(cost_command(env, pricing, fmt, free_tier))
+        click.echo(cost_command(env, pricing, fmt, free_tier, tfvars=tfvars, work_dir=work_dir,
+                                endpoint_url=endpoint_url))
     except RunbookError as error:
         raise UsageProblem(str(error)) from None
 

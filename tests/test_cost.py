@@ -1,9 +1,10 @@
-"""The cost engine: the guide's figures to the cent, hand-computed cases, the CLI's shape, CloudWatch sync, notebook."""
+"""The estimate on tables Terraform planned: the guide's figures to the cent, hand-computed cases, the JSON shape,
+the on-demand ceiling. Tables come from plan JSON recorded with the real Terraform
+(tests/fixtures/terraform/cost-*-plan.json, made by cost-record.py there), read by runbook.tfjson.table_spec."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,138 +13,167 @@ import yaml
 
 from runbook import cost
 from runbook.errors import ConfigurationError, ParameterError
-from runbook.spec import Alarms, Autoscaling, GlobalSecondaryIndex, TableSpec
+from runbook.spec import Autoscaling, GlobalSecondaryIndex, TableSpec
+from runbook.tfjson import PlanJson, table_spec
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent
+PLANS = ROOT / "tests" / "fixtures" / "terraform"
 
 
-# -- fixtures: the two environments as configured (PAY_PER_REQUEST, streams on; production PITR + alarms) ---------
-def staging_spec(**changes) -> TableSpec:
-    base = dict(name="staging-user-notifications", environment="staging", billing_mode="PAY_PER_REQUEST",
-                stream_enabled=True, stream_view_type="NEW_AND_OLD_IMAGES", ttl_enabled=True,
-                pitr_enabled=False, alarms=Alarms(enabled=False))
-    return TableSpec(**{**base, **changes})
-
-
-def production_spec(**changes) -> TableSpec:
-    base = dict(name="production-user-notifications", environment="production", billing_mode="PAY_PER_REQUEST",
-                stream_enabled=True, stream_view_type="NEW_AND_OLD_IMAGES", ttl_enabled=True,
-                pitr_enabled=True, deletion_protection_enabled=True, alarms=Alarms(enabled=True))
-    return TableSpec(**{**base, **changes})
-
-
-SPECS = {"staging": staging_spec, "production": production_spec}
-
-
-@pytest.fixture
-def configured(monkeypatch):
-    """Stand in for runbook.tfconfig: load_table returns the fixtures above."""
-    monkeypatch.setattr(cost, "load_table", lambda environment: SPECS[environment]())
+def planned(name: str, **changes) -> TableSpec:
+    """The table of a recorded plan (staging, production, provisioned, ceiling), with ``changes``."""
+    spec = table_spec(PlanJson.from_file(PLANS / f"cost-{name}-plan.json").planned_resources())
+    return spec.model_copy(update=changes) if changes else spec
 
 
 def monthly(report: cost.CostReport) -> dict[str, Decimal]:
     return {c.name: c.monthly_usd for c in report.components}
 
 
+# -- the recorded plans are the environments as configured ------------------------------------------------------
+def test_the_recorded_plans():
+    staging, production = planned("staging"), planned("production")
+    assert staging.billing_mode == production.billing_mode == "PAY_PER_REQUEST"
+    assert not staging.pitr_enabled and not staging.alarms and not staging.dashboard_enabled and staging.stream_enabled
+    assert production.pitr_enabled and len(production.alarm_names()) == 4 and production.dashboard_enabled
+    provisioned = planned("provisioned")
+    assert provisioned.provisioned and provisioned.table_class == "STANDARD_INFREQUENT_ACCESS"
+    assert (provisioned.autoscaling.read_min, provisioned.autoscaling.write_max) == (5, 100)
+    assert len(provisioned.alarms) == 6 and provisioned.global_secondary_indexes[0].read_capacity == 5
+    ceiling = planned("ceiling")
+    assert (ceiling.max_read_request_units, ceiling.max_write_request_units) == (100, 50)
+    assert ceiling.global_secondary_indexes[0].max_read_request_units == 10
+
+
 # -- the guide's figures ---------------------------------------------------------------------------------------
 def test_staging_legacy_reproduces_the_guide_to_the_cent():
-    report = cost.estimate("staging", "us-east-1-legacy", table=staging_spec())
+    report = cost.estimate("staging", "us-east-1-legacy", table=planned("staging"))
     assert [c.name for c in report.components][:3] == ["writes", "reads", "storage"]
     assert monthly(report)["writes"] == D("18.75")
     assert monthly(report)["reads"] == D("0.75")
     assert monthly(report)["storage"] == D("0.50")
+    # the guide's total, to the cent: staging plans nothing the guide left out (no PITR, alarms, dashboard)
     assert report.total_monthly_usd == D("20.00")
     # the seed's quantities: 15M writes, 3M reads, 2 GB
     assert report.component("writes").quantity == 15 and report.component("reads").quantity == 3
     # staging has neither PITR nor alarms; streams are read by Lambda for free
     assert report.component("pitr") is None and report.component("alarms") is None
     assert report.monthly("streams") == D("0.00")
+    assert report.ceiling is None
 
 
-def test_production_legacy_reproduces_the_guide_plus_pitr_and_alarms():
-    report = cost.estimate("production", "us-east-1-legacy", table=production_spec())
+def test_production_legacy_reproduces_the_guide_plus_pitr_alarms_dashboard():
+    report = cost.estimate("production", "us-east-1-legacy", table=planned("production"))
     m = monthly(report)
     assert (m["writes"], m["reads"], m["storage"]) == (D("1875.00"), D("75.00"), D("12.50"))
     assert m["writes"] + m["reads"] + m["storage"] == D("1962.50")  # the guide's total
     assert m["pitr"] == D("10.00")  # 50 GB x $0.20
-    assert report.component("alarms").quantity == 4 and m["alarms"] == D("0.40")  # 4 alarms in on-demand mode
-    assert report.total_monthly_usd == D("1972.90")
+    assert report.component("alarms").quantity == 4 and m["alarms"] == D("0.40")  # 4 planned alarms (on-demand)
+    assert m["dashboard"] == D("3.00")  # production's tfvars enables the dashboard
+    assert report.total_monthly_usd == D("1975.90")
 
 
 def test_current_prices_halve_the_throughput():
-    staging = cost.estimate("staging", "us-east-1", table=staging_spec())
+    staging = cost.estimate("staging", "us-east-1", table=planned("staging"))
     assert monthly(staging)["writes"] == D("9.38")  # 15 x 0.625 = 9.375, half up
     assert monthly(staging)["reads"] == D("0.38")
     assert staging.total_monthly_usd == D("10.26")
-    production = cost.estimate("production", table=production_spec())
+    production = cost.estimate("production", table=planned("production"))
     assert monthly(production)["writes"] == D("937.50") and monthly(production)["reads"] == D("37.50")
-    assert production.total_monthly_usd == D("997.90")
-
-
-def test_seed_comparison_rows():
-    rows = cost.seed_comparison("production", table=production_spec())
-    by = {r["component"]: r for r in rows}
-    assert by["writes"] == {"component": "writes", "guide_usd": 1875.0, "legacy_usd": 1875.0, "current_usd": 937.5}
-    assert by["total (guide's scope)"]["legacy_usd"] == 1962.5
-    assert by["total (all components)"]["legacy_usd"] == 1972.9
+    assert production.total_monthly_usd == D("1000.90")
 
 
 # -- the JSON shape ------------------------------------------------------------------------------------------
-def test_json_shape_is_exactly_the_design():
-    data = json.loads(cost.estimate("production", table=production_spec()).to_json())
-    assert list(data) == ["environment", "pricing", "usage", "components", "total_monthly_usd"]
-    assert data["environment"] == "production"
+def test_json_shape_is_the_design():
+    data = json.loads(cost.estimate("production", table=planned("production")).to_json())
+    assert list(data) == ["environment", "configuration", "pricing", "usage", "components", "total_monthly_usd",
+                          "ceiling"]
+    assert data["environment"] == "production" and data["ceiling"] is None
     assert set(data["pricing"]) == {"name", "source", "effective_date"}
     assert data["pricing"]["name"] == "us-east-1" and data["pricing"]["effective_date"] == "2024-11-01"
     assert all(url.startswith("https://") for url in data["pricing"]["source"])
     names = [c["name"] for c in data["components"]]
-    assert names[:3] == ["writes", "reads", "storage"]
-    assert names == ["writes", "reads", "storage", "pitr", "streams", "alarms"]
+    assert names == ["writes", "reads", "storage", "pitr", "streams", "alarms", "dashboard"]
     for component in data["components"]:
         assert list(component) == ["name", "quantity", "unit", "unit_price_usd", "monthly_usd"]
     total = sum(D(str(c["monthly_usd"])) for c in data["components"])
     assert D(str(data["total_monthly_usd"])) == total
     # every input used says where it came from
-    assert data["usage"]["users"] == {"value": 1000000, "source": "profile", "ref": "infrastructure/production/usage.yml"}
+    assert data["usage"]["users"] == {"value": 1000000, "source": "profile",
+                                      "ref": "infrastructure/production/usage.yml"}
     assert data["usage"]["writes_per_day"]["source"] == "derived"
     assert data["usage"]["pitr_enabled"] == {"value": True, "source": "configuration"}
     assert data["usage"]["alarms"]["value"] == 4
     assert all("source" in entry and "value" in entry for entry in data["usage"].values())
 
 
+def test_configuration_names_what_was_priced():
+    spec = planned("production")
+    data = cost.estimate("production", table=spec, configuration=cost.describe_configuration(
+        spec, source="plan", tfvars="/x/terraform.tfvars", origin="operator")).to_dict()["configuration"]
+    assert (data["tfvars"], data["tfvars_origin"], data["source"]) == ("/x/terraform.tfvars", "operator", "plan")
+    assert (data["billing_mode"], data["table_class"], data["pitr_enabled"], data["dashboard_enabled"]) == (
+        "PAY_PER_REQUEST", "STANDARD", True, True)
+    assert data["alarms"] == spec.alarm_names() and len(data["alarms"]) == 4
+    assert data["autoscaling"] is None and data["on_demand_throughput"] is None
+    provisioned = cost.describe_configuration(planned("provisioned"))
+    assert provisioned["source"] == "argument" and provisioned["tfvars"] is None
+    assert (provisioned["read_capacity"], provisioned["write_capacity"]) == (10, 20)
+    assert provisioned["autoscaling"] == {"read_min": 5, "read_max": 100, "write_min": 5, "write_max": 100,
+                                          "target_utilization": 70.0}
+    assert provisioned["global_secondary_indexes"] == [
+        {"name": "by-status", "read_capacity": 5, "write_capacity": 5, "on_demand_throughput": None}]
+    assert len(provisioned["alarms"]) == 6
+    json.dumps(provisioned)  # JSON-serialisable as it is
+
+
+def test_estimate_needs_a_planned_table():
+    with pytest.raises(TypeError):
+        cost.estimate("staging")  # type: ignore[call-arg]
+    with pytest.raises(ParameterError) as error:
+        cost.estimate("staging", table={"name": "t"})  # type: ignore[arg-type]
+    assert error.value.parameter == "table"
+
+
 # -- hand-computed cases -------------------------------------------------------------------------------------
 def test_item_size_rounding_and_consistency():
-    usage = {"item_size_kb": 1.5}  # 2 write units per write; 1 read unit (<= 4 KB)
-    r = cost.estimate("staging", "us-east-1-legacy", usage=usage, table=staging_spec())
-    assert r.component("writes").quantity == 30 and r.monthly("writes") == D("37.50")
-    assert r.component("reads").quantity == 3
-    r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 4.5}, table=staging_spec())
+    staging = planned("staging")
+    r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 1.5}, table=staging)
+    assert r.component("writes").quantity == 30 and r.monthly("writes") == D("37.50")  # 2 write units per write
+    assert r.component("reads").quantity == 3  # 1 read unit (<= 4 KB)
+    r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 4.5}, table=staging)
     assert r.component("writes").quantity == 75  # 5 KB -> 5 units
     assert r.component("reads").quantity == 6  # 8 KB -> 2 units, strongly consistent
     r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 4.5, "read_consistency": "eventual"},
-                      table=staging_spec())
+                      table=staging)
     assert r.component("reads").quantity == 3  # eventually consistent halves
-    r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 0.2}, table=staging_spec())
+    r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 0.2}, table=staging)
     assert r.component("writes").quantity == 15  # rounded up to 1 KB
 
 
 def test_transactions_double():
     usage = {"transactional_write_fraction": 1.0, "transactional_read_fraction": 0.5, "read_consistency": "eventual"}
-    r = cost.estimate("staging", "us-east-1-legacy", usage=usage, table=staging_spec())
+    r = cost.estimate("staging", "us-east-1-legacy", usage=usage, table=planned("staging"))
     assert r.component("writes").quantity == 30 and r.monthly("writes") == D("37.50")
     # half eventually consistent (0.5 unit), half transactional (2 units): 1.25 units per read
     assert r.component("reads").quantity == D("3.75")
 
 
+def fixed_capacity(write: int, read: int) -> TableSpec:
+    """The provisioned plan without autoscaling or its GSI, Standard class, fixed capacities."""
+    return planned("provisioned", autoscaling=Autoscaling(), write_capacity=write, read_capacity=read,
+                   global_secondary_indexes=(), table_class="STANDARD")
+
+
 def test_provisioned_with_fixed_capacity():
-    spec = staging_spec(billing_mode="PROVISIONED", write_capacity=100, read_capacity=50,
-                        alarms=Alarms(enabled=True))
+    spec = fixed_capacity(100, 50)
     r = cost.estimate("staging", "us-east-1", table=spec)
     assert r.component("writes").unit == "WCU-hours" and r.component("writes").quantity == 72_000  # 100 x 720 h
     assert r.monthly("writes") == D("46.80")  # 72,000 x $0.00065
     assert r.monthly("reads") == D("4.68")  # 36,000 x $0.00013
     assert r.component("alarms").quantity == 6 and r.monthly("alarms") == D("0.60")  # + 2 capacity alarms
+    assert r.usage["provisioned_wcu"] == {"value": 100, "source": "configuration"}
     free = cost.estimate("staging", "us-east-1", free_tier=True, table=spec)
     assert free.monthly("writes") == D("35.10")  # (100 - 25) x 720 x 0.00065
     assert free.monthly("reads") == D("2.34")  # (50 - 25) x 720 x 0.00013
@@ -152,20 +182,34 @@ def test_provisioned_with_fixed_capacity():
 
 
 def test_provisioned_with_autoscaling_uses_the_load_within_bounds():
-    spec = staging_spec(billing_mode="PROVISIONED", write_capacity=5, read_capacity=5,
-                        autoscaling=Autoscaling(enabled=True, write_min=5, write_max=100, read_min=5, read_max=100,
-                                                target_utilization=70))
+    spec = planned("provisioned", global_secondary_indexes=(), table_class="STANDARD")
     r = cost.estimate("staging", table=spec)
     # 500,000 writes a day = 5.79/s; / 0.7 = 8.27 -> 9 WCU; reads 1.16/s / 0.7 -> 2, raised to the minimum 5
     assert r.usage["provisioned_wcu"]["value"] == 9 and r.usage["provisioned_rcu"]["value"] == 5
     assert r.monthly("writes") == D("4.21")  # 9 x 720 x 0.00065 = 4.212
     capped = cost.estimate("production", table=spec)
     assert capped.usage["provisioned_wcu"]["value"] == 100  # capped at write_max
+    # a minimum or maximum the plan leaves unknown does not bound the capacity
+    open_ended = spec.model_copy(update={"autoscaling": Autoscaling(enabled=True, target_utilization=70)})
+    assert cost.estimate("production", table=open_ended).usage["provisioned_wcu"]["value"] == 827
+
+
+def test_the_provisioned_plan_as_planned():
+    """Standard-IA, autoscaling 5-100 at 70%, one GSI of 5 RCU / 5 WCU, six alarms: every figure by hand."""
+    r = cost.estimate("staging", "us-east-1", table=planned("provisioned"))
+    assert [c.name for c in r.components] == ["writes", "reads", "storage", "gsi_writes", "gsi_reads",
+                                              "gsi_storage", "streams", "alarms"]
+    m = monthly(r)
+    assert m["writes"] == D("5.27")  # 9 WCU x 720 h x $0.0008125 (IA: Standard x 1.25) = 5.265
+    assert m["reads"] == D("0.59")  # 5 RCU x 720 x $0.0001625 = 0.585
+    assert m["storage"] == D("0.20")  # 2 GB x $0.10
+    assert m["gsi_writes"] == D("2.93") and m["gsi_reads"] == D("0.59")  # 5 WCU / 5 RCU planned on the index
+    assert m["gsi_storage"] == D("0.20") and m["alarms"] == D("0.60")
+    assert r.total_monthly_usd == D("10.38")
 
 
 def test_gsi_writes_and_storage():
-    spec = staging_spec(global_secondary_indexes=(GlobalSecondaryIndex(name="by-status", hash_key="status"),),
-                        attributes=())
+    spec = planned("staging", global_secondary_indexes=(GlobalSecondaryIndex(name="by-status", hash_key="status"),))
     r = cost.estimate("staging", "us-east-1-legacy", usage={"gsi_write_fraction": 0.5, "gsi_item_size_kb": 0.5},
                       table=spec)
     names = [c.name for c in r.components]
@@ -175,21 +219,12 @@ def test_gsi_writes_and_storage():
     assert r.component("gsi_storage").quantity == D("0.5")  # 2 GB x 0.5 x (0.5 / 1)
     assert r.monthly("gsi_storage") == D("0.13")
     assert r.usage["gsi_count"] == {"value": 1, "source": "configuration", "ref": "global_secondary_indexes"}
-    two = cost.estimate("staging", "us-east-1-legacy", usage={"gsi_count": 2}, table=staging_spec())
+    two = cost.estimate("staging", "us-east-1-legacy", usage={"gsi_count": 2}, table=planned("staging"))
     assert two.component("gsi_writes").quantity == 30 and two.usage["gsi_count"]["source"] == "override"
 
 
-def test_standard_infrequent_access():
-    classes = cost.compare_table_classes("production", "us-east-1", table=production_spec())
-    standard, ia = classes["STANDARD"], classes["STANDARD_INFREQUENT_ACCESS"]
-    assert standard.monthly("storage") == D("12.50") and ia.monthly("storage") == D("5.00")  # 50 GB x 0.10
-    assert ia.monthly("writes") == D("1171.88")  # 1,500 x 0.78125 = 1171.875
-    assert ia.monthly("pitr") == standard.monthly("pitr")  # PITR is not class-priced
-    assert ia.total_monthly_usd > standard.total_monthly_usd  # throughput dominates this table
-
-
 def test_pitr_backups_restores_streams_contributor_insights():
-    spec = production_spec(contributor_insights_enabled=True)
+    spec = planned("production", contributor_insights_enabled=True, dashboard_enabled=False)
     usage = {"on_demand_backup_gb": 100, "restore_gb_per_month": 50, "stream_consumers": 2}
     r = cost.estimate("production", "us-east-1", usage=usage, table=spec)
     assert [c.name for c in r.components] == ["writes", "reads", "storage", "pitr", "backups", "restores",
@@ -209,56 +244,59 @@ def test_pitr_backups_restores_streams_contributor_insights():
     assert free.monthly("contributor_insights") == D("1.50")
 
 
-def test_dashboard_when_configured():
-    r = cost.estimate("staging", table=staging_spec(dashboard_enabled=True))
+def test_dashboard_when_planned():
+    r = cost.estimate("staging", table=planned("staging", dashboard_enabled=True))
     assert r.component("dashboard").quantity == 1 and r.monthly("dashboard") == D("3.00")
     assert r.usage["dashboard_enabled"] == {"value": True, "source": "configuration"}
-    free = cost.estimate("staging", table=staging_spec(dashboard_enabled=True), free_tier=True)
+    free = cost.estimate("staging", table=planned("staging", dashboard_enabled=True), free_tier=True)
     assert free.monthly("dashboard") == D("0.00")  # 3 dashboards free per account
-    assert cost.estimate("staging", table=staging_spec()).component("dashboard") is None
+    assert cost.estimate("staging", table=planned("staging")).component("dashboard") is None
 
 
-def test_break_even_is_computed_from_prices():
-    current = cost.load_pricing("us-east-1").break_even_utilization()
-    assert round(current["writes"], 4) == D("0.2889") and round(current["reads"], 4) == D("0.2889")
-    legacy = cost.load_pricing("us-east-1-legacy").break_even_utilization()
-    assert round(legacy["writes"], 4) == D("0.1444")
+# -- the on-demand throughput ceiling -------------------------------------------------------------------------
+def test_ceiling_worst_case_from_the_planned_maxima():
+    report = cost.estimate("staging", "us-east-1", table=planned("ceiling"))
+    ceiling = report.ceiling
+    assert ceiling.seconds_per_month == 2_592_000  # 30 days x 86,400 s
+    by = {c.name: c for c in ceiling.components}
+    assert set(by) == {"reads", "writes", "gsi_reads:by-status"}
+    assert by["reads"].quantity == D("259.2") and by["reads"].monthly_usd == D("32.40")  # 100/s x 2.592M s x $0.125/M
+    assert by["writes"].quantity == D("129.6") and by["writes"].monthly_usd == D("81.00")  # 50/s x $0.625/M
+    assert by["gsi_reads:by-status"].monthly_usd == D("3.24")  # 10/s
+    assert ceiling.unlimited == ("gsi_writes:by-status",) and not ceiling.bounded
+    assert ceiling.total_monthly_usd == D("116.64")
+    data = report.to_dict()["ceiling"]
+    assert data["total_monthly_usd"] == 116.64 and data["bounded"] is False
+    assert data["components"][0] == {"name": "reads", "max_request_units_per_second": 100, "quantity": 259.2,
+                                     "unit": "million read request units", "unit_price_usd": 0.125,
+                                     "monthly_usd": 32.4}
+    assert report.to_dict()["configuration"]["on_demand_throughput"] == {"max_read_request_units": 100,
+                                                                         "max_write_request_units": 50}
+    assert any("not bounded" in note for note in report.notes)
+    # the usage profile's production load (578.7 write units/s) is above the 50/s maximum: said so
+    production = cost.estimate("production", table=planned("ceiling"))
+    assert any("exceed the table's maximum of 50 units/s" in note for note in production.notes)
 
 
-def test_compare_billing_modes_production():
-    c = cost.compare_billing_modes("production", "us-east-1", table=production_spec())
-    # 50M WRU/day = 578.7/s -> / 0.7 -> 827 WCU; 10M RRU/day = 115.7/s -> 166 RCU; 720 hours
-    assert (c.wcu, c.rcu, c.hours_per_month) == (827, 166, 720)
-    assert c.provisioned_monthly_usd == D("402.57")  # (827 x 0.00065 + 166 x 0.00013) x 720
-    assert c.on_demand_monthly_usd == D("975.00")
-    assert c.cheaper == "PROVISIONED" and c.saving_usd == D("572.43")
-    assert round(c.break_even_utilization, 3) == D("0.289")
-    # below break-even utilisation provisioned costs more
-    assert c.provisioned_at(0.2) > c.on_demand_monthly_usd > c.provisioned_at(0.35)
-    with pytest.raises(ParameterError, match="target_utilization"):
-        cost.compare_billing_modes("production", table=production_spec(), target_utilization=1.5)
+def test_ceiling_legacy_prices_and_bounded():
+    index = planned("ceiling").global_secondary_indexes[0].model_copy(update={"max_write_request_units": 20})
+    spec = planned("ceiling", global_secondary_indexes=(index,))
+    ceiling = cost.on_demand_ceiling(spec, "us-east-1-legacy")
+    assert ceiling.bounded and ceiling.unlimited == ()
+    # 259.2M x $0.25 + 129.6M x $1.25 + 25.92M x $0.25 + 51.84M x $1.25
+    assert ceiling.total_monthly_usd == D("64.80") + D("162.00") + D("6.48") + D("64.80")
+    assert cost.on_demand_ceiling(spec, days_per_month=31).seconds_per_month == 2_678_400
+    text = cost.render_table(cost.estimate("staging", table=spec))
+    assert "100 units/s x 2,592,000 s" in text and "at most $" in text
 
 
-def test_high_costs_savings_in_dollars():
-    savings = cost.high_costs_savings("production", table=production_spec())
-    by = {s.advice.split(" (")[0]: s for s in savings}
-    scan = by["Check for scan operations"]
-    # 50 GB = 13,107,200 4-KB units x 0.5 per scan; 24 a day x 30 days x $0.125/M
-    assert scan.before_usd == D("589.82")
-    ttl = by["Verify TTL is deleting old items"]
-    assert (ttl.before_usd, ttl.after_usd) == (D("90.00"), D("22.50"))  # 200 GB vs 50 GB at $0.25 + $0.20 PITR
-    assert by["Review CloudWatch metrics for hot keys"].saved_usd == D("-56.00")  # a cost
-    assert by["Consider switching to provisioned mode"].saved_usd == D("572.43")
+def test_no_ceiling_without_maxima_or_when_provisioned():
+    assert cost.on_demand_ceiling(planned("staging")) is None
+    assert cost.on_demand_ceiling(planned("provisioned", max_read_request_units=100)) is None
+    assert cost.on_demand_ceiling(planned("staging", max_read_request_units=-1)) is None  # AWS's "unlimited"
 
 
-def test_cost_by_users_grows():
-    rows = cost.cost_by_users("staging", [10_000, 100_000, 1_000_000], table=staging_spec())
-    totals = [r["total_monthly_usd"] for r in rows]
-    assert totals[0] == 10.26 and totals == sorted(totals)
-    assert rows[2]["on_demand_throughput_usd"] == 975.0  # 1M users: the production load
-
-
-# -- prices and profiles as data -----------------------------------------------------------------------------
+# -- prices as data --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["us-east-1", "us-east-1-legacy"])
 def test_price_sets_have_sources_and_dates(name):
     pricing = cost.load_pricing(name)
@@ -283,194 +321,9 @@ def test_pricing_from_a_file(tmp_path):
     data["table_classes"]["STANDARD"]["write_request_units_per_million"] = 0.5
     path = tmp_path / "negotiated.yaml"
     path.write_text(yaml.safe_dump(data))
-    report = cost.estimate("staging", str(path), table=staging_spec())
+    report = cost.estimate("staging", str(path), table=planned("staging"))
     assert report.pricing.name == "negotiated" and report.monthly("writes") == D("7.50")
     data["alarm_month"] = -1
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigurationError, match=r"negotiated.yaml.*alarm_month"):
         cost.load_pricing(str(path))
-
-
-def test_usage_profiles_are_the_guides_assumptions():
-    staging = cost.load_usage("staging").profile
-    assert (staging.users, staging.effective_writes_per_day, staging.reads_per_day) == (10_000, 500_000, 100_000)
-    assert (staging.retention_days, staging.storage_gb, staging.days_per_month) == (90, 2, 30)
-    production = cost.load_usage("production").profile
-    assert (production.users, production.effective_writes_per_day, production.reads_per_day) == (
-        1_000_000, 50_000_000, 10_000_000)
-    assert production.storage_gb == 50 and production.item_size_kb <= 1
-
-
-@pytest.mark.parametrize("line, key", [("item_size_kb: -1", "item_size_kb"), ("read_consistency: maybe", "read_consistency"),
-                                       ("colour: blue", "colour"), ("days_per_month: 90", "days_per_month")])
-def test_bad_usage_profile_names_file_and_key(tmp_path, line, key):
-    text = (ROOT / "infrastructure/staging/usage.yml").read_text()
-    name = line.split(":")[0]
-    lines = [ln for ln in text.splitlines() if not ln.startswith(f"{name}:")] + [line]
-    path = tmp_path / "usage.yml"
-    path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ConfigurationError) as error:
-        cost.load_usage("staging", path=path)
-    assert str(path) in str(error.value) and key in str(error.value)
-    assert error.value.line == len(lines)
-
-
-def test_usage_overrides():
-    scaled = cost.load_usage("staging", {"users": 100_000})
-    assert scaled.profile.reads_per_day == 1_000_000 and scaled.profile.storage_gb == 20
-    assert scaled.sources["users"] == {"source": "override"}
-    assert scaled.sources["reads_per_day"]["source"] == "scaled"
-    pinned = cost.load_usage("staging", {"users": 100_000, "reads_per_day": 5, "storage_gb": None})
-    assert pinned.profile.reads_per_day == 5 and pinned.profile.storage_gb == 20
-    with pytest.raises(ParameterError) as error:
-        cost.load_usage("staging", {"colour": "blue"})
-    assert error.value.parameter == "colour"
-    with pytest.raises(ParameterError) as error:
-        cost.load_usage("staging", {"item_size_kb": 0})
-    assert error.value.parameter == "item_size_kb"
-    with pytest.raises(ParameterError) as error:
-        cost.load_usage("qa")
-    assert error.value.parameter == "environment"
-
-
-# -- the CLI entry point ----------------------------------------------------------------------------------------
-def test_cost_command_json_and_table(configured):
-    data = json.loads(cost.cost_command("production", "us-east-1-legacy", "json", False))
-    assert data["total_monthly_usd"] == 1972.9 and data["pricing"]["name"] == "us-east-1-legacy"
-    free = json.loads(cost.cost_command("staging", "us-east-1", "json", True))
-    assert free["usage"]["free_tier"] == {"value": True, "source": "option"}
-    text = cost.cost_command("staging", "us-east-1-legacy", "table", False)
-    for expected in ("writes", "reads", "storage", "$18.75", "$0.75", "$0.50", "$20.00", "us-east-1-legacy"):
-        assert expected in text
-    assert "\x1b[" not in text
-
-
-@pytest.mark.parametrize("args, parameter", [
-    (("qa", "us-east-1", "json", False), "environment"),
-    (("staging", "mars-1", "json", False), "pricing"),
-    (("staging", "us-east-1", "yaml", False), "format"),
-])
-def test_cost_command_errors(configured, args, parameter):
-    with pytest.raises(ParameterError) as error:
-        cost.cost_command(*args)
-    assert error.value.parameter == parameter
-
-
-def test_with_the_real_configuration():
-    pytest.importorskip("runbook.tfconfig", reason="runbook.tfconfig not written yet")
-    staging, production = cost.load_table("staging"), cost.load_table("production")
-    assert not staging.pitr_enabled and not staging.alarm_names() and staging.stream_enabled
-    assert production.pitr_enabled and len(production.alarm_names()) == 4
-    legacy = cost.estimate("staging", "us-east-1-legacy")
-    assert (legacy.monthly("writes"), legacy.monthly("reads"), legacy.monthly("storage")) == (
-        D("18.75"), D("0.75"), D("0.50"))
-    # the guide's total, to the cent: staging enables nothing the guide left out (no PITR, alarms, dashboard)
-    assert legacy.total_monthly_usd == D("20.00")
-    assert [c.name for c in legacy.components][:3] == ["writes", "reads", "storage"]
-    production_report = cost.estimate("production", "us-east-1-legacy")
-    assert sum(production_report.monthly(n) for n in ("writes", "reads", "storage")) == D("1962.50")
-    assert production_report.component("pitr") and production_report.component("alarms")
-
-
-# -- CloudWatch usage sync ---------------------------------------------------------------------------------------
-# ``target`` (tests/conftest.py): the session's embedded emulator, wiped before each test.
-def test_cloudwatch_sync_without_data(target):
-    assert cost.usage_from_cloudwatch(target, "staging-user-notifications") is None
-    measured, note = cost.sync_usage(target, "staging-user-notifications")
-    assert measured is None and "emulator publishes no DynamoDB metrics" in note
-
-
-def test_cloudwatch_sync_with_data(target):
-    target.client("dynamodb").create_table(
-        TableName="production-user-notifications", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
-    now = datetime.now(timezone.utc)
-    data = [{"MetricName": metric, "Dimensions": [{"Name": "TableName", "Value": "production-user-notifications"}],
-             "Timestamp": now - timedelta(days=day, hours=2), "Value": value, "Unit": "Count"}
-            for day in range(1, 4) for metric, value in (("ConsumedWriteCapacityUnits", 3_000_000),
-                                                        ("ConsumedReadCapacityUnits", 600_000))]
-    target.client("cloudwatch").put_metric_data(Namespace="AWS/DynamoDB", MetricData=data)
-    measured = cost.usage_from_cloudwatch(target, "production-user-notifications", days=30)
-    assert measured["write_units_per_day"] == pytest.approx(9_000_000 / 30)
-    assert measured["read_units_per_day"] == pytest.approx(1_800_000 / 30)
-    assert measured["days_with_data"] == 3
-    report = cost.estimate("production", table=production_spec(), measured=measured)
-    assert report.usage["write_units_per_day"]["source"] == "cloudwatch"
-    assert report.component("writes").quantity == 9  # 300,000 WRU a day x 30 days
-    assert report.usage["storage_gb"]["source"] == "profile"  # an empty table has no size yet
-    _, note = cost.sync_usage(target, "production-user-notifications")
-    assert "write_units_per_day" in note and "from the usage profile: storage_gb" in note
-
-
-def test_cloudwatch_sync_fails_gracefully(monkeypatch):
-    from runbook.aws import Target
-
-    measured, note = cost.sync_usage(Target.resolve("us-east-1", "http://127.0.0.1:9"), "t-1")
-    assert measured is None and "unreachable" in note
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    measured, note = cost.sync_usage(Target.resolve("us-east-1", ""), "t-1")
-    assert measured is None and "No AWS credentials" in note
-
-
-# -- the notebook ------------------------------------------------------------------------------------------------
-@pytest.mark.notebooks
-@pytest.mark.parametrize("environment", ["staging", "production"])
-def test_cost_analysis_notebook(environment, tmp_path, target):
-    pytest.importorskip("runbook.tfconfig", reason="runbook.tfconfig not written yet")
-    import papermill
-
-    from runbook.record import read_records
-
-    output = tmp_path / f"05-{environment}.ipynb"
-    papermill.execute_notebook(str(ROOT / "notebooks/05-cost-analysis.ipynb"), str(output),
-                               parameters={"environment": environment, "aws_endpoint_url": target.endpoint_url},
-                               cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
-    records = read_records(output)
-    seed = cost.SEED_FIGURES[environment]
-    assert D(str(records["legacy_writes_usd"])) == seed["writes"]
-    assert D(str(records["legacy_reads_usd"])) == seed["reads"]
-    assert D(str(records["legacy_storage_usd"])) == seed["storage"]
-    # today's prices: staging 10.26, production 997.90, plus the dashboard where the configuration enables one
-    report = cost.estimate(environment)
-    expected = {"staging": D("10.26"), "production": D("997.90")}[environment] + report.monthly("dashboard")
-    assert D(str(records["total_monthly_usd"])) == expected == report.total_monthly_usd
-    assert records["pricing"] == "us-east-1"
-    assert records["usage_source"] == "profile"  # the emulator has no metrics
-    assert 0.28 < records["break_even_utilization"] < 0.30
-    assert records["components"][:3] == ["writes", "reads", "storage"]
-    assert records["guide_scope_legacy_usd"] == float(seed["total"])
-    assert ("pitr" in records["components"]) == (environment == "production")
-    assert records["growth_users"][0] == 10_000 and records["growth_users"][-1] == 10_000_000
-    assert records["high_costs_saved_usd"]["Consider switching to provisioned mode"] > 0
-
-
-@pytest.mark.notebooks
-def test_cost_analysis_notebook_without_aws(tmp_path, monkeypatch):
-    """aws_endpoint_url="" on a machine without credentials: a clear note, no crash."""
-    pytest.importorskip("runbook.tfconfig", reason="runbook.tfconfig not written yet")
-    import papermill
-
-    from runbook.record import read_records
-
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    output = tmp_path / "05-production.ipynb"
-    papermill.execute_notebook(str(ROOT / "notebooks/05-cost-analysis.ipynb"), str(output),
-                               parameters={"environment": "production", "users": 2_000_000},
-                               cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
-    records = read_records(output)
-    assert "No AWS credentials" in records["usage_note"]
-    assert records["usage_source"] == "profile"
-    # 2M users: throughput, storage and PITR double (1,995.40), alarms and any dashboard do not
-    report = cost.estimate("production")
-    assert D(str(records["total_monthly_usd"])) == D("1995.40") + report.monthly("dashboard")

@@ -1,0 +1,54 @@
+"""Monthly cost of the notifications table: the configuration guide's "Cost Estimation", kept honest.
+
+Three inputs, each from its own place, the way Infracost prices a plan:
+
+* **the configuration**: the table Terraform plans for the working tfvars (:func:`priced_configuration`; a
+  :class:`~runbook.spec.TableSpec` from :func:`runbook.tfjson.table_spec`). It decides what applies: PITR and
+  alarms only where planned, provisioned or on-demand, the table class, GSIs, an on-demand throughput ceiling;
+* **prices**: a price set shipped as data (``runbook/data/pricing/<name>.yaml``) with its sources and effective date
+  (:func:`load_pricing`); ``us-east-1`` is today's list, ``us-east-1-legacy`` the list the guide used;
+* **usage**: the environment's profile (``infrastructure/<env>/usage.yml``, the guide's assumptions), optionally
+  overridden, or replaced by what CloudWatch measured (:func:`sync_usage`).
+
+Modules: :mod:`.pricing` (price sets, money), :mod:`.usage` (profile, CloudWatch sync), :mod:`.estimate` (the
+estimate, the on-demand ceiling, what was priced), :mod:`.compare` (billing modes, table classes, the guide's
+figures, what-ifs, "High Costs" savings), :mod:`.render` (text), :mod:`.configured` (what to price),
+:mod:`.command` (``runbook cost``).
+"""
+
+from ..paths import ENVIRONMENTS
+from .command import FORMATS, cost_command
+from .compare import (
+                      SEED_FIGURES,
+                      BillingComparison,
+                      Saving,
+                      compare_billing_modes,
+                      compare_measured_load,
+                      compare_table_classes,
+                      cost_by_users,
+                      high_costs_savings,
+                      seed_comparison,
+)
+from .configured import PricedConfiguration, configured_table, priced_configuration, table_from_tfvars, working_tfvars
+from .estimate import (
+                      Ceiling,
+                      CeilingComponent,
+                      Component,
+                      CostReport,
+                      describe_configuration,
+                      estimate,
+                      on_demand_ceiling,
+)
+from .pricing import DEFAULT_PRICING, LEGACY_PRICING, PRICING_DIR, TABLE_CLASSES, Pricing, known_pricing, load_pricing
+from .render import render_ceiling, render_table
+from .usage import UsageInputs, UsageProfile, load_usage, sync_usage, usage_from_cloudwatch
+
+__all__ = [
+    "BillingComparison", "Ceiling", "CeilingComponent", "Component", "CostReport", "DEFAULT_PRICING",
+    "ENVIRONMENTS", "FORMATS", "LEGACY_PRICING", "PRICING_DIR", "PricedConfiguration", "Pricing", "SEED_FIGURES",
+    "Saving", "TABLE_CLASSES", "UsageInputs", "UsageProfile", "compare_billing_modes", "compare_measured_load",
+    "compare_table_classes", "configured_table", "cost_by_users", "cost_command", "describe_configuration",
+    "estimate", "high_costs_savings", "known_pricing", "load_pricing", "load_usage", "on_demand_ceiling",
+    "priced_configuration", "render_ceiling", "render_table", "seed_comparison", "sync_usage", "table_from_tfvars",
+    "usage_from_cloudwatch", "working_tfvars",
+]

@@ -1,0 +1,36 @@
+"""``runbook cost``: the estimate of the working configuration's plan, as a table or as JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import paths
+from .configured import priced_configuration
+from .estimate import estimate
+from .pricing import DEFAULT_PRICING, load_pricing
+from .render import render_table
+
+FORMATS = ("table", "json")
+
+
+def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "table", free_tier: bool = False,
+                 tfvars: str | Path = "", work_dir: str | Path | None = None, endpoint_url: str = "") -> str:
+    """The text ``runbook cost`` prints. Every argument is checked before Terraform or AWS is asked anything:
+    a bad environment, format, price set, endpoint or ``--tfvars`` raises :class:`ParameterError` naming it.
+
+    ``work_dir`` is the environment's work directory (``--work-dir``, default ``build/work/<env>``), as for
+    ``runbook drift``.
+    """
+    from ..params import choice
+    from ..params import endpoint_url as check_endpoint
+    from ..params import environment as check_environment
+
+    check_environment(environment)
+    choice(fmt, "format", FORMATS)
+    prices = load_pricing(pricing or DEFAULT_PRICING)
+    endpoint = check_endpoint(endpoint_url or "", "--endpoint-url")
+    work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
+    priced = priced_configuration(environment, tfvars or "", work_base, endpoint, parameter="--tfvars")
+    report = estimate(environment, prices, free_tier=bool(free_tier), table=priced.table,
+                      configuration=priced.configuration)
+    return report.to_json() if fmt == "json" else render_table(report)

@@ -1,0 +1,473 @@
+"""The estimate: a planned table (:class:`~runbook.spec.TableSpec`) × a usage profile × a price set.
+
+The table is what Terraform plans (:func:`runbook.tfjson.table_spec` of the plan's planned values): it decides
+what applies — on-demand or provisioned (capacities, autoscaling minimums and maximums), GSIs, the table class,
+PITR, streams, alarms, the dashboard, Contributor Insights — the way Infracost prices a plan. The report names
+what was priced (:func:`describe_configuration`) and, where the table sets an on-demand throughput ceiling
+(``on_demand_throughput``), the worst-case monthly spend that ceiling allows (:class:`Ceiling`).
+
+Money is computed in :class:`~decimal.Decimal`; each component is rounded to the cent (half up) and the total is the
+sum of the rounded components, so a report always adds up. A month is ``days_per_month`` days (30, as the guide
+uses); provisioned capacity is billed for ``days_per_month * 24`` hours (AWS's own examples use 730).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..spec import TableSpec
+from .pricing import (
+    DEFAULT_PRICING,
+    HUNDRED_K,
+    MILLION,
+    SECONDS_PER_DAY,
+    Pricing,
+    ceil,
+    dec,
+    load_pricing,
+    money,
+    number,
+)
+from .usage import USAGE_FIELDS, UsageInputs, relative, usage_inputs
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    quantity: Decimal
+    unit: str
+    unit_price_usd: Decimal
+    monthly_usd: Decimal
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "quantity": number(self.quantity), "unit": self.unit,
+                "unit_price_usd": float(self.unit_price_usd), "monthly_usd": float(self.monthly_usd)}
+
+
+def _component(name: str, quantity: Decimal, unit: str, price: Decimal) -> Component:
+    return Component(name, quantity, unit, price, money(quantity * price))
+
+
+# -- what was priced --------------------------------------------------------------------------------------------
+def describe_configuration(spec: TableSpec, *, source: str = "argument", tfvars: Path | str | None = None,
+                           origin: str | None = None, note: str = "",
+                           not_priced: tuple[str, ...] = ()) -> dict:
+    """The ``configuration`` object of the report: which tfvars, from where (``plan``, ``tfvars``, ``argument``),
+    and every setting of the table that the estimate depends on."""
+    scaling = spec.autoscaling
+    return {
+        "tfvars": str(tfvars) if tfvars else None,
+        "tfvars_origin": origin,
+        "source": source,
+        "note": note,
+        "table": spec.name,
+        "billing_mode": spec.billing_mode,
+        "table_class": spec.table_class,
+        "read_capacity": spec.read_capacity,
+        "write_capacity": spec.write_capacity,
+        "autoscaling": ({"read_min": scaling.read_min, "read_max": scaling.read_max,
+                         "write_min": scaling.write_min, "write_max": scaling.write_max,
+                         "target_utilization": scaling.target_utilization} if scaling.enabled else None),
+        "on_demand_throughput": _ceiling_settings(spec.max_read_request_units, spec.max_write_request_units),
+        "global_secondary_indexes": [
+            {"name": index.name, "read_capacity": index.read_capacity, "write_capacity": index.write_capacity,
+             "on_demand_throughput": _ceiling_settings(index.max_read_request_units, index.max_write_request_units)}
+            for index in spec.global_secondary_indexes],
+        "pitr_enabled": spec.pitr_enabled,
+        "stream_enabled": spec.stream_enabled,
+        "alarms": spec.alarm_names(),
+        "dashboard_enabled": spec.dashboard_enabled,
+        "contributor_insights_enabled": spec.contributor_insights_enabled,
+        "not_priced": list(not_priced),
+    }
+
+
+def _limit(value: int | None) -> int | None:
+    """A ``max_*_request_units`` setting: ``None`` (and AWS's ``-1`` or 0) means unlimited."""
+    return value if value is not None and value > 0 else None
+
+
+def _ceiling_settings(read: int | None, write: int | None) -> dict | None:
+    read, write = _limit(read), _limit(write)
+    return None if read is None and write is None else {"max_read_request_units": read,
+                                                        "max_write_request_units": write}
+
+
+# -- the worst case an on-demand ceiling allows -------------------------------------------------------------------
+@dataclass(frozen=True)
+class CeilingComponent:
+    name: str
+    max_request_units_per_second: int
+    quantity: Decimal
+    unit: str
+    unit_price_usd: Decimal
+    monthly_usd: Decimal
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "max_request_units_per_second": self.max_request_units_per_second,
+                "quantity": number(self.quantity), "unit": self.unit,
+                "unit_price_usd": float(self.unit_price_usd), "monthly_usd": float(self.monthly_usd)}
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The most an on-demand table can spend on throughput in a month, from its ``on_demand_throughput`` maxima.
+
+    Each capped dimension (table reads and writes, each GSI's) is ``units/s x seconds in the month x price``;
+    dimensions without a maximum are listed in ``unlimited``, and then the worst case is not bounded.
+    """
+
+    seconds_per_month: Decimal
+    components: tuple[CeilingComponent, ...]
+    unlimited: tuple[str, ...]
+
+    @property
+    def total_monthly_usd(self) -> Decimal:
+        return sum((c.monthly_usd for c in self.components), Decimal("0.00"))
+
+    @property
+    def bounded(self) -> bool:
+        return not self.unlimited
+
+    def component(self, name: str) -> CeilingComponent | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def to_dict(self) -> dict:
+        return {"seconds_per_month": number(self.seconds_per_month),
+                "components": [c.to_dict() for c in self.components],
+                "unlimited": list(self.unlimited), "bounded": self.bounded,
+                "total_monthly_usd": float(self.total_monthly_usd)}
+
+
+def on_demand_ceiling(spec: TableSpec, pricing: "str | Path | Pricing" = DEFAULT_PRICING,
+                      days_per_month: int = 30) -> Ceiling | None:
+    """The worst-case throughput spend the table's on-demand ceilings allow; ``None`` when it sets none (or is
+    provisioned, where the capacity itself bounds the bill)."""
+    if spec.provisioned:
+        return None
+    dimensions = [("reads", spec.max_read_request_units, "read"), ("writes", spec.max_write_request_units, "write")]
+    for index in spec.global_secondary_indexes:
+        dimensions += [(f"gsi_reads:{index.name}", index.max_read_request_units, "read"),
+                       (f"gsi_writes:{index.name}", index.max_write_request_units, "write")]
+    if all(_limit(limit) is None for _, limit, _ in dimensions):
+        return None
+    prices = load_pricing(pricing).for_class(spec.table_class)
+    seconds = SECONDS_PER_DAY * days_per_month
+    components, unlimited = [], []
+    for name, limit, kind in dimensions:
+        limit = _limit(limit)
+        if limit is None:
+            unlimited.append(name)
+            continue
+        price = prices.read_request_units_per_million if kind == "read" else prices.write_request_units_per_million
+        quantity = Decimal(limit) * seconds / MILLION
+        components.append(CeilingComponent(name, limit, quantity, f"million {kind} request units", price,
+                                           money(quantity * price)))
+    return Ceiling(seconds, tuple(components), tuple(unlimited))
+
+
+# -- the report -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CostReport:
+    environment: str
+    pricing: Pricing
+    usage: dict[str, dict]
+    components: tuple[Component, ...]
+    billing_mode: str
+    table_class: str
+    free_tier: bool
+    configuration: dict
+    ceiling: Ceiling | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total_monthly_usd(self) -> Decimal:
+        return sum((c.monthly_usd for c in self.components), Decimal("0.00"))
+
+    def component(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def monthly(self, name: str) -> Decimal:
+        """A component's monthly cost, 0 when it does not apply."""
+        found = self.component(name)
+        return found.monthly_usd if found else Decimal("0.00")
+
+    def to_dict(self) -> dict:
+        """The JSON report: ``environment``, ``configuration``, ``pricing``, ``usage``, ``components``,
+        ``total_monthly_usd`` and ``ceiling`` (``null`` unless the table sets an on-demand throughput ceiling)."""
+        return {
+            "environment": self.environment,
+            "configuration": self.configuration,
+            "pricing": self.pricing.summary(),
+            "usage": self.usage,
+            "components": [c.to_dict() for c in self.components],
+            "total_monthly_usd": float(self.total_monthly_usd),
+            "ceiling": self.ceiling.to_dict() if self.ceiling else None,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """Monthly quantities an estimate prices, in units, with the usage entries that say where they came from."""
+
+    days: Decimal
+    hours: Decimal
+    writes_per_month: Decimal
+    reads_per_month: Decimal
+    write_units_per_day: Decimal
+    read_units_per_day: Decimal
+    storage_gb: Decimal
+    gsi_count: int
+    gsi_write_units_per_day: Decimal
+    gsi_storage_gb: Decimal
+    usage: dict[str, dict]
+
+
+def drivers(inputs: UsageInputs, spec: TableSpec, measured: Mapping[str, Any] | None = None) -> Drivers:
+    """Turn a usage profile (and measurements) into request units, storage and their provenance."""
+    p = inputs.profile
+    measured = measured or {}
+    usage: dict[str, dict] = {name: {"value": getattr(p, name), **inputs.source(name)} for name in USAGE_FIELDS}
+    days = Decimal(p.days_per_month)
+
+    writes_per_day = dec(p.effective_writes_per_day)
+    if p.writes_per_day is None:
+        usage["writes_per_day"] = {"value": number(writes_per_day), "source": "derived",
+                                   "ref": "users x notifications_per_user_per_day"}
+    size = dec(p.item_size_kb)
+    tw, tr = dec(p.transactional_write_fraction), dec(p.transactional_read_fraction)
+    consistency = Decimal("0.5") if p.read_consistency == "eventual" else Decimal(1)
+    units_per_write = ceil(size) * (1 + tw)
+    units_per_read = ceil(size / 4) * ((1 - tr) * consistency + tr * 2)
+    usage["write_units_per_write"] = {"value": number(units_per_write), "source": "derived",
+                                      "ref": "ceil(item_size_kb / 1 KB) x (1 + transactional_write_fraction)"}
+    usage["read_units_per_read"] = {
+        "value": number(units_per_read), "source": "derived",
+        "ref": "ceil(item_size_kb / 4 KB) x (consistency 1 or 0.5, transactional reads 2)"}
+
+    reads_per_day = dec(p.reads_per_day)
+    if "write_units_per_day" in measured:
+        write_units = dec(measured["write_units_per_day"])
+        usage["write_units_per_day"] = {"value": number(write_units), "source": "cloudwatch",
+                                        "ref": f"ConsumedWriteCapacityUnits, {measured.get('days', 30)}-day sum / days"}
+    else:
+        write_units = writes_per_day * units_per_write
+        usage["write_units_per_day"] = {"value": number(write_units), "source": "derived",
+                                        "ref": "writes_per_day x write_units_per_write"}
+    if "read_units_per_day" in measured:
+        read_units = dec(measured["read_units_per_day"])
+        usage["read_units_per_day"] = {"value": number(read_units), "source": "cloudwatch",
+                                       "ref": f"ConsumedReadCapacityUnits, {measured.get('days', 30)}-day sum / days"}
+    else:
+        read_units = reads_per_day * units_per_read
+        usage["read_units_per_day"] = {"value": number(read_units), "source": "derived",
+                                       "ref": "reads_per_day x read_units_per_read"}
+    storage = dec(p.storage_gb)
+    if "storage_gb" in measured:
+        storage = dec(round(float(measured["storage_gb"]), 6))
+        usage["storage_gb"] = {"value": number(storage), "source": "describe_table", "ref": "TableSizeBytes"}
+
+    gsi_count = p.gsi_count if p.gsi_count is not None else len(spec.global_secondary_indexes)
+    if p.gsi_count is None:
+        usage["gsi_count"] = {"value": gsi_count, "source": "configuration", "ref": "global_secondary_indexes"}
+    gsi_size = dec(p.gsi_item_size_kb if p.gsi_item_size_kb is not None else p.item_size_kb)
+    gsi_fraction = dec(p.gsi_write_fraction)
+    gsi_write_units = writes_per_day * gsi_fraction * ceil(gsi_size) * gsi_count
+    gsi_storage = storage * gsi_fraction * (gsi_size / size) * gsi_count
+
+    usage["billing_mode"] = {"value": spec.billing_mode, "source": "configuration"}
+    usage["table_class"] = {"value": spec.table_class, "source": "configuration"}
+    usage["pitr_enabled"] = {"value": spec.pitr_enabled, "source": "configuration"}
+    usage["stream_enabled"] = {"value": spec.stream_enabled, "source": "configuration"}
+    usage["alarms"] = {"value": len(spec.alarms), "source": "configuration", "ref": "planned alarms"}
+    usage["dashboard_enabled"] = {"value": spec.dashboard_enabled, "source": "configuration"}
+    usage["contributor_insights_enabled"] = {"value": spec.contributor_insights_enabled, "source": "configuration"}
+    return Drivers(days=days, hours=days * 24, writes_per_month=writes_per_day * days,
+                   reads_per_month=reads_per_day * days, write_units_per_day=write_units,
+                   read_units_per_day=read_units, storage_gb=storage, gsi_count=gsi_count,
+                   gsi_write_units_per_day=gsi_write_units, gsi_storage_gb=gsi_storage, usage=usage)
+
+
+def capacity_for(units_per_day: Decimal, utilization: Decimal) -> Decimal:
+    """Capacity units (per second) serving ``units_per_day`` on average at ``utilization``: at least 1."""
+    if units_per_day <= 0:
+        return Decimal(1)
+    return max(Decimal(1), ceil(units_per_day / SECONDS_PER_DAY / utilization))
+
+
+def provisioned_capacity(spec: TableSpec, kind: str, units_per_day: Decimal, utilization: Decimal) -> Decimal:
+    """The table's write or read capacity: autoscaling's level for the load (within its planned minimum and
+    maximum, at its planned target), else the planned capacity, else what the load needs at ``utilization``."""
+    scaling = spec.autoscaling
+    if scaling.enabled:
+        target = dec(scaling.target_utilization) / 100 if scaling.target_utilization else utilization
+        need = capacity_for(units_per_day, target)
+        low, high = (scaling.write_min, scaling.write_max) if kind == "write" else (scaling.read_min, scaling.read_max)
+        if low is not None:
+            need = max(need, Decimal(low))
+        if high is not None:
+            need = min(need, Decimal(high))
+        return need
+    configured = spec.write_capacity if kind == "write" else spec.read_capacity
+    return Decimal(configured) if configured else capacity_for(units_per_day, utilization)
+
+
+class _Allowance:
+    """A free-tier allowance shared by several components (e.g. 25 GB across table and index storage)."""
+
+    def __init__(self, amount: Decimal, enabled: bool):
+        self.left = amount if enabled else Decimal(0)
+
+    def take(self, quantity: Decimal) -> Decimal:
+        """The billable part of ``quantity``."""
+        free = min(self.left, quantity)
+        self.left -= free
+        return quantity - free
+
+
+def contributor_insights_rules(spec: TableSpec) -> int:
+    """Rules DynamoDB creates: 2 per table or GSI (most accessed / throttled keys), 4 when it has a sort key."""
+    rules = 4 if spec.range_key else 2
+    return rules + sum(4 if gsi.range_key else 2 for gsi in spec.global_secondary_indexes)
+
+
+def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING, free_tier: bool = False,
+             usage: Any = None, *, table: TableSpec, measured: Mapping[str, Any] | None = None,
+             configuration: Mapping[str, Any] | None = None) -> CostReport:
+    """The monthly cost of ``table`` (as Terraform plans it) with ``environment``'s usage and a price set.
+
+    ``usage``: ``None`` (the environment's profile), a mapping of overrides, a :class:`UsageProfile` or
+    :class:`UsageInputs`. ``measured``: what :func:`usage_from_cloudwatch` returned, replacing the profile's
+    request units and table size. ``configuration``: what was priced (:func:`describe_configuration`; by default
+    described from ``table`` with source ``argument``).
+    """
+    from ..params import environment as check_environment
+
+    check_environment(environment)
+    if not isinstance(table, TableSpec):
+        from ..errors import ParameterError
+
+        raise ParameterError("table", table, "the planned table (runbook.tfjson.table_spec of the plan)")
+    prices = load_pricing(pricing)
+    spec = table
+    inputs = usage_inputs(environment, usage)
+    d = drivers(inputs, spec, measured)
+    d.usage["free_tier"] = {"value": bool(free_tier), "source": "option"}
+    p, cls, ft = inputs.profile, prices.for_class(spec.table_class), prices.free_tier
+    components: list[Component] = []
+    notes: list[str] = []
+    configuration = dict(configuration) if configuration else describe_configuration(spec)
+
+    if spec.provisioned:
+        utilization = dec(p.target_utilization)
+        wcu_pool, rcu_pool = _Allowance(ft.wcu, free_tier), _Allowance(ft.rcu, free_tier)
+        wcu = provisioned_capacity(spec, "write", d.write_units_per_day, utilization)
+        rcu = provisioned_capacity(spec, "read", d.read_units_per_day, utilization)
+        d.usage["provisioned_wcu"] = {"value": number(wcu), "source": "configuration" if (
+            spec.write_capacity and not spec.autoscaling.enabled) else "derived"}
+        d.usage["provisioned_rcu"] = {"value": number(rcu), "source": "configuration" if (
+            spec.read_capacity and not spec.autoscaling.enabled) else "derived"}
+        components.append(_component("writes", wcu_pool.take(wcu) * d.hours, "WCU-hours", cls.wcu_hour))
+        components.append(_component("reads", rcu_pool.take(rcu) * d.hours, "RCU-hours", cls.rcu_hour))
+        notes.append(f"Provisioned capacity billed for {number(d.hours)} hours ({p.days_per_month} days x 24; "
+                     "AWS's examples use 730).")
+    else:
+        components.append(_component("writes", d.write_units_per_day * d.days / MILLION,
+                                     "million write request units", cls.write_request_units_per_million))
+        components.append(_component("reads", d.read_units_per_day * d.days / MILLION,
+                                     "million read request units", cls.read_request_units_per_million))
+    storage_pool = _Allowance(ft.storage_gb, free_tier)
+    components.append(_component("storage", storage_pool.take(d.storage_gb), "GB-month", cls.storage_gb_month))
+
+    if d.gsi_count:
+        if spec.provisioned:
+            gsi_wcu = Decimal(0)
+            for index in range(d.gsi_count):
+                configured = (spec.global_secondary_indexes[index].write_capacity
+                              if index < len(spec.global_secondary_indexes) else None)
+                gsi_wcu += Decimal(configured) if configured else capacity_for(
+                    d.gsi_write_units_per_day / d.gsi_count, dec(p.target_utilization))
+            components.append(_component("gsi_writes", wcu_pool.take(gsi_wcu) * d.hours, "WCU-hours",
+                                         cls.wcu_hour))
+            # A provisioned index's read capacity is billed by the hour, read or not (the profile's reads are
+            # the table's): the planned capacity, else the minimum of 1 RCU.
+            gsi_rcu = sum((Decimal(spec.global_secondary_indexes[index].read_capacity or 1)
+                           if index < len(spec.global_secondary_indexes) else Decimal(1)
+                           for index in range(d.gsi_count)), Decimal(0))
+            components.append(_component("gsi_reads", rcu_pool.take(gsi_rcu) * d.hours, "RCU-hours",
+                                         cls.rcu_hour))
+        else:
+            components.append(_component("gsi_writes", d.gsi_write_units_per_day * d.days / MILLION,
+                                         "million write request units", cls.write_request_units_per_million))
+        components.append(_component("gsi_storage", storage_pool.take(d.gsi_storage_gb), "GB-month",
+                                     cls.storage_gb_month))
+    if spec.pitr_enabled:
+        components.append(_component("pitr", d.storage_gb, "GB-month", prices.pitr_gb_month))
+    if p.on_demand_backup_gb:
+        components.append(_component("backups", dec(p.on_demand_backup_gb), "GB-month", prices.backup_gb_month))
+    if p.restore_gb_per_month:
+        components.append(_component("restores", dec(p.restore_gb_per_month), "GB restored", prices.restore_gb))
+    if spec.stream_enabled:
+        requests = dec(p.stream_consumers) * dec(p.stream_reads_per_consumer_per_day) * d.days
+        billable = _Allowance(ft.stream_read_requests, free_tier).take(requests)
+        components.append(_component("streams", billable / HUNDRED_K, "100K stream read requests",
+                                     prices.stream_read_requests_per_100k))
+        notes.append(f"Streams: reads by Lambda triggers are free; {p.stream_consumers} other consumer(s) "
+                     "in the usage profile.")
+    if spec.alarms:
+        billable = _Allowance(ft.alarms, free_tier).take(Decimal(len(spec.alarms)))
+        components.append(_component("alarms", billable, "alarm-months", prices.alarm_month))
+    if spec.dashboard_enabled:
+        billable = _Allowance(ft.dashboards, free_tier).take(Decimal(1))
+        components.append(_component("dashboard", billable, "dashboard-months", prices.dashboard_month))
+    if spec.contributor_insights_enabled:
+        rules = Decimal(contributor_insights_rules(spec))
+        events = d.writes_per_month + d.reads_per_month
+        components.append(_component("contributor_insights",
+                                     _Allowance(ft.contributor_insights_rules, free_tier).take(rules),
+                                     "rule-months", prices.contributor_insights_rule_month))
+        components.append(_component("contributor_insights_events",
+                                     _Allowance(ft.contributor_insights_events, free_tier).take(events) / MILLION,
+                                     "million events", prices.contributor_insights_events_per_million))
+
+    ceiling = on_demand_ceiling(spec, prices, p.days_per_month)
+    if ceiling:
+        notes.extend(_ceiling_notes(spec, ceiling, d))
+    for item in configuration.get("not_priced") or ():
+        notes.append(f"Not priced: {item}")
+    sources = {entry.get("source") for entry in d.usage.values()}
+    if measured:
+        notes.insert(0, "Some usage measured by CloudWatch/DynamoDB (see usage sources); the rest from the profile.")
+    elif inputs.path is not None:
+        notes.insert(0, f"Usage from {relative(inputs.path)}" + (" with overrides." if "override" in sources
+                                                                   else "."))
+    notes.append("Free tier applied (account-wide allowances, shared by every table)." if free_tier
+                 else "Free tier not applied (--free-tier applies it).")
+    return CostReport(environment=environment, pricing=prices, usage=d.usage, components=tuple(components),
+                      billing_mode=spec.billing_mode, table_class=spec.table_class, free_tier=bool(free_tier),
+                      configuration=configuration, ceiling=ceiling, notes=tuple(notes))
+
+
+def _ceiling_notes(spec: TableSpec, ceiling: Ceiling, d: Drivers) -> list[str]:
+    worst = f"${ceiling.total_monthly_usd:,.2f}"
+    if ceiling.bounded:
+        notes = [f"On-demand throughput ceiling: at most {worst} a month of throughput, whatever the traffic "
+                 "(requests above the maxima are throttled)."]
+    else:
+        notes = [f"On-demand throughput ceiling: the capped dimensions cost at most {worst} a month; "
+                 f"{', '.join(ceiling.unlimited)} unlimited, so the worst case is not bounded."]
+    for name, units_per_day in (("writes", d.write_units_per_day), ("reads", d.read_units_per_day)):
+        capped = ceiling.component(name)
+        average = units_per_day / SECONDS_PER_DAY
+        if capped and average > capped.max_request_units_per_second:
+            notes.append(f"The usage profile's {name} ({float(average):,.1f} units/s on average) exceed the "
+                         f"table's maximum of {capped.max_request_units_per_second} units/s: requests above "
+                         "it are throttled, and the estimate prices them as if they were served.")
+    return notes

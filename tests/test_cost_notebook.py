@@ -1,0 +1,116 @@
+"""Notebook 05 through papermill on the embedded emulator: the guide's figures, what was priced (tfvars and
+plan), the ceiling section, the parameters cell and dollar signs as text (markdown renders ``$…$`` as LaTeX)."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from runbook import cost, workconfig
+
+D = Decimal
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "05-cost-analysis.ipynb"
+AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL")
+
+
+def cells(kind: str) -> list[str]:
+    return ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == kind]
+
+
+def test_dollar_signs_in_markdown_are_escaped():
+    unescaped = [(text.splitlines()[0], line) for text in cells("markdown") for line in text.splitlines()
+                 if re.search(r"(?<!\\)\$", line)]
+    assert unescaped == []
+    assert any(r"\$1.25" in text for text in cells("markdown"))
+
+
+def test_parameters_cell():
+    import papermill
+
+    parameters = papermill.inspect_notebook(str(NOTEBOOK))
+    assert parameters["tfvars"]["default"] == '""' and parameters["tfvars"]["inferred_type_name"] == "str"
+    assert parameters["work_dir"]["default"] == '""' and parameters["work_dir"]["inferred_type_name"] == "str"
+    assert all(p["help"] and "=" not in p["help"] for p in parameters.values())
+    tagged = [c for c in json.loads(NOTEBOOK.read_text())["cells"] if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1
+
+
+def execute(tmp_path: Path, **parameters) -> dict:
+    import papermill
+
+    from runbook.record import read_records
+
+    output = tmp_path / f"05-{parameters['environment']}.ipynb"
+    papermill.execute_notebook(str(NOTEBOOK), str(output), parameters=parameters, cwd=str(ROOT / "notebooks"),
+                               progress_bar=False, kernel_name="python3")
+    return read_records(output)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_cost_analysis_notebook(environment, tmp_path, target):
+    work = tmp_path / "work" / environment
+    records = execute(tmp_path, environment=environment, aws_endpoint_url=target.endpoint_url, work_dir=str(work))
+    seed = cost.SEED_FIGURES[environment]
+    assert D(str(records["legacy_writes_usd"])) == seed["writes"]
+    assert D(str(records["legacy_reads_usd"])) == seed["reads"]
+    assert D(str(records["legacy_storage_usd"])) == seed["storage"]
+    assert records["guide_scope_legacy_usd"] == float(seed["total"])
+    # what was priced: the working tfvars (01 has not run in this work directory: the example) and its plan
+    operator = workconfig.operator_file(environment)
+    read = operator if operator.exists() else workconfig.example_file(environment)
+    configuration = records["configuration"]
+    assert records["tfvars_path"] == str(read) == configuration["tfvars"]
+    assert records["priced_source"] == configuration["source"] in ("plan", "tfvars")
+    if configuration["source"] == "plan":  # Terraform and the provider are here: the module's alarms are counted
+        assert len(configuration["alarms"]) == {"staging": 0, "production": 4}[environment]
+        assert "Terraform's plan of" in configuration["note"]
+    # today's prices: writes, reads, storage (and production's PITR) 10.26 / 997.50, plus the dashboard where the
+    # tfvars enables it and the alarms the plan has (none when only the tfvars could be priced)
+    expected = {"staging": D("10.26"), "production": D("997.50")}[environment]
+    expected += D("3.00") * configuration["dashboard_enabled"] + D("0.10") * len(configuration["alarms"])
+    assert D(str(records["total_monthly_usd"])) == expected
+    assert records["pricing"] == "us-east-1"
+    assert records["usage_source"] == "profile"  # the emulator has no metrics
+    assert 0.28 < records["break_even_utilization"] < 0.30
+    assert records["components"][:3] == ["writes", "reads", "storage"]
+    assert ("pitr" in records["components"]) == (environment == "production")
+    assert records["ceiling_monthly_usd"] is None  # the example tfvars sets no on-demand maximum
+    assert records["growth_users"][0] == 10_000 and records["growth_users"][-1] == 10_000_000
+    assert records["high_costs_saved_usd"]["Consider switching to provisioned mode"] > 0
+
+
+@pytest.mark.notebooks
+def test_cost_analysis_notebook_without_aws(tmp_path, monkeypatch):
+    """aws_endpoint_url="" on a machine without credentials, an explicit tfvars: a clear note, no crash."""
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    tfvars = tmp_path / "production.tfvars"
+    tfvars.write_text(workconfig.example_file("production").read_text().replace(
+        "dynamodb_dashboard_enabled = true", "dynamodb_dashboard_enabled = false"))
+    records = execute(tmp_path, environment="production", users=2_000_000, tfvars=str(tfvars),
+                      work_dir=str(tmp_path / "work"))
+    assert "No AWS credentials" in records["usage_note"]
+    assert records["usage_source"] == "profile"
+    assert records["tfvars_path"] == str(tfvars)
+    assert records["configuration"]["dashboard_enabled"] is False
+    # 2M users: throughput, storage and PITR double (1,995.00), alarms (when a plan counts them) do not
+    alarms = D("0.10") * len(records["configuration"]["alarms"])
+    assert D(str(records["total_monthly_usd"])) == D("1995.00") + alarms
+
+
+@pytest.mark.notebooks
+def test_bad_tfvars_parameter_fails_first(tmp_path):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        execute(tmp_path, environment="staging", tfvars=str(tmp_path / "missing.tfvars"))
+    assert "parameter 'tfvars'" in str(error.value) and "missing.tfvars" in str(error.value)
