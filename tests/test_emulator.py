@@ -162,3 +162,51 @@ def test_fills_are_applied_once():
     assert [f.__name__ for f in emulator.GAP_FILLS] == [
         "fill_ec2_monitor_instances_not_implemented", "fill_autoscaling_tagging_not_implemented",
         "fill_pay_per_request_keeps_provisioned_throughput", "fill_stream_reenable_refused_after_disable"]
+
+
+# -- the billing-mode and stream round trip with real Terraform --------------------------------------------------
+TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
+GSI_VARS = ('-var=dynamodb_additional_attributes=[{name="type",type="S"}]',
+            '-var=dynamodb_global_secondary_indexes=[{name="by-type",hash_key="type",range_key="notification_id"}]')
+
+
+def _settings(billing: str, stream: bool) -> list[str]:
+    return [f"-var=dynamodb_billing_mode={billing}", f"-var=dynamodb_stream_enabled={str(stream).lower()}", *GSI_VARS]
+
+
+@pytest.mark.terraform
+def test_billing_mode_round_trip_applies_and_replans_clean(emulator, tmp_path):
+    """PROVISIONED → PAY_PER_REQUEST (stream off) → PROVISIONED (stream on again), each applied with Terraform
+    and followed by a plan that shows no change. On stock moto the plan after the switch to PAY_PER_REQUEST fails
+    (the old capacity is read back) and re-enabling the stream is refused."""
+    from runbook import paths, tfjson
+    from runbook.errors import TerraformUnavailable
+    from runbook.preflight import emulator_ami
+    from runbook.terraform import Terraform, Workspace
+
+    emulator.reset()
+    target = Target("us-east-1", emulator.endpoint_url)
+    terraform = Terraform(Workspace("staging", tmp_path / "staging"), target)
+    terraform.prepare()
+    example = paths.environment_dir("staging") / "terraform.tfvars.example"
+    terraform.workspace.tfvars.write_text(emulator_ami(target, example.read_text())[0])
+    try:
+        terraform.init()
+    except TerraformUnavailable as error:
+        pytest.skip(f"Terraform cannot install the AWS provider here: {error}")
+    dynamodb = target.client("dynamodb")
+    streams = []
+    for billing, stream in (("PROVISIONED", True), ("PAY_PER_REQUEST", False), ("PROVISIONED", True)):
+        assert terraform.plan(*_settings(billing, stream)).has_changes
+        terraform.apply_plan()
+        replan = terraform.plan(*_settings(billing, stream))
+        assert not replan.has_changes, f"after {billing}, stream {stream}: {replan.rows}"
+        live = dynamodb.describe_table(TableName="staging-user-notifications")["Table"]
+        capacity = [live["ProvisionedThroughput"]] + [i["ProvisionedThroughput"] for i in live["GlobalSecondaryIndexes"]]
+        expected = (5, 5) if billing == "PROVISIONED" else (0, 0)
+        assert [(c["ReadCapacityUnits"], c["WriteCapacityUnits"]) for c in capacity] == [expected, expected]
+        assert bool((live.get("StreamSpecification") or {}).get("StreamEnabled")) is stream
+        streams.append(live.get("LatestStreamArn"))
+        spec = tfjson.table_spec(tfjson.state_resources(terraform))
+        assert (spec.billing_mode, spec.stream_enabled) == (billing, stream)
+    assert streams[2] and streams[2] != streams[0], "a re-enabled stream is a new stream"
