@@ -38,8 +38,31 @@ def test_environment_points_clients_at_the_emulator(monkeypatch):
 def test_unreachable_endpoint_fails_fast_naming_it():
     with Emulator() as emu:
         url = emu.endpoint_url
-    with pytest.raises(EndpointUnreachable, match=url.replace(".", r"\.")):
+    with pytest.raises(EndpointUnreachable, match=url.replace(".", r"\.")) as caught:
         check_endpoint(url, timeout=2)
+    message = str(caught.value)
+    assert "\n" not in message and "`runbook lab`" in message and "`runbook emulator`" in message
+    remote = str(EndpointUnreachable("http://emulator.internal:4566", "timed out"))
+    assert "Start the emulator at emulator.internal" in remote and "runbook emulator" in remote
+
+
+@pytest.mark.notebooks
+def test_unreachable_endpoint_in_a_notebook_is_one_paragraph(tmp_path):
+    """IPython prints the paragraph, not a traceback through the package (``_render_traceback_``)."""
+    import nbclient
+    import nbformat
+
+    with Emulator() as emu:
+        url = emu.endpoint_url
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from runbook.context import open_context\n"
+        f"open_context('staging', 'us-east-1', {url!r}, {str(tmp_path)!r})")])
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        nbclient.NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+    error = notebook.cells[0].outputs[-1]
+    assert error["ename"] == "EndpointUnreachable"
+    assert len(error["traceback"]) == 1 and "restart" in error["traceback"][0].lower()
+    assert url in error["traceback"][0]
 
 
 # -- gap fills: each test fails on stock moto (xfail, strict: a moto that fixes the gap makes it fail, and the fill
