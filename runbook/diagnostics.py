@@ -209,9 +209,14 @@ def _datapoints(target: Target, metric: str, dimensions: dict[str, str], statist
 
 
 def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 168,
-               prices: dict[str, float] | None = None) -> list[Finding]:
+               prices: dict[str, float] | None = None, target_utilization: float | None = None) -> list[Finding]:
     """The guide's "High Costs" checks: scans in use, TTL off or on the wrong attribute, and on-demand billing
-    at a steady load that provisioned capacity would serve cheaper (from CloudWatch consumed capacity)."""
+    at a steady load that provisioned capacity would serve cheaper (from CloudWatch consumed capacity).
+
+    ``target_utilization`` (percent) sizes the provisioned alternative of an on-demand table: pass the
+    configuration's autoscaling target as Terraform resolved it (the plan's
+    ``variables["dynamodb_autoscaling_target_utilization"]``); a provisioned table's own comes from its spec.
+    Without either, the alternative is sized at the observed peak (no headroom) and the finding says so."""
     prices = {**billing_prices(spec.table_class), **(prices or {})}
     table = {"TableName": table_name}
     try:
@@ -229,7 +234,8 @@ def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 
     return [
         _scan_finding(scans, scanned, has_data, no_data, hours),
         _ttl_finding(target, table_name, spec, hours),
-        _billing_finding(spec, reads, writes, no_data, hours, prices),
+        _billing_finding(spec, reads, writes, no_data, hours, prices,
+                         target_utilization or spec.autoscaling.target_utilization),
     ]
 
 
@@ -279,7 +285,7 @@ def _ttl_finding(target: Target, table_name: str, spec: TableSpec, hours: float)
 
 
 def _billing_finding(spec: TableSpec, reads: list[dict], writes: list[dict], no_data: str, hours: float,
-                     prices: dict[str, float]) -> Finding:
+                     prices: dict[str, float], target_utilization: float | None = None) -> Finding:
     check = "high costs: billing mode"
     if spec.provisioned:
         return Finding(check, "ok", "the table uses provisioned capacity"
@@ -300,15 +306,18 @@ def _billing_finding(spec: TableSpec, reads: list[dict], writes: list[dict], no_
     mean_reads, mean_writes = statistics.fmean(reads_full), statistics.fmean(writes_full)
     on_demand = HOURS_PER_MONTH * (mean_reads * prices["on_demand_read_per_million"]
                                    + mean_writes * prices["on_demand_write_per_million"]) / 1e6
-    target_utilisation = spec.autoscaling.target_utilization / 100
+    target_utilisation = (target_utilization or 100) / 100
     rcu = max(1, math.ceil(max(reads_full) / 3600 / target_utilisation))
     wcu = max(1, math.ceil(max(writes_full) / 3600 / target_utilisation))
     provisioned = HOURS_PER_MONTH * (rcu * prices["provisioned_rcu_hour"] + wcu * prices["provisioned_wcu_hour"])
     dominant = writes_full if mean_writes * 5 >= mean_reads else reads_full
     mean = statistics.fmean(dominant)
     cv = statistics.pstdev(dominant) / mean if mean else float("inf")
-    figures = (f"on-demand ≈ ${on_demand:,.2f}/month at the observed load; provisioned {rcu} RCU / {wcu} WCU "
-               f"(peak hour at {target_utilisation:.0%} utilisation) ≈ ${provisioned:,.2f}/month; "
+    # "USD", not "$": JupyterLab and the site typeset text between two dollar signs as LaTeX, outputs included.
+    figures = (f"on-demand ≈ USD {on_demand:,.2f}/month at the observed load; provisioned {rcu} RCU / {wcu} WCU "
+               f"(peak hour at {target_utilisation:.0%} utilisation"
+               + ("" if target_utilization else ", no autoscaling target given: no headroom") +
+               f") ≈ USD {provisioned:,.2f}/month; "
                f"hourly variation (CV) {cv:.2f}")
     if cv <= STEADY_LOAD_CV and provisioned < on_demand:
         return Finding(check, "warning", f"steady load on on-demand billing: {figures}",
@@ -336,7 +345,8 @@ def throttling_alarms_in_alarm(target: Target, spec: TableSpec) -> Finding:
     firing = [name for name in names if alarms.get(name, {}).get("StateValue") == "ALARM"]
     missing = [name for name in names if name not in alarms]
     if firing:
-        throttled = [name for name in firing if "throttle" in name]
+        throttled = [name for name in firing
+                     if any("Throttle" in metric for metric in getattr(spec.alarm(name), "metrics", ()))]
         fix = ("throttling: raise capacity or the autoscaling maximum (or use on-demand), and look for hot "
                "partition keys with Contributor Insights" if throttled else
                "read the alarm's reason and the table's metrics (06-operations)")
