@@ -20,14 +20,18 @@ import statistics
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 from botocore.exceptions import NoCredentialsError
 
 from .aws import Target
 from .importing import TABLE_ADDRESS, import_block, import_command
 from .discovery import AWS_ERRORS, LiveTable, describe_error, describe_tables, error_code, is_unsupported, probe
+from .errors import RunbookError
 from .spec import TableSpec
+
+if TYPE_CHECKING:
+    from .context import RunContext
 
 FindingStatus = Literal["ok", "problem", "warning", "unavailable"]
 
@@ -73,6 +77,64 @@ def to_frame(findings: Iterable[Finding]):
     import pandas as pd
 
     return pd.DataFrame([asdict(f) for f in findings], columns=["check", "status", "finding", "fix"])
+
+
+# -- The table under diagnosis ----------------------------------------------------------------------------------
+#: The scratch workspace (beside the environment's work directory) where 04 plans when there is no state.
+SCRATCH_WORKSPACE = "diagnostics-plan"
+
+
+@dataclass(frozen=True)
+class DiagnosedTable:
+    """The table the checks compare with, where Terraform's description of it came from, and the plan's root
+    variables when a plan was read (empty otherwise)."""
+
+    spec: TableSpec | None
+    source: str
+    variables: dict
+
+    @property
+    def name(self) -> str | None:
+        return self.spec.name if self.spec else None
+
+    def target_utilization(self) -> float | None:
+        """The configuration's autoscaling target (percent) as Terraform resolved it, if the plan says."""
+        value = self.variables.get("dynamodb_autoscaling_target_utilization")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def table_to_diagnose(context: "RunContext") -> DiagnosedTable:
+    """The table as Terraform describes it: the work directory's state or saved plan (``context.table``); else a
+    plan of the working configuration made in a scratch workspace beside it (no refresh, nothing applied), so the
+    work directory — its ``.terraform``, its state — stays as the operator left it (the checks look at it).
+    ``spec`` is ``None``, with the reason in ``source``, when Terraform cannot describe it here."""
+    from . import planning
+
+    root = context.workspace.root
+    try:
+        spec = context.table
+    except RunbookError as error:
+        return DiagnosedTable(None, f"Terraform could not read {root}: {error}", {})
+    if spec is not None:
+        saved = planning.saved_plan_json(context.workspace)
+        return DiagnosedTable(spec, f"Terraform's state or saved plan in {root}", saved.variables if saved else {})
+    if not context.working.exists:
+        return DiagnosedTable(None, f"no state or saved plan in {root}, and no working tfvars to plan "
+                              f"({context.tfvars}): run 01-setup, or pass tfvars", {})
+    try:
+        planned = planning.plan_environment(context.environment, str(context.tfvars),
+                                            context.workspace.base / SCRATCH_WORKSPACE,
+                                            context.target.endpoint_url or "", context.region, refresh=False)
+    except RunbookError as error:
+        return DiagnosedTable(None, f"no state or saved plan in {root}, and no plan could be made: {error}", {})
+    return DiagnosedTable(planned.table(), f"a plan of {context.tfvars} (no state in {root} yet)",
+                          planned.result.json.variables)
+
+
+def unavailable(check: str, table: DiagnosedTable) -> Finding:
+    """The finding of a check that needs the table when Terraform could not describe it."""
+    return Finding(check, "unavailable", f"no table to check: {table.source}",
+                   "run 01-setup and 02-plan-and-apply for this environment")
 
 
 # -- Table already exists (not in state) -------------------------------------------------------------------------
