@@ -16,11 +16,14 @@ Each answer is a :class:`runbook.preflight.Check` that names the call, the setti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .aws import Target
 from .discovery import AWS_ERRORS, describe_error, error_code, is_unsupported, probe_client
 from .preflight import Check
+
+if TYPE_CHECKING:
+    from .tfjson import PlanJson
 
 #: An instance id no emulator or account has: ``MonitorInstances`` on it changes nothing.
 PROBE_INSTANCE_ID = "i-00000000000000000"
@@ -148,3 +151,8 @@ def setting_variables(configuration: dict | None, resources: Iterable[dict]) -> 
         if references:
             found[resource["address"]] = references[0].removeprefix("var.")
     return found
+
+
+def check_plan(target: Target, plan: "PlanJson") -> list[Check]:
+    """:func:`check_target` for a saved plan's JSON (its planned resources and configuration)."""
+    return check_target(target, plan.planned_resources(), plan.raw.get("configuration"))

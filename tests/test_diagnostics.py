@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from runbook import diagnostics as dx
 from runbook.discovery import describe_table
 from tables import PRODUCTION, STAGING, create_table
@@ -168,3 +170,18 @@ def test_run_all_and_frame(target, tmp_path):
         "deletion protection off in production": "ok"}
     frame = dx.to_frame(findings)
     assert list(frame.columns) == ["check", "status", "finding", "fix"] and len(frame) == 9
+
+
+def test_table_to_diagnose_says_why_there_is_none(target, tmp_path):
+    from runbook.context import open_context
+
+    context = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"))
+    if context.working.exists:
+        pytest.skip(f"an operator's tfvars exists here: {context.tfvars}")
+    table = dx.table_to_diagnose(context)
+    assert table.spec is None and table.name is None
+    assert "no state or saved plan" in table.source and "run 01-setup" in table.source
+    finding = dx.unavailable("high costs", table)
+    assert finding.status == "unavailable" and "02-plan-and-apply" in finding.fix
+    assert dx.DiagnosedTable(STAGING, "x", {"dynamodb_autoscaling_target_utilization": 70}).target_utilization() == 70
+    assert dx.DiagnosedTable(STAGING, "x", {}).target_utilization() is None

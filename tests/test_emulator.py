@@ -209,10 +209,10 @@ def test_billing_mode_round_trip_applies_and_replans_clean(emulator, tmp_path):
 
     emulator.reset()
     target = Target("us-east-1", emulator.endpoint_url)
-    terraform = Terraform(Workspace("staging", tmp_path / "staging"), target)
-    terraform.prepare()
+    tfvars = tmp_path / "staging.tfvars"
     example = paths.environment_dir("staging") / "terraform.tfvars.example"
-    terraform.workspace.tfvars.write_text(emulator_ami(target, example.read_text())[0])
+    tfvars.write_text(emulator_ami(target, example.read_text())[0])
+    terraform = Terraform(Workspace("staging", tmp_path / "staging"), target, var_file=tfvars)
     try:
         terraform.init()
     except TerraformUnavailable as error:

@@ -89,10 +89,10 @@ def test_a_real_plan_on_stock_moto_is_stopped_before_anything_changes(stock_endp
 
     urllib.request.urlopen(urllib.request.Request(f"{stock_endpoint}/moto-api/reset", method="POST")).close()
     target = Target("us-east-1", stock_endpoint)
-    terraform = Terraform(Workspace("production", tmp_path / "production"), target)
-    terraform.prepare()
+    tfvars = tmp_path / "production.tfvars"
     example = paths.environment_dir("production") / "terraform.tfvars.example"
-    terraform.workspace.tfvars.write_text(emulator_ami(target, example.read_text())[0])
+    tfvars.write_text(emulator_ami(target, example.read_text())[0])
+    terraform = Terraform(Workspace("production", tmp_path / "production"), target, var_file=tfvars)
     try:
         terraform.init()
     except TerraformUnavailable as error:
@@ -100,7 +100,7 @@ def test_a_real_plan_on_stock_moto_is_stopped_before_anything_changes(stock_endp
     terraform.plan("-var=dynamodb_billing_mode=PROVISIONED", "-var=dynamodb_autoscaling_enabled=true",
                    "-var=instance_detailed_monitoring=true")
     plan = tfjson.load_plan(terraform)
-    checks = targetcheck.check_target(target, plan.planned_resources(), plan.raw.get("configuration"))
+    checks = targetcheck.check_plan(target, plan)
     failed = {c.name: c for c in checks if not c.ok}
     assert set(failed) == {"target: EC2 MonitorInstances", "target: Application Auto Scaling ListTagsForResource"}
     assert "aws_instance.app" in failed["target: EC2 MonitorInstances"].detail
