@@ -182,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return result if isinstance(result, int) else 0
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
+    except SystemExit as exit_:  # a command's own exit status (drift: 0/1/3)
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except click.UsageError as error:
         command = f"runbook {error.ctx.command.name}" if error.ctx and error.ctx.command.name != "cli" else "runbook"
         click.echo(f"{command}: error: {error.format_message()}", err=True)

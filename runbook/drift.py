@@ -152,7 +152,7 @@ def _differences(before: dict | None, after: dict | None, change: dict | None = 
     new = _flat(after or {}, change.get(f"{after_key}_unknown"), change.get(f"{after_key}_sensitive"))
     rows = []
     for key in sorted(set(old) | set(new)):
-        if key.split(".", 1)[0].split("[", 1)[0] in _NOISE:
+        if _top(key) in _NOISE:
             continue
         a, b = old.get(key, "null"), new.get(key, "null")
         if a != b and {a, b} - {"null", "[]", "{}", '""', ""}:
@@ -184,17 +184,20 @@ def drift_report(plan: PlanJson, not_readable: Mapping[str, str] | None = None) 
             if "delete" in dbody.get("actions", []):
                 report.rows.append(DriftRow(address, "(resource)", "exists in state", "deleted outside Terraform",
                                             "drift", "the next apply creates it again"))
-                drifted.add("(resource)")
+                continue
+            configured = plan.configured_attributes(address)
             for attribute, state, live in _differences(dbody.get("before"), dbody.get("after"), dbody):
+                if configured is not None and _top(attribute) not in configured:
+                    continue  # computed by the provider (arn, attachment_count …): not a change outside Terraform
                 report.rows.append(DriftRow(address, attribute, state, live, "drift",
                                             "changed outside Terraform; the plan sets it back"
                                             if set(actions) - {"no-op"} else "changed outside Terraform"))
                 drifted.add(attribute)
         if actions in (["no-op"], []) and not body.get("importing"):
-            if not drift:
+            if not drifted:
                 report.rows.append(DriftRow(address, "(all)", "as configured", "as configured", "in sync"))
             continue
-        if "create" in actions and "delete" not in actions and "(resource)" not in drifted:
+        if "create" in actions and "delete" not in actions:
             note = "import: adopts the existing resource" if body.get("importing") else "not created yet"
             report.rows.append(DriftRow(address, "(resource)", "configured", "absent" if not body.get("importing")
                                         else "exists outside the state", "pending", note))
@@ -215,6 +218,10 @@ def drift_report(plan: PlanJson, not_readable: Mapping[str, str] | None = None) 
             report.rows.append(DriftRow(address, "(resource)", "configured", "exists outside the state", "pending",
                                         "import: adopts the existing resource"))
     return report
+
+
+def _top(attribute: str) -> str:
+    return attribute.split(".", 1)[0].split("[", 1)[0]
 
 
 def _path_text(path: list) -> str:
