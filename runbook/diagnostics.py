@@ -20,14 +20,18 @@ import statistics
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 from botocore.exceptions import NoCredentialsError
 
 from .aws import Target
 from .importing import TABLE_ADDRESS, import_block, import_command
 from .discovery import AWS_ERRORS, LiveTable, describe_error, describe_tables, error_code, is_unsupported, probe
+from .errors import RunbookError
 from .spec import TableSpec
+
+if TYPE_CHECKING:
+    from .context import RunContext
 
 FindingStatus = Literal["ok", "problem", "warning", "unavailable"]
 
@@ -73,6 +77,64 @@ def to_frame(findings: Iterable[Finding]):
     import pandas as pd
 
     return pd.DataFrame([asdict(f) for f in findings], columns=["check", "status", "finding", "fix"])
+
+
+# -- The table under diagnosis ----------------------------------------------------------------------------------
+#: The scratch workspace (beside the environment's work directory) where 04 plans when there is no state.
+SCRATCH_WORKSPACE = "diagnostics-plan"
+
+
+@dataclass(frozen=True)
+class DiagnosedTable:
+    """The table the checks compare with, where Terraform's description of it came from, and the plan's root
+    variables when a plan was read (empty otherwise)."""
+
+    spec: TableSpec | None
+    source: str
+    variables: dict
+
+    @property
+    def name(self) -> str | None:
+        return self.spec.name if self.spec else None
+
+    def target_utilization(self) -> float | None:
+        """The configuration's autoscaling target (percent) as Terraform resolved it, if the plan says."""
+        value = self.variables.get("dynamodb_autoscaling_target_utilization")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def table_to_diagnose(context: "RunContext") -> DiagnosedTable:
+    """The table as Terraform describes it: the work directory's state or saved plan (``context.table``); else a
+    plan of the working configuration made in a scratch workspace beside it (no refresh, nothing applied), so the
+    work directory — its ``.terraform``, its state — stays as the operator left it (the checks look at it).
+    ``spec`` is ``None``, with the reason in ``source``, when Terraform cannot describe it here."""
+    from . import planning
+
+    root = context.workspace.root
+    try:
+        spec = context.table
+    except RunbookError as error:
+        return DiagnosedTable(None, f"Terraform could not read {root}: {error}", {})
+    if spec is not None:
+        saved = planning.saved_plan_json(context.workspace)
+        return DiagnosedTable(spec, f"Terraform's state or saved plan in {root}", saved.variables if saved else {})
+    if not context.working.exists:
+        return DiagnosedTable(None, f"no state or saved plan in {root}, and no working tfvars to plan "
+                              f"({context.tfvars}): run 01-setup, or pass tfvars", {})
+    try:
+        planned = planning.plan_environment(context.environment, str(context.tfvars),
+                                            context.workspace.base / SCRATCH_WORKSPACE,
+                                            context.target.endpoint_url or "", context.region, refresh=False)
+    except RunbookError as error:
+        return DiagnosedTable(None, f"no state or saved plan in {root}, and no plan could be made: {error}", {})
+    return DiagnosedTable(planned.table(), f"a plan of {context.tfvars} (no state in {root} yet)",
+                          planned.result.json.variables)
+
+
+def unavailable(check: str, table: DiagnosedTable) -> Finding:
+    """The finding of a check that needs the table when Terraform could not describe it."""
+    return Finding(check, "unavailable", f"no table to check: {table.source}",
+                   "run 01-setup and 02-plan-and-apply for this environment")
 
 
 # -- Table already exists (not in state) -------------------------------------------------------------------------
@@ -209,9 +271,14 @@ def _datapoints(target: Target, metric: str, dimensions: dict[str, str], statist
 
 
 def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 168,
-               prices: dict[str, float] | None = None) -> list[Finding]:
+               prices: dict[str, float] | None = None, target_utilization: float | None = None) -> list[Finding]:
     """The guide's "High Costs" checks: scans in use, TTL off or on the wrong attribute, and on-demand billing
-    at a steady load that provisioned capacity would serve cheaper (from CloudWatch consumed capacity)."""
+    at a steady load that provisioned capacity would serve cheaper (from CloudWatch consumed capacity).
+
+    ``target_utilization`` (percent) sizes the provisioned alternative of an on-demand table: pass the
+    configuration's autoscaling target as Terraform resolved it (the plan's
+    ``variables["dynamodb_autoscaling_target_utilization"]``); a provisioned table's own comes from its spec.
+    Without either, the alternative is sized at the observed peak (no headroom) and the finding says so."""
     prices = {**billing_prices(spec.table_class), **(prices or {})}
     table = {"TableName": table_name}
     try:
@@ -229,7 +296,8 @@ def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 
     return [
         _scan_finding(scans, scanned, has_data, no_data, hours),
         _ttl_finding(target, table_name, spec, hours),
-        _billing_finding(spec, reads, writes, no_data, hours, prices),
+        _billing_finding(spec, reads, writes, no_data, hours, prices,
+                         target_utilization or spec.autoscaling.target_utilization),
     ]
 
 
@@ -279,7 +347,7 @@ def _ttl_finding(target: Target, table_name: str, spec: TableSpec, hours: float)
 
 
 def _billing_finding(spec: TableSpec, reads: list[dict], writes: list[dict], no_data: str, hours: float,
-                     prices: dict[str, float]) -> Finding:
+                     prices: dict[str, float], target_utilization: float | None = None) -> Finding:
     check = "high costs: billing mode"
     if spec.provisioned:
         return Finding(check, "ok", "the table uses provisioned capacity"
@@ -300,15 +368,18 @@ def _billing_finding(spec: TableSpec, reads: list[dict], writes: list[dict], no_
     mean_reads, mean_writes = statistics.fmean(reads_full), statistics.fmean(writes_full)
     on_demand = HOURS_PER_MONTH * (mean_reads * prices["on_demand_read_per_million"]
                                    + mean_writes * prices["on_demand_write_per_million"]) / 1e6
-    target_utilisation = spec.autoscaling.target_utilization / 100
+    target_utilisation = (target_utilization or 100) / 100
     rcu = max(1, math.ceil(max(reads_full) / 3600 / target_utilisation))
     wcu = max(1, math.ceil(max(writes_full) / 3600 / target_utilisation))
     provisioned = HOURS_PER_MONTH * (rcu * prices["provisioned_rcu_hour"] + wcu * prices["provisioned_wcu_hour"])
     dominant = writes_full if mean_writes * 5 >= mean_reads else reads_full
     mean = statistics.fmean(dominant)
     cv = statistics.pstdev(dominant) / mean if mean else float("inf")
-    figures = (f"on-demand ≈ ${on_demand:,.2f}/month at the observed load; provisioned {rcu} RCU / {wcu} WCU "
-               f"(peak hour at {target_utilisation:.0%} utilisation) ≈ ${provisioned:,.2f}/month; "
+    # "USD", not "$": JupyterLab and the site typeset text between two dollar signs as LaTeX, outputs included.
+    figures = (f"on-demand ≈ USD {on_demand:,.2f}/month at the observed load; provisioned {rcu} RCU / {wcu} WCU "
+               f"(peak hour at {target_utilisation:.0%} utilisation"
+               + ("" if target_utilization else ", no autoscaling target given: no headroom") +
+               f") ≈ USD {provisioned:,.2f}/month; "
                f"hourly variation (CV) {cv:.2f}")
     if cv <= STEADY_LOAD_CV and provisioned < on_demand:
         return Finding(check, "warning", f"steady load on on-demand billing: {figures}",
@@ -336,7 +407,8 @@ def throttling_alarms_in_alarm(target: Target, spec: TableSpec) -> Finding:
     firing = [name for name in names if alarms.get(name, {}).get("StateValue") == "ALARM"]
     missing = [name for name in names if name not in alarms]
     if firing:
-        throttled = [name for name in firing if "throttle" in name]
+        throttled = [name for name in firing
+                     if any("Throttle" in metric for metric in getattr(spec.alarm(name), "metrics", ()))]
         fix = ("throttling: raise capacity or the autoscaling maximum (or use on-demand), and look for hot "
                "partition keys with Contributor Insights" if throttled else
                "read the alarm's reason and the table's metrics (06-operations)")

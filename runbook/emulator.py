@@ -80,18 +80,61 @@ def export_lines(environment: dict[str, str]) -> list[str]:
 
 
 def fill_moto_gaps() -> None:
-    """Add the few APIs Terraform's AWS provider needs that moto lacks.
+    """Apply every gap fill in :data:`GAP_FILLS` (idempotent: each patches moto's classes once per process).
 
-    EC2 ``MonitorInstances``/``UnmonitorInstances`` (an instance with detailed monitoring calls them): they set
-    the instance's monitoring state. moto 5.2 also does not implement Application Auto Scaling's ``TagResource``/``UntagResource``/
-    ``ListTagsForResource``; the provider calls ``ListTagsForResource`` after registering every scalable target
-    and retries for ten minutes when it fails. Tags are kept per target ARN. Idempotent.
+    Each fill is small and named after the moto behaviour it corrects; its test in ``tests/test_emulator.py``
+    fails on stock moto (a separate, unpatched process) and passes here.
+    """
+    for fill in GAP_FILLS:
+        fill()
+
+
+def _once(owner: type, name: str) -> bool:
+    """True the first time ``name`` is claimed on ``owner`` (a moto class), False afterwards."""
+    marker = f"_runbook_fill_{name}"
+    if getattr(owner, marker, False):
+        return False
+    setattr(owner, marker, True)
+    return True
+
+
+def fill_ec2_monitor_instances_not_implemented() -> None:
+    """moto 5.2 raises NotImplementedError (HTTP 500) for EC2 ``MonitorInstances``/``UnmonitorInstances``.
+
+    An ``aws_instance`` with ``monitoring = true`` calls them; the provider retries the 500, then fails with "XML
+    syntax error" and leaves the instance tainted. The fill sets the instance's monitoring state as AWS does.
+    """
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.monitoring import Monitoring
+
+    if not _once(Monitoring, "monitor_instances"):
+        return
+
+    def change(self, state: str) -> ActionResult:
+        self.error_on_dryrun()
+        instances = []
+        for instance_id in self._get_param("InstanceIds", []):
+            instance = self.ec2_backend.get_instance(instance_id)
+            instance.monitoring_state = state
+            instances.append({"InstanceId": instance_id, "Monitoring": {"State": state}})
+        return ActionResult({"InstanceMonitorings": instances})
+
+    Monitoring.monitor_instances = lambda self: change(self, "enabled")
+    Monitoring.unmonitor_instances = lambda self: change(self, "disabled")
+
+
+def fill_autoscaling_tagging_not_implemented() -> None:
+    """moto 5.2 does not implement Application Auto Scaling ``TagResource``/``UntagResource``/
+    ``ListTagsForResource`` (HTTP 500), and drops the ``Tags`` of ``RegisterScalableTarget``.
+
+    The provider reads a scalable target's tags after registering it and retries for ten minutes when that fails.
+    The fill keeps tags per target ARN.
     """
     import json
 
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 
-    if getattr(ApplicationAutoScalingResponse, "_runbook_tags", False):
+    if not _once(ApplicationAutoScalingResponse, "tagging"):
         return
 
     def tag_store(self) -> dict:
@@ -122,26 +165,63 @@ def fill_moto_gaps() -> None:
             tag_store(self).setdefault(arn, {}).update(self._get_param("Tags"))
         return body
 
-    _fill_ec2_monitoring()
     ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
     ApplicationAutoScalingResponse.tag_resource = tag_resource
     ApplicationAutoScalingResponse.untag_resource = untag_resource
     ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
-    ApplicationAutoScalingResponse._runbook_tags = True
 
 
-def _fill_ec2_monitoring() -> None:
-    from moto.core.responses import ActionResult
-    from moto.ec2.responses.monitoring import Monitoring
+def fill_pay_per_request_keeps_provisioned_throughput() -> None:
+    """moto 5.2 keeps a table's (and its GSIs') old ``ProvisionedThroughput`` after ``UpdateTable`` switches it
+    to ``BillingMode=PAY_PER_REQUEST``; AWS then reports 0 read and 0 write capacity units.
 
-    def change(self, state: str) -> ActionResult:
-        self.error_on_dryrun()
-        instances = []
-        for instance_id in self._get_param("InstanceIds", []):
-            instance = self.ec2_backend.get_instance(instance_id)
-            instance.monitoring_state = state
-            instances.append({"InstanceId": instance_id, "Monitoring": {"State": state}})
-        return ActionResult({"InstanceMonitorings": instances})
+    The provider reads the old capacity back into the state, and every later plan of the on-demand table fails
+    ("read_capacity can not be set when billing_mode is PAY_PER_REQUEST"). The fill zeroes both, as AWS does.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
 
-    Monitoring.monitor_instances = lambda self: change(self, "enabled")
-    Monitoring.unmonitor_instances = lambda self: change(self, "disabled")
+    if not _once(DynamoDBBackend, "pay_per_request_throughput"):
+        return
+    original = DynamoDBBackend.update_table
+
+    def update_table(self, name, *args, **kwargs):
+        table = original(self, name, *args, **kwargs)
+        if table.billing_mode == "PAY_PER_REQUEST":
+            table.throughput = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+            for index in table.global_indexes:
+                index.throughput = {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+        return table
+
+    DynamoDBBackend.update_table = update_table
+
+
+def fill_stream_reenable_refused_after_disable() -> None:
+    """moto 5.2 refuses to enable a table's stream once it has ever had one ("Cannot enable stream"): it tests
+    the table's last stream label, which disabling keeps. AWS refuses only while a stream is enabled, and a
+    re-enabled stream is a new stream (new label and ARN).
+
+    The provider disables and re-enables the stream to change ``stream_view_type``, and re-enables it when
+    ``stream_enabled`` goes back to true. The fill refuses only an enabled stream.
+    """
+    from moto.dynamodb.exceptions import StreamAlreadyEnabledException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if not _once(DynamoDBBackend, "stream_reenable"):
+        return
+
+    def update_table_streams(self, table, stream_specification) -> None:
+        enabling = stream_specification.get("StreamEnabled") or stream_specification.get("StreamViewType")
+        if enabling and (table.stream_specification or {}).get("StreamEnabled"):
+            raise StreamAlreadyEnabledException
+        table.set_stream_specification(stream_specification)
+
+    DynamoDBBackend.update_table_streams = update_table_streams
+
+
+#: The fills :func:`fill_moto_gaps` applies, in order.
+GAP_FILLS = (
+    fill_ec2_monitor_instances_not_implemented,
+    fill_autoscaling_tagging_not_implemented,
+    fill_pay_per_request_keeps_provisioned_throughput,
+    fill_stream_reenable_refused_after_disable,
+)

@@ -37,11 +37,38 @@ class ConfirmationError(RunbookError):
 
 
 class EndpointUnreachable(RunbookError, ConnectionError):
-    """The AWS endpoint (real or emulator) did not answer."""
+    """The AWS endpoint (real or emulator) did not answer.
+
+    The message is one paragraph that says what to run. In a notebook, IPython prints only that paragraph (see
+    :meth:`_render_traceback_`): the traceback through the package says nothing an operator can act on.
+    """
 
     def __init__(self, endpoint: str, reason: str):
         self.endpoint = endpoint
-        super().__init__(f"AWS endpoint {endpoint} is unreachable: {reason}")
+        self.reason = reason
+        super().__init__(unreachable_message(endpoint, reason))
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the error's name and its paragraph."""
+        return [f"{type(self).__name__}: {self}"]
+
+
+def unreachable_message(endpoint: str, reason: str) -> str:
+    """One paragraph: which endpoint, why, and what to run (an emulator on this machine, or elsewhere)."""
+    from urllib.parse import urlparse
+
+    host = urlparse(endpoint).hostname or ""
+    where = (f"Nothing answers at {endpoint} ({reason}), the AWS endpoint this run uses (the aws_endpoint_url "
+             "parameter, else AWS_ENDPOINT_URL).")
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return (f"{where} The emulator on this machine is not running: it stops with the `runbook lab` or "
+                "`runbook emulator` that started it, and its tables go with it. Restart `runbook lab` and run the "
+                "notebook again from the top (the lab injects its new endpoint), or start `runbook emulator` in a terminal and pass the "
+                "endpoint it prints as aws_endpoint_url; leave aws_endpoint_url empty (and unset "
+                "AWS_ENDPOINT_URL) to use real AWS.")
+    return (f"{where} Start the emulator at {host or endpoint} (or check the address and port), or use "
+            "`runbook emulator` on this machine and pass the endpoint it prints as aws_endpoint_url; leave "
+            "aws_endpoint_url empty (and unset AWS_ENDPOINT_URL) to use real AWS.")
 
 
 class TerraformUnavailable(RunbookError):

@@ -28,10 +28,9 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from .aws import Target
-from .discovery import AWS_ERRORS, describe_error, error_code
+from .discovery import AWS_ERRORS, describe_error, error_code, table_description
 from .errors import ConfirmationError, RunbookError
 from .params import ChangeGuard
-from .provision import expected_alarms, wait_for_table
 from .spec import TableSpec
 
 #: Prefix of every user id the checks write, so test items are recognisable (and removable) in any table.
@@ -184,28 +183,30 @@ def _run_id() -> str:
 
 # -- alarms and metrics ----------------------------------------------------------------------------------------------
 def alarms_state(target: Target, spec: TableSpec):
-    """The table's alarms: alarm, state, metric, threshold, reason, updated. Expected alarms that do not exist are
-    listed with state ``MISSING``. Empty (``attrs['reason']`` says why) when alarms are disabled."""
+    """The table's alarms as Terraform plans them (``spec.alarms``, from the ``aws_cloudwatch_metric_alarm``
+    resources), with their live state: alarm, state, metric, threshold, reason, updated. A planned alarm that does
+    not exist is listed with state ``MISSING``. Empty (``attrs['reason']`` says why) when none is planned."""
     import pandas as pd
 
     columns = ["alarm", "state", "metric", "threshold", "reason", "updated"]
-    expected = expected_alarms(spec)
-    if not expected:
+    if not spec.alarms:
         frame = pd.DataFrame(columns=columns)
-        frame.attrs["reason"] = f"alarms are disabled for {spec.environment} (dynamodb_enable_alarms = false)"
+        frame.attrs["reason"] = (f"Terraform plans no CloudWatch alarms for {spec.name} "
+                                 "(alarms are off in this configuration: dynamodb_enable_alarms = false)")
         return frame
+    names = spec.alarm_names()
     live = {a["AlarmName"]: a for page in target.client("cloudwatch").get_paginator("describe_alarms").paginate(
-        AlarmNames=list(expected)) for a in page.get("MetricAlarms", [])}
+        AlarmNames=names) for a in page.get("MetricAlarms", [])}
     rows = []
-    for name, wanted in expected.items():
-        alarm = live.get(name)
+    for wanted in spec.alarms:
+        alarm = live.get(wanted.name)
         if alarm is None:
-            rows.append({"alarm": name, "state": "MISSING", "metric": wanted.get("MetricName", "SystemErrors"),
-                         "threshold": wanted["Threshold"], "reason": "not created (terraform apply)", "updated": None})
+            rows.append({"alarm": wanted.name, "state": "MISSING", "metric": "+".join(wanted.metrics),
+                         "threshold": wanted.threshold, "reason": "not created (terraform apply)", "updated": None})
             continue
         metric = alarm.get("MetricName") or "+".join(sorted(
             {m["MetricStat"]["Metric"]["MetricName"] for m in alarm.get("Metrics") or [] if m.get("MetricStat")}))
-        rows.append({"alarm": name, "state": alarm.get("StateValue"), "metric": metric,
+        rows.append({"alarm": wanted.name, "state": alarm.get("StateValue"), "metric": metric,
                      "threshold": alarm.get("Threshold"), "reason": alarm.get("StateReason", ""),
                      "updated": alarm.get("StateUpdatedTimestamp")})
     return pd.DataFrame(rows, columns=columns)
@@ -472,6 +473,23 @@ def count_items(target: Target, table_name: str) -> int:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def wait_for_table(target: Target, name: str, timeout: float = 600, gone: bool = False) -> None:
+    """Poll until the table (and its indexes) are ACTIVE, or until it is gone (``gone=True``)."""
+    dynamodb = target.client("dynamodb")
+    interval = 0.1 if target.is_emulator else 5.0
+    deadline = time.monotonic() + timeout
+    while True:
+        table = table_description(dynamodb, name)
+        if table is None and gone:
+            return
+        if table is not None and not gone and table.get("TableStatus") == "ACTIVE" and all(
+                index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in table.get("GlobalSecondaryIndexes") or []):
+            return
+        if time.monotonic() > deadline:
+            raise RunbookError(f"table {name} did not become {'deleted' if gone else 'ACTIVE'} within {timeout:.0f} s")
+        time.sleep(interval)
+
+
 def drill_table_prefix(table_name: str) -> str:
     return f"{table_name}-restore-drill-"
 
@@ -678,19 +696,51 @@ def smoke_test(target: Target, table_name: str, users: int = 3, per_user: int = 
     return result
 
 
-def seed_demo_notifications(target: Target, table_name: str, users: int = 5, per_user: int = 10) -> int:
-    """Emulator only: put demo notifications in the table (so a drill restores real data). Returns the count.
+#: Demo notifications are dated from this instant (ms since the epoch: 2025-01-01T00:00:00Z), one millisecond
+#: apart: their ids are the same on every run, so seeding again rewrites the same items instead of adding more.
+DEMO_EPOCH_MS = 1_735_689_600_000
 
-    Demo users are ``runbook-demo-<n>``; the items stay as the emulator's demo data.
+
+def _ulid_at(millis: int, randomness: int = 0) -> str:
+    value = (millis << 80) | randomness
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def demo_user_prefix() -> str:
+    return f"{TEST_USER_PREFIX}demo-"
+
+
+@dataclass
+class DemoData:
+    """What :func:`seed_demo_notifications` did: items put, and demo items in the table afterwards."""
+
+    table: str
+    users: int
+    per_user: int
+    written: int
+    present: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def seed_demo_notifications(target: Target, table_name: str, users: int = 5, per_user: int = 10) -> DemoData:
+    """Emulator only: put ``users × per_user`` demo notifications in the table (so a drill restores real data).
+
+    Idempotent: users are ``runbook-demo-<n>`` and notification ids are fixed ULIDs, so a rerun rewrites the same
+    items — the table holds ``users × per_user`` demo items after every run, never more. ``present`` counts them
+    (one ``Query`` per demo user, never a ``Scan``).
     """
     from .errors import RealAwsRefused
 
     if not target.is_emulator:
         raise RealAwsRefused("demo notifications are written only on an emulator")
     hash_key, range_key = _key_names(target, table_name)
-    requests = [{"PutRequest": {"Item": {hash_key: {"S": f"{TEST_USER_PREFIX}demo-{u}"},
-                                         range_key: {"S": new_ulid()},
+    prefix = demo_user_prefix()
+    requests = [{"PutRequest": {"Item": {hash_key: {"S": f"{prefix}{u}"},
+                                         range_key: {"S": _ulid_at(DEMO_EPOCH_MS + u * per_user + n)},
                                          "type": {"S": "like"}, "read": {"BOOL": False}}}}
-                for u in range(users) for _ in range(per_user)]
+                for u in range(users) for n in range(per_user)]
     batch_write(target, table_name, requests)
-    return len(requests)
+    present = sum(len(query_all(target, table_name, hash_key, f"{prefix}{u}")[0]) for u in range(users))
+    return DemoData(table_name, users, per_user, written=len(requests), present=present)

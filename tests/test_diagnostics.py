@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from runbook import diagnostics as dx
 from runbook.discovery import describe_table
-from runbook.provision import provision
-from runbook.spec import Alarms, TableSpec
-
-STAGING = TableSpec(name="staging-user-notifications", ttl_enabled=True, tags={"Environment": "staging"})
-PRODUCTION = TableSpec(name="production-user-notifications", environment="production", pitr_enabled=True,
-                       ttl_enabled=True, deletion_protection_enabled=True, alarms=Alarms(enabled=True))
+from tables import PRODUCTION, STAGING, create_table
 
 
 def _put_hourly(target, table: str, metric: str, values: list[float], operation: str | None = None,
@@ -32,7 +29,7 @@ def _put_hourly(target, table: str, metric: str, values: list[float], operation:
 def test_table_exists_but_not_in_state(target):
     name = STAGING.name
     assert dx.table_exists_but_not_in_state(target, name, []).status == "ok"  # not created yet
-    provision(STAGING, target)
+    create_table(target, STAGING)
     finding = dx.table_exists_but_not_in_state(target, name, ["module.dynamodb.aws_iam_policy.read_only"])
     assert finding.status == "problem"
     assert f"terraform import module.dynamodb.aws_dynamodb_table.notifications {name}" in finding.fix
@@ -84,7 +81,7 @@ def test_module_not_found(tmp_path):
 
 
 def test_high_costs_without_metric_data(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     scans, ttl, billing = dx.high_costs(target, STAGING.name, STAGING)
     assert scans.status == "unavailable" and "no CloudWatch metric data" in scans.finding
     assert ttl.status == "ok"
@@ -92,7 +89,7 @@ def test_high_costs_without_metric_data(target):
 
 
 def test_high_costs_ttl_wrong_attribute_and_off(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     dynamodb = target.client("dynamodb")
     dynamodb.update_time_to_live(TableName=STAGING.name,
                                  TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
@@ -106,7 +103,7 @@ def test_high_costs_ttl_wrong_attribute_and_off(target):
 
 
 def test_high_costs_scans_and_steady_on_demand(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     _put_hourly(target, STAGING.name, "SuccessfulRequestLatency", [20.0] * 3, operation="Scan")
     _put_hourly(target, STAGING.name, "ReturnedItemCount", [1000.0] * 3, operation="Scan")
     # A week of steady writes: 100,000 write units an hour (~28 per second).
@@ -116,10 +113,14 @@ def test_high_costs_scans_and_steady_on_demand(target):
     assert scans.status == "warning" and "Scan requests" in scans.finding and "Query" in scans.fix
     assert billing.status == "warning", billing
     assert "steady load" in billing.finding and "PROVISIONED" in billing.fix
+    assert "$" not in billing.finding and "USD" in billing.finding  # no LaTeX in JupyterLab or on the site
+    assert "no headroom" in billing.finding and "28 WCU" in billing.finding  # sized at the peak
+    sized = dx.high_costs(target, STAGING.name, STAGING, target_utilization=70)[2]
+    assert "at 70% utilisation" in sized.finding and "40 WCU" in sized.finding
 
 
 def test_high_costs_bursty_load_stays_on_demand(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     _put_hourly(target, STAGING.name, "ConsumedWriteCapacityUnits",
                 [500_000.0 if hour % 24 == 0 else 100.0 for hour in range(168)])
     billing = dx.high_costs(target, STAGING.name, STAGING)[2]
@@ -127,7 +128,7 @@ def test_high_costs_bursty_load_stays_on_demand(target):
 
 
 def test_throttling_alarm_in_alarm(target):
-    provision(PRODUCTION, target)
+    create_table(target, PRODUCTION)
     assert dx.throttling_alarms_in_alarm(target, PRODUCTION).status == "ok"
     target.client("cloudwatch").set_alarm_state(AlarmName=f"{PRODUCTION.name}-write-throttle-events",
                                                 StateValue="ALARM", StateReason="Threshold crossed: 42 > 10")
@@ -142,21 +143,24 @@ def test_throttling_alarm_in_alarm(target):
 
 def test_pitr_and_deletion_protection_off_in_production(target):
     broken = PRODUCTION.model_copy(update={"pitr_enabled": False, "deletion_protection_enabled": False})
-    provision(broken, target)
+    create_table(target, broken)
     live = describe_table(target, PRODUCTION.name)
     assert dx.pitr_off_in_production(live, "production").status == "problem"
     assert dx.deletion_protection_off_in_production(live, "production").status == "problem"
     assert dx.pitr_off_in_production(live, "staging").status == "ok"
     assert dx.deletion_protection_off_in_production(live, "staging").status == "ok"
     assert dx.pitr_off_in_production(None, "production").status == "unavailable"
-    provision(PRODUCTION, target)
+    dynamodb = target.client("dynamodb")
+    dynamodb.update_continuous_backups(TableName=PRODUCTION.name, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    dynamodb.update_table(TableName=PRODUCTION.name, DeletionProtectionEnabled=True)
     live = describe_table(target, PRODUCTION.name)
     assert dx.pitr_off_in_production(live, "production").status == "ok"
     assert dx.deletion_protection_off_in_production(live, "production").status == "ok"
 
 
 def test_run_all_and_frame(target, tmp_path):
-    provision(PRODUCTION.model_copy(update={"pitr_enabled": False}), target)
+    create_table(target, PRODUCTION.model_copy(update={"pitr_enabled": False}))
     findings = dx.run_all(target, PRODUCTION, state_addresses=[], work_dir=tmp_path)
     by_check = {f.check: f.status for f in findings}
     assert by_check == {
@@ -166,3 +170,18 @@ def test_run_all_and_frame(target, tmp_path):
         "deletion protection off in production": "ok"}
     frame = dx.to_frame(findings)
     assert list(frame.columns) == ["check", "status", "finding", "fix"] and len(frame) == 9
+
+
+def test_table_to_diagnose_says_why_there_is_none(target, tmp_path):
+    from runbook.context import open_context
+
+    context = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"))
+    if context.working.exists:
+        pytest.skip(f"an operator's tfvars exists here: {context.tfvars}")
+    table = dx.table_to_diagnose(context)
+    assert table.spec is None and table.name is None
+    assert "no state or saved plan" in table.source and "run 01-setup" in table.source
+    finding = dx.unavailable("high costs", table)
+    assert finding.status == "unavailable" and "02-plan-and-apply" in finding.fix
+    assert dx.DiagnosedTable(STAGING, "x", {"dynamodb_autoscaling_target_utilization": 70}).target_utilization() == 70
+    assert dx.DiagnosedTable(STAGING, "x", {}).target_utilization() is None

@@ -13,14 +13,9 @@ from runbook import operations
 from runbook.errors import ConfirmationError
 from runbook.operations import (alarms_state, backup_restore_drill, metrics, new_ulid, smoke_test, stream_check,
                                 ttl_check, ulid_time)
+from runbook.aws import Target
 from runbook.params import ChangeGuard
-from runbook.provision import provision
-from runbook.spec import Alarms, TableSpec
-
-STAGING = TableSpec(name="staging-user-notifications", stream_enabled=True, stream_view_type="NEW_AND_OLD_IMAGES",
-                    ttl_enabled=True, tags={"Environment": "staging"})
-PRODUCTION = TableSpec(name="production-user-notifications", environment="production", pitr_enabled=True,
-                       ttl_enabled=True, deletion_protection_enabled=True, alarms=Alarms(enabled=True))
+from tables import PRODUCTION, STAGING, create_table
 
 
 def _put(target, table: str, n: int) -> None:
@@ -36,7 +31,7 @@ def test_ulids_sort_in_creation_order():
 
 
 def test_alarms_state_lists_states_and_missing(target):
-    provision(PRODUCTION, target)
+    create_table(target, PRODUCTION)
     cloudwatch = target.client("cloudwatch")
     cloudwatch.set_alarm_state(AlarmName=f"{PRODUCTION.name}-read-throttle-events", StateValue="ALARM",
                                StateReason="test")
@@ -45,12 +40,15 @@ def test_alarms_state_lists_states_and_missing(target):
     assert frame.loc[f"{PRODUCTION.name}-read-throttle-events", "state"] == "ALARM"
     assert frame.loc[f"{PRODUCTION.name}-user-errors", "state"] == "MISSING"
     assert frame.loc[f"{PRODUCTION.name}-write-throttle-events", "threshold"] == 10
+    assert frame.loc[f"{PRODUCTION.name}-user-errors", "metric"] == "UserErrors"  # from Terraform's alarm
+    assert frame.loc[f"{PRODUCTION.name}-user-errors", "threshold"] == 50
+    assert list(frame.index) == PRODUCTION.alarm_names()
     assert alarms_state(target, STAGING).empty
-    assert "disabled" in alarms_state(target, STAGING).attrs["reason"]
+    assert "no CloudWatch alarms" in alarms_state(target, STAGING).attrs["reason"]
 
 
 def test_metrics_empty_with_reason_then_data(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     frame = metrics(target, STAGING.name, hours=1)
     assert frame.empty and "no CloudWatch data" in frame.attrs["reason"]
     target.client("cloudwatch").put_metric_data(Namespace="AWS/DynamoDB", MetricData=[{
@@ -61,7 +59,7 @@ def test_metrics_empty_with_reason_then_data(target):
 
 
 def test_ttl_check_reports_eligible_items_honestly(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     result = ttl_check(target, STAGING, count=6)
     assert result.ttl_enabled and result.live_attribute == "ttl"
     assert (result.written, result.expired, result.future) == (6, 3, 3)
@@ -73,7 +71,7 @@ def test_ttl_check_reports_eligible_items_honestly(target):
 
 
 def test_ttl_check_on_wrong_attribute(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     target.client("dynamodb").update_time_to_live(
         TableName=STAGING.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
     result = ttl_check(target, STAGING, count=2)
@@ -81,7 +79,7 @@ def test_ttl_check_on_wrong_attribute(target):
 
 
 def test_stream_check_reads_insert_and_remove(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     result = stream_check(target, STAGING.name, timeout=5)
     assert result.ok and result.records == 2
     assert result.event_names == ["INSERT", "REMOVE"]
@@ -89,13 +87,13 @@ def test_stream_check_reads_insert_and_remove(target):
 
 
 def test_stream_check_without_stream(target):
-    provision(PRODUCTION, target)
+    create_table(target, PRODUCTION)
     result = stream_check(target, PRODUCTION.name)
     assert not result.ok and "disabled" in result.note
 
 
 def test_drill_skipped_without_apply_and_refused_without_confirmation(target):
-    provision(PRODUCTION, target)
+    create_table(target, PRODUCTION)
     skipped = backup_restore_drill(target, PRODUCTION, ChangeGuard("production", PRODUCTION.name, False, ""))
     assert skipped.status == "skipped: pass apply=True"
     with pytest.raises(ConfirmationError):
@@ -108,7 +106,7 @@ def test_drill_skipped_without_apply_and_refused_without_confirmation(target):
 
 
 def test_drill_verifies_counts_and_leaves_only_the_source(target):
-    provision(PRODUCTION, target)
+    create_table(target, PRODUCTION)
     _put(target, PRODUCTION.name, 60)
     before = target.client("dynamodb").describe_table(TableName=PRODUCTION.name)["Table"]
     result = backup_restore_drill(target, PRODUCTION,
@@ -127,7 +125,7 @@ def test_drill_verifies_counts_and_leaves_only_the_source(target):
 
 
 def test_drill_without_pitr_restores_the_backup_only(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     _put(target, STAGING.name, 10)
     result = backup_restore_drill(target, STAGING, ChangeGuard("staging", STAGING.name, True, ""))
     assert result.ok and result.pitr_table is None and result.backup_items == 10
@@ -136,7 +134,7 @@ def test_drill_without_pitr_restores_the_backup_only(target):
 
 
 def test_smoke_test_counts(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     result = smoke_test(target, STAGING.name, users=3, per_user=40, page_size=15)
     assert result.ok, result
     assert (result.written, result.read, result.missing, result.duplicated) == (120, 120, 0, 0)
@@ -146,7 +144,7 @@ def test_smoke_test_counts(target):
 
 
 def test_smoke_test_never_scans(target, monkeypatch):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     client = target.client("dynamodb")
     client.meta.events.register("before-call.dynamodb.Scan", _forbid_scan)
     try:
@@ -258,7 +256,7 @@ class FaultInjector:
 
 
 def test_smoke_test_under_injected_faults_loses_and_duplicates_nothing(target):
-    provision(STAGING, target)
+    create_table(target, STAGING)
     injector = FaultInjector()
     injector.install(target.client("dynamodb"))
     try:
@@ -277,3 +275,13 @@ def test_smoke_test_under_injected_faults_loses_and_duplicates_nothing(target):
     assert result.sdk_retries >= injector.injected["error"] + injector.injected["lost"]
     assert result.cleaned_up == 10_000
     assert target.client("dynamodb").scan(TableName=STAGING.name, Select="COUNT")["Count"] == 0
+
+
+def test_demo_data_is_idempotent(target):
+    create_table(target, STAGING)
+    first = operations.seed_demo_notifications(target, STAGING.name)
+    again = operations.seed_demo_notifications(target, STAGING.name)
+    assert (first.written, first.present) == (again.written, again.present) == (50, 50)
+    assert target.client("dynamodb").scan(TableName=STAGING.name, Select="COUNT")["Count"] == 50
+    with pytest.raises(operations.RunbookError):
+        operations.seed_demo_notifications(Target("us-east-1"), STAGING.name)

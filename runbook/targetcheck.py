@@ -1,0 +1,158 @@
+"""What this configuration needs from an emulator that an emulator may lack, probed before anything changes.
+
+Terraform's AWS provider calls some APIs only for some settings: EC2 ``MonitorInstances`` for an ``aws_instance``
+with ``monitoring = true``, Application Auto Scaling's ``ListTagsForResource`` after registering each
+``aws_appautoscaling_target``. An emulator that lacks one of them lets the apply start and fails it half-way (stock
+moto: HTTP 500, the provider retries, then "XML syntax error", a tainted instance and a partial state).
+
+:func:`check_target` reads the planned resources (``PlanJson.planned_resources()``: what Terraform will create),
+works out which of these calls the configuration needs, and probes an emulator for each — with requests that
+create nothing (an instance id that does not exist, a scalable-target ARN that does not exist). Real AWS is never
+probed: it has every API, and probing it would mean writing to it.
+
+Each answer is a :class:`runbook.preflight.Check` that names the call, the setting that needs it, and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from .aws import Target
+from .discovery import AWS_ERRORS, describe_error, error_code, is_unsupported, probe_client
+from .preflight import Check
+
+if TYPE_CHECKING:
+    from .tfjson import PlanJson
+
+#: An instance id no emulator or account has: ``MonitorInstances`` on it changes nothing.
+PROBE_INSTANCE_ID = "i-00000000000000000"
+#: A scalable-target id that does not exist (the ARN's account and region are the target's).
+PROBE_SCALABLE_TARGET = "runbook0probe00000000000000000000"
+EMULATOR_FIX = "run on the embedded emulator (`runbook emulator`, or `runbook run` / `runbook lab`, which start it)"
+
+
+@dataclass(frozen=True)
+class Need:
+    """One API the planned configuration needs from the target, and why."""
+
+    #: Service and operation, as AWS names them: ``EC2 MonitorInstances``.
+    call: str
+    #: The setting that makes the provider call it, in Terraform's words (resource type and attribute).
+    setting: str
+    #: The planned resources with that setting.
+    addresses: tuple[str, ...]
+    #: What to turn off to do without the call for one run.
+    turn_off: str
+    probe: Callable[[Target], None]
+
+
+def _probe_monitor_instances(target: Target) -> None:
+    probe_client(target, "ec2").monitor_instances(InstanceIds=[PROBE_INSTANCE_ID])
+
+
+def _probe_autoscaling_tags(target: Target) -> None:
+    account = "000000000000"
+    try:
+        account = probe_client(target, "sts").get_caller_identity()["Account"]
+    except AWS_ERRORS:
+        pass
+    arn = f"arn:aws:application-autoscaling:{target.region}:{account}:scalable-target/{PROBE_SCALABLE_TARGET}"
+    probe_client(target, "application-autoscaling").list_tags_for_resource(ResourceARN=arn)
+
+
+def needs(resources: Iterable[dict]) -> list[Need]:
+    """The calls these planned resources need that an emulator may lack (empty when none)."""
+    resources = list(resources)
+    found: list[Need] = []
+    monitored = [r["address"] for r in resources
+                 if r.get("type") == "aws_instance" and (r.get("values") or {}).get("monitoring") is True]
+    if monitored:
+        found.append(Need("EC2 MonitorInstances", "aws_instance with monitoring = true (detailed monitoring)",
+                          tuple(monitored), "detailed monitoring (monitoring = false on the instance)",
+                          _probe_monitor_instances))
+    targets = [r for r in resources if r.get("type") == "aws_appautoscaling_target"]
+    if targets:
+        tagged = [r for r in targets if (r.get("values") or {}).get("tags") or (r.get("values") or {}).get("tags_all")]
+        setting = "aws_appautoscaling_target (autoscaling)" + (
+            f", {len(tagged)} of {len(targets)} with tags" if tagged else "")
+        # The provider reads every scalable target's tags after creating it (tags_all), tagged or not.
+        found.append(Need("Application Auto Scaling ListTagsForResource", setting,
+                          tuple(r["address"] for r in targets), "autoscaling (no aws_appautoscaling_target planned)",
+                          _probe_autoscaling_tags))
+    return found
+
+
+def _answer(need: Need, target: Target) -> tuple[bool, str]:
+    """``(supported, what the endpoint answered)``. Any answer but "not implemented" means supported: the probe's
+    own resource does not exist, so a not-found error is the expected answer of an endpoint that has the call."""
+    try:
+        need.probe(target)
+    except AWS_ERRORS as error:
+        if is_unsupported(error):
+            return False, describe_error(error)
+        return True, f"answered {error_code(error)} for a resource that does not exist"
+    return True, "answered"
+
+
+def check_target(target: Target, resources: Iterable[dict], configuration: dict | None = None) -> list[Check]:
+    """One :class:`Check` per call the planned ``resources`` need, probed on an emulator target.
+
+    ``configuration`` (optional: ``PlanJson.raw["configuration"]``) lets the fix name the root variable behind a
+    setting where Terraform's plan ties the two directly (:func:`setting_variables`). Real AWS is not probed: the
+    checks then say so and pass.
+    """
+    resources = list(resources)
+    wanted = needs(resources)
+    if not wanted:
+        return [Check("target capabilities", True, "this configuration needs no API that emulators commonly lack")]
+    if not target.is_emulator:
+        return [Check(f"target: {need.call}", True, f"needed by {need.setting}; real AWS has it (not probed)")
+                for need in wanted]
+    variables = setting_variables(configuration, resources)
+    checks = []
+    for need in wanted:
+        supported, answer = _answer(need, target)
+        where = ", ".join(need.addresses[:3]) + (f" and {len(need.addresses) - 3} more" if len(need.addresses) > 3
+                                                 else "")
+        if supported:
+            checks.append(Check(f"target: {need.call}", True, f"{target.endpoint_url} {answer}; needed by "
+                                f"{need.setting} ({where})"))
+            continue
+        names = sorted({variables[a] for a in need.addresses if a in variables})
+        turn_off = (" or ".join(f"`-var {name}=false`" for name in names) + f" ({need.turn_off})" if names
+                    else need.turn_off)
+        checks.append(Check(
+            f"target: {need.call}", False,
+            f"the emulator at {target.endpoint_url} does not implement {need.call} ({answer}), which "
+            f"{need.setting} needs: {where}. An apply would fail half-way and leave a partial state.",
+            f"{EMULATOR_FIX}; or turn off {turn_off} for this run"))
+    return checks
+
+
+def setting_variables(configuration: dict | None, resources: Iterable[dict]) -> dict[str, str]:
+    """``{address: variable}`` for planned resources whose needing attribute Terraform's plan ``configuration``
+    ties directly to a root variable (``monitoring = var.instance_detailed_monitoring``).
+
+    Read from ``terraform show -json``'s ``configuration`` (expressions and their references), root module only:
+    a value computed through locals or a module call is not followed.
+    """
+    attributes = {"aws_instance": "monitoring"}
+    found: dict[str, str] = {}
+    config_resources = {r.get("address"): r for r in ((configuration or {}).get("root_module") or {})
+                        .get("resources", [])}
+    for resource in resources:
+        attribute = attributes.get(resource.get("type", ""))
+        if not attribute:
+            continue
+        base = resource["address"].split("[")[0]
+        expression = ((config_resources.get(base) or {}).get("expressions") or {}).get(attribute) or {}
+        references = [ref for ref in expression.get("references", []) if ref.startswith("var.")]
+        if references:
+            found[resource["address"]] = references[0].removeprefix("var.")
+    return found
+
+
+def check_plan(target: Target, plan: "PlanJson") -> list[Check]:
+    """:func:`check_target` for a saved plan's JSON (its planned resources and configuration)."""
+    return check_target(target, plan.planned_resources(), plan.raw.get("configuration"))
