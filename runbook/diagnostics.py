@@ -15,19 +15,19 @@ run them one by one and :func:`run_all` can run them together.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal
 
 from botocore.exceptions import NoCredentialsError
 
+from . import cost
 from .aws import Target
 from .importing import TABLE_ADDRESS, import_block, import_command
 from .discovery import AWS_ERRORS, LiveTable, describe_error, describe_tables, error_code, is_unsupported, probe
 from .errors import RunbookError
+from .metrics import datapoints
 from .spec import TableSpec
 
 if TYPE_CHECKING:
@@ -49,17 +49,6 @@ APPLICATION_ACTIONS = (
     "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
 )
 
-HOURS_PER_MONTH = 730
-
-
-def billing_prices(table_class: str = "STANDARD") -> dict[str, float]:
-    """The billing-mode comparison's prices, from the shipped us-east-1 price set (runbook/data/pricing)."""
-    from .cost import load_pricing
-
-    prices = load_pricing().for_class(table_class)
-    return {"on_demand_read_per_million": float(prices.read_request_units_per_million),
-            "on_demand_write_per_million": float(prices.write_request_units_per_million),
-            "provisioned_rcu_hour": float(prices.rcu_hour), "provisioned_wcu_hour": float(prices.wcu_hour)}
 #: Below this coefficient of variation of the hourly consumption, the load counts as steady.
 STEADY_LOAD_CV = 0.3
 
@@ -257,21 +246,9 @@ def module_not_found(work_dir: Path | str) -> Finding:
 
 
 # -- High costs --------------------------------------------------------------------------------------------------------
-def _datapoints(target: Target, metric: str, dimensions: dict[str, str], statistic: str, hours: float,
-                period: int = 3600) -> list[dict]:
-    now = datetime.now(timezone.utc)
-    answer = target.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/DynamoDB", MetricName=metric,
-        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-        StartTime=now - timedelta(hours=hours),
-        # The end rounded up to a period boundary, so the current (partial) period is included.
-        EndTime=datetime.fromtimestamp((int(now.timestamp()) // period + 1) * period, tz=timezone.utc),
-        Period=period, Statistics=[statistic])
-    return sorted(answer.get("Datapoints", []), key=lambda d: d["Timestamp"])
-
-
 def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 168,
-               prices: dict[str, float] | None = None, target_utilization: float | None = None) -> list[Finding]:
+               pricing: "str | Path | cost.Pricing" = cost.DEFAULT_PRICING,
+               target_utilization: float | None = None) -> list[Finding]:
     """The guide's "High Costs" checks: scans in use, TTL off or on the wrong attribute, and on-demand billing
     at a steady load that provisioned capacity would serve cheaper (from CloudWatch consumed capacity).
 
@@ -279,13 +256,12 @@ def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 
     configuration's autoscaling target as Terraform resolved it (the plan's
     ``variables["dynamodb_autoscaling_target_utilization"]``); a provisioned table's own comes from its spec.
     Without either, the alternative is sized at the observed peak (no headroom) and the finding says so."""
-    prices = {**billing_prices(spec.table_class), **(prices or {})}
     table = {"TableName": table_name}
     try:
-        reads = _datapoints(target, "ConsumedReadCapacityUnits", table, "Sum", hours)
-        writes = _datapoints(target, "ConsumedWriteCapacityUnits", table, "Sum", hours)
-        scans = _datapoints(target, "SuccessfulRequestLatency", {**table, "Operation": "Scan"}, "SampleCount", hours)
-        scanned = _datapoints(target, "ReturnedItemCount", {**table, "Operation": "Scan"}, "Sum", hours)
+        reads = datapoints(target, "ConsumedReadCapacityUnits", table, "Sum", hours)
+        writes = datapoints(target, "ConsumedWriteCapacityUnits", table, "Sum", hours)
+        scans = datapoints(target, "SuccessfulRequestLatency", {**table, "Operation": "Scan"}, "SampleCount", hours)
+        scanned = datapoints(target, "ReturnedItemCount", {**table, "Operation": "Scan"}, "Sum", hours)
         metrics_error = None
     except AWS_ERRORS as error:
         reads = writes = scans = scanned = []
@@ -296,7 +272,7 @@ def high_costs(target: Target, table_name: str, spec: TableSpec, hours: float = 
     return [
         _scan_finding(scans, scanned, has_data, no_data, hours),
         _ttl_finding(target, table_name, spec, hours),
-        _billing_finding(spec, reads, writes, no_data, hours, prices,
+        _billing_finding(spec, reads, writes, no_data, hours, pricing,
                          target_utilization or spec.autoscaling.target_utilization),
     ]
 
@@ -337,7 +313,7 @@ def _ttl_finding(target: Target, table_name: str, spec: TableSpec, hours: float)
                        "nothing expires", f"set dynamodb_ttl_attribute_name = {wanted!r} and terraform apply "
                        "(DynamoDB allows one TTL change per hour)")
     try:
-        deleted = sum(d.get("Sum", 0) for d in _datapoints(
+        deleted = sum(d.get("Sum", 0) for d in datapoints(
             target, "TimeToLiveDeletedItemCount", {"TableName": table_name}, "Sum", hours))
         deletions = f"; {deleted:.0f} items deleted by TTL in the last {hours:g} h" if deleted else \
             "; no TTL deletions recorded in CloudWatch (none expired yet, or no metric data)"
@@ -347,7 +323,8 @@ def _ttl_finding(target: Target, table_name: str, spec: TableSpec, hours: float)
 
 
 def _billing_finding(spec: TableSpec, reads: list[dict], writes: list[dict], no_data: str, hours: float,
-                     prices: dict[str, float], target_utilization: float | None = None) -> Finding:
+                     pricing: "str | Path | cost.Pricing" = cost.DEFAULT_PRICING,
+                     target_utilization: float | None = None) -> Finding:
     check = "high costs: billing mode"
     if spec.provisioned:
         return Finding(check, "ok", "the table uses provisioned capacity"
@@ -366,12 +343,11 @@ def _billing_finding(spec: TableSpec, reads: list[dict], writes: list[dict], no_
     reads_full = hourly_reads + [0.0] * (window - len(hourly_reads))
     writes_full = hourly_writes + [0.0] * (window - len(hourly_writes))
     mean_reads, mean_writes = statistics.fmean(reads_full), statistics.fmean(writes_full)
-    on_demand = HOURS_PER_MONTH * (mean_reads * prices["on_demand_read_per_million"]
-                                   + mean_writes * prices["on_demand_write_per_million"]) / 1e6
-    target_utilisation = (target_utilization or 100) / 100
-    rcu = max(1, math.ceil(max(reads_full) / 3600 / target_utilisation))
-    wcu = max(1, math.ceil(max(writes_full) / 3600 / target_utilisation))
-    provisioned = HOURS_PER_MONTH * (rcu * prices["provisioned_rcu_hour"] + wcu * prices["provisioned_wcu_hour"])
+    # One billing model: the cost package's (same price sets, same 30-day month and 720 h as 05 and runbook cost).
+    modes = cost.compare_measured_load(spec, reads_full, writes_full, pricing,
+                                       target_utilization=(target_utilization or 100) / 100)
+    on_demand, provisioned = float(modes.on_demand_monthly_usd), float(modes.provisioned_monthly_usd)
+    rcu, wcu, target_utilisation = int(modes.rcu), int(modes.wcu), float(modes.target_utilization)
     dominant = writes_full if mean_writes * 5 >= mean_reads else reads_full
     mean = statistics.fmean(dominant)
     cv = statistics.pstdev(dominant) / mean if mean else float("inf")

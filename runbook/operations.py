@@ -22,7 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
@@ -230,48 +230,10 @@ def metrics(target: Target, table_name: str, hours: float = 3):
 
     Empty, with ``attrs['reason']``, when CloudWatch has no data (an emulator publishes no DynamoDB metrics).
     """
-    import pandas as pd
+    from .metrics import frame, table_metric
 
-    now = datetime.now(timezone.utc)
-    period = 60 if hours <= 3 else 300 if hours <= 24 else 3600
-    queries, labels = [], {}
-    for i, (metric, stat, operation) in enumerate(KEY_METRICS):
-        dimensions = [{"Name": "TableName", "Value": table_name}]
-        label = metric if operation is None else f"{metric} ({operation})"
-        if operation:
-            dimensions.append({"Name": "Operation", "Value": operation})
-        queries.append({"Id": f"m{i}", "Label": label, "ReturnData": True, "MetricStat": {
-            "Metric": {"Namespace": "AWS/DynamoDB", "MetricName": metric, "Dimensions": dimensions},
-            "Period": period, "Stat": stat}})
-        labels[f"m{i}"] = label
-    series: dict[str, pd.Series] = {}
-    # The end rounded up to a period boundary, so the current (partial) period is included.
-    end = datetime.fromtimestamp((int(now.timestamp()) // period + 1) * period, tz=timezone.utc)
-    kwargs: dict = {"MetricDataQueries": queries, "StartTime": now - timedelta(hours=hours), "EndTime": end}
-    try:
-        while True:
-            page = target.client("cloudwatch").get_metric_data(**kwargs)
-            for result in page.get("MetricDataResults", []):
-                if result.get("Timestamps"):
-                    new = pd.Series(result["Values"], index=pd.to_datetime(result["Timestamps"], utc=True))
-                    label = labels[result["Id"]]
-                    series[label] = pd.concat([series[label], new]) if label in series else new
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
-    except AWS_ERRORS as error:
-        frame = pd.DataFrame()
-        frame.attrs["reason"] = f"CloudWatch metrics could not be read: {describe_error(error)}"
-        return frame
-    if not series:
-        frame = pd.DataFrame(columns=list(labels.values()))
-        frame.attrs["reason"] = (f"no CloudWatch data for {table_name} in the last {hours:g} h "
-                                 "(an emulator publishes no DynamoDB metrics; an idle table has none)")
-        return frame
-    frame = pd.DataFrame({label: s[~s.index.duplicated()] for label, s in series.items()}).sort_index()
-    frame.index.name = "timestamp"
-    frame.attrs["reason"] = ""
-    return frame
+    wanted = [table_metric(table_name, metric, stat, operation) for metric, stat, operation in KEY_METRICS]
+    return frame(target, wanted, hours, subject=table_name)
 
 
 # -- TTL ---------------------------------------------------------------------------------------------------------------
