@@ -319,10 +319,11 @@ def state_findings(state_resources: dict | list, plan: PlanJson | PlanReview | d
         creates = [rc.address for rc in plan_review.changes if rc.action == "create"]
         if creates:
             findings.append(Finding("partial", ", ".join(creates),
-                                    f"partial create: the state holds {len(resources)} resource"
-                                    f"{'s' if len(resources) != 1 else ''}, and {len(creates)} of the configuration "
-                                    f"{'are' if len(creates) != 1 else 'is'} not created yet; the next apply "
-                                    f"creates {'them' if len(creates) != 1 else 'it'}"))
+                                    f"the state holds {len(resources)} resource{'s' if len(resources) != 1 else ''} "
+                                    f"and {len(creates)} of the configuration {'are' if len(creates) != 1 else 'is'} "
+                                    f"not created yet: a partial create if an apply failed (or resources just added "
+                                    f"to the configuration); the next apply creates "
+                                    f"{'them' if len(creates) != 1 else 'it'}"))
     next_plan = plan_review.summary if plan_review is not None else ""
     if plan_review is not None:
         findings.append(Finding("next-plan", "", next_plan))

@@ -349,7 +349,7 @@ def test_apply_reviewed_refuses_what_the_gate_did_not_allow(tmp_path):
     assert terraform.calls == []
 
 
-def test_a_failed_apply_raises_its_report(tmp_path):
+def test_a_failed_apply_raises_its_report(tmp_path, monkeypatch):
     stream = (FIXTURES / "failed_apply.jsonl").read_text()
     terraform, digest = saved(tmp_path)
     terraform.result = Result([], 1, stream, "")
@@ -357,13 +357,10 @@ def test_a_failed_apply_raises_its_report(tmp_path):
     from runbook import tfjson
 
     state = load_state(FIXTURES / "failed_apply_state.json")
-    original = tfjson.state_resources
-    tfjson.state_resources = lambda tf: tfjson.managed(tfjson.flatten(state["values"]["root_module"]))
-    try:
-        with pytest.raises(ApplyFailed) as error:
-            apply_reviewed(terraform, r, decide(r, "staging", NAME, apply=True))
-    finally:
-        tfjson.state_resources = original
+    monkeypatch.setattr(tfjson, "state_resources",
+                        lambda tf: tfjson.managed(tfjson.flatten(state["values"]["root_module"])))
+    with pytest.raises(ApplyFailed) as error:
+        apply_reviewed(terraform, r, decide(r, "staging", NAME, apply=True))
     assert "collecting instance settings: couldn't find resource" in str(error.value)
     assert "Traceback" not in str(error.value)
     assert {d["address"] for d in error.value.report.done} >= {TABLE, "aws_iam_role.app"}
@@ -414,7 +411,7 @@ def test_state_findings_tainted_table():
     kinds = {f.kind: f for f in findings.findings}
     assert kinds["tainted"].address == TABLE and "replace planned" in kinds["tainted"].message
     assert f"terraform untaint {TABLE}" in kinds["tainted"].message
-    assert kinds["partial"].address == "aws_instance.app"
+    assert kinds["partial"].address == "aws_instance.app" and "partial create" in kinds["partial"].message
     assert findings.next_plan == "1 to create, 2 to update, 1 to replace — the table: data is lost"
     assert "Next plan: 1 to create" in findings.to_markdown()
     assert list(findings.to_frame().columns) == ["kind", "address", "message"]
