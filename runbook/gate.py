@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from . import params
 from .errors import RunbookError
@@ -180,6 +180,9 @@ def plan_sha256(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+plan_sha256_of = plan_sha256  # for the functions below whose parameter is named plan_sha256
+
+
 def review_saved_plan(terraform: "Terraform", live=None, table_exists: bool | None = None) -> PlanReview:
     """Hash the workspace's saved plan, then review it (``terraform show -json tfplan``): the review carries the hash."""
     from .review import review
@@ -187,6 +190,36 @@ def review_saved_plan(terraform: "Terraform", live=None, table_exists: bool | No
 
     digest = plan_sha256(terraform.workspace.plan_file)
     return review(load_plan(terraform), live=live, plan_sha256=digest, table_exists=table_exists)
+
+
+def plan_and_review(terraform: "Terraform", plan_sha256: str = "", live=None,
+                    table_exists: "Callable[[str], bool] | None" = None, plan_args: tuple[str, ...] = ()) -> PlanReview:
+    """02's plan step: ``terraform plan -out=tfplan`` and its review — or, with ``plan_sha256``, no new plan.
+
+    A new plan is new bytes (it records its own time: ``timestamp`` in ``show -json``), so a plan reviewed in an earlier run can only be applied by not
+    re-planning: with ``plan_sha256`` the workspace's saved plan is kept and must have that hash (else
+    :class:`PlanMismatch`, before anything else). ``table_exists``: a callable ``name → bool`` (e.g.
+    ``lambda n: runbook.importing.table_exists(target, n)``) asked for each table the plan creates, for
+    :func:`runbook.review.table_conflict`. ``live``: see :func:`runbook.review.review`.
+    """
+    from .review import created_table_names, table_conflict
+
+    expected = params.plan_sha256(plan_sha256)
+    plan_file = terraform.workspace.plan_file
+    if expected:
+        if not plan_file.is_file():
+            raise PlanMismatch(f"plan_sha256={expected!r} was given but there is no saved plan at {plan_file}",
+                               "Run with plan_sha256='' to plan and review, then pass the hash it shows.")
+        actual = plan_sha256_of(plan_file)
+        if actual != expected:
+            raise PlanMismatch(f"the saved plan's SHA-256 is {actual}, not plan_sha256={expected!r}: it is not the "
+                               f"plan that was reviewed", "Re-run with plan_sha256='' to plan and review again.")
+    else:
+        terraform.plan(*plan_args)
+    result = review_saved_plan(terraform, live=live)
+    if table_exists is not None:
+        table_conflict(result, any(table_exists(name) for name in created_table_names(result)))
+    return result
 
 
 @dataclass

@@ -38,7 +38,8 @@ LIVE = {NAME: TableLive(NAME, 3, 2048)}
 # --- the review ------------------------------------------------------------------------------------------------
 
 def test_fixtures_are_real_terraform_output():
-    for name in ("create", "no_change", "rename", "hash_key", "gsi_removed", "detach_policy", "tainted_plan"):
+    for name in ("create", "no_change", "rename", "hash_key", "gsi_removed", "detach_policy", "import",
+                 "tainted_plan"):
         raw = plan(name).raw
         assert raw["terraform_version"].startswith("1.") and raw["format_version"]
         assert raw["resource_changes"]
@@ -157,6 +158,17 @@ def test_table_outside_terraform_is_a_conflict():
     assert "03-import" in r.summary and "Table Already Exists" in r.to_markdown()
     assert "import {" in r.to_markdown()
     assert table_conflict(reviewed("rename"), table_exists=True) is None, "only a create of the table conflicts"
+
+
+def test_import_plan_review():
+    """03-import's plan: the import {} block for the existing table, reviewed like any change."""
+    r = reviewed("import")
+    table = r.change(TABLE)
+    assert table.action in ("import", "import+update") and table.importing_id == NAME
+    assert not table.destructive and TABLE not in r.destructive_addresses
+    assert r.summary.startswith("1 to import")
+    assert table_conflict(r, table_exists=True) is None, "an import is the fix, not a conflict"
+    assert decide(r, "staging", NAME, apply=True).allowed
 
 
 # --- parameters ------------------------------------------------------------------------------------------------
@@ -290,6 +302,14 @@ class StubTerraform:
         self.result = result or Result([], 0, '{"type":"change_summary","@message":"Apply complete! Resources: 1 '
                                        'added, 0 changed, 0 destroyed.","changes":{}}\n', "")
         self.applied_bytes = b""
+        self.shown = "create"
+
+    def plan(self, *args):
+        self.calls.append(("plan", *args))
+        self.workspace.plan_file.write_bytes(b"a new plan " + repr(args).encode())
+
+    def show_json(self, plan_file=None):
+        return plan(self.shown).raw
 
     def run(self, *args, check=True):
         self.calls.append(args)
@@ -347,6 +367,25 @@ def test_apply_reviewed_refuses_what_the_gate_did_not_allow(tmp_path):
     with pytest.raises(PlanMismatch, match="cannot be checked"):
         apply_reviewed(terraform, unhashed, decide(unhashed, "staging", NAME, apply=True))
     assert terraform.calls == []
+
+
+def test_plan_and_review_plans_or_keeps_the_reviewed_plan(tmp_path):
+    from runbook.gate import plan_and_review
+
+    terraform = StubTerraform(tmp_path)
+    asked = []
+    r = plan_and_review(terraform, live=LIVE, table_exists=lambda name: asked.append(name) or True)
+    assert terraform.calls == [("plan",)] and asked == [NAME] and r.conflict is not None
+    assert r.plan_sha256 == plan_sha256(terraform.workspace.plan_file)
+    # With plan_sha256: no new plan (it would be new bytes); the saved plan must have that hash.
+    kept = plan_and_review(terraform, plan_sha256=r.plan_sha256)
+    assert terraform.calls == [("plan",)] and kept.plan_sha256 == r.plan_sha256
+    with pytest.raises(PlanMismatch, match="not the plan that was reviewed"):
+        plan_and_review(terraform, plan_sha256="f" * 64)
+    terraform.workspace.plan_file.unlink()
+    with pytest.raises(PlanMismatch, match="no saved plan"):
+        plan_and_review(terraform, plan_sha256=r.plan_sha256)
+    assert terraform.calls == [("plan",)]
 
 
 def test_a_failed_apply_raises_its_report(tmp_path, monkeypatch):

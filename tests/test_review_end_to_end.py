@@ -9,7 +9,7 @@ import pytest
 
 from runbook import paths
 from runbook.errors import TerraformUnavailable
-from runbook.gate import ChangeRefused, PlanMismatch, apply_reviewed, decide, review_saved_plan
+from runbook.gate import ChangeRefused, PlanMismatch, apply_reviewed, decide, plan_and_review, review_saved_plan
 from runbook.importing import table_exists
 from runbook.preflight import emulator_ami
 from runbook.review import live_reader
@@ -45,8 +45,7 @@ def test_the_gate_on_real_plans(terraform, target):
     dynamodb.create_table(TableName=NAME, BillingMode="PAY_PER_REQUEST",
                           KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
                           AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
-    terraform.plan()
-    first = review_saved_plan(terraform, table_exists=table_exists(target, NAME))
+    first = plan_and_review(terraform, table_exists=lambda name: table_exists(target, name))
     assert first.conflict and "03-import" in first.summary
     with pytest.raises(ChangeRefused, match="already exists outside Terraform"):
         decide(first, "staging", NAME, apply=True)
@@ -86,7 +85,10 @@ def test_the_gate_on_real_plans(terraform, target):
         apply_reviewed(terraform, rename, decision, expected_sha256="0" * 64)
     assert items(target, NAME) == 3 and not table_exists(target, RENAMED)
 
-    # The reviewed hash: applied.
-    apply_reviewed(terraform, rename, decision, expected_sha256=rename.plan_sha256)
+    # The next run, with the reviewed hash: no new plan; the saved plan is applied.
+    again = plan_and_review(terraform, plan_sha256=rename.plan_sha256, live=live_reader(target))
+    assert again.plan_sha256 == rename.plan_sha256
+    decision = decide(again, "staging", NAME, apply=True, allow_destroy=",".join(again.destructive_addresses))
+    apply_reviewed(terraform, again, decision, expected_sha256=rename.plan_sha256)
     assert table_exists(target, RENAMED) and not table_exists(target, NAME)
     assert items(target, RENAMED) == 0, "the replacement is a new, empty table: what the review said"
