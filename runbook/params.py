@@ -113,6 +113,13 @@ def change_guard(environment_name: str, table: str, apply: object, confirm: obje
     return guard
 
 
+def text(value: object, name: str) -> str:
+    """A string parameter (any text, '' allowed)."""
+    if not isinstance(value, str):
+        raise ParameterError(name, value, "a string")
+    return value
+
+
 #: A SHA-256 digest as ``sha256sum`` prints it: 64 hexadecimal characters.
 SHA256_PATTERN = re.compile(r"^[0-9a-fA-F]{64}$")
 

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 TABLE_TYPE = "aws_dynamodb_table"
 
 
+def _strip_index(address: str) -> str:
+    """``module.a["x"].aws_b.c[0]`` → ``module.a.aws_b.c`` (the configuration names resources without keys)."""
+    import re
+
+    return re.sub(r"\[[^\]]*\]", "", address)
+
+
 # --- flattening -------------------------------------------------------------------------------------------------
 
 def flatten(module: dict | None) -> list[dict]:
@@ -84,6 +91,23 @@ class PlanJson:
         """Managed resources in the state the plan started from (after refresh)."""
         prior = (self.raw.get("prior_state") or {}).get("values") or {}
         return managed(flatten(prior.get("root_module")))
+
+    def configured_attributes(self, address: str) -> set[str] | None:
+        """The attribute and block names the configuration sets for a resource (its ``expressions``).
+
+        ``None`` when the plan carries no configuration for it. Attributes outside this set are computed by the
+        provider (``arn``, ``attachment_count`` …): a refresh that changes them is not a change made outside Terraform.
+        """
+        module = (self.raw.get("configuration") or {}).get("root_module") or {}
+        parts = [p for p in _strip_index(address).split(".")]
+        while len(parts) > 2 and parts[0] == "module":
+            module = ((module.get("module_calls") or {}).get(parts[1]) or {}).get("module") or {}
+            parts = parts[2:]
+        wanted = ".".join(parts)
+        for resource in module.get("resources", []):
+            if resource.get("address") == wanted:
+                return set(resource.get("expressions") or {})
+        return None
 
     def change(self, address: str) -> dict | None:
         return next((c for c in self.resource_changes if c.get("address") == address), None)

@@ -121,3 +121,27 @@ def placeholders(path: Path) -> list[tuple[str, int | None, str]]:
     """The example's placeholders still in a tfvars file: ``(variable, line, value)``."""
     values = read_values(path)
     return [(name, line_of(path, name), value) for name, value in PLACEHOLDERS.items() if values.get(name) == value]
+
+
+def check_environment(path: Path, environment: str) -> None:
+    """Refuse a tfvars written for another environment (its table name or its ``Environment`` tag says so)."""
+    values = read_values(path)
+    table = values.get("dynamodb_notifications_table_name")
+    tags = values.get("common_tags") if isinstance(values.get("common_tags"), dict) else {}
+    for other in (e for e in paths.ENVIRONMENTS if e != environment):
+        said = [f"{name} = {value!r}" for name, value in (
+            ("dynamodb_notifications_table_name", table), ("common_tags.Environment", tags.get("Environment")),
+            ("environment", values.get("environment")))
+            if isinstance(value, str) and (value.lower() == other or value.lower().startswith(f"{other}-"))]
+        if said:
+            variable = said[0].split(" ", 1)[0].split(".")[0]
+            raise ConfigurationError(path, f"written for {other}, not {environment}: {said[0]} "
+                                           f"(pass {other}'s tfvars to {other}, or a {environment} file here)",
+                                     line_of(path, variable))
+
+
+def missing_error(environment: str, working: WorkingTfvars) -> ConfigurationError:
+    """The working tfvars does not exist yet: say how to make one."""
+    return ConfigurationError(working.path, f"missing: run 01-setup for {environment} (it copies "
+                                            f"{example_file(environment).name} there), or create "
+                                            f"{operator_file(environment)} (the guide's Step 1), or pass a tfvars file")
