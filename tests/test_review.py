@@ -46,7 +46,7 @@ def test_fixtures_are_real_terraform_output():
         assert "configuration" not in raw
     import re
 
-    for path in (p for p in FIXTURES.iterdir() if p.suffix != ".py"):
+    for path in (p for p in FIXTURES.iterdir() if p.is_file() and p.suffix != ".py"):
         assert not re.search(r"127\.0\.0\.1:\d|/tmp/|review-fixtures-", path.read_text()), f"machine-specific: {path}"
 
 

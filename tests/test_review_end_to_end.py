@@ -22,10 +22,12 @@ TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
 
 @pytest.fixture
 def terraform(target, tmp_path):
-    tf = Terraform(Workspace("staging", tmp_path / "staging"), target)
-    tf.prepare()
+    workspace = Workspace("staging", tmp_path / "staging")
     example = (paths.environment_dir("staging") / "terraform.tfvars.example").read_text()
-    tf.workspace.tfvars.write_text(emulator_ami(target, example)[0])
+    var_file = workspace.generated_tfvars
+    var_file.parent.mkdir(parents=True, exist_ok=True)
+    var_file.write_text(emulator_ami(target, example)[0])  # as 01-setup writes it on an emulator
+    tf = Terraform(workspace, target, var_file=var_file)
     try:
         tf.init()
     except TerraformUnavailable as error:
