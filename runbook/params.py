@@ -120,20 +120,32 @@ def text(value: object, name: str) -> str:
     return value
 
 
-def plan_sha256(value: object, name: str = "plan_sha256") -> str:
-    """'' (the plan made in this run) or the 64 hex characters of a saved plan's SHA-256."""
-    if not isinstance(value, str) or (value and not re.fullmatch(r"[0-9a-fA-F]{64}", value)):
-        raise ParameterError(name, value, "'' or a SHA-256: 64 hexadecimal characters (02 shows the plan's)")
-    return value.lower()
+#: A SHA-256 digest as ``sha256sum`` prints it: 64 hexadecimal characters.
+SHA256_PATTERN = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def addresses(value: object, name: str = "allow_destroy") -> tuple[str, ...]:
-    """A comma-separated list of Terraform resource addresses ('' for none)."""
+def allow_destroy(value: object, name: str = "allow_destroy") -> tuple[str, ...]:
+    """``allow_destroy``: comma-separated resource addresses ('' for none), as a tuple without blanks or repeats.
+
+    Only the form is checked here (before any AWS call); whether the addresses are exactly the plan's destructive
+    changes is the gate's decision (``runbook.gate.decide``), which refuses with the list to pass.
+    """
     if not isinstance(value, str):
-        raise ParameterError(name, value, "a string: comma-separated resource addresses, or ''")
-    items = tuple(part.strip() for part in value.split(",") if part.strip())
-    for item in items:
-        if not re.fullmatch(r"(module\.[\w-]+(\[[^\]]+\])?\.)*(data\.)?[\w-]+\.[\w-]+(\[[^\]]+\])?", item):
-            raise ParameterError(name, value, f"resource addresses such as module.dynamodb.aws_dynamodb_table."
-                                              f"notifications ({item!r} is not one)")
-    return items
+        raise ParameterError(name, value, "a string: comma-separated resource addresses of the plan's destructive "
+                             "changes (e.g. 'module.dynamodb.aws_dynamodb_table.notifications'), or ''")
+    addresses = [part.strip() for part in value.split(",")]
+    bad = [a for a in addresses if a and (any(c.isspace() for c in a) or "." not in a)]
+    if bad:
+        raise ParameterError(name, value, f"comma-separated resource addresses such as "
+                             f"'module.dynamodb.aws_dynamodb_table.notifications' ({bad[0]!r} is not one)")
+    return tuple(dict.fromkeys(a for a in addresses if a))
+
+
+def plan_sha256(value: object, name: str = "plan_sha256") -> str:
+    """``plan_sha256``: '' (apply the plan reviewed in this run) or the 64-hex-character SHA-256 of a saved plan."""
+    if value == "":
+        return ""
+    if not isinstance(value, str) or not SHA256_PATTERN.match(value):
+        raise ParameterError(name, value, "'' or the saved plan's SHA-256: exactly 64 hexadecimal characters "
+                             "(as 02 shows and records it as plan_sha256)")
+    return value.lower()
