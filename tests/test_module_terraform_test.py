@@ -77,7 +77,8 @@ def terraform_test(root: Path, command: tuple[str, ...], env: dict) -> dict:
             summary = message["test_summary"]
         elif message.get("type") == "diagnostic":
             diagnostic = message["diagnostic"]
-            diagnostics.append(f"{message.get('@testrun', '')}: {diagnostic['summary']}: {diagnostic.get('detail', '')}")
+            where = message.get("@testrun", "")
+            diagnostics.append(f"{where}: {diagnostic['summary']}: {diagnostic.get('detail', '')}")
     return {"returncode": done.returncode, "runs": runs, "summary": summary, "diagnostics": diagnostics,
             "stderr": done.stderr}
 

@@ -98,10 +98,13 @@ def test_the_roots_differ_only_in_environment_and_module_paths():
     for name in ("main.tf", "output.tf", "moved.tf"):
         staging = (INFRA / "staging" / name).read_text()
         production = (INFRA / "production" / name).read_text()
-        strip = lambda text: [line for line in text.splitlines() if not line.startswith("#")]  # noqa: E731
         normalised = [line.replace("../staging/modules/", "./modules/").replace('"production"', '"staging"')
-                      for line in strip(production)]
-        assert normalised == strip(staging), name
+                      for line in _code_lines(production)]
+        assert normalised == _code_lines(staging), name
+
+
+def _code_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith("#")]
 
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
@@ -244,7 +247,8 @@ def test_tfdocs_check_reports_a_stale_readme(tmp_path):
     shutil.copytree(MODULE, module)
     assert tfdocs.main(["--check", "--module-dir", str(module)]) == 0
     with open(module / "variables.tf", "a") as handle:
-        handle.write('\nvariable "extra" {\n  description = "An extra input."\n  type        = string\n  default = "x"\n}\n')
+        handle.write('\nvariable "extra" {\n  description = "An extra input."\n  type        = string\n'
+                     '  default = "x"\n}\n')
     assert tfdocs.main(["--check", "--module-dir", str(module)]) == 1
     assert tfdocs.main(["--module-dir", str(module)]) == 0
     assert "| `extra` | An extra input. |" in (module / "README.md").read_text()
