@@ -18,9 +18,11 @@ from runbook import paths, tfdocs
 from runbook.aws import Target
 from runbook.errors import TerraformUnavailable
 from runbook.tfconfig import _load, module_variables, root_variables
+from runbook.tfconfig import _variables as tfconfig_variables
 
 INFRA = paths.INFRASTRUCTURE
 MODULE = paths.MODULE_DIR
+APP_MODULE = INFRA / "staging" / "modules" / "app"
 SEED_VARIABLES = {
     "dynamodb_notifications_table_name", "dynamodb_billing_mode", "dynamodb_stream_enabled",
     "dynamodb_stream_view_type", "dynamodb_pitr_enabled", "dynamodb_prevent_destroy", "dynamodb_ttl_enabled",
@@ -32,6 +34,8 @@ SEED_TAGS = {"Project": "Twitter Backend", "ManagedBy": "Terraform", "CostCenter
 ROOT_FILES = ("main.tf", "variables.tf", "output.tf", "versions.tf", "terraform.tfvars.example")
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "iam.tf", "alarms.tf", "autoscaling.tf", "versions.tf",
                 "README.md")
+#: Root variables that feed no module input: described (and defaulted) in the roots, the only place they exist.
+ROOT_ONLY_VARIABLES = {"aws_region", "common_tags", "dynamodb_full_access_principal_arns"}
 
 
 def blocks(path: Path, kind: str) -> dict:
@@ -59,7 +63,10 @@ def test_layout_is_the_seeds():
     for name in MODULE_FILES:
         assert (MODULE / name).is_file(), name
     assert list((MODULE / "policies").glob("*.json.tftpl"))
-    assert not (INFRA / "production" / "modules").exists(), "production uses the staging module, never a copy"
+    assert list((MODULE / "tests").glob("*.tftest.hcl")) and (MODULE / "examples").is_dir()
+    for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
+        assert (APP_MODULE / name).is_file(), f"modules/app/{name}"
+    assert not (INFRA / "production" / "modules").exists(), "production uses the staging modules, never a copy"
 
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
@@ -75,14 +82,37 @@ def test_both_environments_declare_the_same_variables_and_outputs():
     assert blocks(INFRA / "staging" / "output.tf", "output") == blocks(INFRA / "production" / "output.tf", "output")
 
 
-@pytest.mark.parametrize("environment,source", [("staging", "./modules/dynamodb"),
-                                                ("production", "../staging/modules/dynamodb")])
-def test_module_call_and_source(environment, source):
+@pytest.mark.parametrize("environment,modules_path", [("staging", "./modules"), ("production", "../staging/modules")])
+def test_module_call_and_source(environment, modules_path):
     modules = blocks(INFRA / environment / "main.tf", "module")
-    assert set(modules) == {"dynamodb"}
-    assert modules["dynamodb"]["source"] == source
-    assert modules["dynamodb"]["environment"] == environment
+    assert set(modules) == {"dynamodb", "app"}
+    assert modules["dynamodb"]["source"] == f"{modules_path}/dynamodb"
+    assert modules["app"]["source"] == f"{modules_path}/app"
+    assert modules["dynamodb"]["environment"] == modules["app"]["environment"] == environment
     assert modules["dynamodb"]["deletion_protection_enabled"] == "${var.dynamodb_prevent_destroy}"
+    assert modules["app"]["dynamodb_access_policy_arn"] == "${module.dynamodb.dynamodb_access_policy_arn}"
+
+
+def test_the_roots_differ_only_in_environment_and_module_paths():
+    """One composition: production's main.tf, output.tf and moved.tf are staging's but for those words."""
+    for name in ("main.tf", "output.tf", "moved.tf"):
+        staging = (INFRA / "staging" / name).read_text()
+        production = (INFRA / "production" / name).read_text()
+        normalised = [line.replace("../staging/modules/", "./modules/").replace('"production"', '"staging"')
+                      for line in _code_lines(production)]
+        assert normalised == _code_lines(staging), name
+
+
+def _code_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith("#")]
+
+
+@pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
+def test_moved_blocks_keep_states_from_before_the_app_module(environment):
+    moved = {m["from"]: m["to"] for m in _load(INFRA / environment / "moved.tf")["moved"]}
+    for address in ("aws_iam_role.app", "aws_iam_role_policy_attachment.app_dynamodb", "aws_iam_instance_profile.app",
+                    "aws_instance.app", "aws_vpc_endpoint.dynamodb"):
+        assert moved["${" + address + "}"] == "${module.app." + address + "}"
 
 
 def test_the_table_has_the_seeds_address_and_no_lifecycle_tricks():
@@ -127,21 +157,52 @@ def test_one_overridable_provider_without_endpoints(environment):
     assert 'provider "aws"' not in "".join(p.read_text() for p in MODULE.glob("*.tf"))
 
 
+def _root_to_module_inputs(environment: str) -> dict[str, tuple[str, str]]:
+    """root variable -> (module, input) for every module argument that is exactly ``var.<root variable>``."""
+    result = {}
+    for module, arguments in blocks(INFRA / environment / "main.tf", "module").items():
+        for argument, value in arguments.items():
+            match = re.fullmatch(r"\$\{var\.(\w+)\}", str(value))
+            if match:
+                result[match.group(1)] = (module, argument)
+    return result
+
+
 def test_every_variable_is_typed_described_and_enums_validated():
+    """Validation rules and descriptions live in the modules only; the roots declare types that match them."""
     module = module_variables()
-    roots = {environment: root_variables(environment) for environment in paths.ENVIRONMENTS}
-    for variables in (module, *roots.values()):
+    app = tfconfig_variables(APP_MODULE)
+    for variables in (module, app):
         for var in variables.values():
             assert var.type and var.type != "any", var.name
             assert len(var.description) > 10, var.name
     for name in ("billing_mode", "stream_view_type", "table_name", "encryption_type", "table_class",
                  "pitr_recovery_period_days", "read_capacity", "autoscaling_target_utilization",
-                 "alarm_period_seconds"):
+                 "alarm_period_seconds", "ttl_attribute_name", "kms_key_arn", "on_demand_throughput"):
         assert module[name].validations, f"module variable {name} needs a validation block"
-    for variables in roots.values():
-        for name in ("dynamodb_billing_mode", "dynamodb_stream_view_type", "dynamodb_notifications_table_name",
-                     "ami_id", "dynamodb_encryption_type", "dynamodb_table_class"):
-            assert variables[name].validations, name
+    for name in ("ami_id", "key_name", "instance_type", "root_volume_size"):
+        assert app[name].validations, f"app module variable {name} needs a validation block"
+    modules = {"dynamodb": module, "app": app}
+    for environment in paths.ENVIRONMENTS:
+        roots = root_variables(environment)
+        feeds = _root_to_module_inputs(environment)
+        for name, var in roots.items():
+            assert var.type and var.type != "any", (environment, name)
+            assert not var.validations, f"{environment}: {name} validates in its module, not in the root"
+            if name in ROOT_ONLY_VARIABLES:
+                assert len(var.description) > 10, (environment, name)
+                continue
+            assert name in feeds, f"{environment}: root variable {name} is not passed to a module"
+            target, argument = feeds[name]
+            spec = modules[target][argument]
+            assert re.sub(r"\s", "", var.type) == re.sub(r"\s", "", spec.type), (environment, name, var.type, spec.type)
+            assert not var.description, f"{environment}: {name} is described once, in module {target} ({argument})"
+            assert var.default is None or var.default != spec.default, \
+                f"{environment}: {name} repeats module {target}'s default {spec.default!r}; leave it null"
+        for seed in ("dynamodb_billing_mode", "dynamodb_stream_view_type", "dynamodb_notifications_table_name",
+                     "ami_id", "dynamodb_encryption_type", "dynamodb_table_class", "dynamodb_ttl_attribute_name"):
+            target, argument = feeds[seed]
+            assert modules[target][argument].validations, f"{seed} is validated by module {target} ({argument})"
 
 
 def test_tfvars_examples_hold_the_seeds_values():
@@ -186,7 +247,8 @@ def test_tfdocs_check_reports_a_stale_readme(tmp_path):
     shutil.copytree(MODULE, module)
     assert tfdocs.main(["--check", "--module-dir", str(module)]) == 0
     with open(module / "variables.tf", "a") as handle:
-        handle.write('\nvariable "extra" {\n  description = "An extra input."\n  type        = string\n  default = "x"\n}\n')
+        handle.write('\nvariable "extra" {\n  description = "An extra input."\n  type        = string\n'
+                     '  default = "x"\n}\n')
     assert tfdocs.main(["--check", "--module-dir", str(module)]) == 1
     assert tfdocs.main(["--module-dir", str(module)]) == 0
     assert "| `extra` | An extra input. |" in (module / "README.md").read_text()
@@ -234,6 +296,62 @@ def test_validate(initialized, environment):
     report = initialized[environment].validate()
     assert report["valid"], json.dumps(report["diagnostics"], indent=1)
     assert not [d for d in report["diagnostics"] if d["severity"] == "warning"], report["diagnostics"]
+
+
+def _emulator_terraform(initialized, environment, emulator):
+    """The initialised workspace of ``environment``, aimed at the emulator (the generated endpoint override)."""
+    from runbook.terraform import Terraform
+
+    terraform = Terraform(initialized[environment].workspace, Target("us-east-1", emulator.endpoint_url))
+    terraform.prepare()
+    return terraform
+
+
+@pytest.mark.terraform
+def test_thin_production_root_gets_its_settings_and_the_module_defaults(initialized, target, emulator):
+    """Only ami_id and key_name given: production's own defaults (PITR, deletion protection, alarms, monitoring)
+    apply, and every variable left null takes the module's default (nullable = false)."""
+    terraform = _emulator_terraform(initialized, "production", emulator)
+    terraform.run("plan", "-input=false", "-no-color", "-out=thin.tfplan", "-var=ami_id=ami-0abc", "-var=key_name=k")
+    plan = json.loads(terraform.run("show", "-json", "thin.tfplan").stdout)
+    planned = {c["address"]: c["change"]["after"] for c in plan["resource_changes"]}
+    table = planned["module.dynamodb.aws_dynamodb_table.notifications"]
+    assert table["name"] == "production-user-notifications" and table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["point_in_time_recovery"] == [{"enabled": True, "recovery_period_in_days": 35}]
+    assert table["deletion_protection_enabled"] is True
+    assert table["stream_enabled"] and table["stream_view_type"] == "NEW_AND_OLD_IMAGES"
+    assert table["ttl"] == [{"attribute_name": "ttl", "enabled": True}]
+    assert table["tags_all"]["Environment"] == "production"
+    assert sum(a.startswith("module.dynamodb.aws_cloudwatch_metric_alarm.") for a in planned) == 4
+    assert planned["module.app.aws_instance.app"]["monitoring"] is True
+    assert planned["module.app.aws_instance.app"]["instance_type"] == "t3.micro"
+    assert not [a for a in planned if "appautoscaling" in a or "kms" in a or "resource_policy" in a]
+
+
+@pytest.mark.terraform
+def test_a_bad_tfvars_value_is_reported_by_the_module_at_the_module_call(initialized, target, emulator, tmp_path):
+    """Validation lives in the module: Terraform's diagnostic points at the module argument in the root's main.tf
+    (whose highlighted expression names the root variable) and the message names the input and the value."""
+    from runbook.terraform import ui_messages
+
+    terraform = _emulator_terraform(initialized, "staging", emulator)
+    tfvars = tmp_path / "bad.tfvars"
+    tfvars.write_text((INFRA / "staging" / "terraform.tfvars.example").read_text().replace(
+        'dynamodb_billing_mode             = "PAY_PER_REQUEST"', 'dynamodb_billing_mode             = "ONDEMAND"'))
+    result = terraform.run("plan", "-input=false", "-json", "-refresh=false", f"-var-file={tfvars}", check=False)
+    assert result.returncode == 1
+    (diagnostic,) = [m["diagnostic"] for m in ui_messages(result.stdout)
+                     if m.get("type") == "diagnostic" and m["diagnostic"]["severity"] == "error"]
+    assert diagnostic["summary"] == "Invalid value for variable"
+    assert diagnostic["detail"].startswith('billing_mode must be PAY_PER_REQUEST or PROVISIONED; got "ONDEMAND".')
+    assert "modules/dynamodb/variables.tf" in diagnostic["detail"]
+    main_tf = (INFRA / "staging" / "main.tf").read_text().splitlines()
+    assert diagnostic["range"]["filename"] == "main.tf"
+    assert main_tf[diagnostic["range"]["start"]["line"] - 1].strip().startswith("billing_mode")
+    snippet = diagnostic["snippet"]
+    assert snippet["context"] == 'module "dynamodb"'
+    assert snippet["code"][snippet["highlight_start_offset"]:snippet["highlight_end_offset"]] \
+        == "var.dynamodb_billing_mode"
 
 
 AUTOSCALING_ROOT = """

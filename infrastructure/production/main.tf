@@ -1,10 +1,6 @@
-# Production: the user-notifications DynamoDB table, the application's EC2 instance with an IAM role that holds the
-# table's full-access policy, and (optionally) a gateway VPC endpoint for DynamoDB.
-
-locals {
-  environment = "production"
-  name_prefix = "${local.environment}-notifications"
-}
+# Production: the same composition as staging (module "dynamodb" and module "app", from staging/modules: one
+# definition for both environments, never a copy). Only the environment name and the module paths differ here;
+# what production sets differently is in its variables.tf defaults (PITR, deletion protection, alarms, monitoring).
 
 # The one provider configuration. Endpoints for an emulator come from a generated runbook_override.tf in the
 # run's work directory, never from this file.
@@ -25,6 +21,7 @@ module "dynamodb" {
   billing_mode                   = var.dynamodb_billing_mode
   read_capacity                  = var.dynamodb_read_capacity
   write_capacity                 = var.dynamodb_write_capacity
+  on_demand_throughput           = var.dynamodb_on_demand_throughput
   autoscaling_enabled            = var.dynamodb_autoscaling_enabled
   autoscaling_read_min           = var.dynamodb_autoscaling_read_min
   autoscaling_read_max           = var.dynamodb_autoscaling_read_max
@@ -47,6 +44,10 @@ module "dynamodb" {
   kms_key_arn                 = var.dynamodb_kms_key_arn
   table_class                 = var.dynamodb_table_class
 
+  resource_policy_enabled                    = var.dynamodb_resource_policy_enabled
+  resource_policy_full_access_principal_arns = concat([module.app.role_arn], var.dynamodb_full_access_principal_arns)
+  resource_policy_read_only_principal_arns   = var.dynamodb_read_only_principal_arns
+
   alarms_enabled               = var.dynamodb_enable_alarms
   alarm_sns_topic_arn          = var.dynamodb_alarm_sns_topic_arn
   contributor_insights_enabled = var.dynamodb_contributor_insights_enabled
@@ -55,73 +56,20 @@ module "dynamodb" {
   tags = var.dynamodb_tags
 }
 
-# --- The application's EC2 instance and its role ---------------------------------------------------------
+module "app" {
+  source = "../staging/modules/app"
 
-resource "aws_iam_role" "app" {
-  name        = "${local.name_prefix}-app"
-  description = "Role of the ${local.environment} application instance (DynamoDB access through its policies)."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "EC2AssumesRole"
-      Effect    = "Allow"
-      Principal = { Service = "ec2.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-}
+  environment                = "production"
+  ami_id                     = var.ami_id
+  key_name                   = var.key_name
+  instance_type              = var.instance_type
+  detailed_monitoring        = var.instance_detailed_monitoring
+  subnet_id                  = var.subnet_id
+  vpc_security_group_ids     = var.vpc_security_group_ids
+  root_volume_size           = var.root_volume_size
+  dynamodb_access_policy_arn = module.dynamodb.dynamodb_access_policy_arn
 
-resource "aws_iam_role_policy_attachment" "app_dynamodb" {
-  role       = aws_iam_role.app.name
-  policy_arn = module.dynamodb.dynamodb_access_policy_arn
-}
-
-resource "aws_iam_instance_profile" "app" {
-  name = "${local.name_prefix}-app"
-  role = aws_iam_role.app.name
-}
-
-resource "aws_instance" "app" {
-  ami                    = var.ami_id
-  instance_type          = var.instance_type
-  key_name               = var.key_name
-  subnet_id              = var.subnet_id
-  vpc_security_group_ids = length(var.vpc_security_group_ids) > 0 ? var.vpc_security_group_ids : null
-  iam_instance_profile   = aws_iam_instance_profile.app.name
-  monitoring             = var.instance_detailed_monitoring
-  ebs_optimized          = true
-
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-  }
-
-  root_block_device {
-    encrypted   = true
-    volume_type = "gp3"
-    volume_size = var.root_volume_size
-  }
-
-  tags = { Name = "${local.name_prefix}-app" }
-}
-
-# --- Optional gateway VPC endpoint for DynamoDB (the seed's "VPC Endpoints") -------------------------------
-
-resource "aws_vpc_endpoint" "dynamodb" {
-  count = var.dynamodb_vpc_endpoint_enabled ? 1 : 0
-
-  vpc_id            = var.vpc_id
-  service_name      = "com.amazonaws.${var.aws_region}.dynamodb"
-  vpc_endpoint_type = "Gateway"
-  route_table_ids   = var.vpc_route_table_ids
-
-  tags = { Name = "${local.name_prefix}-dynamodb" }
-
-  lifecycle {
-    precondition {
-      condition     = var.vpc_id != null && length(var.vpc_route_table_ids) > 0
-      error_message = "dynamodb_vpc_endpoint_enabled needs vpc_id and at least one entry in vpc_route_table_ids."
-    }
-  }
+  vpc_endpoint_enabled = var.dynamodb_vpc_endpoint_enabled
+  vpc_id               = var.vpc_id
+  vpc_route_table_ids  = var.vpc_route_table_ids
 }

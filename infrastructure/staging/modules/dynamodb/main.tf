@@ -20,6 +20,11 @@ locals {
     [for i in var.local_secondary_indexes : i.range_key],
   )))
 
+  # The on-demand throughput ceiling applies to PAY_PER_REQUEST tables only; null fields mean no ceiling.
+  on_demand_throughput = !local.provisioned && var.on_demand_throughput != null ? (
+    var.on_demand_throughput.max_read_request_units != null || var.on_demand_throughput.max_write_request_units != null
+  ) : false
+
   create_kms_key = var.encryption_type == "CUSTOMER_MANAGED" && var.kms_key_arn == null
   kms_key_arn = var.encryption_type != "CUSTOMER_MANAGED" ? null : (
     local.create_kms_key ? aws_kms_key.notifications[0].arn : var.kms_key_arn
@@ -43,6 +48,15 @@ resource "aws_dynamodb_table" "notifications" {
   # can, and it also blocks DeleteTable from the console, the CLI and SDKs.
   deletion_protection_enabled = var.deletion_protection_enabled
 
+  # Maximum request units per second of an on-demand table (a cost and runaway-client ceiling).
+  dynamic "on_demand_throughput" {
+    for_each = local.on_demand_throughput ? [var.on_demand_throughput] : []
+    content {
+      max_read_request_units  = on_demand_throughput.value.max_read_request_units
+      max_write_request_units = on_demand_throughput.value.max_write_request_units
+    }
+  }
+
   stream_enabled   = var.stream_enabled
   stream_view_type = var.stream_enabled ? var.stream_view_type : null
 
@@ -65,6 +79,14 @@ resource "aws_dynamodb_table" "notifications" {
       non_key_attributes = gsi.value.projection_type == "INCLUDE" ? gsi.value.non_key_attributes : null
       read_capacity      = local.provisioned ? local.gsi_read_capacity[gsi.value.name] : null
       write_capacity     = local.provisioned ? local.gsi_write_capacity[gsi.value.name] : null
+
+      dynamic "on_demand_throughput" {
+        for_each = !local.provisioned && gsi.value.on_demand_throughput != null ? [gsi.value.on_demand_throughput] : []
+        content {
+          max_read_request_units  = on_demand_throughput.value.max_read_request_units
+          max_write_request_units = on_demand_throughput.value.max_write_request_units
+        }
+      }
     }
   }
 
@@ -101,15 +123,21 @@ resource "aws_dynamodb_table" "notifications" {
   lifecycle {
     precondition {
       condition     = alltrue([for name in local.index_key_names : contains([for a in local.attributes : a.name], name)])
-      error_message = "Every GSI/LSI key attribute must be declared: add it to additional_attributes."
+      error_message = "Every GSI/LSI key attribute must be declared: add ${jsonencode([for name in local.index_key_names : name if !contains([for a in local.attributes : a.name], name)])} to additional_attributes."
     }
     precondition {
       condition     = length(var.local_secondary_indexes) == 0 || var.range_key != null
-      error_message = "Local secondary indexes need a table sort key (range_key)."
+      error_message = "Local secondary indexes need a table sort key (range_key); range_key is null."
     }
     precondition {
       condition     = !local.autoscaling || (var.autoscaling_read_min <= var.autoscaling_read_max && var.autoscaling_write_min <= var.autoscaling_write_max)
-      error_message = "Autoscaling minimums must not exceed the maximums."
+      error_message = "Autoscaling minimums must not exceed the maximums; got read ${var.autoscaling_read_min}-${var.autoscaling_read_max}, write ${var.autoscaling_write_min}-${var.autoscaling_write_max}."
+    }
+    precondition {
+      condition = !local.provisioned || (var.on_demand_throughput == null && alltrue([
+        for i in var.global_secondary_indexes : i.on_demand_throughput == null
+      ]))
+      error_message = "on_demand_throughput (table or GSI) applies to PAY_PER_REQUEST tables only; billing_mode is PROVISIONED: use read_capacity/write_capacity (or autoscaling_*_max) instead."
     }
   }
 }

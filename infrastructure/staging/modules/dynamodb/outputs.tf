@@ -66,3 +66,8 @@ output "dynamodb_autoscaling_policy_arns" {
   description = "ARNs of the target-tracking policies, by dimension (empty unless PROVISIONED with autoscaling)."
   value       = { for key, policy in aws_appautoscaling_policy.capacity : key => policy.arn }
 }
+
+output "dynamodb_resource_policy" {
+  description = "The table's resource-based policy document (JSON; null unless resource_policy_enabled)."
+  value       = one(aws_dynamodb_resource_policy.notifications[*].policy)
+}

@@ -1,23 +1,30 @@
 # Inputs of the notifications table module. Defaults match runbook/spec.py (TableSpec), so a configuration that
 # sets nothing gets the same table the runbooks expect.
+#
+# This file is the one place the inputs are described, defaulted and validated: the environment roots declare
+# their variables with a type only and pass them through. Every input with a default is `nullable = false`, so a
+# root variable left at null gets the default written here. Error messages name the input and the value given,
+# because Terraform reports a module input's failure at the module call in the root (main.tf), not in tfvars.
 
 variable "environment" {
   description = "Environment name (staging or production); used in IAM policy names and tags."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.environment))
-    error_message = "environment must be 2-31 lowercase letters, digits or hyphens, starting with a letter."
+    error_message = "environment must be 2-31 lowercase letters, digits or hyphens, starting with a letter; got \"${var.environment}\"."
   }
 }
 
 variable "table_name" {
   description = "Name of the DynamoDB table."
   type        = string
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.table_name))
-    error_message = "table_name must be 3-255 characters from a-z, A-Z, 0-9, '_', '-' and '.' (DynamoDB's naming rules)."
+    error_message = "table_name must be 3-255 characters from a-z, A-Z, 0-9, '_', '-' and '.' (DynamoDB's naming rules); got \"${var.table_name}\"."
   }
 }
 
@@ -25,10 +32,11 @@ variable "billing_mode" {
   description = "PAY_PER_REQUEST (on-demand) or PROVISIONED (read/write capacity, optionally autoscaled)."
   type        = string
   default     = "PAY_PER_REQUEST"
+  nullable    = false
 
   validation {
     condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)
-    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED; got \"${var.billing_mode}\"."
   }
 }
 
@@ -36,10 +44,11 @@ variable "read_capacity" {
   description = "Read capacity units of the table (PROVISIONED only); the initial value when autoscaling is enabled."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.read_capacity >= 1 && floor(var.read_capacity) == var.read_capacity
-    error_message = "read_capacity must be a whole number of at least 1."
+    error_message = "read_capacity must be a whole number of at least 1; got ${var.read_capacity}."
   }
 }
 
@@ -47,10 +56,28 @@ variable "write_capacity" {
   description = "Write capacity units of the table (PROVISIONED only); the initial value when autoscaling is enabled."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.write_capacity >= 1 && floor(var.write_capacity) == var.write_capacity
-    error_message = "write_capacity must be a whole number of at least 1."
+    error_message = "write_capacity must be a whole number of at least 1; got ${var.write_capacity}."
+  }
+}
+
+variable "on_demand_throughput" {
+  description = "Ceiling of a PAY_PER_REQUEST table's throughput, in request units per second (max_read_request_units, max_write_request_units); -1 lifts a ceiling, null leaves the table's own setting (none on a new table)."
+  type = object({
+    max_read_request_units  = optional(number)
+    max_write_request_units = optional(number)
+  })
+  default = null
+
+  validation {
+    condition = var.on_demand_throughput == null || alltrue([
+      for units in [try(var.on_demand_throughput.max_read_request_units, null), try(var.on_demand_throughput.max_write_request_units, null)] :
+      units == null ? true : units == -1 || (units >= 1 && floor(units) == units)
+    ])
+    error_message = "on_demand_throughput.max_read_request_units and .max_write_request_units must be whole numbers of at least 1, or -1 to lift a ceiling set before (null: leave as is); got ${jsonencode(var.on_demand_throughput)}."
   }
 }
 
@@ -58,16 +85,18 @@ variable "autoscaling_enabled" {
   description = "Target-tracking autoscaling of read and write capacity for the table and every GSI (PROVISIONED only)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "autoscaling_read_min" {
   description = "Minimum read capacity the autoscaler may set (table and each GSI)."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.autoscaling_read_min >= 1
-    error_message = "autoscaling_read_min must be at least 1."
+    error_message = "autoscaling_read_min must be at least 1; got ${var.autoscaling_read_min}."
   }
 }
 
@@ -75,10 +104,11 @@ variable "autoscaling_read_max" {
   description = "Maximum read capacity the autoscaler may set (table and each GSI)."
   type        = number
   default     = 100
+  nullable    = false
 
   validation {
     condition     = var.autoscaling_read_max >= 1
-    error_message = "autoscaling_read_max must be at least 1."
+    error_message = "autoscaling_read_max must be at least 1; got ${var.autoscaling_read_max}."
   }
 }
 
@@ -86,10 +116,11 @@ variable "autoscaling_write_min" {
   description = "Minimum write capacity the autoscaler may set (table and each GSI)."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.autoscaling_write_min >= 1
-    error_message = "autoscaling_write_min must be at least 1."
+    error_message = "autoscaling_write_min must be at least 1; got ${var.autoscaling_write_min}."
   }
 }
 
@@ -97,10 +128,11 @@ variable "autoscaling_write_max" {
   description = "Maximum write capacity the autoscaler may set (table and each GSI)."
   type        = number
   default     = 100
+  nullable    = false
 
   validation {
     condition     = var.autoscaling_write_max >= 1
-    error_message = "autoscaling_write_max must be at least 1."
+    error_message = "autoscaling_write_max must be at least 1; got ${var.autoscaling_write_max}."
   }
 }
 
@@ -108,10 +140,11 @@ variable "autoscaling_target_utilization" {
   description = "Target utilisation of provisioned capacity, in percent, that the autoscaler keeps (20-90)."
   type        = number
   default     = 70
+  nullable    = false
 
   validation {
     condition     = var.autoscaling_target_utilization >= 20 && var.autoscaling_target_utilization <= 90
-    error_message = "autoscaling_target_utilization must be between 20 and 90 (percent), DynamoDB's allowed range."
+    error_message = "autoscaling_target_utilization must be between 20 and 90 (percent), DynamoDB's allowed range; got ${var.autoscaling_target_utilization}."
   }
 }
 
@@ -119,16 +152,18 @@ variable "hash_key" {
   description = "Partition key attribute. user_id: every access pattern starts from one user's notifications."
   type        = string
   default     = "user_id"
+  nullable    = false
 }
 
 variable "hash_key_type" {
   description = "Type of the partition key: S (string), N (number) or B (binary)."
   type        = string
   default     = "S"
+  nullable    = false
 
   validation {
     condition     = contains(["S", "N", "B"], var.hash_key_type)
-    error_message = "hash_key_type must be S, N or B."
+    error_message = "hash_key_type must be S, N or B; got \"${var.hash_key_type}\"."
   }
 }
 
@@ -142,10 +177,11 @@ variable "range_key_type" {
   description = "Type of the sort key: S (string), N (number) or B (binary)."
   type        = string
   default     = "S"
+  nullable    = false
 
   validation {
     condition     = contains(["S", "N", "B"], var.range_key_type)
-    error_message = "range_key_type must be S, N or B."
+    error_message = "range_key_type must be S, N or B; got \"${var.range_key_type}\"."
   }
 }
 
@@ -155,16 +191,17 @@ variable "additional_attributes" {
     name = string
     type = string
   }))
-  default = []
+  default  = []
+  nullable = false
 
   validation {
     condition     = alltrue([for a in var.additional_attributes : contains(["S", "N", "B"], a.type)])
-    error_message = "Each additional attribute type must be S, N or B."
+    error_message = "Each additional attribute type must be S, N or B; got ${jsonencode({ for a in var.additional_attributes : a.name => a.type if !contains(["S", "N", "B"], a.type) })}."
   }
 }
 
 variable "global_secondary_indexes" {
-  description = "Global secondary indexes. Capacities apply to PROVISIONED tables (default: the table's); autoscaling covers each GSI."
+  description = "Global secondary indexes. Capacities apply to PROVISIONED tables (default: the table's), on_demand_throughput to PAY_PER_REQUEST tables; autoscaling covers each GSI."
   type = list(object({
     name               = string
     hash_key           = string
@@ -173,22 +210,37 @@ variable "global_secondary_indexes" {
     non_key_attributes = optional(list(string), [])
     read_capacity      = optional(number)
     write_capacity     = optional(number)
+    on_demand_throughput = optional(object({
+      max_read_request_units  = optional(number)
+      max_write_request_units = optional(number)
+    }))
   }))
-  default = []
+  default  = []
+  nullable = false
 
   validation {
     condition     = alltrue([for i in var.global_secondary_indexes : contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection_type)])
-    error_message = "Each GSI projection_type must be ALL, KEYS_ONLY or INCLUDE."
+    error_message = "Each GSI projection_type must be ALL, KEYS_ONLY or INCLUDE; got ${jsonencode({ for i in var.global_secondary_indexes : i.name => i.projection_type if !contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection_type) })}."
   }
 
   validation {
     condition     = length(distinct([for i in var.global_secondary_indexes : i.name])) == length(var.global_secondary_indexes)
-    error_message = "GSI names must be unique."
+    error_message = "GSI names must be unique; got ${jsonencode([for i in var.global_secondary_indexes : i.name])}."
   }
 
   validation {
     condition     = length(var.global_secondary_indexes) <= 20
-    error_message = "DynamoDB allows at most 20 global secondary indexes per table."
+    error_message = "DynamoDB allows at most 20 global secondary indexes per table; got ${length(var.global_secondary_indexes)}."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for i in var.global_secondary_indexes : [
+        for units in [try(i.on_demand_throughput.max_read_request_units, null), try(i.on_demand_throughput.max_write_request_units, null)] :
+        units == null ? true : units == -1 || (units >= 1 && floor(units) == units)
+      ]
+    ]))
+    error_message = "Each GSI's on_demand_throughput.max_read_request_units and .max_write_request_units must be whole numbers of at least 1, or -1 to lift a ceiling (null: leave as is); got ${jsonencode({ for i in var.global_secondary_indexes : i.name => i.on_demand_throughput if i.on_demand_throughput != null })}."
   }
 }
 
@@ -200,16 +252,17 @@ variable "local_secondary_indexes" {
     projection_type    = optional(string, "ALL")
     non_key_attributes = optional(list(string), [])
   }))
-  default = []
+  default  = []
+  nullable = false
 
   validation {
     condition     = alltrue([for i in var.local_secondary_indexes : contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection_type)])
-    error_message = "Each LSI projection_type must be ALL, KEYS_ONLY or INCLUDE."
+    error_message = "Each LSI projection_type must be ALL, KEYS_ONLY or INCLUDE; got ${jsonencode({ for i in var.local_secondary_indexes : i.name => i.projection_type if !contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection_type) })}."
   }
 
   validation {
     condition     = length(var.local_secondary_indexes) <= 5
-    error_message = "DynamoDB allows at most 5 local secondary indexes per table."
+    error_message = "DynamoDB allows at most 5 local secondary indexes per table; got ${length(var.local_secondary_indexes)}."
   }
 }
 
@@ -217,16 +270,18 @@ variable "stream_enabled" {
   description = "Enable DynamoDB Streams (change data capture for Lambda triggers, replication, audit)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "stream_view_type" {
   description = "What a stream record holds: KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES (used when streams are enabled)."
   type        = string
   default     = "NEW_AND_OLD_IMAGES"
+  nullable    = false
 
   validation {
     condition     = contains(["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"], var.stream_view_type)
-    error_message = "stream_view_type must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES."
+    error_message = "stream_view_type must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES; got \"${var.stream_view_type}\"."
   }
 }
 
@@ -234,16 +289,18 @@ variable "pitr_enabled" {
   description = "Point-in-time recovery (continuous backups)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "pitr_recovery_period_days" {
   description = "How many days back point-in-time recovery can restore (1-35)."
   type        = number
   default     = 35
+  nullable    = false
 
   validation {
     condition     = var.pitr_recovery_period_days >= 1 && var.pitr_recovery_period_days <= 35 && floor(var.pitr_recovery_period_days) == var.pitr_recovery_period_days
-    error_message = "pitr_recovery_period_days must be a whole number from 1 to 35."
+    error_message = "pitr_recovery_period_days must be a whole number from 1 to 35; got ${var.pitr_recovery_period_days}."
   }
 }
 
@@ -251,16 +308,18 @@ variable "ttl_enabled" {
   description = "Time to live: DynamoDB deletes items whose TTL attribute (epoch seconds) is in the past."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "ttl_attribute_name" {
   description = "Name of the TTL attribute (a number: expiry time in epoch seconds)."
   type        = string
   default     = "ttl"
+  nullable    = false
 
   validation {
-    condition     = length(var.ttl_attribute_name) >= 1 && length(var.ttl_attribute_name) <= 255
-    error_message = "ttl_attribute_name must be 1-255 characters."
+    condition     = can(regex("^[^\\s]{1,255}$", var.ttl_attribute_name))
+    error_message = "ttl_attribute_name must be 1-255 characters without spaces; got \"${var.ttl_attribute_name}\"."
   }
 }
 
@@ -268,10 +327,11 @@ variable "encryption_type" {
   description = "Encryption at rest: AWS_OWNED (DynamoDB's key, free), AWS_MANAGED (the aws/dynamodb KMS key) or CUSTOMER_MANAGED (a customer KMS key)."
   type        = string
   default     = "AWS_OWNED"
+  nullable    = false
 
   validation {
     condition     = contains(["AWS_OWNED", "AWS_MANAGED", "CUSTOMER_MANAGED"], var.encryption_type)
-    error_message = "encryption_type must be AWS_OWNED, AWS_MANAGED or CUSTOMER_MANAGED."
+    error_message = "encryption_type must be AWS_OWNED, AWS_MANAGED or CUSTOMER_MANAGED; got \"${var.encryption_type}\"."
   }
 }
 
@@ -282,7 +342,7 @@ variable "kms_key_arn" {
 
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null; got \"${coalesce(var.kms_key_arn, "null")}\"."
   }
 }
 
@@ -290,10 +350,11 @@ variable "kms_key_deletion_window_days" {
   description = "Waiting period before a module-created KMS key is deleted (7-30 days)."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
     condition     = var.kms_key_deletion_window_days >= 7 && var.kms_key_deletion_window_days <= 30
-    error_message = "kms_key_deletion_window_days must be between 7 and 30."
+    error_message = "kms_key_deletion_window_days must be between 7 and 30; got ${var.kms_key_deletion_window_days}."
   }
 }
 
@@ -301,10 +362,11 @@ variable "table_class" {
   description = "STANDARD, or STANDARD_INFREQUENT_ACCESS (cheaper storage, dearer requests)."
   type        = string
   default     = "STANDARD"
+  nullable    = false
 
   validation {
     condition     = contains(["STANDARD", "STANDARD_INFREQUENT_ACCESS"], var.table_class)
-    error_message = "table_class must be STANDARD or STANDARD_INFREQUENT_ACCESS."
+    error_message = "table_class must be STANDARD or STANDARD_INFREQUENT_ACCESS; got \"${var.table_class}\"."
   }
 }
 
@@ -312,22 +374,56 @@ variable "deletion_protection_enabled" {
   description = "Deletion protection: blocks DeleteTable from Terraform, the console and the CLI (the root's dynamodb_prevent_destroy)."
   type        = bool
   default     = false
+  nullable    = false
+}
+
+variable "resource_policy_enabled" {
+  description = "Attach a resource-based policy to the table that lets only the full-access and read-only principals use its items and indexes (and read-only principals only read)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "resource_policy_full_access_principal_arns" {
+  description = "IAM role or user ARNs the resource-based policy allows to read and write items (the application role)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.resource_policy_full_access_principal_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "resource_policy_full_access_principal_arns must hold IAM role or user ARNs (arn:aws:iam::<account>:role/<name>); got ${jsonencode(var.resource_policy_full_access_principal_arns)}."
+  }
+}
+
+variable "resource_policy_read_only_principal_arns" {
+  description = "IAM role or user ARNs the resource-based policy allows to read items, indexes and nothing else (analytics)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.resource_policy_read_only_principal_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "resource_policy_read_only_principal_arns must hold IAM role or user ARNs (arn:aws:iam::<account>:role/<name>); got ${jsonencode(var.resource_policy_read_only_principal_arns)}."
+  }
 }
 
 variable "alarms_enabled" {
   description = "Create the CloudWatch alarms (throttles, errors and, for PROVISIONED tables, consumed capacity)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "alarm_read_throttle_threshold" {
   description = "Alarm when ReadThrottleEvents in one period exceed this."
   type        = number
   default     = 10
+  nullable    = false
 
   validation {
     condition     = var.alarm_read_throttle_threshold >= 0
-    error_message = "alarm_read_throttle_threshold must not be negative."
+    error_message = "alarm_read_throttle_threshold must not be negative; got ${var.alarm_read_throttle_threshold}."
   }
 }
 
@@ -335,10 +431,11 @@ variable "alarm_write_throttle_threshold" {
   description = "Alarm when WriteThrottleEvents in one period exceed this."
   type        = number
   default     = 10
+  nullable    = false
 
   validation {
     condition     = var.alarm_write_throttle_threshold >= 0
-    error_message = "alarm_write_throttle_threshold must not be negative."
+    error_message = "alarm_write_throttle_threshold must not be negative; got ${var.alarm_write_throttle_threshold}."
   }
 }
 
@@ -346,10 +443,11 @@ variable "alarm_user_errors_threshold" {
   description = "Alarm when UserErrors (HTTP 400s; CloudWatch reports them per account and region) in one period exceed this."
   type        = number
   default     = 50
+  nullable    = false
 
   validation {
     condition     = var.alarm_user_errors_threshold >= 0
-    error_message = "alarm_user_errors_threshold must not be negative."
+    error_message = "alarm_user_errors_threshold must not be negative; got ${var.alarm_user_errors_threshold}."
   }
 }
 
@@ -357,10 +455,11 @@ variable "alarm_system_errors_threshold" {
   description = "Alarm when SystemErrors (HTTP 500s) on the table in one period exceed this."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.alarm_system_errors_threshold >= 0
-    error_message = "alarm_system_errors_threshold must not be negative."
+    error_message = "alarm_system_errors_threshold must not be negative; got ${var.alarm_system_errors_threshold}."
   }
 }
 
@@ -368,10 +467,11 @@ variable "alarm_capacity_utilization_percent" {
   description = "Alarm when consumed capacity exceeds this percentage of provisioned capacity (PROVISIONED only)."
   type        = number
   default     = 80
+  nullable    = false
 
   validation {
     condition     = var.alarm_capacity_utilization_percent > 0 && var.alarm_capacity_utilization_percent <= 100
-    error_message = "alarm_capacity_utilization_percent must be greater than 0 and at most 100."
+    error_message = "alarm_capacity_utilization_percent must be greater than 0 and at most 100; got ${var.alarm_capacity_utilization_percent}."
   }
 }
 
@@ -379,10 +479,11 @@ variable "alarm_period_seconds" {
   description = "Length of one alarm evaluation period, in seconds (a multiple of 60)."
   type        = number
   default     = 300
+  nullable    = false
 
   validation {
     condition     = var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0
-    error_message = "alarm_period_seconds must be a multiple of 60 and at least 60."
+    error_message = "alarm_period_seconds must be a multiple of 60 and at least 60; got ${var.alarm_period_seconds}."
   }
 }
 
@@ -390,10 +491,11 @@ variable "alarm_evaluation_periods" {
   description = "Consecutive periods over the threshold before an alarm fires."
   type        = number
   default     = 2
+  nullable    = false
 
   validation {
     condition     = var.alarm_evaluation_periods >= 1
-    error_message = "alarm_evaluation_periods must be at least 1."
+    error_message = "alarm_evaluation_periods must be at least 1; got ${var.alarm_evaluation_periods}."
   }
 }
 
@@ -404,7 +506,7 @@ variable "alarm_sns_topic_arn" {
 
   validation {
     condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_sns_topic_arn))
-    error_message = "alarm_sns_topic_arn must be an SNS topic ARN or null."
+    error_message = "alarm_sns_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>) or null; got \"${coalesce(var.alarm_sns_topic_arn, "null")}\"."
   }
 }
 
@@ -412,16 +514,19 @@ variable "contributor_insights_enabled" {
   description = "CloudWatch Contributor Insights for the table (most accessed and most throttled keys; billed per event)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "dashboard_enabled" {
   description = "Create a CloudWatch dashboard named after the table (capacity, throttles, errors, latency)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "tags" {
   description = "Tags for every resource of the module (merged over the provider's default_tags; Name is set to the table name)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
