@@ -81,6 +81,12 @@ def _text(value: Any) -> str:
             return MISSING
     except ImportError:  # pragma: no cover
         pass
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
     return str(value)
 
 

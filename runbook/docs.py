@@ -671,14 +671,15 @@ def rewrite_links(markdown_text: str, source: Path, page_uri: str, repo_url: str
             relative = resolved.relative_to(paths.ROOT).as_posix()
         except ValueError:
             return match.group(0)
-        candidates = [relative] if resolved.is_file() or not resolved.exists() else \
-            [f"{relative}/README.md", f"{relative}/main.tf"]
+        candidates = [f"{relative}/README.md", f"{relative}/main.tf"] if resolved.is_dir() or target.endswith("/") \
+            else [relative]
         for candidate in candidates:
             if candidate in published:
                 link = posixpath.relpath(source_page_uri(candidate), here)
                 return f"[{match['text']}]({link}{match['anchor'] or ''})"
         if repo_url:
-            return f"[{match['text']}]({_repo_link(repo_url, relative, resolved.is_dir())})"
+            folder = resolved.is_dir() or target.endswith("/")
+            return f"[{match['text']}]({_repo_link(repo_url, relative, folder)}{match['anchor'] or ''})"
         return match["text"] if not match["text"].startswith("`") else match["text"]
 
     out, index = [], 0

@@ -95,8 +95,8 @@ def _cell(text: str) -> str:
 
 
 def _anchor(kind: str, name: str) -> str:
-    """terraform-docs' anchors: ``requirement_aws``, ``input_table_name``, ``output_…``."""
-    return f'<a name="{kind}_{name}"></a> [{name}](#{kind}_{name})'
+    """A name in the first column (terraform-docs adds HTML anchors; plain code keeps the rows greppable)."""
+    return f"`{name}`"
 
 
 def _required_providers(module_dir: Path) -> tuple[str | None, dict[str, dict]]:
