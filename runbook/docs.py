@@ -722,8 +722,13 @@ def included_readme(source: Path, page_uri: str, repo_url: str = "") -> str:
 
 # -- architecture -----------------------------------------------------------------------------------------------
 def _runs_of(environment: str, runs_dir: Path) -> Path:
-    """The executed notebooks of ``environment`` next to the published ones (``build/runs/<env>``)."""
-    return runs_dir if runs_dir.name == environment else runs_dir.parent / environment
+    """The executed notebooks of ``environment``: the published directory for the published environment, else
+    its sibling ``<env>`` when the published one is named after its environment, else ``build/runs/<env>``."""
+    if environment == PUBLISHED_ENVIRONMENT or runs_dir.name == environment:
+        return runs_dir
+    if runs_dir.name == PUBLISHED_ENVIRONMENT:
+        return runs_dir.parent / environment
+    return paths.runs_dir(environment)
 
 
 def _state_resources(state: dict) -> list[dict]:

@@ -132,8 +132,13 @@ def on_page_markdown(markdown, page, config, files):
 
 
 _ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="(#[^"]*)">¶</a>')
-#: Code inputs and the In/Out prompts: left out of the search index (previews show prose and results, not code).
-_INPUT_AREA = re.compile(r'<div class="((?:jp-CodeMirrorEditor|jp-InputPrompt|jp-OutputPrompt)\b[^"]*)"')
+#: Code inputs, the In/Out prompts and cell tags: left out of the search index (previews show prose and results,
+#: not code). The attribute goes on elements without a nested element of the same tag: Material's search parser
+#: compares elements by tag name, so an excluded <div> would end at the first inner </div>.
+_CODE_INPUT = re.compile(r'(<div class="highlight-ipynb[^"]*">\s*)<pre>')
+_PROMPT = re.compile(r'<div class="((?:jp-InputPrompt|jp-OutputPrompt)\b[^"]*)"')
+_CELL_TAG = re.compile(r'<span class="cell-tag">')
+_CLIPBOARD_TEXT = re.compile(r'<div class="clipboard-copy-txt"')  # the copy button's hidden copy of the source
 _HEADING = re.compile(r'<h([1-6])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
 
 
@@ -164,7 +169,12 @@ def on_page_context(context, page, config, nav):
 def on_page_content(html, page, config, files):
     if page.file.src_uri.endswith(".ipynb"):
         html = _ANCHOR_LINK.sub(r'<a class="headerlink" href="\1" title="Permanent link">¶</a>', html)
-        html = _INPUT_AREA.sub(r'<div data-search-exclude class="\1"', html)
+        html = _CODE_INPUT.sub(r'\1<pre data-search-exclude>', html)
+        html = _PROMPT.sub(r'<div data-search-exclude class="\1"', html)
+        html = _CELL_TAG.sub('<span data-search-exclude class="cell-tag">', html)
+        html = html.replace('<span class="notice" hidden="">Copied!</span>',
+                            '<span data-search-exclude class="notice" hidden="">Copied!</span>')
+        html = _CLIPBOARD_TEXT.sub('<div data-search-exclude class="clipboard-copy-txt"', html)
         page.toc = _notebook_toc(html)
     return mask_html(html)
 
