@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import posixpath
+import re
 import socket
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from typing import Any, Iterable
 
 from . import paths
 from .masking import mask, mask_notebook
-from .record import MIME_TYPE
+from .record import MIME_TYPE, read_records
 
 #: The environment whose executed notebooks the site publishes.
 PUBLISHED_ENVIRONMENT = "staging"
@@ -42,6 +44,11 @@ def _tags(cell: dict) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []) or [])
 
 
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source or "")
+
+
 def _relative(value: Any) -> Any:
     """An absolute path inside the repository as a repository-relative one (no local paths on the site)."""
     if isinstance(value, str) and value.startswith(str(paths.ROOT) + os.sep):
@@ -49,13 +56,326 @@ def _relative(value: Any) -> Any:
     return value
 
 
+#: Parameter names whose values are never shown, whatever they hold (credentials are never parameters, but a
+#: run that passed one anyway must not publish it).
+_SECRET_PARAMETER = re.compile(r"(?i)(secret|token|password|passwd|credential|access_key|private_key)")
+#: ``name: type = default  # help`` (papermill's documented form) in a parameters cell.
+_PARAMETER_LINE = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*(?::\s*[^=]+?)?\s*=\s*(?P<value>.+?)\s*(?:#\s*(?P<help>.*))?$")
+#: What a step prints when it chose not to act (``print("skipped: …")``, ``Not applied: pass apply=True``).
+_SKIPPED_LINE = re.compile(r"(?i)^\s*(skipped\b|not applied\b)")
+
+
+def parameter_defaults(nb: dict) -> dict[str, str]:
+    """The defaults of the notebook's ``parameters`` cell, as written (``{"apply": "False"}``)."""
+    cell = next((c for c in nb.get("cells", []) if "parameters" in _tags(c)), None)
+    defaults: dict[str, str] = {}
+    for line in _source(cell).splitlines() if cell else []:
+        match = _PARAMETER_LINE.match(line.strip())
+        if match:
+            defaults[match["name"]] = match["value"]
+    return defaults
+
+
+def _python_literal(value: Any) -> str:
+    return repr(value)
+
+
+def _heading_text(line: str) -> str:
+    """A Markdown heading's visible text (``## Step 3 · `terraform init` `` → ``Step 3 · terraform init``)."""
+    text = line.lstrip("#").strip()
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"(\*\*|__|\*|_)(.+?)\1", r"\2", text)
+
+
+def heading_id(text: str) -> str:
+    """The id mkdocs-jupyter gives a notebook heading with visible text ``text``."""
+    import unicodedata
+
+    value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    value = re.sub(r"[^\w\s-]", "", value).strip().lower()
+    return re.sub(r"[-\s]+", "-", value)
+
+
+def _cell_status(cell: dict) -> str:
+    status = (cell.get("metadata", {}).get("papermill") or {}).get("status")
+    if status == "failed" or (cell.get("metadata", {}).get("papermill") or {}).get("exception"):
+        return "failed"
+    if any(o.get("output_type") == "error" for o in cell.get("outputs", []) or []):
+        return "failed"
+    if status == "pending" or (status is None and cell.get("execution_count") is None):
+        return "not run"
+    return "ok"
+
+
+def _skipped_reason(cell: dict) -> str | None:
+    for output in cell.get("outputs", []) or []:
+        data = output.get("data") or {}
+        record_value = data.get(MIME_TYPE)
+        if isinstance(record_value, dict) and record_value.get("name") == "skipped":
+            return str(record_value.get("value") or "skipped")
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            text = "".join(output.get("text", "")) if isinstance(output.get("text"), list) else output.get("text", "")
+            first = text.strip().splitlines()[0] if text.strip() else ""
+            if _SKIPPED_LINE.match(first):
+                return first.strip()
+    return None
+
+
+def step_results(nb: dict) -> list[dict[str, str]]:
+    """Each step of an executed notebook (an H2 section) with its result: ok, skipped, failed or not run.
+
+    The code cells before the first H2 (the parameters aside) are the step "Parameters and context". A step is
+    skipped when one of its cells printed a line starting with "skipped" or "Not applied" (or recorded
+    ``skipped``), failed when a cell failed, not run when papermill never reached it.
+    """
+    steps: list[dict[str, Any]] = [{"step": "Parameters and context", "id": "", "cells": []}]
+    pending_titles: list[tuple[str, str]] = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in _source(cell).splitlines():
+                if re.match(r"^##\s+\S", line):
+                    text = _heading_text(line)
+                    pending_titles.append((text, heading_id(text)))
+            continue
+        if cell.get("cell_type") != "code" or {"parameters", "injected-parameters"} & set(_tags(cell)):
+            continue
+        if pending_titles:
+            steps.append({"step": " / ".join(t for t, _ in pending_titles), "id": pending_titles[-1][1],
+                          "cells": []})
+            pending_titles = []
+        steps[-1]["cells"].append(cell)
+    results = []
+    for step in steps:
+        if not step["cells"]:
+            continue
+        statuses = [_cell_status(c) for c in step["cells"]]
+        reasons = [r for r in (_skipped_reason(c) for c in step["cells"]) if r]
+        if "failed" in statuses:
+            result, note = "failed", ""
+        elif all(s == "not run" for s in statuses):
+            result, note = "not run", "an earlier step failed"
+        elif reasons:
+            result, note = "skipped", reasons[0]
+        else:
+            result, note = "ok", ""
+        results.append({"step": step["step"], "id": step["id"], "result": result, "note": note})
+    return results
+
+
+def _work_root(work_dir: Path, environment: str) -> Path:
+    """Where Terraform ran inside a run's work directory (the copy of ``infrastructure/<env>``)."""
+    return work_dir / "infrastructure" / environment
+
+
+def provider_versions(work_dir: Path | None, environment: str) -> dict[str, str]:
+    """Provider versions from the ``.terraform.lock.hcl`` Terraform wrote in the run's work directory."""
+    if work_dir is None:
+        return {}
+    lock = _work_root(work_dir, environment) / ".terraform.lock.hcl"
+    if not lock.is_file():
+        return {}
+    found = re.findall(r'provider\s+"(?:registry\.terraform\.io/)?([^"]+)"\s*\{[^}]*?version\s*=\s*"([^"]+)"',
+                       lock.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return dict(found)
+
+
+def _state_json(work_dir: Path | None, environment: str) -> dict | None:
+    """The local state Terraform wrote in the run's work directory, when the run used local state."""
+    if work_dir is None:
+        return None
+    state = _work_root(work_dir, environment) / "terraform.tfstate"
+    try:
+        return json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _terraform_version(records: dict, work_dir: Path | None, environment: str) -> str | None:
+    value = records.get("terraform_version")
+    if isinstance(value, dict):
+        value = value.get("terraform_version") or value.get("version")
+    if value:
+        return str(value)
+    state = _state_json(work_dir, environment)
+    return str(state["terraform_version"]) if state and state.get("terraform_version") else None
+
+
+def _commit(nb: dict, records: dict) -> tuple[str | None, str]:
+    """The commit the run used (recorded), else the checkout's that builds the site (said so)."""
+    recorded = records.get("commit") or (nb.get("metadata", {}).get("runbook") or {}).get("commit")
+    if recorded:
+        return str(recorded)[:12], ""
+    try:
+        head = subprocess.run(["git", "-C", str(paths.ROOT), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(paths.ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None, ""
+    if head.returncode != 0:
+        return None, ""
+    note = "of the checkout that built this site; the run did not record its own"
+    if dirty.stdout.strip():
+        note += "; uncommitted changes"
+    return head.stdout.strip(), note
+
+
+def _when(papermill: dict) -> str:
+    from datetime import datetime
+
+    start = papermill.get("start_time")
+    if not start:
+        return "not recorded"
+    try:
+        started = datetime.fromisoformat(str(start)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        started = str(start)
+    duration = papermill.get("duration")
+    return started + (f" (ran {float(duration):.0f} s)" if isinstance(duration, (int, float)) else "")
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: Any) -> str:
+    text = str(text)
+    return f"`{text}`" if "`" not in text else f"`` {text} ``"
+
+
+def run_summary(nb: dict, records: dict | None = None, work_dir: Path | None = None) -> str:
+    """The run record of an executed notebook, as Markdown: what ran, where, when, with what, and how it went."""
+    from .display import sentence
+
+    records = read_records(nb) if records is None else records
+    papermill = nb.get("metadata", {}).get("papermill") or {}
+    parameters = dict(papermill.get("parameters") or {})
+    defaults = parameter_defaults(nb)
+    environment = str(parameters.get("environment") or defaults.get("environment", "").strip("\"'") or "?")
+    endpoint = str(parameters.get("aws_endpoint_url") or "")
+    if records.get("target"):
+        target = str(records["target"])
+    elif endpoint:
+        target = f"an AWS emulator at {_code(endpoint)}"
+    else:
+        target = "AWS through the usual credential chain (or `AWS_ENDPOINT_URL` when it was set)"
+    if papermill.get("exception"):
+        failed = next((c for c in nb.get("cells", []) if _cell_status(c) == "failed"), None)
+        error = next((o for o in (failed or {}).get("outputs", []) if o.get("output_type") == "error"), None)
+        result = "**failed**" + (f": {_code(error.get('ename', ''))} {_cell(error.get('evalue', ''))[:300]}"
+                                 if error else "")
+    else:
+        result = "ok: every cell ran"
+    commit, commit_note = _commit(nb, records)
+    terraform = _terraform_version(records, work_dir, environment)
+    providers = records.get("provider_versions") if isinstance(records.get("provider_versions"), dict) else None
+    providers = providers or provider_versions(work_dir, environment)
+    rows = [("result", result), ("environment", _code(environment)), ("target", target),
+            ("started", _when(papermill)),
+            ("commit", (_code(commit) + (f" ({commit_note})" if commit_note else "")) if commit else "not recorded")]
+    if terraform or providers:
+        parts = [f"Terraform {terraform}" if terraform else "Terraform (version not recorded)"]
+        parts += [f"{_code(name)} {version}" for name, version in sorted(providers.items())]
+        rows.append(("Terraform and providers", " · ".join(parts)))
+    if records.get("tfvars_path"):
+        rows.append(("working configuration", _code(records["tfvars_path"])))
+    if "plan_summary" in records:
+        rows.append(("plan", _cell(sentence(records.get("plan_summary")))))
+    if records.get("plan_sha256"):
+        rows.append(("reviewed plan (SHA-256)", _code(records["plan_sha256"])))
+    if "applied" in records:
+        rows.append(("applied", "yes" if records["applied"] else "no"))
+    lines = ["## Run record", "",
+             f"This page is the executed notebook of one {_code(environment)} run, published as it ran (secrets, "
+             "endpoints, account ids and machine paths masked). The steps cite the "
+             "[configuration guide](../../guide/).", "",
+             "| what | this run |", "| --- | --- |"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    lines += ["", "**Parameters this run used** (papermill injected them; every other parameter kept the default "
+              "of the cell marked *defaults* below):", "",
+              "| parameter | this run | default |", "| --- | --- | --- |"]
+    names = list(dict.fromkeys([*parameters, *defaults]))
+    injected = [n for n in names if n in parameters]
+    for name in injected:
+        value = "<redacted>" if _SECRET_PARAMETER.search(name) else _python_literal(parameters[name])
+        default = defaults.get(name, "")
+        lines.append(f"| {_code(name)} | {_code(value)} | {_code(default) if default else '—'} |")
+    if not injected:
+        lines.append("| (none) | every parameter kept its default | |")
+    steps = step_results(nb)
+    if steps:
+        lines += ["", "**Steps**", "", "| step | result | |", "| --- | --- | --- |"]
+        for step in steps:
+            name = f"[{_cell(step['step'])}](#{step['id']})" if step["id"] else _cell(step["step"])
+            lines.append(f"| {name} | {step['result']} | {_cell(step['note'])} |")
+    return "\n".join(lines) + "\n"
+
+
+_DEFAULTS_NOTE = ("*Defaults* — the notebook's parameters cell as written: what a run **without** parameters "
+                  "would use. This run's values are in the next cell and in the run record above.")
+_INJECTED_NOTE = "*This run's parameters* — the cell papermill injected: the values this run used."
+
+
+def _work_dir_of(nb: dict) -> Path | None:
+    parameters = (nb.get("metadata", {}).get("papermill") or {}).get("parameters") or {}
+    environment = str(parameters.get("environment") or PUBLISHED_ENVIRONMENT)
+    value = str(parameters.get("work_dir") or "").strip()
+    path = Path(value).expanduser() if value else paths.work_dir(environment)
+    return path if path.is_absolute() else (paths.ROOT / path)
+
+
+def machine_paths_of(nb: dict) -> dict[str, str]:
+    """The run's own paths (its work directory, its output directory) to mask as placeholders."""
+    from .masking import RUNS_DIR, WORK_DIR
+
+    found: dict[str, str] = {}
+    work = _work_dir_of(nb)
+    if work is not None:
+        found[str(work)] = WORK_DIR
+    papermill = nb.get("metadata", {}).get("papermill") or {}
+    for key in ("output_path",):
+        value = papermill.get(key)
+        if isinstance(value, str) and value.startswith("/"):
+            found[str(Path(value).parent)] = RUNS_DIR
+    tfvars = read_records(nb).get("tfvars_path")
+    if isinstance(tfvars, str) and tfvars.startswith("/") and work is not None \
+            and not tfvars.startswith(str(work)) and not tfvars.startswith(str(paths.ROOT)):
+        found[str(Path(tfvars).parent)] = WORK_DIR
+    return found
+
+
+def _without_default_index(html_text: str) -> str:
+    """A pandas HTML table without its 0…n-1 index column (an index that means nothing)."""
+    if 'class="dataframe' not in html_text:
+        return html_text
+    row_heads = re.findall(r"<tr[^>]*>\s*<th[^>]*>(.*?)</th>", html_text.split("</thead>", 1)[-1], flags=re.DOTALL)
+    if not row_heads or [h.strip() for h in row_heads] != [str(i) for i in range(len(row_heads))]:
+        return html_text
+    head, _, body = html_text.partition("</thead>")
+    if "</thead>" not in html_text:
+        return html_text
+    # the header rows: drop their first (empty, or the index name) cell
+    head = re.sub(r"(<tr[^>]*>)\s*<th[^>]*>[^<]*</th>", r"\1", head)
+    body = re.sub(r"(<tr[^>]*>)\s*<th[^>]*>\d+</th>", r"\1", body)
+    return head + "</thead>" + body
+
+
 def publish_notebook(nb: dict) -> dict:
-    """The published copy of executed notebook ``nb``: no injected parameters, no recorded values, masked."""
+    """The published copy of executed notebook ``nb``: a run record on top, the defaults and the injected
+    parameters labelled as such, no recorded values, no meaningless index columns, masked."""
     nb = copy.deepcopy(nb)
+    records = read_records(nb)
+    work_dir = _work_dir_of(nb)
+    summary = run_summary(nb, records, work_dir)
+    extra_paths = machine_paths_of(nb)
     cells = []
     for cell in nb.get("cells", []):
-        if "injected-parameters" in _tags(cell):
-            continue
+        tags = _tags(cell)
+        if "parameters" in tags:
+            cells.append(_markdown_cell(_DEFAULTS_NOTE, "runbook-defaults-note"))
+        if "injected-parameters" in tags:
+            cells.append(_markdown_cell(_INJECTED_NOTE, "runbook-injected-note"))
         if cell.get("cell_type") == "code":
             outputs = []
             for output in cell.get("outputs", []) or []:
@@ -64,16 +384,33 @@ def publish_notebook(nb: dict) -> dict:
                     data.pop(MIME_TYPE)
                     if not data:
                         continue
+                if isinstance(data, dict) and "text/html" in data:
+                    html_value = data["text/html"]
+                    joined = "".join(html_value) if isinstance(html_value, list) else html_value
+                    data["text/html"] = _without_default_index(joined)
                 outputs.append(output)
             cell["outputs"] = outputs
         cells.append(cell)
+    title = next((i for i, c in enumerate(cells) if c.get("cell_type") == "markdown"
+                  and _source(c).lstrip().startswith("# ")), -1)
+    cells.insert(title + 1, _markdown_cell(summary, "runbook-run-record"))
     nb["cells"] = cells
     papermill = nb.get("metadata", {}).get("papermill")
     if isinstance(papermill, dict):
         for key in ("input_path", "output_path"):
             papermill[key] = _relative(papermill.get(key))
-        papermill.pop("parameters", None)  # the injected values, dropped with their cell
-    return mask_notebook(nb)
+        parameters = papermill.get("parameters")
+        if isinstance(parameters, dict):
+            for name in list(parameters):
+                if _SECRET_PARAMETER.search(name):
+                    parameters[name] = "<redacted>"
+    for cell in nb["cells"]:
+        if "injected-parameters" in _tags(cell):
+            cell["source"] = "\n".join(
+                re.sub(r"^(\s*(\w+)\s*=\s*).*$", lambda m: m.group(1) + '"<redacted>"', line)
+                if _SECRET_PARAMETER.search(line.split("=", 1)[0]) and "=" in line else line
+                for line in _source(cell).splitlines())
+    return mask_notebook(nb, paths=extra_paths)
 
 
 def _markdown_cell(source: str, cell_id: str) -> dict:
@@ -233,6 +570,258 @@ def environment_differences(environments: Iterable[str] = paths.ENVIRONMENTS) ->
                   "    | variable | value | from |", "    | --- | --- | --- |"]
         lines += [f"    | `{n}` | {_format(settings[environments[0]].get(n))} | "
                   f"{'example' if n in from_examples else 'default'} |" for n in same]
+    return mask("\n".join(lines)) + "\n"
+
+
+# -- the Terraform files on the site --------------------------------------------------------------------------
+#: Files under ``infrastructure/`` published as pages (never an operator's terraform.tfvars or backend.hcl:
+#: only what git tracks or would track, and only these kinds).
+_SOURCE_SUFFIXES = (".tf", ".tfvars.example", ".hcl.example", ".tftest.hcl", ".tftpl", ".yml", ".yaml", ".md")
+_NEVER_PUBLISHED = re.compile(r"(^|/)(terraform\.tfvars|backend\.hcl|\.terraform(\.lock\.hcl)?|[^/]*\.tfstate[^/]*|tfplan)(/|$)")
+_LANGUAGES = {".tf": "hcl", ".hcl": "hcl", ".example": "hcl", ".tftpl": "json", ".yml": "yaml", ".yaml": "yaml"}
+
+
+def source_files() -> list[str]:
+    """Repository-relative paths of the Terraform files the site publishes (git's view of ``infrastructure/``)."""
+    try:
+        listed = subprocess.run(["git", "-C", str(paths.ROOT), "ls-files", "--cached", "--others",
+                                 "--exclude-standard", "infrastructure"], capture_output=True, text=True, timeout=20)
+        names = listed.stdout.split() if listed.returncode == 0 else []
+    except (OSError, subprocess.SubprocessError):
+        names = []
+    if not names:
+        names = [p.relative_to(paths.ROOT).as_posix() for p in paths.INFRASTRUCTURE.rglob("*") if p.is_file()]
+    module_readme = (paths.MODULE_DIR / "README.md").relative_to(paths.ROOT).as_posix()
+    return sorted(n for n in set(names) if n.endswith(_SOURCE_SUFFIXES) and not _NEVER_PUBLISHED.search(n)
+                  and n != module_readme and (paths.ROOT / n).is_file())
+
+
+def source_page_uri(path: str) -> str:
+    """The site page of repository file ``path``: ``source/<path>.md``; a README is its folder's page."""
+    if path.endswith("/README.md"):
+        return f"{SOURCE_PAGES}{path}"
+    return f"{SOURCE_PAGES}{path}.md"
+
+
+SOURCE_PAGES = "source/"
+
+
+def _repo_link(repo_url: str, path: str, tree: bool = False) -> str:
+    return f"{repo_url.rstrip('/')}/{'tree' if tree else 'blob'}/{REPO_BRANCH}/{path}" if repo_url else ""
+
+
+#: The branch repository links point at.
+REPO_BRANCH = os.environ.get("RUNBOOK_REPO_BRANCH", "main")
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def source_pages(repo_url: str = "") -> dict[str, str]:
+    """``{page src_uri: Markdown}`` for every published Terraform file: its text as a code block (READMEs as
+    they are, their links pointing at these pages), with a link to the repository when ``repo_url`` is set."""
+    published = source_files()
+    pages = {}
+    for path in published:
+        text = (paths.ROOT / path).read_text(encoding="utf-8", errors="replace")
+        uri = source_page_uri(path)
+        repo = _repo_link(repo_url, path)
+        header = "---\nsearch:\n  exclude: true\n---\n\n"
+        if path.endswith(".md"):
+            body = rewrite_links(text, paths.ROOT / path, uri, repo_url, published)
+            if not re.search(r"^# ", body, re.MULTILINE):
+                body = f"# `{Path(path).parent.as_posix()}`\n\n" + body
+            pages[uri] = header + body + (f"\n\n[This folder in the repository]({_repo_link(repo_url, str(Path(path).parent), True)})\n" if repo else "")
+            continue
+        suffix = Path(path).suffix
+        language = _LANGUAGES.get(suffix, "text")
+        fence = _fence(text)
+        folder = str(Path(path).parent)
+        siblings = [p for p in published if str(Path(p).parent) == folder and p != path]
+        lines = [f"# `{path}`", ""]
+        if repo:
+            lines += [f"[View in the repository]({repo})", ""]
+        lines += [f"{fence}{language}", text.rstrip("\n"), fence, ""]
+        if siblings:
+            here = posixpath.dirname(uri)
+            lines += ["In the same folder: " + ", ".join(
+                f"[`{Path(p).name}`]({posixpath.relpath(source_page_uri(p), here)})" for p in siblings), ""]
+        pages[uri] = header + "\n".join(lines)
+    return pages
+
+
+_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s#]+)(?P<anchor>#[^)\s]*)?\)")
+
+
+def rewrite_links(markdown_text: str, source: Path, page_uri: str, repo_url: str = "",
+                  published: list[str] | None = None) -> str:
+    """Relative links of a repository Markdown file, made to work from site page ``page_uri``: to the page of a
+    published file, to a folder's README or ``main.tf`` page, else to the repository (with ``repo_url``)."""
+    published = source_files() if published is None else published
+    here = posixpath.dirname(page_uri)
+
+    def target_of(match: re.Match) -> str:
+        target = match["target"]
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("/"):
+            return match.group(0)
+        resolved = (source.parent / target).resolve()
+        try:
+            relative = resolved.relative_to(paths.ROOT).as_posix()
+        except ValueError:
+            return match.group(0)
+        candidates = [f"{relative}/README.md", f"{relative}/main.tf"] if resolved.is_dir() or target.endswith("/") \
+            else [relative]
+        for candidate in candidates:
+            if candidate in published:
+                link = posixpath.relpath(source_page_uri(candidate), here)
+                return f"[{match['text']}]({link}{match['anchor'] or ''})"
+        if repo_url:
+            folder = resolved.is_dir() or target.endswith("/")
+            return f"[{match['text']}]({_repo_link(repo_url, relative, folder)}{match['anchor'] or ''})"
+        return match["text"] if not match["text"].startswith("`") else match["text"]
+
+    out, index = [], 0
+    for fence in re.finditer(r"^(```|~~~).*?^\1", markdown_text, flags=re.DOTALL | re.MULTILINE):
+        out.append(_LINK.sub(target_of, markdown_text[index:fence.start()]))
+        out.append(fence.group(0))
+        index = fence.end()
+    out.append(_LINK.sub(target_of, markdown_text[index:]))
+    return "".join(out)
+
+
+#: The README section the generated environment-differences table replaces on the site.
+DIFFERENCES_HEADING = "Environment differences"
+DIFFERENCES_MARKER = "<!-- runbook:environment-differences -->"
+
+
+def included_readme(source: Path, page_uri: str, repo_url: str = "") -> str:
+    """The module README as the configuration page includes it: its H1 dropped (the page has its own), every
+    other heading one level down, relative links working from the page, and the body of its "Environment
+    differences" section replaced by the generated table (so the page has that table once)."""
+    text = source.read_text(encoding="utf-8")
+    text = rewrite_links(text, source, page_uri, repo_url)
+    out, in_fence, dropped_title = [], None, False
+    for line in text.splitlines():
+        fence = re.match(r"^(```|~~~)", line)
+        if fence:
+            in_fence = None if in_fence == fence.group(1) else (in_fence or fence.group(1))
+        elif in_fence is None and re.match(r"^#{1,5} ", line):
+            if line.startswith("# ") and not dropped_title:
+                dropped_title = True
+                continue
+            line = "#" + line
+        out.append(line)
+    text = "\n".join(out) + "\n"
+    section = re.search(rf"^(#+) {DIFFERENCES_HEADING}\s*\n(.*?)(?=^#{{1,3}} |\Z)", text, re.MULTILINE | re.DOTALL)
+    if section:
+        text = text[:section.start(2)] + "\n" + DIFFERENCES_MARKER + "\n\n" + text[section.end(2):]
+    return text
+
+
+# -- architecture -----------------------------------------------------------------------------------------------
+def _runs_of(environment: str, runs_dir: Path) -> Path:
+    """The executed notebooks of ``environment``: the published directory for the published environment, else
+    its sibling ``<env>`` when the published one is named after its environment, else ``build/runs/<env>``."""
+    if environment == PUBLISHED_ENVIRONMENT or runs_dir.name == environment:
+        return runs_dir
+    if runs_dir.name == PUBLISHED_ENVIRONMENT:
+        return runs_dir.parent / environment
+    return paths.runs_dir(environment)
+
+
+def _state_resources(state: dict) -> list[dict]:
+    found = []
+    for resource in state.get("resources", []):
+        if resource.get("mode") != "managed":
+            continue
+        prefix = f"{resource['module']}." if resource.get("module") else ""
+        base = f"{prefix}{resource['type']}.{resource['name']}"
+        for instance in resource.get("instances", []) or [{}]:
+            key = instance.get("index_key")
+            address = base + (f"[{json.dumps(key)}]" if key is not None else "")
+            found.append({"address": address, "type": resource["type"], "action": "in state",
+                          "depends_on": list(instance.get("dependencies", []) or [])})
+    return found
+
+
+def environment_resources(environment: str, runs_dir: Path) -> tuple[list[dict], str]:
+    """What ``environment`` creates, from Terraform: the ``plan_resources`` its executed 02 recorded (the plan's
+    resource changes), else the state Terraform wrote in that run's work directory. ``([], why)`` when neither."""
+    notebook = _runs_of(environment, runs_dir) / "02-plan-and-apply.ipynb"
+    if not notebook.is_file():
+        return [], (f"no executed `02-plan-and-apply` for {environment} (`build/runs/{environment}/`): run "
+                    f"`runbook run --env {environment}` and rebuild the site")
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    records = read_records(nb)
+    resources = records.get("plan_resources")
+    if isinstance(resources, list) and resources:
+        return [r for r in resources if isinstance(r, dict) and r.get("address")], \
+            "the saved plan of the executed `02-plan-and-apply` (its recorded `plan_resources`)"
+    work = _work_dir_of(nb)
+    state = _state_json(work, environment)
+    if state and state.get("resources"):
+        return _state_resources(state), (f"the Terraform state (Terraform {state.get('terraform_version', '?')}) "
+                                         "that the executed `02-plan-and-apply` left in its work directory")
+    return [], (f"the executed `02-plan-and-apply` for {environment} recorded no `plan_resources`, and its work "
+                "directory holds no local state to read")
+
+
+def _node_id(environment: str, address: str) -> str:
+    return environment[:1] + "_" + re.sub(r"[^A-Za-z0-9]", "_", address)
+
+
+def _module_of(address: str) -> str:
+    parts = re.findall(r"module\.[^.\[]+(?:\[[^\]]*\])?", address)
+    return ".".join(parts) if parts else ""
+
+
+def architecture_mermaid(environment: str, resources: list[dict]) -> str:
+    """A Mermaid flowchart of ``resources``: one box per module, one node per resource, the state's
+    dependencies as arrows when known."""
+    lines = ["flowchart LR"]
+    by_module: dict[str, list[dict]] = {}
+    for resource in resources:
+        by_module.setdefault(_module_of(resource["address"]), []).append(resource)
+    for module, members in by_module.items():
+        label = module or f"{environment} root module"
+        lines.append(f'  subgraph {_node_id(environment, module or "root")}["{label}"]')
+        for resource in members:
+            address = resource["address"]
+            short = address[len(module) + 1:] if module else address
+            rtype, _, name = short.partition(".")
+            action = resource.get("action", "")
+            suffix = f"<br/><i>{action}</i>" if action and action not in ("in state", "no-op") else ""
+            lines.append(f'    {_node_id(environment, address)}["{rtype}<br/><b>{name}</b>{suffix}"]')
+        lines.append("  end")
+    known = {r["address"] for r in resources}
+    edges = set()
+    for resource in resources:
+        for dependency in resource.get("depends_on", []) or []:
+            for candidate in known:
+                if candidate == dependency or candidate.startswith(dependency + "["):
+                    edges.add((_node_id(environment, candidate), _node_id(environment, resource["address"])))
+    lines += [f"  {a} --> {b}" for a, b in sorted(edges)]
+    return "\n".join(lines)
+
+
+def architecture_markdown(runs_dir: Path | None = None, environments: Iterable[str] = paths.ENVIRONMENTS) -> str:
+    """The architecture page's generated part: per environment a Mermaid diagram and the resource list."""
+    runs_dir = runs_dir or published_runs_dir()
+    lines: list[str] = []
+    for environment in environments:
+        resources, source = environment_resources(environment, runs_dir)
+        lines += [f"## {environment.capitalize()}", ""]
+        if not resources:
+            lines += [f"No diagram for {environment} in this build: {source}.", ""]
+            continue
+        lines += [f"{len(resources)} resources, from {source}.", "",
+                  "```mermaid", architecture_mermaid(environment, resources), "```", "",
+                  f'??? note "The {len(resources)} resources of {environment}"', "",
+                  "    | address | type | action |", "    | --- | --- | --- |"]
+        lines += [f"    | `{r['address']}` | `{r.get('type', '')}` | {r.get('action', '')} |" for r in resources]
+        lines.append("")
     return mask("\n".join(lines)) + "\n"
 
 

@@ -11,9 +11,13 @@ page). Replaced with stable placeholders:
 | session tokens, after a token name, and STS tokens by their shape | ``<session-token>`` |
 | URLs with an explicit port, and any URL or ``host:port`` on loopback (an emulator) | ``<endpoint>`` |
 | account ids in ARNs, after an account label, anywhere once seen in an ARN, and the emulator's ``123456789012`` | ``<account-id>`` |
+| machine paths: the run's work directory (and every ``build/work/<env>``), the repository root, the Python environment, the Terraform binary, the provider mirror, the home directory | ``<work-dir>``, ``<repo>``, ``<python-env>``, ``<terraform>``, ``<provider-mirror>``, ``<home>`` |
 
 The current process's own ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN`` and
-``AWS_ENDPOINT_URL*`` values are masked wherever they appear. ``mask`` is idempotent.
+``AWS_ENDPOINT_URL*`` values are masked wherever they appear. Machine paths are replaced longest first (a work
+directory inside the checkout becomes ``<work-dir>``, not ``<repo>/build/work/staging``), only as whole path
+components (``/work/repo`` never masks ``/work/repo2``); further paths, such as a run's own work directory,
+are added with :func:`add_machine_path` or the ``paths`` argument. ``mask`` is idempotent.
 """
 
 from __future__ import annotations
@@ -21,15 +25,26 @@ from __future__ import annotations
 import copy
 import os
 import re
-from functools import partial
-from typing import Any, Iterable
+import shutil
+import sys
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 ACCESS_KEY_ID = "<access-key-id>"
 SECRET_ACCESS_KEY = "<secret-access-key>"
 SESSION_TOKEN = "<session-token>"
 ENDPOINT = "<endpoint>"
 ACCOUNT_ID = "<account-id>"
-PLACEHOLDERS = (ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, ENDPOINT, ACCOUNT_ID)
+REPO = "<repo>"
+WORK_DIR = "<work-dir>"
+HOME = "<home>"
+TERRAFORM = "<terraform>"
+PROVIDER_MIRROR = "<provider-mirror>"
+PYTHON_ENV = "<python-env>"
+RUNS_DIR = "<runs-dir>"
+PATH_PLACEHOLDERS = (REPO, WORK_DIR, HOME, TERRAFORM, PROVIDER_MIRROR, PYTHON_ENV, RUNS_DIR)
+PLACEHOLDERS = (ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, ENDPOINT, ACCOUNT_ID, *PATH_PLACEHOLDERS)
 
 #: moto's default account id; masked wherever it stands alone, labelled or not.
 EMULATOR_ACCOUNT_ID = "123456789012"
@@ -94,6 +109,67 @@ def _environment_literals() -> list[tuple[str, str]]:
     return sorted(literals.items(), key=lambda item: -len(item[0]))
 
 
+#: Paths added at run time (a run's work directory, the directory of the executed notebooks).
+_EXTRA_PATHS: dict[str, str] = {}
+#: Terraform's implied local mirrors (and this project's usual one), as ``runbook.terraform`` looks for them.
+_KNOWN_MIRRORS = (".terraform.d/plugins", ".local/share/terraform/plugins", "/usr/local/share/terraform/plugins",
+                  "/usr/share/terraform/plugins", "/opt/tf-plugins")
+
+
+def add_machine_path(path: str | os.PathLike, placeholder: str = WORK_DIR) -> None:
+    """Mask ``path`` (and its resolved form) as ``placeholder`` from now on, in this process."""
+    for form in {str(path), str(Path(path).expanduser().resolve())}:
+        if len(form) > 1 and form.startswith("/"):
+            _EXTRA_PATHS[form.rstrip("/")] = placeholder
+
+
+def machine_paths(extra: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Every machine path to mask, with its placeholder, longest first."""
+    key = tuple(os.environ.get(n, "") for n in ("HOME", "PATH", "RUNBOOK_TF_PLUGIN_MIRROR", "RUNBOOK_WORK_DIR"))
+    return _machine_paths(key, tuple(sorted({**_EXTRA_PATHS, **(extra or {})}.items())))
+
+
+@lru_cache(maxsize=64)
+def _machine_paths(environment: tuple[str, ...], extra: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    from . import paths as project
+
+    found: dict[str, str] = {}
+
+    def add(path: Any, placeholder: str) -> None:
+        if not path:
+            return
+        for form in dict.fromkeys([str(path), str(Path(path).expanduser().resolve())]):
+            form = form.rstrip("/")
+            if len(form) >= 4 and form.startswith("/") and form not in found:
+                found[form] = placeholder
+
+    for path, placeholder in extra:  # explicit ones first: they win over the defaults below
+        add(path, placeholder)
+    if environment[3]:
+        add(environment[3], WORK_DIR)
+    for env_name in project.ENVIRONMENTS:
+        add(project.work_dir(env_name), WORK_DIR)
+    for name in ("terraform", "tofu"):
+        binary = shutil.which(name)
+        if binary:
+            add(binary, TERRAFORM)
+    mirrors = [environment[2]] + [m if m.startswith("/") else str(Path.home() / m) for m in _KNOWN_MIRRORS]
+    for mirror in mirrors:
+        if mirror and Path(mirror, "registry.terraform.io").is_dir():
+            add(mirror, PROVIDER_MIRROR)
+    add(sys.prefix, PYTHON_ENV)
+    add(project.ROOT, REPO)
+    add(Path.home(), HOME)
+    return sorted(found.items(), key=lambda item: -len(item[0]))
+
+
+def _mask_paths(text: str, extra: Mapping[str, str] | None = None) -> str:
+    for path, placeholder in machine_paths(extra):
+        if path in text:
+            text = re.sub(rf"(?<![\w.-]){re.escape(path)}(?![\w.-])", placeholder, text)
+    return text
+
+
 def _keep_name(match: re.Match, placeholder: str) -> str:
     """``name = value`` → ``name = <placeholder>``."""
     return _HEAD.match(match.group(0)).group(0) + placeholder
@@ -111,14 +187,15 @@ def accounts_in_arns(text: str) -> set[str]:
     return {m.group(2) for m in _ARN_ACCOUNT.finditer(text or "")}
 
 
-def mask(text: str, accounts: Iterable[str] = ()) -> str:
-    """``text`` with access keys, secrets, session tokens, endpoints and account ids replaced by placeholders.
+def mask(text: str, accounts: Iterable[str] = (), paths: Mapping[str, str] | None = None) -> str:
+    """``text`` with access keys, secrets, session tokens, endpoints, account ids and machine paths replaced.
 
     An account id seen in an ARN (in ``text``, or one of ``accounts``: :func:`mask_notebook` passes those of the
     whole notebook) is masked wherever it stands, e.g. in the ``Account`` column of a caller-identity table.
     """
     if not text:
         return text
+    text = _mask_paths(text, paths)
     for value, placeholder in _environment_literals():
         text = text.replace(value, placeholder)
     for account in sorted(accounts_in_arns(text) | set(accounts)):
@@ -143,18 +220,18 @@ def _escape_placeholders(text: str) -> str:
     return text
 
 
-def mask_html(text: str, accounts: Iterable[str] = ()) -> str:
+def mask_html(text: str, accounts: Iterable[str] = (), paths: Mapping[str, str] | None = None) -> str:
     """:func:`mask` for HTML: placeholders escaped so a browser shows them instead of taking them for tags."""
-    return _escape_placeholders(mask(text, accounts))
+    return _escape_placeholders(mask(text, accounts, paths))
 
 
 #: Code in Markdown: fenced blocks and inline code spans, where placeholders show as they are.
 _MARKDOWN_CODE = re.compile(r"(```.*?```|~~~.*?~~~|(`+)[^`].*?\2)", re.DOTALL)
 
 
-def _markdown(text: str, accounts: Iterable[str] = ()) -> str:
+def _markdown(text: str, accounts: Iterable[str] = (), paths: Mapping[str, str] | None = None) -> str:
     """Masked Markdown: placeholders escaped outside code (where they would be taken for HTML tags)."""
-    masked = mask(text, accounts)
+    masked = mask(text, accounts, paths)
     out, index = [], 0
     for match in _MARKDOWN_CODE.finditer(masked):
         out.append(_escape_placeholders(masked[index:match.start()]))
@@ -198,7 +275,7 @@ def _mask_output(output: dict, masker, html_masker) -> dict:
             if mimetype == "text/html" or mimetype.startswith("image/svg"):
                 data[mimetype] = _mask_source(value, html_masker)
             elif mimetype == "text/markdown":
-                data[mimetype] = _mask_source(value, partial(_markdown, accounts=masker.keywords["accounts"]))
+                data[mimetype] = _mask_source(value, partial(_markdown, **masker.keywords))
             elif isinstance(value, (str, list)) and not mimetype.endswith("json"):
                 data[mimetype] = _mask_source(value, masker)
             else:
@@ -221,10 +298,11 @@ def _texts(value: Any):
             yield from _texts(item)
 
 
-def mask_notebook(nb: Any) -> Any:
+def mask_notebook(nb: Any, paths: Mapping[str, str] | None = None) -> Any:
     """A masked copy of notebook ``nb`` (nbformat node or plain dict): sources, outputs and metadata.
 
-    Account ids found in any ARN of the notebook are masked everywhere in it.
+    Account ids found in any ARN of the notebook are masked everywhere in it; ``paths`` adds machine paths
+    (``{path: placeholder}``) to the usual ones.
     """
     nb = copy.deepcopy(nb)
     accounts: set[str] = set()
@@ -232,9 +310,9 @@ def mask_notebook(nb: Any) -> Any:
         for text in _texts([cell.get("source", ""), cell.get("outputs", [])]):
             if "arn:" in text:
                 accounts |= accounts_in_arns(text if isinstance(text, str) else "")
-    masker = partial(mask, accounts=accounts)
-    html_masker = partial(mask_html, accounts=accounts)
-    markdown_masker = partial(_markdown, accounts=accounts)
+    masker = partial(mask, accounts=accounts, paths=paths)
+    html_masker = partial(mask_html, accounts=accounts, paths=paths)
+    markdown_masker = partial(_markdown, accounts=accounts, paths=paths)
     nb["metadata"] = _mask_value(nb.get("metadata", {}), masker)
     for cell in nb.get("cells", []):
         source_masker = markdown_masker if cell.get("cell_type") == "markdown" else masker

@@ -40,7 +40,14 @@ def expected_runbooks() -> list[str]:
 
 
 # -- the shared build -----------------------------------------------------------------------------------------
+#: A directory to keep the executed notebooks in between sessions (development only): with it set, a session
+#: whose directory already holds a run rebuilds only the site from that run.
+REUSE_VARIABLE = "RUNBOOK_DOCS_TEST_DIR"
+
+
 def _shared_dir(tmp_path_factory) -> Path:
+    if os.environ.get(REUSE_VARIABLE):
+        return Path(os.environ[REUSE_VARIABLE]).resolve()
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # shared by the workers of this session
@@ -53,6 +60,13 @@ def _build(shared: Path) -> dict:
     except ImportError as error:
         return {"skip": f"runner not available: {error}"}
     runs = shared / "runs"
+    previous = shared / "run.json"
+    if os.environ.get(REUSE_VARIABLE) and previous.exists() and any((runs / "staging").glob("*.ipynb")):
+        info = json.loads(previous.read_text())
+        started = time.perf_counter()
+        info.update(status=docs.build(site_dir=shared / "site", runs_dir=runs / "staging"),
+                    build_seconds=round(time.perf_counter() - started, 1))
+        return info
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as mp:
         for name, value in PLANTED.items():
@@ -70,7 +84,7 @@ def _build(shared: Path) -> dict:
         return {"skip": f"runner not available: {missing[0]}"}
     started = time.perf_counter()
     status = docs.build(site_dir=shared / "site", runs_dir=runs / "staging")
-    return {
+    info = {
         "status": status,
         "run_ok": result.ok,
         "run_failures": [f"{r.notebook}: {r.status} {r.error}" for r in result.results if r.status != "ok"],
@@ -80,6 +94,9 @@ def _build(shared: Path) -> dict:
         "run_seconds": round(run_seconds, 1),
         "build_seconds": round(time.perf_counter() - started, 1),
     }
+    if os.environ.get(REUSE_VARIABLE):
+        (shared / "run.json").write_text(json.dumps(info))
+    return info
 
 
 def built_site_info(tmp_path_factory) -> dict:
@@ -89,6 +106,10 @@ def built_site_info(tmp_path_factory) -> dict:
     with open(shared / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         info_path = shared / "info.json"
+        if os.environ.get(REUSE_VARIABLE) and os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0" \
+                and not getattr(built_site_info, "done", False):
+            info_path.unlink(missing_ok=True)  # rebuild the site once per session
+            built_site_info.done = True
         if not info_path.exists():
             info_path.write_text(json.dumps(_build(shared)))
         info = json.loads(info_path.read_text())
@@ -122,9 +143,14 @@ def test_mkdocs_config():
     for name in ("01-setup", "02-plan-and-apply", "03-import", "04-troubleshooting", "05-cost-analysis",
                  "06-operations"):
         assert f"runbooks/{name}.ipynb" in nav
-    for page in ("index.md", "getting-started.md", "configuration.md", "cost.md", "troubleshooting.md",
-                 "reference.md", "safety.md", "performance.md"):
+    for page in ("index.md", "getting-started.md", "guide.md", "configuration.md", "architecture.md", "cost.md",
+                 "troubleshooting.md", "ci.md", "reference.md", "safety.md", "performance.md"):
         assert page in nav and (paths.DOCS / page).exists()
+    fences = next(e["pymdownx.superfences"] for e in config["markdown_extensions"]
+                  if isinstance(e, dict) and "pymdownx.superfences" in e)["custom_fences"]
+    assert any(f["name"] == "mermaid" and f["class"] == "mermaid" for f in fences)
+    assert "repo_url" in config and "edit_uri" in config  # configurable, empty by default
+    assert "<!-- runbook:architecture -->" in (paths.DOCS / "architecture.md").read_text()
     assert '--8<-- "infrastructure/staging/modules/dynamodb/README.md"' in (paths.DOCS / "configuration.md").read_text()
     assert re.search(r'"mkdocs>=[\d.]+,<2"', (paths.ROOT / "pyproject.toml").read_text())
 
@@ -176,14 +202,140 @@ def executed_notebook() -> dict:
     return nb
 
 
-def test_publish_notebook_drops_injected_parameters_and_records_and_masks():
+def test_publish_notebook_adds_the_run_record_labels_parameters_drops_records_and_masks():
     published = docs.publish_notebook(executed_notebook())
     text = json.dumps(published)
-    assert "injected-parameters" not in text and MIME_TYPE not in text
+    assert MIME_TYPE not in text
     assert "127.0.0.1" not in text and "123456789012" not in text and str(paths.ROOT) not in text
-    assert [c["cell_type"] for c in published["cells"]] == ["markdown", "code", "code"]
-    assert published["cells"][2]["outputs"][0]["text"] == "arn:aws:iam::<account-id>:root via <endpoint>\n"
+    sources = ["".join(c["source"]) for c in published["cells"]]
+    kinds = [c["cell_type"] for c in published["cells"]]
+    # title, run record, defaults note, defaults, injected note, injected (masked), the code cell
+    assert kinds == ["markdown", "markdown", "markdown", "code", "markdown", "code", "code"]
+    assert sources[1].startswith("## Run record") and "| `aws_endpoint_url` | `'<endpoint>'` |" in sources[1]
+    assert "*Defaults*" in sources[2] and "injected" in sources[4]
+    assert 'aws_endpoint_url = "<endpoint>"' in sources[5]
+    assert published["cells"][6]["outputs"][0]["text"] == "arn:aws:iam::<account-id>:root via <endpoint>\n"
     assert published["metadata"]["papermill"]["input_path"] == "notebooks/01-setup.ipynb"
+
+
+def test_run_summary_shows_what_ran_and_never_a_secret():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 02 · Plan and apply"),
+        new_code_cell('apply: bool = False  # apply\nconfirm: str = ""', metadata={"tags": ["parameters"]}),
+        new_code_cell("apply = True", metadata={"tags": ["injected-parameters"]}),
+        new_markdown_cell("## Step 4 · `terraform plan`"),
+        new_code_cell("plan()", execution_count=3, outputs=[
+            new_output("display_data", data={MIME_TYPE: {"name": "plan_summary", "value": {"create": 7}}}),
+            new_output("display_data", data={MIME_TYPE: {"name": "plan_sha256", "value": "ab" * 32}}),
+            new_output("display_data", data={MIME_TYPE: {"name": "terraform_version", "value": "1.11.4"}})]),
+        new_markdown_cell("## Step 5 · apply"),
+        new_code_cell("apply()", execution_count=4, outputs=[
+            new_output("stream", name="stdout", text="Not applied: pass apply=True\n")]),
+        new_markdown_cell("## Verify"),
+        new_code_cell("verify()", execution_count=5, metadata={"papermill": {"status": "failed"}}, outputs=[
+            new_output("error", ename="AssertionError", evalue="drift", traceback=[])]),
+        new_markdown_cell("## After"),
+        new_code_cell("after()", metadata={"papermill": {"status": "pending"}}),
+    ])
+    nb.metadata["papermill"] = {"parameters": {"apply": True, "environment": "staging",
+                                               "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+                                "start_time": "2026-12-01T09:58:29+00:00", "duration": 65.4,
+                                "exception": True}
+    summary = docs.run_summary(nb)
+    assert "| `apply` | `True` | `False` |" in summary
+    assert "wJalrXUtnFEMI" not in summary and "<redacted>" in summary
+    assert "Plan: 7 to add, 0 to change, 0 to destroy." in summary and "ab" * 32 in summary
+    assert "Terraform 1.11.4" in summary and "2026-12-01 09:58:29 UTC (ran 65 s)" in summary
+    assert "**failed**: `AssertionError` drift" in summary
+    steps = {s["step"]: s for s in docs.step_results(nb)}
+    assert steps["Step 4 · terraform plan"]["result"] == "ok"
+    assert steps["Step 4 · terraform plan"]["id"] == "step-4-terraform-plan"
+    assert steps["Step 5 · apply"]["result"] == "skipped"
+    assert steps["Verify"]["result"] == "failed" and steps["After"]["result"] == "not run"
+    published = json.dumps(docs.publish_notebook(nb))
+    assert "wJalrXUtnFEMI" not in published
+
+
+def test_heading_ids_match_what_mkdocs_jupyter_renders():
+    from mkdocs_jupyter.utils import slugify
+
+    for text in ("Step 3 · terraform init", "Verify: drift report", "On-demand or provisioned?"):
+        assert docs.heading_id(text) == slugify(text)
+
+
+def test_default_index_columns_are_dropped_meaningful_ones_kept():
+    import pandas as pd
+
+    plain = pd.DataFrame([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]).to_html()
+    dropped = docs._without_default_index(plain)
+    assert "<th>0</th>" not in dropped and "<th>a</th>" in dropped and dropped.count("<th>") == 2
+    named = pd.DataFrame([{"a": 1}], index=["writes"]).to_html()
+    assert docs._without_default_index(named) == named
+
+
+def test_display_helpers():
+    import pandas as pd
+
+    from runbook import display
+
+    html = display.table([{"check": "x", "fix": "y" * 80, "n": float("nan")}]).to_html()
+    assert "y" * 80 in html and "nan" not in html.lower().replace("nan-", "") and display.MISSING in html
+    assert ">0<" not in html and display.TABLE_CLASS in html
+    assert "<th" in display.table(pd.DataFrame({"v": [1]}, index=pd.Index(["writes"], name="component"))).to_html()
+    mapping = display.mapping({"records": 2, "images": {"new": True}}).to_html()
+    assert "images" in mapping and "new: yes" in mapping
+    assert display.sentence({"create": 7}) == "Plan: 7 to add, 0 to change, 0 to destroy."
+    assert display.sentence({"update": 1, "replace": 1}) == "Plan: 1 to add, 1 to change, 1 to destroy."
+    assert display.sentence({"import": 1, "add": 0, "change": 1, "remove": 0}) == \
+        "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."
+    assert display.sentence({}).startswith("No changes.")
+    assert pd.get_option("display.max_colwidth") is None
+
+
+def test_the_included_readme_nests_under_the_page_and_has_the_differences_once():
+    readme = MODULE_README.read_text()
+    included = docs.included_readme(MODULE_README, "configuration.md")
+    assert not re.search(r"^# ", re.sub(r"```.*?```", "", included, flags=re.DOTALL), re.MULTILINE)
+    for line in readme.splitlines():
+        if line.startswith("## "):
+            assert "#" + line in included
+    assert included.count(docs.DIFFERENCES_MARKER) == 1
+    link = docs.rewrite_links("[x](../../terraform.tfvars.example) [m](main.tf#L1) [e](examples/none/) [w](https://x.y)",
+                              MODULE_README, "configuration.md")
+    assert link == ("[x](source/infrastructure/staging/terraform.tfvars.example.md) "
+                    "[m](source/infrastructure/staging/modules/dynamodb/main.tf.md#L1) e [w](https://x.y)")
+    assert "[e](https://github.com/o/r/tree/main/infrastructure/staging/modules/dynamodb/examples/none)" in \
+        docs.rewrite_links("[e](examples/none/)", MODULE_README, "configuration.md", "https://github.com/o/r")
+
+
+def test_source_pages_publish_the_tf_files_but_never_an_operators_tfvars():
+    pages = docs.source_pages("")
+    assert "source/infrastructure/staging/main.tf.md" in pages
+    assert "source/infrastructure/staging/modules/dynamodb/variables.tf.md" in pages
+    assert not any(uri.endswith(("terraform.tfvars.md", "backend.hcl.md")) or ".tfstate" in uri for uri in pages)
+    linked = docs.source_pages("https://github.com/o/r")["source/infrastructure/staging/main.tf.md"]
+    assert "https://github.com/o/r/blob/main/infrastructure/staging/main.tf" in linked
+
+
+def test_architecture_is_drawn_from_terraform_never_by_hand(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    runs = tmp_path / "runs"
+    (runs / "staging").mkdir(parents=True)
+    resources = [{"address": "module.dynamodb.aws_dynamodb_table.notifications", "type": "aws_dynamodb_table",
+                  "action": "create"},
+                 {"address": "aws_iam_role.app", "type": "aws_iam_role", "action": "no-op"}]
+    nb = new_notebook(cells=[new_code_cell("x", outputs=[new_output("display_data", data={
+        MIME_TYPE: {"name": "plan_resources", "value": resources}})])])
+    nb.metadata["papermill"] = {"parameters": {"environment": "staging", "work_dir": str(tmp_path / "none")}}
+    (runs / "staging" / "02-plan-and-apply.ipynb").write_text(json.dumps(nb))
+    page = docs.architecture_markdown(runs / "staging")
+    assert "```mermaid\nflowchart LR" in page
+    assert 'subgraph s_module_dynamodb["module.dynamodb"]' in page and "aws_dynamodb_table<br/><b>notifications</b>" in page
+    assert "recorded `plan_resources`" in page
+    assert "No diagram for production in this build" in page  # a clear message, never a made-up list
 
 
 def test_stage_runbooks_publishes_executed_and_says_when_not(tmp_path):
@@ -276,19 +428,25 @@ def test_every_runbook_page_carries_its_outputs(built_site):
         content = page.read_text(encoding="utf-8")
         assert "has not been executed" not in content, name
         assert content.count("jp-OutputArea-output") >= 3, f"{name}: no outputs on the page"
-        assert "injected-parameters" not in content and MIME_TYPE not in content
+        assert MIME_TYPE not in content
+        assert 'id="run-record"' in content, f"{name}: no run record"
         published = site / "runbooks" / name / f"{name}.ipynb"
         assert published.exists(), f"{name}: no notebook to download"
         assert f'href="{name}.ipynb"' in content, f"{name}: no download button"
         nb = json.loads(published.read_text())
-        assert not any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
+        executed = json.loads((Path(built_site["runs"]) / f"{name}.ipynb").read_text())
+        parameters = executed["metadata"]["papermill"]["parameters"]
+        record = "".join(nb["cells"][1]["source"])
+        for parameter in parameters:  # the injected values are on the page, masked
+            assert f"| `{parameter}` |" in record, f"{name}: injected {parameter} not in the run record"
         assert any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
 
 
 def test_navigation_lists_every_page(built_site):
     home = (Path(built_site["site"]) / "index.html").read_text(encoding="utf-8")
-    for target in ["getting-started/", "configuration/", "runbooks/", "cost/", "troubleshooting/", "reference/",
-                   "safety/", "performance/", *[f"runbooks/{n}/" for n in expected_runbooks()]]:
+    for target in ["getting-started/", "guide/", "configuration/", "architecture/", "runbooks/", "cost/",
+                   "troubleshooting/", "ci/", "reference/", "safety/", "performance/",
+                   *[f"runbooks/{n}/" for n in expected_runbooks()]]:
         assert f'href="{target}"' in home, target
 
 
@@ -296,12 +454,21 @@ def test_configuration_page_includes_the_module_readme_and_the_differences(built
     page = text_of(Path(built_site["site"]) / "configuration" / "index.html")
     page = re.sub(r"\s+", " ", page)
     headings = [re.sub(r"[`*_]", "", line.lstrip("#").strip()) for line in MODULE_README.read_text().splitlines()
-                if re.match(r"#{1,4} ", line)]
+                if re.match(r"#{2,4} ", line)]  # its H1 gives way to the page's own title
     assert headings, "the module README has no headings"
     for heading in headings:
         heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
         assert re.sub(r"\s+", " ", heading) in page, f"module README heading {heading!r} missing"
     assert "dynamodb_pitr_enabled" in page and "production-user-notifications" in page
+    content = (Path(built_site["site"]) / "configuration" / "index.html").read_text(encoding="utf-8")
+    toc = content.split('md-nav--secondary', 1)[1].split('class="md-content"', 1)[0]  # nested <nav>s inside
+    toc_text = html.unescape(re.sub(r"<[^>]+>", " ", toc))
+    for line in MODULE_README.read_text().splitlines():
+        if line.startswith("## "):
+            title = re.sub(r"[`*_]", "", line[3:].strip())
+            assert title in toc_text, f"the configuration page's table of contents lacks {title!r}"
+    assert content.count('id="environment-differences') == 1, "the environment differences appear twice"
+    assert content.count("Generated when the site is built") == 1
 
 
 SECRET_PATTERNS = {
@@ -312,9 +479,18 @@ SECRET_PATTERNS = {
 }
 
 
-def test_no_endpoint_key_or_account_id_anywhere_in_the_site(built_site):
+def machine_paths(built_site) -> list[str]:
+    """Paths of this machine that must appear in no page, download or search index."""
+    found = [str(paths.ROOT), str(Path(built_site["runs"]).parent.parent), str(Path.home()) + "/", sys.prefix]
+    found += [p for p in (shutil.which("terraform"), shutil.which("tofu"), os.environ.get("RUNBOOK_TF_PLUGIN_MIRROR"))
+              if p]
+    found += [m for m in ("/opt/tf-plugins",) if Path(m).is_dir()]
+    return found
+
+
+def test_no_endpoint_key_account_id_or_machine_path_anywhere_in_the_site(built_site):
     site = Path(built_site["site"])
-    literals = [*PLANTED.values(), built_site["endpoint_url"] or "http://127.0.0.1:"]
+    literals = [*PLANTED.values(), built_site["endpoint_url"] or "http://127.0.0.1:", *machine_paths(built_site)]
     literals += [v.replace("/", "\\/") for v in PLANTED.values()]  # as JSON may escape them
     scanned, found = 0, []
     for path in site.rglob("*"):

@@ -148,3 +148,60 @@ def test_placeholders_stay_visible_in_markdown():
     assert masked.cells[0].source == "Plain &lt;endpoint&gt;, code `<endpoint>`"
     assert masked.cells[1].outputs[0]["data"]["text/markdown"] == (
         "**Target**: emulator at &lt;endpoint&gt; (`arn:aws:iam::<account-id>:root`)")
+
+
+# -- machine paths --------------------------------------------------------------------------------------------
+def test_masks_machine_paths(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from runbook import paths
+    from runbook.masking import HOME, REPO, WORK_DIR, add_machine_path
+
+    work = tmp_path / "elsewhere" / "work"
+    add_machine_path(work)
+    text = (f"{paths.ROOT}/build/work/staging/terraform.tfvars | {paths.ROOT}/notebooks/01-setup.ipynb | "
+            f"{work}/infrastructure/staging | {Path.home()}/.terraform.d | file://{paths.ROOT}/x")
+    masked = mask(text)
+    assert masked == (f"{WORK_DIR}/terraform.tfvars | {REPO}/notebooks/01-setup.ipynb | "
+                      f"{WORK_DIR}/infrastructure/staging | {HOME}/.terraform.d | file://{REPO}/x")
+    assert REPO not in mask(f"{paths.ROOT}2/other")  # whole path components only
+    assert mask(masked) == masked  # idempotent
+
+
+def test_masks_the_terraform_binary_and_the_provider_mirror(monkeypatch, tmp_path):
+    from runbook.masking import PROVIDER_MIRROR, TERRAFORM
+
+    binary_dir = tmp_path / "opt-bin"
+    binary_dir.mkdir()
+    binary = binary_dir / "terraform"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io" / "hashicorp" / "aws").mkdir(parents=True)
+    monkeypatch.setenv("PATH", f"{binary_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("RUNBOOK_TF_PLUGIN_MIRROR", str(mirror))
+    text = f"Initialised with terraform ({binary}); provider from {mirror}/registry.terraform.io/hashicorp/aws"
+    assert mask(text) == (f"Initialised with terraform ({TERRAFORM}); provider from "
+                          f"{PROVIDER_MIRROR}/registry.terraform.io/hashicorp/aws")
+
+
+def test_mask_notebook_masks_planted_paths_everywhere(tmp_path):
+    from runbook import paths
+    from runbook.masking import WORK_DIR
+
+    work = tmp_path / "run-work"
+    nb = notebook()
+    nb.cells[2].outputs[0]["text"] += f"wrote {work}/staging/terraform.tfvars and {paths.ROOT}/build/x\n"
+    nb.metadata["papermill"]["parameters"]["work_dir"] = str(work)
+    masked = mask_notebook(nb, paths={str(work): WORK_DIR})
+    text = json.dumps(masked)
+    assert str(work) not in text and str(paths.ROOT) not in text
+    assert f"{WORK_DIR}/staging/terraform.tfvars" in masked.cells[2].outputs[0]["text"]
+    assert masked.metadata["papermill"]["parameters"]["work_dir"] == WORK_DIR
+
+
+def test_placeholders_of_paths_stay_visible_in_html():
+    from runbook import paths
+    from runbook.masking import mask_html
+
+    assert mask_html(f"<td>{paths.ROOT}/build</td>") == "<td>&lt;repo&gt;/build</td>"

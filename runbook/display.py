@@ -1,0 +1,154 @@
+"""Small display helpers for the runbooks: tables without meaningless index columns, dicts as two-column
+tables, plan summaries as sentences, and pandas options that never cut a value short.
+
+Importing this module sets the pandas options (:func:`configure`), so ``from runbook.display import table``
+in a notebook's first cell is enough::
+
+    from runbook.display import mapping, sentence, table
+
+    table(planned.rows)                 # a list of dicts or a DataFrame, shown without the 0…n index
+    mapping(stream.to_dict())           # a dict as a two-column table (nested values spelled out)
+    print(sentence(planned.summary))    # "Plan: 7 to add, 0 to change, 0 to destroy."
+
+Every helper returns an object Jupyter renders (a pandas ``Styler``): the last expression of a cell shows it,
+``IPython.display.display(...)`` shows it anywhere. In HTML a table gets the ``runbook-table`` class, which
+the site styles to wrap long values and scroll sideways inside its own box.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterable, Mapping
+
+#: The CSS class every helper table carries (the site's stylesheet keys on it).
+TABLE_CLASS = "runbook-table"
+#: What a missing value looks like (instead of ``NaN`` or ``None``).
+MISSING = "—"
+
+
+def configure() -> None:
+    """pandas display options for runbooks: every column and the whole of every value, no ``...``."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency of the package
+        return
+    pd.set_option("display.max_columns", None)
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.width", None)
+    pd.set_option("display.max_rows", 500)
+    pd.set_option("styler.render.max_elements", 2**20)
+
+
+def _frame(rows_or_frame: Any, columns: Iterable[str] | None = None):
+    import pandas as pd
+
+    if isinstance(rows_or_frame, pd.Series):
+        frame = rows_or_frame.to_frame()
+    elif isinstance(rows_or_frame, pd.DataFrame):
+        frame = rows_or_frame
+    else:
+        frame = pd.DataFrame(list(rows_or_frame or []))
+    if columns is not None:
+        frame = frame.reindex(columns=list(columns))
+    return frame
+
+
+def _meaningful_index(frame) -> bool:
+    """An index worth showing: named, or anything but the default 0…n-1 positions."""
+    import pandas as pd
+
+    index = frame.index
+    if any(name is not None for name in index.names):
+        return True
+    return not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1)
+
+
+def _text(value: Any) -> str:
+    """One cell's text: missing values as a dash, containers spelled out, never truncated."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) or MISSING
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(_text(v) for v in value) or MISSING
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return MISSING
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    return str(value)
+
+
+def table(rows_or_frame: Any, columns: Iterable[str] | None = None, caption: str | None = None,
+          index: bool | None = None):
+    """A table of ``rows_or_frame`` (list of dicts, DataFrame or Series): all columns, whole values.
+
+    The index is shown only when it means something (named, or not the default 0…n-1), unless ``index`` says
+    otherwise; missing values show as a dash. Returns a pandas ``Styler``.
+    """
+    frame = _frame(rows_or_frame, columns)
+    show_index = _meaningful_index(frame) if index is None else index
+    styler = frame.style.format(_text).format_index(_text, axis=0)
+    if not show_index:
+        styler = styler.hide(axis="index")
+    styler = styler.set_table_attributes(f'class="{TABLE_CLASS}"')
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def mapping(values: Mapping[str, Any], key: str = "name", value: str = "value", caption: str | None = None):
+    """A dict as a two-column table (``key`` | ``value``); nested dicts and lists spelled out."""
+    rows = [{key: str(k), value: _text(v)} for k, v in (values or {}).items()]
+    return table(rows or [{key: MISSING, value: MISSING}], columns=[key, value], caption=caption, index=False)
+
+
+#: Terraform's words for the actions of a plan, in the order its "Plan:" line gives them.
+_PLAN_WORDS = (("import", "to import"), ("add", "to add"), ("change", "to change"), ("remove", "to destroy"))
+_ACTION_KEYS = {"create": "add", "add": "add", "update": "change", "change": "change", "delete": "remove",
+                "remove": "remove", "destroy": "remove", "import": "import", "replace": "replace",
+                "move": "move", "forget": "forget"}
+
+
+def sentence(plan_summary: Mapping[str, Any] | str | None) -> str:
+    """A plan summary as Terraform says it: ``Plan: 7 to add, 0 to change, 0 to destroy.``
+
+    Takes the counts by action (``{"create": 7}``, ``{"update": 1, "replace": 1}``), Terraform's
+    ``change_summary`` (``{"add": 7, "change": 0, "remove": 0, "import": 0}``), a string (returned as it
+    is) or nothing (``No changes.``). A replacement counts as one to add and one to destroy, as Terraform counts it.
+    """
+    if isinstance(plan_summary, str):
+        return plan_summary
+    counts = {"import": 0, "add": 0, "change": 0, "remove": 0}
+    for action, count in (plan_summary or {}).items():
+        if not isinstance(count, (int, float)) or isinstance(count, bool):
+            continue
+        key = _ACTION_KEYS.get(str(action).lower().replace("-", "_"))
+        if key == "replace":
+            counts["add"] += int(count)
+            counts["remove"] += int(count)
+        elif key in counts:
+            counts[key] += int(count)
+    if not any(counts.values()):
+        return "No changes. Your infrastructure matches the configuration."
+    parts = [f"{counts[k]} {words}" for k, words in _PLAN_WORDS if k != "import" or counts["import"]]
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def dumps(value: Any) -> str:
+    """``value`` as indented JSON text (for a value that really is a document, such as a policy)."""
+    return json.dumps(value, indent=2, sort_keys=False, default=str)
+
+
+configure()
