@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from .context import RunContext
 from .errors import TerraformUnavailable
+from typing import TYPE_CHECKING
+
 from .planning import PlanResult, make_plan
 from .workconfig import missing_error
+
+if TYPE_CHECKING:
+    from .gate import Decision, Reviewed
 
 PROVIDER_FIX = ("Give Terraform the AWS provider: allow access to registry.terraform.io, or point "
                 "RUNBOOK_TF_PLUGIN_MIRROR at a filesystem mirror that holds hashicorp/aws "
@@ -61,37 +66,41 @@ def application_environment(context: RunContext, values: dict) -> dict[str, str]
             "AWS_REGION": context.region}
 
 
-def plan_markdown(result: PlanResult) -> str:
-    """The saved plan's resource changes as a Markdown table (interim review; see runbook.review)."""
-    rows = [c for c in result.json.resource_changes if c.get("mode") == "managed"
-            and (set(c["change"]["actions"]) - {"no-op"} or c["change"].get("importing"))]
-    if not rows:
-        return "**No changes.** The infrastructure matches the configuration."
-    lines = ["| resource | action | forces replacement |", "| --- | --- | --- |"]
-    for change in rows:
-        actions = change["change"]["actions"]
-        action = "replace" if {"create", "delete"} <= set(actions) else ",".join(actions)
-        if change["change"].get("importing"):
-            action = "import" + ("" if action == "no-op" else f" + {action}")
-        forced = ", ".join(".".join(str(p) for p in path) for path in change["change"].get("replace_paths") or [])
-        lines.append(f"| `{change['address']}` | {action} | {forced} |")
-    return "\n".join(lines)
+def plan_and_review(context: RunContext, plan_sha256: str = "") -> "Reviewed":
+    """Plan (or, with ``plan_sha256``, keep the saved plan that has that hash) and review it: every change, what
+    forces a replacement, what is destructive and what the table holds now, and a table already outside Terraform."""
+    from .gate import plan_and_review as plan_and_review_
+    from .importing import table_exists
+    from .review import live_reader
 
-
-def apply_if_allowed(context: RunContext, result: PlanResult, table, apply: bool, confirm: str) -> bool:
-    """Apply the saved plan when the change guard allows it; returns whether it was applied."""
-    from . import params
-
-    if not result.has_changes:
-        print("Nothing to apply: the plan has no changes.")
-        return False
-    name = table.name if table else ""
-    guard = params.change_guard(context.environment, name, apply, confirm)
-    if not guard.allowed:
-        print("Not applied: pass apply=True" + (f" and confirm='{name}'" if context.environment == "production" else ""))
-        return False
-    for line in context.terraform.apply_plan().stdout.splitlines():
-        if line.startswith("Apply complete"):
-            print(line)
+    reviewed = plan_and_review_(context.terraform, plan_sha256, live=live_reader(context.target),
+                                table_exists=lambda name: table_exists(context.target, name))
     context.forget_table()
-    return True
+    return reviewed
+
+
+def planned_table_name(reviewed: "Reviewed") -> str:
+    """The table's name as Terraform plans it (or, for a plan that deletes it, as the state holds it)."""
+    from .tfjson import table_spec
+
+    table = table_spec(reviewed.json.planned_resources()) or table_spec(reviewed.json.prior_resources())
+    return table.name if table else ""
+
+
+def gate_and_apply(context: RunContext, reviewed: "Reviewed", apply: bool, confirm: str,
+                   allow_destroy: tuple[str, ...] = (), plan_sha256: str = "") -> "Decision":
+    """Decide from the reviewed plan (:func:`runbook.gate.decide`) and apply exactly it when allowed.
+
+    A refusal raises :class:`~runbook.gate.ChangeRefused` and changes nothing; a failed apply raises
+    :class:`~runbook.gate.ApplyFailed` whose report says what was done and what to do next.
+    """
+    from .gate import apply_reviewed, decide
+
+    decision = decide(reviewed.review, context.environment, planned_table_name(reviewed), apply, confirm,
+                      ",".join(allow_destroy))
+    print(decision.reason)
+    if decision.allowed:
+        applied = apply_reviewed(context.terraform, reviewed.review, decision, expected_sha256=plan_sha256)
+        print(applied.summary)
+        context.forget_table()
+    return decision

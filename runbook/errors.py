@@ -6,7 +6,14 @@ from typing import Any, Iterable
 
 
 class RunbookError(Exception):
-    """Base class for every error this package raises on purpose."""
+    """Base class for every error this package raises on purpose.
+
+    In a notebook IPython shows only the error's name and message (:meth:`_render_traceback_`): each message says
+    what went wrong and what to do, and a traceback through the package says nothing an operator can act on.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 class ParameterError(RunbookError, ValueError):
@@ -48,10 +55,6 @@ class EndpointUnreachable(RunbookError, ConnectionError):
         self.reason = reason
         super().__init__(unreachable_message(endpoint, reason))
 
-    def _render_traceback_(self) -> list[str]:
-        """What IPython shows instead of a traceback: the error's name and its paragraph."""
-        return [f"{type(self).__name__}: {self}"]
-
 
 def unreachable_message(endpoint: str, reason: str) -> str:
     """One paragraph: which endpoint, why, and what to run (an emulator on this machine, or elsewhere)."""
@@ -90,3 +93,7 @@ class TerraformError(RunbookError):
 
 class RealAwsRefused(RunbookError):
     """An emulator-only action (demo data, the import demo's hand-made table) was asked of real AWS."""
+
+
+class TargetIncapable(RunbookError):
+    """The target (an emulator) lacks a call the planned configuration needs. Nothing was changed."""

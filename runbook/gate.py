@@ -33,6 +33,7 @@ from .review import PlanReview
 if TYPE_CHECKING:
     from .recovery import FailedApply
     from .terraform import Terraform
+    from .tfjson import PlanJson
 
 #: The private copy of the reviewed plan that is applied (in the workspace's root, beside ``tfplan``).
 REVIEWED_PLAN_FILE = "runbook_reviewed.tfplan"
@@ -192,17 +193,31 @@ def review_saved_plan(terraform: "Terraform", live=None, table_exists: bool | No
     return review(load_plan(terraform), live=live, plan_sha256=digest, table_exists=table_exists)
 
 
+@dataclass
+class Reviewed:
+    """A saved plan, its JSON (one ``terraform show -json``) and its review, which carries the plan's hash."""
+
+    json: "PlanJson"
+    review: PlanReview
+
+    @property
+    def sha256(self) -> str:
+        return self.review.plan_sha256
+
+
 def plan_and_review(terraform: "Terraform", plan_sha256: str = "", live=None,
-                    table_exists: "Callable[[str], bool] | None" = None, plan_args: tuple[str, ...] = ()) -> PlanReview:
+                    table_exists: "Callable[[str], bool] | None" = None, plan_args: tuple[str, ...] = ()) -> Reviewed:
     """02's plan step: ``terraform plan -out=tfplan`` and its review — or, with ``plan_sha256``, no new plan.
 
-    A new plan is new bytes (it records its own time: ``timestamp`` in ``show -json``), so a plan reviewed in an earlier run can only be applied by not
-    re-planning: with ``plan_sha256`` the workspace's saved plan is kept and must have that hash (else
-    :class:`PlanMismatch`, before anything else). ``table_exists``: a callable ``name → bool`` (e.g.
-    ``lambda n: runbook.importing.table_exists(target, n)``) asked for each table the plan creates, for
-    :func:`runbook.review.table_conflict`. ``live``: see :func:`runbook.review.review`.
+    A new plan is new bytes (it records its own time: ``timestamp`` in ``show -json``), so a plan reviewed in an
+    earlier run can only be applied by not re-planning: with ``plan_sha256`` the workspace's saved plan is kept and
+    must have that hash (else :class:`PlanMismatch`, before anything else). ``table_exists``: a callable
+    ``name → bool`` (e.g. ``lambda n: runbook.importing.table_exists(target, n)``) asked for each table the plan
+    creates, for :func:`runbook.review.table_conflict`. ``live``: see :func:`runbook.review.review`.
     """
-    from .review import created_table_names, table_conflict
+    from .planning import make_plan
+    from .review import created_table_names, review, table_conflict
+    from .tfjson import load_plan
 
     expected = params.plan_sha256(plan_sha256)
     plan_file = terraform.workspace.plan_file
@@ -210,16 +225,18 @@ def plan_and_review(terraform: "Terraform", plan_sha256: str = "", live=None,
         if not plan_file.is_file():
             raise PlanMismatch(f"plan_sha256={expected!r} was given but there is no saved plan at {plan_file}",
                                "Run with plan_sha256='' to plan and review, then pass the hash it shows.")
-        actual = plan_sha256_of(plan_file)
-        if actual != expected:
-            raise PlanMismatch(f"the saved plan's SHA-256 is {actual}, not plan_sha256={expected!r}: it is not the "
+        digest = plan_sha256_of(plan_file)
+        if digest != expected:
+            raise PlanMismatch(f"the saved plan's SHA-256 is {digest}, not plan_sha256={expected!r}: it is not the "
                                f"plan that was reviewed", "Re-run with plan_sha256='' to plan and review again.")
+        view = load_plan(terraform)
     else:
-        terraform.plan(*plan_args)
-    result = review_saved_plan(terraform, live=live)
+        made = make_plan(terraform, *plan_args)
+        view, digest = made.json, made.sha256
+    result = review(view, live=live, plan_sha256=digest)
     if table_exists is not None:
         table_conflict(result, any(table_exists(name) for name in created_table_names(result)))
-    return result
+    return Reviewed(view, result)
 
 
 @dataclass

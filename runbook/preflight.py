@@ -184,18 +184,36 @@ def _where(diagnostic: dict, tfvars: Path) -> tuple[str | None, int | None]:
     return None, None
 
 
+#: 01's plan for the checks, saved beside (never over) the workspace's tfplan and removed after use.
+CHECK_PLAN = "runbook_check.tfplan"
+
+
+def target_capabilities(context: RunContext, plan_file: str) -> list[Check]:
+    """On an emulator: does it implement every call the planned resources need (``runbook.targetcheck``)?"""
+    from .targetcheck import check_plan
+    from .tfjson import PlanJson
+
+    path = context.workspace.root / plan_file
+    try:
+        return check_plan(context.target, PlanJson(context.terraform.show_json(plan_file)))
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def terraform_verdict(context: RunContext) -> list[Check]:
     """What Terraform says about the working tfvars (``plan -refresh=false``), each error with file and line."""
+    check_plan = CHECK_PLAN if context.target.is_emulator else None  # real AWS is never probed
     try:
         context.terraform.init()
-        diagnostics = context.terraform.check_variables()
+        diagnostics = context.terraform.check_variables(check_plan)
     except (TerraformUnavailable, TerraformError) as error:
         return [Check("tfvars (Terraform)", False, f"not checked: Terraform could not run here ({error})",
                       "make the AWS provider installable (see 'AWS provider source'), then run 01 again")]
     errors = [d for d in diagnostics if d.get("severity") == "error"]
     if not errors:
-        return [Check("tfvars (Terraform)", True, f"{context.tfvars.name}: Terraform accepts every value "
-                      "(types, validation rules, preconditions)")]
+        accepted = Check("tfvars (Terraform)", True, f"{context.tfvars.name}: Terraform accepts every value "
+                         "(types, validation rules, preconditions)")
+        return [accepted] + (target_capabilities(context, check_plan) if check_plan else [])
     checks = []
     for diagnostic in errors:
         name, line = _where(diagnostic, context.tfvars)

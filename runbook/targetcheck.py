@@ -156,3 +156,12 @@ def setting_variables(configuration: dict | None, resources: Iterable[dict]) -> 
 def check_plan(target: Target, plan: "PlanJson") -> list[Check]:
     """:func:`check_target` for a saved plan's JSON (its planned resources and configuration)."""
     return check_target(target, plan.planned_resources(), plan.raw.get("configuration"))
+
+
+def require(checks: Iterable[Check]) -> None:
+    """Stop before anything changes when the target lacks a call the plan needs (each named, with its fix)."""
+    from .errors import TargetIncapable
+
+    missing = [c for c in checks if not c.ok]
+    if missing:
+        raise TargetIncapable(" ".join(f"{c.detail} Fix: {c.fix}." for c in missing))

@@ -304,14 +304,15 @@ class Terraform:
                                  diagnostics=diagnostics(messages))
         return Plan(plan_changes(messages), has_changes=result.returncode == 2, messages=messages)
 
-    def check_variables(self) -> list[dict]:
+    def check_variables(self, plan_file: str | None = None) -> list[dict]:
         """Terraform's own verdict on the working tfvars, before anything changes.
 
-        ``terraform plan -refresh=false -lock=false`` (no saved plan, no state written) evaluates every variable's
-        type and ``validation`` blocks and the preconditions it can; returns its error and warning diagnostics.
+        ``terraform plan -refresh=false -lock=false`` (no state written) evaluates every variable's type and
+        ``validation`` blocks and the preconditions it can; returns its error and warning diagnostics. With
+        ``plan_file`` the plan is saved there (never the workspace's ``tfplan``), for ``show_json``.
         """
         args = ["plan", "-input=false", "-json", "-refresh=false", "-lock=false", *self.var_args()]
-        result = self.run(*args, check=False)
+        result = self.run(*args, *([f"-out={plan_file}"] if plan_file else []), check=False)
         return diagnostics(ui_messages(result.stdout))
 
     def apply_plan(self) -> Result:

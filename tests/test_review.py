@@ -374,11 +374,11 @@ def test_plan_and_review_plans_or_keeps_the_reviewed_plan(tmp_path):
 
     terraform = StubTerraform(tmp_path)
     asked = []
-    r = plan_and_review(terraform, live=LIVE, table_exists=lambda name: asked.append(name) or True)
+    r = plan_and_review(terraform, live=LIVE, table_exists=lambda name: asked.append(name) or True).review
     assert terraform.calls == [("plan",)] and asked == [NAME] and r.conflict is not None
     assert r.plan_sha256 == plan_sha256(terraform.workspace.plan_file)
     # With plan_sha256: no new plan (it would be new bytes); the saved plan must have that hash.
-    kept = plan_and_review(terraform, plan_sha256=r.plan_sha256)
+    kept = plan_and_review(terraform, plan_sha256=r.plan_sha256).review
     assert terraform.calls == [("plan",)] and kept.plan_sha256 == r.plan_sha256
     with pytest.raises(PlanMismatch, match="not the plan that was reviewed"):
         plan_and_review(terraform, plan_sha256="f" * 64)

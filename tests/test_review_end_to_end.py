@@ -47,7 +47,7 @@ def test_the_gate_on_real_plans(terraform, target):
     dynamodb.create_table(TableName=NAME, BillingMode="PAY_PER_REQUEST",
                           KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
                           AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
-    first = plan_and_review(terraform, table_exists=lambda name: table_exists(target, name))
+    first = plan_and_review(terraform, table_exists=lambda name: table_exists(target, name)).review
     assert first.conflict and "03-import" in first.summary
     with pytest.raises(ChangeRefused, match="already exists outside Terraform"):
         decide(first, "staging", NAME, apply=True)
@@ -88,7 +88,7 @@ def test_the_gate_on_real_plans(terraform, target):
     assert items(target, NAME) == 3 and not table_exists(target, RENAMED)
 
     # The next run, with the reviewed hash: no new plan; the saved plan is applied.
-    again = plan_and_review(terraform, plan_sha256=rename.plan_sha256, live=live_reader(target))
+    again = plan_and_review(terraform, plan_sha256=rename.plan_sha256, live=live_reader(target)).review
     assert again.plan_sha256 == rename.plan_sha256
     decision = decide(again, "staging", NAME, apply=True, allow_destroy=",".join(again.destructive_addresses))
     apply_reviewed(terraform, again, decision, expected_sha256=rename.plan_sha256)
