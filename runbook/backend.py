@@ -737,7 +737,7 @@ def check_migration(terraform: "Terraform", config: BackendConfig, state: dict) 
     """Refuse to migrate onto a non-empty state in the backend: force-copy would overwrite it. Nothing changes."""
     existing = remote_state(terraform.target, config)
     if existing and existing.get("resources"):
-        if existing.get("lineage") == state.get("lineage") and existing.get("serial", 0) >= state.get("serial", 0):
+        if existing.get("resources") == state.get("resources"):
             return  # the same state, already moved (e.g. a migration interrupted before the local file was renamed)
         source = terraform.workspace.root / "terraform.tfstate"
         raise ConfigurationError(source, f"a local state ({len(state.get('resources', []))} resources) and a "
@@ -751,8 +751,8 @@ def finish_migration(terraform: "Terraform", config: BackendConfig, state: dict)
     """After ``init -migrate-state``: check the backend holds the state, then retire the local file (kept as a copy)."""
     root = terraform.workspace.root
     moved = remote_state(terraform.target, config)
-    if not moved or moved.get("lineage") != state.get("lineage") or \
-            len(moved.get("resources", [])) != len(state.get("resources", [])):
+    # Terraform gives the copy a new lineage and serial; the resources must be the same, every attribute.
+    if not moved or moved.get("resources") != state.get("resources") or moved.get("outputs") != state.get("outputs"):
         raise TerraformError(["init", "-migrate-state"], 0, f"the state in s3://{config.bucket}/{config.key} does not "
                              f"match {root / 'terraform.tfstate'} after the migration; the local file is left as it "
                              "was")
