@@ -447,17 +447,60 @@ def urlparse_scheme(url: str | None) -> str:
     return urlparse(url or "").scheme
 
 
+# --- 01-setup: everything about the backend, as a checklist ---------------------------------------------------
+
+def preflight_checks(workspace: "Workspace", target: Target, *, create_bucket: bool = False,
+                     key: str | None = None, path: str | Path | None = None, binary=None) -> list[Check]:
+    """01's backend checks: the backend config, the bucket (bootstrapped on an emulator), its properties, the lock.
+
+    Against AWS the bucket is created only with ``create_bucket=True``; otherwise a missing bucket is a failed
+    check whose fix is the bootstrap command. Never raises for a bad backend config: it becomes a failed check.
+    """
+    try:
+        config = resolve(workspace, target, key=key, path=path, check_bucket_exists=False)
+    except ConfigurationError as error:
+        return [Check("backend config", False, str(error), f"edit {error.path}" + (f" line {error.line}"
+                                                                                   if error.line else ""))]
+    checks = [Check("backend config", True, config.describe())]
+    try:
+        ensured = ensure_bucket(target, config.bucket, workspace.base.parent, create=create_bucket, binary=binary)
+    except Exception as error:  # credentials, permissions, Terraform: report, do not guess
+        return checks + [Check(f"state bucket {config.bucket}", False, f"{type(error).__name__}: {error}",
+                               "check the credentials and the bucket name")]
+    if ensured.command:
+        return checks + [ensured.as_check()]
+    if ensured.created:
+        checks.append(ensured.as_check())
+    checks += check_bucket(target, config.bucket, config.region)
+    checks.append(probe_conditional_writes(target, config.bucket, config.endpoint_url, prefix=config.key + "."))
+    return checks
+
+
+def init_report(terraform: "Terraform") -> str:
+    """After :meth:`Terraform.init`: where the state is, how it is locked, and a migration if one happened (Markdown)."""
+    config = terraform.backend
+    if config is None:
+        return "No backend: `terraform init` has not run with one."
+    lines = [f"State: `s3://{config.bucket}/{config.key}` ({config.region}), backend config `{config.path}` "
+             f"({config.origin}); lock: {config.as_row()['lock']}, `-lock-timeout={lock_timeout(terraform.lock_timeout)}`."]
+    if terraform.migration is not None:
+        lines.append(f"**Migrated.** {terraform.migration.message}")
+    return "\n\n".join(lines)
+
+
 # --- conditional writes -----------------------------------------------------------------------------------------
 
-def probe_conditional_writes(target: Target, bucket: str, endpoint_url: str | None = None) -> Check:
+def probe_conditional_writes(target: Target, bucket: str, endpoint_url: str | None = None,
+                             prefix: str = "runbook-probe/") -> Check:
     """Does the endpoint refuse a second ``PutObject`` with ``If-None-Match: *``? Only then does the lock hold.
 
-    Writes a probe object twice under ``runbook-probe/`` and removes every version of it afterwards.
+    Writes a probe object (``<prefix>conditional-write-<uuid>``) twice and removes every version of it afterwards.
+    01 passes the state key as the prefix, so the probe needs no permission beyond what the state needs.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
     s3 = s3_client(target, endpoint_url)
-    key = f"runbook-probe/conditional-write-{uuid.uuid4()}"
+    key = f"{prefix}conditional-write-{uuid.uuid4()}"
     name = "state lock (conditional writes)"
     where = endpoint_url or target.endpoint_url or "AWS S3"
     try:

@@ -276,7 +276,8 @@ class Terraform:
     def init(self, backend=None, *, key: str | None = None) -> Result:
         """``terraform init`` with the S3 backend. Raises TerraformUnavailable when the provider cannot be installed.
 
-        ``backend``: a :class:`runbook.backend.BackendConfig` (default: :func:`runbook.backend.resolve` for this
+        ``backend``: a :class:`runbook.backend.BackendConfig`, or ``False`` for ``-backend=false`` (providers and
+        modules only: enough for ``validate``; no state). Default: :func:`runbook.backend.resolve` for this
         workspace and target — the operator's ``backend.hcl``, or on an emulator a generated one, after the bucket
         is bootstrapped there). ``key`` (or ``self.state_key``) gives the workspace a state key of its own.
 
@@ -288,10 +289,13 @@ class Terraform:
         """
         from . import backend as backends
 
+        if backend is False:  # providers and modules only (validate, docs): no state, no credentials needed
+            self.prepare()
+            return self._init_result(self.run("init", "-input=false", "-no-color", "-backend=false", check=False))
         if key:
             self.state_key = key
+        config = backend or backends.resolve(self.workspace, self.target, key=self.state_key)  # before any change
         self.prepare()
-        config = backend or backends.resolve(self.workspace, self.target, key=self.state_key)
         if self.target.is_emulator and config.origin == "generated":
             backends.ensure_bucket(self.target, config.bucket, self.workspace.base.parent, binary=self.binary)
         self.backend = config
@@ -313,7 +317,13 @@ class Terraform:
                                          f"s3://{config.bucket}/{config.key}. To move the state, run `terraform "
                                          f"-chdir={root} init -migrate-state {' '.join(config.init_args())}`; to "
                                          f"start over on the new one, remove {root / '.terraform'}")
-        result = self.run("init", "-input=false", "-no-color", *mode, *config.init_args(), check=False)
+        result = self._init_result(self.run("init", "-input=false", "-no-color", *mode, *config.init_args(),
+                                            check=False))
+        if local is not None and "-migrate-state" in mode:
+            self.migration = backends.finish_migration(self, config, local)
+        return result
+
+    def _init_result(self, result: Result) -> Result:
         if result.returncode != 0:
             text = result.stderr + result.stdout
             if any(marker in text for marker in _INSTALL_FAILURES):
@@ -323,8 +333,6 @@ class Terraform:
                     + _first_error(text)
                 )
             raise TerraformError(["init"], result.returncode, text)
-        if local is not None and "-migrate-state" in mode:
-            self.migration = backends.finish_migration(self, config, local)
         return result
 
     @property

@@ -288,3 +288,44 @@ def test_paths_of_the_generated_files_stay_out_of_the_tree(tmp_path):
     assert paths.ROOT not in config.path.parents
     assert not (paths.environment_dir("staging") / "backend.hcl").exists() or \
         Path(paths.environment_dir("staging") / "backend.hcl") != config.path
+
+
+def test_init_against_aws_without_a_backend_file_stops_before_anything_changes(operator_files, tmp_path):
+    terraform = Terraform(Workspace("staging", tmp_path / "work" / "staging"), Target("us-east-1"))
+    with pytest.raises(ConfigurationError, match="backend.hcl: missing"):
+        terraform.init()
+    assert not (tmp_path / "work").exists(), "no copy, no .terraform, no state"
+
+
+def test_01_lists_a_bad_backend_file_as_a_failed_check(operator_files, tmp_path):
+    operator_files["staging"].write_text('bucket = "b"\nkey = ""\nuse_lockfile = true\n')
+    checks = backend.preflight_checks(Workspace("staging", tmp_path / "staging"), Target("us-east-1"))
+    assert len(checks) == 1 and not checks[0].ok and "`key` is empty" in checks[0].detail
+    assert checks[0].fix == f"edit {operator_files['staging']} line 2"
+
+
+def test_01_against_aws_shows_the_bootstrap_command_for_a_missing_bucket(operator_files, target, monkeypatch,
+                                                                          tmp_path):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(Target, "is_emulator", property(lambda self: False))  # as if it were AWS
+    operator_files["staging"].write_text(GOOD)
+    checks = backend.preflight_checks(Workspace("staging", tmp_path / "staging"), target)
+    assert [c.ok for c in checks] == [True, False]
+    assert checks[1].fix.startswith("terraform -chdir=infrastructure/bootstrap init")
+    assert not backend.bucket_exists(target, "team-tfstate")
+
+
+def test_01_checks_an_existing_bucket_and_probes_under_the_state_key(operator_files, target, monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(Target, "is_emulator", property(lambda self: False))
+    operator_files["staging"].write_text(GOOD)
+    s3 = backend.s3_client(target)
+    s3.create_bucket(Bucket="team-tfstate")
+    s3.put_bucket_versioning(Bucket="team-tfstate", VersioningConfiguration={"Status": "Enabled"})
+    checks = {c.name: c for c in backend.preflight_checks(Workspace("staging", tmp_path / "staging"), target)}
+    assert checks["state bucket versioning"].ok and not checks["state bucket not public"].ok
+    assert not checks["state bucket TLS only"].ok, "against AWS a TLS-only policy is expected"
+    assert checks["state lock (conditional writes)"].ok
+    assert not s3.list_object_versions(Bucket="team-tfstate").get("Versions"), "the probe cleaned up"

@@ -163,9 +163,12 @@ def test_a_local_state_from_the_earlier_version_migrates_once(race, target, tmp_
     assert moved["resources"] == earlier["resources"], "every resource and attribute (Terraform gives a new lineage)"
     assert not local.exists() and json.loads(migration.backup.read_text()) == earlier
     assert TABLE in terraform.state_addresses()
+    report = backend.init_report(terraform)  # what 02 shows
+    assert f"s3://{backend.EMULATOR_BUCKET}/{key}" in report and "**Migrated.**" in report
 
     terraform.init()
     assert terraform.migration is None, "once"
+    assert "Migrated" not in backend.init_report(terraform)
 
     # A different local state onto that (non-empty) key is refused before Terraform runs: nothing changes.
     other = _workspace(tmp_path / "other", "staging", target, key=key)
@@ -198,3 +201,11 @@ def test_two_environments_leave_two_state_objects(race, target, tmp_path):
              for key in ("notifications/staging.tfstate", "notifications/production.tfstate")}
     assert names["notifications/staging.tfstate"] != names["notifications/production.tfstate"]
     assert not [k for k in keys if k.endswith(".tflock")]
+
+
+def test_validate_needs_no_backend(tmp_path):
+    """``init(backend=False)``: providers and modules only, for validate — no bucket, no credentials."""
+    terraform = Terraform(Workspace("production", tmp_path / "production"), Target("us-east-1"))
+    terraform.init(backend=False)
+    assert terraform.backend is None and not (terraform.workspace.root / ".terraform" / "terraform.tfstate").exists()
+    assert terraform.validate()["valid"]
