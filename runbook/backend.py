@@ -159,6 +159,18 @@ def default_key(environment: str, suffix: str = "") -> str:
     return key
 
 
+def scratch_key(workspace: "Workspace") -> str | None:
+    """A state key of its own for a workspace nested in another work directory of its environment, else None.
+
+    The import demo's scratch workspace lives in ``<work_dir>/import-demo``: it must never share the environment's
+    state, even when its caller forgets to pass a key (→ ``notifications/<env>-import-demo.tfstate``).
+    """
+    parent = workspace.base.parent
+    if (parent / "infrastructure" / workspace.environment).is_dir() and parent.name != BOOTSTRAP_DIR:
+        return default_key(workspace.environment, re.sub(r"[^A-Za-z0-9_.-]", "-", workspace.base.name))
+    return None
+
+
 def validate(path: Path, environment: str, target: Target | None = None, origin: str = "operator") -> BackendConfig:
     """Check a backend config file before ``terraform init``; raise ConfigurationError (file, line) if unusable.
 
@@ -259,6 +271,8 @@ def resolve(workspace: "Workspace", target: Target, *, key: str | None = None, p
     is (re)written in the work directory; the operator's ``backend.hcl`` names their AWS bucket and is not used.
     """
     environment = workspace.environment
+    if key is None:
+        key = scratch_key(workspace)
     if path:
         config = validate(Path(path), environment, target if check_bucket_exists else None, origin="parameter")
     elif not target.is_emulator:
@@ -685,6 +699,26 @@ def lock_check(terraform: "Terraform", config: BackendConfig | None = None) -> C
            "colleague), release the lock: " + (force_unlock_command(terraform, info.id) if info.id else
                                                f"delete s3://{config.bucket}/{config.lock_key}"))
     return Check("state lock", False, detail, fix)
+
+
+def discard_scratch_state(terraform: "Terraform") -> bool:
+    """Delete a scratch workspace's state object (the import demo's, before it starts again). Emulator only.
+
+    Refuses the environment's own key and real AWS. Returns whether there was a state to delete.
+    """
+    from .errors import RealAwsRefused
+
+    if not terraform.target.is_emulator:
+        raise RealAwsRefused("a scratch state is discarded only on an emulator")
+    config = terraform.backend or resolve(terraform.workspace, terraform.target, key=terraform.state_key,
+                                          check_bucket_exists=False)
+    if config.key == default_key(terraform.workspace.environment):
+        raise ConfigurationError(config.path, f"{config.key} is the {terraform.workspace.environment} environment's "
+                                 "state, not a scratch one: not deleted")
+    if not bucket_exists(terraform.target, config.bucket) or not state_exists(terraform.target, config):
+        return False
+    s3_client(terraform.target, config.endpoint_url).delete_object(Bucket=config.bucket, Key=config.key)
+    return True
 
 
 def force_unlock(terraform: "Terraform", lock_id: str):

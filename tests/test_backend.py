@@ -329,3 +329,27 @@ def test_01_checks_an_existing_bucket_and_probes_under_the_state_key(operator_fi
     assert not checks["state bucket TLS only"].ok, "against AWS a TLS-only policy is expected"
     assert checks["state lock (conditional writes)"].ok
     assert not s3.list_object_versions(Bucket="team-tfstate").get("Versions"), "the probe cleaned up"
+
+
+def test_a_workspace_nested_in_the_environments_work_directory_gets_its_own_key(tmp_path):
+    """The import demo's scratch workspace (``<work_dir>/import-demo``) never shares the environment's state."""
+    emulator = Target("us-east-1", "http://127.0.0.1:4566")
+    main = Workspace("staging", tmp_path / "staging")
+    (main.root).mkdir(parents=True)
+    assert backend.resolve(main, emulator).key == "notifications/staging.tfstate"
+    demo = Workspace("staging", tmp_path / "staging" / "import-demo")
+    assert backend.resolve(demo, emulator).key == "notifications/staging-import-demo.tfstate"
+    assert backend.resolve(demo, emulator, key="notifications/x.tfstate").key == "notifications/x.tfstate"
+
+
+def test_a_scratch_state_can_be_discarded_but_never_the_environments(target, tmp_path):
+    s3 = backend.s3_client(target)
+    s3.create_bucket(Bucket=backend.EMULATOR_BUCKET)
+    demo = Terraform(Workspace("staging", tmp_path / "import-demo"), target)
+    demo.state_key = backend.default_key("staging", "import-demo")
+    s3.put_object(Bucket=backend.EMULATOR_BUCKET, Key=demo.state_key, Body=b"{}")
+    assert backend.discard_scratch_state(demo) is True
+    assert backend.discard_scratch_state(demo) is False
+    main = Terraform(Workspace("staging", tmp_path / "staging"), target)
+    with pytest.raises(ConfigurationError, match="not a scratch one"):
+        backend.discard_scratch_state(main)
