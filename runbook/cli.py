@@ -104,31 +104,33 @@ def cost(env: str, pricing: str, fmt: str, free_tier: bool) -> None:
 
 @cli.command()
 @click.option("--env", "env", type=ONE_ENV, required=True)
+@click.option("--work-dir", "work_dir", default="", metavar="DIR", help="The environment's work directory (default build/work/ENV).")
+@click.option("--tfvars", default="", metavar="FILE", help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).")
 @click.option("--endpoint-url", default="", metavar="URL", help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS.")
-@click.option("--region", default=None, help="AWS region (default: the environment's aws_region).")
+@click.option("--region", default="", help="AWS region (default: the tfvars' aws_region).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def drift(env: str, endpoint_url: str, region: str | None, fmt: str) -> None:
-    """Desired configuration vs the live table. Exit 0 when in sync, 1 when drifted or missing."""
+def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, fmt: str) -> None:
+    """Terraform's plan of the working configuration: exit 0 in sync, 1 drift, 3 pending changes only, 2 usage error."""
     import json
 
-    from . import params
-    from .aws import Target
     from .drift import drift_report
-    from .tfconfig import load_environment
+    from .planning import environment_terraform, plan_environment
 
+    names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region"}
     try:
-        config = load_environment(env)
-        target = Target.resolve(params.region(region or config.table.region, "--region"),
-                                params.endpoint_url(endpoint_url, "--endpoint-url"))
-        target.check_reachable()
+        environment_terraform(env, tfvars, work_dir or None, endpoint_url, region, names)  # every input, before AWS
     except RunbookError as error:
         raise UsageProblem(str(error)) from None
-    report = drift_report(config.table, target)
+    planned = plan_environment(env, tfvars, work_dir or None, endpoint_url, region, option_names=names)
+    report = drift_report(planned.result.json)
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        click.echo(json.dumps({"environment": env, "tfvars": str(planned.working.path),
+                               "target": planned.target.label, **report.to_dict()}, indent=2, default=str))
     else:
+        click.echo(f"{env}: {planned.working.describe()} on {planned.target.label}")
         click.echo(report.to_frame().to_string(index=False))
-    sys.exit(0 if report.ok else 1)
+        click.echo(report.verdict)
+    sys.exit(report.exit_code)
 
 
 @cli.command()
@@ -180,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return result if isinstance(result, int) else 0
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
+    except SystemExit as exit_:  # a command's own exit status (drift: 0/1/3)
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except click.UsageError as error:
         command = f"runbook {error.ctx.command.name}" if error.ctx and error.ctx.command.name != "cli" else "runbook"
         click.echo(f"{command}: error: {error.format_message()}", err=True)

@@ -1,15 +1,17 @@
-"""What every notebook sets up first: validated parameters, the AWS target and the environment's workspace.
+"""What every notebook sets up first: validated parameters, the AWS target, the working tfvars, the workspace.
 
 ``open_context`` validates before any AWS call and fails fast (seconds, naming it) on an unreachable endpoint.
+The table the notebooks talk about is Terraform's: :attr:`RunContext.table` reads it from the state (after an
+apply) or from the saved plan, through :mod:`runbook.tfjson`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from . import params, paths
+from . import params, workconfig
 from .aws import Target
 from .terraform import Terraform, Workspace
 
@@ -19,6 +21,11 @@ class RunContext:
     environment: str
     target: Target
     workspace: Workspace
+    working: workconfig.WorkingTfvars = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.working is None:
+            self.working = workconfig.resolve(self.environment, "", self.workspace.base)
 
     @property
     def region(self) -> str:
@@ -26,42 +33,53 @@ class RunContext:
 
     @property
     def tfvars(self) -> Path:
-        """The work directory's terraform.tfvars (01-setup creates it), else the committed example."""
-        generated = self.workspace.tfvars
-        return generated if generated.is_file() else paths.environment_dir(self.environment) / "terraform.tfvars.example"
-
-    @cached_property
-    def config(self):
-        from .tfconfig import load_environment
-
-        return load_environment(self.environment, self.tfvars)
-
-    @property
-    def table(self):
-        """The desired table (:class:`runbook.spec.TableSpec`), with the region this run targets."""
-        return self.config.table.model_copy(update={"region": self.region})
+        """The working tfvars every step reads (see :mod:`runbook.workconfig`)."""
+        return self.working.path
 
     @cached_property
     def terraform(self) -> Terraform:
-        return Terraform(self.workspace, self.target)
+        return Terraform(self.workspace, self.target, var_file=self.tfvars)
+
+    @cached_property
+    def table(self):
+        """The table as Terraform holds it (state) or plans it (the saved plan); ``None`` before any plan.
+
+        Raises TerraformUnavailable where Terraform cannot run: there is no second description of the table.
+        """
+        from . import tfjson
+
+        spec = None
+        if self.terraform.initialized:
+            spec = tfjson.table_spec(tfjson.state_resources(self.terraform), self.region, self.environment)
+            if spec is None and self.workspace.plan_file.is_file():
+                spec = tfjson.table_spec(tfjson.load_plan(self.terraform).planned_resources(), self.region,
+                                         self.environment)
+        return spec
+
+    def forget_table(self) -> None:
+        """Read the table again from Terraform next time (after a plan or an apply)."""
+        self.__dict__.pop("table", None)
 
     def describe(self) -> dict:
         return {"environment": self.environment, "region": self.region, "target": self.target.label,
-                "work_dir": str(self.workspace.base)}
+                "work_dir": str(self.workspace.base), "tfvars": self.working.describe()}
 
 
 def open_context(environment: str, aws_region: str, aws_endpoint_url: str = "", work_dir: str = "",
-                 check_endpoint: bool = True) -> RunContext:
+                 check_endpoint: bool = True, tfvars: str = "") -> RunContext:
     """Validate the common notebook parameters and build the run's context."""
     environment = params.environment(environment)
     region = params.region(aws_region)
     endpoint = params.endpoint_url(aws_endpoint_url)
     base = _work_dir(work_dir)
+    workspace = Workspace(environment, base) if base else Workspace.for_environment(environment)
+    working = workconfig.resolve(environment, tfvars, workspace.base)
+    if working.exists:
+        workconfig.check_environment(working.path, environment)
     target = Target.resolve(region, endpoint)
     if check_endpoint:
         target.check_reachable()
-    workspace = Workspace(environment, base) if base else Workspace.for_environment(environment)
-    return RunContext(environment, target, workspace)
+    return RunContext(environment, target, workspace, working)
 
 
 def _work_dir(value: object) -> Path | None:

@@ -1,78 +1,81 @@
-"""02-plan-and-apply's steps: init, fmt, validate, plan, apply the saved plan — or the emulator-only fallback.
+"""02-plan-and-apply's steps: init, fmt, validate, plan, apply the saved plan, outputs.
 
-When Terraform cannot install the AWS provider: on an emulator the table is provisioned from the resolved
-configuration with boto3 (``runbook.provision``) and the notebook shows a banner saying so; against real AWS
-:func:`init` raises: real infrastructure changes only through Terraform.
+Terraform is the only way the table is made or changed. When Terraform cannot install the AWS provider,
+:func:`init` raises :class:`TerraformUnavailable` with the fix, on an emulator as against AWS: one path, the real one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .context import RunContext
-from .errors import ConfigurationError, TerraformUnavailable
-from .terraform import Plan
+from .errors import TerraformUnavailable
+from .planning import PlanResult, make_plan
+from .workconfig import missing_error
+
+PROVIDER_FIX = ("Give Terraform the AWS provider: allow access to registry.terraform.io, or point "
+                "RUNBOOK_TF_PLUGIN_MIRROR at a filesystem mirror that holds hashicorp/aws "
+                "(`terraform providers mirror DIR` on a machine that has access), then run 01-setup again.")
 
 
-@dataclass
-class InitOutcome:
-    terraform: bool  # False: the boto3 fallback (emulator only)
-    binary: str = ""
-    reason: str = ""
-
-    @property
-    def banner(self) -> str:
-        if self.terraform:
-            return ""
-        return ("**Terraform did not run.** " + self.reason + " This run is on an emulator, so the runbook "
-                "provisions the table from the resolved configuration with boto3 instead and verifies it the same "
-                "way. Nothing below is Terraform output.")
-
-
-def init(context: RunContext) -> InitOutcome:
-    """``terraform init`` in the work directory; the fallback decision when the provider cannot be installed."""
-    if not context.workspace.tfvars.is_file():
-        raise ConfigurationError(context.workspace.tfvars, "missing: run 01-setup first (it creates it from "
-                                 "terraform.tfvars.example)")
+def init(context: RunContext) -> str:
+    """``terraform init`` in the work directory; returns the Terraform used. Stops with the fix when it cannot."""
+    if not context.working.exists:
+        raise missing_error(context.environment, context.working)
     try:
         context.terraform.init()
     except TerraformUnavailable as error:
-        if not context.target.is_emulator:
-            raise TerraformUnavailable(f"{error} Against real AWS the runbook stops here: infrastructure changes "
-                                       "only through Terraform.") from None
-        return InitOutcome(terraform=False, reason=str(error))
-    return InitOutcome(terraform=True, binary=context.terraform.binary.label)
+        raise TerraformUnavailable(f"{error} {PROVIDER_FIX}") from None
+    return context.terraform.binary.label
 
 
-def plan(context: RunContext, *extra: str) -> Plan:
-    """``terraform plan`` into the work directory's saved plan; its rows are what the notebook shows."""
-    return context.terraform.plan(*extra)
+def plan(context: RunContext, *extra: str) -> PlanResult:
+    """``terraform plan -out=tfplan`` of the working tfvars and its JSON; the table is read again from it."""
+    result = make_plan(context.terraform, *extra)
+    context.forget_table()
+    return result
 
 
-def apply(context: RunContext, outcome: InitOutcome) -> list[str]:
-    """Apply the saved plan (Terraform), or provision with boto3 (emulator fallback). Returns what was done."""
-    if outcome.terraform:
-        result = context.terraform.apply_plan()
-        return [line for line in result.stdout.splitlines() if line.startswith("Apply complete")]
-    from .provision import provision
-
-    return provision(context.table, context.target)
-
-
-def outputs(context: RunContext, outcome: InitOutcome) -> dict:
-    """The seed's ``terraform output`` values; on the fallback, the same names read from the live table."""
-    if outcome.terraform:
-        return context.terraform.output()
-    table = context.target.client("dynamodb").describe_table(TableName=context.table.name)["Table"]
-    return {
-        "dynamodb_notifications_table_name": table["TableName"],
-        "dynamodb_notifications_table_arn": table["TableArn"],
-        "dynamodb_notifications_stream_arn": table.get("LatestStreamArn"),
-        "dynamodb_access_policy_arn": None,  # IAM policies are Terraform's; the fallback does not create them
-    }
+def outputs(context: RunContext) -> dict:
+    """The seed's ``terraform output`` values, from the state the apply wrote."""
+    return context.terraform.output()
 
 
 def application_environment(context: RunContext, values: dict) -> dict[str, str]:
     """The seed's Next Steps: the application's environment variables, ready to paste."""
-    return {"DYNAMODB_NOTIFICATIONS_TABLE": values.get("dynamodb_notifications_table_name") or context.table.name,
+    return {"DYNAMODB_NOTIFICATIONS_TABLE": values.get("dynamodb_notifications_table_name") or "",
             "AWS_REGION": context.region}
+
+
+def plan_markdown(result: PlanResult) -> str:
+    """The saved plan's resource changes as a Markdown table (interim review; see runbook.review)."""
+    rows = [c for c in result.json.resource_changes if c.get("mode") == "managed"
+            and (set(c["change"]["actions"]) - {"no-op"} or c["change"].get("importing"))]
+    if not rows:
+        return "**No changes.** The infrastructure matches the configuration."
+    lines = ["| resource | action | forces replacement |", "| --- | --- | --- |"]
+    for change in rows:
+        actions = change["change"]["actions"]
+        action = "replace" if {"create", "delete"} <= set(actions) else ",".join(actions)
+        if change["change"].get("importing"):
+            action = "import" + ("" if action == "no-op" else f" + {action}")
+        forced = ", ".join(".".join(str(p) for p in path) for path in change["change"].get("replace_paths") or [])
+        lines.append(f"| `{change['address']}` | {action} | {forced} |")
+    return "\n".join(lines)
+
+
+def apply_if_allowed(context: RunContext, result: PlanResult, table, apply: bool, confirm: str) -> bool:
+    """Apply the saved plan when the change guard allows it; returns whether it was applied."""
+    from . import params
+
+    if not result.has_changes:
+        print("Nothing to apply: the plan has no changes.")
+        return False
+    name = table.name if table else ""
+    guard = params.change_guard(context.environment, name, apply, confirm)
+    if not guard.allowed:
+        print("Not applied: pass apply=True" + (f" and confirm='{name}'" if context.environment == "production" else ""))
+        return False
+    for line in context.terraform.apply_plan().stdout.splitlines():
+        if line.startswith("Apply complete"):
+            print(line)
+    context.forget_table()
+    return True

@@ -1,38 +1,40 @@
-"""Drift: the table the configuration wants (a :class:`~runbook.spec.TableSpec`) against the live table.
+"""Drift, as Terraform found it: a plan's ``resource_drift`` and ``resource_changes``, per resource and setting.
 
-:func:`compare` is pure: it takes the spec and a :class:`~runbook.discovery.LiveTable` (or ``None`` when the table
-does not exist) and returns a :class:`DriftReport` with one row per setting::
+Terraform's refresh reads every managed resource (the table, its alarms, autoscaling, IAM, the instance) and
+reports what changed outside Terraform as ``resource_drift``; the plan then says what applying the configuration
+would change (``resource_changes``). The report tells apart, for each resource and attribute:
 
-    setting | desired | live | status | note
+- ``in sync``: Terraform found nothing changed and plans nothing;
+- ``drift``: changed outside Terraform (the state says one thing, the live resource another);
+- ``pending``: the configuration changed and is not applied yet (a create, an update, a replace, a delete);
+- ``not readable``: the endpoint cannot report it (named by the caller, e.g. an emulator without the API).
 
-``status`` is ``ok``, ``drifted`` (live differs), ``missing`` (something the configuration wants is absent) or
-``unsupported`` (the endpoint cannot report the setting — e.g. moto never returns ``TableClass`` and answers
-Contributor Insights with HTTP 500). An unsupported row is never counted as ok: it is listed in
-:attr:`DriftReport.unsupported`, and it does not make :attr:`DriftReport.ok` false either.
-
-:func:`drift_report` reads the live table with :func:`~runbook.discovery.describe_table` and compares.
+No Python description of the infrastructure is involved: the configured value is Terraform's ``after``, the live
+value its refreshed ``before``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
-from .aws import Target
-from .discovery import LiveTable, describe_tables
-from .provision import (alarm_metric_names, encryption_status, expected_alarms, module_alarm_names, scaling_plan,
-                        table_tags)
-from .spec import TableSpec
+from .tfjson import PlanJson
 
-Status = Literal["ok", "drifted", "missing", "unsupported"]
-STATUSES: tuple[Status, ...] = ("ok", "drifted", "missing", "unsupported")
-ABSENT = "—"
+Status = Literal["in sync", "drift", "pending", "not readable"]
+#: Exit codes of ``runbook drift``.
+EXIT_IN_SYNC, EXIT_DRIFT, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
+UNKNOWN = "(known after apply)"
+SENSITIVE = "(sensitive)"
+#: Attributes that only restate others or are Terraform's own bookkeeping, never a setting.
+_NOISE = {"id", "tags_all", "timeouts"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class DriftRow:
-    setting: str
-    desired: str
+    resource: str
+    attribute: str
+    configured: str
     live: str
     status: Status
     note: str = ""
@@ -40,289 +42,190 @@ class DriftRow:
 
 @dataclass
 class DriftReport:
-    """Every compared setting of one table. ``ok`` is True only when no row is drifted or missing."""
-
-    table: str
     rows: list[DriftRow] = field(default_factory=list)
 
     @property
-    def ok(self) -> bool:
-        return all(row.status in ("ok", "unsupported") for row in self.rows)
-
-    @property
     def drifted(self) -> list[DriftRow]:
-        """Rows that need action: drifted or missing."""
-        return [row for row in self.rows if row.status in ("drifted", "missing")]
+        return [r for r in self.rows if r.status == "drift"]
 
     @property
-    def unsupported(self) -> list[DriftRow]:
-        """Rows the endpoint could not report (not ok, not drifted: unknown)."""
-        return [row for row in self.rows if row.status == "unsupported"]
+    def pending(self) -> list[DriftRow]:
+        return [r for r in self.rows if r.status == "pending"]
 
-    def row(self, setting: str) -> DriftRow | None:
-        return next((row for row in self.rows if row.setting == setting), None)
+    @property
+    def not_readable(self) -> list[DriftRow]:
+        return [r for r in self.rows if r.status == "not readable"]
 
-    def status_of(self, setting: str) -> Status | None:
-        row = self.row(setting)
-        return row.status if row else None
+    @property
+    def in_sync(self) -> bool:
+        return not self.drifted and not self.pending
+
+    @property
+    def ok(self) -> bool:
+        """No drift (pending changes are the configuration's, not drift)."""
+        return not self.drifted
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_DRIFT if self.drifted else EXIT_PENDING if self.pending else EXIT_IN_SYNC
+
+    @property
+    def verdict(self) -> str:
+        if self.drifted:
+            resources = sorted({r.resource for r in self.drifted})
+            return f"drift: {len(self.drifted)} setting(s) of {len(resources)} resource(s) changed outside Terraform"
+        if self.pending:
+            resources = sorted({r.resource for r in self.pending})
+            return f"pending: {len(resources)} resource(s) to change by the configuration, no drift"
+        return "in sync: Terraform found no change outside Terraform and plans none"
 
     def summary(self) -> dict[str, int]:
-        counts = {status: 0 for status in STATUSES}
+        counts: dict[str, int] = {}
         for row in self.rows:
-            counts[row.status] += 1
+            counts[row.status] = counts.get(row.status, 0) + 1
         return counts
 
+    def resources(self, status: Status) -> list[str]:
+        return sorted({r.resource for r in self.rows if r.status == status})
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly: ``table``, ``ok``, ``summary``, ``rows`` (a list of row dicts)."""
-        return {"table": self.table, "ok": self.ok, "summary": self.summary(),
-                "rows": [asdict(row) for row in self.rows]}
+        return {"verdict": self.verdict, "exit_code": self.exit_code, "summary": self.summary(),
+                "rows": [asdict(r) for r in self.rows]}
 
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame([asdict(row) for row in self.rows],
-                            columns=["setting", "desired", "live", "status", "note"])
+        return pd.DataFrame([asdict(r) for r in self.rows],
+                            columns=["resource", "attribute", "configured", "live", "status", "note"])
 
     def __str__(self) -> str:
-        counts = ", ".join(f"{n} {status}" for status, n in self.summary().items() if n)
-        return f"drift of {self.table}: {'ok' if self.ok else 'DRIFT'} ({counts})"
+        return self.to_frame().to_string(index=False)
 
 
-def _fmt(value: Any) -> str:
+# --- reading the plan -------------------------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
     if value is None:
-        return ABSENT
-    if isinstance(value, bool):
-        return "enabled" if value else "disabled"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        return "null"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
 
 
-class _Rows:
-    def __init__(self) -> None:
-        self.rows: list[DriftRow] = []
-
-    def add(self, setting: str, desired: Any, live: Any, status: Status | None = None, note: str = "") -> None:
-        desired_text, live_text = _fmt(desired), _fmt(live)
-        if status is None:
-            status = "ok" if desired_text == live_text else "drifted"
-        if status == "ok" and note.startswith("!"):
-            note = ""  # a "!note" explains a difference: dropped when there is none
-        note = note.lstrip("!")
-        self.rows.append(DriftRow(setting, desired_text, live_text, status, note))
-
-    def unsupported(self, setting: str, desired: Any, reason: str) -> None:
-        self.rows.append(DriftRow(setting, _fmt(desired), "unknown", "unsupported", reason))
-
-
-def _unread(live: LiveTable, read: str) -> str | None:
-    """Why a group of settings could not be read, if it could not."""
-    return live.unsupported.get(read)
-
-
-def compare(spec: TableSpec, live: LiveTable | None) -> DriftReport:
-    """The drift report of ``spec`` against ``live`` (``None``: the table does not exist)."""
-    out = _Rows()
-    if live is None:
-        out.add("existence", "present", "absent", "missing", "the table does not exist: apply the configuration")
-        return DriftReport(spec.name, out.rows)
-    out.add("existence", "present", "present", "ok")
-    out.add("status", "ACTIVE", live.status or None, note="" if live.status == "ACTIVE" else "not ACTIVE yet")
-    out.add("billing_mode", spec.billing_mode, live.billing_mode)
-    desired_keys = f"{spec.hash_key} (HASH)" + (f", {spec.range_key} (RANGE)" if spec.range_key else "")
-    live_keys = live.key_schema
-    actual_keys = f"{live_keys['hash_key']} (HASH)" + (f", {live_keys['range_key']} (RANGE)"
-                                                        if live_keys["range_key"] else "")
-    out.add("key_schema", desired_keys, actual_keys, note="!keys cannot change in place: the table must be replaced")
-    out.add("attributes", ", ".join(sorted(f"{a.name}:{a.type}" for a in spec.attributes)),
-            ", ".join(sorted(f"{k}:{v}" for k, v in live.attributes.items())))
-    _indexes(spec, live, out)
-    _capacity(spec, live, out)
-    _stream(spec, live, out)
-    _pitr(spec, live, out)
-    _ttl(spec, live, out)
-    _encryption(spec, live, out)
-    if live.table_class is None:
-        out.unsupported("table_class", spec.table_class, "the endpoint does not report the table class "
-                        "(TableClassSummary absent)")
-    else:
-        out.add("table_class", spec.table_class, live.table_class)
-    out.add("deletion_protection", spec.deletion_protection_enabled, live.deletion_protection)
-    _tags(spec, live, out)
-    _alarms(spec, live, out)
-    _contributor_insights(spec, live, out)
-    return DriftReport(spec.name, out.rows)
+def _flat(value: Any, unknown: Any = None, sensitive: Any = None, prefix: str = "") -> dict[str, str]:
+    """``{"point_in_time_recovery[0].enabled": "true", …}``: one entry per leaf, unknown and sensitive marked."""
+    if sensitive is True:
+        return {prefix: SENSITIVE}
+    if unknown is True:
+        return {prefix: UNKNOWN}
+    if isinstance(value, dict) and value and not (prefix.endswith("tags") or prefix.endswith("dimensions")):
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            out.update(_flat(item, (unknown or {}).get(key) if isinstance(unknown, dict) else None,
+                             (sensitive or {}).get(key) if isinstance(sensitive, dict) else None,
+                             f"{prefix}.{key}" if prefix else key))
+        if isinstance(unknown, dict):  # attributes only known after apply are absent from ``after``
+            for key, flag in unknown.items():
+                if flag is True and key not in value:
+                    out[f"{prefix}.{key}" if prefix else key] = UNKNOWN
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_flat(item, unknown[index] if isinstance(unknown, list) and index < len(unknown) else None,
+                             sensitive[index] if isinstance(sensitive, list) and index < len(sensitive) else None,
+                             f"{prefix}[{index}]"))
+        return out
+    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+        try:  # a JSON document (an IAM policy, a dashboard body): compare it as data, not as text
+            return {prefix: json.dumps(json.loads(value), sort_keys=True)}
+        except ValueError:
+            pass
+    return {prefix: _text(value)}
 
 
-def drift_report(spec: TableSpec, target: Target) -> DriftReport:
-    """Read the live table named by ``spec`` from ``target`` and compare it with ``spec``."""
-    return compare(spec, describe_tables(target, [spec.name])[spec.name])
+def _differences(before: dict | None, after: dict | None, change: dict | None = None,
+                 before_key: str = "before", after_key: str = "after") -> list[tuple[str, str, str]]:
+    """``(attribute, before, after)`` for every leaf that differs between two resource values."""
+    change = change or {}
+    old = _flat(before or {}, None, change.get(f"{before_key}_sensitive"))
+    new = _flat(after or {}, change.get(f"{after_key}_unknown"), change.get(f"{after_key}_sensitive"))
+    rows = []
+    for key in sorted(set(old) | set(new)):
+        if _top(key) in _NOISE:
+            continue
+        a, b = old.get(key, "null"), new.get(key, "null")
+        if a != b and {a, b} - {"null", "[]", "{}", '""', ""}:
+            rows.append((key, a, b))
+    return rows
 
 
-# -- groups of rows -----------------------------------------------------------------------------------------------
-def _index_text(hash_key: str | None, range_key: str | None, projection: str, non_key: list[str] | tuple) -> str:
-    keys = f"{hash_key}" + (f" + {range_key}" if range_key else "")
-    extra = f" [{', '.join(sorted(non_key))}]" if non_key else ""
-    return f"{keys}, {projection}{extra}"
+def drift_report(plan: PlanJson, not_readable: Mapping[str, str] | None = None) -> DriftReport:
+    """The drift report of a plan (``terraform show -json`` of a saved plan made with refresh).
 
-
-def _live_index_text(index: dict) -> str:
-    keys = {k["KeyType"]: k["AttributeName"] for k in index.get("KeySchema", [])}
-    projection = index.get("Projection") or {}
-    return _index_text(keys.get("HASH"), keys.get("RANGE"), projection.get("ProjectionType", "?"),
-                       projection.get("NonKeyAttributes") or [])
-
-
-def _indexes(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    live_gsis = live.global_secondary_indexes
-    for gsi in spec.global_secondary_indexes:
-        desired = _index_text(gsi.hash_key, gsi.range_key, gsi.projection_type, gsi.non_key_attributes)
-        index = live_gsis.get(gsi.name)
-        if index is None:
-            out.add(f"gsi:{gsi.name}", desired, None, "missing")
-        else:
-            out.add(f"gsi:{gsi.name}", desired, _live_index_text(index))
-    for name in sorted(set(live_gsis) - {g.name for g in spec.global_secondary_indexes}):
-        out.add(f"gsi:{name}", None, _live_index_text(live_gsis[name]), "drifted", "not in the configuration")
-
-    live_lsis = live.local_secondary_indexes
-    for lsi in spec.local_secondary_indexes:
-        desired = _index_text(spec.hash_key, lsi.range_key, lsi.projection_type, lsi.non_key_attributes)
-        index = live_lsis.get(lsi.name)
-        if index is None:
-            out.add(f"lsi:{lsi.name}", desired, None, "missing", "LSIs exist only from creation: replace the table")
-        else:
-            out.add(f"lsi:{lsi.name}", desired, _live_index_text(index))
-    for name in sorted(set(live_lsis) - {lsi.name for lsi in spec.local_secondary_indexes}):
-        out.add(f"lsi:{name}", None, _live_index_text(live_lsis[name]), "drifted", "not in the configuration")
-
-
-def _capacity(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    if not spec.provisioned:
-        return
-    if not spec.autoscaling.enabled:
-        table_read = spec.read_capacity or 5
-        table_write = spec.write_capacity or 5
-        out.add("read_capacity", table_read, live.read_capacity)
-        out.add("write_capacity", table_write, live.write_capacity)
-        for gsi in spec.global_secondary_indexes:
-            index = live.global_secondary_indexes.get(gsi.name)
-            if index is None:
+    ``not_readable``: resource types (or addresses) the endpoint cannot report, with the reason.
+    """
+    not_readable = dict(not_readable or {})
+    drifts = {d["address"]: d for d in plan.resource_drift if d.get("mode", "managed") == "managed"}
+    report = DriftReport()
+    for change in plan.resource_changes:
+        if change.get("mode", "managed") != "managed":
+            continue
+        address, body = change["address"], change["change"]
+        actions = [a for a in body.get("actions", []) if a != "read"]
+        reason = not_readable.get(address) or not_readable.get(change.get("type", ""))
+        if reason:
+            report.rows.append(DriftRow(address, "(all)", "", "", "not readable", reason))
+            continue
+        drifted: set[str] = set()
+        drift = drifts.get(address)
+        if drift:
+            dbody = drift["change"]
+            if "delete" in dbody.get("actions", []):
+                report.rows.append(DriftRow(address, "(resource)", "exists in state", "deleted outside Terraform",
+                                            "drift", "the next apply creates it again"))
                 continue
-            throughput = index.get("ProvisionedThroughput") or {}
-            out.add(f"gsi:{gsi.name}:read_capacity", gsi.read_capacity or table_read,
-                    throughput.get("ReadCapacityUnits"))
-            out.add(f"gsi:{gsi.name}:write_capacity", gsi.write_capacity or table_write,
-                    throughput.get("WriteCapacityUnits"))
-        return
-    # Autoscaling moves the capacity: compare the scalable targets and target-tracking policies instead.
-    reason = _unread(live, "autoscaling")
-    for item in scaling_plan(spec):
-        setting = f"autoscaling:{item.label.replace(' ', ':')}"
-        desired = f"min {item.min_capacity}, max {item.max_capacity}, target {item.target_value:g}%"
-        if reason:
-            out.unsupported(setting, desired, reason)
+            configured = plan.configured_attributes(address)
+            for attribute, state, live in _differences(dbody.get("before"), dbody.get("after"), dbody):
+                if configured is not None and _top(attribute) not in configured:
+                    continue  # computed by the provider (arn, attachment_count …): not a change outside Terraform
+                report.rows.append(DriftRow(address, attribute, state, live, "drift",
+                                            "changed outside Terraform; the plan sets it back"
+                                            if set(actions) - {"no-op"} else "changed outside Terraform"))
+                drifted.add(attribute)
+        if actions in (["no-op"], []) and not body.get("importing"):
+            if not drifted:
+                report.rows.append(DriftRow(address, "(all)", "as configured", "as configured", "in sync"))
             continue
-        scalable = live.scalable_target(item.resource_id, item.dimension)
-        policies = [p for p in live.scaling_policies_for(item.resource_id, item.dimension)
-                    if p.get("PolicyType") == "TargetTrackingScaling"]
-        if scalable is None:
-            out.add(setting, desired, None, "missing", "no scalable target registered")
+        if "create" in actions and "delete" not in actions:
+            note = "import: adopts the existing resource" if body.get("importing") else "not created yet"
+            report.rows.append(DriftRow(address, "(resource)", "configured", "absent" if not body.get("importing")
+                                        else "exists outside the state", "pending", note))
             continue
-        values = [(p.get("TargetTrackingScalingPolicyConfiguration") or {}).get("TargetValue") for p in policies]
-        target_text = ", ".join(f"{v:g}%" for v in values if v is not None) or ABSENT
-        actual = f"min {scalable['MinCapacity']}, max {scalable['MaxCapacity']}, target {target_text}"
-        note = "" if policies else "no target-tracking policy"
-        out.add(setting, desired, actual, None if policies else "missing", note)
-
-
-def _stream(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    out.add("stream", spec.stream_enabled, live.stream_enabled)
-    if spec.stream_enabled:
-        out.add("stream_view_type", spec.stream_view_type or "NEW_AND_OLD_IMAGES", live.stream_view_type)
-
-
-def _pitr(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    reason = _unread(live, "continuous_backups")
-    if reason:
-        out.unsupported("pitr", spec.pitr_enabled, reason)
-        return
-    out.add("pitr", spec.pitr_enabled, live.pitr_enabled)
-    if spec.pitr_enabled and live.pitr_enabled:
-        period = live.pitr_recovery_period_days
-        if period is None:
-            out.unsupported("pitr_recovery_period_days", spec.pitr_recovery_period_days,
-                            "the endpoint does not report the recovery period")
-        else:
-            out.add("pitr_recovery_period_days", spec.pitr_recovery_period_days, period)
-
-
-def _ttl(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    reason = _unread(live, "ttl")
-    if reason:
-        out.unsupported("ttl", spec.ttl_enabled, reason)
-        return
-    status = (live.ttl or {}).get("TimeToLiveStatus", "")
-    out.add("ttl", spec.ttl_enabled, live.ttl_enabled, note=status if status in ("ENABLING", "DISABLING") else "")
-    if spec.ttl_enabled:
-        out.add("ttl_attribute", spec.ttl_attribute_name, live.ttl_attribute)
-
-
-def _encryption(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    status = encryption_status(spec, live)
-    if status == "unknown":
-        out.unsupported("encryption", spec.encryption,
-                        f"KMS key {live.kms_key_arn}: who manages it could not be read "
-                        f"({_unread(live, 'kms') or 'not read'})")
-    else:
-        out.add("encryption", spec.encryption, live.encryption, status)  # type: ignore[arg-type]
-    if spec.encryption == "CUSTOMER_MANAGED" and spec.kms_key_arn:
-        out.add("encryption_key", spec.kms_key_arn, live.kms_key_arn)
-
-
-def _tags(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    reason = _unread(live, "tags")
-    for key, value in sorted(table_tags(spec).items()):
-        setting = f"tag:{key}"
-        if reason:
-            out.unsupported(setting, value, reason)
-        elif live.tags is None or key not in live.tags:
-            out.add(setting, value, None, "missing")
-        else:
-            out.add(setting, value, live.tags[key])
-
-
-def _alarms(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    reason = _unread(live, "alarms")
-    wanted = expected_alarms(spec)
-    if not wanted:
-        extra = [name for name in module_alarm_names(spec) if live.alarm(name)]
-        if reason:
-            out.unsupported("alarms", "disabled", reason)
-        else:
-            out.add("alarms", "disabled", ", ".join(extra) if extra else "disabled",
-                    "drifted" if extra else "ok", "alarms exist that the configuration does not want" if extra else "")
-        return
-    for name, arguments in wanted.items():
-        setting = f"alarm:{name}"
-        metrics = " + ".join(sorted(alarm_metric_names(arguments)))
-        desired = f"{metrics} > {arguments['Threshold']:g}"
-        if reason:
-            out.unsupported(setting, desired, reason)
+        if actions == ["delete"]:
+            report.rows.append(DriftRow(address, "(resource)", "removed from the configuration", "exists", "pending",
+                                        "the next apply deletes it"))
             continue
-        alarm = live.alarm(name)
-        if alarm is None:
-            out.add(setting, desired, None, "missing")
-            continue
-        actual = f"{' + '.join(sorted(alarm_metric_names(alarm))) or '?'} > {alarm.get('Threshold', 0):g}"
-        out.add(setting, desired, actual, note="!metric or threshold differs")
+        forced = {_path_text(p) for p in body.get("replace_paths") or []}
+        for attribute, live, configured in _differences(body.get("before"), body.get("after"), body):
+            if attribute in drifted:
+                continue
+            note = "forces replacement" if attribute in forced or attribute.split("[")[0] in forced else ""
+            if body.get("importing"):
+                note = ("import, then " + note) if note else "import, then update"
+            report.rows.append(DriftRow(address, attribute, configured, live, "pending", note))
+        if body.get("importing") and not any(r.resource == address for r in report.rows):
+            report.rows.append(DriftRow(address, "(resource)", "configured", "exists outside the state", "pending",
+                                        "import: adopts the existing resource"))
+    return report
 
 
-def _contributor_insights(spec: TableSpec, live: LiveTable, out: _Rows) -> None:
-    reason = _unread(live, "contributor_insights")
-    if reason or live.contributor_insights is None:
-        out.unsupported("contributor_insights", spec.contributor_insights_enabled, reason or "not read")
-        return
-    status = live.contributor_insights.get("table", "DISABLED")
-    out.add("contributor_insights", spec.contributor_insights_enabled, status in ("ENABLED", "ENABLING"),
-            note=status if status not in ("ENABLED", "DISABLED") else "")
+def _top(attribute: str) -> str:
+    return attribute.split(".", 1)[0].split("[", 1)[0]
+
+
+def _path_text(path: list) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text

@@ -51,16 +51,18 @@ class TerraformUnavailable(RunbookError):
 class TerraformError(RunbookError):
     """A Terraform command failed. ``stderr`` holds Terraform's own words."""
 
-    def __init__(self, args: Iterable[str], returncode: int, stderr: str):
+    def __init__(self, args: Iterable[str], returncode: int, stderr: str, diagnostics: list[dict] | None = None):
         self.args_list = list(args)
         self.returncode = returncode
         self.stderr = stderr
+        #: Terraform's ``-json`` diagnostics, when the command produced them.
+        self.diagnostics = list(diagnostics or [])
         first = next((line for line in stderr.splitlines() if line.strip(" │╷╵")), "").strip(" │")
         super().__init__(f"terraform {' '.join(self.args_list)} exited {returncode}: {first}")
 
 
 class RealAwsRefused(RunbookError):
-    """An emulator-only action (boto3 provisioning, demo data) was asked of real AWS."""
+    """An emulator-only action (demo data, the import demo's hand-made table) was asked of real AWS."""
 
 
 class StateLocked(RunbookError):

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from .aws import Target
 from .context import RunContext
 from .discovery import table_description
-from .errors import RealAwsRefused
+from .errors import ConfigurationError, RealAwsRefused
 from .terraform import Terraform, Workspace
 
 TABLE_ADDRESS = "module.dynamodb.aws_dynamodb_table.notifications"
@@ -26,7 +26,7 @@ IMPORT_FILE = "runbook_import.tf"
 class ImportStatus:
     table: str
     exists: bool
-    managed: bool | None  # None: Terraform's state could not be read
+    managed: bool
 
     @property
     def needs_import(self) -> bool:
@@ -36,8 +36,6 @@ class ImportStatus:
     def finding(self) -> str:
         if not self.exists:
             return f"{self.table} does not exist: nothing to import (02-plan-and-apply creates it)"
-        if self.managed is None:
-            return f"{self.table} exists; Terraform's state could not be read (Terraform unavailable)"
         if self.managed:
             return f"{self.table} exists and Terraform's state manages it ({TABLE_ADDRESS}): nothing to import"
         return f"{self.table} exists but is not in Terraform's state: import it"
@@ -47,10 +45,24 @@ def table_exists(target: Target, table: str) -> bool:
     return table_description(target.client("dynamodb"), table) is not None
 
 
-def status(terraform: Terraform | None, target: Target, table: str) -> ImportStatus:
+def status(terraform: Terraform, target: Target, table: str) -> ImportStatus:
     exists = table_exists(target, table)
-    managed = None if terraform is None else TABLE_ADDRESS in terraform.state_addresses()
+    managed = TABLE_ADDRESS in terraform.state_addresses()
     return ImportStatus(table, exists, managed)
+
+
+def planned_table(context: RunContext):
+    """The table Terraform plans from the working tfvars (state first; else ``plan -refresh=false``)."""
+    from .planning import make_plan
+
+    table = context.table
+    if table is None:
+        table = make_plan(context.terraform, "-refresh=false", "-lock=false").table(context.region,
+                                                                                    context.environment)
+        context.forget_table()
+    if table is None:
+        raise ConfigurationError(context.tfvars, "Terraform plans no aws_dynamodb_table from this configuration")
+    return table
 
 
 def import_block(table: str) -> str:
@@ -83,9 +95,8 @@ def demo_workspace(context: RunContext) -> Terraform:
     workspace = Workspace(context.environment, context.workspace.base / "import-demo")
     if workspace.base.exists():
         shutil.rmtree(workspace.base)
-    terraform = Terraform(workspace, context.target, context.terraform.binary)
+    terraform = Terraform(workspace, context.target, context.terraform.binary, var_file=context.tfvars)
     terraform.prepare()
-    shutil.copy2(context.workspace.tfvars, workspace.tfvars)
     return terraform
 
 

@@ -111,3 +111,10 @@ def change_guard(environment_name: str, table: str, apply: object, confirm: obje
         raise ParameterError("confirm", confirm, "a string: the table name, to confirm a production change")
     guard.check()
     return guard
+
+
+def text(value: object, name: str) -> str:
+    """A string parameter (any text, '' allowed)."""
+    if not isinstance(value, str):
+        raise ParameterError(name, value, "a string")
+    return value

@@ -1,19 +1,24 @@
-"""01-setup's checks: tools, target, and the environment's working terraform.tfvars.
+"""01-setup's checks: tools, target, the environment's working terraform.tfvars, and Terraform's verdict on it.
 
-Each check returns a :class:`Check` (name, ok, detail, fix); the notebook shows them as a checklist.
+Each check returns a :class:`Check` (name, ok, detail, fix); the notebook shows them as a checklist. The tfvars is
+validated by Terraform itself (``terraform plan -refresh=false``: types, every ``validation`` block, the
+preconditions it can evaluate), reported with the tfvars file and line; where Terraform cannot run, the check says
+"not checked", never "valid".
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import re
 import socket
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from . import paths
+from . import workconfig
 from .context import RunContext
-from .errors import RunbookError
+from .errors import RunbookError, TerraformError, TerraformUnavailable
 
 MINIMUM_PYTHON = (3, 11)
 MINIMUM_TERRAFORM = (1, 5)
@@ -72,8 +77,8 @@ def provider_source(timeout: float = 2.0) -> Check:
     except OSError as error:
         return Check("AWS provider source", False,
                      f"{REGISTRY[0]} unreachable ({error.__class__.__name__}) and no local mirror",
-                     f"allow access to {REGISTRY[0]}, or set {MIRROR_VARIABLE} to a provider mirror; "
-                     "on an emulator the runbook then provisions with boto3 instead")
+                     f"allow access to {REGISTRY[0]}, or set {MIRROR_VARIABLE} to a filesystem mirror of "
+                     "hashicorp/aws: 02 and 03 need Terraform and stop without it")
 
 
 def caller_identity(context: RunContext) -> Check:
@@ -88,28 +93,33 @@ def caller_identity(context: RunContext) -> Check:
 
 
 def region(context: RunContext) -> Check:
-    configured = context.config.variables.get("aws_region")
+    configured = workconfig.read_values(context.tfvars).get("aws_region")
     ok = configured in (None, context.region)
+    line = workconfig.line_of(context.tfvars, "aws_region")
     return Check("Region", ok, f"{context.region} (tfvars: {configured})",
-                 "" if ok else f"set aws_region = \"{context.region}\" in {context.tfvars}")
+                 "" if ok else f"set aws_region = \"{context.region}\" in {context.tfvars}" + (f" line {line}" if line else ""))
 
 
-def create_tfvars(context: RunContext, overwrite: bool = False) -> Check:
-    """The seed's Step 1, in the work directory: copy the example to terraform.tfvars (region from the run)."""
-    example = paths.environment_dir(context.environment) / "terraform.tfvars.example"
-    destination = context.workspace.tfvars
+def working_tfvars(context: RunContext, overwrite: bool = False) -> Check:
+    """The guide's Step 1. The operator's own file (or the one passed) is used as it is and never written; only
+    when there is none does 01 copy the example into the work directory (region from the run; on an emulator the
+    AMI swapped for one it knows)."""
+    working = context.working
+    if working.origin != "generated":
+        return Check("terraform.tfvars", True, f"using {working.describe()}")
+    example = workconfig.example_file(context.environment)
+    destination = working.path
     if destination.is_file() and not overwrite:
-        return Check("terraform.tfvars", True, f"kept existing {destination}")
+        return Check("terraform.tfvars", True, f"kept {working.describe()}")
     destination.parent.mkdir(parents=True, exist_ok=True)
     text = re.sub(r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', lambda m: f'{m.group(1)}"{context.region}"',
                   example.read_text())
-    detail = f"created {destination} from {example.name}"
+    detail = f"created {destination} from {example.name} (no {workconfig.operator_file(context.environment)})"
     if context.target.is_emulator:
         text, replaced = emulator_ami(context.target, text)
         if replaced:
             detail += f"; emulator: ami_id {replaced}"
     destination.write_text(text)
-    context.__dict__.pop("config", None)  # re-read the configuration from the new file
     return Check("terraform.tfvars", True, detail)
 
 
@@ -135,23 +145,77 @@ def emulator_ami(target, text: str) -> tuple[str, str]:
     return text[:match.start()] + line + text[match.end():], f"{match.group(2)} → {images[0]}"
 
 
-def validate_tfvars(context: RunContext) -> list[Check]:
-    """The working tfvars against the root variables.tf: types, allowed values, required values present."""
-    from .tfconfig import validate_tfvars as validate
+def placeholders(context: RunContext) -> list[Check]:
+    """Against real AWS, the example's placeholders must have been edited (the guide's Step 2)."""
+    left = workconfig.placeholders(context.tfvars)
+    if context.target.is_emulator or not left:
+        return []
+    return [Check(f"tfvars: {name}", False, f"line {line}: still the example's placeholder {value!r}",
+                  f"edit {context.tfvars} line {line}: set {name} to your real value") for name, line, value in left]
 
-    problems = validate(context.tfvars, context.environment)
-    if not problems:
-        return [Check("tfvars valid", True, f"{context.tfvars.name}: every value matches variables.tf")]
-    return [Check(f"tfvars: {p.variable}", False, f"line {p.line}: {p.message}" if p.line else p.message,
-                  f"edit {context.tfvars}" + (f" line {p.line}" if p.line else ""))
-            for p in problems]
+
+def unknown_variables(context: RunContext) -> list[Check]:
+    """Names in the tfvars the root does not declare (Terraform only warns), with a "did you mean"."""
+    from .tfconfig import root_variables
+
+    declared = root_variables(context.environment)
+    checks = []
+    for name in workconfig.read_values(context.tfvars):
+        if name not in declared:
+            close = difflib.get_close_matches(name, declared, n=1, cutoff=0.8)
+            line = workconfig.line_of(context.tfvars, name)
+            checks.append(Check(f"tfvars: {name}", False, f"line {line}: unknown variable {name!r}"
+                                + (f" (did you mean {close[0]}?)" if close else ""),
+                                f"edit {context.tfvars} line {line}" + (f": rename it to {close[0]}" if close else "")))
+    return checks
+
+
+def _where(diagnostic: dict, tfvars: Path) -> tuple[str | None, int | None]:
+    """The tfvars variable and line a diagnostic is about: its own range when it points into the tfvars, else
+    the ``var.NAME`` its snippet shows (a module's validation points at the module call in main.tf)."""
+    where = diagnostic.get("range") or {}
+    snippet = (diagnostic.get("snippet") or {}).get("code", "")
+    if where.get("filename") and Path(where["filename"]).name == tfvars.name and Path(where["filename"]).is_absolute():
+        name = re.match(r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=", snippet)
+        return (name.group(1) if name else None), where.get("start", {}).get("line")
+    reference = re.search(r"var\.([A-Za-z_][A-Za-z0-9_-]*)", snippet)
+    if reference:
+        return reference.group(1), workconfig.line_of(tfvars, reference.group(1))
+    return None, None
+
+
+def terraform_verdict(context: RunContext) -> list[Check]:
+    """What Terraform says about the working tfvars (``plan -refresh=false``), each error with file and line."""
+    try:
+        context.terraform.init()
+        diagnostics = context.terraform.check_variables()
+    except (TerraformUnavailable, TerraformError) as error:
+        return [Check("tfvars (Terraform)", False, f"not checked: Terraform could not run here ({error})",
+                      "make the AWS provider installable (see 'AWS provider source'), then run 01 again")]
+    errors = [d for d in diagnostics if d.get("severity") == "error"]
+    if not errors:
+        return [Check("tfvars (Terraform)", True, f"{context.tfvars.name}: Terraform accepts every value "
+                      "(types, validation rules, preconditions)")]
+    checks = []
+    for diagnostic in errors:
+        name, line = _where(diagnostic, context.tfvars)
+        where = diagnostic.get("range") or {}
+        origin = f"{Path(where['filename']).name}:{where['start']['line']}" if where.get("filename") else ""
+        detail = diagnostic.get("detail", "").strip().splitlines()[0] if diagnostic.get("detail") else ""
+        text = f"{diagnostic.get('summary', '')}: {detail}".strip(": ")
+        located = f"{context.tfvars}:{line}" if line else (origin or str(context.tfvars))
+        checks.append(Check(f"tfvars: {name}" if name else "Terraform", False, f"{located}: {text}",
+                            f"edit {context.tfvars}" + (f" line {line}" if line else "")
+                            + (f" (checked at {origin})" if origin and line else "")))
+    return checks
 
 
 def run_all(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
     checks = [python_version(), terraform_binary(), provider_source()]
     checks += [package(name) for name in ("papermill", "boto3", "python-hcl2", "moto")]
     checks.append(caller_identity(context))
-    checks.append(create_tfvars(context, overwrite_tfvars))
-    checks += validate_tfvars(context)
+    checks.append(working_tfvars(context, overwrite_tfvars))
+    checks += placeholders(context) + unknown_variables(context)
     checks.append(region(context))
+    checks += terraform_verdict(context)
     return checks

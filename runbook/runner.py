@@ -92,14 +92,20 @@ def environment_parameters(environment: str) -> dict:
     return values
 
 
-def target_parameters(environment: str, endpoint_url: str | None) -> dict:
-    """What the target adds: the endpoint, and on an emulator the confirmation to apply (it is disposable)."""
+def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path | None = None) -> dict:
+    """What the target adds: the endpoint, and on an emulator the permission to apply (it is disposable).
+
+    ``confirm`` is the table name the working tfvars sets (before 01 has made the work directory's copy, the
+    example it copies); destructive changes are never allowed here: they need ``allow_destroy``.
+    """
     if not endpoint_url:
         return {"aws_endpoint_url": ""}
-    from .tfconfig import load_environment
+    from . import workconfig
 
-    table = load_environment(environment).table.name
-    return {"aws_endpoint_url": endpoint_url, "apply": True, "confirm": table}
+    working = workconfig.resolve(environment, "", work_dir or paths.work_dir(environment))
+    source = working.path if working.exists else workconfig.example_file(environment)
+    table = workconfig.read_values(source).get("dynamodb_notifications_table_name")
+    return {"aws_endpoint_url": endpoint_url, "apply": True, **({"confirm": table} if table else {})}
 
 
 # -- execution ------------------------------------------------------------------------------------------------
@@ -136,7 +142,7 @@ def run_environment(environment: str, notebooks: list[Path], endpoint_url: str |
     results: list[NotebookResult] = []
     work = work_dir or paths.work_dir(environment)
     try:
-        parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url),
+        parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url, work),
                       "environment": environment, "work_dir": str(work)}
         lock = lock_work_dir(work)
     except Exception as error:  # the environment's configuration or work directory is unusable: report it

@@ -1,8 +1,8 @@
-"""The table as the configuration wants it: one model shared by drift, provisioning, costs and diagnostics.
+"""The table as Terraform plans or holds it: one model shared by drift, costs, diagnostics and operations.
 
-``runbook.tfconfig`` builds a :class:`TableSpec` from an environment's Terraform configuration (module defaults,
-root variables, tfvars); ``runbook.drift`` compares it with the live table; ``runbook.provision`` creates it on an
-emulator when Terraform cannot; ``runbook.cost`` prices it.
+A :class:`TableSpec` is never derived from HCL: :func:`runbook.tfjson.table_spec` builds it from Terraform's own
+JSON (the planned values of a saved plan, or the state), so every fact in it is one Terraform computed. The field
+defaults are neutral (off, empty, ``None``), not the module's defaults: a missing resource means "not planned".
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMA
 AttributeType = Literal["S", "N", "B"]
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
 TableClass = Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
-#: AWS_OWNED: DynamoDB's own key (free, the default); AWS_MANAGED: the ``aws/dynamodb`` KMS key;
-#: CUSTOMER_MANAGED: a customer KMS key (given, or created by the module with rotation).
+#: AWS_OWNED: DynamoDB's own key (free); AWS_MANAGED: the ``aws/dynamodb`` KMS key; CUSTOMER_MANAGED: a customer
+#: KMS key. Read from the table's ``server_side_encryption`` block as the provider plans it.
 EncryptionType = Literal["AWS_OWNED", "AWS_MANAGED", "CUSTOMER_MANAGED"]
 
 
@@ -39,6 +39,9 @@ class GlobalSecondaryIndex(_Model):
     #: Only for PROVISIONED tables.
     read_capacity: int | None = None
     write_capacity: int | None = None
+    #: On-demand throughput ceiling of the index (request units per second); ``None``: unlimited.
+    max_read_request_units: int | None = None
+    max_write_request_units: int | None = None
 
 
 class LocalSecondaryIndex(_Model):
@@ -49,76 +52,81 @@ class LocalSecondaryIndex(_Model):
 
 
 class Autoscaling(_Model):
-    """Target-tracking autoscaling of a PROVISIONED table (and its GSIs)."""
+    """Target-tracking autoscaling of the table's own capacity, as planned (``aws_appautoscaling_*``)."""
 
     enabled: bool = False
-    read_min: int = 5
-    read_max: int = 100
-    write_min: int = 5
-    write_max: int = 100
-    #: Target utilisation in percent of provisioned capacity.
-    target_utilization: float = 70.0
+    read_min: int | None = None
+    read_max: int | None = None
+    write_min: int | None = None
+    write_max: int | None = None
+    #: Target utilisation in percent of provisioned capacity (the policies' ``target_value``).
+    target_utilization: float | None = None
 
 
-class Alarms(_Model):
-    """CloudWatch alarms on the table, with the seed's thresholds."""
+class Alarm(_Model):
+    """One planned ``aws_cloudwatch_metric_alarm``: what the runbooks look up and price."""
 
-    enabled: bool = False
-    read_throttle_threshold: float = 10
-    write_throttle_threshold: float = 10
-    user_errors_threshold: float = 50
-    system_errors_threshold: float = 5
-    #: Consumed capacity alarm, percent of provisioned (PROVISIONED tables only).
-    capacity_utilization_percent: float = 80
-    period_seconds: int = 300
-    evaluation_periods: int = 2
-    sns_topic_arn: str | None = None
+    address: str
+    name: str
+    #: The metric of a single-metric alarm, or every metric a metric-math alarm queries.
+    metrics: tuple[str, ...] = ()
+    threshold: float | None = None
+    comparison_operator: str | None = None
+    period: int | None = None
+    evaluation_periods: int | None = None
+    statistic: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict)
 
 
 class TableSpec(_Model):
     """Every setting of the notifications table that Terraform manages and the runbooks check."""
 
     name: str
-    region: str = "us-east-1"
-    environment: str = "staging"
-    billing_mode: BillingMode = "PAY_PER_REQUEST"
-    hash_key: str = "user_id"
-    range_key: str | None = "notification_id"
-    attributes: tuple[Attribute, ...] = Field(
-        default=(Attribute(name="user_id", type="S"), Attribute(name="notification_id", type="S"))
-    )
+    region: str = ""
+    environment: str = ""
+    billing_mode: BillingMode
+    hash_key: str
+    range_key: str | None = None
+    attributes: tuple[Attribute, ...] = ()
     global_secondary_indexes: tuple[GlobalSecondaryIndex, ...] = ()
     local_secondary_indexes: tuple[LocalSecondaryIndex, ...] = ()
     #: Only for PROVISIONED tables (autoscaling then moves them between its min and max).
     read_capacity: int | None = None
     write_capacity: int | None = None
+    #: On-demand throughput ceiling of the table (request units per second); ``None``: unlimited.
+    max_read_request_units: int | None = None
+    max_write_request_units: int | None = None
     autoscaling: Autoscaling = Autoscaling()
     stream_enabled: bool = False
     stream_view_type: StreamViewType | None = None
     pitr_enabled: bool = False
-    pitr_recovery_period_days: int = 35
+    pitr_recovery_period_days: int | None = None
     ttl_enabled: bool = False
-    ttl_attribute_name: str = "ttl"
+    ttl_attribute_name: str | None = None
     encryption: EncryptionType = "AWS_OWNED"
+    #: The customer KMS key; ``None`` when not customer-managed or not known until apply (a key the module creates).
     kms_key_arn: str | None = None
     table_class: TableClass = "STANDARD"
-    #: ``dynamodb_prevent_destroy`` maps here: Terraform cannot take a variable in ``lifecycle.prevent_destroy``.
     deletion_protection_enabled: bool = False
     contributor_insights_enabled: bool = False
     dashboard_enabled: bool = False
-    alarms: Alarms = Alarms()
+    alarms: tuple[Alarm, ...] = ()
+    #: What the live table shows: ``tags_all`` (the provider's default_tags merged with the resource's tags).
     tags: dict[str, str] = Field(default_factory=dict)
+    #: The Terraform address of the table resource.
+    address: str = ""
 
     @property
     def provisioned(self) -> bool:
         return self.billing_mode == "PROVISIONED"
 
+    @property
+    def alarms_enabled(self) -> bool:
+        return bool(self.alarms)
+
     def alarm_names(self) -> list[str]:
-        """The CloudWatch alarm names the module creates for this table (empty when alarms are off)."""
-        if not self.alarms.enabled:
-            return []
-        names = [f"{self.name}-{suffix}" for suffix in
-                 ("read-throttle-events", "write-throttle-events", "user-errors", "system-errors")]
-        if self.provisioned:
-            names += [f"{self.name}-consumed-read-capacity", f"{self.name}-consumed-write-capacity"]
-        return names
+        """The CloudWatch alarm names Terraform plans for this table (empty when alarms are off)."""
+        return [alarm.name for alarm in self.alarms]
+
+    def alarm(self, name: str) -> Alarm | None:
+        return next((alarm for alarm in self.alarms if alarm.name == name), None)

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
@@ -142,8 +142,9 @@ class Workspace:
         return self.tree / self.environment
 
     @property
-    def tfvars(self) -> Path:
-        return self.root / "terraform.tfvars"
+    def generated_tfvars(self) -> Path:
+        """Where 01-setup writes its copy of the example (outside the root: Terraform never auto-loads it)."""
+        return self.base / "terraform.tfvars"
 
     @property
     def plan_file(self) -> Path:
@@ -166,6 +167,12 @@ class Workspace:
             src = paths.INFRASTRUCTURE / rel
             if not dest.exists() or dest.read_bytes() != src.read_bytes():
                 shutil.copy2(src, dest)
+        stale = self.root / "terraform.tfvars"  # an earlier version generated it here, where Terraform auto-loads it
+        if stale.is_file():
+            if not self.generated_tfvars.exists():
+                stale.replace(self.generated_tfvars)
+            else:
+                stale.unlink()
         if self.tree.exists():
             for copy in self.tree.rglob("*.tf"):
                 rel = copy.relative_to(self.tree)
@@ -221,14 +228,16 @@ class Terraform:
     backend = None  # runbook.backend.BackendConfig, set by init
     migration = None  # runbook.backend.Migration, set by init when a local state was moved
 
-    def __init__(self, workspace: Workspace, target: Target, binary: Binary | None = None):
+    def __init__(self, workspace: Workspace, target: Target, binary: Binary | None = None,
+                 var_file: Path | None = None):
         self.workspace = workspace
         self.target = target
         self.binary = binary or Binary.find()
+        #: The working tfvars (``runbook.workconfig``), passed to every command that reads variables.
+        self.var_file = Path(var_file) if var_file else None
 
-    @classmethod
-    def for_environment(cls, environment: str, target: Target, work_base: Path | None = None) -> "Terraform":
-        return cls(Workspace.for_environment(environment, work_base), target)
+    def var_args(self) -> list[str]:
+        return [f"-var-file={self.var_file}"] if self.var_file else []
 
     # -- plumbing ---------------------------------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
@@ -358,18 +367,35 @@ class Terraform:
         The changes come from the plan's own ``-json`` messages, so no second Terraform run (``show -json``,
         another provider start) is needed to read them.
         """
-        args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={self.workspace.plan_file.name}"]
+        args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={self.workspace.plan_file.name}",
+                *self.var_args()]
         if destroy:
             args.append("-destroy")
         result = self.run(*args, *extra, check=False)
         messages = ui_messages(result.stdout)
         if result.returncode not in (0, 2):
-            raise TerraformError(args, result.returncode, diagnostics_text(messages) or result.stderr)
-        return Plan(plan_changes(messages), has_changes=result.returncode == 2)
+            raise TerraformError(args, result.returncode, diagnostics_text(messages) or result.stderr,
+                                 diagnostics=diagnostics(messages))
+        return Plan(plan_changes(messages), has_changes=result.returncode == 2, messages=messages)
+
+    def check_variables(self) -> list[dict]:
+        """Terraform's own verdict on the working tfvars, before anything changes.
+
+        ``terraform plan -refresh=false -lock=false`` (no saved plan, no state written) evaluates every variable's
+        type and ``validation`` blocks and the preconditions it can; returns its error and warning diagnostics.
+        """
+        args = ["plan", "-input=false", "-json", "-refresh=false", "-lock=false", *self.var_args()]
+        result = self.run(*args, check=False)
+        return diagnostics(ui_messages(result.stdout))
 
     def apply_plan(self) -> Result:
         """Apply the saved plan (and only it)."""
         return self.run("apply", "-input=false", "-no-color", "-auto-approve", self.workspace.plan_file.name)
+
+    def show_json(self, plan_file: str | None = None) -> dict:
+        """``terraform show -json`` of a saved plan (``plan_file``) or, without one, of the state ({} when empty)."""
+        args = ["show", "-json", "-no-color"] + ([plan_file] if plan_file else [])
+        return json.loads(self.run(*args).stdout or "{}")
 
     def output(self) -> dict:
         raw = json.loads(self.run("output", "-json").stdout or "{}")
@@ -471,6 +497,11 @@ def diagnostics_text(messages: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def diagnostics(messages: list[dict]) -> list[dict]:
+    """The ``diagnostic`` objects of a UI stream (severity, summary, detail, range, snippet), in order."""
+    return [m["diagnostic"] for m in messages if m.get("type") == "diagnostic" and m.get("diagnostic")]
+
+
 def plan_changes(messages: list[dict]) -> list[dict]:
     """Resource changes of a plan's UI stream: address, type, action (create/update/replace/…/import)."""
     rows = []
@@ -501,6 +532,7 @@ class Plan:
 
     rows: list[dict]
     has_changes: bool
+    messages: list[dict] = field(default_factory=list, repr=False)
 
     @property
     def summary(self) -> dict[str, int]:

@@ -31,11 +31,12 @@ APPLY_TABLE = ("apply", "-auto-approve", "-input=false", "-no-color", f"-target=
 
 
 def _workspace(base, environment: str, target: Target, key: str | None = None) -> Terraform:
-    terraform = Terraform(Workspace(environment, base / environment), target)
+    workspace = Workspace(environment, base / environment)
+    terraform = Terraform(workspace, target, var_file=workspace.generated_tfvars)
     terraform.state_key = key
     terraform.prepare()
     example = paths.environment_dir(environment) / "terraform.tfvars.example"
-    terraform.workspace.tfvars.write_text(emulator_ami(target, example.read_text())[0])
+    workspace.generated_tfvars.write_text(emulator_ami(target, example.read_text())[0])
     return terraform
 
 
@@ -75,7 +76,7 @@ def race(target, tmp_path_factory):
         terraform.lock_timeout = "0s"
         barrier.wait()
         try:
-            outcomes[name] = terraform.run(*APPLY_TABLE)
+            outcomes[name] = terraform.run(*APPLY_TABLE, *terraform.var_args())
         except Exception as error:  # noqa: BLE001 - the test looks at what each got
             outcomes[name] = error
 
@@ -193,7 +194,7 @@ def test_a_scratch_key_keeps_the_import_demo_apart_from_the_environment(race, ta
 def test_two_environments_leave_two_state_objects(race, target, tmp_path):
     production = _workspace(tmp_path, "production", target)
     production.init()
-    production.run(*APPLY_TABLE)
+    production.run(*APPLY_TABLE, *production.var_args())
     keys = _keys(target)
     assert {"notifications/staging.tfstate", "notifications/production.tfstate"} <= set(keys)
     names = {key: [r["instances"][0]["attributes"]["name"] for r in _state_object(target, key)["resources"]
