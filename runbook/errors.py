@@ -97,3 +97,30 @@ class RealAwsRefused(RunbookError):
 
 class TargetIncapable(RunbookError):
     """The target (an emulator) lacks a call the planned configuration needs. Nothing was changed."""
+
+
+class StateLocked(RunbookError):
+    """The environment's Terraform state is locked by another run: who holds it, since when, how to release it.
+
+    Nothing was changed. ``command`` is the exact ``terraform force-unlock`` to run once the operator has checked
+    that the holder (a colleague, a CI job, a crashed run) is gone.
+    """
+
+    def __init__(self, lock_id: str, who: str, created: str, operation: str, state: str, age: str = "",
+                 version: str = "", command: str = "", command_args: list[str] | None = None):
+        self.lock_id = lock_id
+        self.who = who
+        self.created = created
+        self.operation = operation
+        self.state = state
+        self.age = age
+        self.version = version
+        self.command = command
+        self.command_args = list(command_args or [])
+        since = f"since {created}" + (f" ({age} ago)" if age and age != "unknown" else "") if created else "since ?"
+        message = (f"the state {state} is locked by {who or 'an unknown holder'} {since} for {operation or '?'}"
+                   + (f" (Terraform {version})" if version else "") + f", lock ID {lock_id or '?'}. Nothing was "
+                   "changed. If that run is still going, wait for it and try again; once you have checked the holder "
+                   "is gone, release the lock")
+        message += f": {command}" if command else " (delete the lock object next to the state)"
+        super().__init__(message)

@@ -4,6 +4,8 @@
 - The committed tree is never written: :class:`Workspace` copies ``infrastructure/`` into
   ``build/work/<env>/infrastructure/`` and Terraform runs there (its ``.terraform``, lock file, state and plans).
 - Against an emulator the provider's endpoints come from a generated ``runbook_override.tf`` in that copy.
+- State: the S3 backend (``backend "s3" {}``), initialised with the config :mod:`runbook.backend` resolves; a held
+  lock stops a command after a short ``-lock-timeout`` with :class:`~runbook.errors.StateLocked`.
 - Provider installation: a user's ``TF_CLI_CONFIG_FILE`` is respected; otherwise a CLI config is generated that
   uses a local filesystem mirror of ``hashicorp/aws`` when one exists (``RUNBOOK_TF_PLUGIN_MIRROR`` or a
   well-known directory) and the registry for everything else. When the provider cannot be installed,
@@ -37,7 +39,7 @@ KNOWN_MIRRORS = (
     Path("/opt/tf-plugins"),
 )
 #: Services the configuration uses; each gets the emulator endpoint in the generated override.
-EMULATED_SERVICES = ("applicationautoscaling", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "sns", "sts")
+EMULATED_SERVICES = ("applicationautoscaling", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "s3", "sns", "sts")
 OVERRIDE_FILE = "runbook_override.tf"
 #: When set to a file path, every Terraform command appends ``{"command", "seconds", "root"}`` to it as a JSON
 #: line: where a run's time goes (``benchmarks/run.py`` sets it).
@@ -45,6 +47,8 @@ TIMINGS_VARIABLE = "RUNBOOK_TERRAFORM_TIMINGS"
 #: Terraform's messages when it cannot install a provider (no registry access, no mirror).
 _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
                      "could not connect to registry", "Failed to resolve provider packages")
+#: Commands that take the state lock: they get ``-lock-timeout`` (see :func:`runbook.backend.lock_timeout`).
+LOCKING_COMMANDS = ("apply", "destroy", "import", "init", "plan", "refresh", "taint", "untaint")
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,7 @@ class Workspace:
 def _is_local_artifact(path: Path) -> bool:
     name = path.name
     return (name.endswith((".tfstate", ".tfstate.backup")) or name in ("terraform.tfvars", "tfplan",
-            ".terraform.lock.hcl") or name.startswith("runbook_"))
+            ".terraform.lock.hcl", "backend.hcl") or name.startswith("runbook_"))
 
 
 def override_text(endpoint_url: str) -> str:
@@ -194,6 +198,7 @@ def override_text(endpoint_url: str) -> str:
         "  skip_requesting_account_id  = true\n"
         "  skip_metadata_api_check     = true\n"
         "  max_retries                 = 2\n"
+        "  s3_use_path_style           = true\n"
         "  endpoints {\n"
         f"{endpoints}\n"
         "  }\n"
@@ -210,7 +215,18 @@ class Result:
 
 
 class Terraform:
-    """Terraform commands for one environment's workspace, aimed at ``target`` (AWS or an emulator)."""
+    """Terraform commands for one environment's workspace, aimed at ``target`` (AWS or an emulator).
+
+    ``state_key``: a state key of its own instead of the environment's (a scratch workspace such as the import
+    demo: ``runbook.backend.default_key(env, "import-demo")``). ``lock_timeout``: how long a command waits for a
+    held state lock (default ``RUNBOOK_LOCK_TIMEOUT`` or 10s). After :meth:`init`, ``backend`` is the
+    :class:`runbook.backend.BackendConfig` used and ``migration`` the local state moved into it (or None).
+    """
+
+    state_key: str | None = None
+    lock_timeout: str | None = None
+    backend = None  # runbook.backend.BackendConfig, set by init
+    migration = None  # runbook.backend.Migration, set by init when a local state was moved
 
     def __init__(self, workspace: Workspace, target: Target, binary: Binary | None = None,
                  var_file: Path | None = None):
@@ -245,20 +261,78 @@ class Terraform:
         return root
 
     def run(self, *args: str, check: bool = True, ok_codes: tuple[int, ...] = (0,)) -> Result:
+        """Run ``terraform ARGS`` in the workspace root.
+
+        Commands that take the state lock get ``-lock-timeout``; when the lock is held by someone else the
+        command stops with :class:`~runbook.errors.StateLocked` (whatever ``check`` says): who, since when, the
+        ``force-unlock`` command.
+        """
+        args = _with_lock_timeout(args, self.lock_timeout)
         start = time.perf_counter()
         proc = subprocess.run([*self.binary.command, *args], cwd=self.workspace.root, capture_output=True,
                               text=True, env=self.environment())
         _log_timing(args[0], time.perf_counter() - start, self.workspace.root)
         result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
+        if proc.returncode != 0 and _LOCK_ERROR in proc.stdout + proc.stderr:
+            from .backend import lock_error
+
+            raise lock_error(self, proc.stdout + "\n" + proc.stderr, list(args))
         if check and proc.returncode not in ok_codes:
             raise TerraformError(args, proc.returncode, proc.stderr or proc.stdout)
         return result
 
     # -- commands ---------------------------------------------------------------------------------------------
-    def init(self) -> Result:
-        """``terraform init`` in the workspace. Raises TerraformUnavailable when the provider cannot be installed."""
+    def init(self, backend=None, *, key: str | None = None) -> Result:
+        """``terraform init`` with the S3 backend. Raises TerraformUnavailable when the provider cannot be installed.
+
+        ``backend``: a :class:`runbook.backend.BackendConfig`, or ``False`` for ``-backend=false`` (providers and
+        modules only: enough for ``validate``; no state). Default: :func:`runbook.backend.resolve` for this
+        workspace and target — the operator's ``backend.hcl``, or on an emulator a generated one, after the bucket
+        is bootstrapped there). ``key`` (or ``self.state_key``) gives the workspace a state key of its own.
+
+        A local ``terraform.tfstate`` left by the earlier, local-state version is moved into the backend once
+        (``-migrate-state``; ``self.migration`` reports it); a different state already in the backend stops this
+        with a ConfigurationError and nothing changes. On an emulator the endpoint changes from run to run, so the
+        backend is re-configured (``-reconfigure``) rather than migrated; against AWS a recorded backend with
+        another bucket or key is not silently switched: the error gives the migration command.
+        """
+        from . import backend as backends
+
+        if backend is False:  # providers and modules only (validate, docs): no state, no credentials needed
+            self.prepare()
+            return self._init_result(self.run("init", "-input=false", "-no-color", "-backend=false", check=False))
+        if key:
+            self.state_key = key
+        config = backend or backends.resolve(self.workspace, self.target, key=self.state_key)  # before any change
         self.prepare()
-        result = self.run("init", "-input=false", "-no-color", check=False)
+        if self.target.is_emulator and config.origin == "generated":
+            backends.ensure_bucket(self.target, config.bucket, self.workspace.base.parent, binary=self.binary)
+        self.backend = config
+        self.migration = None
+        root = self.workspace.root
+        local = backends.local_state(root)
+        recorded = backends.recorded_backend(root)
+        mode: list[str] = ["-reconfigure"]
+        if local is not None and (recorded is None or recorded.get("type") == "local"):
+            backends.check_migration(self, config, local)
+            mode = ["-migrate-state", "-force-copy"]
+        elif recorded and recorded.get("type") == "s3" and not self.target.is_emulator:
+            before = recorded.get("config") or {}
+            if (before.get("bucket"), before.get("key")) != (config.bucket, config.key):
+                from .errors import ConfigurationError
+
+                raise ConfigurationError(config.path, f"this work directory was initialised with "
+                                         f"s3://{before.get('bucket')}/{before.get('key')}, the backend config now says "
+                                         f"s3://{config.bucket}/{config.key}. To move the state, run `terraform "
+                                         f"-chdir={root} init -migrate-state {' '.join(config.init_args())}`; to "
+                                         f"start over on the new one, remove {root / '.terraform'}")
+        result = self._init_result(self.run("init", "-input=false", "-no-color", *mode, *config.init_args(),
+                                            check=False))
+        if local is not None and "-migrate-state" in mode:
+            self.migration = backends.finish_migration(self, config, local)
+        return result
+
+    def _init_result(self, result: Result) -> Result:
         if result.returncode != 0:
             text = result.stderr + result.stdout
             if any(marker in text for marker in _INSTALL_FAILURES):
@@ -329,19 +403,62 @@ class Terraform:
         return {name: item.get("value") for name, item in raw.items()}
 
     def state_addresses(self) -> list[str]:
-        """Resource addresses in the workspace's state (empty when there is no state yet).
+        """Resource addresses in the environment's state (empty when there is no state yet).
 
-        The configuration keeps local state (no backend block): with no ``terraform.tfstate`` and no backend
-        initialised (``.terraform/terraform.tfstate`` records one) the state is empty, and no Terraform needs to
-        run to say so.
+        The state lives in the S3 backend: when its object does not exist (and no local state waits to be
+        migrated) the state is empty, and no Terraform needs to run to say so. Otherwise the workspace is
+        initialised for the current backend if needed (a fresh work directory, an emulator on another port) and
+        ``terraform state list`` answers.
         """
+        from . import backend as backends
+
         root = self.workspace.root
-        if not (root / "terraform.tfstate").exists() and not (root / ".terraform" / "terraform.tfstate").exists():
-            return []
+        config = self.backend
+        if config is None:
+            try:
+                config = backends.resolve(self.workspace, self.target, key=self.state_key, check_bucket_exists=False)
+            except (OSError, ValueError):
+                config = None
+        if config is not None and backends.local_state(root) is None:
+            try:
+                if not backends.state_exists(self.target, config):
+                    return []
+            except Exception:  # the bucket cannot be read here: let Terraform say what it sees
+                pass
+        if config is not None:
+            if _initialised_for(root, config):
+                self.backend = config
+            else:
+                self.init(config)
         result = self.run("state", "list", check=False)
         if result.returncode != 0:
             return []
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def _initialised_for(root: Path, config) -> bool:
+    """Whether ``root``'s recorded backend is ``config`` (same bucket, key and S3 endpoint)."""
+    from .backend import recorded_backend
+
+    recorded = recorded_backend(root) or {}
+    settings = recorded.get("config") or {}
+    endpoint = (settings.get("endpoints") or {}).get("s3")
+    return (recorded.get("type") == "s3" and settings.get("bucket") == config.bucket
+            and settings.get("key") == config.key and (endpoint or None) == (config.endpoint_url or None))
+
+
+_LOCK_ERROR = "Error acquiring the state lock"
+
+
+def _with_lock_timeout(args: tuple[str, ...], timeout: str | None) -> tuple[str, ...]:
+    """``args`` with ``-lock-timeout=…`` after the command name, for commands that take the state lock."""
+    if not args or args[0] not in LOCKING_COMMANDS:
+        return args
+    if any(a.startswith("-lock-timeout") or a == "-lock=false" for a in args[1:]):
+        return args
+    from .backend import lock_timeout
+
+    return (args[0], f"-lock-timeout={lock_timeout(timeout)}", *args[1:])
 
 
 def _log_timing(command: str, seconds: float, root: Path) -> None:
