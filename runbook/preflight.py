@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import workconfig
 from .context import RunContext
-from .errors import RunbookError, TerraformError, TerraformUnavailable
+from .errors import ConfigurationError, RunbookError, TerraformError, TerraformUnavailable
 
 MINIMUM_PYTHON = (3, 11)
 MINIMUM_TERRAFORM = (1, 5)
@@ -209,6 +209,9 @@ def terraform_verdict(context: RunContext) -> list[Check]:
     except (TerraformUnavailable, TerraformError) as error:
         return [Check("tfvars (Terraform)", False, f"not checked: Terraform could not run here ({error})",
                       "make the AWS provider installable (see 'AWS provider source'), then run 01 again")]
+    except ConfigurationError as error:  # the backend config: reported by the backend checks above
+        return [Check("tfvars (Terraform)", False, f"not checked: terraform init needs the backend ({error})",
+                      "fix the backend config (see 'backend config'), then run 01 again")]
     errors = [d for d in diagnostics if d.get("severity") == "error"]
     if not errors:
         accepted = Check("tfvars (Terraform)", True, f"{context.tfvars.name}: Terraform accepts every value "
@@ -235,5 +238,14 @@ def run_all(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
     checks.append(working_tfvars(context, overwrite_tfvars))
     checks += placeholders(context) + unknown_variables(context)
     checks.append(region(context))
+    checks += state_backend(context)
     checks += terraform_verdict(context)
     return checks
+
+
+def state_backend(context: RunContext) -> list[Check]:
+    """The S3 backend: its config, the state bucket (bootstrapped on an emulator), its settings, the lock's
+    conditional writes (``runbook.backend``)."""
+    from .backend import preflight_checks
+
+    return preflight_checks(context.workspace, context.target, binary=context.terraform.binary)

@@ -283,7 +283,7 @@ def initialized(tmp_path_factory):
         workspace = Workspace(environment, tmp_path_factory.mktemp(environment))
         terraform = Terraform(workspace, Target("us-east-1"))
         try:
-            terraform.init()
+            terraform.init(backend=False)  # validate needs providers and modules, not state
         except TerraformUnavailable as error:
             pytest.skip(f"Terraform cannot install the AWS provider here: {error}")
         result[environment] = terraform
