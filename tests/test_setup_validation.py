@@ -1,0 +1,101 @@
+"""01 rejects every value the configuration's validation rules reject, reported on the tfvars line.
+
+Driven by the modules' own failing cases, not a hand list: every ``run`` of the modules' ``terraform test`` suites
+that expects a variable's validation to fail gives a bad value; the root ``main.tf`` says which root variable
+(the tfvars name) feeds that module input. Those bad values go into one working tfvars (a second one where a
+variable has several rules), and 01's check — Terraform itself, ``plan -refresh=false`` — must name each root
+variable on its tfvars line. Real Terraform on the embedded emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from runbook import paths, preflight, workconfig
+from runbook.context import open_context
+from runbook.tfconfig import _load
+
+pytestmark = pytest.mark.terraform
+MODULES = paths.INFRASTRUCTURE / "staging" / "modules"
+_REFERENCE = re.compile(r"^\$\{var\.([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def root_inputs(environment: str) -> dict[tuple[str, str], str]:
+    """``{(module directory, module input): root variable}`` for inputs the root passes a variable to directly."""
+    found = {}
+    for block in _load(paths.environment_dir(environment) / "main.tf").get("module", []):
+        for _, arguments in block.items():
+            source = Path(arguments["source"]).name
+            for name, value in arguments.items():
+                match = _REFERENCE.match(value) if isinstance(value, str) else None
+                if match:
+                    found[(source, name)] = match.group(1)
+    return found
+
+
+def failing_cases() -> list[tuple[str, str, object]]:
+    """``(module directory, input, bad value)`` from every run that expects a variable's validation to fail."""
+    cases = []
+    for suite in sorted(MODULES.glob("*/tests/*.tftest.hcl")):
+        module = suite.parent.parent.name
+        for run in _load(suite).get("run", []):
+            for _, body in run.items():
+                expected = {re.sub(r"^\$\{|\}$", "", e).removeprefix("var.") for e in body.get("expect_failures", [])
+                            if str(e).lstrip("${").startswith("var.")}
+                for block in body.get("variables", []) if isinstance(body.get("variables"), list) else [
+                        body.get("variables") or {}]:
+                    for name, value in block.items():
+                        if name in expected:
+                            cases.append((module, name, value))
+    return cases
+
+
+def hcl(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return json.dumps(value.strip('"'))
+    if isinstance(value, list):
+        return "[" + ", ".join(hcl(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k.strip(chr(34)))} = {hcl(v)}" for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path, target):
+    from runbook.terraform import find_mirror
+
+    if find_mirror() is None:
+        pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")
+    inputs = root_inputs("staging")
+    # a tfvars holds literal values only: a case written as an expression (a for loop) cannot be given there
+    reachable = [(inputs[(module, name)], value) for module, name, value in failing_cases()
+                 if (module, name) in inputs and "${" not in json.dumps(value)]
+    assert len({variable for variable, _ in reachable}) >= 15, "the module suites should exercise most inputs"
+    rounds: list[dict[str, object]] = []
+    for variable, value in reachable:  # one bad value per variable per tfvars file
+        target_round = next((r for r in rounds if variable not in r), None)
+        if target_round is None:
+            rounds.append(target_round := {})
+        target_round[variable] = value
+
+    example, _ = preflight.emulator_ami(target, workconfig.example_file("staging").read_text())
+    for number, bad in enumerate(rounds):
+        tfvars = tmp_path / f"bad-{number}.tfvars"
+        kept = [line for line in example.splitlines() if not re.match(rf"^\s*({'|'.join(bad)})\s*=", line)]
+        tfvars.write_text("\n".join(kept + [f"{name} = {hcl(value)}" for name, value in bad.items()]) + "\n")
+        ctx = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work" / "staging"),
+                           tfvars=str(tfvars))
+        checks = preflight.terraform_verdict(ctx)
+        failed = {c.name.removeprefix("tfvars: "): c for c in checks if not c.ok}
+        for name in bad:
+            assert name in failed, f"01 did not report {name} = {hcl(bad[name])} (reported: {sorted(failed)})"
+            line = workconfig.line_of(tfvars, name)
+            assert f"{tfvars}:{line}:" in failed[name].detail, failed[name].detail
+            assert f"line {line}" in failed[name].fix
