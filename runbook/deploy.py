@@ -6,10 +6,10 @@ Terraform is the only way the table is made or changed. When Terraform cannot in
 
 from __future__ import annotations
 
-from .context import RunContext
-from .errors import TerraformUnavailable
 from typing import TYPE_CHECKING
 
+from .context import RunContext
+from .errors import TerraformUnavailable
 from .planning import PlanResult, make_plan
 from .workconfig import missing_error
 

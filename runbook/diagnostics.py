@@ -24,9 +24,9 @@ from botocore.exceptions import NoCredentialsError
 
 from . import cost
 from .aws import Target
-from .importing import TABLE_ADDRESS, import_block, import_command
 from .discovery import AWS_ERRORS, LiveTable, describe_error, describe_tables, error_code, is_unsupported, probe
 from .errors import RunbookError
+from .importing import TABLE_ADDRESS, import_block, import_command
 from .metrics import datapoints
 from .spec import TableSpec
 

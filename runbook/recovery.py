@@ -18,7 +18,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .review import PlanReview, review as review_plan
+from .review import PlanReview
+from .review import review as review_plan
 from .tfjson import TABLE_TYPE, PlanJson, flatten, managed
 
 if TYPE_CHECKING:

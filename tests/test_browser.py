@@ -23,9 +23,9 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
+from test_docs import MODULE_README, built_site_info, expected_runbooks
 
 from runbook import paths
-from test_docs import MODULE_README, built_site_info, expected_runbooks
 
 pytestmark = pytest.mark.browser
 

@@ -6,10 +6,10 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from tables import PRODUCTION, STAGING, create_table
 
 from runbook import diagnostics as dx
 from runbook.discovery import describe_table
-from tables import PRODUCTION, STAGING, create_table
 
 
 def _put_hourly(target, table: str, metric: str, values: list[float], operation: str | None = None,

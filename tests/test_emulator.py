@@ -4,11 +4,11 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from stockmoto import stock_moto
 
 from runbook.aws import Target, check_endpoint
 from runbook.emulator import Emulator, export_lines
 from runbook.errors import EndpointUnreachable
-from stockmoto import stock_moto
 
 
 def test_emulator_listens_on_loopback_and_a_free_port():

@@ -16,8 +16,8 @@ import uuid
 import boto3
 import pytest
 
-from runbook import paths
 from runbook import lab as labmod
+from runbook import paths
 from runbook.lab import lab_command, running_lab
 
 websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")

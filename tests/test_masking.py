@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from runbook.masking import ACCOUNT_ID, ACCESS_KEY_ID, ENDPOINT, SECRET_ACCESS_KEY, SESSION_TOKEN, mask, mask_notebook
+from runbook.masking import ACCESS_KEY_ID, ACCOUNT_ID, ENDPOINT, SECRET_ACCESS_KEY, SESSION_TOKEN, mask, mask_notebook
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 TEMP_KEY = "ASIAQWERTYUIOP123456"

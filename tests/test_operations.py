@@ -8,14 +8,22 @@ import urllib.request
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from tables import PRODUCTION, STAGING, create_table
 
 from runbook import operations
-from runbook.errors import ConfirmationError
-from runbook.operations import (alarms_state, backup_restore_drill, metrics, new_ulid, smoke_test, stream_check,
-                                ttl_check, ulid_time)
 from runbook.aws import Target
+from runbook.errors import ConfirmationError
+from runbook.operations import (
+    alarms_state,
+    backup_restore_drill,
+    metrics,
+    new_ulid,
+    smoke_test,
+    stream_check,
+    ttl_check,
+    ulid_time,
+)
 from runbook.params import ChangeGuard
-from tables import PRODUCTION, STAGING, create_table
 
 
 def _put(target, table: str, n: int) -> None:

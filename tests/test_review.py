@@ -10,8 +10,16 @@ import pytest
 
 from runbook import params
 from runbook.errors import ParameterError, RunbookError
-from runbook.gate import (REVIEWED_PLAN_FILE, ApplyFailed, ChangeRefused, Decision, PlanMismatch, apply_reviewed,
-                          decide, plan_sha256)
+from runbook.gate import (
+    REVIEWED_PLAN_FILE,
+    ApplyFailed,
+    ChangeRefused,
+    Decision,
+    PlanMismatch,
+    apply_reviewed,
+    decide,
+    plan_sha256,
+)
 from runbook.recovery import explain_failed_apply, load_state, state_findings, text_diagnostics
 from runbook.review import KNOWN_AFTER_APPLY, SENSITIVE, TableLive, attribute_changes, review, table_conflict
 from runbook.terraform import Result

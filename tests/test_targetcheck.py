@@ -5,10 +5,10 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
+from stockmoto import stock_moto
 
 from runbook import paths, targetcheck
 from runbook.aws import Target
-from stockmoto import stock_moto
 
 INSTANCE = {"address": "aws_instance.app", "type": "aws_instance", "name": "app",
             "values": {"monitoring": True, "instance_type": "t3.micro"}}

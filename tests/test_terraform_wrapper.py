@@ -7,8 +7,18 @@ import pytest
 from runbook import paths
 from runbook.aws import Target
 from runbook.errors import TerraformError, TerraformUnavailable
-from runbook.terraform import (OVERRIDE_FILE, Binary, Terraform, Workspace, find_mirror, override_text,
-                               diagnostics_text, plan_changes, plan_summary, ui_messages)
+from runbook.terraform import (
+    OVERRIDE_FILE,
+    Binary,
+    Terraform,
+    Workspace,
+    diagnostics_text,
+    find_mirror,
+    override_text,
+    plan_changes,
+    plan_summary,
+    ui_messages,
+)
 
 
 def git_status() -> str:

@@ -7,6 +7,7 @@ import re
 
 import papermill
 import pytest
+from tables import create_table
 
 from runbook import paths, tfjson, workconfig
 from runbook.aws import Target
@@ -15,7 +16,6 @@ from runbook.errors import TerraformUnavailable
 from runbook.preflight import emulator_ami
 from runbook.record import read_records
 from runbook.terraform import Terraform, Workspace
-from tables import create_table
 
 pytestmark = pytest.mark.notebooks
 
