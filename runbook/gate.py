@@ -185,7 +185,8 @@ plan_sha256_of = plan_sha256  # for the functions below whose parameter is named
 
 
 def review_saved_plan(terraform: "Terraform", live=None, table_exists: bool | None = None) -> PlanReview:
-    """Hash the workspace's saved plan, then review it (``terraform show -json tfplan``): the review carries the hash."""
+    """Hash the workspace's saved plan, then review it (``terraform show -json tfplan``): the review carries the
+    hash."""
     from .review import review
     from .tfjson import load_plan
 

@@ -18,7 +18,7 @@ The current process's own ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_
 directory inside the checkout becomes ``<work-dir>``, not ``<repo>/build/work/staging``), only as whole path
 components (``/work/repo`` never masks ``/work/repo2``); further paths, such as a run's own work directory,
 are added with :func:`add_machine_path` or the ``paths`` argument. ``mask`` is idempotent.
-"""
+"""  # noqa: E501 (a Markdown table: its rows cannot wrap)
 
 from __future__ import annotations
 
@@ -65,7 +65,9 @@ _HEAD = re.compile(r"""^[\w-]+["']?\s*(?:=>|[:=])?\s*["']?""")
 # Secret access keys by shape: exactly 40 base64 characters, mixing upper case, lower case and digits.
 _SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 # STS session tokens by shape: base64 starting with the protobuf/"origin" header AWS uses, or moto's "FQoG…".
-_TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9+/])(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoD|AgoJb3JpZ2lu)[A-Za-z0-9+/=]{40,}")
+_TOKEN_SHAPE = re.compile(
+    r"(?<![A-Za-z0-9+/])(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoD|AgoJb3JpZ2lu)[A-Za-z0-9+/=]{40,}"
+)
 
 _LOOPBACK_HOST = r"(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\]|::1)"
 # Any http(s)/ws URL with an explicit port (an emulator's), or any URL to a loopback host with or without one.
@@ -77,7 +79,8 @@ _LOOPBACK_HOSTPORT = re.compile(rf"(?i)(?<![\w.:/-]){_LOOPBACK_HOST}:\d{{1,5}}\b
 _ARN_ACCOUNT = re.compile(r"(\barn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)(\d{12})(?=:|/)")
 # An account label, then separators, quotes or markup (a table's </th><td>), then 12 digits.
 _ACCOUNT_LABEL = re.compile(
-    r"(?i)(\b(?:aws_?)?(?:account(?:[ _-]?id)?|owner(?:[ _-]?id)?)\b(?:\s|\\n|<[^<>]{0,40}>|[\"':=|,\\])*)(\d{12})(?!\d)"
+    r"(?i)(\b(?:aws_?)?(?:account(?:[ _-]?id)?|owner(?:[ _-]?id)?)\b"
+    r"(?:\s|\\n|<[^<>]{0,40}>|[\"':=|,\\])*)(\d{12})(?!\d)"
 )
 _EMULATOR_ACCOUNT = re.compile(rf"(?<!\d){EMULATOR_ACCOUNT_ID}(?!\d)")
 

@@ -97,7 +97,8 @@ def region(context: RunContext) -> Check:
     ok = configured in (None, context.region)
     line = workconfig.line_of(context.tfvars, "aws_region")
     return Check("Region", ok, f"{context.region} (tfvars: {configured})",
-                 "" if ok else f"set aws_region = \"{context.region}\" in {context.tfvars}" + (f" line {line}" if line else ""))
+                 "" if ok else (f"set aws_region = \"{context.region}\" in {context.tfvars}"
+                                + (f" line {line}" if line else "")))
 
 
 def working_tfvars(context: RunContext, overwrite: bool = False) -> Check:

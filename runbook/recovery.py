@@ -185,7 +185,8 @@ class FailedApply:
         return self.to_markdown()
 
     def to_dict(self) -> dict:
-        return {"error": asdict(self.error) if self.error else None, "diagnostics": [asdict(d) for d in self.diagnostics],
+        return {"error": asdict(self.error) if self.error else None,
+                "diagnostics": [asdict(d) for d in self.diagnostics],
                 "done": self.done, "not_done": self.not_done, "tainted": self.tainted, "hint": self.hint,
                 "next_step": self.next_step}
 

@@ -217,7 +217,8 @@ def attribute_changes(change: dict) -> list[AttributeChange]:
         if b_sens is True or a_sens is True:
             if before != after or unknown is True:
                 emit(here, SENSITIVE if b_sens is True else _masked(before, b_sens),
-                     KNOWN_AFTER_APPLY if unknown is True else (SENSITIVE if a_sens is True else _masked(after, a_sens)))
+                     KNOWN_AFTER_APPLY if unknown is True
+                     else (SENSITIVE if a_sens is True else _masked(after, a_sens)))
             return
         if unknown is True:
             emit(here, _masked(before, b_sens), KNOWN_AFTER_APPLY)

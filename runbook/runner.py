@@ -102,7 +102,8 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
         return {"aws_endpoint_url": ""}
     from . import workconfig
 
-    table = workconfig.named_table(environment, workconfig.resolve(environment, "", work_dir or paths.work_dir(environment)))
+    table = workconfig.named_table(environment,
+                                   workconfig.resolve(environment, "", work_dir or paths.work_dir(environment)))
     return {"aws_endpoint_url": endpoint_url, "apply": True, **({"confirm": table} if table else {})}
 
 

@@ -322,10 +322,10 @@ class Terraform:
                 from .errors import ConfigurationError
 
                 raise ConfigurationError(config.path, f"this work directory was initialised with "
-                                         f"s3://{before.get('bucket')}/{before.get('key')}, the backend config now says "
-                                         f"s3://{config.bucket}/{config.key}. To move the state, run `terraform "
-                                         f"-chdir={root} init -migrate-state {' '.join(config.init_args())}`; to "
-                                         f"start over on the new one, remove {root / '.terraform'}")
+                                         f"s3://{before.get('bucket')}/{before.get('key')}, the backend config "
+                                         f"now says s3://{config.bucket}/{config.key}. To move the state, run "
+                                         f"`terraform -chdir={root} init -migrate-state {' '.join(config.init_args())}`"
+                                         f"; to start over on the new one, remove {root / '.terraform'}")
         result = self._init_result(self.run("init", "-input=false", "-no-color", *mode, *config.init_args(),
                                             check=False))
         if local is not None and "-migrate-state" in mode:

@@ -46,7 +46,8 @@ def _load(path: Path) -> dict:
     except FileNotFoundError:
         raise ConfigurationError(path, "file not found") from None
     except Exception as exc:  # lark's parse errors carry a line
-        raise ConfigurationError(path, f"cannot parse: {str(exc).splitlines()[0]}", getattr(exc, "line", None)) from None
+        raise ConfigurationError(path, f"cannot parse: {str(exc).splitlines()[0]}",
+                                 getattr(exc, "line", None)) from None
 
 
 def _line_of(path: Path, name: str, block: str | None = None) -> int | None:

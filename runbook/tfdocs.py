@@ -134,7 +134,8 @@ def render(module_dir: Path = paths.MODULE_DIR) -> str:
     lines += ["", "## Modules", ""]
     if modules:
         lines += ["| Name | Source | Version |", "| --- | --- | --- |"]
-        lines += [f"| {_anchor('module', name)} | {_cell(body.get('source', ''))} | {_cell(body.get('version', 'n/a'))} |"
+        lines += [f"| {_anchor('module', name)} | {_cell(body.get('source', ''))} | "
+                  f"{_cell(body.get('version', 'n/a'))} |"
                   for name, body in sorted(modules)]
     else:
         lines.append("No modules.")
@@ -149,7 +150,8 @@ def render(module_dir: Path = paths.MODULE_DIR) -> str:
     lines += ["", "## Resources", "", "| Name | Type |", "| --- | --- |"]
     for address, rtype, kind in sorted(set(resources), key=lambda r: (r[0].removeprefix("data."), r[0])):
         url = _resource_docs_url(providers, rtype, kind == "data")
-        lines.append(f"| [{address.removeprefix('data.')}]({url}) | {'data source' if kind == 'data' else 'resource'} |")
+        lines.append(f"| [{address.removeprefix('data.')}]({url}) | "
+                     f"{'data source' if kind == 'data' else 'resource'} |")
 
     variables = _variables(module_dir)
     lines += ["", "## Inputs", "", "| Name | Description | Type | Default | Required |",

@@ -178,7 +178,8 @@ def _alarm(resource: dict) -> Alarm:
 
 def _autoscaling(resources: list[dict], table: str) -> Autoscaling:
     resource_id = f"table/{table}"
-    targets = {r["values"].get("scalable_dimension"): r["values"] for r in of_type(resources, "aws_appautoscaling_target")
+    targets = {r["values"].get("scalable_dimension"): r["values"]
+               for r in of_type(resources, "aws_appautoscaling_target")
                if (r.get("values") or {}).get("resource_id") == resource_id}
     if not targets:
         return Autoscaling()
@@ -201,7 +202,8 @@ def table_resource(resources: Iterable[dict], name: str | None = None) -> dict |
     return tables[0] if tables else None
 
 
-def table_spec(resources: list[dict], region: str = "", environment: str = "", name: str | None = None) -> TableSpec | None:
+def table_spec(resources: list[dict], region: str = "", environment: str = "",
+               name: str | None = None) -> TableSpec | None:
     """The table as these resources (planned values or state) describe it; ``None`` when no table is among them."""
     table = table_resource(resources, name)
     if table is None:

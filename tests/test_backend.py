@@ -32,15 +32,16 @@ Lock Info:
   Who:       root@vm
   Version:   1.11.4
   Created:   2026-12-01 10:01:37.070989509 +0000 UTC
-  Info:      
+  Info:     \x20
 
 Terraform acquires a state lock to protect the state from being written
 by multiple users at the same time."""
 LOCKED_JSON = json.dumps({"@level": "error", "type": "diagnostic", "diagnostic": {
     "severity": "error", "summary": "Error acquiring the state lock",
     "detail": "Error message: operation error S3: PutObject, StatusCode: 412\nLock Info:\n  ID:        abc-123\n"
-              "  Path:      b/notifications/production.tfstate\n  Operation: OperationTypePlan\n  Who:       ci@runner\n"
-              "  Version:   1.11.4\n  Created:   2026-12-01 10:01:37.070989509 +0000 UTC\n  Info:      \n\n\n"
+              "  Path:      b/notifications/production.tfstate\n  Operation: OperationTypePlan\n"
+              "  Who:       ci@runner\n  Version:   1.11.4\n"
+              "  Created:   2026-12-01 10:01:37.070989509 +0000 UTC\n  Info:      \n\n\n"
               "Terraform acquires a state lock"}})
 
 
@@ -69,7 +70,8 @@ def test_the_environments_have_distinct_keys_and_the_operator_file_is_ignored():
 def test_the_bootstrap_configuration_keeps_local_state_and_secures_the_bucket():
     bootstrap = paths.INFRASTRUCTURE / "bootstrap"
     text = "".join(p.read_text() for p in sorted(bootstrap.glob("*.tf")))
-    assert not re.search(r"(?m)^\s*backend\s+\"", text), "the bootstrap keeps local state: it creates the backend's bucket"
+    assert not re.search(r"(?m)^\s*backend\s+\"", text), (
+        "the bootstrap keeps local state: it creates the backend's bucket")
     for resource in ("aws_s3_bucket_versioning", "aws_s3_bucket_server_side_encryption_configuration",
                      "aws_s3_bucket_public_access_block", "aws_s3_bucket_policy"):
         assert f'resource "{resource}"' in text
@@ -175,7 +177,8 @@ def test_a_bare_bucket_fails_the_checks_each_with_its_fix(target):
     assert checks["state bucket bare-bucket"].ok
     assert not checks["state bucket versioning"].ok and "put-bucket-versioning" in checks["state bucket versioning"].fix
     assert not checks["state bucket encryption"].ok and "put-bucket-encryption" in checks["state bucket encryption"].fix
-    assert not checks["state bucket not public"].ok and "put-public-access-block" in checks["state bucket not public"].fix
+    assert (not checks["state bucket not public"].ok
+            and "put-public-access-block" in checks["state bucket not public"].fix)
     missing = backend.check_bucket(target, "no-such-bucket")
     assert len(missing) == 1 and not missing[0].ok and "infrastructure/bootstrap" in missing[0].fix
 

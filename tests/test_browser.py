@@ -58,7 +58,7 @@ OVERFLOW_CHECK = """() => {
     if (!scrolls) bad.push(`${el.tagName}.${String(el.className).slice(0, 50)} spans ${Math.round(r.left)}-${Math.round(r.right)}, the column ${Math.round(cr.left)}-${Math.round(cr.right)}`);
   }
   return bad;
-}"""
+}"""  # noqa: E501 (JavaScript: the line is one template literal)
 
 #: In the page: the in-page links (#id), including the table of contents, whose target id is missing.
 DEAD_ANCHORS = """() => [...document.querySelectorAll('a[href^="#"]')]

@@ -29,7 +29,8 @@ from runbook.record import MIME_TYPE
 PLANTED = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDplantedFAKEtoken0123456789abcdefABCDEF",
+    "AWS_SESSION_TOKEN": ("IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ"
+                          "DplantedFAKEtoken0123456789abcdefABCDEF"),
 }
 WORKFLOW = paths.ROOT / ".github" / "workflows" / "runbook.yml"
 MODULE_README = paths.MODULE_DIR / "README.md"
@@ -333,7 +334,8 @@ def test_architecture_is_drawn_from_terraform_never_by_hand(tmp_path):
     (runs / "staging" / "02-plan-and-apply.ipynb").write_text(json.dumps(nb))
     page = docs.architecture_markdown(runs / "staging")
     assert "```mermaid\nflowchart LR" in page
-    assert 'subgraph s_module_dynamodb["module.dynamodb"]' in page and "aws_dynamodb_table<br/><b>notifications</b>" in page
+    assert ('subgraph s_module_dynamodb["module.dynamodb"]' in page
+            and "aws_dynamodb_table<br/><b>notifications</b>" in page)
     assert "recorded `plan_resources`" in page
     assert "No diagram for production in this build" in page  # a clear message, never a made-up list
 

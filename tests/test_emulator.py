@@ -225,7 +225,8 @@ def test_billing_mode_round_trip_applies_and_replans_clean(emulator, tmp_path):
         replan = terraform.plan(*_settings(billing, stream))
         assert not replan.has_changes, f"after {billing}, stream {stream}: {replan.rows}"
         live = dynamodb.describe_table(TableName="staging-user-notifications")["Table"]
-        capacity = [live["ProvisionedThroughput"]] + [i["ProvisionedThroughput"] for i in live["GlobalSecondaryIndexes"]]
+        capacity = [live["ProvisionedThroughput"]] + [i["ProvisionedThroughput"]
+                                                      for i in live["GlobalSecondaryIndexes"]]
         expected = (5, 5) if billing == "PROVISIONED" else (0, 0)
         assert [(c["ReadCapacityUnits"], c["WriteCapacityUnits"]) for c in capacity] == [expected, expected]
         assert bool((live.get("StreamSpecification") or {}).get("StreamEnabled")) is stream

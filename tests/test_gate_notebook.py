@@ -25,7 +25,8 @@ def test_a_replacement_needs_allow_destroy(tmp_path, target):
     if find_mirror() is None:
         pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")
     tfvars = tmp_path / "operator.tfvars"
-    text, _ = preflight.emulator_ami(target, (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
+    text, _ = preflight.emulator_ami(target,
+                                     (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
     tfvars.write_text(text)
     parameters = {"environment": "staging", "aws_region": "us-east-1", "aws_endpoint_url": target.endpoint_url,
                   "work_dir": str(tmp_path / "work" / "staging"), "tfvars": str(tfvars)}

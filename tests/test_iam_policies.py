@@ -62,7 +62,8 @@ def test_every_statement_is_scoped_to_the_table_its_indexes_or_stream(documents)
             assert "*" not in resources and not any(r.endswith(":*") for r in resources), (name, statement)
             if any(a.startswith("kms:") for a in statement["Action"]):
                 assert resources == [KMS_KEY_ARN]
-                assert statement["Condition"] == {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}}
+                assert statement["Condition"] == {
+                    "StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}}
             else:
                 assert set(resources) <= ALLOWED_RESOURCES, (name, resources)
 
@@ -118,7 +119,10 @@ def test_python_rendering_equals_terraform_templatefile(tmp_path):
             )
     (tmp_path / "main.tf").write_text("".join(outputs))
     env = base_environment()
-    run = lambda *args: subprocess.run([*binary.command, *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+    def run(*args):
+        return subprocess.run([*binary.command, *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+
     applied = run("apply", "-auto-approve", "-input=false", "-no-color")
     assert applied.returncode == 0, applied.stderr
     rendered = json.loads(run("output", "-json").stdout)

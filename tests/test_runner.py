@@ -74,7 +74,8 @@ def test_cli_summary_names_the_failure_and_exits_1(tmp_path):
     notebook(root / "notebooks" / "01-bad.ipynb", "raise RuntimeError('setup incomplete')")
     notebook(root / "notebooks" / "02-next.ipynb", "print(1)")
     env = {**os.environ, "RUNBOOK_ROOT": str(root), "COLUMNS": "200"}
-    proc = subprocess.run(RUNBOOK + ["run", "--target", "aws", "--work-dir", str(tmp_path / "work")], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(RUNBOOK + ["run", "--target", "aws", "--work-dir", str(tmp_path / "work")],
+                          capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "01-bad" in proc.stdout and "failed" in proc.stdout and "RuntimeError: setup incomplete" in proc.stdout
     assert "skipped" in proc.stdout

@@ -43,7 +43,8 @@ def test_needs_follow_the_planned_settings():
     assert calls == [("EC2 MonitorInstances", ("aws_instance.app",)),
                      ("Application Auto Scaling ListTagsForResource", tuple(r["address"] for r in SCALING))]
     assert "2 of 2 with tags" in targetcheck.needs(SCALING)[0].setting
-    assert targetcheck.setting_variables(CONFIGURATION, [INSTANCE]) == {"aws_instance.app": "instance_detailed_monitoring"}
+    assert targetcheck.setting_variables(CONFIGURATION, [INSTANCE]) == {
+        "aws_instance.app": "instance_detailed_monitoring"}
 
 
 def test_stock_moto_names_each_missing_call_and_creates_nothing(stock_endpoint):

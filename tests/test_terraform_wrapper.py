@@ -22,8 +22,8 @@ from runbook.terraform import (
 
 
 def git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "infrastructure"], cwd=paths.ROOT,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "infrastructure"],
+                          cwd=paths.ROOT, capture_output=True, text=True).stdout
 
 
 def test_workspace_copies_configuration_and_keeps_local_state(tmp_path):
@@ -79,7 +79,8 @@ def test_ui_stream_errors_read_like_terraform():
         '{"type": "version", "terraform": "1.11.4"}',
         "not json",
         '{"type": "diagnostic", "diagnostic": {"severity": "warning", "summary": "Deprecated"}}',
-        '{"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "Invalid value", "detail": "must be > 0"}}',
+        ('{"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "Invalid value", '
+         '"detail": "must be > 0"}}'),
     ])
     messages = ui_messages(stdout)
     assert len(messages) == 3

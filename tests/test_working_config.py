@@ -41,7 +41,8 @@ def test_edited_tfvars_is_applied_and_compared(tmp_path, target, capsys):
     _provider_or_skip()
     work = tmp_path / "work" / "staging"
     tfvars = tmp_path / "operator.tfvars"
-    text, _ = preflight.emulator_ami(target, (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
+    text, _ = preflight.emulator_ami(target,
+                                     (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
     tfvars.write_text(re.sub(r'(?m)^dynamodb_ttl_attribute_name\s*=.*$', 'dynamodb_ttl_attribute_name = "expires_at"',
                              text))
     parameters = {"environment": "staging", "aws_region": "us-east-1", "aws_endpoint_url": target.endpoint_url,
