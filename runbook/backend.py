@@ -482,10 +482,9 @@ def preflight_checks(workspace: "Workspace", target: Target, *, create_bucket: b
     except Exception as error:  # credentials, permissions, Terraform: report, do not guess
         return checks + [Check(f"state bucket {config.bucket}", False, f"{type(error).__name__}: {error}",
                                "check the credentials and the bucket name")]
+    checks.append(ensured.as_check())  # created now, already there, or (AWS, unasked) the command to create it
     if ensured.command:
-        return checks + [ensured.as_check()]
-    if ensured.created:
-        checks.append(ensured.as_check())
+        return checks
     checks += check_bucket(target, config.bucket, config.region)
     checks.append(probe_conditional_writes(target, config.bucket, config.endpoint_url, prefix=config.key + "."))
     return checks

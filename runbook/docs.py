@@ -333,6 +333,7 @@ def machine_paths_of(nb: dict) -> dict[str, str]:
     work = _work_dir_of(nb)
     if work is not None:
         found[str(work)] = WORK_DIR
+        found[str(work.parent)] = f"{WORK_DIR}/.."  # beside it: the state bucket's bootstrap, other environments
     papermill = nb.get("metadata", {}).get("papermill") or {}
     for key in ("output_path",):
         value = papermill.get(key)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import params, tfjson, workconfig
 from .aws import Target
-from .errors import ConfigurationError, ParameterError, RunbookError, TerraformUnavailable
+from .errors import RunbookError
 from .spec import TableSpec
 from .terraform import Plan, Terraform, Workspace
 
@@ -109,13 +109,10 @@ def configured_table(environment: str, tfvars: str = "", work_dir: str | Path | 
     ``(None, reason)`` when no plan can be made here (Terraform or the provider unavailable, no credentials for the
     target): the caller then says so instead of guessing.
     """
+    environment_terraform(environment, tfvars, work_dir, endpoint_url)  # a bad input is the caller's error: raise
     try:
         planned = plan_environment(environment, tfvars, work_dir, endpoint_url, refresh=False)
-    except TerraformUnavailable as error:
-        return None, f"no plan: {error}"
-    except (ParameterError, ConfigurationError):
-        raise
-    except RunbookError as error:  # no credentials, an unreachable target, Terraform's own error
+    except RunbookError as error:  # no provider, no credentials, no backend config, an unreachable target
         return None, f"no plan: {error}"
     return planned.table(), f"Terraform's plan of {planned.working.path} ({planned.target.label})"
 

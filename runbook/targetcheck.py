@@ -15,6 +15,7 @@ Each answer is a :class:`runbook.preflight.Check` that names the call, the setti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -131,26 +132,47 @@ def check_target(target: Target, resources: Iterable[dict], configuration: dict 
 
 
 def setting_variables(configuration: dict | None, resources: Iterable[dict]) -> dict[str, str]:
-    """``{address: variable}`` for planned resources whose needing attribute Terraform's plan ``configuration``
-    ties directly to a root variable (``monitoring = var.instance_detailed_monitoring``).
+    """``{address: root variable}`` for planned resources whose needing attribute Terraform's plan ``configuration``
+    ties to a root variable: directly (``monitoring = var.instance_detailed_monitoring``) or through module calls
+    whose argument is one variable (``module.app``: ``detailed_monitoring = var.instance_detailed_monitoring``).
 
-    Read from ``terraform show -json``'s ``configuration`` (expressions and their references), root module only:
-    a value computed through locals or a module call is not followed.
+    Read from ``terraform show -json``'s ``configuration`` (expressions and their references); a value computed
+    through locals or functions is not followed.
     """
     attributes = {"aws_instance": "monitoring"}
     found: dict[str, str] = {}
-    config_resources = {r.get("address"): r for r in ((configuration or {}).get("root_module") or {})
-                        .get("resources", [])}
     for resource in resources:
         attribute = attributes.get(resource.get("type", ""))
         if not attribute:
             continue
-        base = resource["address"].split("[")[0]
-        expression = ((config_resources.get(base) or {}).get("expressions") or {}).get(attribute) or {}
-        references = [ref for ref in expression.get("references", []) if ref.startswith("var.")]
-        if references:
-            found[resource["address"]] = references[0].removeprefix("var.")
+        variable = _root_variable(configuration, resource["address"], attribute)
+        if variable:
+            found[resource["address"]] = variable
     return found
+
+
+def _single_variable(expression: dict | None) -> str | None:
+    references = [ref for ref in (expression or {}).get("references", []) if ref.startswith("var.")]
+    return references[0].removeprefix("var.") if len(set(references)) == 1 else None
+
+
+def _root_variable(configuration: dict | None, address: str, attribute: str) -> str | None:
+    """The root variable an attribute of ``address`` comes from, following one-variable module arguments up."""
+    parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
+    calls = []
+    module = (configuration or {}).get("root_module") or {}
+    while len(parts) > 2 and parts[0] == "module":
+        calls.append((module, parts[1]))
+        module = ((module.get("module_calls") or {}).get(parts[1]) or {}).get("module") or {}
+        parts = parts[2:]
+    resource = next((r for r in module.get("resources", []) if r.get("address") == ".".join(parts)), None)
+    variable = _single_variable(((resource or {}).get("expressions") or {}).get(attribute))
+    for parent, call in reversed(calls):
+        if variable is None:
+            return None
+        argument = (((parent.get("module_calls") or {}).get(call) or {}).get("expressions") or {}).get(variable)
+        variable = _single_variable(argument)
+    return variable
 
 
 def check_plan(target: Target, plan: "PlanJson") -> list[Check]:
