@@ -9,7 +9,7 @@ Every check returns :class:`Finding` (``high_costs`` returns three) with ``statu
   the reason. Never reported as ok.
 
 Each check depends only on its arguments (a target to read from and what to compare with), so the notebook can
-run them one by one and :func:`run_all` can run them together.
+run them one by one.
 """
 
 from __future__ import annotations
@@ -423,26 +423,3 @@ def deletion_protection_off_in_production(live: LiveTable | None, environment: s
                        "one `delete-table` loses everything",
                        "set dynamodb_prevent_destroy = true in production and terraform apply")
     return Finding(check, "ok", f"deletion protection is off in {environment} (the guide protects production)")
-
-
-# -- all --------------------------------------------------------------------------------------------------------------
-def run_all(target: Target, spec: TableSpec, *, state_addresses: list[str] | None = None,
-            work_dir: Path | str | None = None, required_actions: Iterable[str] = TERRAFORM_ACTIONS,
-            environment: str | None = None, hours: float = 168) -> list[Finding]:
-    """Every check, in the guide's order, for the table ``spec`` describes."""
-    environment = environment or spec.environment
-    findings = [table_exists_but_not_in_state(target, spec.name, state_addresses),
-                access_denied(target, required_actions, spec.name)]
-    if work_dir is None:
-        findings.append(Finding("module not found", "unavailable", "no Terraform work directory given"))
-    else:
-        findings.append(module_not_found(work_dir))
-    live = describe_tables(target, [spec.name], include=("continuous_backups",))[spec.name]
-    if live is None:
-        findings.append(Finding("high costs", "unavailable", f"table {spec.name} does not exist"))
-    else:
-        findings.extend(high_costs(target, spec.name, spec, hours))
-    findings.append(throttling_alarms_in_alarm(target, spec))
-    findings.append(pitr_off_in_production(live, environment))
-    findings.append(deletion_protection_off_in_production(live, environment))
-    return findings

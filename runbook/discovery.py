@@ -186,20 +186,6 @@ class LiveTable:
         return [p for p in self.scaling_policies
                 if p["ResourceId"] == resource_id and p["ScalableDimension"] == dimension]
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly summary (no datetimes) of the settings the runbooks show."""
-        return {
-            "name": self.name, "arn": self.arn, "status": self.status, "billing_mode": self.billing_mode,
-            **self.key_schema, "read_capacity": self.read_capacity, "write_capacity": self.write_capacity,
-            "global_secondary_indexes": sorted(self.global_secondary_indexes),
-            "local_secondary_indexes": sorted(self.local_secondary_indexes),
-            "stream_view_type": self.stream_view_type, "pitr_enabled": self.pitr_enabled,
-            "ttl_attribute": self.ttl_attribute, "ttl_enabled": self.ttl_enabled, "encryption": self.encryption,
-            "table_class": self.table_class, "deletion_protection": self.deletion_protection,
-            "item_count": self.item_count, "tags": dict(self.tags or {}),
-            "alarms": sorted(a["AlarmName"] for a in self.alarms), "unsupported": dict(self.unsupported),
-        }
-
 
 # -- error classification ---------------------------------------------------------------------------------------
 def error_code(error: BaseException) -> str:

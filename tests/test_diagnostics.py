@@ -159,19 +159,6 @@ def test_pitr_and_deletion_protection_off_in_production(target):
     assert dx.deletion_protection_off_in_production(live, "production").status == "ok"
 
 
-def test_run_all_and_frame(target, tmp_path):
-    create_table(target, PRODUCTION.model_copy(update={"pitr_enabled": False}))
-    findings = dx.run_all(target, PRODUCTION, state_addresses=[], work_dir=tmp_path)
-    by_check = {f.check: f.status for f in findings}
-    assert by_check == {
-        "table exists but not in state": "problem", "access denied": "unavailable", "module not found": "problem",
-        "high costs: scans": "unavailable", "high costs: TTL": "ok", "high costs: billing mode": "unavailable",
-        "alarms in ALARM": "ok", "PITR off in production": "problem",
-        "deletion protection off in production": "ok"}
-    frame = dx.to_frame(findings)
-    assert list(frame.columns) == ["check", "status", "finding", "fix"] and len(frame) == 9
-
-
 def test_table_to_diagnose_says_why_there_is_none(target, tmp_path):
     from runbook.context import open_context
 

@@ -162,7 +162,8 @@ def test_run_all_with_a_broken_production_still_reports_staging(tmp_path):
     assert Path(records["tfvars_path"]) == work / "staging" / "terraform.tfvars"
     assert Path(records["tfvars_path"]).is_file()
     checks = {c["name"]: c for c in records["checks"]}
-    assert {"Python", "Terraform", "AWS identity (STS)", "terraform.tfvars", "tfvars (Terraform)", "Region"} <= set(checks)
+    assert {"Python", "Terraform", "AWS identity (STS)", "terraform.tfvars", "tfvars (Terraform)",
+            "Region"} <= set(checks)
     assert checks["AWS identity (STS)"]["ok"] and "(emulator)" in checks["AWS identity (STS)"]["detail"]
     assert checks["Region"]["ok"] and checks["Region"]["detail"].startswith("us-east-1")
 
