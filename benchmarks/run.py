@@ -266,15 +266,21 @@ def bare_run(base: Path, environment: str = "staging", import_cycle: bool = Fals
     return seconds, log
 
 
-def runbook_cli_run(base: Path, only: list[str]) -> tuple[float, list]:
+def runbook_cli_run(base: Path, only: list[str], checkout: Path | None = None) -> tuple[float, list]:
     """``runbook run`` (staging, the embedded emulator it starts itself) as an operator types it, in its own
-    process, on a fresh work and output directory; returns the wall seconds and its Terraform command log."""
+    process, on a fresh work and output directory; returns the wall seconds and its Terraform command log.
+
+    ``checkout``: run the package of another checkout instead (``PYTHONPATH``, inherited by the kernels), with
+    this environment's packages: how a proposed change is measured against the current one in the same pairs.
+    """
     timings = base / "terraform-timings.jsonl"
     command = [sys.executable, "-m", "runbook.cli", "run", "--output-dir", str(base / "runs"),
                "--work-dir", str(base / "work")] + [arg for name in only for arg in ("--only", name)]
+    env = {**os.environ, "RUNBOOK_TERRAFORM_TIMINGS": str(timings)}
+    if checkout is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(checkout), *filter(None, [os.environ.get("PYTHONPATH")])])
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "RUNBOOK_TERRAFORM_TIMINGS": str(timings)})
+    proc = subprocess.run(command, cwd=checkout or ROOT, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"runbook run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
@@ -294,17 +300,38 @@ def _commands(log: list) -> dict[str, dict]:
     return out
 
 
-def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool) -> dict:
-    """Alternate the bare commands and ``runbook run``; the ratio is the median of the per-pair ratios."""
+def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool, candidate: Path | None = None) -> dict:
+    """Alternate the bare commands and ``runbook run``; the ratio is the median of the per-pair ratios.
+
+    With ``candidate`` (another checkout), each pair also runs that checkout's ``runbook run`` (the order of the
+    two runbook sides alternates from pair to pair), reported under ``candidate``.
+    """
     bare, runbook, ratios, last_bare, last_runbook = [], [], [], [], []
+    other, other_ratios, last_other = [], [], []
     for index in range(pairs):
         b, last_bare = bare_run(out / f"bare-{index}", import_cycle=import_cycle)
-        r, last_runbook = runbook_cli_run(out / f"runbook-{index}", only)
-        shutil.rmtree(out / f"bare-{index}", ignore_errors=True)
-        shutil.rmtree(out / f"runbook-{index}", ignore_errors=True)
+        sides = ["runbook", "candidate"] if candidate else ["runbook"]
+        for side in sides if index % 2 == 0 else reversed(sides):
+            if side == "runbook":
+                r, last_runbook = runbook_cli_run(out / f"runbook-{index}", only)
+            else:
+                c, last_other = runbook_cli_run(out / f"candidate-{index}", only, candidate)
+        for name in ("bare", "runbook", "candidate"):
+            shutil.rmtree(out / f"{name}-{index}", ignore_errors=True)
         bare.append(b)
         runbook.append(r)
         ratios.append(r / b)
+        if candidate:
+            other.append(c)
+            other_ratios.append(c / b)
+    figures = _pair_figures(bare, runbook, ratios, last_bare, last_runbook, only)
+    if candidate:
+        figures["candidate"] = {"checkout": str(candidate),
+                                **_pair_figures(bare, other, other_ratios, last_bare, last_other, only)}
+    return figures
+
+
+def _pair_figures(bare, runbook, ratios, last_bare, last_runbook, only) -> dict:
     terraform_seconds = sum(e["seconds"] for e in last_runbook if "command" in e)
     return {
         "ratio": stats(ratios),
@@ -364,6 +391,9 @@ def main() -> int:
                         help="measure only these notebooks (as runbook run --only); the JSON names them")
     parser.add_argument("--pairs", type=int, default=3, metavar="N",
                         help="alternating bare/runbook pairs for bare_ratio and suite_bare_ratio (default 3)")
+    parser.add_argument("--candidate", type=Path, metavar="CHECKOUT",
+                        help="also run this checkout's runbook in every bare pair (a proposed change, measured "
+                             "against the current one under the same load)")
     parser.add_argument("--figures", default=",".join(FIGURES), metavar="NAME,...",
                         help=f"what to measure, of {', '.join(FIGURES)} (default: all)")
     args = parser.parse_args()
@@ -424,7 +454,7 @@ def measure(args, repeats: int, out: Path) -> dict:
             figures[key] = {"skipped": "--quick: no bare/runbook pairs (each pair applies twice for real; "
                                        "run without --quick to measure them)"}
             continue
-        figures[key] = bare_pairs(out / key, args.pairs, only, import_cycle)
+        figures[key] = bare_pairs(out / key, args.pairs, only, import_cycle, args.candidate)
         figures[f"{key}_ratio"] = figures[key]["ratio"]["median"]
     figures["load_after"] = _load()
     return figures
@@ -464,6 +494,10 @@ def report(figures: dict) -> None:
             continue
         ratio, last = figures[key]["ratio"], figures[key]["last_pair"]
         print(f"{label}: {ratio['median']} (pairs {figures[key]['pair_ratios']})")
+        if "candidate" in figures[key]:
+            candidate = figures[key]["candidate"]
+            print(f"  candidate {candidate['checkout']}: {candidate['ratio']['median']} "
+                  f"(pairs {candidate['pair_ratios']}; runbook s {candidate['runbook_seconds']['raw']})")
         print("  last pair, bare:    " + ", ".join(f"{k} {v['count']}× {v['seconds']}s"
                                                    for k, v in last["bare_commands"].items()))
         print("  last pair, runbook: " + ", ".join(f"{k} {v['count']}× {v['seconds']}s"
