@@ -1,9 +1,16 @@
 """Measure the runbooks, the site and discovery on the embedded emulator; print a table, optionally write JSON.
 
-    python benchmarks/run.py [--quick] [--json PATH] [--only NAME]...
+    python benchmarks/run.py [--quick] [--json PATH] [--only NAME]... [--pairs N] [--figures NAME,...]
 
-Figures: median, min and max over repeated runs (``--quick``: one run each, fewer tables). Goals (2 cores):
-staging suite ≤ 25 s, overhead ratio ≤ 1.5, --env all ≤ 1.3× one environment, docs ≤ 8 s, 200 tables ≤ 3 s.
+Figures: median, min and max over repeated runs (``--quick``: one run each, fewer tables, no bare pairs).
+Goals (2 cores): ``bare_ratio`` ≤ 1.10 (``runbook run --only 01-setup --only 02-plan-and-apply`` against the
+guide's own commands run bare with Terraform), ``suite_bare_ratio`` ≤ 1.10 (the staging suite against the bare
+Terraform commands it runs, 03's import cycle included), ``runbook lab`` ready ≤ 4 s, docs ≤ 8 s, overhead ratio
+≤ 1.5, --env all ≤ 1.3× one environment, 200 tables ≤ 3 s.
+
+The bare baseline and ``runbook run`` alternate in pairs (bare, runbook, bare, runbook …), each on a fresh
+emulator process and a fresh work directory; a ratio is the median of the per-pair ratios, so a machine that is
+busier for one pair than the next moves both sides of that pair.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import argparse
 import json
 import os
 import re
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -25,7 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from runbook import paths, runner  # noqa: E402
-from runbook.emulator import Emulator  # noqa: E402
+from runbook.emulator import DUMMY_CREDENTIALS, Emulator  # noqa: E402
+
+#: What ``--figures`` can select; the default measures all of them.
+FIGURES = ("suite", "discovery", "bare", "suite-bare", "lab", "docs")
 
 
 def stats(samples: list[float]) -> dict:
@@ -155,14 +167,241 @@ def discovery(sizes: list[int], repeats: int) -> dict:
     return figures
 
 
+# --- the bare baseline: the guide's own commands, run directly with Terraform -------------------------------
+
+#: The configuration guide's workflow (its "Terraform Commands" section), as an operator types it in
+#: ``infrastructure/<env>`` after ``cp terraform.tfvars.example terraform.tfvars``.
+BARE_WORKFLOW = (
+    ("init", "-input=false"),
+    ("fmt", "-check", "-recursive"),
+    ("validate",),
+    ("plan", "-input=false", "-out=tfplan"),
+    ("apply", "-input=false", "tfplan"),
+    ("output", "-json"),
+)
+TABLE_ADDRESS = "module.dynamodb.aws_dynamodb_table.notifications"
+
+
+def _bare_tree(base: Path, environment: str, endpoint_url: str) -> Path:
+    """A copy of the committed configuration with the emulator override and the example as terraform.tfvars
+    (region as the run's, the AMI swapped for one the emulator knows): the same inputs the runbook's 01 makes."""
+    from runbook.aws import Target
+    from runbook.preflight import emulator_ami
+    from runbook.terraform import OVERRIDE_FILE, _is_local_artifact, override_text
+
+    tree = base / "infrastructure"
+    shutil.copytree(paths.INFRASTRUCTURE, tree, ignore=lambda d, names: [
+        n for n in names if n == ".terraform" or _is_local_artifact(Path(d) / n)])
+    root = tree / environment
+    (root / OVERRIDE_FILE).write_text(override_text(endpoint_url))
+    # the generated override is not in fmt's canonical layout (the runbook's fmt check leaves it out); an operator's
+    # own file would be: format it here, untimed, so the guide's ``fmt -check`` passes as it does for them
+    subprocess.run(["terraform", "fmt", OVERRIDE_FILE], cwd=root, env=_bare_environment(), capture_output=True,
+                   check=True)
+    example = (root / "terraform.tfvars.example").read_text()
+    text = re.sub(r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', r'\1"us-east-1"', example)
+    text, _ = emulator_ami(Target("us-east-1", endpoint_url), text)
+    (root / "terraform.tfvars").write_text(text)
+    return root
+
+
+def _bare_environment() -> dict[str, str]:
+    """What the runbook gives Terraform against an emulator: the same CLI config (provider mirror, plugin cache),
+    region and dummy credentials (``runbook.terraform.Terraform.environment``)."""
+    from runbook.terraform import base_environment
+
+    env = base_environment()
+    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = "us-east-1"
+    for name, value in DUMMY_CREDENTIALS.items():
+        env.setdefault(name, value)
+    env.pop("AWS_ENDPOINT_URL", None)
+    return env
+
+
+def _terraform(root: Path, args: tuple[str, ...], env: dict, log: list) -> subprocess.CompletedProcess:
+    start = time.perf_counter()
+    proc = subprocess.run(["terraform", *args], cwd=root, env=env, capture_output=True, text=True)
+    log.append({"command": args[0], "seconds": round(time.perf_counter() - start, 3)})
+    if proc.returncode:
+        raise SystemExit(f"bare terraform {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return proc
+
+
+def bare_run(base: Path, environment: str = "staging", import_cycle: bool = False) -> tuple[float, list]:
+    """The guide's workflow run bare on a fresh emulator process; with ``import_cycle``, then 03's demo: a table
+    made out of band, an ``import {}`` block, and init/plan/apply on a scratch copy with its own state.
+
+    Timed: the Terraform commands only (what an operator waits for); the copy, the tfvars and the out-of-band
+    table are set-up. Returns the seconds and each command's time.
+    """
+    log: list = []
+    env = _bare_environment()
+    with emulator_process() as endpoint_url:
+        root = _bare_tree(base / "guide", environment, endpoint_url)
+        seconds = 0.0
+        for args in BARE_WORKFLOW:
+            start = time.perf_counter()
+            proc = _terraform(root, args, env, log)
+            seconds += time.perf_counter() - start
+        if import_cycle:
+            from runbook.aws import Target
+
+            table = json.loads(proc.stdout)["dynamodb_notifications_table_name"]["value"]
+            name = f"{table}-import-demo"
+            client = Target("us-east-1", endpoint_url).client("dynamodb")
+            described = client.describe_table(TableName=table)["Table"]
+            keys = {k["AttributeName"] for k in described["KeySchema"]}
+            client.create_table(TableName=name, KeySchema=described["KeySchema"], BillingMode="PAY_PER_REQUEST",
+                                AttributeDefinitions=[a for a in described["AttributeDefinitions"]
+                                                      if a["AttributeName"] in keys])
+            scratch = _bare_tree(base / "import-demo", environment, endpoint_url)
+            (scratch / "runbook_import.tf").write_text(f'import {{\n  to = {TABLE_ADDRESS}\n  id = "{name}"\n}}\n')
+            for args in (("init", "-input=false"),
+                         ("plan", "-input=false", "-out=tfplan", f"-var=dynamodb_notifications_table_name={name}",
+                          f"-target={TABLE_ADDRESS}"),
+                         ("apply", "-input=false", "tfplan")):
+                start = time.perf_counter()
+                _terraform(scratch, args, env, log)
+                seconds += time.perf_counter() - start
+    return seconds, log
+
+
+def runbook_cli_run(base: Path, only: list[str], checkout: Path | None = None) -> tuple[float, list]:
+    """``runbook run`` (staging, the embedded emulator it starts itself) as an operator types it, in its own
+    process, on a fresh work and output directory; returns the wall seconds and its Terraform command log.
+
+    ``checkout``: run the package of another checkout instead (``PYTHONPATH``, inherited by the kernels), with
+    this environment's packages: how a proposed change is measured against the current one in the same pairs.
+    """
+    timings = base / "terraform-timings.jsonl"
+    command = [sys.executable, "-m", "runbook.cli", "run", "--output-dir", str(base / "runs"),
+               "--work-dir", str(base / "work")] + [arg for name in only for arg in ("--only", name)]
+    env = {**os.environ, "RUNBOOK_TERRAFORM_TIMINGS": str(timings)}
+    if checkout is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(checkout), *filter(None, [os.environ.get("PYTHONPATH")])])
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=checkout or ROOT, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"runbook run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    log = [json.loads(line) for line in timings.read_text().splitlines()] if timings.exists() else []
+    notebooks = dict(re.findall(r"^\s*\S+\s+(\d\d-[\w-]+)\s+ok\s+([\d.]+)s", proc.stderr, re.M))
+    return seconds, [{"notebooks": {k: float(v) for k, v in notebooks.items()}}] + log
+
+
+def _commands(log: list) -> dict[str, dict]:
+    """``{command: {"count", "seconds"}}`` of a Terraform command log."""
+    out: dict[str, dict] = {}
+    for entry in log:
+        if "command" in entry:
+            item = out.setdefault(entry["command"], {"count": 0, "seconds": 0.0})
+            item["count"] += 1
+            item["seconds"] = round(item["seconds"] + entry["seconds"], 2)
+    return out
+
+
+def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool, candidate: Path | None = None) -> dict:
+    """Alternate the bare commands and ``runbook run``; the ratio is the median of the per-pair ratios.
+
+    With ``candidate`` (another checkout), each pair also runs that checkout's ``runbook run`` (the order of the
+    two runbook sides alternates from pair to pair), reported under ``candidate``.
+    """
+    bare, runbook, ratios, last_bare, last_runbook = [], [], [], [], []
+    other, other_ratios, last_other = [], [], []
+    for index in range(pairs):
+        b, last_bare = bare_run(out / f"bare-{index}", import_cycle=import_cycle)
+        sides = ["runbook", "candidate"] if candidate else ["runbook"]
+        for side in sides if index % 2 == 0 else reversed(sides):
+            if side == "runbook":
+                r, last_runbook = runbook_cli_run(out / f"runbook-{index}", only)
+            else:
+                c, last_other = runbook_cli_run(out / f"candidate-{index}", only, candidate)
+        for name in ("bare", "runbook", "candidate"):
+            shutil.rmtree(out / f"{name}-{index}", ignore_errors=True)
+        bare.append(b)
+        runbook.append(r)
+        ratios.append(r / b)
+        if candidate:
+            other.append(c)
+            other_ratios.append(c / b)
+    figures = _pair_figures(bare, runbook, ratios, last_bare, last_runbook, only)
+    if candidate:
+        figures["candidate"] = {"checkout": str(candidate),
+                                **_pair_figures(bare, other, other_ratios, last_bare, last_other, only)}
+    return figures
+
+
+def _pair_figures(bare, runbook, ratios, last_bare, last_runbook, only) -> dict:
+    terraform_seconds = sum(e["seconds"] for e in last_runbook if "command" in e)
+    return {
+        "ratio": stats(ratios),
+        "bare_seconds": {**stats(bare), "raw": [round(x, 2) for x in bare]},
+        "runbook_seconds": {**stats(runbook), "raw": [round(x, 2) for x in runbook]},
+        "pair_ratios": [round(x, 3) for x in ratios],
+        "runbook_notebooks": " ".join(only) or "all",
+        "last_pair": {"bare_commands": _commands(last_bare), "runbook_commands": _commands(last_runbook),
+                      "runbook_terraform_seconds": round(terraform_seconds, 2),
+                      "runbook_notebook_seconds": last_runbook[0]["notebooks"] if last_runbook else {},
+                      "runbook_outside_terraform_seconds": round(runbook[-1] - terraform_seconds, 2)},
+    }
+
+
+def lab_ready(out: Path, repeats: int) -> list[float]:
+    """``runbook lab`` until both its URLs are printed (then SIGINT, and wait for it to stop)."""
+    import selectors
+
+    samples = []
+    for index in range(repeats):
+        lab_dir = out / f"lab-{index}"
+        env = {**os.environ, "RUNBOOK_LAB_DIR": str(lab_dir), "PYTHONUNBUFFERED": "1"}
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "runbook.cli", "lab"], cwd=ROOT, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        seen, lines = set(), []
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        try:
+            while seen != {"AWS emulator:", "JupyterLab:"}:
+                if time.perf_counter() - start > 120 or not selector.select(timeout=120 - (time.perf_counter() - start)):
+                    raise SystemExit("runbook lab was not ready within 120 s:\n" + "".join(lines[-40:]))
+                line = proc.stdout.readline()
+                if not line:
+                    raise SystemExit(f"runbook lab exited ({proc.wait()}) before it was ready:\n" + "".join(lines[-40:]))
+                lines.append(line)
+                seen |= {prefix for prefix in ("AWS emulator:", "JupyterLab:") if line.startswith(prefix)}
+            samples.append(time.perf_counter() - start)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.communicate(timeout=90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+            selector.close()
+            shutil.rmtree(lab_dir, ignore_errors=True)
+    return samples
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one run each and small table counts")
+    parser.add_argument("--quick", action="store_true", help="one run each, small table counts, no bare pairs")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="measure only these notebooks (as runbook run --only); the JSON names them")
+    parser.add_argument("--pairs", type=int, default=3, metavar="N",
+                        help="alternating bare/runbook pairs for bare_ratio and suite_bare_ratio (default 3)")
+    parser.add_argument("--candidate", type=Path, metavar="CHECKOUT",
+                        help="also run this checkout's runbook in every bare pair (a proposed change, measured "
+                             "against the current one under the same load)")
+    parser.add_argument("--figures", default=",".join(FIGURES), metavar="NAME,...",
+                        help=f"what to measure, of {', '.join(FIGURES)} (default: all)")
     args = parser.parse_args()
     ONLY.extend(args.only)
+    args.figures = [name.strip() for name in args.figures.split(",") if name.strip()]
+    unknown = set(args.figures) - set(FIGURES)
+    if unknown:
+        parser.error(f"--figures: unknown {', '.join(sorted(unknown))} (one of {', '.join(FIGURES)})")
     repeats = 1 if args.quick else 3
     with tempfile.TemporaryDirectory(prefix="runbook-bench-") as scratch:
         figures = measure(args, repeats, Path(scratch))
@@ -173,49 +412,106 @@ def main() -> int:
 
 
 def measure(args, repeats: int, out: Path) -> dict:
-    figures: dict = {"quick": args.quick, "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)]}
-
-    timings = out / "terraform-timings.jsonl"
-    with patch.dict(os.environ, RUNBOOK_TERRAFORM_TIMINGS=str(timings)):  # the kernels and Terraform inherit it
-        staging, result = timed(lambda: suite(["staging"], out / "staging-runs"), repeats)
-    figures["terraform_seconds"] = terraform_breakdown(timings, repeats)
-    with patch.dict(os.environ, without_provider(out)):
-        unavailable, _ = timed(lambda: suite(["staging"], out / "no-terraform-runs"), repeats)
-    figures["suite_seconds_terraform_unavailable"] = stats(unavailable)
-    production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
-    both, _ = timed(lambda: suite(list(paths.ENVIRONMENTS), out / "all-runs"), repeats)
-    figures["suite_seconds"] = {"staging": stats(staging), "production": stats(production), "all": stats(both)}
-    figures["all_ratio"] = {"to_staging": round(statistics.median(both) / statistics.median(staging), 2),
-                            "to_slower_environment": round(statistics.median(both) / max(
-                                statistics.median(staging), statistics.median(production)), 2)}
-    figures["per_notebook_seconds"] = {r.notebook: r.seconds for r in result.results}
-    plain, _ = timed(lambda: plain_python("staging", out), repeats)
-    figures["plain_python_seconds"] = stats(plain)
-    figures["overhead_ratio"] = round(statistics.median(staging) / statistics.median(plain), 2)
-    docs, _ = timed(lambda: docs_build(out / "staging-runs"), repeats)
-    figures["docs_build_seconds"] = stats(docs)
-    figures["discovery"] = discovery([10, 50] if args.quick else [10, 100, 200], repeats)
-    if args.quick:  # keep the documented keys; say they were not measured rather than invent them
-        figures["discovery"].update({"100": None, "200": None})
+    figures: dict = {"quick": args.quick, "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)],
+                     "load": _load()}
+    wanted = set(args.figures)
+    staging = None
+    if "suite" in wanted:
+        timings = out / "terraform-timings.jsonl"
+        with patch.dict(os.environ, RUNBOOK_TERRAFORM_TIMINGS=str(timings)):  # the kernels and Terraform inherit it
+            staging, result = timed(lambda: suite(["staging"], out / "staging-runs"), repeats)
+        figures["terraform_seconds"] = terraform_breakdown(timings, repeats)
+        with patch.dict(os.environ, without_provider(out)):
+            unavailable, _ = timed(lambda: suite(["staging"], out / "no-terraform-runs"), repeats)
+        figures["suite_seconds_terraform_unavailable"] = stats(unavailable)
+        production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
+        both, _ = timed(lambda: suite(list(paths.ENVIRONMENTS), out / "all-runs"), repeats)
+        figures["suite_seconds"] = {"staging": stats(staging), "production": stats(production), "all": stats(both)}
+        figures["all_ratio"] = {"to_staging": round(statistics.median(both) / statistics.median(staging), 2),
+                                "to_slower_environment": round(statistics.median(both) / max(
+                                    statistics.median(staging), statistics.median(production)), 2)}
+        figures["per_notebook_seconds"] = {r.notebook: r.seconds for r in result.results}
+        plain, _ = timed(lambda: plain_python("staging", out), repeats)
+        figures["plain_python_seconds"] = stats(plain)
+        figures["overhead_ratio"] = round(statistics.median(staging) / statistics.median(plain), 2)
+    if "docs" in wanted:
+        if staging is None:  # the docs are built from executed notebooks: execute them once
+            suite(["staging"], out / "staging-runs")
+        docs, _ = timed(lambda: docs_build(out / "staging-runs"), repeats)
+        figures["docs_build_seconds"] = figures["docs_seconds"] = stats(docs)
+    if "discovery" in wanted:
+        figures["discovery"] = discovery([10, 50] if args.quick else [10, 100, 200], repeats)
+        if args.quick:  # keep the documented keys; say they were not measured rather than invent them
+            figures["discovery"].update({"100": None, "200": None})
+    if "lab" in wanted:
+        figures["lab_ready_seconds"] = stats(lab_ready(out, repeats))
+    for name, key, only, import_cycle in (("bare", "bare", ["01-setup", "02-plan-and-apply"], False),
+                                          ("suite-bare", "suite_bare", [], True)):
+        if name not in wanted:
+            continue
+        if args.quick or args.pairs < 1:
+            figures[f"{key}_ratio"] = None
+            figures[key] = {"skipped": "--quick: no bare/runbook pairs (each pair applies twice for real; "
+                                       "run without --quick to measure them)"}
+            continue
+        figures[key] = bare_pairs(out / key, args.pairs, only, import_cycle, args.candidate)
+        figures[f"{key}_ratio"] = figures[key]["ratio"]["median"]
+    figures["load_after"] = _load()
     return figures
 
 
+def _load() -> dict:
+    """How busy the machine was (``os.getloadavg``, cores): the figures are only comparable at similar load."""
+    one, five, fifteen = os.getloadavg()
+    return {"loadavg": [round(one, 2), round(five, 2), round(fifteen, 2)], "cpus": os.cpu_count()}
+
+
 def report(figures: dict) -> None:
+    print(f"load average {figures['load']['loadavg']} on {figures['load']['cpus']} cores "
+          f"(after: {figures['load_after']['loadavg']})")
     print(f"{'measure':<38}{'median s':>10}{'min s':>10}{'max s':>10}")
-    rows = [(f"suite {k}", v) for k, v in figures["suite_seconds"].items()]
-    rows += [("suite staging, Terraform unavailable", figures["suite_seconds_terraform_unavailable"])]
-    rows += [("plain python (staging)", figures["plain_python_seconds"]), ("docs build", figures["docs_build_seconds"])]
-    rows += [(f"discovery {k} tables", v) for k, v in figures["discovery"].items() if v]
+    rows = [(f"suite {k}", v) for k, v in figures.get("suite_seconds", {}).items()]
+    if "suite_seconds_terraform_unavailable" in figures:
+        rows += [("suite staging, Terraform unavailable", figures["suite_seconds_terraform_unavailable"]),
+                 ("plain python (staging)", figures["plain_python_seconds"])]
+    if "docs_seconds" in figures:
+        rows += [("docs build", figures["docs_seconds"])]
+    if "lab_ready_seconds" in figures:
+        rows += [("runbook lab ready", figures["lab_ready_seconds"])]
+    for key, label in (("bare", "01+02"), ("suite_bare", "suite")):
+        if figures.get(f"{key}_ratio") is not None:
+            rows += [(f"{label}: bare Terraform", figures[key]["bare_seconds"]),
+                     (f"{label}: runbook run", figures[key]["runbook_seconds"])]
+    rows += [(f"discovery {k} tables", v) for k, v in figures.get("discovery", {}).items() if v]
     for name, value in rows:
         print(f"{name:<38}{value['median']:>10.2f}{value['min']:>10.2f}{value['max']:>10.2f}")
-    print(f"overhead ratio (suite / plain python): {figures['overhead_ratio']}")
-    print(f"--env all / one environment: {figures['all_ratio']['to_staging']} (staging), "
-          f"{figures['all_ratio']['to_slower_environment']} (the slower one)")
-    for name, seconds in figures["per_notebook_seconds"].items():
-        print(f"  {name:<30}{seconds:>8.2f}")
-    tf = figures["terraform_seconds"]
-    print(f"Terraform in the staging suite: {tf['commands']} commands, {tf['total']} s — "
-          + ", ".join(f"{k} {v}" for k, v in tf["by_command"].items()))
+    for key, label in (("bare", "bare_ratio (01+02 / the guide's commands)"),
+                       ("suite_bare", "suite_bare_ratio (suite / its bare Terraform)")):
+        if key not in figures:
+            continue
+        if figures[f"{key}_ratio"] is None:
+            print(f"{label}: not measured ({figures[key]['skipped']})")
+            continue
+        ratio, last = figures[key]["ratio"], figures[key]["last_pair"]
+        print(f"{label}: {ratio['median']} (pairs {figures[key]['pair_ratios']})")
+        if "candidate" in figures[key]:
+            candidate = figures[key]["candidate"]
+            print(f"  candidate {candidate['checkout']}: {candidate['ratio']['median']} "
+                  f"(pairs {candidate['pair_ratios']}; runbook s {candidate['runbook_seconds']['raw']})")
+        print("  last pair, bare:    " + ", ".join(f"{k} {v['count']}× {v['seconds']}s"
+                                                   for k, v in last["bare_commands"].items()))
+        print("  last pair, runbook: " + ", ".join(f"{k} {v['count']}× {v['seconds']}s"
+                                                   for k, v in last["runbook_commands"].items())
+              + f"; outside Terraform {last['runbook_outside_terraform_seconds']}s")
+    if "overhead_ratio" in figures:
+        print(f"overhead ratio (suite / plain python): {figures['overhead_ratio']}")
+        print(f"--env all / one environment: {figures['all_ratio']['to_staging']} (staging), "
+              f"{figures['all_ratio']['to_slower_environment']} (the slower one)")
+        for name, seconds in figures["per_notebook_seconds"].items():
+            print(f"  {name:<30}{seconds:>8.2f}")
+        tf = figures["terraform_seconds"]
+        print(f"Terraform in the staging suite: {tf['commands']} commands, {tf['total']} s — "
+              + ", ".join(f"{k} {v}" for k, v in tf["by_command"].items()))
 
 
 if __name__ == "__main__":
