@@ -26,6 +26,8 @@ def test_quick_benchmark_writes_the_documented_json(tmp_path):
     assert figures["docs_build_seconds"]["median"] > 0
     assert {"10", "100", "200"} <= set(figures["discovery"]) and figures["discovery"]["10"]["median"] > 0
     assert figures["suite_seconds_terraform_unavailable"]["median"] > 0
+    # without the provider 01 stops with the fix (Terraform is the only path) and what follows is skipped
+    assert figures["terraform_unavailable_outcome"] == {"01-setup": "failed", "05-cost-analysis": "skipped"}
     assert set(figures["all_ratio"]) == {"to_staging", "to_slower_environment"}
     terraform = figures["terraform_seconds"]
     assert set(terraform) == {"commands", "total", "by_command"}
