@@ -27,6 +27,7 @@ from . import paths
 from .aws import Target
 from .emulator import DUMMY_CREDENTIALS
 from .errors import TerraformError, TerraformUnavailable
+from .processes import die_with_parent
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 MIRROR_VARIABLE = "RUNBOOK_TF_PLUGIN_MIRROR"
@@ -97,7 +98,10 @@ def cli_config_file() -> Path:
     if user and Path(user).is_file():
         return Path(user)
     mirror = find_mirror()
-    lines = [f'plugin_cache_dir = "{(paths.WORK / "plugin-cache").as_posix()}"']
+    # With a filesystem mirror each work directory links the mirror's provider directly. A shared plugin cache
+    # would only hold a symlink to it, which every `terraform init` removes and re-creates: a concurrent command
+    # of another environment (`runbook run --env all`) then finds its provider gone for a moment.
+    lines = [] if mirror else [f'plugin_cache_dir = "{(paths.WORK / "plugin-cache").as_posix()}"']
     if mirror:
         lines += [
             "provider_installation {",
@@ -107,7 +111,8 @@ def cli_config_file() -> Path:
         ]
     path = paths.WORK / "terraformrc"
     path.parent.mkdir(parents=True, exist_ok=True)
-    (paths.WORK / "plugin-cache").mkdir(exist_ok=True)
+    if not mirror:
+        (paths.WORK / "plugin-cache").mkdir(exist_ok=True)
     text = "\n".join(lines) + "\n"
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
@@ -270,7 +275,8 @@ class Terraform:
         args = _with_lock_timeout(args, self.lock_timeout)
         start = time.perf_counter()
         proc = subprocess.run([*self.binary.command, *args], cwd=self.workspace.root, capture_output=True,
-                              text=True, env=self.environment())
+                              text=True, env=self.environment(),
+                              preexec_fn=die_with_parent)  # SIGTERM (lock released) if this process dies
         _log_timing(args[0], time.perf_counter() - start, self.workspace.root)
         result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
         if proc.returncode != 0 and _LOCK_ERROR in proc.stdout + proc.stderr:
