@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from .context import RunContext
 from .errors import TerraformUnavailable
-from .planning import PlanResult, make_plan
 from .workconfig import missing_error
 
 if TYPE_CHECKING:
@@ -46,13 +45,6 @@ def init(context: RunContext) -> str:
     except TerraformUnavailable as error:
         raise TerraformUnavailable(f"{error} {PROVIDER_FIX}") from None
     return context.terraform.binary.label
-
-
-def plan(context: RunContext, *extra: str) -> PlanResult:
-    """``terraform plan -out=tfplan`` of the working tfvars and its JSON; the table is read again from it."""
-    result = make_plan(context.terraform, *extra)
-    context.forget_table()
-    return result
 
 
 def outputs(context: RunContext) -> dict:

@@ -178,7 +178,9 @@ def decide(plan_review: PlanReview, environment: str, table_name: str, apply: ob
 
 def plan_sha256(path: Path | str) -> str:
     """SHA-256 (hex) of a saved plan file, as ``sha256sum tfplan`` prints it."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    from .planning import sha256_of
+
+    return sha256_of(Path(path))
 
 
 plan_sha256_of = plan_sha256  # for the functions below whose parameter is named plan_sha256
