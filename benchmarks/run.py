@@ -170,9 +170,10 @@ def discovery(sizes: list[int], repeats: int) -> dict:
 # --- the bare baseline: the guide's own commands, run directly with Terraform -------------------------------
 
 #: The configuration guide's workflow (its "Terraform Commands" section), as an operator types it in
-#: ``infrastructure/<env>`` after ``cp terraform.tfvars.example terraform.tfvars``.
+#: ``infrastructure/<env>`` after ``cp terraform.tfvars.example terraform.tfvars`` and ``cp backend.hcl.example
+#: backend.hcl`` (the committed roots keep their state in the S3 backend: docs/team.md).
 BARE_WORKFLOW = (
-    ("init", "-input=false"),
+    ("init", "-input=false", "-backend-config=backend.hcl"),
     ("fmt", "-check", "-recursive"),
     ("validate",),
     ("plan", "-input=false", "-out=tfplan"),
@@ -182,9 +183,11 @@ BARE_WORKFLOW = (
 TABLE_ADDRESS = "module.dynamodb.aws_dynamodb_table.notifications"
 
 
-def _bare_tree(base: Path, environment: str, endpoint_url: str) -> Path:
-    """A copy of the committed configuration with the emulator override and the example as terraform.tfvars
-    (region as the run's, the AMI swapped for one the emulator knows): the same inputs the runbook's 01 makes."""
+def _bare_tree(base: Path, environment: str, endpoint_url: str, state_key: str = "") -> Path:
+    """A copy of the committed configuration with the emulator override, the example as terraform.tfvars (region
+    as the run's, the AMI swapped for one the emulator knows) and a ``backend.hcl`` for the emulator's state
+    bucket (``state_key``, default the environment's): the same inputs the runbook's 01 makes."""
+    from runbook import backend
     from runbook.aws import Target
     from runbook.preflight import emulator_ami
     from runbook.terraform import OVERRIDE_FILE, _is_local_artifact, override_text
@@ -202,7 +205,27 @@ def _bare_tree(base: Path, environment: str, endpoint_url: str) -> Path:
     text = re.sub(r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', r'\1"us-east-1"', example)
     text, _ = emulator_ami(Target("us-east-1", endpoint_url), text)
     (root / "terraform.tfvars").write_text(text)
+    key = state_key or backend.default_key(environment)
+    (root / "backend.hcl").write_text(backend.generated_text(backend.EMULATOR_BUCKET, key, "us-east-1", endpoint_url))
     return root
+
+
+def _bare_bootstrap(tree: Path, endpoint_url: str, env: dict, log: list) -> float:
+    """docs/team.md's once-per-account step, on the fresh emulator: ``infrastructure/bootstrap`` init + apply
+    creates the state bucket (what the runbook's 01 does on an emulator). Returns its Terraform seconds."""
+    from runbook import backend
+    from runbook.terraform import OVERRIDE_FILE, override_text
+
+    root = tree / backend.BOOTSTRAP_DIR
+    (root / OVERRIDE_FILE).write_text(override_text(endpoint_url))
+    seconds = 0.0
+    for args in (("init", "-input=false"),
+                 ("apply", "-input=false", "-auto-approve", f"-var=bucket_name={backend.EMULATOR_BUCKET}",
+                  "-var=region=us-east-1", "-var=require_tls=false")):  # plain HTTP emulator, as the runbook
+        start = time.perf_counter()
+        _terraform(root, args, env, log)
+        seconds += time.perf_counter() - start
+    return seconds
 
 
 def _bare_environment() -> dict[str, str]:
@@ -238,12 +261,13 @@ def bare_run(base: Path, environment: str = "staging", import_cycle: bool = Fals
     env = _bare_environment()
     with emulator_process() as endpoint_url:
         root = _bare_tree(base / "guide", environment, endpoint_url)
-        seconds = 0.0
+        seconds = _bare_bootstrap(root.parent, endpoint_url, env, log)
         for args in BARE_WORKFLOW:
             start = time.perf_counter()
             proc = _terraform(root, args, env, log)
             seconds += time.perf_counter() - start
         if import_cycle:
+            from runbook import backend
             from runbook.aws import Target
 
             table = json.loads(proc.stdout)["dynamodb_notifications_table_name"]["value"]
@@ -254,9 +278,10 @@ def bare_run(base: Path, environment: str = "staging", import_cycle: bool = Fals
             client.create_table(TableName=name, KeySchema=described["KeySchema"], BillingMode="PAY_PER_REQUEST",
                                 AttributeDefinitions=[a for a in described["AttributeDefinitions"]
                                                       if a["AttributeName"] in keys])
-            scratch = _bare_tree(base / "import-demo", environment, endpoint_url)
+            scratch = _bare_tree(base / "import-demo", environment, endpoint_url,
+                                 backend.default_key(environment, "import-demo"))
             (scratch / "runbook_import.tf").write_text(f'import {{\n  to = {TABLE_ADDRESS}\n  id = "{name}"\n}}\n')
-            for args in (("init", "-input=false"),
+            for args in (("init", "-input=false", "-backend-config=backend.hcl"),
                          ("plan", "-input=false", "-out=tfplan", f"-var=dynamodb_notifications_table_name={name}",
                           f"-target={TABLE_ADDRESS}"),
                          ("apply", "-input=false", "tfplan")):

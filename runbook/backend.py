@@ -452,8 +452,8 @@ def bootstrap(target: Target, bucket: str, work_dir: Path, binary=None) -> dict:
         if target.is_emulator and urlparse_scheme(target.endpoint_url) == "http":
             # A TLS-only policy denies every plain-HTTP request, the emulator's included.
             variables += ["-var", "require_tls=false"]
-        terraform.run("apply", "-input=false", "-no-color", "-auto-approve", *variables)
-        return terraform.output()
+        terraform.apply(*variables)
+        return terraform.output()  # as the apply reported them
 
 
 def urlparse_scheme(url: str | None) -> str:

@@ -202,6 +202,8 @@ class Reviewed:
 
     json: "PlanJson"
     review: PlanReview
+    #: Where the plan comes from (``runbook.planning.PlanResult.origin``; a kept plan: "kept from an earlier review").
+    origin: str = "made here"
 
     @property
     def sha256(self) -> str:
@@ -232,14 +234,14 @@ def plan_and_review(terraform: "Terraform", plan_sha256: str = "", live=None,
         if digest != expected:
             raise PlanMismatch(f"the saved plan's SHA-256 is {digest}, not plan_sha256={expected!r}: it is not the "
                                f"plan that was reviewed", "Re-run with plan_sha256='' to plan and review again.")
-        view = load_plan(terraform)
+        view, origin = load_plan(terraform), "kept from an earlier review (plan_sha256)"
     else:
         made = make_plan(terraform, *plan_args)
-        view, digest = made.json, made.sha256
+        view, digest, origin = made.json, made.sha256, made.origin
     result = review(view, live=live, plan_sha256=digest)
     if table_exists is not None:
         table_conflict(result, any(table_exists(name) for name in created_table_names(result)))
-    return Reviewed(view, result)
+    return Reviewed(view, result, origin)
 
 
 @dataclass

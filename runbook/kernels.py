@@ -26,15 +26,47 @@ from jupyter_core.utils import run_sync
 from . import processes
 
 KERNEL_NAME = "python3"
-#: Imported at kernel boot: what the runbooks import first (their first cell pays for it otherwise).
+#: Imported at kernel boot: what the runbooks import first (their first cell pays for it otherwise), then what
+#: the notebook the kernel is for imports at the top level of its cells (:func:`notebook_imports`).
 WARM_IMPORTS = ("pandas", "boto3", "IPython.display", "runbook.context", "runbook.record")
-_BOOT_LINE = f"[__import__(m) for m in {WARM_IMPORTS!r}] and None"
 #: As nbclient starts kernels: history in memory, never in the user's ~/.ipython.
-_ARGUMENTS = ["--HistoryManager.hist_file=:memory:", f"--IPKernelApp.exec_lines={_BOOT_LINE}"]
+_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+
+
+def _boot_arguments(modules: tuple[str, ...]) -> list[str]:
+    """The kernel's arguments: import ``modules`` at boot (binding no names; a failed import is the notebook's to
+    report when its cell runs)."""
+    line = f"[__import__(m) for m in {tuple(dict.fromkeys(modules))!r}] and None"
+    return [*_ARGUMENTS, f"--IPKernelApp.exec_lines={line}"]
 
 
 def notebook_kernel(notebook: dict) -> str:
     return notebook.get("metadata", {}).get("kernelspec", {}).get("name", "")
+
+
+def notebook_imports(notebook: Path) -> tuple[str, ...]:
+    """The modules a notebook's code cells import at their top level (``import a.b``, ``from a.b import c``)."""
+    import ast
+    import json
+
+    try:
+        cells = json.loads(Path(notebook).read_text())["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    modules: list[str] = []
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell.get("source", "")))
+        except SyntaxError:  # IPython syntax (magics): nothing to learn from this cell
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.append(node.module)
+    return tuple(modules)
 
 
 class WarmKernels:
@@ -48,14 +80,16 @@ class WarmKernels:
         self._sockets: Path | None = None  # the private directory of the kernels' ipc sockets
         self._numbers = count(1)
 
-    def start_next(self) -> None:
-        """Start booting the kernel the next :meth:`take` returns (no-op if one is already booting)."""
+    def start_next(self, notebook: Path | None = None) -> None:
+        """Start booting the kernel the next :meth:`take` returns (no-op if one is already booting); with
+        ``notebook``, the modules it imports are imported at boot too."""
         if self._booting is None:
+            modules = WARM_IMPORTS + (notebook_imports(notebook) if notebook is not None else ())
             if self._sockets is None:
                 self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
             manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                          ip=str(self._sockets / f"k{next(self._numbers)}"))
-            run_sync(manager.start_kernel)(extra_arguments=list(_ARGUMENTS), cwd=str(self.cwd),
+            run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
                                            preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
             self._booting = manager
 

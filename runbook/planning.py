@@ -6,12 +6,18 @@
 
 ``plan_environment`` does the same for a command line (``runbook drift``, ``runbook cost``): resolve the working
 tfvars and the target, init, plan.
+
+Inside one ``runbook run`` (``RUNBOOK_RUN_ID`` in the kernels' environment), 01's check of the tfvars is that same
+plan (:func:`plan_for_run`), saved beside ``tfplan`` with the digest of everything it was made from; 02 of the same
+run takes it over instead of planning again when nothing changed (:func:`make_plan`). Terraform itself refuses to
+apply it if the state changed in between ("Saved plan is stale").
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +25,16 @@ from . import params, tfjson, workconfig
 from .aws import Target
 from .errors import RunbookError
 from .spec import TableSpec
-from .terraform import Plan, Terraform, Workspace
+from .terraform import Plan, Terraform, Workspace, diagnostics, plan_changes
 
 PLAN_JSON = "tfplan.json"
+#: Set by ``runbook run`` for its kernels: one id per run (see the module docstring).
+RUN_VARIABLE = "RUNBOOK_RUN_ID"
+#: 01's plan inside a run, beside (never over) the workspace's ``tfplan``, and what 02 needs to take it over.
+RUN_PLAN = "runbook_run.tfplan"
+RUN_PLAN_RECORD = "runbook_run.tfplan.json"
+#: What :attr:`PlanResult.origin` says of a plan taken over from 01.
+FROM_SETUP = "made by 01-setup earlier in this run, from the same configuration, tfvars and backend"
 
 
 @dataclass
@@ -32,6 +45,8 @@ class PlanResult:
     json: tfjson.PlanJson
     path: Path
     sha256: str
+    #: Where the plan comes from: made here, or :data:`FROM_SETUP`.
+    origin: str = "made here"
 
     @property
     def has_changes(self) -> bool:
@@ -50,12 +65,73 @@ def sha256_of(path: Path) -> str:
 
 
 def make_plan(terraform: Terraform, *extra: str) -> PlanResult:
-    """``terraform plan -out=tfplan`` of the working configuration, then its JSON (written to ``tfplan.json``)."""
+    """``terraform plan -out=tfplan`` of the working configuration, then its JSON (written to ``tfplan.json``).
+
+    Without ``extra`` arguments, the plan 01 made earlier in the same run from the same inputs is taken over
+    instead (:func:`plan_for_run`): the same command, already run.
+    """
+    taken = None if extra else _take_run_plan(terraform)
+    if taken is not None:
+        return taken
     planned = terraform.plan(*extra)
     view = tfjson.load_plan(terraform)
     path = terraform.workspace.plan_file
     (path.parent / PLAN_JSON).write_text(json.dumps(view.raw))
     return PlanResult(planned, view, path, sha256_of(path))
+
+
+def run_id() -> str:
+    """This ``runbook run``'s id ('' outside one: a notebook opened in JupyterLab, papermill by hand)."""
+    return os.environ.get(RUN_VARIABLE, "")
+
+
+def _plan_inputs(terraform: Terraform) -> str:
+    backend = terraform.backend
+    return terraform.inputs_digest(*([backend.path, backend.key] if backend is not None else []))
+
+
+def plan_for_run(terraform: Terraform) -> tuple[list[dict], tfjson.PlanJson | None]:
+    """01 inside a run: the plan 02 makes (``plan -out``, with refresh; ``-lock=false`` like any check: the apply
+    takes the lock), saved as :data:`RUN_PLAN` for 02 of the same run. Returns Terraform's diagnostics and the
+    plan's JSON (None when the plan failed: the diagnostics say why)."""
+    from .errors import TerraformError
+
+    root = terraform.workspace.root
+    record = root / RUN_PLAN_RECORD
+    record.unlink(missing_ok=True)
+    try:
+        planned = terraform.plan("-lock=false", out=RUN_PLAN)
+    except TerraformError as error:
+        if error.diagnostics:
+            return error.diagnostics, None
+        raise
+    view = tfjson.load_plan(terraform, RUN_PLAN)
+    record.write_text(json.dumps({"run_id": run_id(), "inputs": _plan_inputs(terraform),
+                                  "sha256": sha256_of(root / RUN_PLAN), "has_changes": planned.has_changes,
+                                  "messages": planned.messages, "json": view.raw}))
+    return diagnostics(planned.messages), view
+
+
+def _take_run_plan(terraform: Terraform) -> PlanResult | None:
+    """The plan :func:`plan_for_run` saved, moved to ``tfplan``, when it is this run's and nothing it was made
+    from changed since (configuration, tfvars, backend, the plan's own bytes); it is taken at most once."""
+    root = terraform.workspace.root
+    record, saved_plan = root / RUN_PLAN_RECORD, root / RUN_PLAN
+    if not record.is_file():
+        return None
+    saved = json.loads(record.read_text())
+    record.unlink()
+    usable = (run_id() and saved.get("run_id") == run_id() and saved_plan.is_file()
+              and saved.get("inputs") == _plan_inputs(terraform) and saved.get("sha256") == sha256_of(saved_plan))
+    if not usable:
+        saved_plan.unlink(missing_ok=True)
+        return None
+    path = terraform.workspace.plan_file
+    os.replace(saved_plan, path)
+    (path.parent / PLAN_JSON).write_text(json.dumps(saved["json"]))
+    messages = saved["messages"]
+    planned = Plan(plan_changes(messages), has_changes=saved["has_changes"], messages=messages)
+    return PlanResult(planned, tfjson.PlanJson(saved["json"]), path, saved["sha256"], origin=FROM_SETUP)
 
 
 @dataclass

@@ -15,10 +15,14 @@ import socket
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import workconfig
 from .context import RunContext
 from .errors import ConfigurationError, RunbookError, TerraformError, TerraformUnavailable
+
+if TYPE_CHECKING:
+    from .tfjson import PlanJson
 
 MINIMUM_PYTHON = (3, 11)
 MINIMUM_TERRAFORM = (1, 5)
@@ -139,7 +143,11 @@ def emulator_ami(target, text: str) -> tuple[str, str]:
         return text, ""
     except Exception:  # unknown or malformed image id on this emulator
         pass
-    images = sorted(image["ImageId"] for image in ec2.describe_images(Owners=["amazon"])["Images"])
+    # An Amazon Linux 2 image for the example's x86 instance type, found by name: listing every Amazon image the
+    # emulator knows (~1,300) takes over a second; any image of the owner is the fallback.
+    wanted = [{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}, {"Name": "architecture", "Values": ["x86_64"]}]
+    images = sorted(image["ImageId"] for image in ec2.describe_images(Owners=["amazon"], Filters=wanted)["Images"])
+    images = images or sorted(image["ImageId"] for image in ec2.describe_images(Owners=["amazon"])["Images"])
     if not images:
         return text, ""
     line = (f'{match.group(1)}"{images[0]}" # emulator run: {match.group(2)} replaced by an image the emulator knows')
@@ -189,24 +197,36 @@ def _where(diagnostic: dict, tfvars: Path) -> tuple[str | None, int | None]:
 CHECK_PLAN = "runbook_check.tfplan"
 
 
-def target_capabilities(context: RunContext, plan_file: str) -> list[Check]:
-    """On an emulator: does it implement every call the planned resources need (``runbook.targetcheck``)?"""
+def target_capabilities(context: RunContext, plan: "PlanJson | str") -> list[Check]:
+    """On an emulator: does it implement every call the planned resources need (``runbook.targetcheck``)?
+    ``plan``: the plan's JSON, or a saved check plan (read, then removed)."""
     from .targetcheck import check_plan
     from .tfjson import PlanJson
 
-    path = context.workspace.root / plan_file
+    if isinstance(plan, PlanJson):
+        return check_plan(context.target, plan)
+    path = context.workspace.root / plan
     try:
-        return check_plan(context.target, PlanJson(context.terraform.show_json(plan_file)))
+        return check_plan(context.target, PlanJson(context.terraform.show_json(plan)))
     finally:
         path.unlink(missing_ok=True)
 
 
 def terraform_verdict(context: RunContext) -> list[Check]:
-    """What Terraform says about the working tfvars (``plan -refresh=false``), each error with file and line."""
+    """What Terraform says about the working tfvars (``plan -refresh=false``), each error with file and line.
+
+    Inside ``runbook run`` it is the full plan 02 of the same run then applies (``runbook.planning.plan_for_run``).
+    """
+    from .planning import plan_for_run, run_id
+
     check_plan = CHECK_PLAN if context.target.is_emulator else None  # real AWS is never probed
     try:
         context.terraform.init()
-        diagnostics = context.terraform.check_variables(check_plan)
+        if run_id():
+            diagnostics, view = plan_for_run(context.terraform)
+            check_plan = view if check_plan and view is not None else None
+        else:
+            diagnostics = context.terraform.check_variables(check_plan)
     except (TerraformUnavailable, TerraformError) as error:
         return [Check("tfvars (Terraform)", False, f"not checked: Terraform could not run here ({error})",
                       "make the AWS provider installable (see 'AWS provider source'), then run 01 again")]
@@ -233,20 +253,32 @@ def terraform_verdict(context: RunContext) -> list[Check]:
 
 
 def run_all(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
-    checks = [python_version(), terraform_binary(), provider_source()]
-    checks += [package(name) for name in ("papermill", "boto3", "python-hcl2", "moto")]
-    checks.append(caller_identity(context))
-    checks.append(working_tfvars(context, overwrite_tfvars))
-    checks += placeholders(context) + unknown_variables(context)
-    checks.append(region(context))
-    checks += state_backend(context)
+    """Every check, in the checklist's order; Terraform's verdict last (it needs the tfvars and the backend).
+
+    The state backend's checks run beside the others: on a fresh emulator they bootstrap the state bucket with
+    Terraform (about 10 s, mostly waiting on the provider), long enough to hide the rest.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="runbook-backend") as pool:
+        backend = pool.submit(state_backend, context)
+        checks = [python_version(), terraform_binary(), provider_source()]
+        checks += [package(name) for name in ("papermill", "boto3", "python-hcl2", "moto")]
+        checks.append(caller_identity(context))
+        checks.append(working_tfvars(context, overwrite_tfvars))
+        checks += placeholders(context) + unknown_variables(context)
+        checks.append(region(context))
+        checks += backend.result()
     checks += terraform_verdict(context)
     return checks
 
 
 def state_backend(context: RunContext) -> list[Check]:
     """The S3 backend: its config, the state bucket (bootstrapped on an emulator), its settings, the lock's
-    conditional writes (``runbook.backend``)."""
+    conditional writes (``runbook.backend``). On a target of its own: boto3 clients are not shared between the
+    threads of :func:`run_all`."""
+    from .aws import Target
     from .backend import preflight_checks
 
-    return preflight_checks(context.workspace, context.target, binary=context.terraform.binary)
+    target = Target(context.target.region, context.target.endpoint_url, context.target.profile)
+    return preflight_checks(context.workspace, target, binary=context.terraform.binary)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -113,6 +115,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None
 
     ``kernel``: a started kernel manager (:mod:`runbook.kernels`) to run it on; papermill starts one otherwise.
     """
+    # papermill → nbformat → jsonschema imports rfc3987_syntax when it is installed (jupyter-events' extra), only for
+    # the "iri" format, which no notebook schema uses; it compiles a grammar at import (~1.5 s of CPU a run).
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
     import papermill
 
     declared = set(papermill.inspect_notebook(str(notebook)))
@@ -133,10 +138,11 @@ def _first_line(error: BaseException) -> str:
 
 def run_environment(environment: str, notebooks: list[Path], endpoint_url: str | None, output_dir: Path,
                     on_event: Callable[[NotebookResult], None] | None = None,
-                    work_dir: Path | None = None) -> list[NotebookResult]:
+                    work_dir: Path | None = None, kernels: WarmKernels | None = None) -> list[NotebookResult]:
     """Execute ``notebooks`` in order for one environment; stop at the first failure.
 
     ``work_dir`` (default ``build/work/<env>``) is locked for the run: a second run on it fails at once.
+    ``kernels``: warm kernels already booting for these notebooks (else they are started here).
     """
     results: list[NotebookResult] = []
     work = work_dir or paths.work_dir(environment)
@@ -151,49 +157,53 @@ def run_environment(environment: str, notebooks: list[Path], endpoint_url: str |
             if on_event:
                 on_event(results[-1])
         return results
-    with lock:
-        return _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results)
+    with lock, (nullcontext(kernels) if kernels is not None else WarmKernels(_kernel_cwd(notebooks))) as warm:
+        return _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results, warm)
 
 
-def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results) -> list[NotebookResult]:
+def _kernel_cwd(notebooks: list[Path]) -> Path:
+    return notebooks[0].parent if notebooks else paths.NOTEBOOKS
+
+
+def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results,
+                   kernels: WarmKernels) -> list[NotebookResult]:
     output_dir.mkdir(parents=True, exist_ok=True)
     failed = False
-    with WarmKernels(notebooks[0].parent if notebooks else paths.NOTEBOOKS) as kernels:
-        for index, notebook in enumerate(notebooks):
-            output = output_dir / notebook.name
-            if processes.requested():
-                result = NotebookResult(environment, notebook.stem, "skipped", error=_interrupted())
-            elif failed:
-                result = NotebookResult(environment, notebook.stem, "skipped", error="an earlier notebook failed")
-            else:
-                start = time.perf_counter()
-                kernel = kernels.take() if _runs_on(notebook, kernels) else None
-                if index + 1 < len(notebooks):
-                    kernels.start_next()  # boots while this notebook runs
-                try:
-                    with _interruptible():
-                        execute_notebook(notebook, output, parameters, kernel)
-                    if processes.requested():  # it ended, but its Terraform (or kernel) was stopped under it
-                        raise processes.Interrupted(processes.stop_signal())
-                    result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
-                except BaseException as error:  # papermill writes the failed notebook before raising
-                    failed = True
-                    if processes.requested():  # a signal: the notebook as far as it ran is kept
-                        processes.current().acknowledge()
-                        result = NotebookResult(environment, notebook.stem, "interrupted",
-                                                output=str(output) if output.exists() else "", error=_interrupted())
-                    elif isinstance(error, Exception):
-                        result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
-                                                error=_first_line(error))
-                    else:
-                        raise
-                finally:
-                    if kernel is not None:
-                        kernels.done(kernel)
-                result.seconds = round(time.perf_counter() - start, 2)
-            results.append(result)
-            if on_event:
-                on_event(result)
+    for index, notebook in enumerate(notebooks):
+        output = output_dir / notebook.name
+        if processes.requested():
+            result = NotebookResult(environment, notebook.stem, "skipped", error=_interrupted())
+        elif failed:
+            result = NotebookResult(environment, notebook.stem, "skipped", error="an earlier notebook failed")
+        else:
+            start = time.perf_counter()
+            kernel = kernels.take() if _runs_on(notebook, kernels) else None
+            if index + 1 < len(notebooks):
+                kernels.start_next(notebooks[index + 1])  # boots while this notebook runs
+            try:
+                with _interruptible():
+                    execute_notebook(notebook, output, parameters, kernel)
+                if processes.requested():  # it ended, but its Terraform (or kernel) was stopped under it
+                    raise processes.Interrupted(processes.stop_signal())
+                result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
+            except BaseException as error:  # papermill writes the failed notebook before raising
+                failed = True
+                if processes.requested():  # a signal: the notebook as far as it ran is kept
+                    processes.current().acknowledge()
+                    result = NotebookResult(environment, notebook.stem, "interrupted",
+                                            output=str(output) if output.exists() else "", error=_interrupted())
+                elif isinstance(error, Exception):
+                    result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
+                                            error=_first_line(error))
+                else:
+                    raise
+            finally:
+                if kernel is not None:
+                    kernels.done(kernel)
+            result.seconds = round(time.perf_counter() - start, 2)
+        results.append(result)
+        if on_event:
+            on_event(result)
     return results
 
 
@@ -204,8 +214,6 @@ def _interrupted() -> str:
 
 def _interruptible():
     """While a notebook runs, a stop request interrupts its kernel (Terraform first: see interrupt_kernels)."""
-    from contextlib import nullcontext
-
     supervisor = processes.current()
     return supervisor.on_stop(interrupt_kernels) if supervisor is not None else nullcontext()
 
@@ -213,8 +221,6 @@ def _interruptible():
 def _forwarding_to(pool: ProcessPoolExecutor):
     """The environments' workers run in their own sessions (processes.worker_init): a stop request is sent to
     them from here, once; each interrupts its notebook and returns its results."""
-    from contextlib import nullcontext
-
     supervisor = processes.current()
     if supervisor is None:
         return nullcontext()
@@ -277,11 +283,17 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
         raise ParameterError("notebooks", str(paths.NOTEBOOKS), "NN-*.ipynb notebooks to run")
 
     with ExitStack() as stack:
+        stack.enter_context(_run_identity())
+        kernels = None
+        if len(environments) == 1:  # its first kernel boots while the emulator starts
+            kernels = stack.enter_context(WarmKernels(_kernel_cwd(notebooks)))
+            kernels.start_next(notebooks[0])
         if target == "local" and not endpoint_url:
             from .emulator import Emulator
 
             emulator = stack.enter_context(Emulator())
             emulator.reset()  # the run's own, disposable emulator starts empty (moto's state is per process)
+            emulator.warm()
             endpoint_url = emulator.endpoint_url
         if endpoint_url:
             from .aws import check_endpoint
@@ -292,10 +304,28 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
         result = RunResult(endpoint_url=endpoint_url)
         if len(environments) == 1:
             env = environments[0]
-            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event, works[env])
+            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event, works[env],
+                                             kernels)
             return result
         result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event)
         return result
+
+
+@contextmanager
+def _run_identity():
+    """A new ``RUNBOOK_RUN_ID`` for this run's kernels and environments (``runbook.planning``: 02 may take over the
+    plan 01 made in the same run); the caller's environment is restored afterwards."""
+    from .planning import RUN_VARIABLE
+
+    before = os.environ.get(RUN_VARIABLE)
+    os.environ[RUN_VARIABLE] = os.urandom(8).hex()
+    try:
+        yield os.environ[RUN_VARIABLE]
+    finally:
+        if before is None:
+            os.environ.pop(RUN_VARIABLE, None)
+        else:
+            os.environ[RUN_VARIABLE] = before
 
 
 def _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event) -> list[NotebookResult]:

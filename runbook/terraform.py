@@ -50,6 +50,12 @@ _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to i
                      "could not connect to registry", "Failed to resolve provider packages")
 #: Commands that take the state lock: they get ``-lock-timeout`` (see :func:`runbook.backend.lock_timeout`).
 LOCKING_COMMANDS = ("apply", "destroy", "import", "init", "plan", "refresh", "taint", "untaint")
+#: Commands after which the outputs an apply reported may no longer be the state's.
+_STATE_CHANGING = ("apply", "destroy", "import", "init", "refresh", "state", "taint", "untaint", "force-unlock")
+#: The files of a configuration copy that Terraform reads: configuration, templates, lock file, backend configs.
+INPUT_SUFFIXES = (".tf", ".tftpl", ".hcl")
+#: Beside ``.terraform``: the digest of what the last successful ``init`` was run with (see :meth:`Terraform.init`).
+INIT_MARKER = "runbook-init.sha256"
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,8 @@ class Terraform:
     lock_timeout: str | None = None
     backend = None  # runbook.backend.BackendConfig, set by init
     migration = None  # runbook.backend.Migration, set by init when a local state was moved
+    #: The root outputs the last ``apply -json`` through this object reported (None: ask ``terraform output``).
+    applied_outputs: dict | None = None
 
     def __init__(self, workspace: Workspace, target: Target, binary: Binary | None = None,
                  var_file: Path | None = None):
@@ -279,6 +287,9 @@ class Terraform:
                               preexec_fn=die_with_parent)  # SIGTERM (lock released) if this process dies
         _log_timing(args[0], time.perf_counter() - start, self.workspace.root)
         result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
+        if args and args[0] in _STATE_CHANGING:
+            self.applied_outputs = (_reported_outputs(proc.stdout) if args[0] == "apply" and "-json" in args
+                                    and proc.returncode == 0 else None)
         if proc.returncode != 0 and _LOCK_ERROR in proc.stdout + proc.stderr:
             from .backend import lock_error
 
@@ -286,6 +297,22 @@ class Terraform:
         if check and proc.returncode not in ok_codes:
             raise TerraformError(args, proc.returncode, proc.stderr or proc.stdout)
         return result
+
+    def inputs_digest(self, *extra: str | Path) -> str:
+        """SHA-256 of what Terraform reads here: the binary, the CLI config, every configuration, template and
+        ``.hcl`` file of the copy (overrides, import blocks and lock file included), the working tfvars, and
+        ``extra`` (files by content, anything else as text)."""
+        import hashlib
+
+        digest = hashlib.sha256("\0".join(self.binary.command).encode())
+        files = sorted(p for p in self.workspace.tree.rglob("*")
+                       if p.suffix in INPUT_SUFFIXES and ".terraform" not in p.relative_to(self.workspace.tree).parts)
+        files += [Path(self.environment()["TF_CLI_CONFIG_FILE"])] + ([self.var_file] if self.var_file else [])
+        for item in [*files, *extra]:
+            path = Path(item) if isinstance(item, Path) else None
+            content = (path.read_bytes() if path.is_file() else b"(none)") if path else str(item).encode()
+            digest.update(str(item).encode() + b"\0" + content + b"\0")
+        return digest.hexdigest()
 
     # -- commands ---------------------------------------------------------------------------------------------
     def init(self, backend=None, *, key: str | None = None) -> Result:
@@ -332,10 +359,20 @@ class Terraform:
                                          f"now says s3://{config.bucket}/{config.key}. To move the state, run "
                                          f"`terraform -chdir={root} init -migrate-state {' '.join(config.init_args())}`"
                                          f"; to start over on the new one, remove {root / '.terraform'}")
-        result = self._init_result(self.run("init", "-input=false", "-no-color", *mode, *config.init_args(),
-                                            check=False))
+        args = ("init", "-input=false", "-no-color", *mode, *config.init_args())
+        marker = root / ".terraform" / INIT_MARKER
+        inputs = self.inputs_digest(*args, config.path)
+        if (mode == ["-reconfigure"] and self.initialized and _initialised_for(root, config) and marker.is_file()
+                and marker.read_text() == inputs):
+            # Initialised from exactly these inputs (01 did, earlier in the run): Terraform would install nothing
+            # and configure the same backend again. No second provider-and-backend start.
+            return Result(list(args), 0, "already initialised from the same configuration and backend", "")
+        marker.unlink(missing_ok=True)
+        result = self._init_result(self.run(*args, check=False))
         if local is not None and "-migrate-state" in mode:
             self.migration = backends.finish_migration(self, config, local)
+        else:
+            marker.write_text(self.inputs_digest(*args, config.path))  # the lock file init may just have written
         return result
 
     def _init_result(self, result: Result) -> Result:
@@ -367,13 +404,13 @@ class Terraform:
         result = self.run("validate", "-json", "-no-color", check=False, ok_codes=(0, 1))
         return json.loads(result.stdout)
 
-    def plan(self, *extra: str, destroy: bool = False) -> "Plan":
-        """``terraform plan -out`` to the workspace's plan file, with its changes.
+    def plan(self, *extra: str, destroy: bool = False, out: str = "") -> "Plan":
+        """``terraform plan -out`` to the workspace's plan file (or ``out``, beside it), with its changes.
 
         The changes come from the plan's own ``-json`` messages, so no second Terraform run (``show -json``,
         another provider start) is needed to read them.
         """
-        args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={self.workspace.plan_file.name}",
+        args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={out or self.workspace.plan_file.name}",
                 *self.var_args()]
         if destroy:
             args.append("-destroy")
@@ -395,9 +432,20 @@ class Terraform:
         result = self.run(*args, *([f"-out={plan_file}"] if plan_file else []), check=False)
         return diagnostics(ui_messages(result.stdout))
 
+    def apply(self, *args: str) -> Result:
+        """``terraform apply -json -auto-approve ARGS``: its outputs are kept (:meth:`output` needs no second run);
+        a failure raises TerraformError with Terraform's error diagnostics."""
+        command = ("apply", "-input=false", "-json", "-auto-approve", *args)
+        result = self.run(*command, check=False)
+        if result.returncode != 0:
+            messages = ui_messages(result.stdout)
+            raise TerraformError(list(command), result.returncode, diagnostics_text(messages) or result.stderr,
+                                 diagnostics=diagnostics(messages))
+        return result
+
     def apply_plan(self) -> Result:
         """Apply the saved plan (and only it)."""
-        return self.run("apply", "-input=false", "-no-color", "-auto-approve", self.workspace.plan_file.name)
+        return self.apply(self.workspace.plan_file.name)
 
     def show_json(self, plan_file: str | None = None) -> dict:
         """``terraform show -json`` of a saved plan (``plan_file``) or, without one, of the state ({} when empty)."""
@@ -405,6 +453,9 @@ class Terraform:
         return json.loads(self.run(*args).stdout or "{}")
 
     def output(self) -> dict:
+        """The root outputs: those the last apply through this object reported, else ``terraform output``."""
+        if self.applied_outputs is not None:
+            return dict(self.applied_outputs)
         raw = json.loads(self.run("output", "-json").stdout or "{}")
         return {name: item.get("value") for name, item in raw.items()}
 
@@ -451,6 +502,15 @@ def _initialised_for(root: Path, config) -> bool:
     endpoint = (settings.get("endpoints") or {}).get("s3")
     return (recorded.get("type") == "s3" and settings.get("bucket") == config.bucket
             and settings.get("key") == config.key and (endpoint or None) == (config.endpoint_url or None))
+
+
+def _reported_outputs(stdout: str) -> dict | None:
+    """The root outputs an ``apply -json`` ended with (its ``outputs`` message), or None when it reported none or
+    withheld a value (a sensitive output)."""
+    reported = next((m.get("outputs") for m in reversed(ui_messages(stdout)) if m.get("type") == "outputs"), None)
+    if reported is None or not all("value" in item for item in reported.values()):
+        return None
+    return {name: item["value"] for name, item in reported.items()}
 
 
 _LOCK_ERROR = "Error acquiring the state lock"
