@@ -801,15 +801,21 @@ def remote_state(target: Target, config: BackendConfig) -> dict | None:
 
 def state_exists(target: Target, config: BackendConfig) -> bool:
     """Whether the state object exists in the bucket (no Terraform run needed to say "empty")."""
+    return state_version(target, config) is not None
+
+
+def state_version(target: Target, config: BackendConfig) -> str | None:
+    """The state object's version as S3 reports it (version id and ETag: every write changes it), or None when
+    there is no state object yet."""
     from botocore.exceptions import ClientError
 
     try:
-        s3_client(target, config.endpoint_url).head_object(Bucket=config.bucket, Key=config.key)
-        return True
+        head = s3_client(target, config.endpoint_url).head_object(Bucket=config.bucket, Key=config.key)
     except ClientError as error:
         if _error_code(error) in ("NoSuchKey", "404", "NotFound", "NoSuchBucket"):
-            return False
+            return None
         raise
+    return f"{head.get('VersionId') or ''}:{head.get('ETag') or ''}:{head.get('LastModified') or ''}"
 
 
 def check_migration(terraform: "Terraform", config: BackendConfig, state: dict) -> None:

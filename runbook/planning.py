@@ -28,6 +28,8 @@ from .spec import TableSpec
 from .terraform import Plan, Terraform, Workspace, diagnostics, plan_changes
 
 PLAN_JSON = "tfplan.json"
+#: Beside it: the digest of the configuration and tfvars the saved plan was made from (``Terraform.inputs_digest``).
+PLAN_INPUTS = "tfplan.inputs.sha256"
 #: Set by ``runbook run`` for its kernels: one id per run (see the module docstring).
 RUN_VARIABLE = "RUNBOOK_RUN_ID"
 #: 01's plan inside a run, beside (never over) the workspace's ``tfplan``, and what 02 needs to take it over.
@@ -76,8 +78,25 @@ def make_plan(terraform: Terraform, *extra: str) -> PlanResult:
     planned = terraform.plan(*extra)
     view = tfjson.load_plan(terraform)
     path = terraform.workspace.plan_file
-    (path.parent / PLAN_JSON).write_text(json.dumps(view.raw))
+    _keep_json(terraform, view.raw)
     return PlanResult(planned, view, path, sha256_of(path))
+
+
+def _keep_json(terraform: Terraform, raw: dict) -> None:
+    root = terraform.workspace.root
+    (root / PLAN_JSON).write_text(json.dumps(raw))
+    (root / PLAN_INPUTS).write_text(terraform.inputs_digest())
+
+
+def saved_plan_of_configuration(terraform: Terraform) -> tfjson.PlanJson | None:
+    """The saved plan's JSON when it was made from exactly the configuration and tfvars the workspace has now
+    (its planned values are then what a new plan would say), else None."""
+    root = terraform.workspace.root
+    inputs, saved = root / PLAN_INPUTS, root / PLAN_JSON
+    if not (inputs.is_file() and saved.is_file()):
+        return None
+    terraform.prepare()  # the copy as the committed tree and this target have it now
+    return tfjson.PlanJson.from_file(saved) if inputs.read_text() == terraform.inputs_digest() else None
 
 
 def run_id() -> str:
@@ -128,7 +147,7 @@ def _take_run_plan(terraform: Terraform) -> PlanResult | None:
         return None
     path = terraform.workspace.plan_file
     os.replace(saved_plan, path)
-    (path.parent / PLAN_JSON).write_text(json.dumps(saved["json"]))
+    _keep_json(terraform, saved["json"])
     messages = saved["messages"]
     planned = Plan(plan_changes(messages), has_changes=saved["has_changes"], messages=messages)
     return PlanResult(planned, tfjson.PlanJson(saved["json"]), path, saved["sha256"], origin=FROM_SETUP)
@@ -185,7 +204,12 @@ def configured_table(environment: str, tfvars: str = "", work_dir: str | Path | 
     ``(None, reason)`` when no plan can be made here (Terraform or the provider unavailable, no credentials for the
     target): the caller then says so instead of guessing.
     """
-    environment_terraform(environment, tfvars, work_dir, endpoint_url)  # a bad input is the caller's error: raise
+    terraform, working = environment_terraform(environment, tfvars, work_dir, endpoint_url)  # bad input: raise
+    saved = saved_plan_of_configuration(terraform)
+    if saved is not None:  # 02's plan of this very configuration: no second plan needed
+        return (tfjson.table_spec(saved.planned_resources(), terraform.target.region, environment),
+                f"Terraform's plan of {working.path} ({terraform.target.label}; the saved plan, made from this same "
+                "configuration and tfvars)")
     try:
         planned = plan_environment(environment, tfvars, work_dir, endpoint_url, refresh=False)
     except RunbookError as error:  # no provider, no credentials, no backend config, an unreachable target

@@ -56,6 +56,8 @@ _STATE_CHANGING = ("apply", "destroy", "import", "init", "refresh", "state", "ta
 INPUT_SUFFIXES = (".tf", ".tftpl", ".hcl")
 #: Beside ``.terraform``: the digest of what the last successful ``init`` was run with (see :meth:`Terraform.init`).
 INIT_MARKER = "runbook-init.sha256"
+#: In ``.terraform``: the last ``show -json`` of the state, with the identity of the state it shows.
+STATE_CACHE = "runbook-state.json"
 
 
 @dataclass(frozen=True)
@@ -448,9 +450,60 @@ class Terraform:
         return self.apply(self.workspace.plan_file.name)
 
     def show_json(self, plan_file: str | None = None) -> dict:
-        """``terraform show -json`` of a saved plan (``plan_file``) or, without one, of the state ({} when empty)."""
+        """``terraform show -json`` of a saved plan (``plan_file``) or, without one, of the state ({} when empty).
+
+        The state's JSON is kept in ``.terraform`` with the identity of the state object it shows (its S3 version
+        and ETag, the provider lock file, the binary): the next reader of the same state (03, 04, 05 and 06 read it
+        in turn) gets Terraform's answer without starting the provider again. Any write of the state changes the
+        identity; a state waiting to be migrated, or one the backend cannot report on, is never cached.
+        """
         args = ["show", "-json", "-no-color"] + ([plan_file] if plan_file else [])
-        return json.loads(self.run(*args).stdout or "{}")
+        if plan_file:
+            return json.loads(self.run(*args).stdout or "{}")
+        identity = self._state_identity()
+        cached = self._cached_state(identity)
+        if cached is not None:
+            return cached
+        data = json.loads(self.run(*args).stdout or "{}")
+        if identity is not None and identity == self._state_identity():  # unchanged while Terraform read it
+            cache = self.workspace.root / ".terraform" / STATE_CACHE
+            cache.write_text(json.dumps({"identity": identity, "json": data}))
+            cache.chmod(0o600)
+        return data
+
+    def _state_identity(self) -> str | None:
+        """What identifies the state ``show -json`` would read here, or None when it cannot be told cheaply."""
+        import hashlib
+
+        from . import backend as backends
+
+        root = self.workspace.root
+        if not (root / ".terraform").is_dir() or backends.local_state(root) is not None:
+            return None
+        try:
+            config = self.backend or backends.resolve(self.workspace, self.target, key=self.state_key,
+                                                      check_bucket_exists=False)
+            if not _initialised_for(root, config):
+                return None
+            version = backends.state_version(self.target, config)
+        except Exception:  # no backend config, an unreachable bucket: Terraform says what it sees
+            return None
+        if version is None:
+            return None
+        lock = root / ".terraform.lock.hcl"
+        parts = [*self.binary.command, config.bucket, config.key, config.endpoint_url or "", version,
+                 lock.read_text() if lock.is_file() else ""]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def _cached_state(self, identity: str | None) -> dict | None:
+        cache = self.workspace.root / ".terraform" / STATE_CACHE
+        if identity is None or not cache.is_file():
+            return None
+        try:
+            saved = json.loads(cache.read_text())
+        except ValueError:
+            return None
+        return saved["json"] if saved.get("identity") == identity else None
 
     def output(self) -> dict:
         """The root outputs: those the last apply through this object reported, else ``terraform output``."""
@@ -487,6 +540,11 @@ class Terraform:
                 self.backend = config
             else:
                 self.init(config)
+        cached = self._cached_state(self._state_identity())
+        if cached is not None:  # the same state's JSON, already read: its resources are `state list`'s
+            from .tfjson import flatten
+
+            return [r["address"] for r in flatten((cached.get("values") or {}).get("root_module"))]
         result = self.run("state", "list", check=False)
         if result.returncode != 0:
             return []
