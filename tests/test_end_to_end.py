@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from runbook import paths
+from runbook import paths, planning
 from runbook.record import read_records
 
 pytestmark = pytest.mark.notebooks
@@ -52,6 +52,7 @@ def test_setup_checklist(run_all, env):
 def test_plan_and_apply_leaves_no_drift(run_all, env):
     deployed = records(run_all[1], env, "02-plan-and-apply")
     assert deployed["applied"] is True
+    assert deployed["plan_origin"] == planning.FROM_SETUP, "02 applied the plan 01 made in this run"
     assert deployed["drift_exit_code"] == 3, "a first run: everything pending, nothing changed outside Terraform"
     assert deployed["drift_summary"].get("drift", 0) == 0 and deployed["drift_summary"]["pending"] >= 7
     assert deployed["outputs"]["dynamodb_notifications_table_name"] == f"{env}-user-notifications"

@@ -1,0 +1,177 @@
+"""Terraform's answers reused instead of asked twice (issue 18): each reuse is checked against Terraform's own answer,
+and each is refused when what it was made from changed.
+
+- ``init`` is skipped when the copy was initialised from the same inputs, and runs when one changes;
+- an ``apply -json`` reports the outputs (no ``terraform output``), equal to what ``terraform output`` says;
+- the state's ``show -json`` is read once per state version (S3 version and ETag), again after the state changes;
+- inside a ``runbook run``, 02 takes over the plan 01 made, only from the same run and the same inputs;
+- the cost's table comes from the saved plan only while the configuration and tfvars are the ones it was made from.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from runbook import paths, planning
+from runbook.aws import Target
+from runbook.errors import TerraformUnavailable
+from runbook.kernels import notebook_imports
+from runbook.terraform import TIMINGS_VARIABLE, Terraform, Workspace
+
+TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
+
+
+def commands(log) -> list[str]:
+    return [json.loads(line)["command"] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def deployed(tmp_path_factory):
+    """The staging configuration initialised, planned inside a run (01's plan) and applied, on its own emulator."""
+    from runbook.emulator import Emulator
+    from runbook.preflight import emulator_ami
+
+    base = tmp_path_factory.mktemp("reuse")
+    log = base / "timings.jsonl"
+    patch = pytest.MonkeyPatch()
+    patch.setenv(TIMINGS_VARIABLE, str(log))
+    patch.setenv(planning.RUN_VARIABLE, "run-one")
+    with Emulator() as emu:
+        emu.reset()
+        workspace = Workspace("staging", base / "work" / "staging")
+        target = Target("us-east-1", emu.endpoint_url)
+        example = paths.environment_dir("staging") / "terraform.tfvars.example"
+        workspace.generated_tfvars.parent.mkdir(parents=True, exist_ok=True)
+        workspace.generated_tfvars.write_text(emulator_ami(target, example.read_text())[0])
+        terraform = Terraform(workspace, target, var_file=workspace.generated_tfvars)
+        try:
+            terraform.init()
+        except TerraformUnavailable as error:
+            pytest.skip(f"Terraform cannot install the AWS provider here: {error}")
+        diagnostics, view = planning.plan_for_run(terraform)
+        assert view is not None and not [d for d in diagnostics if d["severity"] == "error"]
+        yield {"terraform": terraform, "log": log, "view": view, "patch": patch}
+    patch.undo()
+
+
+def check_init_is_skipped_for_the_same_inputs_and_runs_when_one_changes(deployed):
+    terraform, log = deployed["terraform"], deployed["log"]
+    before = commands(log).count("init")
+    again = Terraform(terraform.workspace, terraform.target, var_file=terraform.var_file)
+    assert again.init().stdout.startswith("already initialised")
+    assert commands(log).count("init") == before, "no second init for the same configuration and backend"
+    assert again.backend is not None and again.backend.key == terraform.backend.key
+    extra = terraform.workspace.root / "runbook_reuse_probe.tf"
+    extra.write_text("# a new file in the configuration\n")
+    try:
+        again.init()
+        assert commands(log).count("init") == before + 1, "a changed configuration is initialised again"
+    finally:
+        extra.unlink()
+
+
+def check_02_takes_over_01s_plan_only_from_the_same_run_and_inputs(deployed):
+    terraform, log, patch = deployed["terraform"], deployed["log"], deployed["patch"]
+    plans = commands(log).count("plan")
+    taken = planning.make_plan(terraform)
+    assert taken.origin == planning.FROM_SETUP
+    assert commands(log).count("plan") == plans, "01's plan was taken over, not made again"
+    assert taken.sha256 == planning.sha256_of(terraform.workspace.plan_file)
+    assert taken.json.raw == deployed["view"].raw and taken.has_changes
+    assert not (terraform.workspace.root / planning.RUN_PLAN).exists(), "moved to tfplan, taken once"
+
+    planning.plan_for_run(terraform)  # 01 again; then the tfvars changes before 02
+    tfvars = terraform.var_file
+    text = tfvars.read_text()
+    tfvars.write_text(text + "\n# edited between 01 and 02\n")
+    try:
+        assert planning.make_plan(terraform).origin == "made here"
+    finally:
+        tfvars.write_text(text)
+
+    planning.plan_for_run(terraform)  # 01 of another run
+    patch.setenv(planning.RUN_VARIABLE, "run-two")
+    try:
+        assert planning.make_plan(terraform).origin == "made here"
+    finally:
+        patch.setenv(planning.RUN_VARIABLE, "run-one")
+
+
+def check_apply_outputs_and_the_state_json_are_terraforms_and_read_once(deployed):
+    terraform, log = deployed["terraform"], deployed["log"]
+    planning.make_plan(terraform)
+    terraform.apply_plan()
+    reported = terraform.output()
+    assert "output" not in commands(log), "the outputs came with the apply"
+    raw = json.loads(terraform.run("output", "-json").stdout)
+    assert reported == {name: item["value"] for name, item in raw.items()}
+
+    shows = commands(log).count("show")
+    first = terraform.show_json()
+    assert commands(log).count("show") == shows + 1
+    again = Terraform(terraform.workspace, terraform.target, var_file=terraform.var_file)
+    assert again.show_json() == first and commands(log).count("show") == shows + 1, "the same state: read once"
+    listed = terraform.run("state", "list").stdout.split()
+    assert sorted(again.state_addresses()) == sorted(listed) and TABLE in listed
+
+    terraform.run("state", "rm", "module.app.aws_instance.app")  # the state changes: its version changes
+    changed = again.show_json()
+    assert commands(log).count("show") == shows + 2, "a new state version is read again"
+    addresses = [r["address"] for r in planning.tfjson.flatten(changed["values"]["root_module"])]
+    assert "module.app.aws_instance.app" not in addresses and TABLE in addresses
+
+
+def check_the_cost_table_comes_from_the_saved_plan_only_for_the_same_configuration(deployed):
+    terraform = deployed["terraform"]  # its last plan: the apply step's
+    saved = planning.saved_plan_of_configuration(terraform)
+    assert saved is not None and saved.raw == planning.saved_plan_json(terraform.workspace).raw
+    tfvars = terraform.var_file
+    text = tfvars.read_text()
+    tfvars.write_text(text + "\n# edited\n")
+    try:
+        assert planning.saved_plan_of_configuration(terraform) is None, "another tfvars: plan again"
+    finally:
+        tfvars.write_text(text)
+
+
+
+@pytest.mark.terraform
+def test_terraforms_answers_are_reused_only_while_their_inputs_hold(deployed):
+    """One deployment (one apply) for every step, in order: the steps build on each other's state."""
+    check_init_is_skipped_for_the_same_inputs_and_runs_when_one_changes(deployed)
+    check_02_takes_over_01s_plan_only_from_the_same_run_and_inputs(deployed)
+    check_apply_outputs_and_the_state_json_are_terraforms_and_read_once(deployed)
+    check_the_cost_table_comes_from_the_saved_plan_only_for_the_same_configuration(deployed)
+
+def test_a_warm_kernel_imports_what_its_notebook_imports():
+    modules = notebook_imports(paths.NOTEBOOKS / "02-plan-and-apply.ipynb")
+    assert {"IPython.display", "runbook", "runbook.context", "runbook.drift"} <= set(modules)
+    assert notebook_imports(paths.NOTEBOOKS / "missing.ipynb") == ()
+
+
+def test_the_emulator_ami_is_an_amazon_linux_image_for_the_example_instance(target):
+    from runbook.preflight import emulator_ami
+
+    text, note = emulator_ami(target, 'ami_id = "ami-xxxxx"\n')
+    image = text.split('"')[1]
+    described = target.client("ec2").describe_images(ImageIds=[image])["Images"][0]
+    assert described["Name"].startswith("amzn2-ami-hvm-") and described["Architecture"] == "x86_64"
+    assert note == f"ami-xxxxx → {image}"
+
+
+def test_clients_are_cached_by_their_options_not_by_object_identity():
+    from botocore.config import Config
+
+    target = Target("us-east-1", "http://127.0.0.1:9")
+    path_style = target.client("s3", Config(s3={"addressing_style": "path"}))
+    assert target.client("s3", Config(s3={"addressing_style": "path"})) is path_style
+    assert target.client("s3") is not path_style
+    assert target.client("s3", Config(s3={"addressing_style": "virtual"})) is not path_style
+
+
+def test_the_command_exits_with_mains_status():
+    proc = subprocess.run([sys.executable, "-m", "runbook.cli", "cost", "--env", "qa"], capture_output=True,
+                          text=True, cwd=paths.ROOT)
+    assert proc.returncode == 2 and "--env" in proc.stderr
