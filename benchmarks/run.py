@@ -10,7 +10,10 @@ Terraform commands it runs, 03's import cycle included), ``runbook lab`` ready â
 
 The bare baseline and ``runbook run`` alternate in pairs (bare, runbook, bare, runbook â€¦), each on a fresh
 emulator process and a fresh work directory; a ratio is the median of the per-pair ratios, so a machine that is
-busier for one pair than the next moves both sides of that pair.
+busier for one pair than the next moves both sides of that pair. Both sides keep the state in the S3 backend, as
+the committed roots require: the bare side first runs docs/team.md's once-per-account bootstrap of the state bucket
+(``infrastructure/bootstrap`` init + apply), which a fresh emulator needs as much as the runbook's 01 does, then
+``init -backend-config=backend.hcl``.
 """
 
 from __future__ import annotations

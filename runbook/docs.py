@@ -879,7 +879,7 @@ def build(serve: bool = False, strict: bool = True, site_dir: str | Path | None 
         if not result.ok:
             print("Some notebooks failed: their pages show the error.", file=sys.stderr, flush=True)
             status = 1
-    command = [sys.executable, "-m", "mkdocs"]
+    command = [sys.executable, "-m", "runbook._mkdocs"]  # mkdocs, without a slow import nothing uses
     if serve:
         port = _free_port()
         command += ["serve", "-f", str(MKDOCS_YML), "-a", f"127.0.0.1:{port}"]

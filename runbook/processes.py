@@ -116,6 +116,23 @@ def snapshot(pids: Iterable[int]) -> dict[int, int]:
     return {pid: t for pid in pids if (t := start_time(pid)) is not None}
 
 
+def session_of(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
+
+
+def session_members(sessions: Iterable[int]) -> list[int]:
+    """Every process in one of ``sessions`` (from ``/proc``): what a child started in its own session left
+    behind, even once it was re-parented."""
+    wanted, found = set(sessions), []
+    for entry in os.listdir("/proc") if wanted and os.path.isdir("/proc") else []:
+        if entry.isdigit() and session_of(int(entry)) in wanted:
+            found.append(int(entry))
+    return found
+
+
 def send(processes: dict[int, int], sig: int) -> None:
     """Send ``sig`` to each process of a :func:`snapshot` that is still the same process."""
     for pid, started in processes.items():
@@ -410,12 +427,15 @@ def _watch(parent: int) -> int:
     for sig in SIGNALS:  # the parent stops us (bye), or its death does
         signal.signal(sig, signal.SIG_IGN)
     me = os.getpid()
+    shared = {session_of(parent), session_of(me)}  # the sessions we share with the caller are never swept
     seen: dict[int, int] = {}
+    sessions: set[int] = set()  # the sessions the parent's children run in (a kernel and what it starts)
     received = b""
     while True:
         if alive(parent):
             seen.update(snapshot(descendants(parent, exclude=[me])))
             seen = {p: t for p, t in seen.items() if alive(p, t)}
+            sessions |= {sid for p in seen if (sid := session_of(p)) is not None} - shared
         ready, _, _ = select.select([sys.stdin.buffer], [], [], TICK)
         if ready:
             chunk = os.read(sys.stdin.fileno(), 64)
@@ -425,9 +445,10 @@ def _watch(parent: int) -> int:
             if b"bye" in received:
                 return 0
             break
-    # the parent died: its orphans (and what they started since) get SIGTERM, then SIGKILL
+    # the parent died: its orphans (and what they started since, re-parented or not) get SIGTERM, then SIGKILL
     for pid in list(seen):
         seen.update(snapshot(descendants(pid, exclude=[me])))
+    seen.update(snapshot(p for p in session_members(sessions) if p != me))
     terminate(seen, signal.SIGTERM, WATCHDOG_GRACE)
     return 0
 
