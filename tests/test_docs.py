@@ -402,7 +402,7 @@ def test_build_runs_the_notebooks_first_when_stale(monkeypatch, tmp_path):
     assert docs.build(site_dir=tmp_path / "site") == 0
     assert calls == [{"environments": ("staging",)}]
     command, kwargs = commands[0]
-    assert command[1:4] == ["-m", "mkdocs", "build"] and "--strict" in command
+    assert command[1:4] == ["-m", "runbook._mkdocs", "build"] and "--strict" in command
     assert kwargs["env"]["NO_MKDOCS_2_WARNING"] == "1"
     # an explicit directory of executed notebooks is published as it is
     calls.clear()
