@@ -203,7 +203,7 @@ class Reviewed:
     json: "PlanJson"
     review: PlanReview
     #: Where the plan comes from (``runbook.planning.PlanResult.origin``; a kept plan: "kept from an earlier review").
-    origin: str = "made here"
+    origin: str
 
     @property
     def sha256(self) -> str:

@@ -24,14 +24,13 @@ from pathlib import Path
 from . import params, tfjson, workconfig
 from .aws import Target
 from .errors import RunbookError
+from .processes import RUN_VARIABLE
 from .spec import TableSpec
 from .terraform import Plan, Terraform, Workspace, diagnostics, plan_changes
 
 PLAN_JSON = "tfplan.json"
 #: Beside it: the digest of the configuration and tfvars the saved plan was made from (``Terraform.inputs_digest``).
 PLAN_INPUTS = "tfplan.inputs.sha256"
-#: Set by ``runbook run`` for its kernels: one id per run (see the module docstring).
-RUN_VARIABLE = "RUNBOOK_RUN_ID"
 #: 01's plan inside a run, beside (never over) the workspace's ``tfplan``, and what 02 needs to take it over.
 RUN_PLAN = "runbook_run.tfplan"
 RUN_PLAN_RECORD = "runbook_run.tfplan.json"

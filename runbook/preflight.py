@@ -197,19 +197,21 @@ def _where(diagnostic: dict, tfvars: Path) -> tuple[str | None, int | None]:
 CHECK_PLAN = "runbook_check.tfplan"
 
 
-def target_capabilities(context: RunContext, plan: "PlanJson | str") -> list[Check]:
-    """On an emulator: does it implement every call the planned resources need (``runbook.targetcheck``)?
-    ``plan``: the plan's JSON, or a saved check plan (read, then removed)."""
+def target_capabilities(context: RunContext, plan: "PlanJson") -> list[Check]:
+    """On an emulator: does it implement every call the planned resources need (``runbook.targetcheck``)?"""
     from .targetcheck import check_plan
+
+    return check_plan(context.target, plan)
+
+
+def _check_plan_json(context: RunContext) -> "PlanJson":
+    """The JSON of the saved :data:`CHECK_PLAN`, which is then removed."""
     from .tfjson import PlanJson
 
-    if isinstance(plan, PlanJson):
-        return check_plan(context.target, plan)
-    path = context.workspace.root / plan
     try:
-        return check_plan(context.target, PlanJson(context.terraform.show_json(plan)))
+        return PlanJson(context.terraform.show_json(CHECK_PLAN))
     finally:
-        path.unlink(missing_ok=True)
+        (context.workspace.root / CHECK_PLAN).unlink(missing_ok=True)
 
 
 def terraform_verdict(context: RunContext) -> list[Check]:
@@ -219,14 +221,14 @@ def terraform_verdict(context: RunContext) -> list[Check]:
     """
     from .planning import plan_for_run, run_id
 
-    check_plan = CHECK_PLAN if context.target.is_emulator else None  # real AWS is never probed
+    probe = context.target.is_emulator  # real AWS is never probed
+    in_run, view = bool(run_id()), None
     try:
         context.terraform.init()
-        if run_id():
+        if in_run:
             diagnostics, view = plan_for_run(context.terraform)
-            check_plan = view if check_plan and view is not None else None
         else:
-            diagnostics = context.terraform.check_variables(check_plan)
+            diagnostics = context.terraform.check_variables(CHECK_PLAN if probe else None)
     except (TerraformUnavailable, TerraformError) as error:
         return [Check("tfvars (Terraform)", False, f"not checked: Terraform could not run here ({error})",
                       "make the AWS provider installable (see 'AWS provider source'), then run 01 again")]
@@ -237,7 +239,9 @@ def terraform_verdict(context: RunContext) -> list[Check]:
     if not errors:
         accepted = Check("tfvars (Terraform)", True, f"{context.tfvars.name}: Terraform accepts every value "
                          "(types, validation rules, preconditions)")
-        return [accepted] + (target_capabilities(context, check_plan) if check_plan else [])
+        if probe and not in_run:
+            view = _check_plan_json(context)
+        return [accepted] + (target_capabilities(context, view) if probe and view is not None else [])
     checks = []
     for diagnostic in errors:
         name, line = _where(diagnostic, context.tfvars)

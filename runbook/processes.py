@@ -42,6 +42,9 @@ FORCE_AFTER = GRACE + 20.0
 #: Seconds the watchdog waits after SIGTERM before SIGKILL, when the parent died hard.
 WATCHDOG_GRACE = 3.0
 TICK = 0.5
+#: Set by ``runbook run`` for its kernels and environments: one id per run (``runbook.planning``: 02 takes over
+#: the plan 01 made in the same run).
+RUN_VARIABLE = "RUNBOOK_RUN_ID"
 
 
 class Interrupted(KeyboardInterrupt):

@@ -315,17 +315,15 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
 def _run_identity():
     """A new ``RUNBOOK_RUN_ID`` for this run's kernels and environments (``runbook.planning``: 02 may take over the
     plan 01 made in the same run); the caller's environment is restored afterwards."""
-    from .planning import RUN_VARIABLE
-
-    before = os.environ.get(RUN_VARIABLE)
-    os.environ[RUN_VARIABLE] = os.urandom(8).hex()
+    name, before = processes.RUN_VARIABLE, os.environ.get(processes.RUN_VARIABLE)
+    os.environ[name] = os.urandom(8).hex()
     try:
-        yield os.environ[RUN_VARIABLE]
+        yield
     finally:
         if before is None:
-            os.environ.pop(RUN_VARIABLE, None)
+            os.environ.pop(name, None)
         else:
-            os.environ[RUN_VARIABLE] = before
+            os.environ[name] = before
 
 
 def _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event) -> list[NotebookResult]:

@@ -309,7 +309,7 @@ class Terraform:
         digest = hashlib.sha256("\0".join(self.binary.command).encode())
         files = sorted(p for p in self.workspace.tree.rglob("*")
                        if p.suffix in INPUT_SUFFIXES and ".terraform" not in p.relative_to(self.workspace.tree).parts)
-        files += [Path(self.environment()["TF_CLI_CONFIG_FILE"])] + ([self.var_file] if self.var_file else [])
+        files += [cli_config_file()] + ([self.var_file] if self.var_file else [])
         for item in [*files, *extra]:
             path = Path(item) if isinstance(item, Path) else None
             content = (path.read_bytes() if path.is_file() else b"(none)") if path else str(item).encode()
@@ -465,14 +465,15 @@ class Terraform:
         if cached is not None:
             return cached
         data = json.loads(self.run(*args).stdout or "{}")
-        if identity is not None and identity == self._state_identity():  # unchanged while Terraform read it
+        if identity is not None:  # (had a write come in between, its new version would never match this one)
             cache = self.workspace.root / ".terraform" / STATE_CACHE
             cache.write_text(json.dumps({"identity": identity, "json": data}))
             cache.chmod(0o600)
         return data
 
-    def _state_identity(self) -> str | None:
-        """What identifies the state ``show -json`` would read here, or None when it cannot be told cheaply."""
+    def _state_identity(self, config=None, version: str | None = None) -> str | None:
+        """What identifies the state ``show -json`` would read here, or None when it cannot be told cheaply.
+        ``config`` and ``version`` (the object's :func:`runbook.backend.state_version`): when the caller has them."""
         import hashlib
 
         from . import backend as backends
@@ -481,11 +482,11 @@ class Terraform:
         if not (root / ".terraform").is_dir() or backends.local_state(root) is not None:
             return None
         try:
-            config = self.backend or backends.resolve(self.workspace, self.target, key=self.state_key,
-                                                      check_bucket_exists=False)
+            config = config or self.backend or backends.resolve(self.workspace, self.target, key=self.state_key,
+                                                                check_bucket_exists=False)
             if not _initialised_for(root, config):
                 return None
-            version = backends.state_version(self.target, config)
+            version = version or backends.state_version(self.target, config)
         except Exception:  # no backend config, an unreachable bucket: Terraform says what it sees
             return None
         if version is None:
@@ -529,9 +530,11 @@ class Terraform:
                 config = backends.resolve(self.workspace, self.target, key=self.state_key, check_bucket_exists=False)
             except (OSError, ValueError):
                 config = None
+        version = None
         if config is not None and backends.local_state(root) is None:
             try:
-                if not backends.state_exists(self.target, config):
+                version = backends.state_version(self.target, config)
+                if version is None:
                     return []
             except Exception:  # the bucket cannot be read here: let Terraform say what it sees
                 pass
@@ -540,7 +543,7 @@ class Terraform:
                 self.backend = config
             else:
                 self.init(config)
-        cached = self._cached_state(self._state_identity())
+        cached = self._cached_state(self._state_identity(config, version))
         if cached is not None:  # the same state's JSON, already read: its resources are `state list`'s
             from .tfjson import flatten
 

@@ -28,16 +28,15 @@ def commands(log) -> list[str]:
 
 
 @pytest.fixture
-def deployed(tmp_path_factory):
-    """The staging configuration initialised, planned inside a run (01's plan) and applied, on its own emulator."""
+def deployed(tmp_path, monkeypatch):
+    """The staging configuration initialised and planned inside a run (01's plan), on its own emulator."""
     from runbook.emulator import Emulator
     from runbook.preflight import emulator_ami
 
-    base = tmp_path_factory.mktemp("reuse")
+    base = tmp_path
     log = base / "timings.jsonl"
-    patch = pytest.MonkeyPatch()
-    patch.setenv(TIMINGS_VARIABLE, str(log))
-    patch.setenv(planning.RUN_VARIABLE, "run-one")
+    monkeypatch.setenv(TIMINGS_VARIABLE, str(log))
+    monkeypatch.setenv(planning.RUN_VARIABLE, "run-one")
     with Emulator() as emu:
         emu.reset()
         workspace = Workspace("staging", base / "work" / "staging")
@@ -52,8 +51,7 @@ def deployed(tmp_path_factory):
             pytest.skip(f"Terraform cannot install the AWS provider here: {error}")
         diagnostics, view = planning.plan_for_run(terraform)
         assert view is not None and not [d for d in diagnostics if d["severity"] == "error"]
-        yield {"terraform": terraform, "log": log, "view": view, "patch": patch}
-    patch.undo()
+        yield {"terraform": terraform, "log": log, "view": view, "patch": monkeypatch}
 
 
 def check_init_is_skipped_for_the_same_inputs_and_runs_when_one_changes(deployed):
