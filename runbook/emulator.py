@@ -9,6 +9,7 @@ Used by ``runbook run``, ``runbook emulator``, ``runbook lab`` and the tests::
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.request
 
 #: Credentials the emulator accepts; never real ones. moto maps this key to its default account.
@@ -17,7 +18,8 @@ LOOPBACK = "127.0.0.1"
 
 
 class Emulator:
-    """moto's ThreadedMotoServer on 127.0.0.1; ``port=0`` (the default) picks a free port.
+    """moto's server (its WSGI app, as ``ThreadedMotoServer`` serves it) on 127.0.0.1; ``port=0`` (the default)
+    picks a free port.
 
     moto keeps its state per process: emulators started in one process share it (and ``reset`` wipes it for all).
     """
@@ -31,21 +33,30 @@ class Emulator:
     def endpoint_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the emulator is not running")
-        host, port = self._server.get_host_and_port()
+        host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
     def start(self) -> "Emulator":
-        from moto.server import ThreadedMotoServer
+        """Serve at once; moto's gap fills (:func:`fill_moto_gaps`, about 1 s of imports) are applied in a
+        background thread meanwhile, and every AWS request waits for them (``/moto-api`` does not)."""
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # no request log, no tracebacks for 500s
-        fill_moto_gaps()
-        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
-        self._server.start()
+        self._prepared = _Preparation(fill_moto_gaps)
+        app = _after(self._prepared, DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(LOOPBACK, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True).start()
         return self
+
+    def wait_ready(self) -> None:
+        """Block until the gap fills are applied; raise what they raised (a request would get it as a 500)."""
+        self._prepared.wait()
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.shutdown()
+            self._server.server_close()
             self._server = None
 
     def reset(self) -> None:
@@ -54,17 +65,18 @@ class Emulator:
         urllib.request.urlopen(request, timeout=10).close()
 
     def warm(self) -> None:
-        """Build the EC2 backend of the emulator's region in a background thread: moto loads its ~1,300 images on
-        the first EC2 request (about 0.3 s), which a run's first EC2 call would otherwise wait for."""
-        import threading
+        """Build the EC2 backend of the emulator's region once the gap fills are in (same background thread): moto
+        loads its ~1,300 images on the first EC2 request (about 0.3 s), which a run's first EC2 call would otherwise
+        wait for. Call it after :meth:`reset`, which would drop what it builds."""
+        region = self.region
 
         def build() -> None:
             from moto.core import DEFAULT_ACCOUNT_ID
             from moto.ec2.models import ec2_backends
 
-            ec2_backends[DEFAULT_ACCOUNT_ID][self.region]  # created under moto's backend lock
+            ec2_backends[DEFAULT_ACCOUNT_ID][region]  # created under moto's backend lock
 
-        threading.Thread(target=build, name="emulator-warm", daemon=True).start()
+        self._prepared.then(build)
 
     def environment(self) -> dict[str, str]:
         """The variables that point boto3, the AWS CLI and Terraform's provider at this emulator."""
@@ -75,6 +87,51 @@ class Emulator:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+
+class _Preparation:
+    """The gap fills, applied in a background thread while the server already listens."""
+
+    def __init__(self, fill):
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(fill,), name="emulator-fills", daemon=True).start()
+
+    def _run(self, fill) -> None:
+        try:
+            fill()
+        except BaseException as error:  # noqa: BLE001 (reported by wait(), and to every request)
+            self._error = error
+        finally:
+            self._done.set()
+
+    def failure(self) -> str | None:
+        """Once the fills are done: None, or what they raised."""
+        self._done.wait()
+        return None if self._error is None else f"the emulator's gap fills failed: {self._error!r}"
+
+    def wait(self) -> None:
+        if self.failure() is not None:
+            raise RuntimeError(self.failure()) from self._error
+
+    def then(self, task) -> None:
+        """Run ``task`` in its own background thread once the fills are done."""
+        threading.Thread(target=lambda: self.failure() is None and task(), name="emulator-warm", daemon=True).start()
+
+
+def _after(prepared: _Preparation, app):
+    """``app`` behind a gate: an AWS request waits until the gap fills are applied (a failed fill answers 500
+    with its error); moto's own ``/moto-api`` (reset, state) passes at once."""
+
+    def gated(environ, start_response):
+        failure = None if environ.get("PATH_INFO", "").startswith("/moto-api") else prepared.failure()
+        if failure is not None:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [failure.encode()]
+        return app(environ, start_response)
+
+    return gated
 
 
 def emulator_environment(endpoint_url: str, region: str) -> dict[str, str]:

@@ -52,6 +52,55 @@ def of_type(resources: Iterable[dict], type_: str) -> list[dict]:
     return [r for r in resources if r.get("type") == type_]
 
 
+# --- the state file (``terraform state pull``) ------------------------------------------------------------------
+
+def state_values(pulled: dict) -> dict:
+    """The state as ``terraform show -json`` lays it out (``values``: ``outputs`` and the ``root_module`` tree of
+    resources with ``address``, ``values``, ``tainted``, ``deposed_key``…), from the state file ``terraform state
+    pull`` prints — which Terraform prints without starting a provider. Only what the file holds: no
+    ``sensitive_values`` (those need the provider's schema).
+
+    ``terraform state pull`` is Terraform's documented way to read values out of a state; the file's format (version
+    4 since Terraform 0.12) is the one every state is written in. Any other version raises ``ValueError``.
+    """
+    if not pulled:
+        return {}
+    if pulled.get("version") != 4:
+        raise ValueError(f"a state file of version {pulled.get('version')!r}; this reader knows version 4")
+    modules: dict[str, dict] = {"": {"resources": []}}
+    for resource in pulled.get("resources") or []:
+        module = resource.get("module") or ""
+        prefix = (f"{module}." if module else "") + ("data." if resource.get("mode") == "data" else "")
+        base = f"{prefix}{resource['type']}.{resource['name']}"
+        provider = resource.get("provider", "")
+        provider = provider[len('provider["'):-2] if provider.startswith('provider["') else provider
+        for instance in resource.get("instances") or []:
+            key = instance.get("index_key")
+            entry = {"address": base + (f"[{json.dumps(key)}]" if key is not None else ""),
+                     "mode": resource.get("mode", "managed"), "type": resource["type"], "name": resource["name"],
+                     **({"index": key} if key is not None else {}),
+                     "provider_name": provider, "schema_version": instance.get("schema_version", 0),
+                     "values": instance.get("attributes") or {},
+                     **({"depends_on": instance["dependencies"]} if instance.get("dependencies") else {}),
+                     **({"tainted": True} if instance.get("status") == "tainted" else {}),
+                     **({"deposed_key": instance["deposed"]} if instance.get("deposed") else {})}
+            _module_node(modules, module)["resources"].append(entry)
+    outputs = {name: {"sensitive": bool(item.get("sensitive")), "value": item.get("value"),
+                      **({"type": item["type"]} if "type" in item else {})}
+               for name, item in (pulled.get("outputs") or {}).items()}
+    return {"format_version": "1.0", "terraform_version": pulled.get("terraform_version"),
+            "values": {**({"outputs": outputs} if outputs else {}), "root_module": modules[""]}}
+
+
+def _module_node(modules: dict[str, dict], address: str) -> dict:
+    """The ``child_modules`` node of ``address`` (``module.a[0].module.b``), made with its parents as needed."""
+    if address not in modules:
+        parent = address.rsplit(".module.", 1)[0] if ".module." in address else ""
+        modules[address] = {"resources": [], "address": address}
+        _module_node(modules, parent).setdefault("child_modules", []).append(modules[address])
+    return modules[address]
+
+
 # --- plans ------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ def test_a_warm_kernel_has_the_imports_and_no_names(tmp_path):
     with WarmKernels(tmp_path) as kernels:
         kernel = kernels.take()
         runner.execute_notebook(notebook, tmp_path / "out.ipynb", {}, kernel)
-        kernels.done(kernel)
-        assert not run_sync(kernel.is_alive)()
+        kernels.done(kernel)  # it stops in the background; close() waits for it
         assert kernel.transport == "ipc", "kernels talk over private Unix sockets, not TCP"
         sockets = Path(kernel.ip).parent
         assert sockets.is_dir() and oct(sockets.stat().st_mode & 0o777) == "0o700"
+    assert not run_sync(kernel.is_alive)(), "the kernel that ran its notebook is stopped by close()"
     assert not sockets.exists(), "the socket directory is removed with the kernels"
     records = read_records(nbformat.read(tmp_path / "out.ipynb", as_version=4))
     assert records["imported"] == sorted(WARM_IMPORTS)

@@ -3,7 +3,8 @@ and each is refused when what it was made from changed.
 
 - ``init`` is skipped when the copy was initialised from the same inputs, and runs when one changes;
 - an ``apply -json`` reports the outputs (no ``terraform output``), equal to what ``terraform output`` says;
-- the state's ``show -json`` is read once per state version (S3 version and ETag), again after the state changes;
+- the state is read with ``terraform state pull`` (no provider start), equal to ``show -json``'s rendering, once per
+  state version (S3 version and ETag), again after the state changes;
 - inside a ``runbook run``, 02 takes over the plan 01 made, only from the same run and the same inputs;
 - the cost's table comes from the saved plan only while the configuration and tfvars are the ones it was made from.
 """
@@ -106,19 +107,32 @@ def check_apply_outputs_and_the_state_json_are_terraforms_and_read_once(deployed
     raw = json.loads(terraform.run("output", "-json").stdout)
     assert reported == {name: item["value"] for name, item in raw.items()}
 
-    shows = commands(log).count("show")
+    shows, reads = commands(log).count("show"), commands(log).count("state")
     first = terraform.show_json()
-    assert commands(log).count("show") == shows + 1
+    assert commands(log).count("show") == shows, "the state is read without show -json (no provider start)"
+    assert commands(log).count("state") == reads + 1, "one terraform state pull"
+    shown = json.loads(terraform.run("show", "-json").stdout)  # Terraform's own rendering of the same state
+    assert _comparable(first) == _comparable(shown) and TABLE in _comparable(shown)["resources"]
     again = Terraform(terraform.workspace, terraform.target, var_file=terraform.var_file)
-    assert again.show_json() == first and commands(log).count("show") == shows + 1, "the same state: read once"
+    reads = commands(log).count("state")
+    assert again.show_json() == first and commands(log).count("state") == reads, "the same state: read once"
     listed = terraform.run("state", "list").stdout.split()
     assert sorted(again.state_addresses()) == sorted(listed) and TABLE in listed
 
     terraform.run("state", "rm", "module.app.aws_instance.app")  # the state changes: its version changes
+    reads = commands(log).count("state")
     changed = again.show_json()
-    assert commands(log).count("show") == shows + 2, "a new state version is read again"
+    assert commands(log).count("state") == reads + 1, "a new state version is read again"
     addresses = [r["address"] for r in planning.tfjson.flatten(changed["values"]["root_module"])]
     assert "module.app.aws_instance.app" not in addresses and TABLE in addresses
+
+
+def _comparable(state: dict) -> dict:
+    """What the runbooks read of a state: every resource's fields but ``sensitive_values``, and the outputs."""
+    values = state.get("values") or {}
+    resources = {r["address"]: {k: v for k, v in r.items() if k != "sensitive_values"}
+                 for r in planning.tfjson.flatten(values.get("root_module"))}
+    return {"resources": resources, "outputs": values.get("outputs")}
 
 
 def check_the_cost_table_comes_from_the_saved_plan_only_for_the_same_configuration(deployed):
@@ -173,3 +187,53 @@ def test_the_command_exits_with_mains_status():
     proc = subprocess.run([sys.executable, "-m", "runbook.cli", "cost", "--env", "qa"], capture_output=True,
                           text=True, cwd=paths.ROOT)
     assert proc.returncode == 2 and "--env" in proc.stderr
+
+
+# -- the state file laid out as show -json lays it out (no Terraform needed) --------------------------------------
+def _pulled(*resources, outputs=None):
+    return {"version": 4, "terraform_version": "1.11.0", "serial": 3, "lineage": "x", "outputs": outputs or {},
+            "resources": list(resources)}
+
+
+def test_state_values_addresses_modules_keys_and_data_sources():
+    from runbook.tfjson import flatten, state_values
+
+    provider = 'provider["registry.terraform.io/hashicorp/aws"]'
+    state = state_values(_pulled(
+        {"mode": "managed", "type": "aws_a", "name": "one", "provider": provider,
+         "instances": [{"schema_version": 1, "attributes": {"id": "1"}, "dependencies": ["aws_b.x"]}]},
+        {"module": "module.m", "mode": "data", "type": "aws_region", "name": "here", "provider": provider,
+         "instances": [{"schema_version": 0, "attributes": {"name": "us-east-1"}}]},
+        {"module": "module.m[0].module.n", "mode": "managed", "type": "aws_c", "name": "each", "provider": provider,
+         "instances": [{"index_key": "k", "attributes": {"id": "c"}}, {"index_key": 2, "attributes": {"id": "d"}}]},
+        outputs={"name": {"value": "t", "type": "string"}, "secret": {"value": "s", "type": "string",
+                                                                      "sensitive": True}}))
+    root = state["values"]["root_module"]
+    assert [r["address"] for r in flatten(root)] == [
+        "aws_a.one", "module.m.data.aws_region.here", 'module.m[0].module.n.aws_c.each["k"]',
+        "module.m[0].module.n.aws_c.each[2]"]
+    first = root["resources"][0]
+    assert first == {"address": "aws_a.one", "mode": "managed", "type": "aws_a", "name": "one",
+                     "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 1,
+                     "values": {"id": "1"}, "depends_on": ["aws_b.x"]}
+    nested = root["child_modules"][1]
+    assert nested["address"] == "module.m[0]" and nested["child_modules"][0]["address"] == "module.m[0].module.n"
+    assert [r["index"] for r in nested["child_modules"][0]["resources"]] == ["k", 2]
+    assert state["values"]["outputs"] == {"name": {"sensitive": False, "value": "t", "type": "string"},
+                                          "secret": {"sensitive": True, "value": "s", "type": "string"}}
+
+
+def test_state_values_tainted_deposed_empty_and_unknown_versions():
+    from runbook.recovery import state_findings
+    from runbook.tfjson import flatten, state_values
+
+    state = state_values(_pulled({"mode": "managed", "type": "aws_a", "name": "t", "provider": "p",
+                                  "instances": [{"status": "tainted", "attributes": {"id": "new"}},
+                                                {"deposed": "0a1b2c3d", "attributes": {"id": "old"}}]}))
+    current, deposed = flatten(state["values"]["root_module"])
+    assert current["tainted"] is True and "deposed_key" not in current
+    assert deposed["deposed_key"] == "0a1b2c3d" and "tainted" not in deposed
+    assert not state_findings(state).ok, "04 sees what a failed apply left"
+    assert state_values({}) == {}
+    with pytest.raises(ValueError, match="version 3"):
+        state_values({"version": 3, "modules": []})

@@ -1,0 +1,29 @@
+"""Imported by a warm kernel at boot (:data:`runbook.kernels.WARM_IMPORTS`): the work every runbook's first cells
+would otherwise do on the critical path, done while the previous notebook still runs.
+
+- python-hcl2's parser (``open_context`` reads the working tfvars with it): loading its grammar costs ~0.25 s.
+- botocore's models of the services every runbook calls (S3 for the state's version, STS, DynamoDB, CloudWatch):
+  each is compressed JSON that takes 0.05-0.1 s to read; :func:`runbook.aws._session` shares what is read here
+  with every session of the process.
+
+Nothing here calls AWS or binds a name in the notebook's namespace.
+"""
+
+from __future__ import annotations
+
+#: The services whose models are read at boot.
+SERVICES = ("s3", "sts", "dynamodb", "cloudwatch")
+
+
+def _warm() -> None:
+    import hcl2.parser
+
+    from .aws import _session
+
+    hcl2.parser.parser()
+    session = _session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+    for service in SERVICES:
+        session.client(service)  # reads the service's model and endpoint rules; makes no call
+
+
+_warm()
