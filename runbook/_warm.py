@@ -1,5 +1,6 @@
-"""Imported by a warm kernel at boot (:data:`runbook.kernels.WARM_IMPORTS`): the work every runbook's first cells
-would otherwise do on the critical path, done while the previous notebook still runs.
+"""Imported by a warm kernel at boot (:func:`runbook.kernels._boot_arguments`): the work every runbook's first
+cells would otherwise do on the critical path, done while the previous notebook still runs; then :func:`imports`
+imports the modules the kernel's notebook imports.
 
 - python-hcl2's parser (``open_context`` reads the working tfvars with it): loading its grammar costs ~0.25 s.
 - botocore's models of the services every runbook calls (S3 for the state's version, STS, DynamoDB, CloudWatch):
@@ -24,6 +25,17 @@ def _warm() -> None:
     session = _session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
     for service in SERVICES:
         session.client(service)  # reads the service's model and endpoint rules; makes no call
+
+
+def imports(modules: tuple[str, ...]) -> None:
+    """Import each of ``modules`` that is a module (``from a import b`` may name a function: skipped)."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 (not a module; or one that fails, which its cell then shows)
+            pass
 
 
 _warm()

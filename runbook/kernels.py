@@ -20,6 +20,7 @@ import tempfile
 from itertools import count
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
@@ -28,15 +29,15 @@ from . import processes
 KERNEL_NAME = "python3"
 #: Imported at kernel boot: what the runbooks import first (their first cell pays for it otherwise), then what
 #: the notebook the kernel is for imports at the top level of its cells (:func:`notebook_imports`).
-WARM_IMPORTS = ("pandas", "boto3", "IPython.display", "runbook.context", "runbook.record", "runbook._warm")
+WARM_IMPORTS = ("pandas", "boto3", "IPython.display", "runbook.context", "runbook.record")
 #: As nbclient starts kernels: history in memory, never in the user's ~/.ipython.
 _ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
 def _boot_arguments(modules: tuple[str, ...]) -> list[str]:
-    """The kernel's arguments: import ``modules`` at boot (binding no names; a failed import is the notebook's to
-    report when its cell runs)."""
-    line = f"[__import__(m) for m in {tuple(dict.fromkeys(modules))!r}] and None"
+    """The kernel's arguments: at boot, :mod:`runbook._warm` and ``modules`` (binding no names; a name that is not
+    a module is skipped, a failed import is the notebook's to report when its cell runs)."""
+    line = f"import runbook._warm as _w; _w.imports({tuple(dict.fromkeys(modules))!r}); del _w"
     return [*_ARGUMENTS, f"--IPKernelApp.exec_lines={line}"]
 
 
@@ -45,7 +46,8 @@ def notebook_kernel(notebook: dict) -> str:
 
 
 def notebook_imports(notebook: Path) -> tuple[str, ...]:
-    """The modules a notebook's code cells import at their top level (``import a.b``, ``from a.b import c``)."""
+    """The modules a notebook's code cells import at their top level: ``a.b`` of ``import a.b``; ``a.b`` and
+    ``a.b.c`` of ``from a.b import c`` (``c`` may be a submodule: ``from runbook import cost``)."""
     import ast
     import json
 
@@ -65,7 +67,7 @@ def notebook_imports(notebook: Path) -> tuple[str, ...]:
             if isinstance(node, ast.Import):
                 modules += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                modules.append(node.module)
+                modules += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
     return tuple(modules)
 
 
@@ -89,7 +91,8 @@ class WarmKernels:
             if self._sockets is None:
                 self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
             manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
-                                         ip=str(self._sockets / f"k{next(self._numbers)}"))
+                                         ip=str(self._sockets / f"k{next(self._numbers)}"),
+                                         client_class=f"{__name__}.ReadyClient")
             run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
                                            preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
             self._booting = manager
@@ -128,6 +131,49 @@ class WarmKernels:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class ReadyClient(AsyncKernelClient):
+    """The client papermill (nbclient) gets for a warm kernel: ready as soon as the kernel has answered.
+
+    jupyter_client's ``wait_for_ready`` ends with a fixed wait (it reads IOPub until 0.2 s pass with no message),
+    paid by every notebook. This one waits for the same two facts instead: the ``kernel_info_reply`` on the shell
+    channel, and on IOPub the kernel's ``idle`` status for that request (IOPub is connected, and everything the
+    kernel published before it has been read). An IOPub subscription that missed it (ZeroMQ subscribers join late)
+    asks again, as jupyter_client does.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        import time
+        from queue import Empty
+
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            request = self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply" and await self._idle_after(request):
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _idle_after(self, request: str, patience: float = 0.2) -> bool:
+        """Whether IOPub brings the ``idle`` status of ``request`` within ``patience`` seconds of quiet."""
+        from queue import Empty
+
+        while True:
+            try:
+                message = await self.iopub_channel.get_msg(timeout=patience)
+            except Empty:
+                return False
+            if (message["msg_type"] == "status" and message["parent_header"].get("msg_id") == request
+                    and message["content"].get("execution_state") == "idle"):
+                return True
 
 
 def interrupt_kernels(signum: int) -> None:

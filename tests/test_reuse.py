@@ -159,7 +159,7 @@ def test_terraforms_answers_are_reused_only_while_their_inputs_hold(deployed):
 
 def test_a_warm_kernel_imports_what_its_notebook_imports():
     modules = notebook_imports(paths.NOTEBOOKS / "02-plan-and-apply.ipynb")
-    assert {"IPython.display", "runbook", "runbook.context", "runbook.drift"} <= set(modules)
+    assert {"IPython.display", "runbook", "runbook.context", "runbook.drift", "runbook.deploy"} <= set(modules)
     assert notebook_imports(paths.NOTEBOOKS / "missing.ipynb") == ()
 
 
