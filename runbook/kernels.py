@@ -72,35 +72,46 @@ def notebook_imports(notebook: Path) -> tuple[str, ...]:
 
 
 class WarmKernels:
-    """One kernel booting ahead of need, in ``cwd``. Use as a context manager; every kernel is shut down."""
+    """Kernels booting ahead of need, in ``cwd``. Use as a context manager; every kernel is shut down."""
 
     def __init__(self, cwd: Path, kernel_name: str = KERNEL_NAME):
         self.cwd = cwd
         self.kernel_name = kernel_name
-        self._booting: AsyncKernelManager | None = None
+        #: Kernels booting ahead, in the order :meth:`take` hands them out, each with the notebook it is for.
+        self._booting: list[tuple[Path | None, AsyncKernelManager]] = []
         self._handed_out: list[AsyncKernelManager] = []
         self._sockets: Path | None = None  # the private directory of the kernels' ipc sockets
         self._numbers = count(1)
         self._stopping: list = []  # threads shutting down kernels that ran their notebook (see done)
 
     def start_next(self, notebook: Path | None = None) -> None:
-        """Start booting the kernel the next :meth:`take` returns (no-op if one is already booting); with
-        ``notebook``, the modules it imports are imported at boot too."""
-        if self._booting is None:
-            modules = WARM_IMPORTS + (notebook_imports(notebook) if notebook is not None else ())
-            if self._sockets is None:
-                self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
-            manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
-                                         ip=str(self._sockets / f"k{next(self._numbers)}"),
-                                         client_class=f"{__name__}.ReadyClient")
-            run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
-                                           preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
-            self._booting = manager
+        """Start booting a kernel for ``notebook`` (the modules it imports are imported at boot too), unless one is
+        already booting for it; without ``notebook``, unless any kernel is booting."""
+        if any(booked == notebook for booked, _ in self._booting) or (notebook is None and self._booting):
+            return
+        modules = WARM_IMPORTS + (notebook_imports(notebook) if notebook is not None else ())
+        if self._sockets is None:
+            self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
+        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
+                                     ip=str(self._sockets / f"k{next(self._numbers)}"),
+                                     client_class=f"{__name__}.ReadyClient")
+        run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
+                                       preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
+        self._booting.append((notebook, manager))
 
-    def take(self) -> AsyncKernelManager:
-        """The booting kernel (starting one now if none is); the caller runs one notebook on it, then :meth:`done`."""
-        self.start_next()
-        manager, self._booting = self._booting, None
+    def start_ahead(self, notebooks: list[Path]) -> None:
+        """Keep kernels booting for the next ``notebooks``, in order (a short notebook does not leave the next
+        one waiting for its kernel's boot: about 1.5 s)."""
+        for notebook in notebooks:
+            self.start_next(notebook)
+
+    def take(self, notebook: Path | None = None) -> AsyncKernelManager:
+        """The kernel booting for ``notebook`` (else the first booting; else one started now); the caller runs one
+        notebook on it, then :meth:`done`."""
+        chosen = next((i for i, (booked, _) in enumerate(self._booting) if booked == notebook), 0)
+        if not self._booting:
+            self.start_next(notebook)
+        _, manager = self._booting.pop(chosen)
         self._handed_out.append(manager)
         return manager
 
@@ -115,13 +126,13 @@ class WarmKernels:
         self._stopping.append(stopping)
 
     def close(self) -> None:
-        for manager in [*self._handed_out, *([self._booting] if self._booting else [])]:
+        for manager in [*self._handed_out, *(manager for _, manager in self._booting)]:
             _shutdown(manager)
         for stopping in self._stopping:
             stopping.join()
         self._stopping.clear()
         self._handed_out.clear()
-        self._booting = None
+        self._booting.clear()
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
             self._sockets = None

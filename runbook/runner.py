@@ -27,6 +27,8 @@ from .errors import ParameterError, RunbookError
 from .kernels import WarmKernels, interrupt_kernels, notebook_kernel
 
 TARGETS = ("local", "aws")
+#: How many of the next notebooks have a kernel booting while one runs (see :meth:`WarmKernels.start_ahead`).
+KERNELS_AHEAD = 2
 
 
 @dataclass
@@ -177,9 +179,8 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
             result = NotebookResult(environment, notebook.stem, "skipped", error="an earlier notebook failed")
         else:
             start = time.perf_counter()
-            kernel = kernels.take() if _runs_on(notebook, kernels) else None
-            if index + 1 < len(notebooks):
-                kernels.start_next(notebooks[index + 1])  # boots while this notebook runs
+            kernel = kernels.take(notebook) if _runs_on(notebook, kernels) else None
+            kernels.start_ahead([nb for nb in notebooks[index + 1:index + 1 + KERNELS_AHEAD] if _runs_on(nb, kernels)])
             try:
                 with _interruptible():
                     execute_notebook(notebook, output, parameters, kernel)

@@ -57,6 +57,6 @@ def test_each_notebook_gets_its_own_kernel_and_none_are_left(tmp_path):
 def test_close_stops_a_kernel_still_booting(tmp_path):
     kernels = WarmKernels(tmp_path)
     kernels.start_next()
-    booting = kernels._booting
+    booting = kernels._booting[0][1]
     kernels.close()
     assert not run_sync(booting.is_alive)()
