@@ -9,12 +9,16 @@ Used by ``runbook run``, ``runbook emulator``, ``runbook lab`` and the tests::
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import urllib.request
 
 #: Credentials the emulator accepts; never real ones. moto maps this key to its default account.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 LOOPBACK = "127.0.0.1"
+#: How often the server's loop looks for a stop request: :meth:`Emulator.stop` waits up to this long (the
+#: socketserver default, 0.5 s, was paid at the end of every run).
+STOP_POLL = 0.05
 
 
 class Emulator:
@@ -37,8 +41,8 @@ class Emulator:
         return f"http://{host}:{port}"
 
     def start(self) -> "Emulator":
-        """Serve at once; moto's gap fills (:func:`fill_moto_gaps`, about 1 s of imports) are applied in a
-        background thread meanwhile, and every AWS request waits for them (``/moto-api`` does not)."""
+        """Serve at once; moto's gap fills (:func:`fill_moto_gaps`) are applied with the first request that needs
+        them (:class:`_Preparation`)."""
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
@@ -46,12 +50,8 @@ class Emulator:
         self._prepared = _Preparation(fill_moto_gaps)
         app = _after(self._prepared, DomainDispatcherApplication(create_backend_app))
         self._server = make_server(LOOPBACK, self.port, app, threaded=True, request_handler=MotoRequestHandler)
-        threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(STOP_POLL,), name="emulator", daemon=True).start()
         return self
-
-    def wait_ready(self) -> None:
-        """Block until the gap fills are applied; raise what they raised (a request would get it as a 500)."""
-        self._prepared.wait()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -63,20 +63,6 @@ class Emulator:
         """Wipe every resource the emulator holds."""
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=10).close()
-
-    def warm(self) -> None:
-        """Build the EC2 backend of the emulator's region once the gap fills are in (same background thread): moto
-        loads its ~1,300 images on the first EC2 request (about 0.3 s), which a run's first EC2 call would otherwise
-        wait for. Call it after :meth:`reset`, which would drop what it builds."""
-        region = self.region
-
-        def build() -> None:
-            from moto.core import DEFAULT_ACCOUNT_ID
-            from moto.ec2.models import ec2_backends
-
-            ec2_backends[DEFAULT_ACCOUNT_ID][region]  # created under moto's backend lock
-
-        self._prepared.then(build)
 
     def environment(self) -> dict[str, str]:
         """The variables that point boto3, the AWS CLI and Terraform's provider at this emulator."""
@@ -90,42 +76,52 @@ class Emulator:
 
 
 
+#: The services whose requests need the gap fills (:data:`GAP_FILLS`), as SigV4 credential scopes name them.
+FILLED_SERVICES = ("ec2", "application-autoscaling", "dynamodb")
+_SCOPE = re.compile(r"Credential=[^/,\s]*/[^/]*/[^/]*/([^/]+)/aws4_request")
+
+
 class _Preparation:
-    """The gap fills, applied in a background thread while the server already listens."""
+    """The gap fills (about 1 s of imports), applied once, when the first request for a service they patch comes
+    (the run's first EC2 call, well after start-up), while every other request is served at once."""
 
     def __init__(self, fill):
+        self._fill = fill
+        self._lock = threading.Lock()
         self._done = threading.Event()
+        self._started = False
         self._error: BaseException | None = None
-        threading.Thread(target=self._run, args=(fill,), name="emulator-fills", daemon=True).start()
-
-    def _run(self, fill) -> None:
-        try:
-            fill()
-        except BaseException as error:  # noqa: BLE001 (reported by wait(), and to every request)
-            self._error = error
-        finally:
-            self._done.set()
 
     def failure(self) -> str | None:
-        """Once the fills are done: None, or what they raised."""
+        """Once the fills are applied (applying them now if nobody has): None, or what they raised."""
+        with self._lock:
+            start, self._started = not self._started, True
+        if start:
+            try:
+                self._fill()
+            except BaseException as error:  # noqa: BLE001 (answered to every request that needs the fills)
+                self._error = error
+            finally:
+                self._done.set()
         self._done.wait()
         return None if self._error is None else f"the emulator's gap fills failed: {self._error!r}"
 
-    def wait(self) -> None:
-        if self.failure() is not None:
-            raise RuntimeError(self.failure()) from self._error
 
-    def then(self, task) -> None:
-        """Run ``task`` in its own background thread once the fills are done."""
-        threading.Thread(target=lambda: self.failure() is None and task(), name="emulator-warm", daemon=True).start()
+def _needs_fills(environ: dict) -> bool:
+    """Whether a request is for a service the fills patch (an unsigned request is assumed to be: moto's own
+    ``/moto-api`` is not)."""
+    if environ.get("PATH_INFO", "").startswith("/moto-api"):
+        return False
+    scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return scope is None or scope.group(1) in FILLED_SERVICES
 
 
 def _after(prepared: _Preparation, app):
-    """``app`` behind a gate: an AWS request waits until the gap fills are applied (a failed fill answers 500
-    with its error); moto's own ``/moto-api`` (reset, state) passes at once."""
+    """``app`` behind a gate: a request for a service the gap fills patch waits until they are applied (a failed
+    fill answers 500 with its error); every other request passes at once."""
 
     def gated(environ, start_response):
-        failure = None if environ.get("PATH_INFO", "").startswith("/moto-api") else prepared.failure()
+        failure = prepared.failure() if _needs_fills(environ) else None
         if failure is not None:
             start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
             return [failure.encode()]

@@ -294,7 +294,6 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
 
             emulator = stack.enter_context(Emulator())
             emulator.reset()  # the run's own, disposable emulator starts empty (moto's state is per process)
-            emulator.warm()
             endpoint_url = emulator.endpoint_url
         if endpoint_url:
             from .aws import check_endpoint

@@ -173,6 +173,47 @@ def test_fill_autoscaling_tagging_not_implemented(gap_target):
     assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Owner": "ops"}
 
 
+def _signed(service: str) -> dict:
+    return {"PATH_INFO": "/", "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/"
+                                                  f"{service}/aws4_request, SignedHeaders=host, Signature=0"}
+
+
+def test_requests_for_filled_services_wait_for_the_fills_and_a_failed_fill_is_their_500():
+    import threading
+
+    from runbook.emulator import _after, _Preparation
+
+    release, served = threading.Event(), []
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return [b"served"]
+
+    def call(gated, environ):
+        statuses = []
+        body = gated(environ, lambda status, headers: statuses.append(status))
+        served.append((environ["HTTP_AUTHORIZATION"].split("/")[3] if "HTTP_AUTHORIZATION" in environ
+                       else environ["PATH_INFO"], statuses[0], b"".join(body)))
+
+    slow = _after(_Preparation(release.wait), app)  # fills that take until `release`
+    first = threading.Thread(target=call, args=(slow, _signed("ec2")))  # the first EC2 request applies them
+    first.start()
+    call(slow, _signed("s3"))  # S3 (the state bucket) and moto's own API are served meanwhile
+    call(slow, {"PATH_INFO": "/moto-api/reset"})
+    first.join(0.3)
+    assert first.is_alive() and served == [("s3", "200 OK", b"served"), ("/moto-api/reset", "200 OK", b"served")]
+    release.set()
+    first.join(5)
+    call(slow, _signed("dynamodb"))
+    assert served[2:] == [("ec2", "200 OK", b"served"), ("dynamodb", "200 OK", b"served")]
+
+    def broken():
+        raise ImportError("no moto.ec2")
+
+    call(_after(_Preparation(broken), app), _signed("dynamodb"))
+    assert served[-1][1].startswith("500") and b"gap fills failed" in served[-1][2] and b"no moto.ec2" in served[-1][2]
+
+
 def test_fills_are_applied_once():
     from runbook import emulator
 

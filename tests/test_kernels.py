@@ -60,3 +60,16 @@ def test_close_stops_a_kernel_still_booting(tmp_path):
     booting = kernels._booting[0][1]
     kernels.close()
     assert not run_sync(booting.is_alive)()
+
+
+def test_kernels_boot_ahead_once_each_and_are_taken_for_their_notebook(tmp_path):
+    first, second = probe_notebook(tmp_path / "01-a.ipynb"), probe_notebook(tmp_path / "02-b.ipynb")
+    with WarmKernels(tmp_path) as kernels:
+        kernels.start_ahead([first, second])
+        kernels.start_ahead([second])  # already booting for it: no second kernel
+        assert [notebook for notebook, _ in kernels._booting] == [first, second]
+        for_second = kernels._booting[1][1]
+        assert kernels.take(second) is for_second and [nb for nb, _ in kernels._booting] == [first]
+        runner.execute_notebook(second, tmp_path / "out.ipynb", {}, for_second)
+        kernels.done(for_second)
+    assert not run_sync(for_second.is_alive)()
