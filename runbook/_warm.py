@@ -6,6 +6,7 @@ imports the modules the kernel's notebook imports.
 - botocore's models of the services every runbook calls (S3 for the state's version, STS, DynamoDB, CloudWatch):
   each is compressed JSON that takes 0.05-0.1 s to read; :func:`runbook.aws._session` shares what is read here
   with every session of the process.
+- pandas' Styler templates (every runbook shows its tables through one): compiled on the first render.
 
 Nothing here calls AWS or binds a name in the notebook's namespace.
 """
@@ -21,7 +22,10 @@ def _warm() -> None:
 
     from .aws import _session
 
+    import pandas
+
     hcl2.parser.parser()
+    pandas.DataFrame({"warm": [1]}).style.hide(axis="index").to_html()
     session = _session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
     for service in SERVICES:
         session.client(service)  # reads the service's model and endpoint rules; makes no call

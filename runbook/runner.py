@@ -180,7 +180,8 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
         else:
             start = time.perf_counter()
             kernel = kernels.take(notebook) if _runs_on(notebook, kernels) else None
-            kernels.start_ahead([nb for nb in notebooks[index + 1:index + 1 + KERNELS_AHEAD] if _runs_on(nb, kernels)])
+            ahead = 1 if index == 0 else KERNELS_AHEAD  # the first one's own kernel may still be booting (2 cores)
+            kernels.start_ahead([nb for nb in notebooks[index + 1:index + 1 + ahead] if _runs_on(nb, kernels)])
             try:
                 with _interruptible():
                     execute_notebook(notebook, output, parameters, kernel)

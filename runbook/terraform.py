@@ -479,7 +479,7 @@ class Terraform:
         return data
 
     def _state_identity(self, config=None, version: str | None = None) -> str | None:
-        """What identifies the state ``show -json`` would read here, or None when it cannot be told cheaply.
+        """What identifies the state :meth:`show_json` would read here, or None when it cannot be told cheaply.
         ``config`` and ``version`` (the object's :func:`runbook.backend.state_version`): when the caller has them."""
         import hashlib
 

@@ -1,4 +1,5 @@
-"""Readers of Terraform's own JSON: ``terraform show -json`` of a saved plan or of the state.
+"""Readers of Terraform's own JSON: ``terraform show -json`` of a saved plan, and the state (``terraform state
+pull``, laid out as ``show -json`` lays out a state: :func:`state_values`).
 
 Everything the runbooks know about the infrastructure Terraform manages comes through here: the resources a plan
 creates, changes or replaces (``resource_changes``), what changed outside Terraform (``resource_drift``), the
@@ -173,7 +174,7 @@ def load_plan(terraform: "Terraform", plan_file: str | None = None) -> PlanJson:
 
 
 def state_resources(terraform: "Terraform") -> list[dict]:
-    """Managed resources in the workspace's state (``terraform show -json``); empty when there is none."""
+    """Managed resources in the workspace's state (:meth:`Terraform.show_json`); empty when there is none."""
     values = (terraform.show_json() or {}).get("values") or {}
     return managed(flatten(values.get("root_module")))
 
