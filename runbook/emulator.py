@@ -118,14 +118,21 @@ def _needs_fills(environ: dict) -> bool:
 
 def _after(prepared: _Preparation, app):
     """``app`` behind a gate: a request for a service the gap fills patch waits until they are applied (a failed
-    fill answers 500 with its error); every other request passes at once."""
+    fill answers 500 with its error); every other request passes at once.
+
+    Then moto handles one request at a time: its backends are not safe for concurrent access (moto's documentation
+    says so), and Terraform sends up to ten requests at once. The GIL serialises moto's Python anyway; the lock only
+    keeps one request's changes from interleaving with another's. (A handler that waits, such as SQS long polling,
+    would hold the others: none of the services the runbooks use has one.)"""
+    one_at_a_time = threading.Lock()
 
     def gated(environ, start_response):
         failure = prepared.failure() if _needs_fills(environ) else None
         if failure is not None:
             start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
             return [failure.encode()]
-        return app(environ, start_response)
+        with one_at_a_time:
+            return list(app(environ, start_response))
 
     return gated
 

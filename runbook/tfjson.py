@@ -13,6 +13,7 @@ The JSON formats: https://developer.hashicorp.com/terraform/internals/json-forma
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -73,14 +74,14 @@ def state_values(pulled: dict) -> dict:
         module = resource.get("module") or ""
         prefix = (f"{module}." if module else "") + ("data." if resource.get("mode") == "data" else "")
         base = f"{prefix}{resource['type']}.{resource['name']}"
-        provider = resource.get("provider", "")
-        provider = provider[len('provider["'):-2] if provider.startswith('provider["') else provider
+        provider = re.search(r'provider\["([^"]+)"\]', resource.get("provider", ""))  # (an alias follows: .west)
         for instance in resource.get("instances") or []:
             key = instance.get("index_key")
             entry = {"address": base + (f"[{json.dumps(key)}]" if key is not None else ""),
                      "mode": resource.get("mode", "managed"), "type": resource["type"], "name": resource["name"],
                      **({"index": key} if key is not None else {}),
-                     "provider_name": provider, "schema_version": instance.get("schema_version", 0),
+                     "provider_name": provider.group(1) if provider else resource.get("provider", ""),
+                     "schema_version": instance.get("schema_version", 0),
                      "values": instance.get("attributes") or {},
                      **({"depends_on": instance["dependencies"]} if instance.get("dependencies") else {}),
                      **({"tainted": True} if instance.get("status") == "tainted" else {}),

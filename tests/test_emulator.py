@@ -36,10 +36,13 @@ def test_environment_points_clients_at_the_emulator(monkeypatch):
 
 
 def test_unreachable_endpoint_fails_fast_naming_it():
-    with Emulator() as emu:
-        url = emu.endpoint_url
-    with pytest.raises(EndpointUnreachable, match=url.replace(".", r"\.")) as caught:
-        check_endpoint(url, timeout=2)
+    import socket
+
+    with socket.socket() as reserved:  # bound, never listening: refused, and no other process can take the port
+        reserved.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{reserved.getsockname()[1]}"
+        with pytest.raises(EndpointUnreachable, match=url.replace(".", r"\.")) as caught:
+            check_endpoint(url, timeout=2)
     message = str(caught.value)
     assert "\n" not in message and "`runbook lab`" in message and "`runbook emulator`" in message
     remote = str(EndpointUnreachable("http://emulator.internal:4566", "timed out"))

@@ -202,7 +202,7 @@ def test_state_values_addresses_modules_keys_and_data_sources():
     state = state_values(_pulled(
         {"mode": "managed", "type": "aws_a", "name": "one", "provider": provider,
          "instances": [{"schema_version": 1, "attributes": {"id": "1"}, "dependencies": ["aws_b.x"]}]},
-        {"module": "module.m", "mode": "data", "type": "aws_region", "name": "here", "provider": provider,
+        {"module": "module.m", "mode": "data", "type": "aws_region", "name": "here", "provider": provider + ".west",
          "instances": [{"schema_version": 0, "attributes": {"name": "us-east-1"}}]},
         {"module": "module.m[0].module.n", "mode": "managed", "type": "aws_c", "name": "each", "provider": provider,
          "instances": [{"index_key": "k", "attributes": {"id": "c"}}, {"index_key": 2, "attributes": {"id": "d"}}]},
@@ -216,6 +216,7 @@ def test_state_values_addresses_modules_keys_and_data_sources():
     assert first == {"address": "aws_a.one", "mode": "managed", "type": "aws_a", "name": "one",
                      "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 1,
                      "values": {"id": "1"}, "depends_on": ["aws_b.x"]}
+    assert root["child_modules"][0]["resources"][0]["provider_name"] == "registry.terraform.io/hashicorp/aws"
     nested = root["child_modules"][1]
     assert nested["address"] == "module.m[0]" and nested["child_modules"][0]["address"] == "module.m[0].module.n"
     assert [r["index"] for r in nested["child_modules"][0]["resources"]] == ["k", 2]
