@@ -19,10 +19,9 @@ SERVICES = ("s3", "sts", "dynamodb", "cloudwatch")
 
 def _warm() -> None:
     import hcl2.parser
+    import pandas
 
     from .aws import _session
-
-    import pandas
 
     hcl2.parser.parser()
     pandas.DataFrame({"warm": [1]}).style.hide(axis="index").to_html()

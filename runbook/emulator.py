@@ -87,23 +87,19 @@ class _Preparation:
 
     def __init__(self, fill):
         self._fill = fill
-        self._lock = threading.Lock()
-        self._done = threading.Event()
-        self._started = False
+        self._lock = threading.Lock()  # held while the fills run: a second request waits on it
+        self._done = False
         self._error: BaseException | None = None
 
     def failure(self) -> str | None:
         """Once the fills are applied (applying them now if nobody has): None, or what they raised."""
         with self._lock:
-            start, self._started = not self._started, True
-        if start:
-            try:
-                self._fill()
-            except BaseException as error:  # noqa: BLE001 (answered to every request that needs the fills)
-                self._error = error
-            finally:
-                self._done.set()
-        self._done.wait()
+            if not self._done:
+                try:
+                    self._fill()
+                except BaseException as error:  # noqa: BLE001 (answered to every request that needs the fills)
+                    self._error = error
+                self._done = True
         return None if self._error is None else f"the emulator's gap fills failed: {self._error!r}"
 
 
