@@ -783,39 +783,39 @@ def recorded_backend(root: Path) -> dict | None:
         return None
 
 
-def remote_state(target: Target, config: BackendConfig) -> dict | None:
-    """The state object in the bucket (parsed), or None when there is none yet."""
+def state_object(target: Target, config: BackendConfig) -> bytes | None:
+    """The bytes of the state object in the bucket (the default workspace's: ``config.key``), or None when there is
+    none yet."""
     from botocore.exceptions import ClientError
 
     try:
-        body = s3_client(target, config.endpoint_url).get_object(Bucket=config.bucket, Key=config.key)["Body"].read()
+        return s3_client(target, config.endpoint_url).get_object(Bucket=config.bucket, Key=config.key)["Body"].read()
     except ClientError as error:
         if _error_code(error) in ("NoSuchKey", "404", "NotFound"):
             return None
         raise
+
+
+def remote_state(target: Target, config: BackendConfig) -> dict | None:
+    """The state object in the bucket (parsed), or None when there is none yet."""
+    body = state_object(target, config)
     try:
-        return json.loads(body) if body.strip() else None
+        return json.loads(body) if body and body.strip() else None
     except ValueError:
         return None
 
 
 def state_exists(target: Target, config: BackendConfig) -> bool:
     """Whether the state object exists in the bucket (no Terraform run needed to say "empty")."""
-    return state_version(target, config) is not None
-
-
-def state_version(target: Target, config: BackendConfig) -> str | None:
-    """The state object's version as S3 reports it (version id and ETag: every write changes it), or None when
-    there is no state object yet."""
     from botocore.exceptions import ClientError
 
     try:
-        head = s3_client(target, config.endpoint_url).head_object(Bucket=config.bucket, Key=config.key)
+        s3_client(target, config.endpoint_url).head_object(Bucket=config.bucket, Key=config.key)
     except ClientError as error:
         if _error_code(error) in ("NoSuchKey", "404", "NotFound", "NoSuchBucket"):
-            return None
+            return False
         raise
-    return f"{head.get('VersionId') or ''}:{head.get('ETag') or ''}:{head.get('LastModified') or ''}"
+    return True
 
 
 def check_migration(terraform: "Terraform", config: BackendConfig, state: dict) -> None:

@@ -58,8 +58,6 @@ _STATE_READING = ("list", "pull", "show")
 INPUT_SUFFIXES = (".tf", ".tftpl", ".hcl")
 #: Beside ``.terraform``: the digest of what the last successful ``init`` was run with (see :meth:`Terraform.init`).
 INIT_MARKER = "runbook-init.sha256"
-#: In ``.terraform``: the last reading of the state (:meth:`Terraform.show_json`), with the identity of that state.
-STATE_CACHE = "runbook-state.json"
 
 
 @dataclass(frozen=True)
@@ -454,64 +452,50 @@ class Terraform:
 
     def show_json(self, plan_file: str | None = None) -> dict:
         """``terraform show -json`` of a saved plan (``plan_file``); without one, the state in the same layout
-        ({} when empty).
+        ({} when empty), laid out by :func:`runbook.tfjson.state_values`.
 
-        The state is read with ``terraform state pull``, which needs no provider (about 0.7 s, against about 3 s
-        for ``show -json`` of the state, which starts the provider for its schema), and laid out by
-        :func:`runbook.tfjson.state_values`. It is kept in ``.terraform`` with the identity of the state object it
-        shows (its S3 version and ETag, the provider lock file, the binary): the next reader of the same state (03,
-        04, 05 and 06 read it in turn) gets it without running Terraform. Any write of the state changes the
-        identity; a state waiting to be migrated, or one the backend cannot report on, is never cached.
+        The state is the file Terraform's S3 backend wrote: read from the bucket when Terraform would read that
+        object (:meth:`_backend_state`: tens of milliseconds), else printed by ``terraform state pull`` (about
+        0.7 s; neither starts the provider, which ``show -json`` of the state does for its schema: about 3 s).
+        Nothing is kept between readings: each one sees the state as it is.
         """
         if plan_file:
             return json.loads(self.run("show", "-json", "-no-color", plan_file).stdout or "{}")
         from .tfjson import state_values
 
-        identity = self._state_identity()
-        cached = self._cached_state(identity)
-        if cached is not None:
-            return cached
-        data = state_values(json.loads(self.run("state", "pull").stdout or "{}"))
-        if identity is not None:  # (had a write come in between, its new version would never match this one)
-            cache = self.workspace.root / ".terraform" / STATE_CACHE
-            cache.write_text(json.dumps({"identity": identity, "json": data}))
-            cache.chmod(0o600)
-        return data
+        pulled = self._backend_state()
+        if pulled is None:
+            pulled = json.loads(self.run("state", "pull").stdout or "{}")
+        return state_values(pulled)
 
-    def _state_identity(self, config=None, version: str | None = None) -> str | None:
-        """What identifies the state :meth:`show_json` would read here, or None when it cannot be told cheaply.
-        ``config`` and ``version`` (the object's :func:`runbook.backend.state_version`): when the caller has them."""
-        import hashlib
-
+    def _backend_state(self, config=None) -> dict | None:
+        """The state file as the S3 backend holds it, read from the bucket ({} when there is none yet): the object
+        ``terraform state pull`` prints. None when Terraform has to be asked instead: the work directory is not
+        initialised for this backend (``config``, default: this workspace's), a workspace other than ``default`` is
+        selected (its object has another key), a local state waits to be migrated, the object cannot be read here
+        (permissions, a customer-provided encryption key), or it is not in the format Terraform writes today
+        (version 4; ``state pull`` upgrades an older one)."""
         from . import backend as backends
 
         root = self.workspace.root
-        if not (root / ".terraform").is_dir() or backends.local_state(root) is not None:
+        if (not (root / ".terraform").is_dir() or backends.local_state(root) is not None
+                or _selected_workspace(root, self.environment()) != "default"):
             return None
         try:
             config = config or self.backend or backends.resolve(self.workspace, self.target, key=self.state_key,
                                                                 check_bucket_exists=False)
             if not _initialised_for(root, config):
                 return None
-            version = version or backends.state_version(self.target, config)
-        except Exception:  # no backend config, an unreachable bucket: Terraform says what it sees
+            body = backends.state_object(self.target, config)
+        except Exception:  # no backend config, an unreadable bucket: Terraform says what it sees
             return None
-        if version is None:
-            return None
-        lock = root / ".terraform.lock.hcl"
-        parts = [*self.binary.command, config.bucket, config.key, config.endpoint_url or "", version,
-                 lock.read_text() if lock.is_file() else ""]
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-    def _cached_state(self, identity: str | None) -> dict | None:
-        cache = self.workspace.root / ".terraform" / STATE_CACHE
-        if identity is None or not cache.is_file():
-            return None
+        if body is None or not body.strip():
+            return {}
         try:
-            saved = json.loads(cache.read_text())
+            pulled = json.loads(body)
         except ValueError:
             return None
-        return saved["json"] if saved.get("identity") == identity else None
+        return pulled if isinstance(pulled, dict) and pulled.get("version") == 4 else None
 
     def output(self) -> dict:
         """The root outputs: those the last apply through this object reported, else ``terraform output``."""
@@ -525,10 +509,11 @@ class Terraform:
 
         The state lives in the S3 backend: when its object does not exist (and no local state waits to be
         migrated) the state is empty, and no Terraform needs to run to say so. Otherwise the workspace is
-        initialised for the current backend if needed (a fresh work directory, an emulator on another port) and
-        ``terraform state list`` answers.
+        initialised for the current backend if needed (a fresh work directory, an emulator on another port), and
+        the addresses are those of the state file (:meth:`_backend_state`), else ``terraform state list``'s.
         """
         from . import backend as backends
+        from .tfjson import flatten, state_values
 
         root = self.workspace.root
         config = self.backend
@@ -537,28 +522,31 @@ class Terraform:
                 config = backends.resolve(self.workspace, self.target, key=self.state_key, check_bucket_exists=False)
             except (OSError, ValueError):
                 config = None
-        version = None
-        if config is not None and backends.local_state(root) is None:
+        if config is not None and not _initialised_for(root, config):
             try:
-                version = backends.state_version(self.target, config)
-                if version is None:
+                if backends.local_state(root) is None and not backends.state_exists(self.target, config):
                     return []
             except Exception:  # the bucket cannot be read here: let Terraform say what it sees
                 pass
-        if config is not None:
-            if _initialised_for(root, config):
-                self.backend = config
-            else:
-                self.init(config)
-        cached = self._cached_state(self._state_identity(config, version))
-        if cached is not None:  # the same state's JSON, already read: its resources are `state list`'s
-            from .tfjson import flatten
-
-            return [r["address"] for r in flatten((cached.get("values") or {}).get("root_module"))]
+            self.init(config)
+        elif config is not None:
+            self.backend = config
+        pulled = self._backend_state(config)
+        if pulled is not None:
+            return [r["address"] for r in flatten((state_values(pulled).get("values") or {}).get("root_module"))]
         result = self.run("state", "list", check=False)
         if result.returncode != 0:
             return []
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def _selected_workspace(root: Path, environment: dict[str, str]) -> str:
+    """The Terraform workspace commands in ``root`` use: ``TF_WORKSPACE``, else ``terraform workspace select``'s."""
+    try:
+        selected = (root / ".terraform" / "environment").read_text().strip()
+    except OSError:
+        selected = ""
+    return environment.get("TF_WORKSPACE") or selected or "default"
 
 
 def _initialised_for(root: Path, config) -> bool:

@@ -1,5 +1,6 @@
-"""Readers of Terraform's own JSON: ``terraform show -json`` of a saved plan, and the state (``terraform state
-pull``, laid out as ``show -json`` lays out a state: :func:`state_values`).
+"""Readers of Terraform's own JSON: ``terraform show -json`` of a saved plan, and the state file Terraform wrote
+(read from the S3 backend's bucket, or printed by ``terraform state pull``; laid out as ``show -json`` lays out a
+state: :func:`state_values`).
 
 Everything the runbooks know about the infrastructure Terraform manages comes through here: the resources a plan
 creates, changes or replaces (``resource_changes``), what changed outside Terraform (``resource_drift``), the
@@ -54,16 +55,16 @@ def of_type(resources: Iterable[dict], type_: str) -> list[dict]:
     return [r for r in resources if r.get("type") == type_]
 
 
-# --- the state file (``terraform state pull``) ------------------------------------------------------------------
+# --- the state file (the backend's object, ``terraform state pull``) ------------------------------------------------------------------
 
 def state_values(pulled: dict) -> dict:
     """The state as ``terraform show -json`` lays it out (``values``: ``outputs`` and the ``root_module`` tree of
-    resources with ``address``, ``values``, ``tainted``, ``deposed_key``…), from the state file ``terraform state
-    pull`` prints — which Terraform prints without starting a provider. Only what the file holds: no
-    ``sensitive_values`` (those need the provider's schema).
+    resources with ``address``, ``values``, ``tainted``, ``deposed_key``…), from the state file: the object
+    Terraform's backend stores, which is what ``terraform state pull`` prints (no provider is started for either).
+    Only what the file holds: no ``sensitive_values`` (those need the provider's schema).
 
-    ``terraform state pull`` is Terraform's documented way to read values out of a state; the file's format (version
-    4 since Terraform 0.12) is the one every state is written in. Any other version raises ``ValueError``.
+    The file's format (version 4 since Terraform 0.12) is the one every state is written in. Any other version
+    raises ``ValueError``.
     """
     if not pulled:
         return {}

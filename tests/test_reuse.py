@@ -3,8 +3,8 @@ and each is refused when what it was made from changed.
 
 - ``init`` is skipped when the copy was initialised from the same inputs, and runs when one changes;
 - an ``apply -json`` reports the outputs (no ``terraform output``), equal to what ``terraform output`` says;
-- the state is read with ``terraform state pull`` (no provider start), equal to ``show -json``'s rendering, once per
-  state version (S3 version and ETag), again after the state changes;
+- the state is the file the S3 backend holds, read from the bucket (no Terraform command), equal to what
+  ``terraform state pull`` prints and to ``show -json``'s rendering; any other workspace asks Terraform;
 - inside a ``runbook run``, 02 takes over the plan 01 made, only from the same run and the same inputs;
 - the cost's table comes from the saved plan only while the configuration and tfvars are the ones it was made from.
 """
@@ -98,8 +98,8 @@ def check_02_takes_over_01s_plan_only_from_the_same_run_and_inputs(deployed):
         patch.setenv(planning.RUN_VARIABLE, "run-one")
 
 
-def check_apply_outputs_and_the_state_json_are_terraforms_and_read_once(deployed):
-    terraform, log = deployed["terraform"], deployed["log"]
+def check_apply_outputs_and_the_state_is_the_file_terraform_wrote(deployed):
+    terraform, log, patch = deployed["terraform"], deployed["log"], deployed["patch"]
     planning.make_plan(terraform)
     terraform.apply_plan()
     reported = terraform.output()
@@ -107,24 +107,36 @@ def check_apply_outputs_and_the_state_json_are_terraforms_and_read_once(deployed
     raw = json.loads(terraform.run("output", "-json").stdout)
     assert reported == {name: item["value"] for name, item in raw.items()}
 
-    shows, reads = commands(log).count("show"), commands(log).count("state")
+    ran = len(commands(log))
     first = terraform.show_json()
-    assert commands(log).count("show") == shows, "the state is read without show -json (no provider start)"
-    assert commands(log).count("state") == reads + 1, "one terraform state pull"
+    listed = sorted(Terraform(terraform.workspace, terraform.target).state_addresses())
+    assert len(commands(log)) == ran, "the state file is read from the bucket: no Terraform command"
+    pulled = json.loads(terraform.run("state", "pull").stdout)  # what Terraform prints for the same state
+    assert first == planning.tfjson.state_values(pulled), "the bucket's object is the state Terraform pulls"
     shown = json.loads(terraform.run("show", "-json").stdout)  # Terraform's own rendering of the same state
     assert _comparable(first) == _comparable(shown) and TABLE in _comparable(shown)["resources"]
-    again = Terraform(terraform.workspace, terraform.target, var_file=terraform.var_file)
-    reads = commands(log).count("state")
-    assert again.show_json() == first and commands(log).count("state") == reads, "the same state: read once"
-    listed = terraform.run("state", "list").stdout.split()
-    assert sorted(again.state_addresses()) == sorted(listed) and TABLE in listed
+    assert listed == sorted(terraform.run("state", "list").stdout.split()) and TABLE in listed
 
-    terraform.run("state", "rm", "module.app.aws_instance.app")  # the state changes: its version changes
-    reads = commands(log).count("state")
-    changed = again.show_json()
-    assert commands(log).count("state") == reads + 1, "a new state version is read again"
+    terraform.run("state", "rm", "module.app.aws_instance.app")  # the state changes: the next reading sees it
+    ran = len(commands(log))
+    changed = terraform.show_json()
+    assert len(commands(log)) == ran
     addresses = [r["address"] for r in planning.tfjson.flatten(changed["values"]["root_module"])]
     assert "module.app.aws_instance.app" not in addresses and TABLE in addresses
+
+    patch.setenv("TF_WORKSPACE", "default")  # named explicitly: still the default workspace's object
+    assert terraform.show_json() == changed and len(commands(log)) == ran
+    patch.delenv("TF_WORKSPACE")
+    selected = terraform.workspace.root / ".terraform" / "environment"
+    selected.write_text("other")  # another workspace: its state is another object, so Terraform is asked
+    try:
+        try:
+            terraform.show_json()
+        except Exception:  # (Terraform may refuse a workspace that does not exist: it was asked all the same)
+            pass
+        assert commands(log)[ran:] == ["state"], "terraform state pull for any workspace but default"
+    finally:
+        selected.unlink()
 
 
 def _comparable(state: dict) -> dict:
@@ -154,7 +166,7 @@ def test_terraforms_answers_are_reused_only_while_their_inputs_hold(deployed):
     """One deployment (one apply) for every step, in order: the steps build on each other's state."""
     check_init_is_skipped_for_the_same_inputs_and_runs_when_one_changes(deployed)
     check_02_takes_over_01s_plan_only_from_the_same_run_and_inputs(deployed)
-    check_apply_outputs_and_the_state_json_are_terraforms_and_read_once(deployed)
+    check_apply_outputs_and_the_state_is_the_file_terraform_wrote(deployed)
     check_the_cost_table_comes_from_the_saved_plan_only_for_the_same_configuration(deployed)
 
 def test_a_warm_kernel_imports_what_its_notebook_imports():

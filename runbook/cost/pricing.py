@@ -157,9 +157,13 @@ def load_pricing(name_or_path: "str | Path | Pricing" = DEFAULT_PRICING) -> Pric
 
 
 # -- YAML data files (price sets and usage profiles) --------------------------------------------------------------
+#: libyaml's safe loader when PyYAML was built with it (several times faster: the notebooks read price sets often).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except FileNotFoundError:
         raise ConfigurationError(path, "file not found") from None
     except yaml.YAMLError as error:
