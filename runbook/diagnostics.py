@@ -129,8 +129,8 @@ def unavailable(check: str, table: DiagnosedTable) -> Finding:
 # -- Table already exists (not in state) -------------------------------------------------------------------------
 def table_exists_but_not_in_state(target: Target, table_name: str,
                                   state_addresses: list[str] | None) -> Finding:
-    """The table exists in the account but Terraform's state does not manage it (``state_addresses`` is
-    ``terraform state list``; ``None`` when the state could not be read)."""
+    """The table exists in the account but Terraform's state does not manage it (``state_addresses``: the
+    state's resource addresses, what ``terraform state list`` prints; ``None`` when the state could not be read)."""
     check = "table exists but not in state"
     try:
         exists = describe_tables(target, [table_name], include=())[table_name] is not None

@@ -250,3 +250,47 @@ def test_state_values_tainted_deposed_empty_and_unknown_versions():
     assert state_values({}) == {}
     with pytest.raises(ValueError, match="version 3"):
         state_values({"version": 3, "modules": []})
+
+
+# -- when the state file is read from the bucket, and when Terraform is asked (no Terraform run needed to tell) ----
+def _recorded(tmp_path, target, bucket="runbook-reuse-state", key="notifications/staging.tfstate"):
+    """A work directory initialised (as Terraform records it) for an S3 backend on the emulator, and that config."""
+    from runbook.backend import BackendConfig
+
+    workspace = Workspace("staging", tmp_path / "work")
+    dot = workspace.root / ".terraform"
+    dot.mkdir(parents=True)
+    (dot / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "s3", "config": {
+        "bucket": bucket, "key": key, "endpoints": {"s3": target.endpoint_url}}}}))
+    config = BackendConfig(tmp_path / "backend.hcl", "generated", bucket, key, "us-east-1", target.endpoint_url)
+    s3 = target.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    return Terraform(workspace, target), config, lambda body: s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def test_the_state_file_is_read_from_the_bucket_only_when_terraform_would_read_that_object(target, tmp_path,
+                                                                                            monkeypatch):
+    terraform, config, put = _recorded(tmp_path, target)
+    monkeypatch.delenv("TF_WORKSPACE", raising=False)
+    assert terraform._backend_state(config) == {}, "no object yet: an empty state"
+    state = _pulled({"mode": "managed", "type": "aws_dynamodb_table", "name": "notifications", "provider":
+                     'provider["registry.terraform.io/hashicorp/aws"]', "instances": [{"attributes": {"name": "t"}}]})
+    put(json.dumps(state))
+    assert terraform._backend_state(config) == state
+
+    put(json.dumps({**state, "version": 3}))
+    assert terraform._backend_state(config) is None, "an older format: terraform state pull upgrades it"
+    put(b"{not json")
+    assert terraform._backend_state(config) is None, "not a state file: Terraform says what it is"
+    put(json.dumps(state))
+
+    monkeypatch.setenv("TF_WORKSPACE", "blue")
+    assert terraform._backend_state(config) is None, "another workspace's state is another object"
+    monkeypatch.delenv("TF_WORKSPACE")
+    (terraform.workspace.root / "terraform.tfstate").write_text(json.dumps(state))
+    assert terraform._backend_state(config) is None, "a local state waits to be migrated: Terraform decides"
+    (terraform.workspace.root / "terraform.tfstate").unlink()
+    moved = type(config)(config.path, config.origin, config.bucket, "notifications/other.tfstate", config.region,
+                         config.endpoint_url)
+    assert terraform._backend_state(moved) is None, "the directory is initialised for another key"
+    assert terraform._backend_state(config) == state
