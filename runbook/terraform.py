@@ -456,7 +456,7 @@ class Terraform:
 
         The state is the file Terraform's S3 backend wrote: read from the bucket when Terraform would read that
         object (:meth:`_backend_state`: tens of milliseconds), else printed by ``terraform state pull`` (about
-        0.7 s; neither starts the provider, which ``show -json`` of the state does for its schema: about 3 s).
+        0.9 s; neither starts the provider, which ``show -json`` of the state does for its schema: about 3 s).
         Nothing is kept between readings: each one sees the state as it is.
         """
         if plan_file:
