@@ -334,8 +334,8 @@ def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool, candi
     With ``candidate`` (another checkout), each pair also runs that checkout's ``runbook run`` (the order of the
     two runbook sides alternates from pair to pair), reported under ``candidate``.
     """
-    bare, runbook, ratios, last_bare, last_runbook = [], [], [], [], []
-    other, other_ratios, last_other = [], [], []
+    bare, runbook, last_bare, last_runbook, runbook_logs = [], [], [], [], []
+    other, last_other, other_logs = [], [], []
     for index in range(pairs):
         b, last_bare = bare_run(out / f"bare-{index}", import_cycle=import_cycle)
         sides = ["runbook", "candidate"] if candidate else ["runbook"]
@@ -348,29 +348,40 @@ def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool, candi
             shutil.rmtree(out / f"{name}-{index}", ignore_errors=True)
         bare.append(b)
         runbook.append(r)
-        ratios.append(r / b)
+        runbook_logs.append(last_runbook)
         if candidate:
             other.append(c)
-            other_ratios.append(c / b)
-    figures = _pair_figures(bare, runbook, ratios, last_bare, last_runbook, only)
+            other_logs.append(last_other)
+    figures = _pair_figures(bare, runbook, runbook_logs, last_bare, only)
     if candidate:
         figures["candidate"] = {"checkout": str(candidate),
-                                **_pair_figures(bare, other, other_ratios, last_bare, last_other, only)}
+                                **_pair_figures(bare, other, other_logs, last_bare, only)}
     return figures
 
 
-def _pair_figures(bare, runbook, ratios, last_bare, last_runbook, only) -> dict:
-    terraform_seconds = sum(e["seconds"] for e in last_runbook if "command" in e)
+def _terraform_seconds(log: list) -> float:
+    return sum(e["seconds"] for e in log if "command" in e)
+
+
+def _pair_figures(bare, runbook, runbook_logs, last_bare, only) -> dict:
+    """The per-pair ratios and, less moved by a noisy machine than they are, the two parts of each runbook run:
+    its Terraform against the bare Terraform, and its seconds outside Terraform."""
+    ratios = [r / b for r, b in zip(runbook, bare)]
+    terraform = [_terraform_seconds(log) for log in runbook_logs]
+    outside = [r - t for r, t in zip(runbook, terraform)]
+    last_runbook = runbook_logs[-1] if runbook_logs else []
     return {
         "ratio": stats(ratios),
         "bare_seconds": {**stats(bare), "raw": [round(x, 2) for x in bare]},
         "runbook_seconds": {**stats(runbook), "raw": [round(x, 2) for x in runbook]},
         "pair_ratios": [round(x, 3) for x in ratios],
+        "terraform_ratios": [round(t / b, 3) for t, b in zip(terraform, bare)],
+        "outside_terraform_seconds": {**stats(outside), "raw": [round(x, 2) for x in outside]},
         "runbook_notebooks": " ".join(only) or "all",
         "last_pair": {"bare_commands": _commands(last_bare), "runbook_commands": _commands(last_runbook),
-                      "runbook_terraform_seconds": round(terraform_seconds, 2),
+                      "runbook_terraform_seconds": round(terraform[-1], 2) if terraform else 0.0,
                       "runbook_notebook_seconds": last_runbook[0]["notebooks"] if last_runbook else {},
-                      "runbook_outside_terraform_seconds": round(runbook[-1] - terraform_seconds, 2)},
+                      "runbook_outside_terraform_seconds": round(outside[-1], 2) if outside else 0.0},
     }
 
 
@@ -531,6 +542,9 @@ def report(figures: dict) -> None:
             continue
         ratio, last = figures[key]["ratio"], figures[key]["last_pair"]
         print(f"{label}: {ratio['median']} (pairs {figures[key]['pair_ratios']})")
+        print(f"  runbook's Terraform / bare Terraform: pairs {figures[key]['terraform_ratios']}; outside Terraform: "
+              f"median {figures[key]['outside_terraform_seconds']['median']}s "
+              f"(pairs {figures[key]['outside_terraform_seconds']['raw']})")
         if "candidate" in figures[key]:
             candidate = figures[key]["candidate"]
             print(f"  candidate {candidate['checkout']}: {candidate['ratio']['median']} "

@@ -70,3 +70,6 @@ def test_pair_figures_are_medians_of_per_pair_ratios(tmp_path, monkeypatch):
     last = figures["last_pair"]
     assert last["runbook_commands"]["plan"] == {"count": 2, "seconds": 9.0}
     assert last["runbook_terraform_seconds"] == 11.0 and last["runbook_outside_terraform_seconds"] == 1.0
+    assert figures["terraform_ratios"] == [1.1, 0.55, 1.1], "each pair: the runbook's Terraform / the bare one"
+    assert figures["outside_terraform_seconds"]["raw"] == [0.0, 19.0, 1.0]
+    assert figures["outside_terraform_seconds"]["median"] == 1.0
