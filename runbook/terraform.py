@@ -479,7 +479,7 @@ class Terraform:
 
         root = self.workspace.root
         if (not (root / ".terraform").is_dir() or backends.local_state(root) is not None
-                or _selected_workspace(root, self.environment()) != "default"):
+                or _selected_workspace(root) != "default"):
             return None
         try:
             config = config or self.backend or backends.resolve(self.workspace, self.target, key=self.state_key,
@@ -540,13 +540,14 @@ class Terraform:
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
 
 
-def _selected_workspace(root: Path, environment: dict[str, str]) -> str:
-    """The Terraform workspace commands in ``root`` use: ``TF_WORKSPACE``, else ``terraform workspace select``'s."""
+def _selected_workspace(root: Path) -> str:
+    """The Terraform workspace commands in ``root`` use: ``TF_WORKSPACE`` (:meth:`Terraform.environment` passes this
+    process's on), else ``terraform workspace select``'s."""
     try:
         selected = (root / ".terraform" / "environment").read_text().strip()
     except OSError:
         selected = ""
-    return environment.get("TF_WORKSPACE") or selected or "default"
+    return os.environ.get("TF_WORKSPACE") or selected or "default"
 
 
 def _initialised_for(root: Path, config) -> bool:

@@ -55,7 +55,7 @@ def of_type(resources: Iterable[dict], type_: str) -> list[dict]:
     return [r for r in resources if r.get("type") == type_]
 
 
-# --- the state file (the backend's object, ``terraform state pull``) ------------------------------------------------------------------
+# --- the state file (the backend's object, ``terraform state pull``) ------------------------------------------------
 
 def state_values(pulled: dict) -> dict:
     """The state as ``terraform show -json`` lays it out (``values``: ``outputs`` and the ``root_module`` tree of
