@@ -30,6 +30,10 @@ KERNEL_NAME = "python3"
 #: Imported at kernel boot: what the runbooks import first (their first cell pays for it otherwise), then what
 #: the notebook the kernel is for imports at the top level of its cells (:func:`notebook_imports`).
 WARM_IMPORTS = ("pandas", "boto3", "IPython.display", "runbook.context", "runbook.record")
+#: Imported too by a kernel booting ahead of its notebook (it has time to spare; the run's first kernel does not):
+#: the plan and state readers and their pydantic models (0.1 s), which every runbook after setup reaches through
+#: its context.
+AHEAD_IMPORTS = ("runbook.planning",)
 #: As nbclient starts kernels: history in memory, never in the user's ~/.ipython.
 _ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
@@ -84,26 +88,32 @@ class WarmKernels:
         self._numbers = count(1)
         self._stopping: list = []  # threads shutting down kernels that ran their notebook (see done)
 
-    def start_next(self, notebook: Path | None = None) -> None:
+    def start_next(self, notebook: Path | None = None, ahead: bool = False) -> None:
         """Start booting a kernel for ``notebook`` (the modules it imports are imported at boot too), unless one is
-        already booting for it; without ``notebook``, unless any kernel is booting."""
+        already booting for it; without ``notebook``, unless any kernel is booting. ``ahead``: while another
+        notebook runs (:data:`AHEAD_IMPORTS` too)."""
+        run_sync(self.boot)(notebook, ahead)
+
+    async def boot(self, notebook: Path | None = None, ahead: bool = False) -> None:
+        """:meth:`start_next`, awaited: for a caller inside papermill's event loop (``runbook.runner``'s hook)."""
         if any(booked == notebook for booked, _ in self._booting) or (notebook is None and self._booting):
             return
-        modules = WARM_IMPORTS + (notebook_imports(notebook) if notebook is not None else ())
+        modules = (WARM_IMPORTS + (AHEAD_IMPORTS if ahead else ())
+                   + (notebook_imports(notebook) if notebook is not None else ()))
         if self._sockets is None:
             self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
         manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                      ip=str(self._sockets / f"k{next(self._numbers)}"),
                                      client_class=f"{__name__}.ReadyClient")
-        run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
-                                       preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
+        await manager.start_kernel(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
+                                   preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
         self._booting.append((notebook, manager))
 
     def start_ahead(self, notebooks: list[Path]) -> None:
         """Keep kernels booting for the next ``notebooks``, in order (a short notebook does not leave the next
         one waiting for its kernel's boot: about 1.5 s)."""
         for notebook in notebooks:
-            self.start_next(notebook)
+            self.start_next(notebook, ahead=True)
 
     def take(self, notebook: Path | None = None) -> AsyncKernelManager:
         """The kernel booting for ``notebook`` (else the first booting; else one started now); the caller runs one

@@ -73,3 +73,83 @@ def test_kernels_boot_ahead_once_each_and_are_taken_for_their_notebook(tmp_path)
         runner.execute_notebook(second, tmp_path / "out.ipynb", {}, for_second)
         kernels.done(for_second)
     assert not run_sync(for_second.is_alive)()
+
+
+def modules_notebook(path, top: str = ""):
+    """A notebook that records which of a few modules its kernel had loaded before its first cell ran."""
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [new_code_cell(
+        "import sys\n"
+        "loaded = sorted(m for m in ('runbook.planning', 'pydantic', 'matplotlib_inline.backend_inline')"
+        " if m in sys.modules)\n" + top),
+        new_code_cell("from runbook.record import record\nrecord('loaded', loaded)")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_kernel_booting_ahead_also_has_the_plan_readers_and_the_run_s_first_does_not(tmp_path):
+    first, later = modules_notebook(tmp_path / "01-a.ipynb"), modules_notebook(tmp_path / "02-b.ipynb")
+    with WarmKernels(tmp_path) as kernels:
+        kernels.start_next(first)  # the run's first: needed at once, booted with the least
+        kernels.start_ahead([later])
+        for notebook in (first, later):
+            kernel = kernels.take(notebook)
+            runner.execute_notebook(notebook, tmp_path / f"out-{notebook.name}", {}, kernel)
+            kernels.done(kernel)
+    loaded = {nb.name: read_records(nbformat.read(tmp_path / f"out-{nb.name}", as_version=4))["loaded"]
+              for nb in (first, later)}
+    assert loaded == {"01-a.ipynb": [], "02-b.ipynb": ["pydantic", "runbook.planning"]}
+
+
+def test_a_notebook_that_imports_pyplot_gets_its_backend_at_boot_and_its_figures_inline(tmp_path):
+    notebook = modules_notebook(tmp_path / "01-plot.ipynb", top="import matplotlib.pyplot as plt")
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(new_code_cell("plt.plot([1, 2], [3, 4])\nplt.show()"))
+    nbformat.write(nb, notebook)
+    with WarmKernels(tmp_path) as kernels:
+        kernels.start_next(notebook)
+        kernel = kernels.take(notebook)
+        runner.execute_notebook(notebook, tmp_path / "out.ipynb", {}, kernel)
+    done = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert read_records(done)["loaded"] == ["matplotlib_inline.backend_inline"]
+    figure = done.cells[-1].outputs
+    assert [o["output_type"] for o in figure] == ["display_data"] and "image/png" in figure[0]["data"]
+
+
+def test_the_first_notebook_s_next_kernel_boots_once_its_own_has_answered(tmp_path, monkeypatch):
+    """The run's first kernel boots alone; papermill's ``on_notebook_start`` hook (its kernel has answered) boots
+    the next one. Later notebooks start the next three at once (their kernels boot while the one before runs)."""
+    import asyncio
+
+    notebooks = [probe_notebook(tmp_path / f"0{n}-n.ipynb") for n in range(1, 6)]
+    events = []
+
+    class Kernels(WarmKernels):
+        def start_next(self, notebook=None, ahead=False):
+            events.append(("start", notebook.name, ahead))
+
+        async def boot(self, notebook=None, ahead=False):
+            events.append(("boot", notebook.name, ahead))
+
+        def take(self, notebook=None):
+            return object()
+
+        def done(self, manager):
+            pass
+
+    def execute(notebook, output, parameters, kernel=None, on_ready=None):
+        events.append(("execute", notebook.name))
+        if on_ready is not None:
+            asyncio.run(on_ready(notebook=None))  # as nbclient awaits it, once the kernel has answered
+        events.append(("cells", notebook.name))
+
+    monkeypatch.setattr(runner, "execute_notebook", execute)
+    results = runner._run_notebooks("staging", notebooks, {}, tmp_path / "out", None, [], Kernels(tmp_path))
+    assert [r.status for r in results] == ["ok"] * 5
+    assert runner.KERNELS_AHEAD == 3
+    ahead = [("start", f"0{n}-n.ipynb", True) for n in range(1, 6)]  # (WarmKernels skips one already booting)
+    assert events == [("execute", "01-n.ipynb"), ("boot", "02-n.ipynb", True), ("cells", "01-n.ipynb"),
+                      *ahead[2:5], ("execute", "02-n.ipynb"), ("cells", "02-n.ipynb"),
+                      *ahead[3:5], ("execute", "03-n.ipynb"), ("cells", "03-n.ipynb"),
+                      *ahead[4:5], ("execute", "04-n.ipynb"), ("cells", "04-n.ipynb"),
+                      ("execute", "05-n.ipynb"), ("cells", "05-n.ipynb")]
