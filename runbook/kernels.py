@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import count
 from pathlib import Path
 
@@ -76,14 +77,21 @@ def notebook_imports(notebook: Path) -> tuple[str, ...]:
 
 
 class WarmKernels:
-    """Kernels booting ahead of need, in ``cwd``. Use as a context manager; every kernel is shut down."""
+    """Kernels booting ahead of need, in ``cwd``. Use as a context manager; every kernel is shut down.
+
+    Kernels are started (a ``python -m ipykernel`` process each, 0.05-0.1 s to launch) by one thread of their own,
+    so that starting the next ones never holds up the notebook about to run. It lives as long as this object: a
+    kernel gets SIGTERM when the thread that started it ends (``processes.die_with_parent``).
+    """
 
     def __init__(self, cwd: Path, kernel_name: str = KERNEL_NAME):
         self.cwd = cwd
         self.kernel_name = kernel_name
-        #: Kernels booting ahead, in the order :meth:`take` hands them out, each with the notebook it is for.
-        self._booting: list[tuple[Path | None, AsyncKernelManager]] = []
+        #: Kernels booting ahead, in the order :meth:`take` hands them out, each with the notebook it is for (a
+        #: future of its manager: the starter thread may still be launching it).
+        self._booting: list[tuple[Path | None, Future]] = []
         self._handed_out: list[AsyncKernelManager] = []
+        self._starter: ThreadPoolExecutor | None = None
         self._sockets: Path | None = None  # the private directory of the kernels' ipc sockets
         self._numbers = count(1)
         self._stopping: list = []  # threads shutting down kernels that ran their notebook (see done)
@@ -91,23 +99,24 @@ class WarmKernels:
     def start_next(self, notebook: Path | None = None, ahead: bool = False) -> None:
         """Start booting a kernel for ``notebook`` (the modules it imports are imported at boot too), unless one is
         already booting for it; without ``notebook``, unless any kernel is booting. ``ahead``: while another
-        notebook runs (:data:`AHEAD_IMPORTS` too)."""
-        run_sync(self.boot)(notebook, ahead)
-
-    async def boot(self, notebook: Path | None = None, ahead: bool = False) -> None:
-        """:meth:`start_next`, awaited: for a caller inside papermill's event loop (``runbook.runner``'s hook)."""
+        notebook runs (:data:`AHEAD_IMPORTS` too). Returns at once; :meth:`take` waits for the launch."""
         if any(booked == notebook for booked, _ in self._booting) or (notebook is None and self._booting):
             return
         modules = (WARM_IMPORTS + (AHEAD_IMPORTS if ahead else ())
                    + (notebook_imports(notebook) if notebook is not None else ()))
         if self._sockets is None:
             self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
-        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
-                                     ip=str(self._sockets / f"k{next(self._numbers)}"),
+        if self._starter is None:
+            self._starter = ThreadPoolExecutor(1, thread_name_prefix="kernel-start")
+        ip = str(self._sockets / f"k{next(self._numbers)}")
+        self._booting.append((notebook, self._starter.submit(self._launch, ip, modules)))
+
+    def _launch(self, ip: str, modules: tuple[str, ...]) -> AsyncKernelManager:
+        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip,
                                      client_class=f"{__name__}.ReadyClient")
-        await manager.start_kernel(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
-                                   preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
-        self._booting.append((notebook, manager))
+        run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
+                                       preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
+        return manager
 
     def start_ahead(self, notebooks: list[Path]) -> None:
         """Keep kernels booting for the next ``notebooks``, in order (a short notebook does not leave the next
@@ -121,7 +130,8 @@ class WarmKernels:
         chosen = next((i for i, (booked, _) in enumerate(self._booting) if booked == notebook), 0)
         if not self._booting:
             self.start_next(notebook)
-        _, manager = self._booting.pop(chosen)
+        _, launched = self._booting.pop(chosen)
+        manager = launched.result()  # a kernel that could not be launched: its error, here
         self._handed_out.append(manager)
         return manager
 
@@ -136,8 +146,17 @@ class WarmKernels:
         self._stopping.append(stopping)
 
     def close(self) -> None:
-        for manager in [*self._handed_out, *(manager for _, manager in self._booting)]:
+        booting = []
+        for _, launched in self._booting:
+            try:
+                booting.append(launched.result())
+            except Exception:  # never launched: nothing to stop
+                pass
+        for manager in [*self._handed_out, *booting]:
             _shutdown(manager)
+        if self._starter is not None:  # after the kernels it started: they would get SIGTERM as its thread ends
+            self._starter.shutdown()
+            self._starter = None
         for stopping in self._stopping:
             stopping.join()
         self._stopping.clear()

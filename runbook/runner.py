@@ -223,9 +223,8 @@ def _boot_when_ready(kernels: WarmKernels, notebooks: list[Path]):
 
     Booted at once instead, the next kernel competed with the first one's boot and the runner's start-up for the
     2 cores: the first notebook's first cell ran about 0.3 s later."""
-    async def on_notebook_start(**_):
-        for notebook in notebooks:
-            await kernels.boot(notebook, ahead=True)
+    def on_notebook_start(**_):
+        kernels.start_ahead(notebooks)
 
     return on_notebook_start
 

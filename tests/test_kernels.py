@@ -57,7 +57,7 @@ def test_each_notebook_gets_its_own_kernel_and_none_are_left(tmp_path):
 def test_close_stops_a_kernel_still_booting(tmp_path):
     kernels = WarmKernels(tmp_path)
     kernels.start_next()
-    booting = kernels._booting[0][1]
+    booting = kernels._booting[0][1].result()
     kernels.close()
     assert not run_sync(booting.is_alive)()
 
@@ -68,7 +68,7 @@ def test_kernels_boot_ahead_once_each_and_are_taken_for_their_notebook(tmp_path)
         kernels.start_ahead([first, second])
         kernels.start_ahead([second])  # already booting for it: no second kernel
         assert [notebook for notebook, _ in kernels._booting] == [first, second]
-        for_second = kernels._booting[1][1]
+        for_second = kernels._booting[1][1].result()
         assert kernels.take(second) is for_second and [nb for nb, _ in kernels._booting] == [first]
         runner.execute_notebook(second, tmp_path / "out.ipynb", {}, for_second)
         kernels.done(for_second)
@@ -119,17 +119,12 @@ def test_a_notebook_that_imports_pyplot_gets_its_backend_at_boot_and_its_figures
 def test_the_first_notebook_s_next_kernel_boots_once_its_own_has_answered(tmp_path, monkeypatch):
     """The run's first kernel boots alone; papermill's ``on_notebook_start`` hook (its kernel has answered) boots
     the next one. Later notebooks start the next three at once (their kernels boot while the one before runs)."""
-    import asyncio
-
     notebooks = [probe_notebook(tmp_path / f"0{n}-n.ipynb") for n in range(1, 6)]
     events = []
 
     class Kernels(WarmKernels):
         def start_next(self, notebook=None, ahead=False):
             events.append(("start", notebook.name, ahead))
-
-        async def boot(self, notebook=None, ahead=False):
-            events.append(("boot", notebook.name, ahead))
 
         def take(self, notebook=None):
             return object()
@@ -140,7 +135,7 @@ def test_the_first_notebook_s_next_kernel_boots_once_its_own_has_answered(tmp_pa
     def execute(notebook, output, parameters, kernel=None, on_ready=None):
         events.append(("execute", notebook.name))
         if on_ready is not None:
-            asyncio.run(on_ready(notebook=None))  # as nbclient awaits it, once the kernel has answered
+            on_ready(notebook=None)  # as nbclient calls it, once the kernel has answered
         events.append(("cells", notebook.name))
 
     monkeypatch.setattr(runner, "execute_notebook", execute)
@@ -148,7 +143,7 @@ def test_the_first_notebook_s_next_kernel_boots_once_its_own_has_answered(tmp_pa
     assert [r.status for r in results] == ["ok"] * 5
     assert runner.KERNELS_AHEAD == 3
     ahead = [("start", f"0{n}-n.ipynb", True) for n in range(1, 6)]  # (WarmKernels skips one already booting)
-    assert events == [("execute", "01-n.ipynb"), ("boot", "02-n.ipynb", True), ("cells", "01-n.ipynb"),
+    assert events == [("execute", "01-n.ipynb"), ahead[1], ("cells", "01-n.ipynb"),
                       *ahead[2:5], ("execute", "02-n.ipynb"), ("cells", "02-n.ipynb"),
                       *ahead[3:5], ("execute", "03-n.ipynb"), ("cells", "03-n.ipynb"),
                       *ahead[4:5], ("execute", "04-n.ipynb"), ("cells", "04-n.ipynb"),
