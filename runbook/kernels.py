@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import count
 from pathlib import Path
@@ -79,9 +80,11 @@ def notebook_imports(notebook: Path) -> tuple[str, ...]:
 class WarmKernels:
     """Kernels booting ahead of need, in ``cwd``. Use as a context manager; every kernel is shut down.
 
-    Kernels are started (a ``python -m ipykernel`` process each, 0.05-0.1 s to launch) by one thread of their own,
-    so that starting the next ones never holds up the notebook about to run. It lives as long as this object: a
-    kernel gets SIGTERM when the thread that started it ends (``processes.die_with_parent``).
+    Kernels are started by one thread of their own, one at a time: it launches a kernel (a ``python -m ipykernel``
+    process, 0.05-0.1 s) and waits until it has answered before it launches the next. So starting the next ones
+    never holds up the notebook about to run, and at most one kernel boots at a time (about 1.2 s of a core each),
+    leaving the other core to Terraform, to the emulator and to the kernel that runs. The thread lives as long as
+    this object: a kernel gets SIGTERM when the thread that started it ends (``processes.die_with_parent``).
     """
 
     def __init__(self, cwd: Path, kernel_name: str = KERNEL_NAME):
@@ -92,6 +95,7 @@ class WarmKernels:
         self._booting: list[tuple[Path | None, Future]] = []
         self._handed_out: list[AsyncKernelManager] = []
         self._starter: ThreadPoolExecutor | None = None
+        self._closing = threading.Event()  # close() has begun: the starter stops waiting for a kernel's answer
         self._sockets: Path | None = None  # the private directory of the kernels' ipc sockets
         self._numbers = count(1)
         self._stopping: list = []  # threads shutting down kernels that ran their notebook (see done)
@@ -114,9 +118,33 @@ class WarmKernels:
     def _launch(self, ip: str, modules: tuple[str, ...]) -> AsyncKernelManager:
         manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip,
                                      client_class=f"{__name__}.ReadyClient")
+        if self._closing.is_set():
+            raise RuntimeError("the kernels are being closed")
         run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
                                        preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
+        run_sync(self._answered)(manager)
         return manager
+
+    async def _answered(self, manager: AsyncKernelManager) -> None:
+        """Until ``manager``'s kernel answers a ``kernel_info`` request (its boot is over), it dies, or :meth:`close`
+        begins; a kernel that does not answer is papermill's to report when it is taken."""
+        from queue import Empty
+
+        client = manager.client(context=manager.context)  # no zmq context (and its threads) of its own
+        client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        try:
+            request = client.kernel_info()  # queued by ZeroMQ until the kernel's shell socket is up
+            while not self._closing.is_set():
+                try:
+                    reply = await client.shell_channel.get_msg(timeout=0.1)
+                except Empty:
+                    if not await manager.is_alive():
+                        return
+                    continue
+                if reply["parent_header"].get("msg_id") == request:
+                    return
+        finally:
+            client.stop_channels()
 
     def start_ahead(self, notebooks: list[Path]) -> None:
         """Keep kernels booting for the next ``notebooks``, in order (a short notebook does not leave the next
@@ -138,16 +166,17 @@ class WarmKernels:
     def done(self, manager: AsyncKernelManager) -> None:
         """Shut ``manager``'s kernel down in the background (about 0.1 s the next notebook need not wait for);
         :meth:`close` waits for it."""
-        import threading
-
         self._handed_out.remove(manager)
         stopping = threading.Thread(target=_shutdown, args=(manager,), name="kernel-shutdown", daemon=True)
         stopping.start()
         self._stopping.append(stopping)
 
     def close(self) -> None:
+        self._closing.set()
         booting = []
         for _, launched in self._booting:
+            if launched.cancel():  # still queued: never launched
+                continue
             try:
                 booting.append(launched.result())
             except Exception:  # never launched: nothing to stop
@@ -155,6 +184,7 @@ class WarmKernels:
         for manager in [*self._handed_out, *booting]:
             _shutdown(manager)
         if self._starter is not None:  # after the kernels it started: they would get SIGTERM as its thread ends
+            self._starter.submit(_close_event_loop)
             self._starter.shutdown()
             self._starter = None
         for stopping in self._stopping:
@@ -162,6 +192,7 @@ class WarmKernels:
         self._stopping.clear()
         self._handed_out.clear()
         self._booting.clear()
+        self._closing.clear()
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
             self._sockets = None
@@ -230,6 +261,19 @@ def interrupt_kernels(signum: int) -> None:
             os.kill(pid, signal.SIGINT)
         except ProcessLookupError:
             pass
+
+
+def _close_event_loop() -> None:
+    """Close the event loop ``run_sync`` made for this thread, before the thread ends (left to the garbage
+    collector, it is closed after its own sockets, and complains)."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # this thread never launched a kernel
+        return
+    if not loop.is_running():
+        loop.close()
 
 
 def _shutdown(manager: AsyncKernelManager) -> None:

@@ -260,29 +260,39 @@ def run_all(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
     """Every check, in the checklist's order; Terraform's verdict last (it needs the tfvars and the backend).
 
     The state backend's checks run beside the others: on a fresh emulator they bootstrap the state bucket with
-    Terraform (about 10 s, mostly waiting on the provider), long enough to hide the rest.
+    Terraform (about 10 s, mostly waiting on the provider), long enough to hide the rest. Once the bucket exists,
+    Terraform's verdict (``init``, then the plan) starts, and the bucket's settings are checked beside it.
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from .backend import settings_checks
+
     with ThreadPoolExecutor(1, thread_name_prefix="runbook-backend") as pool:
-        backend = pool.submit(state_backend, context)
+        target = _own_target(context)
+        bucket = pool.submit(state_bucket, context, target)
         checks = [python_version(), terraform_binary(), provider_source()]
         checks += [package(name) for name in ("papermill", "boto3", "python-hcl2", "moto")]
         checks.append(caller_identity(context))
         checks.append(working_tfvars(context, overwrite_tfvars))
         checks += placeholders(context) + unknown_variables(context)
         checks.append(region(context))
-        checks += backend.result()
-    checks += terraform_verdict(context)
-    return checks
+        found, config = bucket.result()
+        settings = pool.submit(settings_checks, target, config) if config is not None else None
+        verdict = terraform_verdict(context)
+        checks += found + (settings.result() if settings is not None else [])
+    return checks + verdict
 
 
-def state_backend(context: RunContext) -> list[Check]:
-    """The S3 backend: its config, the state bucket (bootstrapped on an emulator), its settings, the lock's
-    conditional writes (``runbook.backend``). On a target of its own: boto3 clients are not shared between the
-    threads of :func:`run_all`."""
+def _own_target(context: RunContext):
+    """The run's target for the backend's thread: boto3 clients are not shared between threads."""
     from .aws import Target
-    from .backend import preflight_checks
 
-    target = Target(context.target.region, context.target.endpoint_url, context.target.profile)
-    return preflight_checks(context.workspace, target, binary=context.terraform.binary)
+    return Target(context.target.region, context.target.endpoint_url, context.target.profile)
+
+
+def state_bucket(context: RunContext, target):
+    """The S3 backend's config and its state bucket, bootstrapped on an emulator (``runbook.backend``); with the
+    config once the bucket exists."""
+    from .backend import bucket_checks
+
+    return bucket_checks(context.workspace, target, binary=context.terraform.binary)

@@ -112,12 +112,11 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
 
 
 # -- execution ------------------------------------------------------------------------------------------------
-def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None, on_ready=None) -> None:
+def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None) -> None:
     """Run one notebook with papermill (its engine as :mod:`runbook.engine` throttles the writes of the output),
     passing only the parameters it declares.
 
     ``kernel``: a started kernel manager (:mod:`runbook.kernels`) to run it on; papermill starts one otherwise.
-    ``on_ready``: awaited once the kernel has answered, before the first cell (nbclient's ``on_notebook_start``).
     """
     # papermill → nbformat → jsonschema imports rfc3987_syntax when it is installed (jupyter-events' extra), only for
     # the "iri" format, which no notebook schema uses; it compiles a grammar at import (~1.5 s of CPU a run).
@@ -132,7 +131,6 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None
         parameters={k: v for k, v in parameters.items() if k in declared},
         cwd=str(notebook.parent), progress_bar=False, log_output=False, engine_name=engine.NAME,
         **({"km": kernel} if kernel is not None else {}),
-        **({"on_notebook_start": on_ready} if on_ready is not None else {}),
     )
 
 
@@ -186,14 +184,10 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
             start = time.perf_counter()
             kernel = kernels.take(notebook) if _runs_on(notebook, kernels) else None
             ahead = [nb for nb in notebooks[index + 1:index + 1 + KERNELS_AHEAD] if _runs_on(nb, kernels)]
-            on_ready = None
-            if index == 0:  # its own kernel may still be booting (2 cores): the next one boots once it is ready
-                on_ready = _boot_when_ready(kernels, ahead[:1])
-            else:
-                kernels.start_ahead(ahead)
+            kernels.start_ahead(ahead)  # each boots once the kernels before it have (runbook.kernels)
             try:
                 with _interruptible():
-                    execute_notebook(notebook, output, parameters, kernel, on_ready)
+                    execute_notebook(notebook, output, parameters, kernel)
                 if processes.requested():  # it ended, but its Terraform (or kernel) was stopped under it
                     raise processes.Interrupted(processes.stop_signal())
                 result = NotebookResult(environment, notebook.stem, "ok", output=str(output))
@@ -216,17 +210,6 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
         if on_event:
             on_event(result)
     return results
-
-
-def _boot_when_ready(kernels: WarmKernels, notebooks: list[Path]):
-    """papermill's hook for the run's first notebook: its kernel has answered, the next ones start booting.
-
-    Booted at once instead, the next kernel competed with the first one's boot and the runner's start-up for the
-    2 cores: the first notebook's first cell ran about 0.3 s later."""
-    def on_notebook_start(**_):
-        kernels.start_ahead(notebooks)
-
-    return on_notebook_start
 
 
 def _interrupted() -> str:
