@@ -36,6 +36,8 @@ WARM_IMPORTS = ("pandas", "boto3", "IPython.display", "runbook.context", "runboo
 #: the plan and state readers and their pydantic models (0.1 s), which every runbook after setup reaches through
 #: its context.
 AHEAD_IMPORTS = ("runbook.planning",)
+#: Seconds a kernel has to answer after its launch (nbclient's default ``startup_timeout``); then it is papermill's.
+STARTUP_TIMEOUT = 60.0
 #: As nbclient starts kernels: history in memory, never in the user's ~/.ipython.
 _ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
@@ -126,15 +128,18 @@ class WarmKernels:
         return manager
 
     async def _answered(self, manager: AsyncKernelManager) -> None:
-        """Until ``manager``'s kernel answers a ``kernel_info`` request (its boot is over), it dies, or :meth:`close`
-        begins; a kernel that does not answer is papermill's to report when it is taken."""
+        """Until ``manager``'s kernel answers a ``kernel_info`` request (its boot is over), it dies,
+        :data:`STARTUP_TIMEOUT` passes, or :meth:`close` begins; a kernel that does not answer is papermill's to
+        report when it is taken."""
+        import time
         from queue import Empty
 
         client = manager.client(context=manager.context)  # no zmq context (and its threads) of its own
         client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
         try:
             request = client.kernel_info()  # queued by ZeroMQ until the kernel's shell socket is up
-            while not self._closing.is_set():
+            while not self._closing.is_set() and time.monotonic() < deadline:
                 try:
                     reply = await client.shell_channel.get_msg(timeout=0.1)
                 except Empty:

@@ -27,7 +27,8 @@ from .errors import ParameterError, RunbookError
 from .kernels import WarmKernels, interrupt_kernels, notebook_kernel
 
 TARGETS = ("local", "aws")
-#: How many of the next notebooks have a kernel booting while one runs (see :meth:`WarmKernels.start_ahead`).
+#: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time: see
+#: :class:`WarmKernels`).
 KERNELS_AHEAD = 3
 
 

@@ -163,3 +163,18 @@ def test_close_does_not_wait_for_kernels_still_queued(tmp_path):
     kernels.close()
     assert time.monotonic() - started < 5, "at most the one being launched is waited for"
     assert kernels._starter is None and kernels._booting == []
+
+
+def test_a_kernel_that_never_answers_is_handed_out_after_the_timeout(tmp_path, monkeypatch):
+    """The starter stops waiting (papermill then reports the kernel); it never holds ``take`` for ever."""
+    import runbook.kernels as kernels_module
+
+    monkeypatch.setattr(kernels_module, "_boot_arguments", lambda modules: [
+        *kernels_module._ARGUMENTS, "--IPKernelApp.exec_lines=import time; time.sleep(30)"])
+    monkeypatch.setattr(kernels_module, "STARTUP_TIMEOUT", 1.0)
+    kernels = WarmKernels(tmp_path)
+    kernels.start_next()
+    manager = kernels.take()
+    assert run_sync(manager.is_alive)(), "still booting: handed out after the timeout, not when it answered"
+    kernels.close()
+    assert not run_sync(manager.is_alive)()
