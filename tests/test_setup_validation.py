@@ -99,3 +99,69 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
             line = workconfig.line_of(tfvars, name)
             assert f"{tfvars}:{line}:" in failed[name].detail, failed[name].detail
             assert f"line {line}" in failed[name].fix
+
+
+def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_settings(monkeypatch):
+    """run_all: the bucket first (its own thread, beside the Python checks); then ``init`` and the plan, with the
+    bucket's settings checked at the same time; the checklist keeps its order."""
+    import threading
+    from types import SimpleNamespace
+
+    from runbook import backend
+    from runbook.preflight import Check
+
+    verdict_started = threading.Event()
+    order = []
+
+    def check(name):
+        return lambda *args, **kwargs: Check(name, True, "")
+
+    for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
+                 "region"):
+        monkeypatch.setattr(preflight, name, check(name))
+    monkeypatch.setattr(preflight, "package", lambda name: Check(f"package {name}", True, ""))
+    monkeypatch.setattr(preflight, "placeholders", lambda context: [])
+    monkeypatch.setattr(preflight, "unknown_variables", lambda context: [])
+    monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
+        order.append("bucket") or [Check("state bucket", True, "")], "config"))
+
+    def settings(target, config):
+        assert config == "config"
+        started = verdict_started.wait(timeout=10)
+        order.append("settings")
+        return [Check("bucket settings", started, "checked while Terraform ran" if started else "before it")]
+
+    def verdict(context):
+        order.append("verdict")
+        verdict_started.set()
+        return [Check("tfvars (Terraform)", True, "")]
+
+    monkeypatch.setattr(backend, "settings_checks", settings)
+    monkeypatch.setattr(preflight, "terraform_verdict", verdict)
+    context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url="http://127.0.0.1:1",
+                                                     profile=None))
+    checks = preflight.run_all(context)
+    assert order[0] == "bucket" and set(order[1:]) == {"verdict", "settings"}
+    names = [c.name for c in checks]
+    assert names[-3:] == ["state bucket", "bucket settings", "tfvars (Terraform)"]
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+def test_no_settings_and_no_wait_when_the_bucket_is_not_there(monkeypatch):
+    from types import SimpleNamespace
+
+    from runbook import backend
+    from runbook.preflight import Check
+
+    for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
+                 "region"):
+        monkeypatch.setattr(preflight, name, lambda *args, _n=name, **kwargs: Check(_n, True, ""))
+    monkeypatch.setattr(preflight, "package", lambda name: Check(f"package {name}", True, ""))
+    monkeypatch.setattr(preflight, "placeholders", lambda context: [])
+    monkeypatch.setattr(preflight, "unknown_variables", lambda context: [])
+    monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
+        [Check("state bucket", False, "does not exist", "create it")], None))
+    monkeypatch.setattr(backend, "settings_checks", lambda *args: pytest.fail("no bucket: nothing to check"))
+    monkeypatch.setattr(preflight, "terraform_verdict", lambda context: [Check("tfvars (Terraform)", False, "")])
+    context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url=None, profile=None))
+    assert [c.name for c in preflight.run_all(context)][-2:] == ["state bucket", "tfvars (Terraform)"]
