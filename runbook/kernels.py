@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import count
 from pathlib import Path
@@ -108,20 +109,21 @@ class WarmKernels:
         notebook runs (:data:`AHEAD_IMPORTS` too). Returns at once; :meth:`take` waits for the launch."""
         if any(booked == notebook for booked, _ in self._booting) or (notebook is None and self._booting):
             return
-        modules = (WARM_IMPORTS + (AHEAD_IMPORTS if ahead else ())
-                   + (notebook_imports(notebook) if notebook is not None else ()))
         if self._sockets is None:
             self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
         if self._starter is None:
             self._starter = ThreadPoolExecutor(1, thread_name_prefix="kernel-start")
         ip = str(self._sockets / f"k{next(self._numbers)}")
-        self._booting.append((notebook, self._starter.submit(self._launch, ip, modules)))
+        self._booting.append((notebook, self._starter.submit(self._launch, ip, notebook, ahead)))
 
-    def _launch(self, ip: str, modules: tuple[str, ...]) -> AsyncKernelManager:
-        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip,
-                                     client_class=f"{__name__}.ReadyClient")
+    def _launch(self, ip: str, notebook: Path | None, ahead: bool) -> AsyncKernelManager:
+        """On the starter thread: the kernel for ``notebook``, launched and (see :meth:`_answered`) booted."""
         if self._closing.is_set():
             raise RuntimeError("the kernels are being closed")
+        modules = (WARM_IMPORTS + (AHEAD_IMPORTS if ahead else ())
+                   + (notebook_imports(notebook) if notebook is not None else ()))
+        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip,
+                                     client_class=f"{__name__}.ReadyClient")
         run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
                                        preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
         run_sync(self._answered)(manager)
@@ -131,7 +133,6 @@ class WarmKernels:
         """Until ``manager``'s kernel answers a ``kernel_info`` request (its boot is over), it dies,
         :data:`STARTUP_TIMEOUT` passes, or :meth:`close` begins; a kernel that does not answer is papermill's to
         report when it is taken."""
-        import time
         from queue import Empty
 
         client = manager.client(context=manager.context)  # no zmq context (and its threads) of its own
@@ -220,7 +221,6 @@ class ReadyClient(AsyncKernelClient):
     """
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
-        import time
         from queue import Empty
 
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))

@@ -114,8 +114,8 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
 
 # -- execution ------------------------------------------------------------------------------------------------
 def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None) -> None:
-    """Run one notebook with papermill (its engine as :mod:`runbook.engine` throttles the writes of the output),
-    passing only the parameters it declares.
+    """Run one notebook with papermill, on :mod:`runbook.engine` (papermill's engine, fewer writes of the output
+    while it runs), passing only the parameters it declares.
 
     ``kernel``: a started kernel manager (:mod:`runbook.kernels`) to run it on; papermill starts one otherwise.
     """

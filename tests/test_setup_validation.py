@@ -101,6 +101,18 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
             assert f"line {line}" in failed[name].fix
 
 
+def stub_local_checks(monkeypatch):
+    """run_all's Python checks, each passing at once (no AWS, no Terraform)."""
+    from runbook.preflight import Check
+
+    for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
+                 "region"):
+        monkeypatch.setattr(preflight, name, lambda *args, _n=name, **kwargs: Check(_n, True, ""))
+    monkeypatch.setattr(preflight, "package", lambda name: Check(f"package {name}", True, ""))
+    monkeypatch.setattr(preflight, "placeholders", lambda context: [])
+    monkeypatch.setattr(preflight, "unknown_variables", lambda context: [])
+
+
 def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_settings(monkeypatch):
     """run_all: the bucket first (its own thread, beside the Python checks); then ``init`` and the plan, with the
     bucket's settings checked at the same time; the checklist keeps its order."""
@@ -112,16 +124,7 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
 
     verdict_started = threading.Event()
     order = []
-
-    def check(name):
-        return lambda *args, **kwargs: Check(name, True, "")
-
-    for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
-                 "region"):
-        monkeypatch.setattr(preflight, name, check(name))
-    monkeypatch.setattr(preflight, "package", lambda name: Check(f"package {name}", True, ""))
-    monkeypatch.setattr(preflight, "placeholders", lambda context: [])
-    monkeypatch.setattr(preflight, "unknown_variables", lambda context: [])
+    stub_local_checks(monkeypatch)
     monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
         order.append("bucket") or [Check("state bucket", True, "")], "config"))
 
@@ -153,12 +156,7 @@ def test_no_settings_and_no_wait_when_the_bucket_is_not_there(monkeypatch):
     from runbook import backend
     from runbook.preflight import Check
 
-    for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
-                 "region"):
-        monkeypatch.setattr(preflight, name, lambda *args, _n=name, **kwargs: Check(_n, True, ""))
-    monkeypatch.setattr(preflight, "package", lambda name: Check(f"package {name}", True, ""))
-    monkeypatch.setattr(preflight, "placeholders", lambda context: [])
-    monkeypatch.setattr(preflight, "unknown_variables", lambda context: [])
+    stub_local_checks(monkeypatch)
     monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
         [Check("state bucket", False, "does not exist", "create it")], None))
     monkeypatch.setattr(backend, "settings_checks", lambda *args: pytest.fail("no bucket: nothing to check"))
