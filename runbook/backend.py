@@ -34,15 +34,17 @@ import os
 import re
 import shlex
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from . import paths
 from .aws import Target
 from .errors import ConfigurationError, StateLocked, TerraformError
 from .preflight import Check
+from .processes import RUN_VARIABLE
 
 if TYPE_CHECKING:  # pragma: no cover
     from .terraform import Terraform, Workspace
@@ -60,6 +62,10 @@ DEFAULT_LOCK_TIMEOUT = "10s"
 #: Terraform's words when it cannot take the state lock.
 LOCK_ERROR = "Error acquiring the state lock"
 BOOTSTRAP_DIR = "bootstrap"
+#: The bootstrap's lock file in it (:func:`bootstrap_lock`), and the record of a bootstrap ``runbook run`` made
+#: before its first notebook (:func:`made_ahead`).
+BOOTSTRAP_LOCK = ".bootstrap.lock"
+AHEAD_RECORD = "made-ahead.json"
 #: The suffix of the lock object the S3 backend writes next to the state (``use_lockfile``).
 LOCK_SUFFIX = ".tflock"
 _TIMEOUT = re.compile(r"^\d+(ms|s|m|h)$")
@@ -420,40 +426,96 @@ def ensure_bucket(target: Target, bucket: str, work_dir: Path, *, create: bool =
 
     Creating it means running ``infrastructure/bootstrap`` with Terraform in ``work_dir/bootstrap`` (its local
     state is kept there). Against AWS without ``create`` nothing is changed and the command to run is returned.
+    On an emulator a bootstrap already in flight (``runbook run`` starts one for its own emulator:
+    :mod:`runbook.bucket_ahead`; another environment's 01) ends first: its lock is taken before the bucket is
+    looked for, so the bucket is never seen half made.
     """
-    if bucket_exists(target, bucket):
-        return BootstrapResult(bucket, False, f"exists on {target.label}")
-    if not target.is_emulator and not create:
-        return BootstrapResult(bucket, False, f"does not exist on {target.label}; the runbook does not create it "
-                               "unasked", command=bootstrap_command(bucket, target.region))
-    outputs = bootstrap(target, bucket, work_dir, binary=binary)
-    return BootstrapResult(bucket, True, f"created on {target.label} by infrastructure/bootstrap (Terraform, local "
-                           f"state in {Path(work_dir) / BOOTSTRAP_DIR})", outputs=outputs)
+    if not target.is_emulator:
+        if bucket_exists(target, bucket):
+            return BootstrapResult(bucket, False, f"exists on {target.label}")
+        if not create:
+            return BootstrapResult(bucket, False, f"does not exist on {target.label}; the runbook does not create "
+                                   "it unasked", command=bootstrap_command(bucket, target.region))
+        return _created(target, bucket, work_dir, bootstrap(target, bucket, work_dir, binary=binary))
+    base = Path(work_dir) / BOOTSTRAP_DIR
+    with bootstrap_lock(base):
+        if bucket_exists(target, bucket):
+            ahead = made_ahead(base, target, bucket)
+            if ahead is None:
+                return BootstrapResult(bucket, False, f"exists on {target.label}")
+            return _created(target, bucket, work_dir, ahead, "as this run started")
+        return _created(target, bucket, work_dir, _bootstrap(target, bucket, base, binary))
 
 
-def bootstrap(target: Target, bucket: str, work_dir: Path, binary=None) -> dict:
+def _created(target: Target, bucket: str, work_dir: Path, outputs: dict, when: str = "") -> BootstrapResult:
+    by = " ".join(filter(None, ["infrastructure/bootstrap", when]))
+    return BootstrapResult(bucket, True, f"created on {target.label} by {by} (Terraform, local state in "
+                           f"{Path(work_dir) / BOOTSTRAP_DIR})", outputs=outputs)
+
+
+@contextmanager
+def bootstrap_lock(base: Path, held: int | None = None) -> Iterator[None]:
+    """The bootstrap's lock in ``base`` (``runbook run --env all`` may bootstrap twice at once; ``runbook run``
+    starts one ahead of its notebooks). ``held``: a descriptor of the lock file already locked (handed over by
+    the process that took it); released when this ends."""
+    if held is not None:
+        with os.fdopen(held, "w"):
+            yield
+        return
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / BOOTSTRAP_LOCK, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def bootstrap(target: Target, bucket: str, work_dir: Path, binary=None, *, held: int | None = None,
+              ahead: bool = False) -> dict:
     """Run ``infrastructure/bootstrap`` (init + apply) with real Terraform in ``work_dir/bootstrap``; its outputs.
 
-    Serialised with a file lock in that directory (``runbook run --env all`` may ask for it twice at once); the
-    second caller finds the bucket and does nothing.
+    Serialised with :func:`bootstrap_lock` (``held``: already taken); the second caller finds the bucket and does
+    nothing. ``ahead``: ``runbook run`` bootstraps its own emulator before its first notebook; the record it
+    leaves (:data:`AHEAD_RECORD`) lets that notebook say so (:func:`made_ahead`).
     """
-    from .terraform import Terraform, Workspace
-
     base = Path(work_dir) / BOOTSTRAP_DIR
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / ".bootstrap.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with bootstrap_lock(base, held):
         if bucket_exists(target, bucket):
             return {"bucket": bucket}
-        terraform = Terraform(Workspace(BOOTSTRAP_DIR, base), target, binary)
-        terraform.prepare()
-        terraform.run("init", "-input=false", "-no-color")
-        variables = ["-var", f"bucket_name={bucket}", "-var", f"region={target.region}"]
-        if target.is_emulator and urlparse_scheme(target.endpoint_url) == "http":
-            # A TLS-only policy denies every plain-HTTP request, the emulator's included.
-            variables += ["-var", "require_tls=false"]
-        terraform.apply(*variables)
-        return terraform.output()  # as the apply reported them
+        outputs = _bootstrap(target, bucket, base, binary)
+        if ahead:
+            record = {"bucket": bucket, "endpoint_url": target.endpoint_url, "run": os.environ.get(RUN_VARIABLE, ""),
+                      "outputs": outputs}
+            (base / AHEAD_RECORD).write_text(json.dumps(record))
+        return outputs
+
+
+def _bootstrap(target: Target, bucket: str, base: Path, binary=None) -> dict:
+    """The bootstrap itself, under its lock."""
+    from .terraform import Terraform, Workspace
+
+    (base / AHEAD_RECORD).unlink(missing_ok=True)  # a record of an earlier run's emulator
+    terraform = Terraform(Workspace(BOOTSTRAP_DIR, base), target, binary)
+    terraform.prepare()
+    terraform.run("init", "-input=false", "-no-color")
+    variables = ["-var", f"bucket_name={bucket}", "-var", f"region={target.region}"]
+    if target.is_emulator and urlparse_scheme(target.endpoint_url) == "http":
+        # A TLS-only policy denies every plain-HTTP request, the emulator's included.
+        variables += ["-var", "require_tls=false"]
+    terraform.apply(*variables)
+    return terraform.output()  # as the apply reported them
+
+
+def made_ahead(base: Path, target: Target, bucket: str) -> dict | None:
+    """The outputs of the bootstrap this run made of ``bucket`` on this emulator before its first notebook, if
+    it did (:data:`AHEAD_RECORD`, written by :func:`bootstrap`); else ``None``."""
+    run = os.environ.get(RUN_VARIABLE, "")
+    try:
+        record = json.loads((base / AHEAD_RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    if not run or not isinstance(record, dict) or (record.get("bucket"), record.get("endpoint_url"),
+                                                   record.get("run")) != (bucket, target.endpoint_url, run):
+        return None
+    return record.get("outputs") or {}
 
 
 def urlparse_scheme(url: str | None) -> str:

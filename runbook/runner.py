@@ -30,6 +30,8 @@ TARGETS = ("local", "aws")
 #: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time: see
 #: :class:`WarmKernels`).
 KERNELS_AHEAD = 3
+#: The notebook whose checks bootstrap the state bucket on an emulator (``runbook.preflight``).
+SETUP_NOTEBOOK = "01-setup"
 
 
 @dataclass
@@ -300,6 +302,13 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
             emulator = stack.enter_context(Emulator())
             emulator.reset()  # the run's own, disposable emulator starts empty (moto's state is per process)
             endpoint_url = emulator.endpoint_url
+            region = _region(environments[0]) if len(environments) == 1 else None
+            if region and notebooks[0].stem == SETUP_NOTEBOOK:  # which bootstraps the state bucket: started now,
+                # while the first kernel boots (runbook.bucket_ahead)
+                from .bucket_ahead import bootstrapping
+
+                stack.enter_context(bootstrapping(endpoint_url, region,
+                                                  paths.work_dir(environments[0], work_dir).parent))
         if endpoint_url:
             from .aws import check_endpoint
 
@@ -314,6 +323,15 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
             return result
         result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event)
         return result
+
+
+def _region(environment: str) -> str | None:
+    """The region ``environment``'s parameter file names (its notebooks' target, and so the state bucket's)."""
+    try:
+        region = environment_parameters(environment).get("aws_region")
+    except (OSError, ValueError, yaml.YAMLError, ParameterError):  # the run reports it (run_environment)
+        return None
+    return region if isinstance(region, str) and region else None
 
 
 @contextmanager

@@ -193,6 +193,44 @@ def test_against_aws_the_bucket_is_never_created_unasked(target, monkeypatch, tm
     assert not backend.bucket_exists(target, "team-tfstate") and not (tmp_path / "bootstrap").exists()
 
 
+def test_on_an_emulator_the_bucket_is_looked_for_once_a_bootstrap_in_flight_has_ended(target, monkeypatch, tmp_path):
+    """``runbook run`` bootstraps its own emulator while the first kernel boots (runbook.bucket_ahead): 01 must not
+    see the bucket half made, nor bootstrap it a second time."""
+    monkeypatch.setenv("RUNBOOK_RUN_ID", "run-1")
+    base = tmp_path / backend.BOOTSTRAP_DIR
+    taken, done = threading.Event(), []
+
+    def in_flight():
+        with backend.bootstrap_lock(base):
+            taken.set()
+            threading.Event().wait(0.6)
+            backend.s3_client(target).create_bucket(Bucket=backend.EMULATOR_BUCKET)
+            record = {"bucket": backend.EMULATOR_BUCKET, "endpoint_url": target.endpoint_url, "run": "run-1",
+                      "outputs": {"bucket": backend.EMULATOR_BUCKET}}
+            (base / backend.AHEAD_RECORD).write_text(json.dumps(record))
+            done.append(True)
+
+    worker = threading.Thread(target=in_flight)
+    worker.start()
+    taken.wait(5)
+    result = backend.ensure_bucket(target, backend.EMULATOR_BUCKET, tmp_path, binary="no terraform runs here")
+    worker.join()
+    assert done, "ensure_bucket returned before the bootstrap in flight had ended"
+    assert result.created and result.outputs == {"bucket": backend.EMULATOR_BUCKET}
+    assert result.detail.startswith("created on emulator by infrastructure/bootstrap as this run started ")
+    assert result.as_check().ok
+
+    monkeypatch.setenv("RUNBOOK_RUN_ID", "run-2")  # the next run on the same emulator and work directory
+    again = backend.ensure_bucket(target, backend.EMULATOR_BUCKET, tmp_path, binary="no terraform runs here")
+    assert not again.created and again.detail == "exists on emulator"
+    monkeypatch.delenv("RUNBOOK_RUN_ID")
+    assert backend.made_ahead(base, target, backend.EMULATOR_BUCKET) is None  # outside a run: never
+    monkeypatch.setenv("RUNBOOK_RUN_ID", "run-1")
+    other = Target("us-east-1", "http://127.0.0.1:9")  # the record is of another emulator
+    assert backend.made_ahead(base, other, backend.EMULATOR_BUCKET) is None
+    assert backend.made_ahead(base, target, backend.EMULATOR_BUCKET) == {"bucket": backend.EMULATOR_BUCKET}
+
+
 def test_the_emulator_enforces_conditional_writes(target):
     backend.s3_client(target).create_bucket(Bucket="probe-bucket")
     check = backend.probe_conditional_writes(target, "probe-bucket")

@@ -444,6 +444,18 @@ def test_every_runbook_page_carries_its_outputs(built_site):
         assert any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
 
 
+def test_the_run_bootstrapped_its_emulator_as_it_started_and_01_says_so(built_site):
+    """``runbook run`` on its own emulator bootstraps the state bucket while the first kernel boots
+    (runbook.bucket_ahead); 01's checklist reports it, from the bootstrap's record of this run."""
+    from runbook.record import read_records
+
+    checks = read_records(Path(built_site["runs"]) / "01-setup.ipynb")["checks"]
+    bucket = next(c for c in checks if re.fullmatch(r"state bucket [\w.-]+", c["name"]))
+    assert bucket["ok"], bucket
+    assert bucket["detail"].startswith("created on emulator by infrastructure/bootstrap as this run started"), bucket
+    assert all(c["ok"] for c in checks if c["name"].startswith("state bucket")), checks
+
+
 def test_navigation_lists_every_page(built_site):
     home = (Path(built_site["site"]) / "index.html").read_text(encoding="utf-8")
     for target in ["getting-started/", "guide/", "configuration/", "architecture/", "runbooks/", "cost/",

@@ -339,3 +339,44 @@ def test_a_second_signal_forces_the_stop(tmp_path):
         assert_all_gone(tree, 5.0, command.output)
     finally:
         command.kill()
+
+
+def test_run_stopped_while_it_bootstraps_its_emulator_stops_terraform_first(tmp_path):
+    """``runbook run`` bootstraps its own emulator's state bucket while 01's kernel boots (runbook.bucket_ahead):
+    a stop then reaches that Terraform as it reaches a notebook's, and nothing is left running."""
+    root = tmp_path / "checkout"
+    (root / "notebooks" / "environments").mkdir(parents=True)
+    (root / "infrastructure").symlink_to(paths.INFRASTRUCTURE, target_is_directory=True)
+    for env in paths.ENVIRONMENTS:
+        text = f"environment: {env}\naws_region: us-east-1\n"  # a region: the runner bootstraps the bucket for it
+        (root / "notebooks" / "environments" / f"{env}.yaml").write_text(text)
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    parameters = new_code_cell('environment: str = "staging"  # env\naws_endpoint_url: str = ""  # endpoint')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, new_code_cell("import time\ntime.sleep(120)")]
+    nbformat.write(nb, root / "notebooks" / "01-setup.ipynb")
+    command = Command(["run", "--output-dir", str(tmp_path / "runs"), "--work-dir", str(tmp_path / "work")],
+                      env={"RUNBOOK_ROOT": str(root)}, cwd=root)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("terraform" in " ".join(p.cmdline()) for p in _alive(command.tree())):
+            assert time.monotonic() < deadline, f"no Terraform started:\n{command.output}"
+            assert command.process.poll() is None, command.output
+            time.sleep(0.1)
+        names = " ".join(" ".join(p.cmdline()) for p in _alive(command.tree()))
+        assert "runbook.bucket_ahead" in names and "ipykernel" in names, names
+        stop_and_check(command, signal.SIGINT, within=30, expect_children=3)
+    finally:
+        command.kill()
+    assert re.search(r"01-setup\s.*interrupted", command.output), command.output
+
+
+def _alive(processes: list) -> list:
+    alive = []
+    for process in processes:
+        try:
+            process.cmdline()
+            alive.append(process)
+        except psutil.Error:
+            pass
+    return alive
