@@ -34,7 +34,7 @@ import os
 import re
 import shlex
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -426,24 +426,20 @@ def ensure_bucket(target: Target, bucket: str, work_dir: Path, *, create: bool =
 
     Creating it means running ``infrastructure/bootstrap`` with Terraform in ``work_dir/bootstrap`` (its local
     state is kept there). Against AWS without ``create`` nothing is changed and the command to run is returned.
-    On an emulator a bootstrap already in flight (``runbook run`` starts one for its own emulator:
-    :mod:`runbook.bucket_ahead`; another environment's 01) ends first: its lock is taken before the bucket is
-    looked for, so the bucket is never seen half made.
+    Whenever it may create the bucket, a bootstrap already in flight (``runbook run`` starts one for its own
+    emulator: :mod:`runbook.bucket_ahead`; another environment's 01) ends first: its lock is taken before the
+    bucket is looked for, so the bucket is never seen half made.
     """
-    if not target.is_emulator:
-        if bucket_exists(target, bucket):
-            return BootstrapResult(bucket, False, f"exists on {target.label}")
-        if not create:
-            return BootstrapResult(bucket, False, f"does not exist on {target.label}; the runbook does not create "
-                                   "it unasked", command=bootstrap_command(bucket, target.region))
-        return _created(target, bucket, work_dir, bootstrap(target, bucket, work_dir, binary=binary))
     base = Path(work_dir) / BOOTSTRAP_DIR
-    with bootstrap_lock(base):
+    with bootstrap_lock(base) if target.is_emulator or create else nullcontext():
         if bucket_exists(target, bucket):
             ahead = made_ahead(base, target, bucket)
             if ahead is None:
                 return BootstrapResult(bucket, False, f"exists on {target.label}")
             return _created(target, bucket, work_dir, ahead, "as this run started")
+        if not target.is_emulator and not create:
+            return BootstrapResult(bucket, False, f"does not exist on {target.label}; the runbook does not create "
+                                   "it unasked", command=bootstrap_command(bucket, target.region))
         return _created(target, bucket, work_dir, _bootstrap(target, bucket, base, binary))
 
 
