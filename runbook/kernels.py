@@ -7,6 +7,12 @@ imported at boot (``IPKernelApp.exec_lines``, which binds no names and leaves th
 hands it to papermill, which uses a kernel it is given instead of starting its own. Each kernel still runs
 exactly one notebook and is shut down after it, so notebooks share no state.
 
+A kernel booting ahead must not slow down what the run waits for. Terraform starting the AWS provider keeps
+about 1.5 of 2 cores busy, and every second of a core taken from it lengthens the run. So a kernel booting ahead
+runs at a lower CPU priority (:data:`AHEAD_NICE`, its session's too: Linux shares the CPU between sessions
+first), and the kernels for notebooks after the next one wait until the machine has CPU to spare (during an
+apply, the provider's waits on the cloud leave both cores idle for about 15 s).
+
 The kernels talk over Unix sockets (ZeroMQ ``ipc``) in a private temporary directory, not TCP on loopback:
 only this user can reach them, and the kernel has no reason to warn about unencrypted TCP.
 """
@@ -20,8 +26,10 @@ import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from typing import Callable
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
@@ -37,6 +45,14 @@ WARM_IMPORTS = ("pandas", "boto3", "IPython.display", "runbook.context", "runboo
 #: the plan and state readers and their pydantic models (0.1 s), which every runbook after setup reaches through
 #: its context.
 AHEAD_IMPORTS = ("runbook.planning",)
+#: The CPU priority (nice value) of a kernel booting ahead of its notebook: it takes what Terraform, the emulator
+#: and the running notebook leave of the CPU. It gets the normal priority back when its notebook starts.
+AHEAD_NICE = 10
+#: A kernel booting for a notebook after the next one waits until the machine has CPU to spare: this share of its
+#: CPU time idle for :data:`SPARE_SECONDS` (Terraform starting the provider keeps 1.5 of 2 cores busy; its waits
+#: on the cloud, none), or until its notebook is about to run.
+SPARE_SHARE = 0.6
+SPARE_SECONDS = 0.5
 #: Seconds a kernel has to answer after its launch (nbclient's default ``startup_timeout``); then it is papermill's.
 STARTUP_TIMEOUT = 60.0
 #: As nbclient starts kernels: history in memory, never in the user's ~/.ipython.
@@ -85,9 +101,10 @@ class WarmKernels:
 
     Kernels are started by one thread of their own, one at a time: it launches a kernel (a ``python -m ipykernel``
     process, 0.05-0.1 s) and waits until it has answered before it launches the next. So starting the next ones
-    never holds up the notebook about to run, and at most one kernel boots at a time (about 1.2 s of a core each),
-    leaving the other core to Terraform, to the emulator and to the kernel that runs. The thread lives as long as
-    this object: a kernel gets SIGTERM when the thread that started it ends (``processes.die_with_parent``).
+    never holds up the notebook about to run, and at most one kernel boots at a time (about 1.2 s of a core each).
+    A kernel booked ``when_spare`` is launched once the CPU has some to spare (:func:`wait_for_spare_cpu`), or at
+    once when its notebook is next (:meth:`start_next` without ``when_spare``, :meth:`take`). The thread lives as
+    long as this object: a kernel gets SIGTERM when the thread that started it ends (``processes.die_with_parent``).
     """
 
     def __init__(self, cwd: Path, kernel_name: str = KERNEL_NAME):
@@ -95,7 +112,7 @@ class WarmKernels:
         self.kernel_name = kernel_name
         #: Kernels booting ahead, in the order :meth:`take` hands them out, each with the notebook it is for (a
         #: future of its manager: the starter thread may still be launching it).
-        self._booting: list[tuple[Path | None, Future]] = []
+        self._booting: list[_Booking] = []
         self._handed_out: list[AsyncKernelManager] = []
         self._starter: ThreadPoolExecutor | None = None
         self._closing = threading.Event()  # close() has begun: the starter stops waiting for a kernel's answer
@@ -103,21 +120,31 @@ class WarmKernels:
         self._numbers = count(1)
         self._stopping: list = []  # threads shutting down kernels that ran their notebook (see done)
 
-    def start_next(self, notebook: Path | None = None, ahead: bool = False) -> None:
+    def start_next(self, notebook: Path | None = None, ahead: bool = False, when_spare: bool = False) -> None:
         """Start booting a kernel for ``notebook`` (the modules it imports are imported at boot too), unless one is
         already booting for it; without ``notebook``, unless any kernel is booting. ``ahead``: while another
-        notebook runs (:data:`AHEAD_IMPORTS` too). Returns at once; :meth:`take` waits for the launch."""
-        if any(booked == notebook for booked, _ in self._booting) or (notebook is None and self._booting):
+        notebook runs (:data:`AHEAD_IMPORTS` too, at :data:`AHEAD_NICE`); ``when_spare``: once the CPU has some to
+        spare (:data:`SPARE_SHARE`). Returns at once; :meth:`take` waits for the launch."""
+        booked = next((i for i, b in enumerate(self._booting) if b.notebook == notebook), None)
+        if booked is not None or (notebook is None and self._booting):
+            if booked is not None and not when_spare:
+                self._hurry(booked)
             return
         if self._sockets is None:
             self._sockets = Path(tempfile.mkdtemp(prefix="runbook-kernels-"))  # mode 0700
         if self._starter is None:
             self._starter = ThreadPoolExecutor(1, thread_name_prefix="kernel-start")
         ip = str(self._sockets / f"k{next(self._numbers)}")
-        self._booting.append((notebook, self._starter.submit(self._launch, ip, notebook, ahead)))
+        needed = threading.Event()
+        if not when_spare:
+            needed.set()
+        self._booting.append(_Booking(notebook, self._starter.submit(self._launch, ip, notebook, ahead, needed),
+                                      needed))
 
-    def _launch(self, ip: str, notebook: Path | None, ahead: bool) -> AsyncKernelManager:
-        """On the starter thread: the kernel for ``notebook``, launched and (see :meth:`_answered`) booted."""
+    def _launch(self, ip: str, notebook: Path | None, ahead: bool, needed: threading.Event) -> AsyncKernelManager:
+        """On the starter thread: the kernel for ``notebook``, launched (once ``needed`` or the CPU has some to
+        spare) and (see :meth:`_answered`) booted."""
+        wait_for_spare_cpu(lambda: needed.is_set() or self._closing.is_set())
         if self._closing.is_set():
             raise RuntimeError("the kernels are being closed")
         modules = (WARM_IMPORTS + (AHEAD_IMPORTS if ahead else ())
@@ -125,7 +152,7 @@ class WarmKernels:
         manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip,
                                      client_class=f"{__name__}.ReadyClient")
         run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
-                                       preexec_fn=processes.die_with_parent)  # (Popen's; in its own session)
+                                       preexec_fn=_in_background if ahead else processes.die_with_parent)
         run_sync(self._answered)(manager)
         return manager
 
@@ -154,18 +181,26 @@ class WarmKernels:
 
     def start_ahead(self, notebooks: list[Path]) -> None:
         """Keep kernels booting for the next ``notebooks``, in order (a short notebook does not leave the next
-        one waiting for its kernel's boot: about 1.5 s)."""
-        for notebook in notebooks:
-            self.start_next(notebook, ahead=True)
+        one waiting for its kernel's boot: about 1.5 s): the first at once, the others when the CPU has some to
+        spare."""
+        for index, notebook in enumerate(notebooks):
+            self.start_next(notebook, ahead=True, when_spare=index > 0)
+
+    def _hurry(self, index: int) -> None:
+        """Launch the kernel booked at ``index`` without waiting for spare CPU (and those before it: the starter
+        launches them in order)."""
+        for booking in self._booting[:index + 1]:
+            booking.needed.set()
 
     def take(self, notebook: Path | None = None) -> AsyncKernelManager:
         """The kernel booting for ``notebook`` (else the first booting; else one started now); the caller runs one
         notebook on it, then :meth:`done`."""
-        chosen = next((i for i, (booked, _) in enumerate(self._booting) if booked == notebook), 0)
+        chosen = next((i for i, b in enumerate(self._booting) if b.notebook == notebook), 0)
         if not self._booting:
             self.start_next(notebook)
-        _, launched = self._booting.pop(chosen)
-        manager = launched.result()  # a kernel that could not be launched: its error, here
+        self._hurry(chosen)
+        manager = self._booting.pop(chosen).launched.result()  # a kernel that could not be launched: its error, here
+        processes.set_priority(manager.provisioner.pid, 0)  # refused (no CAP_SYS_NICE): it runs at AHEAD_NICE
         self._handed_out.append(manager)
         return manager
 
@@ -180,7 +215,7 @@ class WarmKernels:
     def close(self) -> None:
         self._closing.set()
         booting = []
-        for _, launched in self._booting:
+        for launched in (b.launched for b in self._booting):
             if launched.cancel():  # still queued: never launched
                 continue
             try:
@@ -208,6 +243,41 @@ class WarmKernels:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@dataclass
+class _Booking:
+    notebook: Path | None
+    launched: Future  # of the kernel's manager: the starter thread may still be launching it
+    needed: threading.Event  # launch it now, CPU to spare or not
+
+
+def wait_for_spare_cpu(stop: Callable[[], bool], share: float = SPARE_SHARE, seconds: float = SPARE_SECONDS,
+                       step: float = 0.05) -> None:
+    """Return once the machine's CPUs were at least ``share`` idle over the last ``seconds``, or ``stop()``
+    (checked every ``step``). Returns at once where the kernel does not say (no ``/proc/stat``)."""
+    previous = _cpu_times()
+    since = time.monotonic()
+    while previous is not None and not stop():
+        time.sleep(step)
+        if time.monotonic() - since < seconds:
+            continue
+        now = _cpu_times()
+        idle, total = now[0] - previous[0], now[1] - previous[1]
+        if total > 0 and idle / total >= share:
+            return
+        previous, since = now, time.monotonic()
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, total) CPU time of the machine so far, in clock ticks (``/proc/stat``: idle and iowait of user,
+    nice, system, idle, iowait, irq, softirq, steal)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (fields[3] + fields[4], sum(fields)) if len(fields) == 8 else None
 
 
 class ReadyClient(AsyncKernelClient):
@@ -266,6 +336,13 @@ def interrupt_kernels(signum: int) -> None:
             os.kill(pid, signal.SIGINT)
         except ProcessLookupError:
             pass
+
+
+def _in_background() -> None:
+    """A kernel booting ahead (``preexec_fn``, in its own session: Popen's): dies with its parent, at
+    :data:`AHEAD_NICE`."""
+    processes.die_with_parent()
+    processes.set_priority(0, AHEAD_NICE)
 
 
 def _close_event_loop() -> None:

@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
@@ -210,6 +211,29 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
         _PRCTL(PR_SET_PDEATHSIG, int(sig))
     if os.getppid() != parent:  # the parent died between fork and prctl
         os._exit(1)
+
+
+def set_priority(pid: int, nice: int) -> bool:
+    """Give ``pid`` (0: this process; every thread it has: Linux keeps a nice value per thread) the CPU priority
+    ``nice``, and its session too when it leads one: Linux shares the CPU between sessions first (the scheduler's
+    autogroups, sched(7)), so a process's own nice value counts only against the processes of its session. False
+    when the system refuses (raising a priority back needs CAP_SYS_NICE) or has no such setting."""
+    done = True
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")] if pid else [0]
+    except OSError:
+        threads = [pid]
+    for thread in threads:
+        try:
+            os.setpriority(os.PRIO_PROCESS, thread, nice)
+        except OSError:
+            done = False
+    try:
+        if os.getsid(pid) == (pid or os.getpid()):
+            Path(f"/proc/{pid or 'self'}/autogroup").write_text(str(nice))
+    except OSError:
+        done = False
+    return done
 
 
 def popen(command: list[str], **kwargs) -> subprocess.Popen:

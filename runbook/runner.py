@@ -27,9 +27,9 @@ from .errors import ParameterError, RunbookError
 from .kernels import WarmKernels, interrupt_kernels, notebook_kernel
 
 TARGETS = ("local", "aws")
-#: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time: see
-#: :class:`WarmKernels`).
-KERNELS_AHEAD = 3
+#: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time; all but
+#: the next wait for spare CPU: see :class:`WarmKernels`). Four: 03 to 06 all boot during 02's apply.
+KERNELS_AHEAD = 4
 #: The notebook whose checks bootstrap the state bucket on an emulator (``runbook.preflight``).
 SETUP_NOTEBOOK = "01-setup"
 
