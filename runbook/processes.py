@@ -214,10 +214,11 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 
 
 def set_priority(pid: int, nice: int) -> bool:
-    """Give ``pid`` (0: this process; every thread it has: Linux keeps a nice value per thread) the CPU priority
-    ``nice``, and its session too when it leads one: Linux shares the CPU between sessions first (the scheduler's
-    autogroups, sched(7)), so a process's own nice value counts only against the processes of its session. False
-    when the system refuses (raising a priority back needs CAP_SYS_NICE) or has no such setting."""
+    """Give every thread of ``pid`` (Linux keeps a nice value per thread; 0: the calling thread only, as in a
+    ``preexec_fn``, where it is the only one) the CPU priority ``nice``, and its session too when it leads one:
+    Linux shares the CPU between sessions first (the scheduler's autogroups, sched(7)), so a process's own nice
+    value counts only against the processes of its session. False when the system refuses (raising a priority
+    back needs CAP_SYS_NICE) or has no such setting."""
     done = True
     try:
         threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")] if pid else [0]
