@@ -165,16 +165,23 @@ def default_key(environment: str, suffix: str = "") -> str:
     return key
 
 
-def scratch_key(workspace: "Workspace") -> str | None:
-    """A state key of its own for a workspace nested in another work directory of its environment, else None.
-
-    The import demo's scratch workspace lives in ``<work_dir>/import-demo``: it must never share the environment's
-    state, even when its caller forgets to pass a key (→ ``notifications/<env>-import-demo.tfstate``).
+def state_key(environment: str, config: "BackendConfig | None" = None) -> str:
+    """The environment's own state key: its backend config file's (the operator's ``backend.hcl``, or the file
+    given), else — on an emulator, with the generated config — its committed ``backend.hcl.example``'s. Where a work
+    directory lies never changes it; any other key is a caller's explicit choice (``Terraform.state_key``, e.g. the
+    import demo's ``default_key(env, "import-demo")``), which :func:`key_note` then says.
     """
-    parent = workspace.base.parent
-    if (parent / "infrastructure" / workspace.environment).is_dir() and parent.name != BOOTSTRAP_DIR:
-        return default_key(workspace.environment, re.sub(r"[^A-Za-z0-9_.-]", "-", workspace.base.name))
-    return None
+    if config is not None and config.origin != "generated":
+        return read_file(config.path)[0].get("key") or default_key(environment)
+    return default_key(environment)
+
+
+def key_note(environment: str, config: "BackendConfig") -> str:
+    """What a plan's header says of a state key that is not the environment's own ('' when it is)."""
+    own = state_key(environment, config)
+    if config.key == own:
+        return ""
+    return f"a state of its own, chosen explicitly — not the {environment} environment's `{own}`"
 
 
 def validate(path: Path, environment: str, target: Target | None = None, origin: str = "operator") -> BackendConfig:
@@ -272,13 +279,13 @@ def resolve(workspace: "Workspace", target: Target, *, key: str | None = None, p
             check_bucket_exists: bool = True) -> BackendConfig:
     """The backend config the workspace's ``terraform init`` uses (see the module docstring for the order).
 
-    ``key`` replaces the file's key (a scratch state beside the environment's: see :func:`default_key`).
+    ``key`` replaces the file's key (a scratch state beside the environment's, chosen explicitly: see
+    :func:`default_key`); without it the key is the environment's own (:func:`state_key`), wherever the work
+    directory lies.
     ``path`` is an explicit file (a notebook parameter). On an emulator with no explicit file the generated one
     is (re)written in the work directory; the operator's ``backend.hcl`` names their AWS bucket and is not used.
     """
     environment = workspace.environment
-    if key is None:
-        key = scratch_key(workspace)
     if path:
         config = validate(Path(path), environment, target if check_bucket_exists else None, origin="parameter")
     elif not target.is_emulator:
@@ -566,8 +573,9 @@ def init_report(terraform: "Terraform") -> str:
     config = terraform.backend
     if config is None:
         return "No backend: `terraform init` has not run with one."
-    lines = [f"State: `s3://{config.bucket}/{config.key}` ({config.region}), backend config `{config.path}` "
-             f"({config.origin}); lock: {config.as_row()['lock']}, "
+    note = key_note(terraform.workspace.environment, config)
+    lines = [f"State: `s3://{config.bucket}/{config.key}` ({config.region}){' — ' + note if note else ''}, backend "
+             f"config `{config.path}` ({config.origin}); lock: {config.as_row()['lock']}, "
              f"`-lock-timeout={lock_timeout(terraform.lock_timeout)}`."]
     if terraform.migration is not None:
         lines.append(f"**Migrated.** {terraform.migration.message}")

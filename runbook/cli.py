@@ -14,6 +14,8 @@ from .errors import RunbookError
 
 ENV_CHOICES = click.Choice([*paths.ENVIRONMENTS, "all"])
 ONE_ENV = click.Choice(list(paths.ENVIRONMENTS))
+#: What ``--work-dir`` means in every command (and the notebooks' ``work_dir``): see :func:`paths.work_dir`.
+WORK_DIR_HELP = "Base of the work directories (default build/work): the environment's is DIR/ENV."
 
 
 class UsageProblem(click.UsageError):
@@ -37,8 +39,7 @@ def cli() -> None:
               help="local: an emulator (embedded unless --endpoint-url); aws: real AWS, usual credentials.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where executed notebooks go (default build/runs), one folder per environment.")
-@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Terraform work directories (default build/work), one folder per environment.")
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=WORK_DIR_HELP)
 def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, output_dir: Path | None,
         work_dir: Path | None) -> None:
     """Execute the notebooks with papermill for an environment and summarise."""
@@ -103,8 +104,7 @@ def _print_summary(result, seconds: float) -> None:
 
 @cli.command()
 @click.option("--env", "env", type=ONE_ENV, required=True, help="Environment whose configuration is priced.")
-@click.option("--work-dir", default=None, metavar="DIR",
-              help="The environment's work directory (default build/work/ENV), as for drift.")
+@click.option("--work-dir", default=None, metavar="DIR", help=WORK_DIR_HELP)
 @click.option("--tfvars", default="", metavar="FILE",
               help="The tfvars to price (default: the environment's working tfvars, the one 02 applies).")
 @click.option("--pricing", default="us-east-1", show_default=True, metavar="NAME|FILE",
@@ -119,16 +119,16 @@ def cost(env: str, work_dir: str | None, tfvars: str, pricing: str, fmt: str, fr
     from .cost import cost_command
 
     try:
-        click.echo(cost_command(env, pricing, fmt, free_tier, tfvars=tfvars, work_dir=work_dir,
-                                endpoint_url=endpoint_url))
+        base = _work_base(work_dir)
+        click.echo(cost_command(env, pricing, fmt, free_tier, tfvars=tfvars,
+                                work_dir=base and paths.work_dir(env, base), endpoint_url=endpoint_url))
     except RunbookError as error:
         raise UsageProblem(str(error)) from None
 
 
 @cli.command()
 @click.option("--env", "env", type=ONE_ENV, required=True)
-@click.option("--work-dir", "work_dir", default="", metavar="DIR",
-              help="The environment's work directory (default build/work/ENV).")
+@click.option("--work-dir", "work_dir", default="", metavar="DIR", help=WORK_DIR_HELP)
 @click.option("--tfvars", default="", metavar="FILE",
               help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).")
 @click.option("--endpoint-url", default="", metavar="URL",
@@ -136,27 +136,73 @@ def cost(env: str, work_dir: str | None, tfvars: str, pricing: str, fmt: str, fr
 @click.option("--region", default="", help="AWS region (default: the tfvars' aws_region).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, fmt: str) -> None:
-    """Terraform's plan of the working configuration: exit 0 in sync, 1 drift, 3 pending changes only, 2 usage error."""
+    """Drift and pending changes from Terraform's plan (with refresh) of the working configuration.
+
+    Exit 0 in sync, 1 drift (live differs from the state; pending changes may also be listed), 3 pending only (the
+    configuration differs from the state, nothing changed outside Terraform; also when nothing is applied yet),
+    2 a usage, configuration, credential or connection problem (one line naming it).
+    """
     import json
 
     from .drift import drift_report
     from .planning import environment_terraform, plan_environment
 
     names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region"}
+    base = _work_base(work_dir)
     try:
-        environment_terraform(env, tfvars, work_dir or None, endpoint_url, region, names)  # every input, before AWS
-    except RunbookError as error:
-        raise UsageProblem(str(error)) from None
-    planned = plan_environment(env, tfvars, work_dir or None, endpoint_url, region, option_names=names)
-    report = drift_report(planned.result.json)
+        terraform, _ = environment_terraform(env, tfvars, base and paths.work_dir(env, base), endpoint_url, region,
+                                             names)  # every input, before any AWS call
+        _check_credentials(terraform.target)
+        planned = plan_environment(env, tfvars, base and paths.work_dir(env, base), endpoint_url, region,
+                                   option_names=names)
+        report = drift_report(planned.result.json)
+    except Exception as error:  # never 0/1/3: those are verdicts
+        if os.environ.get("RUNBOOK_DEBUG"):
+            raise
+        raise UsageProblem(_problem(error)) from None
     if fmt == "json":
         click.echo(json.dumps({"environment": env, "tfvars": str(planned.working.path),
-                               "target": planned.target.label, **report.to_dict()}, indent=2, default=str))
+                               "target": planned.target.label, "state": planned.state, **report.to_dict()},
+                              indent=2, default=str))
     else:
-        click.echo(f"{env}: {planned.working.describe()} on {planned.target.label}")
+        click.echo(f"{env}: {planned.working.describe()} on {planned.target.label}; state {planned.state}")
         click.echo(report.to_frame().to_string(index=False))
         click.echo(report.verdict)
     sys.exit(report.exit_code)
+
+
+def _work_base(value: str | Path | None) -> Path | None:
+    """``--work-dir``: the base directory holding one work directory per environment (``DIR/<env>``)."""
+    return Path(value).expanduser().resolve() if value else None
+
+
+def _check_credentials(target) -> None:
+    """Real AWS: credentials must be found before Terraform or boto3 try (an emulator takes dummy ones)."""
+    from .errors import RunbookError
+
+    if not target.is_emulator and target.session.get_credentials() is None:
+        raise RunbookError("no AWS credentials found (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…); or pass "
+                           "--endpoint-url for an emulator")
+
+
+def _problem(error: BaseException) -> str:
+    """One line naming what is wrong: the file, the endpoint (with its URL), the credentials."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    from .errors import EndpointUnreachable
+
+    if isinstance(error, EndpointUnreachable):
+        text = (f"nothing answers at {error.endpoint} ({error.reason}): check --endpoint-url (or AWS_ENDPOINT_URL), "
+                "or start the emulator (`runbook emulator`)")
+    elif isinstance(error, NoCredentialsError):
+        text = "no AWS credentials found (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…)"
+    elif isinstance(error, EndpointConnectionError):
+        text = f"cannot connect to {error.kwargs.get('endpoint_url', 'the endpoint')}: is it running?"
+    elif isinstance(error, RunbookError):
+        text = str(error)
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split())
 
 
 @cli.command()

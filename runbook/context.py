@@ -72,7 +72,7 @@ def open_context(environment: str, aws_region: str, aws_endpoint_url: str = "", 
     region = params.region(aws_region)
     endpoint = params.endpoint_url(aws_endpoint_url)
     base = _work_dir(work_dir)
-    workspace = Workspace(environment, base) if base else Workspace.for_environment(environment)
+    workspace = Workspace.for_environment(environment, base)  # <work_dir>/<environment>, as everywhere
     working = workconfig.resolve(environment, tfvars, workspace.base)
     if working.exists:
         workconfig.check_environment(working.path, environment)
@@ -83,7 +83,9 @@ def open_context(environment: str, aws_region: str, aws_endpoint_url: str = "", 
 
 
 def _work_dir(value: object) -> Path | None:
-    """The ``work_dir`` parameter: '' (None: build/work) or a directory that exists or can be created there."""
+    """The ``work_dir`` parameter: the base of the work directories, '' for build/work (the environment's is
+    ``<work_dir>/<environment>``, as for ``runbook run|cost|drift --work-dir``); a directory that exists or can be
+    created there."""
     if not isinstance(value, str):
         raise params.ParameterError("work_dir", value, "a directory path, or '' for build/work")
     if not value:

@@ -321,7 +321,7 @@ def _work_dir_of(nb: dict) -> Path | None:
     parameters = (nb.get("metadata", {}).get("papermill") or {}).get("parameters") or {}
     environment = str(parameters.get("environment") or PUBLISHED_ENVIRONMENT)
     value = str(parameters.get("work_dir") or "").strip()
-    path = Path(value).expanduser() if value else paths.work_dir(environment)
+    path = paths.work_dir(environment, Path(value).expanduser() if value else None)  # work_dir: the base
     return path if path.is_absolute() else (paths.ROOT / path)
 
 

@@ -1,16 +1,33 @@
-"""Drift, as Terraform found it: a plan's ``resource_drift`` and ``resource_changes``, per resource and setting.
+"""Drift, as Terraform found it: one plan made with refresh, read per resource and setting.
 
-Terraform's refresh reads every managed resource (the table, its alarms, autoscaling, IAM, the instance) and
-reports what changed outside Terraform as ``resource_drift``; the plan then says what applying the configuration
-would change (``resource_changes``). The report tells apart, for each resource and attribute:
+A plan (``terraform show -json`` of a saved plan) holds three values of every managed resource:
 
-- ``in sync``: Terraform found nothing changed and plans nothing;
-- ``drift``: changed outside Terraform (the state says one thing, the live resource another);
-- ``pending``: the configuration changed and is not applied yet (a create, an update, a replace, a delete);
+- the **state**: what the last apply recorded (``resource_drift[].change.before``; for a resource Terraform found
+  unchanged, the same as the refreshed value);
+- the **live** value: what Terraform's refresh read back (``resource_drift[].change.after`` =
+  ``prior_state`` = ``resource_changes[].change.before``);
+- the **configuration**: what applying it would make (``resource_changes[].change.after``).
+
+Each setting is then:
+
+- ``drift``: the live value differs from the state: changed outside Terraform (an alarm deleted, PITR turned off
+  in the console, a tag added by hand, a policy edited) — unless the live value is what the configuration asks
+  for anyway (with autoscaling on, the configuration follows the live capacity);
+- ``pending``: the configuration differs from the state: an edit of the tfvars or the configuration not applied
+  yet (a create, an update, a replace, a delete);
+- both, when both hold (reported as two rows);
+- ``in sync``: neither;
 - ``not readable``: the endpoint cannot report it (named by the caller, e.g. an emulator without the API).
 
-No Python description of the infrastructure is involved: the configured value is Terraform's ``after``, the live
-value its refreshed ``before``.
+Values are compared as the provider means them, not as it happens to spell them: ``null`` = ``0`` = ``false`` =
+``""`` = ``[]`` = ``{}`` = absent; lists compared regardless of order; JSON documents (IAM and resource policies,
+dashboard bodies) compared as data. Tags are judged on ``tags_all`` (the tags on the resource): the AWS provider
+computes ``tags`` on refresh as the live tags minus the *current* ``default_tags``, so an unapplied
+``common_tags`` edit changes the refreshed ``tags`` of every resource without anything having changed outside
+Terraform; ``tags_all`` does not move unless the resource's tags did.
+
+No Python description of the infrastructure is involved: which attributes the configuration sets comes from the
+plan's ``configuration`` (its ``expressions``), every value from Terraform.
 """
 
 from __future__ import annotations
@@ -26,16 +43,21 @@ Status = Literal["in sync", "drift", "pending", "not readable"]
 EXIT_IN_SYNC, EXIT_DRIFT, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
 UNKNOWN = "(known after apply)"
 SENSITIVE = "(sensitive)"
-#: Attributes that only restate others or are Terraform's own bookkeeping, never a setting.
-_NOISE = {"id", "tags_all", "timeouts"}
+ABSENT = "null"
+#: Terraform's own bookkeeping, never a setting.
+_NOISE = {"id", "timeouts"}
+#: The tags on the resource (``tags`` + the provider's ``default_tags``): what tag drift is judged on.
+TAGS_ALL = "tags_all"
+COLUMNS = ["resource", "attribute", "state", "live", "configured", "status", "note"]
 
 
 @dataclass
 class DriftRow:
     resource: str
     attribute: str
-    configured: str
+    state: str
     live: str
+    configured: str
     status: Status
     note: str = ""
 
@@ -43,6 +65,8 @@ class DriftRow:
 @dataclass
 class DriftReport:
     rows: list[DriftRow] = field(default_factory=list)
+    #: No managed resource in the state: nothing was applied yet (every resource is to be created).
+    nothing_applied: bool = False
 
     @property
     def drifted(self) -> list[DriftRow]:
@@ -71,12 +95,17 @@ class DriftReport:
 
     @property
     def verdict(self) -> str:
+        pending = (f"{len(self.pending)} setting(s) of {len(self.resources('pending'))} resource(s) to change by the "
+                   "configuration (not applied yet)")
         if self.drifted:
-            resources = sorted({r.resource for r in self.drifted})
-            return f"drift: {len(self.drifted)} setting(s) of {len(resources)} resource(s) changed outside Terraform"
+            text = (f"drift: {len(self.drifted)} setting(s) of {len(self.resources('drift'))} resource(s) changed "
+                    "outside Terraform")
+            return text + (f"; also pending: {pending}" if self.pending else "")
+        if self.nothing_applied:
+            return (f"pending: nothing applied yet — {len(self.resources('pending'))} resource(s) to create, "
+                    "no state to drift from")
         if self.pending:
-            resources = sorted({r.resource for r in self.pending})
-            return f"pending: {len(resources)} resource(s) to change by the configuration, no drift"
+            return f"pending: {pending}; no drift"
         return "in sync: Terraform found no change outside Terraform and plans none"
 
     def summary(self) -> dict[str, int]:
@@ -88,136 +117,170 @@ class DriftReport:
     def resources(self, status: Status) -> list[str]:
         return sorted({r.resource for r in self.rows if r.status == status})
 
+    def row(self, resource: str, attribute: str, status: Status | None = None) -> DriftRow | None:
+        """The row of one setting (and status), if the report has it."""
+        return next((r for r in self.rows if r.resource == resource and r.attribute == attribute
+                     and (status is None or r.status == status)), None)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "exit_code": self.exit_code, "summary": self.summary(),
-                "rows": [asdict(r) for r in self.rows]}
+        return {"verdict": self.verdict, "exit_code": self.exit_code, "nothing_applied": self.nothing_applied,
+                "summary": self.summary(), "rows": [asdict(r) for r in self.rows]}
 
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame([asdict(r) for r in self.rows],
-                            columns=["resource", "attribute", "configured", "live", "status", "note"])
+        return pd.DataFrame([asdict(r) for r in self.rows], columns=COLUMNS)
 
     def __str__(self) -> str:
         return self.to_frame().to_string(index=False)
 
 
-# --- reading the plan -------------------------------------------------------------------------------------------
+# --- comparing values as the provider means them ------------------------------------------------------------------
+
+def _canonical(value: Any) -> Any:
+    """``value`` with the provider's spelling differences removed: empty forms → None, lists sorted, JSON parsed."""
+    if value is None or value is False or value == "" or (isinstance(value, (int, float)) and value == 0):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+        try:
+            return _canonical(json.loads(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        out = {k: c for k, v in value.items() if (c := _canonical(v)) is not None}
+        return out or None
+    if isinstance(value, list):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True)) or None
+    return value
+
+
+def equivalent(a: Any, b: Any) -> bool:
+    """Whether two values of an attribute mean the same (see the module docstring)."""
+    return _canonical(a) == _canonical(b)
+
 
 def _text(value: Any) -> str:
     if value is None:
-        return "null"
+        return ABSENT
     if isinstance(value, str):
+        if value.lstrip().startswith(("{", "[")):
+            try:  # a JSON document (an IAM policy, a dashboard body): shown as data, keys sorted
+                return json.dumps(json.loads(value), sort_keys=True)
+            except ValueError:
+                pass
         return value
     return json.dumps(value, sort_keys=True)
 
 
-def _flat(value: Any, unknown: Any = None, sensitive: Any = None, prefix: str = "") -> dict[str, str]:
-    """``{"point_in_time_recovery[0].enabled": "true", …}``: one entry per leaf, unknown and sensitive marked."""
-    if sensitive is True:
-        return {prefix: SENSITIVE}
-    if unknown is True:
-        return {prefix: UNKNOWN}
-    if isinstance(value, dict) and value and not (prefix.endswith("tags") or prefix.endswith("dimensions")):
-        out: dict[str, str] = {}
-        for key, item in value.items():
-            out.update(_flat(item, (unknown or {}).get(key) if isinstance(unknown, dict) else None,
-                             (sensitive or {}).get(key) if isinstance(sensitive, dict) else None,
-                             f"{prefix}.{key}" if prefix else key))
-        if isinstance(unknown, dict):  # attributes only known after apply are absent from ``after``
-            for key, flag in unknown.items():
-                if flag is True and key not in value:
-                    out[f"{prefix}.{key}" if prefix else key] = UNKNOWN
-        return out
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        out = {}
-        for index, item in enumerate(value):
-            out.update(_flat(item, unknown[index] if isinstance(unknown, list) and index < len(unknown) else None,
-                             sensitive[index] if isinstance(sensitive, list) and index < len(sensitive) else None,
-                             f"{prefix}[{index}]"))
-        return out
-    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
-        try:  # a JSON document (an IAM policy, a dashboard body): compare it as data, not as text
-            return {prefix: json.dumps(json.loads(value), sort_keys=True)}
-        except ValueError:
-            pass
-    return {prefix: _text(value)}
+def _child(mask: Any, key: Any) -> Any:
+    if isinstance(mask, dict) and isinstance(key, str):
+        return mask.get(key)
+    if isinstance(mask, list) and isinstance(key, int) and key < len(mask):
+        return mask[key]
+    return None
 
 
-def _differences(before: dict | None, after: dict | None, change: dict | None = None,
-                 before_key: str = "before", after_key: str = "after") -> list[tuple[str, str, str]]:
-    """``(attribute, before, after)`` for every leaf that differs between two resource values."""
-    change = change or {}
-    old = _flat(before or {}, None, change.get(f"{before_key}_sensitive"))
-    new = _flat(after or {}, change.get(f"{after_key}_unknown"), change.get(f"{after_key}_sensitive"))
-    rows = []
-    for key in sorted(set(old) | set(new)):
-        if _top(key) in _NOISE:
-            continue
-        a, b = old.get(key, "null"), new.get(key, "null")
-        if a != b and {a, b} - {"null", "[]", "{}", '""', ""}:
-            rows.append((key, a, b))
-    return rows
+def _join(prefix: str, key: Any) -> str:
+    return f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
 
 
-def drift_report(plan: PlanJson, not_readable: Mapping[str, str] | None = None) -> DriftReport:
-    """The drift report of a plan (``terraform show -json`` of a saved plan made with refresh).
+def differences(old: Any, new: Any, unknown: Any = None, sensitive: Any = None,
+                prefix: str = "") -> list[tuple[str, str, str]]:
+    """``(attribute, old, new)`` for each setting whose values differ in meaning, as deep as they can be told apart.
 
-    ``not_readable``: resource types (or addresses) the endpoint cannot report, with the reason.
+    ``unknown``/``sensitive`` are Terraform's masks of ``new`` (``after_unknown``, ``after_sensitive``).
     """
-    not_readable = dict(not_readable or {})
-    drifts = {d["address"]: d for d in plan.resource_drift if d.get("mode", "managed") == "managed"}
-    report = DriftReport()
-    for change in plan.resource_changes:
-        if change.get("mode", "managed") != "managed":
-            continue
-        address, body = change["address"], change["change"]
-        actions = [a for a in body.get("actions", []) if a != "read"]
-        reason = not_readable.get(address) or not_readable.get(change.get("type", ""))
-        if reason:
-            report.rows.append(DriftRow(address, "(all)", "", "", "not readable", reason))
-            continue
-        drifted: set[str] = set()
-        drift = drifts.get(address)
-        if drift:
-            dbody = drift["change"]
-            if "delete" in dbody.get("actions", []):
-                report.rows.append(DriftRow(address, "(resource)", "exists in state", "deleted outside Terraform",
-                                            "drift", "the next apply creates it again"))
-                continue
-            configured = plan.configured_attributes(address)
-            for attribute, state, live in _differences(dbody.get("before"), dbody.get("after"), dbody):
-                if configured is not None and _top(attribute) not in configured:
-                    continue  # computed by the provider (arn, attachment_count …): not a change outside Terraform
-                report.rows.append(DriftRow(address, attribute, state, live, "drift",
-                                            "changed outside Terraform; the plan sets it back"
-                                            if set(actions) - {"no-op"} else "changed outside Terraform"))
-                drifted.add(attribute)
-        if actions in (["no-op"], []) and not body.get("importing"):
-            if not drifted:
-                report.rows.append(DriftRow(address, "(all)", "as configured", "as configured", "in sync"))
-            continue
-        if "create" in actions and "delete" not in actions:
-            note = "import: adopts the existing resource" if body.get("importing") else "not created yet"
-            report.rows.append(DriftRow(address, "(resource)", "configured", "absent" if not body.get("importing")
-                                        else "exists outside the state", "pending", note))
-            continue
-        if actions == ["delete"]:
-            report.rows.append(DriftRow(address, "(resource)", "removed from the configuration", "exists", "pending",
-                                        "the next apply deletes it"))
-            continue
-        forced = {_path_text(p) for p in body.get("replace_paths") or []}
-        for attribute, live, configured in _differences(body.get("before"), body.get("after"), body):
-            if attribute in drifted:
-                continue
-            note = "forces replacement" if attribute in forced or attribute.split("[")[0] in forced else ""
-            if body.get("importing"):
-                note = ("import, then " + note) if note else "import, then update"
-            report.rows.append(DriftRow(address, attribute, configured, live, "pending", note))
-        if body.get("importing") and not any(r.resource == address for r in report.rows):
-            report.rows.append(DriftRow(address, "(resource)", "configured", "exists outside the state", "pending",
-                                        "import: adopts the existing resource"))
-    return report
+    if unknown is True:
+        return [(prefix, _text(old), UNKNOWN)]
+    if not _any_unknown(unknown) and equivalent(old, new):
+        return []
+    if sensitive is True:
+        return [] if old == new else [(prefix, SENSITIVE, SENSITIVE)]
+    if isinstance(old, str) and isinstance(new, str) and (document := _documents(old, new)):
+        return differences(*document, prefix=prefix)  # an IAM policy, a dashboard body: the statement that differs
+    if isinstance(old, dict) or isinstance(new, dict):
+        if not (isinstance(old, (dict, type(None))) and isinstance(new, (dict, type(None)))):
+            return [(prefix, _text(old), _text(new))]
+        old, new = old or {}, new or {}
+        rows = []
+        keys = list(dict.fromkeys([*old, *new, *(unknown if isinstance(unknown, dict) else {})]))
+        for key in keys:
+            rows += differences(old.get(key), new.get(key), _child(unknown, key), _child(sensitive, key),
+                                _join(prefix, key))
+        return rows
+    if (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)
+            and all(isinstance(v, dict) for v in old + new)):
+        rows = []
+        for index, (a, b) in enumerate(zip(old, new)):
+            rows += differences(a, b, _child(unknown, index), _child(sensitive, index), _join(prefix, index))
+        return rows
+    if equivalent(old, new):
+        return []
+    return [(prefix, _text(old), _text(new))]
+
+
+def _documents(old: str, new: str) -> tuple[Any, Any] | None:
+    """Both values parsed, when both are JSON documents (objects or arrays)."""
+    try:
+        parsed = json.loads(old), json.loads(new)
+    except ValueError:
+        return None
+    return parsed if all(isinstance(v, (dict, list)) for v in parsed) else None
+
+
+def _any_unknown(mask: Any) -> bool:
+    if isinstance(mask, dict):
+        return any(_any_unknown(v) for v in mask.values())
+    if isinstance(mask, list):
+        return any(_any_unknown(v) for v in mask)
+    return mask is True
+
+
+def _at(value: Any, attribute: str) -> Any:
+    """The value at an attribute path (``point_in_time_recovery[0].enabled``) of a resource value."""
+    import re
+
+    for step in re.findall(r"[^.\[\]]+|\[\d+\]", attribute):
+        if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+            try:  # into a JSON document (a policy)
+                value = json.loads(value)
+            except ValueError:
+                return None
+        if step.startswith("["):
+            index = int(step[1:-1])
+            value = value[index] if isinstance(value, list) and index < len(value) else None
+        else:
+            value = value.get(step) if isinstance(value, dict) else None
+    return value
+
+
+def _unknown_at(mask: Any, attribute: str) -> bool:
+    import re
+
+    for step in re.findall(r"[^.\[\]]+|\[\d+\]", attribute):
+        if mask is True:
+            return True
+        mask = _child(mask, int(step[1:-1]) if step.startswith("[") else step)
+    return mask is True
+
+
+def _tags_beside_tags_all(attribute: str, values: tuple) -> bool:
+    """Whether ``attribute`` is (in) a ``tags`` map that has a ``tags_all`` beside it (the resource's, or a nested
+    block's such as an instance's ``root_block_device``): the provider derives such ``tags`` from the current
+    ``default_tags``, so they are judged on ``tags_all``."""
+    import re
+
+    match = re.match(r"^(?:(.*)\.)?tags(?:\.|$)", attribute)
+    while match:
+        parent = match.group(1) or ""
+        if any(isinstance(v := (_at(value, parent) if parent else value), dict) and TAGS_ALL in v
+               for value in values):
+            return True
+        match = re.match(r"^(?:(.*)\.)?tags(?:\.|$)", parent) if parent else None
+    return False
 
 
 def _top(attribute: str) -> str:
@@ -227,5 +290,99 @@ def _top(attribute: str) -> str:
 def _path_text(path: list) -> str:
     text = ""
     for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+        text = _join(text, step)
     return text
+
+
+# --- the report ---------------------------------------------------------------------------------------------------
+
+def drift_report(plan: PlanJson, not_readable: Mapping[str, str] | None = None) -> DriftReport:
+    """The drift report of a plan (``terraform show -json`` of a saved plan made with refresh).
+
+    ``not_readable``: resource types (or addresses) the endpoint cannot report, with the reason.
+    """
+    not_readable = dict(not_readable or {})
+    drifts = {d["address"]: d for d in plan.resource_drift if d.get("mode", "managed") == "managed"}
+    report = DriftReport(nothing_applied=not plan.prior_resources() and not drifts)
+    for change in plan.resource_changes:
+        if change.get("mode", "managed") != "managed":
+            continue
+        reason = not_readable.get(change["address"]) or not_readable.get(change.get("type", ""))
+        if reason:
+            report.rows.append(DriftRow(change["address"], "(all)", "", "", "", "not readable", reason))
+            continue
+        report.rows += _resource_rows(plan, change, drifts.get(change["address"]), report.nothing_applied)
+    return report
+
+
+def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_applied: bool) -> list[DriftRow]:
+    address, body = change["address"], change["change"]
+    actions = [a for a in body.get("actions", []) if a != "read"]
+    importing = bool(body.get("importing"))
+    if drift and "delete" in drift["change"].get("actions", []):
+        return [DriftRow(address, "(resource)", "exists", "deleted outside Terraform",
+                         "to create" if "create" in actions else "removed from the configuration", "drift",
+                         "the next apply creates it again" if "create" in actions else "")]
+    if "create" in actions and "delete" not in actions:
+        if importing:
+            return [DriftRow(address, "(resource)", "not in the state", "exists", "configured", "pending",
+                             "import: adopts the existing resource")]
+        return [DriftRow(address, "(resource)", "not in the state", "absent", "configured", "pending",
+                         "nothing applied yet" if nothing_applied else "not created yet")]
+    if actions == ["delete"]:
+        return [DriftRow(address, "(resource)", "exists", "exists", "removed from the configuration", "pending",
+                         "the next apply deletes it")]
+
+    live, configured = body.get("before"), body.get("after")
+    state = drift["change"].get("before") if drift else live
+    unknown = body.get("after_unknown")
+    expressions = plan.configured_attributes(address)
+
+    def setting(attribute: str) -> bool:
+        top = _top(attribute)
+        if top in _NOISE or _tags_beside_tags_all(attribute, (state, live, configured)):
+            return False  # tags: judged on tags_all (see the module docstring)
+        return top == TAGS_ALL or expressions is None or top in expressions
+
+    rows: list[DriftRow] = []
+    set_back: set[str] = set()
+    for attribute, state_text, live_text in differences(state, live):
+        if not setting(attribute):
+            continue  # computed by the provider (arn, attachment_count …): not a change outside Terraform
+        if _unknown_at(unknown, attribute):
+            configured_text = UNKNOWN
+        else:
+            configured_value = _at(configured, attribute)
+            if equivalent(configured_value, _at(live, attribute)):
+                continue  # the live value is what the configuration asks for (e.g. the autoscaler's capacity)
+            configured_text = _text(configured_value)
+        if equivalent(_at(configured, attribute), _at(state, attribute)) and configured_text != UNKNOWN:
+            note = "changed outside Terraform; the next apply sets it back"
+            set_back.add(attribute)
+        else:
+            note = "changed outside Terraform; the configuration also changes it (pending)"
+        rows.append(DriftRow(address, attribute, state_text, live_text, configured_text, "drift", note))
+
+    forced = {_path_text(p) for p in body.get("replace_paths") or []}
+    for attribute, live_text, configured_text in differences(live, configured, unknown, body.get("after_sensitive")):
+        if not setting(attribute) or attribute in set_back or any(attribute.startswith(s + ".")
+                                                                    or attribute.startswith(s + "[")
+                                                                    for s in set_back):
+            continue
+        if configured_text == UNKNOWN and _top(attribute) not in (expressions or {}) and _top(attribute) != TAGS_ALL:
+            continue  # a computed attribute the provider fills in again (an update's new arn, version …)
+        state_value = _at(state, attribute)
+        note = "forces replacement" if attribute in forced or _top(attribute) in forced else ""
+        if importing:
+            note = ("import, then " + note) if note else "import, then update"
+        rows.append(DriftRow(address, attribute, _text(state_value), live_text, configured_text, "pending", note))
+
+    if set(actions) - {"no-op"} and not any(r.status == "pending" for r in rows) and not set_back:
+        why = ", ".join(sorted(forced)) or "see the plan"
+        rows.append(DriftRow(address, "(resource)", "", "", "", "pending", f"{'/'.join(actions)} ({why})"))
+    if importing and not rows:
+        rows.append(DriftRow(address, "(resource)", "not in the state", "exists", "configured", "pending",
+                             "import: adopts the existing resource"))
+    if not rows:
+        rows.append(DriftRow(address, "(all)", "as configured", "as configured", "as configured", "in sync"))
+    return rows

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .aws import Target
+from .backend import default_key
 from .context import RunContext
 from .discovery import table_description
 from .errors import ConfigurationError, RealAwsRefused
@@ -86,6 +87,10 @@ def remove_import_block(terraform: Terraform) -> None:
 
 
 # -- emulator demo --------------------------------------------------------------------------------------------
+#: The demo's own state, beside the environment's (``notifications/<env>-import-demo.tfstate``).
+DEMO_STATE = "import-demo"
+
+
 def demo_table_name(table: str) -> str:
     return f"{table}-import-demo"
 
@@ -96,6 +101,7 @@ def demo_workspace(context: RunContext) -> Terraform:
     if workspace.base.exists():
         shutil.rmtree(workspace.base)
     terraform = Terraform(workspace, context.target, context.terraform.binary, var_file=context.tfvars)
+    terraform.state_key = default_key(context.environment, DEMO_STATE)  # explicitly: never the environment's state
     terraform.prepare()
     return terraform
 

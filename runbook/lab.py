@@ -190,7 +190,7 @@ def _environment_values(environment: str) -> dict:
 def lab_parameters(environment: str, endpoint_url: str, lab_dir: Path | None = None) -> dict:
     """What the lab injects: the environment's parameter file, ``environment``, the endpoint, the work dir."""
     return {**_environment_values(environment), "environment": environment, "aws_endpoint_url": endpoint_url,
-            "work_dir": str(work_dir(environment, lab_dir))}
+            "work_dir": str(work_dir(environment, lab_dir).parent)}  # the base: <work_dir>/<environment>
 
 
 def copies_dir(environment: str, lab_dir: Path | None = None) -> Path:

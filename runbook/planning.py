@@ -160,6 +160,8 @@ class EnvironmentPlan:
     working: workconfig.WorkingTfvars
     target: Target
     result: PlanResult
+    #: The state the plan was made against (``s3://bucket/key``), as the backend config names it.
+    state: str = ""
 
     def table(self) -> TableSpec | None:
         return self.result.table(self.target.region, self.environment)
@@ -193,7 +195,9 @@ def plan_environment(environment: str, tfvars: str = "", work_dir: str | Path | 
     terraform.target.check_reachable()
     terraform.init()
     result = make_plan(terraform, *([] if refresh else ["-refresh=false", "-lock=false"]))
-    return EnvironmentPlan(environment, working, terraform.target, result)
+    backend = terraform.backend
+    state = f"s3://{backend.bucket}/{backend.key}" if backend is not None else ""
+    return EnvironmentPlan(environment, working, terraform.target, result, state)
 
 
 def configured_table(environment: str, tfvars: str = "", work_dir: str | Path | None = None,

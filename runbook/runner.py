@@ -149,14 +149,16 @@ def run_environment(environment: str, notebooks: list[Path], endpoint_url: str |
                     work_dir: Path | None = None, kernels: WarmKernels | None = None) -> list[NotebookResult]:
     """Execute ``notebooks`` in order for one environment; stop at the first failure.
 
-    ``work_dir`` (default ``build/work/<env>``) is locked for the run: a second run on it fails at once.
-    ``kernels``: warm kernels already booting for these notebooks (else they are started here).
+    ``work_dir``: the base of the work directories (default ``build/work``), passed through to the notebooks as
+    their ``work_dir``; the environment's (``<work_dir>/<env>``) is locked for the run: a second run on it fails at
+    once. ``kernels``: warm kernels already booting for these notebooks (else they are started here).
     """
     results: list[NotebookResult] = []
-    work = work_dir or paths.work_dir(environment)
+    base = work_dir or paths.WORK
+    work = paths.work_dir(environment, base)
     try:
         parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url, work),
-                      "environment": environment, "work_dir": str(work)}
+                      "environment": environment, "work_dir": str(base)}
         lock = lock_work_dir(work)
     except Exception as error:  # the environment's configuration or work directory is unusable: report it
         for notebook in notebooks:
@@ -314,14 +316,13 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
 
             check_endpoint(endpoint_url)
         outputs = {env: paths.runs_dir(env, output_dir) for env in environments}
-        works = {env: paths.work_dir(env, work_dir) for env in environments}
         result = RunResult(endpoint_url=endpoint_url)
         if len(environments) == 1:
             env = environments[0]
-            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event, works[env],
+            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event, work_dir,
                                              kernels)
             return result
-        result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event)
+        result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, work_dir, on_event)
         return result
 
 
@@ -349,13 +350,13 @@ def _run_identity():
             os.environ[name] = before
 
 
-def _run_concurrently(environments, notebooks, endpoint_url, outputs, works, on_event) -> list[NotebookResult]:
+def _run_concurrently(environments, notebooks, endpoint_url, outputs, work_dir, on_event) -> list[NotebookResult]:
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, ProcessPoolExecutor(len(environments), mp_context=context,
                                                            initializer=processes.worker_init) as pool:
         queue = manager.Queue()
         futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env],
-                                    works[env], queue)
+                                    work_dir, queue)
                    for env in environments}
         with _forwarding_to(pool):
             pending = len(environments) * len(notebooks)

@@ -372,15 +372,24 @@ def test_01_checks_an_existing_bucket_and_probes_under_the_state_key(operator_fi
     assert not s3.list_object_versions(Bucket="team-tfstate").get("Versions"), "the probe cleaned up"
 
 
-def test_a_workspace_nested_in_the_environments_work_directory_gets_its_own_key(tmp_path):
-    """The import demo's scratch workspace (``<work_dir>/import-demo``) never shares the environment's state."""
+def test_the_state_key_never_depends_on_where_the_work_directory_lies(tmp_path):
+    """Issue 34: a work directory nested in another (``X/staging`` beside ``X/infrastructure``) silently got
+    ``notifications/staging-staging.tfstate``. The environment's key is its backend config's wherever the work
+    directory lies; another key only when the caller chooses it, and the plan's header then says so."""
     emulator = Target("us-east-1", "http://127.0.0.1:4566")
     main = Workspace("staging", tmp_path / "staging")
-    (main.root).mkdir(parents=True)
-    assert backend.resolve(main, emulator).key == "notifications/staging.tfstate"
-    demo = Workspace("staging", tmp_path / "staging" / "import-demo")
-    assert backend.resolve(demo, emulator).key == "notifications/staging-import-demo.tfstate"
-    assert backend.resolve(demo, emulator, key="notifications/x.tfstate").key == "notifications/x.tfstate"
+    main.root.mkdir(parents=True)
+    own = backend.resolve(main, emulator)
+    assert own.key == "notifications/staging.tfstate" == backend.state_key("staging")
+    assert backend.key_note("staging", own) == ""
+    for nested in (tmp_path / "staging" / "import-demo", tmp_path / "staging" / "staging",
+                   tmp_path / "staging" / "diagnostics-plan"):
+        assert backend.resolve(Workspace("staging", nested), emulator).key == "notifications/staging.tfstate"
+    demo = backend.resolve(Workspace("staging", tmp_path / "staging" / "import-demo"), emulator,
+                           key=backend.default_key("staging", "import-demo"))
+    assert demo.key == "notifications/staging-import-demo.tfstate"
+    assert "chosen explicitly" in backend.key_note("staging", demo) and "notifications/staging.tfstate" in \
+        backend.key_note("staging", demo)
 
 
 def test_a_scratch_state_can_be_discarded_but_never_the_environments(target, tmp_path):

@@ -172,7 +172,7 @@ def test_another_environments_tfvars_is_refused(plans, tmp_path, capsys):
     work = tmp_path / "work"
     (work / "staging").mkdir(parents=True)
     (work / "staging" / "terraform.tfvars").write_text(tfvars.read_text())  # 01's copy, but production's
-    assert cli.main(["cost", "--env", "staging", "--work-dir", str(work / "staging")]) == 2
+    assert cli.main(["cost", "--env", "staging", "--work-dir", str(work)]) == 2  # the base: work/staging
     err = capsys.readouterr().err
     assert "written for production, not staging" in err and err.count("\n") == 1
     assert plans == []

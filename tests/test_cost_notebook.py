@@ -54,7 +54,7 @@ def execute(tmp_path: Path, **parameters) -> dict:
 @pytest.mark.notebooks
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_cost_analysis_notebook(environment, tmp_path, target):
-    work = tmp_path / "work" / environment
+    work = tmp_path / "work"
     records = execute(tmp_path, environment=environment, aws_endpoint_url=target.endpoint_url, work_dir=str(work))
     seed = cost.SEED_FIGURES[environment]
     assert D(str(records["legacy_writes_usd"])) == seed["writes"]

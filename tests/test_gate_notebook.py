@@ -29,7 +29,7 @@ def test_a_replacement_needs_allow_destroy(tmp_path, target):
                                      (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
     tfvars.write_text(text)
     parameters = {"environment": "staging", "aws_region": "us-east-1", "aws_endpoint_url": target.endpoint_url,
-                  "work_dir": str(tmp_path / "work" / "staging"), "tfvars": str(tfvars)}
+                  "work_dir": str(tmp_path / "work"), "tfvars": str(tfvars)}
     notebook = paths.NOTEBOOKS / "02-plan-and-apply.ipynb"
     runner.execute_notebook(notebook, tmp_path / "create.ipynb", {**parameters, "apply": True})
     dynamodb = target.client("dynamodb")

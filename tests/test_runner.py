@@ -89,7 +89,7 @@ def test_main_returns_2_for_usage_errors(capsys):
 
 def test_a_busy_work_directory_is_reported_not_shared(tmp_path):
     nb = notebook(tmp_path / "01-ok.ipynb", "print('hi')")
-    with runner.lock_work_dir(tmp_path / "work"):
+    with runner.lock_work_dir(tmp_path / "work" / "staging"):  # --work-dir work: staging's is work/staging
         results = runner.run_environment("staging", [nb], None, tmp_path / "out", work_dir=tmp_path / "work")
     assert results[0].status == "failed" and "another runbook run is using" in results[0].error
     results = runner.run_environment("staging", [nb], None, tmp_path / "out", work_dir=tmp_path / "work")

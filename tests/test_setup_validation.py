@@ -90,7 +90,7 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
         tfvars = tmp_path / f"bad-{number}.tfvars"
         kept = [line for line in example.splitlines() if not re.match(rf"^\s*({'|'.join(bad)})\s*=", line)]
         tfvars.write_text("\n".join(kept + [f"{name} = {hcl(value)}" for name, value in bad.items()]) + "\n")
-        ctx = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work" / "staging"),
+        ctx = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"),
                            tfvars=str(tfvars))
         checks = preflight.terraform_verdict(ctx)
         failed = {c.name.removeprefix("tfvars: "): c for c in checks if not c.ok}

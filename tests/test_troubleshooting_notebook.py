@@ -67,7 +67,8 @@ def test_each_problem_is_found_and_displayed_where_computed(emu, tmp_path):
     if records["table_source"]["table"] is None and "provider" in records["table_source"]["source"]:
         pytest.skip(f"Terraform cannot plan here: {records['table_source']['source']}")
     assert records["table_source"]["table"] == name and "a plan of" in records["table_source"]["source"]
-    assert not (work / "infrastructure" / "production" / ".terraform").exists(), "04 planned in the work directory"
+    assert not (work / "production" / "infrastructure" / "production" / ".terraform").exists(), \
+        "04 planned in the work directory"
     findings = records["findings"]
     assert findings["table exists but not in state"] == "problem"
     assert findings["module not found"] == "problem"
@@ -97,7 +98,7 @@ def planned_staging(emu, tmp_path_factory):
     base = tmp_path_factory.mktemp("ops")
     target = Target("us-east-1", emu.endpoint_url)
     tfvars = working_tfvars("staging", target, base)
-    terraform = Terraform(Workspace("staging", base / "work"), target, var_file=tfvars)
+    terraform = Terraform(Workspace.for_environment("staging", base / "work"), target, var_file=tfvars)
     try:
         terraform.init()
     except TerraformUnavailable as error:

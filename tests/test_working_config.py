@@ -39,7 +39,7 @@ def _drift(capsys, work, tfvars, endpoint) -> tuple[int, dict]:
 
 def test_edited_tfvars_is_applied_and_compared(tmp_path, target, capsys):
     _provider_or_skip()
-    work = tmp_path / "work" / "staging"
+    work = tmp_path / "work"  # the base (work/staging), for the notebooks and --work-dir alike
     tfvars = tmp_path / "operator.tfvars"
     text, _ = preflight.emulator_ami(target,
                                      (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
