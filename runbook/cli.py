@@ -193,6 +193,7 @@ def destroy(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
         sys.exit(1)
     if not decision.allowed and decision.to_pass:
         flags = [f"--env {env}", *([f"--work-dir {work_dir}"] if work_dir else []),
+                 *([f"--tfvars {tfvars}"] if tfvars else []),
                  *([f"--endpoint-url {endpoint_url}"] if endpoint_url else []), "--apply",
                  *([f"--allow-destroy {decision.to_pass['allow_destroy']}"] if "allow_destroy" in decision.to_pass
                    else []), f"--plan-sha256 {decision.plan_sha256}"]
