@@ -206,6 +206,48 @@ def _problem(error: BaseException) -> str:
 
 
 @cli.command()
+@click.option("--env", "env", type=ONE_ENV, required=True, help="staging (production is refused).")
+@click.option("--work-dir", "work_dir", default="", metavar="DIR",
+              help="The environment's work directory (default build/work/ENV), as for drift.")
+@click.option("--tfvars", default="", metavar="FILE",
+              help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).")
+@click.option("--endpoint-url", default="", metavar="URL",
+              help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS.")
+@click.option("--region", default="", help="AWS region (default: the tfvars' aws_region).")
+@click.option("--allow-destroy", "allow_destroy", default="", metavar="ADDRESSES",
+              help="Comma-separated destructive addresses you allow (the review lists them).")
+@click.option("--plan-sha256", "plan_sha256", default="", metavar="SHA256",
+              help="Apply only the saved teardown plan with this hash (from an earlier review); no new plan.")
+@click.option("--apply", "apply", is_flag=True, help="Destroy (with --allow-destroy); without it: plan, review.")
+def destroy(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, allow_destroy: str,
+            plan_sha256: str, apply: bool) -> None:
+    """The guide's "Destroy Resources (Staging Only)": a reviewed `terraform plan -destroy`, applied only through
+    02's gate. Exit 0 planned or destroyed, 1 refused by the gate or failed, 2 usage (production is refused)."""
+    from .deploy import teardown
+    from .errors import EndpointUnreachable
+    from .gate import ChangeRefused, TeardownRefused
+
+    names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region",
+             "allow_destroy": "--allow-destroy", "plan_sha256": "--plan-sha256"}
+    try:
+        decision = teardown(env, tfvars, work_dir or None, endpoint_url, region, apply, allow_destroy, plan_sha256,
+                            option_names=names, echo=click.echo)
+    except (TeardownRefused, ValueError, EndpointUnreachable) as error:  # ParameterError, ConfigurationError
+        raise UsageProblem(str(error)) from None
+    except ChangeRefused as error:
+        click.echo(f"runbook destroy: {error}", err=True)
+        sys.exit(1)
+    if not decision.allowed and decision.to_pass:
+        flags = [f"--env {env}", *([f"--work-dir {work_dir}"] if work_dir else []),
+                 *([f"--tfvars {tfvars}"] if tfvars else []),
+                 *([f"--endpoint-url {endpoint_url}"] if endpoint_url else []), "--apply",
+                 *([f"--allow-destroy {decision.to_pass['allow_destroy']}"] if "allow_destroy" in decision.to_pass
+                   else []), f"--plan-sha256 {decision.plan_sha256}"]
+        click.echo("To destroy exactly this plan: runbook destroy " + " ".join(flags))
+    sys.exit(0)
+
+
+@cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option("--region", default="us-east-1", show_default=True)
 def emulator(port: int, region: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import params
 from .context import RunContext
 from .errors import TerraformUnavailable
 from .workconfig import missing_error
@@ -36,6 +37,14 @@ def check_confirmation(context: RunContext, apply: bool, confirm: str) -> None:
                                 f"{context.tfvars.name} names; got confirm={confirm!r}); nothing was changed")
 
 
+def check_teardown(environment: str, destroy: object) -> bool:
+    """02's ``destroy`` parameter, validated before any AWS call: a boolean, and never ``True`` in production
+    (:class:`runbook.gate.TeardownRefused`, one line: nothing planned or changed)."""
+    from .gate import check_teardown as check
+
+    return check(environment, destroy)
+
+
 def init(context: RunContext) -> str:
     """``terraform init`` in the work directory; returns the Terraform used. Stops with the fix when it cannot."""
     if not context.working.exists:
@@ -58,15 +67,20 @@ def application_environment(context: RunContext, values: dict) -> dict[str, str]
             "AWS_REGION": context.region}
 
 
-def plan_and_review(context: RunContext, plan_sha256: str = "") -> "Reviewed":
+def plan_and_review(context: RunContext, plan_sha256: str = "", destroy: bool = False) -> "Reviewed":
     """Plan (or, with ``plan_sha256``, keep the saved plan that has that hash) and review it: every change, what
-    forces a replacement, what is destructive and what the table holds now, and a table already outside Terraform."""
+    forces a replacement, what is destructive and what the table holds now, and a table already outside Terraform.
+
+    ``destroy``: the guide's teardown, ``terraform plan -destroy -out=tfplan`` (validated first with
+    :func:`check_teardown`: never in production)."""
     from .gate import plan_and_review as plan_and_review_
     from .importing import table_exists
     from .review import live_reader
 
+    destroy = check_teardown(context.environment, destroy)
     reviewed = plan_and_review_(context.terraform, plan_sha256, live=live_reader(context.target),
-                                table_exists=lambda name: table_exists(context.target, name))
+                                table_exists=lambda name: table_exists(context.target, name),
+                                plan_args=("-destroy",) if destroy else ())
     context.forget_table()
     return reviewed
 
@@ -80,8 +94,10 @@ def planned_table_name(reviewed: "Reviewed") -> str:
 
 
 def gate_and_apply(context: RunContext, reviewed: "Reviewed", apply: bool, confirm: str,
-                   allow_destroy: tuple[str, ...] = (), plan_sha256: str = "") -> "Decision":
+                   allow_destroy: tuple[str, ...] = (), plan_sha256: str = "", destroy: bool = False) -> "Decision":
     """Decide from the reviewed plan (:func:`runbook.gate.decide`) and apply exactly it when allowed.
+
+    ``destroy``: the teardown's own parameter (a teardown plan needs it; see :mod:`runbook.gate`).
 
     A refusal raises :class:`~runbook.gate.ChangeRefused` and changes nothing; a failed apply raises
     :class:`~runbook.gate.ApplyFailed` whose report says what was done and what to do next.
@@ -89,10 +105,50 @@ def gate_and_apply(context: RunContext, reviewed: "Reviewed", apply: bool, confi
     from .gate import apply_reviewed, decide
 
     decision = decide(reviewed.review, context.environment, planned_table_name(reviewed), apply, confirm,
-                      ",".join(allow_destroy))
+                      ",".join(allow_destroy), destroy=destroy)
     print(decision.reason)
     if decision.allowed:
         applied = apply_reviewed(context.terraform, reviewed.review, decision, expected_sha256=plan_sha256)
         print(applied.summary)
         context.forget_table()
+    return decision
+
+
+def teardown(environment: str, tfvars: str = "", work_dir: str | None = None, endpoint_url: str = "",
+             region: str = "", apply: bool = False, allow_destroy: str = "", plan_sha256: str = "",
+             option_names: dict | None = None, echo=print) -> "Decision":
+    """``runbook destroy``: the guide's "Destroy Resources (Staging Only)" through 02's own review and gate.
+
+    Production is refused first, before any input is read or anything planned. Then, as 02 with ``destroy=True``:
+    ``terraform plan -destroy -out=tfplan`` of the environment's working configuration (or, with ``plan_sha256``,
+    the saved plan with that hash), its review (every resource, what the table holds), and the gate: applied only
+    with ``apply`` and ``allow_destroy`` naming exactly the destructive addresses; a refusal raises
+    :class:`~runbook.gate.ChangeRefused` and changes nothing.
+    """
+    from .gate import apply_reviewed, decide
+    from .gate import plan_and_review as plan_and_review_
+    from .importing import table_exists
+    from .planning import environment_terraform
+    from .review import live_reader
+
+    check_teardown(environment, True)
+    apply = params.boolean(apply, "apply")
+    allowed = params.allow_destroy(allow_destroy, (option_names or {}).get("allow_destroy", "allow_destroy"))
+    terraform, working = environment_terraform(environment, tfvars, work_dir, endpoint_url, region, option_names)
+    terraform.target.check_reachable()
+    echo(f"{environment}: teardown of {working.describe()} on {terraform.target.label}")
+    try:
+        terraform.init()
+    except TerraformUnavailable as error:
+        raise TerraformUnavailable(f"{error} {PROVIDER_FIX}") from None
+    reviewed = plan_and_review_(terraform, plan_sha256, live=live_reader(terraform.target),
+                                table_exists=lambda name: table_exists(terraform.target, name),
+                                plan_args=("-destroy",))
+    echo(reviewed.review.to_markdown())
+    echo(f"plan SHA-256: {reviewed.sha256} ({reviewed.origin})")
+    decision = decide(reviewed.review, environment, planned_table_name(reviewed), apply, "", ",".join(allowed),
+                      destroy=True)
+    echo(decision.reason)
+    if decision.allowed:
+        echo(apply_reviewed(terraform, reviewed.review, decision, expected_sha256=plan_sha256).summary)
     return decision

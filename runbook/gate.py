@@ -10,7 +10,10 @@
   the ``DeleteTable`` only after Terraform had already deleted what does not depend on the table (the IAM policies:
   the application's access). Turn protection off in its own reviewed change first;
 - a plan that creates the table while a table with that name already exists outside Terraform
-  (:func:`runbook.review.table_conflict`) is refused: import it first (03-import).
+  (:func:`runbook.review.table_conflict`) is refused: import it first (03-import);
+- a teardown (the guide's ``terraform destroy``: :attr:`runbook.review.PlanReview.teardown`) also needs its own
+  parameter, ``destroy=True``, and ``destroy=True`` needs a teardown plan; production is never torn down
+  (:func:`check_teardown` refuses before anything is planned; the root's ``guard.tf`` makes Terraform refuse too).
 
 A refusal raises :class:`ChangeRefused` (what was refused, what to pass) and nothing is applied.
 :func:`apply_reviewed` re-hashes the saved plan right before ``terraform apply`` and applies those very bytes, only
@@ -46,6 +49,26 @@ class ChangeRefused(RunbookError):
         self.refused = refused
         self.remedy = remedy
         super().__init__(f"refused: {refused}. {remedy} Nothing was applied.")
+
+
+class TeardownRefused(RunbookError):
+    """A teardown asked for where the runbook never tears down (production). Nothing was planned or changed."""
+
+
+#: Why production is never torn down, in one line (the CLI and 02 say it as is).
+PRODUCTION_TEARDOWN = ("refused: production is never torn down (the guide destroys staging only; "
+                       "infrastructure/production/guard.tf makes terraform destroy fail there too). "
+                       "Nothing was planned or changed.")
+
+
+def check_teardown(environment: object, destroy: object) -> bool:
+    """``destroy`` validated (a boolean) for ``environment``, before any AWS call or plan: returns it; raises
+    :class:`TeardownRefused` for a teardown of production, :class:`~runbook.errors.ParameterError` for a bad value."""
+    environment = params.environment(environment)
+    destroy = params.boolean(destroy, "destroy")
+    if destroy and environment == "production":
+        raise TeardownRefused(PRODUCTION_TEARDOWN)
+    return destroy
 
 
 class PlanMismatch(ChangeRefused):
@@ -93,11 +116,12 @@ def _protected(plan_review: PlanReview, deletion_protection: bool | None) -> lis
 
 
 def decide(plan_review: PlanReview, environment: str, table_name: str, apply: object = False, confirm: object = "",
-           allow_destroy: object = "", deletion_protection: bool | None = None) -> Decision:
+           allow_destroy: object = "", deletion_protection: bool | None = None, destroy: object = False) -> Decision:
     """Whether ``plan_review``'s saved plan may be applied with these parameters.
 
     ``deletion_protection``: the table's deletion protection now (the live table's, or the state's); ``None``
     takes it from the state the plan started from (``before.deletion_protection_enabled`` of the table's change).
+    ``destroy``: the teardown's own parameter; a teardown plan needs it, any other plan refuses it.
     Returns a :class:`Decision` (``allowed`` False for a plan-only run or a plan with no changes); raises
     :class:`ChangeRefused` when ``apply=True`` cannot be honoured, and :class:`~runbook.errors.ParameterError` for a
     malformed parameter — both before anything is applied.
@@ -107,12 +131,15 @@ def decide(plan_review: PlanReview, environment: str, table_name: str, apply: ob
     if not isinstance(confirm, str):
         raise params.ParameterError("confirm", confirm, "a string: the table name, to confirm a production change")
     allowed_addresses = params.allow_destroy(allow_destroy)
+    destroy = params.boolean(destroy, "destroy")
     destructive = plan_review.destructive_addresses
     production = environment == "production"
 
     to_pass: dict = {"apply": True}
     if production:
         to_pass["confirm"] = table_name
+    if plan_review.teardown:
+        to_pass["destroy"] = True
     if destructive:
         to_pass["allow_destroy"] = ",".join(destructive)
 
@@ -127,6 +154,10 @@ def decide(plan_review: PlanReview, environment: str, table_name: str, apply: ob
             f"deleted what does not depend on it (the IAM policies: the application's access). To proceed, turn "
             f"protection off in its own reviewed change first (dynamodb_prevent_destroy = false and nothing else: "
             f"plan, review, apply), then plan this change again")
+    if plan_review.teardown and production:
+        blockers.append(PRODUCTION_TEARDOWN.removeprefix("refused: ").removesuffix(" Nothing was planned or changed."))
+    if destroy and plan_review.has_changes and not plan_review.teardown:
+        blockers.append("destroy=True, but this saved plan is not a teardown (it does not delete every resource)")
     decision = Decision(False, "", {} if blockers else to_pass, destructive, blockers, plan_review.plan_sha256)
 
     if not plan_review.has_changes:
@@ -144,6 +175,14 @@ def decide(plan_review: PlanReview, environment: str, table_name: str, apply: ob
                             f"Terraform",
                             f"Import it first: run 03-import (it writes this block: "
                             f"{plan_review.conflict.import_block.strip()!r}), then re-run 02.")
+    if plan_review.teardown and production:
+        raise ChangeRefused(blockers[-1], "No parameter can override this.")
+    if destroy and not plan_review.teardown:
+        raise ChangeRefused(blockers[-1], "To apply this plan pass destroy=False; to tear down, plan again with "
+                            "destroy=True and plan_sha256='' and review the teardown.")
+    if plan_review.teardown and not destroy:
+        raise ChangeRefused("the plan is a teardown (it deletes every resource) and destroy=True was not given",
+                            f"Review it ({plan_review.summary}); to tear down, pass {format_parameters(to_pass)}.")
     if production and confirm != table_name:
         raise ChangeRefused(f"apply=True in production without confirm={table_name!r} (got confirm={confirm!r})",
                             f"To apply this plan pass {format_parameters(to_pass)}.")

@@ -374,6 +374,9 @@ class PlanReview:
     #: SHA-256 of the saved plan file this review was made from ('' when not known).
     plan_sha256: str = ""
     conflict: TableConflict | None = None
+    #: A teardown (``terraform plan -destroy``, the guide's ``terraform destroy``): the plan deletes every resource
+    #: it changes and leaves no managed resource behind. The gate asks for its own parameter (``destroy=True``).
+    teardown: bool = False
 
     # -- views ----------------------------------------------------------------------------------------------------
     @property
@@ -410,6 +413,8 @@ class PlanReview:
         if not self.changes:
             return "no changes"
         text = ", ".join(f"{n} {_ACTION_WORDS.get(a, 'to ' + a)}" for a, n in self.counts.items())
+        if self.teardown:
+            text = "teardown (terraform destroy): " + text
         notes = []
         for rc in self.table_loss:
             note = "the table: data is lost"
@@ -456,6 +461,9 @@ class PlanReview:
     def to_markdown(self) -> str:
         """The review as Markdown: summary, destructive changes, then every change with its attributes."""
         lines = [f"**Plan: {self.summary}**", ""]
+        if self.teardown:
+            lines += ["**Teardown:** every resource below is deleted and nothing is left in the state; the gate "
+                      "needs `destroy=True` as well as `apply=True` and `allow_destroy`.", ""]
         if self.plan_sha256:
             lines += [f"Saved plan SHA-256: `{self.plan_sha256}`", ""]
         if self.conflict:
@@ -490,6 +498,7 @@ class PlanReview:
             "counts": self.counts,
             "destructive": self.destructive_addresses,
             "plan_sha256": self.plan_sha256,
+            "teardown": self.teardown,
             "terraform_version": self.terraform_version,
             "conflict": None if self.conflict is None else {**asdict(self.conflict), "message": self.conflict.message},
             "changes": [rc.to_dict() for rc in self.changes],
@@ -516,10 +525,19 @@ def review(plan: PlanJson | dict, live: Any = None, plan_sha256: str = "",
         if action_of(raw) in ("no-op", "read"):
             continue
         changes.append(resource_change(raw, live))
-    result = PlanReview(changes, terraform_version=plan.terraform_version, plan_sha256=plan_sha256)
+    result = PlanReview(changes, terraform_version=plan.terraform_version, plan_sha256=plan_sha256,
+                        teardown=is_teardown(plan))
     if table_exists is not None:
         table_conflict(result, table_exists)
     return result
+
+
+def is_teardown(plan: PlanJson) -> bool:
+    """Whether the plan tears the environment down, as ``terraform plan -destroy`` plans: every managed resource it
+    knows is deleted (a plan that keeps anything lists it as a no-op or another action). Terraform's JSON has no
+    plan-mode field; this is what such a plan says."""
+    actions = [action_of(raw) for raw in plan.resource_changes if raw.get("mode", "managed") == "managed"]
+    return bool(actions) and all(action == "delete" for action in actions)
 
 
 def table_conflict(plan_review: PlanReview, table_exists: bool) -> TableConflict | None:

@@ -82,9 +82,10 @@ def test_module_not_found(tmp_path):
 
 def test_high_costs_without_metric_data(target):
     create_table(target, STAGING)
-    scans, ttl, billing = dx.high_costs(target, STAGING.name, STAGING)
+    scans, ttl, hot_keys, billing = dx.high_costs(target, STAGING.name, STAGING)
     assert scans.status == "unavailable" and "no CloudWatch metric data" in scans.finding
-    assert ttl.status == "ok"
+    assert ttl.status == "ok" and "the table is empty" in ttl.finding  # it read the items: there are none
+    assert hot_keys.status == "ok" and "the table is empty" in hot_keys.finding
     assert billing.status == "unavailable" and "no CloudWatch metric data" in billing.finding
 
 
@@ -109,13 +110,13 @@ def test_high_costs_scans_and_steady_on_demand(target):
     # A week of steady writes: 100,000 write units an hour (~28 per second).
     _put_hourly(target, STAGING.name, "ConsumedWriteCapacityUnits", [100_000.0] * 168)
     _put_hourly(target, STAGING.name, "ConsumedReadCapacityUnits", [20_000.0] * 168)
-    scans, _, billing = dx.high_costs(target, STAGING.name, STAGING)
+    scans, _, _, billing = dx.high_costs(target, STAGING.name, STAGING)
     assert scans.status == "warning" and "Scan requests" in scans.finding and "Query" in scans.fix
     assert billing.status == "warning", billing
     assert "steady load" in billing.finding and "PROVISIONED" in billing.fix
     assert "$" not in billing.finding and "USD" in billing.finding  # no LaTeX in JupyterLab or on the site
     assert "no headroom" in billing.finding and "28 WCU" in billing.finding  # sized at the peak
-    sized = dx.high_costs(target, STAGING.name, STAGING, target_utilization=70)[2]
+    sized = dx.high_costs(target, STAGING.name, STAGING, target_utilization=70)[3]
     assert "at 70% utilisation" in sized.finding and "40 WCU" in sized.finding
 
 
@@ -123,8 +124,84 @@ def test_high_costs_bursty_load_stays_on_demand(target):
     create_table(target, STAGING)
     _put_hourly(target, STAGING.name, "ConsumedWriteCapacityUnits",
                 [500_000.0 if hour % 24 == 0 else 100.0 for hour in range(168)])
-    billing = dx.high_costs(target, STAGING.name, STAGING)[2]
+    billing = dx.high_costs(target, STAGING.name, STAGING)[3]
     assert billing.status == "ok" and "varies" in billing.finding
+
+
+def _put_items(target, spec, count: int, user: str, ttl: int | None) -> None:
+    items = [{"user_id": {"S": user}, "notification_id": {"S": f"{user}-{i:05d}"},
+              **({"ttl": {"N": str(ttl)}} if ttl is not None else {})} for i in range(count)]
+    client = target.client("dynamodb")
+    for i in range(0, len(items), 25):
+        client.batch_write_item(RequestItems={spec.name: [{"PutRequest": {"Item": item}} for item in items[i:i + 25]]})
+
+
+def test_ttl_and_hot_keys_on_the_evidence_of_the_items(target):
+    """The issue's scenario: 600 items whose TTL expired 10 days ago, 500 of them on one partition key. TTL is not
+    ok (expired items still present) and the hot key is found, from a bounded sample said to be one."""
+    create_table(target, STAGING)
+    ten_days_ago = int(datetime.now(timezone.utc).timestamp()) - 10 * 86400
+    _put_items(target, STAGING, 500, "hot-user", ten_days_ago)
+    for n in range(4):
+        _put_items(target, STAGING, 25, f"user-{n}", ten_days_ago)
+    scans, ttl, hot_keys, billing = dx.high_costs(target, STAGING.name, STAGING)
+    assert ttl.status == "problem", ttl
+    assert "600 items expired more than 48 h ago are still in the table (the oldest 10 days ago)" in ttl.finding
+    assert "all 600 items" in ttl.finding and "an emulator never deletes expired items" in ttl.finding
+    assert hot_keys.status == "warning", hot_keys
+    assert "user_id 'hot-user' holds 500 of 600 items read (83%)" in hot_keys.finding
+    assert "Contributor Insights is off" in hot_keys.finding and "not traffic" in hot_keys.finding
+    # The same verdict as 06 shows (one check): and on a bounded sample, the finding says it is a sample.
+    assert dx.ttl_finding(target, STAGING) == ttl
+    sample = dx.sample_items(target, STAGING, limit=100)
+    assert len(sample.items) == 100 and not sample.complete
+    sampled = dx.ttl_finding(target, STAGING, sample=sample)
+    assert sampled.status == "problem" and "a sample of 100 items" in sampled.finding and "has more" in sampled.finding
+
+
+def test_ttl_ok_only_when_the_items_say_so(target):
+    create_table(target, STAGING)
+    now = int(datetime.now(timezone.utc).timestamp())
+    _put_items(target, STAGING, 30, "fresh", now + 90 * 86400)
+    _put_items(target, STAGING, 5, "just-expired", now - 3600)  # within the grace: awaiting deletion
+    ttl = dx.ttl_finding(target, STAGING)
+    assert ttl.status == "ok" and "5 expired within 48 h, awaiting deletion" in ttl.finding and "all 35" in ttl.finding
+    _put_items(target, STAGING, 3, "no-ttl", None)
+    missing = dx.ttl_finding(target, STAGING)
+    assert missing.status == "warning" and "3 carry no 'ttl'" in missing.finding
+    hot = dx.hot_key_finding(target, STAGING)
+    assert hot.status == "ok" and "holds 30 of 38 items read" in hot.finding  # too few items to be a hot partition
+
+
+def test_unreadable_items_are_unavailable_never_ok(target, monkeypatch):
+    create_table(target, STAGING)
+    unreadable = dx.ItemSample(STAGING.name, "user_id", "ttl", (), False, "could not read items: AccessDenied")
+    ttl = dx.ttl_finding(target, STAGING, sample=unreadable)
+    hot = dx.hot_key_finding(target, STAGING, sample=unreadable)
+    assert (ttl.status, hot.status) == ("unavailable", "unavailable")
+    assert "AccessDenied" in ttl.finding and "AccessDenied" in hot.finding
+
+
+def test_hot_keys_from_contributor_insights_where_the_table_has_it(target, monkeypatch):
+    """With Contributor Insights on (real AWS), the most accessed keys come from its rule report; where it cannot
+    be read (the emulator answers HTTP 500), the finding says so and falls back to the sample."""
+    create_table(target, STAGING)
+    spec = STAGING.model_copy(update={"contributor_insights_enabled": True})
+    fallback = dx.hot_key_finding(target, spec)
+    assert fallback.status == "ok" and "Contributor Insights could not be read" in fallback.finding
+
+    def fake_probe(target_, service, operation, **kwargs):
+        if operation == "describe_contributor_insights":
+            return {"ContributorInsightsStatus": "ENABLED",
+                    "ContributorInsightsRuleList": [f"DynamoDBContributorInsights-PKC-{STAGING.name}-1",
+                                                    f"DynamoDBContributorInsights-PKT-{STAGING.name}-1"]}
+        assert (service, operation) == ("cloudwatch", "get_insight_rule_report") and "-PKC-" in kwargs["RuleName"]
+        return {"AggregateValue": 1000.0, "Contributors": [{"Keys": ["celebrity"], "ApproximateAggregateValue": 700.0},
+                                                           {"Keys": ["someone"], "ApproximateAggregateValue": 50.0}]}
+
+    monkeypatch.setattr(dx, "probe", fake_probe)
+    found = dx.hot_key_finding(target, spec)
+    assert found.status == "warning" and "'celebrity' took 70% of the 1,000 accesses" in found.finding
 
 
 def test_throttling_alarm_in_alarm(target):

@@ -46,7 +46,7 @@ def test_environment_files_are_papermill_parameters():
 
 
 #: Parameters that change infrastructure, with the only default a committed template may give them.
-SAFE_DEFAULTS = {"apply": "False", "confirm": '""', "allow_destroy": '""', "plan_sha256": '""'}
+SAFE_DEFAULTS = {"apply": "False", "confirm": '""', "allow_destroy": '""', "plan_sha256": '""', "destroy": "False"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import papermill
 import pytest
@@ -76,9 +77,10 @@ def test_each_problem_is_found_and_displayed_where_computed(emu, tmp_path):
     assert findings["deletion protection off in production"] == "problem"
     assert findings["alarms in ALARM"] == "problem"
     assert findings["access denied"] == "unavailable"
-    assert {"high costs: scans", "high costs: TTL", "high costs: billing mode"} <= set(findings)
+    assert {"high costs: scans", "high costs: TTL", "high costs: hot keys", "high costs: billing mode"} <= set(findings)
+    assert findings["high costs: scans"] == "unavailable", "no metric data on the emulator: said, never ok"
     # show() records what it displayed: every finding of the summary, each displayed by its own cell.
-    assert sorted(records["displayed_findings"]) == sorted(findings) and len(findings) == 11
+    assert sorted(records["displayed_findings"]) == sorted(findings) and len(findings) == 12
 
 
 def test_operations_without_a_table_say_why_each_step_is_skipped(emu, tmp_path):
@@ -128,6 +130,33 @@ def test_operations_rerun_reports_the_same_counts(emu, planned_staging, tmp_path
     dynamodb = Target("us-east-1", emu.endpoint_url).client("dynamodb")
     assert dynamodb.list_tables()["TableNames"] == [spec.name]
     assert dynamodb.scan(TableName=spec.name, Select="COUNT")["Count"] == 50
+
+
+def test_ttl_and_hot_keys_verdicts_follow_the_items_in_04_and_06(emu, planned_staging, tmp_path):
+    """The issue's scenario: a staging table with 600 items whose TTL expired 10 days ago, 500 of them on one
+    partition key. 04's High Costs: TTL is a problem (expired items still present) and the hot key is found; 06
+    (reading only) shows the same TTL verdict: one check."""
+    base, tfvars, spec = planned_staging
+    dynamodb = Target("us-east-1", emu.endpoint_url).client("dynamodb")
+    expired = str(int(time.time()) - 10 * 86400)
+    keys = [{"user_id": {"S": "hot-user" if i < 500 else f"user-{i % 4}"}, "notification_id": {"S": f"n{i:04d}"}}
+            for i in range(600)]
+    for i in range(0, len(keys), 25):
+        dynamodb.batch_write_item(RequestItems={spec.name: [{"PutRequest": {"Item": {**key, "ttl": {"N": expired}}}}
+                                                            for key in keys[i:i + 25]]})
+    try:
+        parameters = dict(environment="staging", aws_endpoint_url=emu.endpoint_url, work_dir=str(base / "work"),
+                          tfvars=tfvars)
+        four = run("04-troubleshooting.ipynb", tmp_path / "04.ipynb", **parameters)
+        six = run("06-operations.ipynb", tmp_path / "06.ipynb", **parameters)
+    finally:
+        for i in range(0, len(keys), 25):
+            dynamodb.batch_write_item(RequestItems={spec.name: [{"DeleteRequest": {"Key": key}}
+                                                                for key in keys[i:i + 25]]})
+    assert four["findings"]["high costs: TTL"] == "problem"
+    assert four["findings"]["high costs: hot keys"] == "warning"
+    assert six["ttl_verdict"]["status"] == "problem"
+    assert "600 items expired more than 48 h ago are still in the table" in six["ttl_verdict"]["finding"]
 
 
 @pytest.mark.parametrize("name", ["04-troubleshooting", "06-operations"])

@@ -1,5 +1,9 @@
 """The team workflow (.github/workflows/team.yml): valid for GitHub, and its ``run:`` steps work for real.
 
+Every workflow (``runbook.yml`` too) is valid against GitHub's schema and passes the Actions security linter
+(``zizmor --offline``, no finding): actions pinned to full commit SHAs, least-privilege ``permissions`` per job,
+checkout credentials not persisted.
+
 The steps that make sense on this machine run against the embedded emulator: the backend file step (in a copy of
 the examples), the plan step (``runbook run … --target aws`` with ``AWS_ENDPOINT_URL`` pointing at the emulator),
 the plan hash step, and the drift step (for real once, then with a stand-in ``runbook`` for each exit code).
@@ -9,6 +13,7 @@ Actions (checkout, setup-*, credentials, upload) are GitHub's and are not run he
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +27,9 @@ from runbook.aws import Target
 from runbook.emulator import Emulator
 
 WORKFLOW = paths.ROOT / ".github" / "workflows" / "team.yml"
+WORKFLOWS = sorted((paths.ROOT / ".github" / "workflows").glob("*.yml"))
+#: ``uses: owner/name@<40 hex> # vX.Y.Z``: a full commit SHA, its version in the comment.
+PINNED = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 
 def load() -> dict:
@@ -50,19 +58,44 @@ def step_env(environment: str, **extra: str) -> dict:
     return env
 
 
-def test_workflow_is_valid_against_the_github_schema():
-    checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
-    if not Path(checker).exists():
-        pytest.skip("check-jsonschema is not installed")
-    proc = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
-                          capture_output=True, text=True)
+def _tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        pytest.skip(f"{name} is not installed (pip install -r requirements-dev.txt)")
+    return found
+
+
+def test_workflows_are_valid_against_the_github_schema():
+    proc = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                           *map(str, WORKFLOWS)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_workflows_pass_the_actions_security_linter():
+    """zizmor offline (no GitHub API), as the pre-commit hook runs it: no finding."""
+    proc = subprocess.run([_tool("zizmor"), "--offline", *map(str, WORKFLOWS)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No findings to report" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_pinned_permissions_per_job_and_no_persisted_credentials(path):
+    uses = [line for line in path.read_text().splitlines() if re.match(r"^\s*(- )?uses:", line)]
+    assert uses and [line for line in uses if not PINNED.match(line)] == []
+    workflow = yaml.load(path.read_text(), Loader=yaml.BaseLoader)
+    assert workflow["permissions"] == {}, "nothing by default: each job names what it needs"
+    for name, job in workflow["jobs"].items():
+        assert "permissions" in job, name
+        for item in job["steps"]:
+            if item.get("uses", "").startswith("actions/checkout@"):
+                assert item["with"]["persist-credentials"] == "false", name
 
 
 def test_pull_requests_plan_each_environment_and_a_schedule_checks_drift():
     workflow = load()
     assert {"pull_request", "schedule", "workflow_dispatch"} <= set(workflow["on"])
-    assert workflow["permissions"]["id-token"] == "write", "OIDC to AWS: no long-lived keys"
+    for job in ("plan", "drift"):
+        assert workflow["jobs"][job]["permissions"] == {"contents": "read", "id-token": "write"}, "OIDC to AWS"
     assert workflow["concurrency"]["cancel-in-progress"] == "false", "never kill a run holding the state lock"
     for job, event in (("plan", "== 'pull_request'"), ("drift", "!= 'pull_request'")):
         spec = workflow["jobs"][job]
