@@ -207,8 +207,7 @@ def _problem(error: BaseException) -> str:
 
 @cli.command()
 @click.option("--env", "env", type=ONE_ENV, required=True, help="staging (production is refused).")
-@click.option("--work-dir", "work_dir", default="", metavar="DIR",
-              help="The environment's work directory (default build/work/ENV), as for drift.")
+@click.option("--work-dir", "work_dir", default="", metavar="DIR", help=WORK_DIR_HELP)
 @click.option("--tfvars", default="", metavar="FILE",
               help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).")
 @click.option("--endpoint-url", default="", metavar="URL",
@@ -230,8 +229,9 @@ def destroy(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
     names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region",
              "allow_destroy": "--allow-destroy", "plan_sha256": "--plan-sha256"}
     try:
-        decision = teardown(env, tfvars, work_dir or None, endpoint_url, region, apply, allow_destroy, plan_sha256,
-                            option_names=names, echo=click.echo)
+        base = _work_base(work_dir)
+        decision = teardown(env, tfvars, base and paths.work_dir(env, base), endpoint_url, region, apply,
+                            allow_destroy, plan_sha256, option_names=names, echo=click.echo)
     except (TeardownRefused, ValueError, EndpointUnreachable) as error:  # ParameterError, ConfigurationError
         raise UsageProblem(str(error)) from None
     except ChangeRefused as error:

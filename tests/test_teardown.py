@@ -174,7 +174,8 @@ def test_staging_teardown_through_the_gate_then_recreate(tmp_path, target):
 
     _need_provider()
     tfvars = _tfvars(target, "staging", tmp_path)
-    work = tmp_path / "work" / "staging"
+    base = tmp_path / "work"  # --work-dir / work_dir: the base holding one directory per environment
+    work = base / "staging"
     terraform = Terraform(Workspace("staging", work), target, var_file=tfvars)
     terraform.init()
     terraform.plan()
@@ -188,7 +189,7 @@ def test_staging_teardown_through_the_gate_then_recreate(tmp_path, target):
     with pytest.raises(papermill.PapermillExecutionError) as raised:
         runner.execute_notebook(paths.NOTEBOOKS / "02-plan-and-apply.ipynb", refused,
                                 {"environment": "staging", "aws_region": "us-east-1",
-                                 "aws_endpoint_url": target.endpoint_url, "work_dir": str(work),
+                                 "aws_endpoint_url": target.endpoint_url, "work_dir": str(base),
                                  "tfvars": str(tfvars), "apply": True, "destroy": True})
     assert raised.value.ename == "ChangeRefused" and "allow_destroy=" in raised.value.evalue
     records = read_records(refused)
@@ -198,7 +199,7 @@ def test_staging_teardown_through_the_gate_then_recreate(tmp_path, target):
     assert "the table: data is lost (3 items" in reviewed["summary"]
     assert dynamodb.scan(TableName=NAME)["Count"] == 3, "refused: nothing destroyed"
 
-    code = cli.main(["destroy", "--env", "staging", "--work-dir", str(work), "--tfvars", str(tfvars),
+    code = cli.main(["destroy", "--env", "staging", "--work-dir", str(base), "--tfvars", str(tfvars),
                      "--endpoint-url", target.endpoint_url, "--apply", "--plan-sha256", records["plan_sha256"],
                      "--allow-destroy", ",".join(reviewed["destructive"])])
     assert code == 0
