@@ -981,6 +981,12 @@ def split_notebook_assets(page_html: str) -> tuple[str, list[str], list[str]]:
             continue  # a CDN script, or the loader of Mermaid from one
         scripts.append(code.strip())
     head = _SCRIPT_BLOCK.sub("", head)
+    # Outputs' own <style> blocks (pandas' "scoped" table styles): invalid in a body, and the site styles tables.
+    body = _STYLE_BLOCK.sub("", body)
+    # The copy button: a custom element labelled for screen readers must say what it is.
+    body = re.sub(r"<clipboard-copy\b(?![^>]*\brole=)([^>]*)>",
+                  lambda m: '<clipboard-copy role="button" tabindex="0"' + re.sub(r'\s*,(="")?', "", m.group(1)) + ">",
+                  body)
     return head.strip() + body, styles, scripts
 
 
@@ -1086,6 +1092,11 @@ def accessible_notebook_html(page_html: str) -> str:
         index = match.end()
     out.append(page_html[index:])
     return "".join(out)
+
+
+def without_empty_headers(page_html: str) -> str:
+    """A table header cell with nothing in it (a Markdown table's blank corner) as an ordinary cell."""
+    return _EMPTY_TH.sub(r"<td\1></td>", page_html)
 
 
 def html_text(fragment: str) -> str:

@@ -565,7 +565,8 @@ NOTEBOOK_PAGE = """<script src="x.js"></script><style type="text/css">.jp-Cell{c
 <script type="text/x-mathjax-config">init_mathjax()</script>
 <!-- End of mathjax configuration -->
 <script type="module">const m = await import("https://cdnjs.example/mermaid.esm.min.mjs");</script>
-<div class="jupyter-wrapper"><div class="jp-Notebook">
+<div class="jupyter-wrapper"><div class="jp-Notebook"><clipboard-copy ,="" aria-label="Copy" for="cell-1">
+</clipboard-copy>
 <div class="jp-Cell jp-CodeCell jp-Notebook-cell celltag_parameters"><div class="jp-Cell-inputWrapper">
 <div class="jp-InputArea"><pre>apply: bool = False</pre></div></div></div>
 <div class="jp-Cell jp-CodeCell jp-Notebook-cell"><div class="jp-Cell-inputWrapper">
@@ -586,6 +587,7 @@ def test_notebook_pages_share_one_stylesheet_and_load_nothing_from_elsewhere():
     assert styles == [".jp-Cell{color:red}"] and scripts == ["document.addEventListener('clipboard-copy', f)"]
     assert "<style" not in page and "<script" not in page and "mathjax" not in page.lower()
     assert "cdnjs" not in page and page.startswith('<div class="jupyter-wrapper">')
+    assert '<clipboard-copy role="button" tabindex="0" aria-label="Copy" for="cell-1">' in page
 
 
 def test_code_is_folded_the_parameters_stay_and_long_outputs_fold():
@@ -647,3 +649,24 @@ def test_figures_for_people():
                              "gsis": [], "note": None}).to_html()
     assert "28.9%" in html and "12,000" in html and "$3.50" in html and "tex2jax_ignore" in html
     assert "None" not in html and "[]" not in html and "nan" not in html.lower()
+
+
+@pytest.mark.notebooks
+def test_both_downloads_run_as_they_are_with_papermill(built_site, target, tmp_path):
+    """The template beside each page runs as is, and so does the executed record (masked values fall back to the
+    defaults): here 04-troubleshooting, the quickest, on the emulator with papermill's usual -p parameters."""
+    import papermill
+
+    site = Path(built_site["site"])
+    name = "04-troubleshooting"
+    template = site / "downloads" / f"{name}.ipynb"
+    record = site / "runbooks" / name / f"{name}.ipynb"
+    page = (site / "runbooks" / name / "index.html").read_text(encoding="utf-8")
+    assert template.is_file() and record.is_file() and f"downloads/{name}.ipynb" in page
+    for kind, notebook in (("template", template), ("record", record)):
+        output = tmp_path / f"{kind}.ipynb"
+        papermill.execute_notebook(str(notebook), str(output), cwd=str(paths.NOTEBOOKS), progress_bar=False,
+                                   kernel_name="python3", parameters={
+                                       "aws_endpoint_url": target.endpoint_url, "work_dir": str(tmp_path / kind)})
+        executed = json.loads(output.read_text())
+        assert not executed["metadata"]["papermill"].get("exception"), kind

@@ -187,7 +187,7 @@ def on_page_content(html, page, config, files):
             for text in found:
                 _notebook_assets[kind].setdefault(text, None)
         html = docs.accessible_notebook_html(docs.fold_noisy_outputs(docs.fold_code_inputs(html)))
-    return mask_html(html)
+    return mask_html(docs.without_empty_headers(html))
 
 
 def on_serve(server, config, builder):
