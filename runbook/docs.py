@@ -251,14 +251,23 @@ def _findings(records: dict) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if isinstance(records.get("setup_ok"), bool):
         found.append(("setup checks", "all passed" if records["setup_ok"] else "**some failed** (see the steps)"))
-    if isinstance(records.get("drift_summary"), str) and records["drift_summary"]:
-        found.append(("drift", _cell(records["drift_summary"])))
-    if isinstance(records.get("table_status"), str) and records["table_status"]:
-        found.append(("table", _cell(records["table_status"])))
+    drift = records.get("drift_summary")
+    if isinstance(drift, dict):
+        found.append(("drift and pending changes", ", ".join(f"{n} {kind}" for kind, n in drift.items() if n)
+                      or "in sync"))
+    status = records.get("table_status")
+    if isinstance(status, dict) and status.get("table"):
+        found.append(("table", f"{_code(status['table'])}: " + ("exists" if status.get("exists") else "absent")
+                      + (", managed by Terraform" if status.get("managed") else
+                         (", not in the state" if status.get("exists") else ""))))
+    smoke = records.get("smoke")
+    if isinstance(smoke, dict) and "ok" in smoke:
+        found.append(("access-pattern smoke test", "passed" if smoke["ok"] else "**failed**"))
     if isinstance(records.get("problems"), list):
         found.append(("problems found", str(len(records["problems"])) if records["problems"] else "none"))
     if isinstance(records.get("total_monthly_usd"), (int, float)):
-        found.append(("monthly cost", f"{money(records['total_monthly_usd'])} ({records.get('pricing', 'prices')})"))
+        total = money(records["total_monthly_usd"]).replace("$", "\\$")  # Markdown: money, never maths
+        found.append(("monthly cost", f"{total} ({records.get('pricing', 'prices')})"))
     if isinstance(records.get("break_even_utilization"), (int, float)):
         found.append(("break-even utilisation (on-demand vs provisioned)",
                       percent(records["break_even_utilization"])))
