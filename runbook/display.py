@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Iterable, Mapping
 
 #: The CSS class every helper table carries (the site's stylesheet keys on it).
@@ -149,6 +150,136 @@ def sentence(plan_summary: Mapping[str, Any] | str | None) -> str:
 def dumps(value: Any) -> str:
     """``value`` as indented JSON text (for a value that really is a document, such as a policy)."""
     return json.dumps(value, indent=2, sort_keys=False, default=str)
+
+
+# -- figures for people: labels, money, percentages ------------------------------------------------------------
+#: Words a label spells differently from its snake_case name (``usd`` is said by the value: ``$``).
+_WORDS = {"usd": "", "wcu": "WCU", "rcu": "RCU", "gb": "GB", "kb": "KB", "ttl": "TTL", "pitr": "PITR",
+          "gsi": "GSI", "sse": "SSE", "ia": "IA", "kms": "KMS"}
+_PHRASES = {"on_demand": "on-demand", "break_even": "break-even"}
+
+
+def label(name: Any) -> str:
+    """``on_demand_monthly_usd`` → ``On-demand monthly``; a name that is already prose is kept as it is."""
+    text = str(name)
+    if " " in text:  # already words: only the unit goes (the values say "$")
+        text = re.sub(r"\s+usd$", "", text, flags=re.IGNORECASE)
+        return text[:1].upper() + text[1:]
+    if "_" not in text:
+        return _WORDS.get(text, text[:1].upper() + text[1:] if text.islower() else text) or text
+    for phrase, words in _PHRASES.items():
+        text = text.replace(phrase, words)
+    spelled = " ".join(w for w in (_WORDS.get(part, part) for part in text.split("_")) if w)
+    return spelled[:1].upper() + spelled[1:]
+
+
+def money(value: Any) -> str:
+    """``1234.5`` → ``$1,234.50`` (a missing value as a dash; tiny non-zero amounts keep their digits)."""
+    if _missing(value):
+        return MISSING
+    number = float(value)
+    if 0 < abs(number) < 0.01:
+        return f"${number:.4g}"
+    return f"-${abs(number):,.2f}" if number < 0 else f"${number:,.2f}"
+
+
+def percent(fraction: Any, digits: int = 1) -> str:
+    """``0.28887`` → ``28.9%``: the one way a fraction is shown (tables, plot labels, sentences)."""
+    if _missing(fraction):
+        return MISSING
+    return f"{float(fraction) * 100:.{digits}f}%"
+
+
+def _missing(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, (list, tuple, set, dict, str)) and not value:
+        return True
+    return False
+
+
+def _people_value(name: str, value: Any) -> str:
+    key = str(name).lower()
+    if _missing(value):
+        return MISSING
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if re.search(r"(^|[\s_])usd$", key) or "price" in key or "cost" in key:
+            return money(value)
+        if "utiliz" in key or "utilis" in key or key.endswith("fraction") or key.endswith("share"):
+            return percent(value)
+        if isinstance(value, float) and not value.is_integer():
+            return f"{value:,.2f}"
+        return f"{int(value):,}"
+    return _text(value)
+
+
+def people(rows_or_frame: Any, index: str | None = None, caption: str | None = None):
+    """A table for people: labels instead of snake_case names, money as ``$1,234.50``, fractions named
+    ``*utilization*`` as percentages, thousands separators, no ``None``/``NaN``/``[]``. Numbers are told apart by
+    the column (or, for a two-column ``mapping``, the row) name: ``*_usd`` is money.
+
+    ``index``: a column to show first as the row label. The table carries ``tex2jax_ignore``, so no ``$`` in it
+    is ever typeset as maths (JupyterLab).
+    """
+    frame = _frame(rows_or_frame)
+    if _meaningful_index(frame):
+        frame = frame.reset_index()
+    if index and index in frame.columns:
+        frame = frame[[index] + [c for c in frame.columns if c != index]]
+    rows = []
+    for record_ in frame.to_dict(orient="records"):
+        rows.append({label(k): _people_value(k, v) for k, v in record_.items()})
+    return _numbers_kept_whole(table(rows, caption=caption, index=False)
+                               .set_table_attributes(f'class="{TABLE_CLASS} tex2jax_ignore"'))
+
+
+#: A cell that is one figure (``$1,234.50``, ``28.9%``, ``10,000``): kept on one line.
+_FIGURE = re.compile(r"^[-+]?\$?[\d,]+(\.\d+)?%?$")
+
+
+def _numbers_kept_whole(styler):
+    """Cells holding one figure get the ``runbook-number`` class (the site keeps them on one line)."""
+    classes = styler.data.map(lambda v: "runbook-number" if isinstance(v, str) and _FIGURE.match(v) else "")
+    return styler.set_td_classes(classes)
+
+
+def settings(values: Mapping[str, Any], key: str = "Setting", value: str = "Value", caption: str | None = None):
+    """A dict for people as a two-column table: each name a label, each value formatted by its name."""
+    rows = [{key: label(k), value: _people_value(k, v)} for k, v in (values or {}).items()]
+    return _numbers_kept_whole(table(rows or [{key: MISSING, value: MISSING}], columns=[key, value],
+                                     caption=caption, index=False)
+                               .set_table_attributes(f'class="{TABLE_CLASS} tex2jax_ignore"'))
+
+
+class Figure:
+    """A matplotlib figure as crisp SVG in an ``<img>`` with real alternative text (the site and JupyterLab).
+
+    ``display(Figure(fig, "what the plot shows"))``; the figure is closed, so the inline backend does not
+    show it a second time.
+    """
+
+    def __init__(self, fig: Any, alt: str):
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+
+        buffer = io.BytesIO()
+        with plt.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(buffer, format="svg", bbox_inches="tight")
+        plt.close(fig)
+        self.alt = alt
+        self.svg = buffer.getvalue()
+        self._data = base64.b64encode(self.svg).decode("ascii")
+
+    def _repr_html_(self) -> str:
+        import html as html_lib
+
+        return (f'<img class="runbook-figure" alt="{html_lib.escape(self.alt, quote=True)}" '
+                f'src="data:image/svg+xml;base64,{self._data}">')
+
+    def __repr__(self) -> str:
+        return f"<figure: {self.alt}>"
 
 
 configure()

@@ -244,6 +244,36 @@ def _code(text: Any) -> str:
     return f"`{text}`" if "`" not in text else f"`` {text} ``"
 
 
+def _findings(records: dict) -> list[tuple[str, str]]:
+    """What the run found, from the values its steps recorded (only those a reader asks about first)."""
+    from .display import money, percent
+
+    found: list[tuple[str, str]] = []
+    if isinstance(records.get("setup_ok"), bool):
+        found.append(("setup checks", "all passed" if records["setup_ok"] else "**some failed** (see the steps)"))
+    drift = records.get("drift_summary")
+    if isinstance(drift, dict):
+        found.append(("drift and pending changes", ", ".join(f"{n} {kind}" for kind, n in drift.items() if n)
+                      or "in sync"))
+    status = records.get("table_status")
+    if isinstance(status, dict) and status.get("table"):
+        found.append(("table", f"{_code(status['table'])}: " + ("exists" if status.get("exists") else "absent")
+                      + (", managed by Terraform" if status.get("managed") else
+                         (", not in the state" if status.get("exists") else ""))))
+    smoke = records.get("smoke")
+    if isinstance(smoke, dict) and "ok" in smoke:
+        found.append(("access-pattern smoke test", "passed" if smoke["ok"] else "**failed**"))
+    if isinstance(records.get("problems"), list):
+        found.append(("problems found", str(len(records["problems"])) if records["problems"] else "none"))
+    if isinstance(records.get("total_monthly_usd"), (int, float)):
+        total = money(records["total_monthly_usd"]).replace("$", "\\$")  # Markdown: money, never maths
+        found.append(("monthly cost", f"{total} ({records.get('pricing', 'prices')})"))
+    if isinstance(records.get("break_even_utilization"), (int, float)):
+        found.append(("break-even utilisation (on-demand vs provisioned)",
+                      percent(records["break_even_utilization"])))
+    return found
+
+
 def run_summary(nb: dict, records: dict | None = None, work_dir: Path | None = None) -> str:
     """The run record of an executed notebook, as Markdown: what ran, where, when, with what, and how it went."""
     from .display import sentence
@@ -286,6 +316,7 @@ def run_summary(nb: dict, records: dict | None = None, work_dir: Path | None = N
         rows.append(("reviewed plan (SHA-256)", _code(records["plan_sha256"])))
     if "applied" in records:
         rows.append(("applied", "yes" if records["applied"] else "no"))
+    rows += _findings(records)
     lines = ["## Run record", "",
              f"This page is the executed notebook of one {_code(environment)} run, published as it ran (secrets, "
              "endpoints, account ids and machine paths masked). The steps cite the "
@@ -305,7 +336,7 @@ def run_summary(nb: dict, records: dict | None = None, work_dir: Path | None = N
         lines.append("| (none) | every parameter kept its default | |")
     steps = step_results(nb)
     if steps:
-        lines += ["", "**Steps**", "", "| step | result | |", "| --- | --- | --- |"]
+        lines += ["", "**Steps**", "", "| step | result | note |", "| --- | --- | --- |"]
         for step in steps:
             name = f"[{_cell(step['step'])}](#{step['id']})" if step["id"] else _cell(step["step"])
             lines.append(f"| {name} | {step['result']} | {_cell(step['note'])} |")
@@ -411,7 +442,42 @@ def publish_notebook(nb: dict) -> dict:
                 re.sub(r"^(\s*(\w+)\s*=\s*).*$", lambda m: m.group(1) + '"<redacted>"', line)
                 if _SECRET_PARAMETER.search(line.split("=", 1)[0]) and "=" in line else line
                 for line in _source(cell).splitlines())
-    return mask_notebook(nb, paths=extra_paths)
+    return runnable_parameters(mask_notebook(nb, paths=extra_paths))
+
+
+def runnable_parameters(nb: dict) -> dict:
+    """``nb`` with no masking placeholder left where papermill or Python expects a parameter's value.
+
+    Masking turns this run's endpoint or work directory into ``"<endpoint>"``: run again, that value would be
+    used (and fail at once). Such a line of the injected-parameters cell becomes a comment saying the value is
+    not published, so the default of the parameters cell applies and ``-p NAME VALUE`` gives your own.
+    """
+    from .masking import PLACEHOLDERS
+
+    for cell in nb.get("cells", []):
+        if "injected-parameters" not in _tags(cell):
+            continue
+        lines = []
+        for line in _source(cell).splitlines():
+            match = re.match(r"^(\s*)(\w+)\s*=", line)
+            if match and any(p in line.split("=", 1)[1] for p in PLACEHOLDERS):
+                line = (f"{match[1]}# {match[2]}: this run's value is not published (masked); the default above "
+                        f"applies, pass yours with -p {match[2]} VALUE")
+            lines.append(line)
+        cell["source"] = "\n".join(lines)
+    return nb
+
+
+def template_notebook(name: str) -> dict | None:
+    """The runbook as committed (``notebooks/<name>.ipynb``, no outputs): the download a reader runs as is."""
+    source = paths.NOTEBOOKS / f"{name}.ipynb"
+    if not source.is_file():
+        return None
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return mask_notebook(nb)
 
 
 def _markdown_cell(source: str, cell_id: str) -> dict:
@@ -735,96 +801,64 @@ def _runs_of(environment: str, runs_dir: Path) -> Path:
     return paths.runs_dir(environment)
 
 
-def _state_resources(state: dict) -> list[dict]:
-    found = []
-    for resource in state.get("resources", []):
-        if resource.get("mode") != "managed":
-            continue
-        prefix = f"{resource['module']}." if resource.get("module") else ""
-        base = f"{prefix}{resource['type']}.{resource['name']}"
-        for instance in resource.get("instances", []) or [{}]:
-            key = instance.get("index_key")
-            address = base + (f"[{json.dumps(key)}]" if key is not None else "")
-            found.append({"address": address, "type": resource["type"], "action": "in state",
-                          "depends_on": list(instance.get("dependencies", []) or [])})
-    return found
+#: Plans recorded by ``docs/architecture/record.py`` (``terraform show -json`` of each environment's plan from an
+#: empty state): the diagram of an environment that was not run for this build.
+RECORDED_PLANS = paths.DOCS / "architecture"
 
 
-def environment_resources(environment: str, runs_dir: Path) -> tuple[list[dict], str]:
-    """What ``environment`` creates, from Terraform: the ``plan_resources`` its executed 02 recorded (the plan's
-    resource changes), else the state Terraform wrote in that run's work directory. ``([], why)`` when neither."""
+def recorded_plan(environment: str) -> Path:
+    return RECORDED_PLANS / f"{environment}.plan.json"
+
+
+def environment_graph(environment: str, runs_dir: Path):
+    """What ``environment`` creates and what references what, from Terraform: the ``plan_graph`` its executed
+    ``02-plan-and-apply`` recorded (the saved plan it reviewed), else the plan recorded in
+    ``docs/architecture/``. Returns ``(graph or None, where it comes from)``."""
+    from .architecture import Graph, plan_graph
+
     notebook = _runs_of(environment, runs_dir) / "02-plan-and-apply.ipynb"
-    if not notebook.is_file():
-        return [], (f"no executed `02-plan-and-apply` for {environment} (`build/runs/{environment}/`): run "
-                    f"`runbook run --env {environment}` and rebuild the site")
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    records = read_records(nb)
-    resources = records.get("plan_resources")
-    if isinstance(resources, list) and resources:
-        return [r for r in resources if isinstance(r, dict) and r.get("address")], \
-            "the saved plan of the executed `02-plan-and-apply` (its recorded `plan_resources`)"
-    work = _work_dir_of(nb)
-    state = _state_json(work, environment)
-    if state and state.get("resources"):
-        return _state_resources(state), (f"the Terraform state (Terraform {state.get('terraform_version', '?')}) "
-                                         "that the executed `02-plan-and-apply` left in its work directory")
-    return [], (f"the executed `02-plan-and-apply` for {environment} recorded no `plan_resources`, and its work "
-                "directory holds no local state to read")
-
-
-def _node_id(environment: str, address: str) -> str:
-    return environment[:1] + "_" + re.sub(r"[^A-Za-z0-9]", "_", address)
-
-
-def _module_of(address: str) -> str:
-    parts = re.findall(r"module\.[^.\[]+(?:\[[^\]]*\])?", address)
-    return ".".join(parts) if parts else ""
-
-
-def architecture_mermaid(environment: str, resources: list[dict]) -> str:
-    """A Mermaid flowchart of ``resources``: one box per module, one node per resource, the state's
-    dependencies as arrows when known."""
-    lines = ["flowchart LR"]
-    by_module: dict[str, list[dict]] = {}
-    for resource in resources:
-        by_module.setdefault(_module_of(resource["address"]), []).append(resource)
-    for module, members in by_module.items():
-        label = module or f"{environment} root module"
-        lines.append(f'  subgraph {_node_id(environment, module or "root")}["{label}"]')
-        for resource in members:
-            address = resource["address"]
-            short = address[len(module) + 1:] if module else address
-            rtype, _, name = short.partition(".")
-            action = resource.get("action", "")
-            suffix = f"<br/><i>{action}</i>" if action and action not in ("in state", "no-op") else ""
-            lines.append(f'    {_node_id(environment, address)}["{rtype}<br/><b>{name}</b>{suffix}"]')
-        lines.append("  end")
-    known = {r["address"] for r in resources}
-    edges = set()
-    for resource in resources:
-        for dependency in resource.get("depends_on", []) or []:
-            for candidate in known:
-                if candidate == dependency or candidate.startswith(dependency + "["):
-                    edges.add((_node_id(environment, candidate), _node_id(environment, resource["address"])))
-    lines += [f"  {a} --> {b}" for a, b in sorted(edges)]
-    return "\n".join(lines)
+    if notebook.is_file():
+        recorded = read_records(json.loads(notebook.read_text(encoding="utf-8"))).get("plan_graph")
+        if isinstance(recorded, dict) and recorded.get("resources"):
+            return Graph.from_dict(recorded), ("the saved plan that this build's executed `02-plan-and-apply` "
+                                               f"reviewed for {environment}")
+    recording = recorded_plan(environment)
+    if recording.is_file():
+        plan = json.loads(recording.read_text(encoding="utf-8"))
+        return plan_graph(plan), (f"`terraform show -json` of {environment}'s plan from an empty state, recorded "
+                                  f"with Terraform {plan.get('terraform_version', '?')} by "
+                                  f"`docs/architecture/record.py` (this build did not run {environment})")
+    return None, (f"no executed `02-plan-and-apply` for {environment} and no recorded plan "
+                  f"(`docs/architecture/{environment}.plan.json`): run `runbook run --env {environment}`")
 
 
 def architecture_markdown(runs_dir: Path | None = None, environments: Iterable[str] = paths.ENVIRONMENTS) -> str:
-    """The architecture page's generated part: per environment a Mermaid diagram and the resource list."""
+    """The architecture page's generated part: per environment the diagram (inline SVG drawn here, from
+    Terraform's plan) and the list of resources with what each references."""
+    from .architecture import render_svg
+
     runs_dir = runs_dir or published_runs_dir()
     lines: list[str] = []
     for environment in environments:
-        resources, source = environment_resources(environment, runs_dir)
+        graph, source = environment_graph(environment, runs_dir)
         lines += [f"## {environment.capitalize()}", ""]
-        if not resources:
+        if graph is None:
             lines += [f"No diagram for {environment} in this build: {source}.", ""]
             continue
-        lines += [f"{len(resources)} resources, from {source}.", "",
-                  "```mermaid", architecture_mermaid(environment, resources), "```", "",
-                  f'??? note "The {len(resources)} resources of {environment}"', "",
-                  "    | address | type | action |", "    | --- | --- | --- |"]
-        lines += [f"    | `{r['address']}` | `{r.get('type', '')}` | {r.get('action', '')} |" for r in resources]
+        title = f"{environment}: {len(graph.resources)} resources and what references what"
+        svg = render_svg(graph, title, element_id=f"architecture-{environment}")
+        lines += [f"{len(graph.resources)} resources and {len(graph.edges)} references, from {source}.", "",
+                  f'<div class="runbook-architecture-box" tabindex="0" role="group" aria-label="{title}">{svg}</div>',
+                  "", f'??? note "The {len(graph.resources)} resources of {environment} and what each references"',
+                  "", "    | resource | type | planned | references |", "    | --- | --- | --- | --- |"]
+        references: dict[str, list[str]] = {}
+        for a, b in graph.edges:
+            references.setdefault(a, []).append(b)
+        for resource in graph.resources:
+            count = resource.get("count", 1)
+            refs = ", ".join(f"`{r}`" for r in references.get(resource["address"], [])) or "—"
+            lines.append(f"    | `{resource['address']}`{f' ×{count}' if count > 1 else ''} | "
+                         f"`{resource.get('type', '')}` | {resource.get('action', '')} | {refs} |")
         lines.append("")
     return mask("\n".join(lines)) + "\n"
 
@@ -915,3 +949,174 @@ def serve_site(command: list[str], environment: dict[str, str]) -> int:
         finally:
             processes.stop_process(process, processes.forwarded_signal(supervisor.signum or 15), timeout=5.0)
         return 0 if supervisor.requested else (process.returncode or 0)
+
+
+# -- notebook pages as published (HTML, from the mkdocs hooks) -------------------------------------------------
+_DIV = re.compile(r"<div\b|</div>")
+_STYLE_BLOCK = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
+_SCRIPT_BLOCK = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL)
+_MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+_WRAPPER = '<div class="jupyter-wrapper">'
+
+
+def _element_end(text: str, start: int) -> int:
+    """The index just past the ``</div>`` that closes the ``<div`` opening at ``start``."""
+    depth = 0
+    for match in _DIV.finditer(text, start):
+        depth += 1 if match.group(0) == "<div" else -1
+        if depth == 0:
+            return match.end()
+    return len(text)
+
+
+def split_notebook_assets(page_html: str) -> tuple[str, list[str], list[str]]:
+    """A notebook page without the stylesheets and scripts mkdocs-jupyter puts before every notebook.
+
+    Returns ``(html, stylesheets, scripts)``: JupyterLab's stylesheet and the code highlighting (served once,
+    as a shared file), the copy button's script (likewise), and nothing of MathJax or Mermaid, which the
+    template loads from a CDN (no page of the site loads anything from elsewhere; a ``$`` is money here).
+    """
+    start = page_html.find(_WRAPPER)
+    if start < 0:
+        return page_html, [], []
+    head, body = page_html[:start], page_html[start:]
+    head = _MATHJAX_BLOCK.sub("", head)
+    styles = [m.group(1).strip() for m in _STYLE_BLOCK.finditer(head)]
+    head = _STYLE_BLOCK.sub("", head)
+    scripts = []
+    for match in _SCRIPT_BLOCK.finditer(head):
+        attributes, code = match.group(1), match.group(2)
+        if "src=" in attributes or "mermaid" in code:
+            continue  # a CDN script, or the loader of Mermaid from one
+        scripts.append(code.strip())
+    head = _SCRIPT_BLOCK.sub("", head)
+    # Outputs' own <style> blocks (pandas' "scoped" table styles): invalid in a body, and the site styles tables.
+    body = _STYLE_BLOCK.sub("", body)
+    # The copy button: a custom element labelled for screen readers must say what it is.
+    body = re.sub(r"<clipboard-copy\b(?![^>]*\brole=)([^>]*)>",
+                  lambda m: '<clipboard-copy role="button" tabindex="0"' + re.sub(r'\s*,(="")?', "", m.group(1)) + ">",
+                  body)
+    return head.strip() + body, styles, scripts
+
+
+_CODE_CELL = re.compile(r'<div\b[^>]*class="(jp-Cell jp-CodeCell[^"]*)"[^>]*>')
+_INPUT_WRAPPER = re.compile(r'<div class="jp-Cell-inputWrapper"[^>]*>')
+#: Cells whose code stays in view: the parameters a reader changes, the values this run was given.
+_VISIBLE_INPUT_TAGS = ("celltag_parameters", "celltag_injected-parameters")
+
+
+def _code_lines(fragment: str) -> int:
+    pre = re.search(r"<pre[^>]*>(.*?)</pre>", fragment, re.DOTALL)
+    return len(pre.group(1).strip("\n").splitlines()) if pre else 0
+
+
+def fold_code_inputs(page_html: str) -> str:
+    """Every code cell's input folded behind a ``<details>`` (keyboard-reachable, no script), except the
+    parameters cells: the page leads with what the run did and found, the code is one press away."""
+    out, index = [], 0
+    for cell in _CODE_CELL.finditer(page_html):
+        if cell.start() < index or any(tag in cell.group(1).split() for tag in _VISIBLE_INPUT_TAGS):
+            continue
+        wrapper = _INPUT_WRAPPER.search(page_html, cell.end())
+        if wrapper is None:
+            continue
+        end = _element_end(page_html, wrapper.start())
+        fragment = page_html[wrapper.start():end]
+        lines = _code_lines(fragment)
+        out.append(page_html[index:wrapper.start()])
+        out.append(f'<details class="runbook-code"><summary data-search-exclude>Code ({lines} '
+                   f'line{"s" if lines != 1 else ""})</summary>{fragment}</details>')
+        index = end
+    out.append(page_html[index:])
+    return "".join(out)
+
+
+_OUTPUT_CHILD = re.compile(r'<div class="jp-OutputArea-child[^"]*"[^>]*>')
+#: A text output longer than this is folded (its first lines stay visible in the summary's count only).
+NOISY_OUTPUT_LINES = 15
+
+
+def fold_noisy_outputs(page_html: str, max_lines: int = NOISY_OUTPUT_LINES) -> str:
+    """Long plain-text outputs (logs, Terraform's chatter) folded behind a ``<details>`` saying how long."""
+    out, index = [], 0
+    for child in _OUTPUT_CHILD.finditer(page_html):
+        if child.start() < index:
+            continue
+        end = _element_end(page_html, child.start())
+        fragment = page_html[child.start():end]
+        if 'data-mime-type="text/plain"' not in fragment and "jp-RenderedText" not in fragment:
+            continue
+        if "<table" in fragment or "<img" in fragment or "<svg" in fragment:
+            continue
+        lines = _code_lines(fragment)
+        if lines <= max_lines:
+            continue
+        out.append(page_html[index:child.start()])
+        out.append(f'<details class="runbook-output"><summary data-search-exclude>Output ({lines} lines)</summary>'
+                   f"{fragment}</details>")
+        index = end
+    out.append(page_html[index:])
+    return "".join(out)
+
+
+_OUTPUT_PRE = re.compile(r'(<div class="jp-RenderedText[^"]*"[^>]*>\s*)<pre(?![^>]*data-search-exclude)')
+_OUTPUT_TABLE = re.compile(r"<table\b(?![^>]*data-search-exclude)")
+_PRE_TAG = re.compile(r"<pre\b(?![^>]*tabindex)")
+_IMG_NO_ALT = re.compile(r"<img\b(?![^>]*\balt=)([^>]*)>")
+_EMPTY_TH = re.compile(r"<th\b([^>]*)>(?:\s|&nbsp;|&#160;)*</th>")
+_SECTION_HEADING = re.compile(r"<h[1-6]\b[^>]*>(.*?)</h[1-6]>", re.DOTALL)
+
+
+def accessible_notebook_html(page_html: str) -> str:
+    """Notebook HTML a keyboard and a screen reader can use, and a search index of prose only.
+
+    Code boxes that may scroll take keyboard focus (``tabindex="0"``); an empty table header becomes an
+    ordinary cell; an image without alternative text gets one naming the section it illustrates (plots the
+    runbooks draw carry their own); raw text outputs and tables are left out of the search index.
+    """
+    page_html = _OUTPUT_PRE.sub(r"\1<pre data-search-exclude", page_html)
+    out, index = [], 0  # tables in outputs (not the run record's, a Markdown cell): out of the search index
+    for wrapper in re.finditer(r'<div class="jp-Cell-outputWrapper"', page_html):
+        if wrapper.start() < index:
+            continue
+        end = _element_end(page_html, wrapper.start())
+        out += [page_html[index:wrapper.start()], _OUTPUT_TABLE.sub("<table data-search-exclude",
+                                                                    page_html[wrapper.start():end])]
+        index = end
+    page_html = "".join(out) + page_html[index:]
+    page_html = _PRE_TAG.sub('<pre tabindex="0"', page_html)
+    page_html = re.sub(r'(<div class="jp-OutputArea-output[^"]*")(?![^>]*tabindex)([^>]*>\s*<table)',
+                       r'\1 tabindex="0"\2', page_html)
+    page_html = _EMPTY_TH.sub(r"<td\1></td>", page_html)
+    out, index, heading = [], 0, ""
+    for match in re.finditer(rf"{_SECTION_HEADING.pattern}|{_IMG_NO_ALT.pattern}", page_html, re.DOTALL):
+        out.append(page_html[index:match.start()])
+        text = match.group(0)
+        if text.startswith("<h"):
+            heading = html_text(match.group(1))
+        else:
+            label = f"Plot of the section {heading}" if heading else "Plot"
+            text = f'<img alt="{html_escape(label)}"{match.group(2)}>'
+        out.append(text)
+        index = match.end()
+    out.append(page_html[index:])
+    return "".join(out)
+
+
+def without_empty_headers(page_html: str) -> str:
+    """A table header cell with nothing in it (a Markdown table's blank corner) as an ordinary cell."""
+    return _EMPTY_TH.sub(r"<td\1></td>", page_html)
+
+
+def html_text(fragment: str) -> str:
+    """The visible text of an HTML fragment (tags and the permalink sign removed, entities decoded)."""
+    import html as html_lib
+
+    fragment = re.sub(r'<a class="headerlink".*?</a>', "", fragment, flags=re.DOTALL)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+def html_escape(text: str) -> str:
+    import html as html_lib
+
+    return html_lib.escape(text, quote=True)

@@ -147,9 +147,8 @@ def test_mkdocs_config():
     for page in ("index.md", "getting-started.md", "guide.md", "configuration.md", "architecture.md", "cost.md",
                  "troubleshooting.md", "ci.md", "reference.md", "safety.md", "performance.md"):
         assert page in nav and (paths.DOCS / page).exists()
-    fences = next(e["pymdownx.superfences"] for e in config["markdown_extensions"]
-                  if isinstance(e, dict) and "pymdownx.superfences" in e)["custom_fences"]
-    assert any(f["name"] == "mermaid" and f["class"] == "mermaid" for f in fences)
+    assert "pymdownx.superfences" in config["markdown_extensions"]  # no Mermaid fence: diagrams are drawn at build
+    assert "remove_tag_config" not in jupyter  # code is folded by the hook, not hidden by tags no notebook carries
     assert "repo_url" in config and "edit_uri" in config  # configurable, empty by default
     assert "<!-- runbook:architecture -->" in (paths.DOCS / "architecture.md").read_text()
     assert '--8<-- "infrastructure/staging/modules/dynamodb/README.md"' in (paths.DOCS / "configuration.md").read_text()
@@ -214,7 +213,8 @@ def test_publish_notebook_adds_the_run_record_labels_parameters_drops_records_an
     assert kinds == ["markdown", "markdown", "markdown", "code", "markdown", "code", "code"]
     assert sources[1].startswith("## Run record") and "| `aws_endpoint_url` | `'<endpoint>'` |" in sources[1]
     assert "*Defaults*" in sources[2] and "injected" in sources[4]
-    assert 'aws_endpoint_url = "<endpoint>"' in sources[5]
+    # masking never leaves a placeholder where a value is expected: the line says so and the default applies
+    assert "<endpoint>" not in sources[5] and "# aws_endpoint_url: this run's value is not published" in sources[5]
     assert published["cells"][6]["outputs"][0]["text"] == "arn:aws:iam::<account-id>:root via <endpoint>\n"
     assert published["metadata"]["papermill"]["input_path"] == "notebooks/01-setup.ipynb"
 
@@ -320,24 +320,51 @@ def test_source_pages_publish_the_tf_files_but_never_an_operators_tfvars():
     assert "https://github.com/o/r/blob/main/infrastructure/staging/main.tf" in linked
 
 
+RECORDED_PLANS = {env: docs.recorded_plan(env) for env in paths.ENVIRONMENTS}
+
+
+def test_the_architecture_graph_follows_terraforms_references_across_modules():
+    from runbook.architecture import plan_graph, render_svg
+
+    for environment, recording in RECORDED_PLANS.items():
+        plan = json.loads(recording.read_text())
+        graph = plan_graph(plan)
+        addresses = {r["address"] for r in graph.resources}
+        assert "module.dynamodb.aws_dynamodb_table.notifications" in addresses, environment
+        edges = set(graph.edges)
+        # the app's policy attachment references the dynamodb module's policy: through the app module's input
+        # variable, the root's module call and the dynamodb module's output
+        assert ("module.app.aws_iam_role_policy_attachment.app_dynamodb",
+                "module.dynamodb.aws_iam_policy.full_access") in edges
+        assert ("module.app.aws_iam_role_policy_attachment.app_dynamodb", "module.app.aws_iam_role.app") in edges
+        assert "127.0.0.1" not in recording.read_text()  # nothing of the recording run's emulator
+        svg = render_svg(graph, f"{environment} architecture", element_id=f"a-{environment}")
+        assert svg.count('class="runbook-arch-edge"') == len(edges) and svg.count("<rect") >= len(addresses)
+        assert 'role="img"' in svg and "references module.dynamodb.aws_iam_policy.full_access" in svg
+        assert all(a in addresses and b in addresses for a, b in edges)
+    production = plan_graph(json.loads(RECORDED_PLANS["production"].read_text()))
+    staging = plan_graph(json.loads(RECORDED_PLANS["staging"].read_text()))
+    assert len(production.resources) > len(staging.resources)  # alarms, and what else production enables
+
+
 def test_architecture_is_drawn_from_terraform_never_by_hand(tmp_path):
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+    from runbook.architecture import plan_graph
+
     runs = tmp_path / "runs"
     (runs / "staging").mkdir(parents=True)
-    resources = [{"address": "module.dynamodb.aws_dynamodb_table.notifications", "type": "aws_dynamodb_table",
-                  "action": "create"},
-                 {"address": "aws_iam_role.app", "type": "aws_iam_role", "action": "no-op"}]
+    graph = plan_graph(json.loads(RECORDED_PLANS["staging"].read_text())).to_dict()
     nb = new_notebook(cells=[new_code_cell("x", outputs=[new_output("display_data", data={
-        MIME_TYPE: {"name": "plan_resources", "value": resources}})])])
+        MIME_TYPE: {"name": "plan_graph", "value": graph}})])])
     nb.metadata["papermill"] = {"parameters": {"environment": "staging", "work_dir": str(tmp_path / "none")}}
     (runs / "staging" / "02-plan-and-apply.ipynb").write_text(json.dumps(nb))
-    page = docs.architecture_markdown(runs / "staging")
-    assert "```mermaid\nflowchart LR" in page
-    assert ('subgraph s_module_dynamodb["module.dynamodb"]' in page
-            and "aws_dynamodb_table<br/><b>notifications</b>" in page)
-    assert "recorded `plan_resources`" in page
-    assert "No diagram for production in this build" in page  # a clear message, never a made-up list
+    page = docs.architecture_markdown(runs / "staging", environments=["staging", "production"])
+    assert "```mermaid" not in page and page.count("<svg") == 2
+    assert "this build's executed `02-plan-and-apply`" in page  # staging: from the run
+    assert "recorded with Terraform" in page  # production: not run here, from the recorded plan
+    page = docs.architecture_markdown(runs / "staging", environments=["nowhere"])
+    assert "No diagram for nowhere in this build" in page  # a clear message, never a made-up list
 
 
 def test_stage_runbooks_publishes_executed_and_says_when_not(tmp_path):
@@ -528,3 +555,118 @@ def test_runbook_docs_cli_help():
     proc = subprocess.run([sys.executable, "-m", "runbook.cli", "docs", "--help"], capture_output=True, text=True,
                           cwd=paths.ROOT, timeout=60)
     assert proc.returncode == 0 and "--serve" in proc.stdout
+
+
+# -- the published notebook pages, HTML side ------------------------------------------------------------------
+NOTEBOOK_PAGE = """<script src="x.js"></script><style type="text/css">.jp-Cell{color:red}</style>
+<script>document.addEventListener('clipboard-copy', f)</script>
+<!-- Load mathjax -->
+<script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"> </script>
+<script type="text/x-mathjax-config">init_mathjax()</script>
+<!-- End of mathjax configuration -->
+<script type="module">const m = await import("https://cdnjs.example/mermaid.esm.min.mjs");</script>
+<div class="jupyter-wrapper"><div class="jp-Notebook"><clipboard-copy ,="" aria-label="Copy" for="cell-1">
+</clipboard-copy>
+<div class="jp-Cell jp-CodeCell jp-Notebook-cell celltag_parameters"><div class="jp-Cell-inputWrapper">
+<div class="jp-InputArea"><pre>apply: bool = False</pre></div></div></div>
+<div class="jp-Cell jp-CodeCell jp-Notebook-cell"><div class="jp-Cell-inputWrapper">
+<div class="jp-InputArea"><div class="highlight-ipynb"><pre>a = 1
+b = 2</pre></div></div></div>
+<div class="jp-Cell-outputWrapper"><div class="jp-OutputArea">
+<div class="jp-OutputArea-child"><div class="jp-RenderedText jp-OutputArea-output" data-mime-type="text/plain">
+<pre>%s</pre></div></div>
+<div class="jp-OutputArea-child"><div class="jp-RenderedHTMLCommon jp-OutputArea-output">
+<table><thead><tr><th class="blank">&nbsp;</th><th>x</th></tr></thead></table>
+<img src="data:image/png;base64,AA"></div></div>
+</div></div></div>
+</div></div>""" % "\n".join(f"line {i}" for i in range(40))
+
+
+def test_notebook_pages_share_one_stylesheet_and_load_nothing_from_elsewhere():
+    page, styles, scripts = docs.split_notebook_assets(NOTEBOOK_PAGE)
+    assert styles == [".jp-Cell{color:red}"] and scripts == ["document.addEventListener('clipboard-copy', f)"]
+    assert "<style" not in page and "<script" not in page and "mathjax" not in page.lower()
+    assert "cdnjs" not in page and page.startswith('<div class="jupyter-wrapper">')
+    assert '<clipboard-copy role="button" tabindex="0" aria-label="Copy" for="cell-1">' in page
+
+
+def test_code_is_folded_the_parameters_stay_and_long_outputs_fold():
+    page = docs.fold_noisy_outputs(docs.fold_code_inputs(NOTEBOOK_PAGE))
+    assert page.count('<details class="runbook-code">') == 1 and ">Code (2 lines)</summary>" in page
+    folded = page.split('<details class="runbook-code">', 1)[1]
+    assert "a = 1" in folded and "apply: bool = False" not in folded  # the parameters cell is not folded
+    assert '<details class="runbook-output"><summary data-search-exclude>Output (40 lines)</summary>' in page
+    assert page.count("<div") == NOTEBOOK_PAGE.count("<div") and page.count("</div>") == page.count("<div")
+
+
+def test_notebook_html_is_keyboard_and_screen_reader_friendly_and_searches_prose():
+    page = docs.accessible_notebook_html(NOTEBOOK_PAGE)
+    assert '<pre tabindex="0"' in page and "<pre>" not in page
+    assert '<th class="blank">' not in page and '<td class="blank"></td>' in page
+    assert re.search(r'<img alt="[^"]+" src=', page)
+    assert re.search(r"<pre [^>]*data-search-exclude", page) and "<table data-search-exclude" in page
+
+
+def test_a_published_notebook_is_runnable_the_template_is_the_runbook():
+    published = docs.publish_notebook(executed_notebook())
+    injected = next(c for c in published["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    code = "".join(injected["source"])
+    compile(code, "injected", "exec")  # valid Python, no placeholder as a value
+    assert not any(p in line.split("#")[0] for line in code.splitlines() for p in ("<endpoint>", "<work-dir>"))
+    template = docs.template_notebook("02-plan-and-apply")
+    assert template is not None and all(not c.get("outputs") for c in template["cells"] if c["cell_type"] == "code")
+    assert sum("parameters" in c["metadata"].get("tags", []) for c in template["cells"]) == 1
+
+
+def test_the_plan_review_drops_empty_columns_and_says_the_summary_once():
+    from runbook.planview import review_markdown, table_panel
+    from runbook.review import review
+
+    fixture = paths.ROOT / "tests" / "fixtures" / "terraform"
+    created = review(json.loads((fixture / "create.json").read_text()), plan_sha256="ab" * 32)
+    text = review_markdown(created, "planned here")
+    assert text.count("Plan:") == 1 and text.count("ab" * 32) == 1
+    header = next(line for line in text.splitlines() if line.startswith("| address"))
+    assert "destructive" not in header and "forces replacement" not in header
+    assert "| `module.dynamodb.aws_dynamodb_table.notifications` |" in text
+    replaced = review_markdown(review(json.loads((fixture / "hash_key.json").read_text())))
+    assert "forces replacement" in next(line for line in replaced.splitlines() if line.startswith("| address"))
+    panel = table_panel(json.loads((fixture / "cost-production-plan.json").read_text()))
+    for setting in ("name", "billing", "point-in-time recovery", "stream", "TTL", "table class", "encryption",
+                    "deletion protection", "alarm"):
+        assert f"| {setting}" in panel, setting
+    assert "on-demand ceiling" in panel or "provisioned capacity" in panel
+
+
+def test_figures_for_people():
+    from runbook import display
+
+    assert display.label("on_demand_monthly_usd") == "On-demand monthly"
+    assert display.label("break_even_utilization") == "Break-even utilization"
+    assert display.money(1234.5) == "$1,234.50" and display.money(None) == display.MISSING
+    assert display.percent(0.28887) == "28.9%"
+    html = display.settings({"break_even_utilization": 0.28887, "wcu": 12000, "saving_usd": 3.5,
+                             "gsis": [], "note": None}).to_html()
+    assert "28.9%" in html and "12,000" in html and "$3.50" in html and "tex2jax_ignore" in html
+    assert "None" not in html and "[]" not in html and "nan" not in html.lower()
+
+
+@pytest.mark.notebooks
+def test_both_downloads_run_as_they_are_with_papermill(built_site, target, tmp_path):
+    """The template beside each page runs as is, and so does the executed record (masked values fall back to the
+    defaults): here 04-troubleshooting, the quickest, on the emulator with papermill's usual -p parameters."""
+    import papermill
+
+    site = Path(built_site["site"])
+    name = "04-troubleshooting"
+    template = site / "downloads" / f"{name}.ipynb"
+    record = site / "runbooks" / name / f"{name}.ipynb"
+    page = (site / "runbooks" / name / "index.html").read_text(encoding="utf-8")
+    assert template.is_file() and record.is_file() and f"downloads/{name}.ipynb" in page
+    for kind, notebook in (("template", template), ("record", record)):
+        output = tmp_path / f"{kind}.ipynb"
+        papermill.execute_notebook(str(notebook), str(output), cwd=str(paths.NOTEBOOKS), progress_bar=False,
+                                   kernel_name="python3", parameters={
+                                       "aws_endpoint_url": target.endpoint_url, "work_dir": str(tmp_path / kind)})
+        executed = json.loads(output.read_text())
+        assert not executed["metadata"]["papermill"].get("exception"), kind

@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import html as html_lib
+import json
 import logging
 import re
 import shutil
@@ -47,6 +48,8 @@ ARCHITECTURE_MARKER = "<!-- runbook:architecture -->"
 SNIPPET = re.compile(r'^--8<--\s+"(?P<path>[^"]+/README\.md)"\s*$', re.MULTILINE)
 SOURCE_DIR = "source/"
 RUNBOOKS_DIR = "runbooks/"
+#: The templates (the runbooks as committed, runnable as is), beside the executed records.
+DOWNLOADS_DIR = "downloads/"
 _staging: list[Path] = []
 
 
@@ -103,13 +106,16 @@ def on_files(files, config):
             log.info("runbook %s: %s (from %s)", name, state, runs_dir)
     for notebook in sorted(runs_dir.glob("[0-9][0-9]-*.ipynb")) if runs_dir.is_dir() else []:
         try:
-            import json
-
             for path, placeholder in docs.machine_paths_of(json.loads(notebook.read_text(encoding="utf-8"))).items():
                 add_machine_path(path, placeholder)  # the pages built from them are masked with the same paths
         except (OSError, ValueError):
             continue
     add_machine_path(runs_dir, "<runs-dir>")
+    for name in status:
+        template = docs.template_notebook(name)
+        if template is not None:
+            files.append(File.generated(config, f"{DOWNLOADS_DIR}{name}.ipynb",
+                                        content=json.dumps(template, indent=1, ensure_ascii=False) + "\n"))
     for src_uri, content in docs.source_pages(config.get("repo_url") or "").items():
         if files.get_file_from_path(src_uri) is None:
             files.append(File.generated(config, src_uri, content=content))
@@ -176,7 +182,12 @@ def on_page_content(html, page, config, files):
                             '<span data-search-exclude class="notice" hidden="">Copied!</span>')
         html = _CLIPBOARD_TEXT.sub('<div data-search-exclude class="clipboard-copy-txt"', html)
         page.toc = _notebook_toc(html)
-    return mask_html(html)
+        html, styles, scripts = docs.split_notebook_assets(html)
+        for kind, found in (("css", styles), ("js", scripts)):
+            for text in found:
+                _notebook_assets[kind].setdefault(text, None)
+        html = docs.accessible_notebook_html(docs.fold_noisy_outputs(docs.fold_code_inputs(html)))
+    return mask_html(docs.without_empty_headers(html))
 
 
 def on_serve(server, config, builder):
@@ -191,7 +202,23 @@ def _cleanup() -> None:
         shutil.rmtree(_staging.pop(), ignore_errors=True)
 
 
+#: What mkdocs-jupyter inlines before every notebook (JupyterLab's stylesheet, the code highlighting, the copy
+#: button's script), collected from the pages and written once (``NOTEBOOK_ASSETS``), shared by all of them.
+_notebook_assets: dict[str, dict[str, None]] = {"css": {}, "js": {}}
+#: Where the shared files go in the site (``docs/overrides/main.html`` links them on notebook pages).
+NOTEBOOK_ASSETS = "assets/runbook/notebook"
+
+
+def on_pre_build(config):
+    for found in _notebook_assets.values():
+        found.clear()
+
+
 def on_post_build(config):
+    target = Path(config.site_dir) / NOTEBOOK_ASSETS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for kind, found in _notebook_assets.items():
+        (target.parent / f"{target.name}.{kind}").write_text("\n\n".join(found) + "\n", encoding="utf-8")
     _cleanup()
 
 

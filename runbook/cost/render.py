@@ -88,3 +88,28 @@ def render_ceiling(report: CostReport) -> str:
     lines.append(f"  at most {total} a month of throughput" if ceiling.bounded
                  else f"  capped dimensions at most {total} a month; not bounded overall")
     return "\n".join(lines)
+
+
+def report_heading(report: CostReport) -> str:
+    """What was priced, in two sentences (above the components table)."""
+    prices = report.pricing
+    return (f"Monthly cost of {report.environment} ({report.billing_mode}, {report.table_class}), prices "
+            f"{prices.name} effective {prices.effective_date.isoformat()}. {priced_line(report.configuration)}")
+
+
+def report_rows(report: CostReport) -> list[dict]:
+    """The components and the total as rows for a table people read (``runbook.display.people``): quantities
+    with separators, unit prices with their digits, monthly figures in dollars and cents."""
+    rows = [{"component": c.name, "quantity": quantity(c.quantity), "unit": c.unit,
+             "unit price": price(c.unit_price_usd), "monthly": usd(c.monthly_usd)} for c in report.components]
+    rows.append({"component": "total", "quantity": "", "unit": "", "unit price": "",
+                 "monthly": usd(report.total_monthly_usd)})
+    return rows
+
+
+def report_notes(report: CostReport) -> list[str]:
+    """The notes under the table: the ceiling, the estimate's own notes, the price sources."""
+    notes = [render_ceiling(report)] if report.ceiling else []
+    notes += list(report.notes)
+    notes.append(f"Prices: {', '.join(report.pricing.source[:2])}")
+    return notes
