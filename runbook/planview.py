@@ -1,8 +1,7 @@
 """02's plan, as a reader takes it in: the review in one compact view, and the table as planned (or applied).
 
-* :func:`review_markdown` — the summary once (with the plan's SHA-256 and where the plan came from), the
-  destructive changes named, then one row per change with only the columns that say something for this plan
-  (an empty "destructive" or "forces replacement" column is left out), the changed attributes under it.
+(The review itself, in one compact view, is :meth:`runbook.review.PlanReview.to_markdown`.)
+
 * :func:`table_panel` — the table's settings as Terraform plans them or the state holds them (name, billing,
   capacity or on-demand ceiling, PITR, stream, TTL, class, encryption, deletion protection, the alarms and where
   they notify), read from :class:`runbook.spec.TableSpec` (:func:`runbook.tfjson.table_spec`) and the alarms'
@@ -13,46 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-#: The columns of the review, in order; the first two always show.
-_REVIEW_COLUMNS = ("address", "action", "destructive", "forces replacement", "reason")
-
-
-def _cell(value: Any) -> str:
-    return str(value or "").replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: Any) -> str:
-    text = str(text)
-    return f"`{text}`" if "`" not in text else f"`` {text} ``"
-
-
-def review_markdown(review: Any, origin: str = "") -> str:
-    """The review of a saved plan (:class:`runbook.review.PlanReview`) as compact Markdown (see the module)."""
-    head = f"**Plan: {review.summary}**"
-    if review.plan_sha256:
-        head += f" · saved plan SHA-256 {_code(review.plan_sha256)}"
-    lines = [head + (f" ({origin})" if origin else ""), ""]
-    if review.conflict:
-        lines += [f"**Refused before apply:** {review.conflict.message}", "", "```hcl",
-                  review.conflict.import_block.rstrip(), "```", ""]
-    if review.destructive:
-        lines += ["**Destructive changes** (the gate needs `allow_destroy` listing exactly these addresses):", ""]
-        lines += [f"- {_code(rc.address)} ({rc.action}): {rc.destructive}" for rc in review.destructive]
-        lines += ["", f"`allow_destroy = \"{','.join(review.destructive_addresses)}\"`", ""]
-    if not review.changes:
-        return "\n".join(lines).rstrip() + "\n"
-    rows = review.rows()
-    columns = [c for c in _REVIEW_COLUMNS if c in ("address", "action") or any(row.get(c) for row in rows)]
-    lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join(_code(row[c]) if c == "address" else _cell(row[c]) for c in columns) + " |")
-    changed = [rc for rc in review.changes if rc.attributes and rc.action not in ("create",)]
-    for rc in changed:
-        lines += ["", f"{_code(rc.address)} ({rc.action}):", ""]
-        lines += [f"- `{a.path}`: `{a.before}` → `{a.after}`" + (" **(forces replacement)**"
-                                                              if a.forces_replacement else "")
-                  for a in rc.attributes]
-    return "\n".join(lines) + "\n"
+from .markdown import cell as _cell
+from .markdown import code as _code
 
 
 def _alarm_destinations(resources: Iterable[dict], address: str) -> str:

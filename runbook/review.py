@@ -25,6 +25,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from .markdown import cell as _cell
+from .markdown import code as _code
 from .tfjson import TABLE_TYPE, PlanJson
 
 if TYPE_CHECKING:
@@ -458,31 +460,35 @@ class PlanReview:
     def to_html(self) -> str:
         return self.to_frame().to_html(index=False)
 
-    def to_markdown(self) -> str:
-        """The review as Markdown: summary, destructive changes, then every change with its attributes."""
-        lines = [f"**Plan: {self.summary}**", ""]
+    def to_markdown(self, origin: str = "") -> str:
+        """The review as compact Markdown: the summary once (with the plan's SHA-256 and ``origin``, where the plan
+        came from), the destructive changes named, then one row per change with only the columns that say
+        something for this plan, and the changed attributes of every change that is not a create."""
+        head = f"**Plan: {self.summary}**"
+        if self.plan_sha256:
+            head += f" · saved plan SHA-256 {_code(self.plan_sha256)}"
+        lines = [head + (f" ({origin})" if origin else ""), ""]
         if self.teardown:
             lines += ["**Teardown:** every resource below is deleted and nothing is left in the state; the gate "
                       "needs `destroy=True` as well as `apply=True` and `allow_destroy`.", ""]
-        if self.plan_sha256:
-            lines += [f"Saved plan SHA-256: `{self.plan_sha256}`", ""]
         if self.conflict:
             lines += [f"**Refused before apply:** {self.conflict.message}", "", "```hcl",
                       self.conflict.import_block.rstrip(), "```", ""]
         if self.destructive:
             lines += ["**Destructive changes** (the gate needs `allow_destroy` listing exactly these addresses):", ""]
-            lines += [f"- `{rc.address}` ({rc.action}): {rc.destructive}" for rc in self.destructive]
+            lines += [f"- {_code(rc.address)} ({rc.action}): {rc.destructive}" for rc in self.destructive]
             lines += ["", f"`allow_destroy = \"{','.join(self.destructive_addresses)}\"`", ""]
         if not self.changes:
             return "\n".join(lines).rstrip() + "\n"
-        lines += ["| address | action | destructive | forces replacement | reason |",
-                  "| --- | --- | --- | --- | --- |"]
-        for row in self.rows():
-            lines.append("| " + " | ".join(_cell(row[c]) for c in ("address", "action", "destructive",
-                                                                   "forces replacement", "reason")) + " |")
+        rows = self.rows()
+        columns = [c for c in _REVIEW_COLUMNS if c in ("address", "action") or any(row.get(c) for row in rows)]
+        lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+        for row in rows:
+            lines.append("| " + " | ".join(_code(row[c]) if c == "address" else _cell(row[c]) for c in columns)
+                         + " |")
         for rc in self.changes:
-            if rc.attributes:
-                lines += ["", f"`{rc.address}` ({rc.action}):", ""]
+            if rc.attributes and rc.action != "create":
+                lines += ["", f"{_code(rc.address)} ({rc.action}):", ""]
                 lines += [f"- `{a.path}`: `{a.before}` → `{a.after}`" + (" **(forces replacement)**"
                                                                       if a.forces_replacement else "")
                           for a in rc.attributes]
@@ -505,8 +511,10 @@ class PlanReview:
         }
 
 
-def _cell(value: str) -> str:
-    return (value or "").replace("|", "\\|").replace("\n", " ")
+#: The columns of the Markdown review, in order; the first two always show, the others only when not empty.
+_REVIEW_COLUMNS = ("address", "action", "destructive", "forces replacement", "reason")
+
+
 
 
 def review(plan: PlanJson | dict, live: Any = None, plan_sha256: str = "",

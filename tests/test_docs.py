@@ -619,17 +619,17 @@ def test_a_published_notebook_is_runnable_the_template_is_the_runbook():
 
 
 def test_the_plan_review_drops_empty_columns_and_says_the_summary_once():
-    from runbook.planview import review_markdown, table_panel
+    from runbook.planview import table_panel
     from runbook.review import review
 
     fixture = paths.ROOT / "tests" / "fixtures" / "terraform"
     created = review(json.loads((fixture / "create.json").read_text()), plan_sha256="ab" * 32)
-    text = review_markdown(created, "planned here")
+    text = created.to_markdown("planned here")
     assert text.count("Plan:") == 1 and text.count("ab" * 32) == 1
     header = next(line for line in text.splitlines() if line.startswith("| address"))
     assert "destructive" not in header and "forces replacement" not in header
     assert "| `module.dynamodb.aws_dynamodb_table.notifications` |" in text
-    replaced = review_markdown(review(json.loads((fixture / "hash_key.json").read_text())))
+    replaced = review(json.loads((fixture / "hash_key.json").read_text())).to_markdown()
     assert "forces replacement" in next(line for line in replaced.splitlines() if line.startswith("| address"))
     panel = table_panel(json.loads((fixture / "cost-production-plan.json").read_text()))
     for setting in ("name", "billing", "point-in-time recovery", "stream", "TTL", "table class", "encryption",
