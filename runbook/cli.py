@@ -65,7 +65,8 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
 
     # SIGINT/SIGTERM/SIGHUP: the running notebook is interrupted (Terraform first), kept as far as it ran and
     # marked interrupted; the work-directory lock is released, kernels and the emulator stop; exit 128 + signal
-    with processes.supervise() as supervisor:
+    # A run that fails stops everything it started too (a kernel booting ahead, a Terraform of a notebook's thread)
+    with processes.supervise(sweep=True) as supervisor:
         try:
             result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress,
                                 work_dir=work_dir)
