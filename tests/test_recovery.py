@@ -6,7 +6,6 @@ state per process, and these tests need an emulator without the state bucket the
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
