@@ -241,8 +241,23 @@ def terraform_verdict(context: RunContext) -> list[Check]:
                          "(types, validation rules, preconditions)")
         if probe and not in_run:
             view = _check_plan_json(context)
-        return [accepted] + (target_capabilities(context, view) if probe and view is not None else [])
+        return ([accepted] + (target_capabilities(context, view) if probe and view is not None else [])
+                + interrupted_apply(context, view))
     return diagnostic_checks(context, errors)
+
+
+def interrupted_apply(context: RunContext, view: "PlanJson | None") -> list[Check]:
+    """The aftermath of an interrupted apply (:mod:`runbook.interrupted`): a stale or held state lock, objects
+    the plan would create that exist outside the state (from ``view``, when this check made a plan's JSON)."""
+    from .interrupted import diagnose
+
+    diagnosis = diagnose(context.terraform, view)
+    if diagnosis.found:
+        return [Check("interrupted apply", False, diagnosis.text, diagnosis.next_step)]
+    if diagnosis.lock is not None:  # held by a run that is still going
+        return [Check("state lock", False, diagnosis.lock.describe(), "wait for that run to finish, then run 01 "
+                      "again")]
+    return []
 
 
 def diagnostic_checks(context: RunContext, errors: list[dict]) -> list[Check]:

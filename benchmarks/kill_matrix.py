@@ -1,0 +1,274 @@
+"""Kill Terraform with SIGKILL at chosen points, then check what the re-run says and that recovery brings it back.
+
+    python benchmarks/kill_matrix.py [--case NAME]... [--json PATH]
+
+Each case runs on a fresh emulator process of its own (``runbook emulator``: its state outlives the killed run,
+as real AWS would) and a fresh work directory, with real Terraform:
+
+1. the apply of 02 (``deploy.plan_and_review`` + ``gate_and_apply``, ``apply=True``) runs in a child process, in a
+   process group of its own; at the kill point the whole group (the Python process, Terraform, the provider) gets
+   SIGKILL at once — nothing stops cleanly, as when a laptop lid closes or a runner is evicted;
+2. items are written to the table when it exists (the application kept working);
+3. the re-run's first message: what 02 says when it plans again (:class:`runbook.interrupted.InterruptedApply`);
+4. the recovery (03's :func:`runbook.interrupted.recover`) with the lock ID from that message and ``apply=True``;
+5. checks: the next plan is clean, the items are intact, no version of the state object was lost.
+
+Kill points (``--case``): ``table`` (the table exists), ``iam`` (the role and both policies exist), ``bootstrap``
+(during the state bucket's bootstrap apply), ``import`` (during the recovery's own apply, after a ``table`` kill).
+Prints one line per case and, with ``--json``, writes every case's outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runbook import backend, deploy, interrupted, preflight  # noqa: E402
+from runbook.aws import Target  # noqa: E402
+from runbook.context import open_context  # noqa: E402
+from runbook.errors import RunbookError  # noqa: E402
+from runbook.planning import make_plan  # noqa: E402
+
+ENVIRONMENT = "staging"
+REGION = "us-east-1"
+CASES = ("table", "iam", "bootstrap", "import")
+ITEMS = 3
+
+
+@contextmanager
+def fresh_emulator():
+    """``runbook emulator`` in a process of its own (moto keeps its state per process): its endpoint URL."""
+    process = subprocess.Popen([sys.executable, "-m", "runbook.cli", "emulator"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    deadline = time.monotonic() + 60
+    while not (match := re.search(r"listening on (http://127\.0\.0\.1:\d+)", "".join(lines))):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the emulator did not start:\n" + "".join(lines))
+        time.sleep(0.1)
+    try:
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def context(work: Path, endpoint: str):
+    return open_context(ENVIRONMENT, REGION, endpoint, str(work))
+
+
+CHILD = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from runbook import deploy
+    from runbook.context import open_context
+    ctx = open_context({env!r}, {region!r}, {endpoint!r}, {work!r})
+    deploy.init(ctx)
+    if {apply!r}:
+        reviewed = deploy.plan_and_review(ctx)
+        deploy.gate_and_apply(ctx, reviewed, True, "")
+""")
+
+RECOVER_CHILD = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from runbook import deploy, interrupted
+    from runbook.context import open_context
+    ctx = open_context({env!r}, {region!r}, {endpoint!r}, {work!r})
+    deploy.init(ctx)
+    interrupted.recover(ctx, {lock_id!r}, apply=True)
+""")
+
+
+def kill_when(code: str, ready, timeout: float = 300.0) -> str:
+    """Run ``code`` in a child process group; SIGKILL the whole group as soon as ``ready()`` is true. Returns how it
+    ended ('killed' or its exit status and output when it finished first)."""
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while child.poll() is None and time.monotonic() < deadline:
+            try:
+                if ready():
+                    os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
+                    return "killed"
+            except Exception:  # the target is not ready to answer yet
+                pass
+            time.sleep(0.05)
+        output = child.communicate(timeout=5)[0] if child.poll() is not None else ""
+        return f"finished first (exit {child.returncode}): {output[-2000:]}"
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def _names(work: Path) -> dict:
+    """What the configuration names its table, role and policies: from Terraform's plan (no refresh, no lock)."""
+    ctx = context(work, _endpoint[0])
+    plan = make_plan(ctx.terraform, "-refresh=false", "-lock=false").json
+    names: dict[str, list[str]] = {}
+    for rc in plan.resource_changes:
+        after = rc["change"].get("after") or {}
+        if rc.get("mode") == "managed" and after.get("name"):
+            names.setdefault(rc["type"], []).append(after["name"])
+    return names
+
+
+_endpoint: list[str] = [""]
+
+
+def table_exists(target: Target, name: str) -> bool:
+    from runbook.discovery import table_description
+
+    return table_description(target.client("dynamodb"), name) is not None
+
+
+def iam_made(target: Target, role: str, policies: list[str]) -> bool:
+    iam = target.client("iam")
+    iam.get_role(RoleName=role)
+    have = {p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]}
+    return set(policies) <= have
+
+
+def state_versions(target: Target, config) -> list[str]:
+    s3 = backend.s3_client(target, config.endpoint_url)
+    found = s3.list_object_versions(Bucket=config.bucket, Prefix=config.key)
+    return [v["VersionId"] for v in found.get("Versions", []) if v["Key"] == config.key]
+
+
+def first_message(work: Path, endpoint: str) -> tuple[str, str]:
+    """What 02 says when it plans again after the kill: the error's text and the lock ID it names."""
+    ctx = context(work, endpoint)
+    deploy.init(ctx)
+    try:
+        deploy.plan_and_review(ctx)
+    except RunbookError as error:
+        diagnosis = getattr(error, "diagnosis", None)
+        lock = diagnosis.lock.info.id if diagnosis is not None and diagnosis.lock is not None else ""
+        return f"{type(error).__name__}: {error}", lock
+    return "no error: 02 planned as usual", ""
+
+
+def prepare(work: Path, endpoint: str) -> None:
+    ctx = context(work, endpoint)
+    preflight.working_tfvars(ctx)  # 01's copy of the example (an AMI the emulator knows)
+
+
+def run_case(case: str, base: Path) -> dict:
+    work = base / case
+    outcome: dict = {"case": case}
+    with fresh_emulator() as endpoint:
+        _endpoint[0] = endpoint
+        target = Target(REGION, endpoint)
+        prepare(work, endpoint)
+        child = CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint, work=str(work),
+                             apply=case != "bootstrap")
+        if case == "bootstrap":
+            outcome["kill"] = kill_when(child, lambda: backend.bucket_exists(target, backend.EMULATOR_BUCKET))
+        else:
+            ctx = context(work, endpoint)
+            deploy.init(ctx)  # the bucket, before the apply that is killed
+            names = _names(work)
+            table = names["aws_dynamodb_table"][0]
+            if case == "iam":
+                ready = lambda: iam_made(target, names["aws_iam_role"][0], names["aws_iam_policy"])  # noqa: E731
+            else:
+                ready = lambda: table_exists(target, table)  # noqa: E731
+            outcome["kill"] = kill_when(child, ready)
+            if table_exists(target, table):
+                dynamodb = target.client("dynamodb")
+                dynamodb.get_waiter("table_exists").wait(TableName=table)
+                for i in range(ITEMS):
+                    dynamodb.put_item(TableName=table, Item={"user_id": {"S": f"u{i}"},
+                                                             "notification_id": {"S": f"n{i}"}})
+        message, lock_id = first_message(work, endpoint)
+        outcome["first_message"] = message
+        ctx = context(work, endpoint)
+        config = ctx.terraform.backend or backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
+        before = state_versions(target, config)
+        if case == "import":
+            code = RECOVER_CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint,
+                                        work=str(work), lock_id=lock_id)
+            outcome["kill_import"] = kill_when(code, lambda: _recovery_applying(target, config, before))
+            message, lock_id = first_message(work, endpoint)
+            outcome["second_message"] = message
+        ctx = context(work, endpoint)
+        deploy.init(ctx)
+        lines: list[str] = []
+        try:
+            recovered = interrupted.recover(ctx, lock_id, apply=True, show=lambda text: lines.append(str(text)))
+            outcome["recovery"] = {"released": recovered.released, "rounds": recovered.rounds,
+                                   "left": [o.address for o in recovered.left],
+                                   "nothing_to_recover": recovered.nothing_to_recover}
+        except RunbookError as error:
+            outcome["recovery"] = {"error": f"{type(error).__name__}: {error}"}
+        # the state may still lack resources the killed apply never reached: 02 creates them (reviewed, gated)
+        try:
+            reviewed = deploy.plan_and_review(ctx)
+            if reviewed.review.changes:
+                deploy.gate_and_apply(ctx, reviewed, True, "")
+            final = make_plan(ctx.terraform)
+            outcome["next_plan"] = "clean" if not final.has_changes else f"changes: {final.plan.summary}"
+        except RunbookError as error:
+            outcome["next_plan"] = f"{type(error).__name__}: {error}"
+        table = (ctx.table.name if ctx.table else "")
+        if table and table_exists(target, table) and case != "bootstrap":
+            outcome["items"] = target.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
+        after = state_versions(target, config)
+        outcome["state_versions"] = {"before_recovery": len(before), "after": len(after),
+                                     "lost": sorted(set(before) - set(after))}
+        outcome["ok"] = (outcome["next_plan"] == "clean" and not outcome["state_versions"]["lost"]
+                         and outcome.get("items", ITEMS) == ITEMS and "error" not in outcome["recovery"])
+    return outcome
+
+
+def _recovery_applying(target: Target, config, before: list[str]) -> bool:
+    """The recovery's ``terraform apply`` has taken the state lock (it is importing)."""
+    lock = backend.read_lock(target, config)
+    return lock is not None and lock.operation_label == "apply"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", choices=CASES)
+    parser.add_argument("--json", type=Path)
+    options = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="kill-matrix-") as base:
+        for case in options.case or CASES:
+            started = time.perf_counter()
+            try:
+                outcome = run_case(case, Path(base))
+            except Exception as error:  # report the case, go on with the next
+                outcome = {"case": case, "ok": False, "error": f"{type(error).__name__}: {error}"}
+            outcome["seconds"] = round(time.perf_counter() - started, 1)
+            results.append(outcome)
+            print(f"== {case}: {'ok' if outcome.get('ok') else 'FAILED'} ({outcome['seconds']} s)")
+            for key, value in outcome.items():
+                if key not in ("case", "ok", "seconds"):
+                    print(f"   {key}: {value}")
+            sys.stdout.flush()
+    if options.json:
+        options.json.write_text(json.dumps(results, indent=2))
+    return 0 if all(r.get("ok") for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
