@@ -119,19 +119,40 @@ def kill_when(code: str, ready, timeout: float = 300.0) -> str:
             child.wait()
 
 
-def _names(work: Path) -> dict:
-    """What the configuration names its table, role and policies: from Terraform's plan (no refresh, no lock)."""
-    ctx = context(work, _endpoint[0])
-    plan = make_plan(ctx.terraform, "-refresh=false", "-lock=false").json
+def planned_names(work: Path) -> dict[str, list[str]]:
+    """What the plan of the apply being killed names its resources, by type: from the JSON 02 keeps beside its
+    saved plan (``tfplan.json``, written before the apply starts); empty until then."""
+    path = work / "infrastructure" / ENVIRONMENT / "tfplan.json"
     names: dict[str, list[str]] = {}
-    for rc in plan.resource_changes:
+    if not path.is_file():
+        return names
+    for rc in json.loads(path.read_text()).get("resource_changes", []):
         after = rc["change"].get("after") or {}
         if rc.get("mode") == "managed" and after.get("name"):
             names.setdefault(rc["type"], []).append(after["name"])
     return names
 
 
-_endpoint: list[str] = [""]
+def ready(case: str, target: Target, names: dict[str, list[str]]) -> bool:
+    """The kill point: the table exists (``table``, ``import``), or the role and every policy (``iam``)."""
+    if case == "iam":
+        return bool(names.get("aws_iam_role")) and iam_made(target, names["aws_iam_role"][0], names["aws_iam_policy"])
+    return bool(names.get("aws_dynamodb_table")) and table_exists(target, names["aws_dynamodb_table"][0])
+
+
+def existing(target: Target, names: dict[str, list[str]]) -> list[str]:
+    """Which of the table, the role, the policies and the instance profile the plan names exist now (asked
+    directly, not through the code under test)."""
+    iam, found = target.client("iam"), []
+    for name in names.get("aws_dynamodb_table", []):
+        found += [name] if table_exists(target, name) else []
+    roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    policies = {p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]}
+    profiles = {p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]}
+    found += [n for n in names.get("aws_iam_role", []) if n in roles]
+    found += [n for n in names.get("aws_iam_policy", []) if n in policies]
+    found += [n for n in names.get("aws_iam_instance_profile", []) if n in profiles]
+    return found
 
 
 def table_exists(target: Target, name: str) -> bool:
@@ -175,7 +196,6 @@ def run_case(case: str, base: Path) -> dict:
     work = base / case
     outcome: dict = {"case": case}
     with fresh_emulator() as endpoint:
-        _endpoint[0] = endpoint
         target = Target(REGION, endpoint)
         prepare(work, endpoint)
         child = CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint, work=str(work),
@@ -183,25 +203,24 @@ def run_case(case: str, base: Path) -> dict:
         if case == "bootstrap":
             outcome["kill"] = kill_when(child, lambda: backend.bucket_exists(target, backend.EMULATOR_BUCKET))
         else:
-            ctx = context(work, endpoint)
-            deploy.init(ctx)  # the bucket, before the apply that is killed
-            names = _names(work)
-            table = names["aws_dynamodb_table"][0]
-            if case == "iam":
-                ready = lambda: iam_made(target, names["aws_iam_role"][0], names["aws_iam_policy"])  # noqa: E731
-            else:
-                ready = lambda: table_exists(target, table)  # noqa: E731
-            outcome["kill"] = kill_when(child, ready)
-            if table_exists(target, table):
+            deploy.init(context(work, endpoint))  # the bucket, before the apply that is killed
+            outcome["kill"] = kill_when(child, lambda: ready(case, target, planned_names(work)))
+            table = (planned_names(work).get("aws_dynamodb_table") or [""])[0]
+            if table and table_exists(target, table):
                 dynamodb = target.client("dynamodb")
                 dynamodb.get_waiter("table_exists").wait(TableName=table)
                 for i in range(ITEMS):
                     dynamodb.put_item(TableName=table, Item={"user_id": {"S": f"u{i}"},
                                                              "notification_id": {"S": f"n{i}"}})
+        ctx = context(work, endpoint)
+        config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
+        left_lock = backend.read_lock(target, config) if backend.bucket_exists(target, config.bucket) else None
+        outcome["left_behind"] = {"lock": left_lock.id if left_lock else "",
+                                  "objects": existing(target, planned_names(work))}
         message, lock_id = first_message(work, endpoint)
         outcome["first_message"] = message
-        ctx = context(work, endpoint)
-        config = ctx.terraform.backend or backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
+        outcome["names_everything"] = all(name in message for name in
+                                          [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]] if name)
         before = state_versions(target, config)
         if case == "import":
             code = RECOVER_CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint,
@@ -219,12 +238,11 @@ def run_case(case: str, base: Path) -> dict:
                                    "nothing_to_recover": recovered.nothing_to_recover}
         except RunbookError as error:
             outcome["recovery"] = {"error": f"{type(error).__name__}: {error}"}
-        # the state may still lack resources the killed apply never reached: 02 creates them (reviewed, gated)
         try:
-            reviewed = deploy.plan_and_review(ctx)
-            if reviewed.review.changes:
-                deploy.gate_and_apply(ctx, reviewed, True, "")
             final = make_plan(ctx.terraform)
+            if final.has_changes:  # what the killed apply never reached and recovery did not plan: 02 creates it
+                deploy.gate_and_apply(ctx, deploy.plan_and_review(ctx), True, "")
+                final = make_plan(ctx.terraform)
             outcome["next_plan"] = "clean" if not final.has_changes else f"changes: {final.plan.summary}"
         except RunbookError as error:
             outcome["next_plan"] = f"{type(error).__name__}: {error}"
@@ -234,7 +252,8 @@ def run_case(case: str, base: Path) -> dict:
         after = state_versions(target, config)
         outcome["state_versions"] = {"before_recovery": len(before), "after": len(after),
                                      "lost": sorted(set(before) - set(after))}
-        outcome["ok"] = (outcome["next_plan"] == "clean" and not outcome["state_versions"]["lost"]
+        outcome["ok"] = (outcome["names_everything"] and outcome["next_plan"] == "clean"
+                         and not outcome["state_versions"]["lost"]
                          and outcome.get("items", ITEMS) == ITEMS and "error" not in outcome["recovery"])
     return outcome
 

@@ -463,14 +463,13 @@ def diagnostic_plan(terraform: "Terraform") -> "PlanJson":
 
 
 def before_plan(terraform: "Terraform") -> None:
-    """Before a plan that takes the lock: a held lock stops here — a stale one with the whole diagnosis
-    (:class:`InterruptedApply`, orphans included), another run's naming that run (:class:`LockHeld`)."""
+    """Before a plan that takes the lock: a stale lock stops here with the whole diagnosis
+    (:class:`InterruptedApply`, orphans included). A lock another run holds while it is still going is left to
+    Terraform: the plan waits up to ``-lock-timeout`` for it (then plans from the state that run left), or stops
+    with :class:`~runbook.errors.StateLocked` naming that run."""
     verdict = read_lock_verdict(terraform)
-    if verdict is None:
-        return
-    if not verdict.stale:
-        raise LockHeld(verdict, _state_name(terraform))
-    raise InterruptedApply(diagnose(terraform, diagnostic_plan(terraform), verdict))
+    if verdict is not None and verdict.stale:
+        raise InterruptedApply(diagnose(terraform, diagnostic_plan(terraform), verdict))
 
 
 def after_plan(terraform: "Terraform", plan: "PlanJson") -> None:
@@ -525,8 +524,8 @@ def release_lock(terraform: "Terraform", lock_id: str) -> str:
             f"{verdict.info.operation_label} ({verdict.reason})")
 
 
-#: How many import rounds a recovery makes at most: an object whose identifier the plan knows only once another is
-#: in the state (a policy attachment: the policy's ARN) is found on the round after that one.
+#: How many plans a recovery makes at most: an object whose identifier the plan knows only once another is
+#: imported (a policy attachment: the policy's ARN) is found by the plan that imports that other one.
 ROUNDS = 3
 
 
@@ -573,13 +572,22 @@ def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str
         show(result.released)
     elif unlock_lock_id:
         show(f"{diagnosis.state} is not locked: nothing to release ({UNLOCK_PARAMETER}={unlock_lock_id!r} ignored)")
-    orphans = diagnosis.orphans
+    orphans = list(diagnosis.orphans)
     for _ in range(ROUNDS):
         if not any(o.importable for o in orphans):
             break
-        show(write_import_blocks(terraform, orphans))
+        show(f"```hcl\n{write_import_blocks(terraform, orphans)}```")
         try:
             reviewed = deploy.plan_and_review(context)
+        except InterruptedApply as more:  # the plan with the imports knows more identifiers: more objects found
+            known = {o.address for o in orphans}
+            new = [o for o in more.diagnosis.orphans if o.address not in known]
+            remove_import_blocks(terraform)
+            if not any(o.importable for o in new):
+                raise
+            orphans += new
+            continue
+        try:
             show(reviewed.review.to_markdown())
             decision = deploy.gate_and_apply(context, reviewed, apply, confirm, allow_destroy)
             result.rounds.append({"summary": reviewed.review.summary, "plan_sha256": reviewed.sha256,
@@ -587,9 +595,7 @@ def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str
                                   "imported": [o.address for o in orphans if o.importable]})
         finally:
             remove_import_blocks(terraform)
-        if not decision.allowed:
-            break
-        orphans = find_orphans(terraform.target, diagnostic_plan(terraform))
+        break
     result.left = [o for o in orphans if not o.importable]
     for orphan in result.left:
         show(f"cannot import {orphan.address} ({orphan.identifier}): {orphan.note}; remove it with: "
