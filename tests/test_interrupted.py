@@ -155,3 +155,39 @@ def test_nothing_to_recover_says_so_and_changes_nothing(target, plan, tmp_path, 
     assert shown[-1] == "staging: nothing to recover"
     assert not (tmp_path / interrupted.IMPORT_FILE).exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_a_notebook_a_killed_run_left_half_written_is_marked_interrupted(tmp_path):
+    """papermill started it and never wrote its end (the run was SIGKILLed): the next run marks it, names the
+    cell that was running, and adds what its diagnosis found."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from runbook import runner
+    from runbook.record import MIME_TYPE
+
+    nb = new_notebook(cells=[new_code_cell("print('init')"), new_code_cell("decision = deploy.gate_and_apply(ctx)")])
+    nb.metadata["papermill"] = {"start_time": "2026-12-06T23:00:00", "end_time": None}
+    nb.cells[0].metadata["papermill"] = {"status": "completed"}
+    nb.cells[1].metadata["papermill"] = {"status": "running"}
+    nbformat.write(nb, tmp_path / "02-plan-and-apply.ipynb")
+    finished = new_notebook(cells=[new_code_cell("1")])
+    finished.metadata["papermill"] = {"start_time": "2026-12-06T23:00:00", "end_time": "2026-12-06T23:00:09"}
+    nbformat.write(finished, tmp_path / "01-setup.ipynb")
+
+    (marked,) = runner.mark_interrupted(tmp_path)
+    assert marked.name == "02-plan-and-apply.ipynb" and runner.mark_interrupted(tmp_path) == []  # once
+    kept = json.loads(marked.read_text())
+    assert kept["metadata"]["runbook"] == {"status": "interrupted", "interrupted_at_cell": 1}
+    assert "**Interrupted.**" in kept["cells"][0]["source"] and "gate_and_apply" in kept["cells"][0]["source"]
+
+    setup = new_notebook(cells=[new_code_cell("record('checks', …)")])
+    setup.cells[0].outputs = [nbformat.v4.new_output("display_data", data={MIME_TYPE: {"name": "checks", "value": [
+        {"name": "interrupted apply", "ok": False, "detail": "An interrupted apply left … lock 1111 … table t"}]}})]
+    nbformat.write(setup, tmp_path / "rerun-01.ipynb")
+    found = runner.left_behind(runner.NotebookResult("staging", "01-setup", "failed",
+                                                     output=str(tmp_path / "rerun-01.ipynb")))
+    assert "lock 1111" in found
+    runner.add_left_behind(marked, found)
+    kept = json.loads(marked.read_text())
+    assert "Found by the next run" in kept["cells"][0]["source"] and "lock 1111" in kept["cells"][0]["source"]
