@@ -45,7 +45,7 @@ from runbook.planning import make_plan  # noqa: E402
 
 ENVIRONMENT = "staging"
 REGION = "us-east-1"
-CASES = ("table", "iam", "bootstrap", "import")
+CASES = ("table", "iam", "bootstrap", "import", "run")
 ITEMS = 3
 
 
@@ -140,6 +140,16 @@ def ready(case: str, target: Target, names: dict[str, list[str]]) -> bool:
     return bool(names.get("aws_dynamodb_table")) and table_exists(target, names["aws_dynamodb_table"][0])
 
 
+def write_items(target: Target, work: Path) -> None:
+    """The application kept writing to the table the killed apply made (when it made it)."""
+    table = (planned_names(work).get("aws_dynamodb_table") or [""])[0]
+    if table and table_exists(target, table):
+        dynamodb = target.client("dynamodb")
+        dynamodb.get_waiter("table_exists").wait(TableName=table)
+        for i in range(ITEMS):
+            dynamodb.put_item(TableName=table, Item={"user_id": {"S": f"u{i}"}, "notification_id": {"S": f"n{i}"}})
+
+
 def existing(target: Target, names: dict[str, list[str]]) -> list[str]:
     """Which of the table, the role, the policies and the instance profile the plan names exist now (asked
     directly, not through the code under test)."""
@@ -192,26 +202,100 @@ def prepare(work: Path, endpoint: str) -> None:
     preflight.working_tfvars(ctx)  # 01's copy of the example (an AMI the emulator knows)
 
 
+def runbook_run(endpoint: str, work: Path, output: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "runbook.cli", "run", "--env", ENVIRONMENT, "--only", "01",
+                             "--only", "02", "--endpoint-url", endpoint, "--work-dir", str(work.parent),
+                             "--output-dir", str(output)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def kill_everything(process: subprocess.Popen) -> int:
+    """SIGKILL the run and every process below it at once (its watchdog first: nothing may clean up)."""
+    import psutil
+
+    tree = [process.pid] + [p.pid for p in psutil.Process(process.pid).children(recursive=True)]
+    watchdogs = [pid for pid in tree if "--watch" in " ".join(_cmdline(pid))]
+    for pid in watchdogs + [p for p in tree if p not in watchdogs]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()
+    return len(tree)
+
+
+def _cmdline(pid: int) -> list[str]:
+    import psutil
+
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return []
+
+
+def run_command_case(work: Path, endpoint: str, target: Target, outcome: dict) -> None:
+    """``runbook run`` itself killed during 02's apply; the same command again; the kept notebooks."""
+    output = work.parent / "runs"
+    run = runbook_run(endpoint, work, output)
+    deadline = time.monotonic() + 900
+    while not ready("table", target, planned_names(work)):
+        if run.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("runbook run ended before the kill point:\n" + run.communicate()[0][-3000:])
+        time.sleep(0.05)
+    outcome["kill"] = f"killed {kill_everything(run)} processes"
+    write_items(target, work)
+    again = runbook_run(endpoint, work, output)
+    summary = again.communicate(timeout=1200)[0]
+    outcome["rerun_exit"] = again.returncode
+    outcome["rerun_summary"] = "\n".join(line for line in summary.splitlines() if "staging" in line)[:1500]
+    from runbook.record import read_records
+
+    setup = read_records(output / ENVIRONMENT / "01-setup.ipynb")
+    check = next((c for c in setup.get("checks", []) if c["name"] == "interrupted apply"), None)
+    outcome["first_message"] = check["detail"] if check else "(01 found nothing)"
+    kept = json.loads((output / ENVIRONMENT / "02-plan-and-apply.ipynb").read_text())
+    outcome["kept_02"] = {"status": (kept["metadata"].get("runbook") or {}).get("status"),
+                          "banner": kept["cells"][0]["source"][:1500] if kept["cells"] else ""}
+
+
 def run_case(case: str, base: Path) -> dict:
-    work = base / case
+    work = base / case / ENVIRONMENT
     outcome: dict = {"case": case}
     with fresh_emulator() as endpoint:
         target = Target(REGION, endpoint)
+        if case == "run":
+            run_command_case(work, endpoint, target, outcome)
+            outcome["left_behind"] = {"objects": existing(target, planned_names(work))}
+            ctx = context(work, endpoint)
+            config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
+            lock = backend.read_lock(target, config)
+            outcome["left_behind"]["lock"] = lock.id if lock else ""
+            outcome["names_everything"] = all(name in outcome["first_message"] for name in
+                                              [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]]
+                                              if name) and outcome["kept_02"]["status"] == "interrupted"
+            return finish(case, work, endpoint, target, outcome, lock.id if lock else "")
         prepare(work, endpoint)
         child = CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint, work=str(work),
                              apply=case != "bootstrap")
         if case == "bootstrap":
             outcome["kill"] = kill_when(child, lambda: backend.bucket_exists(target, backend.EMULATOR_BUCKET))
+            s3 = backend.s3_client(target)
+            outcome["left_behind"] = {"bucket": backend.EMULATOR_BUCKET, "versioning": s3.get_bucket_versioning(
+                Bucket=backend.EMULATOR_BUCKET).get("Status", "off")}
+            ctx = context(work, endpoint)  # 01's bucket check, as the re-run's 01 makes it
+            found, _ = preflight.state_bucket(ctx, Target(REGION, endpoint))
+            outcome["first_message"] = "; ".join(f"{c.name}: {c.detail}" for c in found)
+            versioning = s3.get_bucket_versioning(Bucket=backend.EMULATOR_BUCKET).get("Status", "off")
+            outcome["versioning_after"] = versioning
+            outcome["names_everything"] = ("interrupted" in outcome["first_message"]
+                                           and backend.EMULATOR_BUCKET in outcome["first_message"]
+                                           and versioning == "Enabled")
+            deploy.init(ctx)
+            return finish(case, work, endpoint, target, outcome, "")
         else:
             deploy.init(context(work, endpoint))  # the bucket, before the apply that is killed
             outcome["kill"] = kill_when(child, lambda: ready(case, target, planned_names(work)))
-            table = (planned_names(work).get("aws_dynamodb_table") or [""])[0]
-            if table and table_exists(target, table):
-                dynamodb = target.client("dynamodb")
-                dynamodb.get_waiter("table_exists").wait(TableName=table)
-                for i in range(ITEMS):
-                    dynamodb.put_item(TableName=table, Item={"user_id": {"S": f"u{i}"},
-                                                             "notification_id": {"S": f"n{i}"}})
+            write_items(target, work)
         ctx = context(work, endpoint)
         config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
         left_lock = backend.read_lock(target, config) if backend.bucket_exists(target, config.bucket) else None
@@ -221,44 +305,50 @@ def run_case(case: str, base: Path) -> dict:
         outcome["first_message"] = message
         outcome["names_everything"] = all(name in message for name in
                                           [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]] if name)
-        before = state_versions(target, config)
         if case == "import":
             code = RECOVER_CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint,
                                         work=str(work), lock_id=lock_id)
-            outcome["kill_import"] = kill_when(code, lambda: _recovery_applying(target, config, before))
+            outcome["kill_import"] = kill_when(code, lambda: _recovery_applying(target, config))
             message, lock_id = first_message(work, endpoint)
             outcome["second_message"] = message
-        ctx = context(work, endpoint)
-        deploy.init(ctx)
-        lines: list[str] = []
-        try:
-            recovered = interrupted.recover(ctx, lock_id, apply=True, show=lambda text: lines.append(str(text)))
-            outcome["recovery"] = {"released": recovered.released, "rounds": recovered.rounds,
-                                   "left": [o.address for o in recovered.left],
-                                   "nothing_to_recover": recovered.nothing_to_recover}
-        except RunbookError as error:
-            outcome["recovery"] = {"error": f"{type(error).__name__}: {error}"}
-        try:
+        return finish(case, work, endpoint, target, outcome, lock_id)
+
+
+def finish(case: str, work: Path, endpoint: str, target: Target, outcome: dict, lock_id: str) -> dict:
+    """The recovery with the lock ID the re-run named, then: the next plan, the items, the state's versions."""
+    ctx = context(work, endpoint)
+    config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
+    before = state_versions(target, config)
+    deploy.init(ctx)
+    lines: list[str] = []
+    try:
+        recovered = interrupted.recover(ctx, lock_id, apply=True, show=lambda text: lines.append(str(text)))
+        outcome["recovery"] = {"released": recovered.released, "rounds": recovered.rounds,
+                               "left": [o.address for o in recovered.left],
+                               "nothing_to_recover": recovered.nothing_to_recover}
+    except RunbookError as error:
+        outcome["recovery"] = {"error": f"{type(error).__name__}: {error}"}
+    try:
+        final = make_plan(ctx.terraform)
+        if final.has_changes:  # what the killed apply never reached and recovery did not plan: 02 creates it
+            deploy.gate_and_apply(ctx, deploy.plan_and_review(ctx), True, "")
             final = make_plan(ctx.terraform)
-            if final.has_changes:  # what the killed apply never reached and recovery did not plan: 02 creates it
-                deploy.gate_and_apply(ctx, deploy.plan_and_review(ctx), True, "")
-                final = make_plan(ctx.terraform)
-            outcome["next_plan"] = "clean" if not final.has_changes else f"changes: {final.plan.summary}"
-        except RunbookError as error:
-            outcome["next_plan"] = f"{type(error).__name__}: {error}"
-        table = (ctx.table.name if ctx.table else "")
-        if table and table_exists(target, table) and case != "bootstrap":
-            outcome["items"] = target.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
-        after = state_versions(target, config)
-        outcome["state_versions"] = {"before_recovery": len(before), "after": len(after),
-                                     "lost": sorted(set(before) - set(after))}
-        outcome["ok"] = (outcome["names_everything"] and outcome["next_plan"] == "clean"
-                         and not outcome["state_versions"]["lost"]
-                         and outcome.get("items", ITEMS) == ITEMS and "error" not in outcome["recovery"])
+        outcome["next_plan"] = "clean" if not final.has_changes else f"changes: {final.plan.summary}"
+    except RunbookError as error:
+        outcome["next_plan"] = f"{type(error).__name__}: {error}"
+    table = (ctx.table.name if ctx.table else "")
+    if table and table_exists(target, table) and case != "bootstrap":
+        outcome["items"] = target.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
+    after = state_versions(target, config)
+    outcome["state_versions"] = {"before_recovery": len(before), "after": len(after),
+                                 "lost": sorted(set(before) - set(after))}
+    outcome["ok"] = (outcome["names_everything"] and outcome["next_plan"] == "clean"
+                     and not outcome["state_versions"]["lost"]
+                     and outcome.get("items", ITEMS) == ITEMS and "error" not in outcome["recovery"])
     return outcome
 
 
-def _recovery_applying(target: Target, config, before: list[str]) -> bool:
+def _recovery_applying(target: Target, config) -> bool:
     """The recovery's ``terraform apply`` has taken the state lock (it is importing)."""
     lock = backend.read_lock(target, config)
     return lock is not None and lock.operation_label == "apply"

@@ -221,6 +221,17 @@ def _instance(target: "Target", after: dict) -> tuple[str, str, str] | None:
     return f"Name={name}: {', '.join(ids)}", ids[0] if len(ids) == 1 else "", command
 
 
+def _bucket(target: "Target", after: dict) -> tuple[str, str, str] | None:
+    name = after.get("bucket")
+    if not name:
+        return None
+    from .backend import bucket_exists
+
+    if not bucket_exists(target, name):
+        return None
+    return name, name, f"aws s3 rb s3://{name}  (empty it first)"
+
+
 #: Per resource type: ``(target, planned values) → (what it is called, import ID or '', removal command)`` when an
 #: object with the planned identifier exists, else None. AWS API knowledge only: the identifiers come from the plan.
 LOOKUPS: dict[str, Callable[["Target", dict], tuple[str, str, str] | None]] = {
@@ -236,6 +247,7 @@ LOOKUPS: dict[str, Callable[["Target", dict], tuple[str, str, str] | None]] = {
     "aws_kms_alias": _kms_alias,
     "aws_sns_topic": _topic,
     "aws_instance": _instance,
+    "aws_s3_bucket": _bucket,
 }
 
 
@@ -603,3 +615,54 @@ def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str
     if result.nothing_to_recover:
         show(f"{context.environment}: nothing to recover")
     return result
+
+
+# --- the state bucket's bootstrap -------------------------------------------------------------------------------
+#: What Terraform's local backend leaves beside the bootstrap's state while it holds the lock (and after a kill).
+LOCAL_LOCK_INFO = ".terraform.tfstate.lock.info"
+
+
+def bootstrap_left(root: Path) -> "LockInfo | None":
+    """The lock info an interrupted bootstrap apply left in its directory (``root``: the bootstrap's Terraform
+    working directory), when no Terraform is working there now; else None."""
+    from .backend import LockInfo
+
+    path = root / LOCAL_LOCK_INFO
+    if not path.is_file():
+        return None
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        try:
+            if entry.isdigit() and Path(os.readlink(f"/proc/{entry}/cwd")) == root:
+                with open(f"/proc/{entry}/comm") as handle:
+                    if handle.read().strip() in ("terraform", "tofu"):
+                        return None  # a bootstrap is running
+        except OSError:
+            continue
+    try:
+        return LockInfo.from_json(json.loads(path.read_text()))
+    except ValueError:
+        return LockInfo(id="", info="unreadable lock info")
+
+
+def recover_bootstrap(terraform: "Terraform", variables: list[str], left: "LockInfo") -> str:
+    """An interrupted bootstrap: every object its plan creates that exists already (the bucket) is imported, the
+    rest (versioning, encryption, public access block, the TLS policy) applied — the bootstrap's own apply, with
+    ``import {}`` blocks. Returns what it says about it."""
+    terraform.plan(*variables, "-refresh=false", "-lock=false", out=DIAGNOSIS_PLAN)
+    from .tfjson import PlanJson
+
+    try:
+        plan = PlanJson(terraform.show_json(DIAGNOSIS_PLAN))
+    finally:
+        (terraform.workspace.root / DIAGNOSIS_PLAN).unlink(missing_ok=True)
+    orphans = find_orphans(terraform.target, plan)
+    write_import_blocks(terraform, orphans)
+    try:
+        terraform.apply(*variables)
+    finally:
+        remove_import_blocks(terraform)
+    (terraform.workspace.root / LOCAL_LOCK_INFO).unlink(missing_ok=True)
+    found = "; ".join(o.describe() for o in orphans) or "nothing outside its state"
+    return (f"the bootstrap of the state bucket was interrupted ({left.operation_label} by {left.who or '?'} at "
+            f"{left.created or '?'}, lock {left.id or '?'}); found outside its state: {found}. Imported with import "
+            "{} blocks and the bootstrap applied again: the bucket has every setting it declares")

@@ -390,4 +390,35 @@ def state_bucket(context: RunContext, target):
     config once the bucket exists."""
     from .backend import bucket_checks
 
-    return bucket_checks(context.workspace, target, binary=context.terraform.binary)
+    recovered = interrupted_bootstrap(context, target)
+    found, config = bucket_checks(context.workspace, target, binary=context.terraform.binary)
+    return recovered + found, config
+
+
+def interrupted_bootstrap(context: RunContext, target) -> list[Check]:
+    """A bootstrap of the state bucket that was killed part-way (its local lock info left, no Terraform running
+    there): on an emulator it is recovered at once — the bucket imported, the bootstrap applied again
+    (:func:`runbook.interrupted.recover_bootstrap`); against AWS the check says what to run."""
+    from . import backend
+    from .interrupted import LOCAL_LOCK_INFO, bootstrap_left, recover_bootstrap
+    from .terraform import Terraform, Workspace
+
+    base = context.workspace.base.parent / backend.BOOTSTRAP_DIR
+    workspace = Workspace(backend.BOOTSTRAP_DIR, base)
+    if not (workspace.root / LOCAL_LOCK_INFO).is_file():
+        return []
+    with backend.bootstrap_lock(base):  # a bootstrap in flight ends first
+        left = bootstrap_left(workspace.root)
+        if left is None:
+            return []
+        config = backend.resolve(context.workspace, target, check_bucket_exists=False)
+        if not target.is_emulator:
+            return [Check("state bucket bootstrap", False, f"interrupted: {left.operation_label} by {left.who or '?'} "
+                          f"at {left.created or '?'} (lock {left.id or '?'}) never finished",
+                          f"terraform -chdir={workspace.root} import aws_s3_bucket.state {config.bucket}, then "
+                          f"terraform -chdir={workspace.root} apply again (docs: Troubleshooting, After a crash)")]
+        terraform = Terraform(workspace, target, context.terraform.binary)
+        terraform.prepare()
+        terraform.run("init", "-input=false", "-no-color")
+        said = recover_bootstrap(terraform, backend.bootstrap_variables(target, config.bucket), left)
+    return [Check("state bucket bootstrap", True, said)]

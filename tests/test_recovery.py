@@ -6,6 +6,7 @@ state per process, and these tests need an emulator without the state bucket the
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -54,3 +55,26 @@ def test_an_invalid_tfvars_is_rejected_with_its_line_before_the_state_bucket_is_
     assert "not created" in failed["state bucket"].detail
     assert not backend.bucket_exists(Target("us-east-1", fresh_emulator), backend.EMULATOR_BUCKET)
     assert not (tmp_path / "work" / backend.BOOTSTRAP_DIR / "terraform.tfstate").exists()
+
+
+def test_killed_after_the_table_the_rerun_names_the_lock_and_every_orphan_and_recovery_brings_them_back(tmp_path):
+    """CI's kill point (the rest: ``benchmarks/kill_matrix.py``): 02's apply SIGKILLed, with Terraform and its
+    provider, once the table exists. The re-run's first message names the stale lock and every object left outside
+    the state; the recovery (03's) releases that lock by its ID and imports them through the gate; the next plan is
+    clean, the items written meanwhile are intact, no version of the state object was lost."""
+    out = tmp_path / "matrix.json"
+    proc = subprocess.run([sys.executable, "benchmarks/kill_matrix.py", "--case", "table", "--json", str(out)],
+                          cwd=paths.ROOT, capture_output=True, text=True, timeout=1500)
+    (case,) = json.loads(out.read_text())
+    report = proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert case["kill"] == "killed", report
+    left = case["left_behind"]
+    assert left["lock"] and left["objects"], report  # the kill left a lock and at least the table
+    assert case["first_message"].startswith("InterruptedApply"), report
+    for name in [left["lock"], *left["objects"]]:
+        assert name in case["first_message"], (name, report)
+    assert f"unlock_lock_id={left['lock']!r}" in case["first_message"]
+    assert left["lock"] in case["recovery"]["released"], report
+    assert case["recovery"]["rounds"] and case["recovery"]["rounds"][0]["applied"], report
+    assert case["next_plan"] == "clean" and case["items"] == 3 and case["state_versions"]["lost"] == [], report
+    assert proc.returncode == 0 and case["ok"], report
