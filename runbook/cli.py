@@ -215,6 +215,33 @@ def docs(serve: bool) -> None:
     sys.exit(processes.exit_status(supervisor.signum) if supervisor.signum else status)
 
 
+@cli.command()
+@click.option("--env", "env", type=ONE_ENV, default="staging", show_default=True)
+@click.option("--work-dir", default="", help="Terraform work directory (default build/work/<env>).")
+@click.option("--tfvars", default="", help="The working tfvars (default: as every step resolves it).")
+@click.option("--endpoint-url", default="", metavar="URL", help="An AWS emulator (default: AWS).")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--unlock-lock-id", default="", metavar="ID",
+              help="Release the stale state lock with this ID (the diagnosis shows it); never automatic.")
+@click.option("--apply", "apply", is_flag=True, help="Apply the import plan (after its review) through the gate.")
+@click.option("--confirm", default="", help="Production: the table name, to confirm.")
+def recover(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, unlock_lock_id: str, apply: bool,
+            confirm: str) -> None:
+    """After an interrupted apply: what it left (the stale lock, objects outside the state) and the way back
+    (03-import's recovery step): exit 0 when recovered or nothing to recover."""
+    from . import deploy
+    from .context import open_context
+    from .interrupted import recover as recover_
+
+    try:
+        ctx = open_context(env, region, endpoint_url, work_dir, tfvars=tfvars)
+        deploy.check_confirmation(ctx, apply, confirm)
+    except RunbookError as error:
+        raise UsageProblem(str(error)) from None
+    deploy.init(ctx)
+    recover_(ctx, unlock_lock_id, apply, confirm, show=lambda text: click.echo(str(text)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: click without its standalone error handling, so usage errors are one line and exit 2."""
     try:

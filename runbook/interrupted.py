@@ -373,6 +373,8 @@ class Diagnosis:
     state: str  # s3://bucket/key
     lock: LockVerdict | None = None
     orphans: list[Orphan] = field(default_factory=list)
+    #: ``runbook recover``'s options that name this environment's target and work directory.
+    options: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -388,22 +390,20 @@ class Diagnosis:
 
     @property
     def next_step(self) -> str:
-        parameters = [f"-p environment {self.environment}"]
-        if self.lock is not None and self.lock.stale:
-            parameters.append(f"-p {UNLOCK_PARAMETER} {self.lock.info.id}")
-        parameters.append("-p apply True")
+        stale = self.lock is not None and self.lock.stale
         what = []
-        if self.lock is not None and self.lock.stale:
+        if stale:
             what.append(f"releases the lock {self.lock.info.id} (only that ID)")
         if self.importable:
             what.append(f"writes an import {{}} block for each of the {len(self.importable)} object(s), shows them "
                         "in the review and applies them through the gate")
         if self.not_importable:
             what.append("lists the objects it cannot import with the command that removes them")
-        return (f"run {RECOVERY_NOTEBOOK} with {UNLOCK_PARAMETER}={self.lock.info.id!r} and apply=True"
-                if self.lock is not None and self.lock.stale else f"run {RECOVERY_NOTEBOOK} with apply=True") + (
-            f" (papermill notebooks/{RECOVERY_NOTEBOOK}.ipynb out.ipynb {' '.join(parameters)}; in production also "
-            f"-p confirm <table name>): it {', then '.join(what)}; then plan again (02)")
+        command = " ".join(["runbook recover", *self.options, *([f"--unlock-lock-id {self.lock.info.id}"] if stale
+                                                              else []), "--apply"])
+        notebook = f"{RECOVERY_NOTEBOOK} with " + (f"{UNLOCK_PARAMETER}={self.lock.info.id!r} and " if stale else "")
+        return (f"{command} (or run {notebook}apply=True; in production also confirm=<table name>): it "
+                f"{', then '.join(what)}; then plan again (02)")
 
     @property
     def text(self) -> str:
@@ -458,7 +458,21 @@ def diagnose(terraform: "Terraform", plan: "PlanJson | None" = None, lock: "Lock
     of ``plan`` (when given)."""
     verdict = read_lock_verdict(terraform) if lock is True else (lock or None)
     orphans = find_orphans(terraform.target, plan) if plan is not None else []
-    return Diagnosis(terraform.workspace.environment, _state_name(terraform), verdict, orphans)
+    return Diagnosis(terraform.workspace.environment, _state_name(terraform), verdict, orphans,
+                     _options(terraform))
+
+
+def _options(terraform: "Terraform") -> list[str]:
+    from . import paths
+
+    environment = terraform.workspace.environment
+    options = [f"--env {environment}"]
+    if terraform.target.is_emulator:
+        options.append(f"--endpoint-url {terraform.target.endpoint_url}")
+    base = getattr(terraform.workspace, "base", None)
+    if base is not None and Path(base) != paths.work_dir(environment):
+        options.append(f"--work-dir {shlex.quote(str(base))}")
+    return options
 
 
 def diagnostic_plan(terraform: "Terraform") -> "PlanJson":

@@ -130,7 +130,9 @@ def test_one_message_names_the_lock_every_orphan_and_the_next_step(target, plan,
     diagnosis = interrupted.diagnose(fake_terraform(target, tmp_path), plan)
     text = diagnosis.text
     assert diagnosis.found and lock_id in text and table in text and "apply" in text
-    assert f"unlock_lock_id={lock_id!r}" in text and "03-import" in text and "-p apply True" in text
+    assert f"unlock_lock_id={lock_id!r}" in text and "03-import" in text
+    assert f"runbook recover --env staging --endpoint-url {target.endpoint_url} --unlock-lock-id {lock_id} --apply" \
+        in text
     assert text.count("\n") >= 3  # the lock, the objects, the next step
 
 

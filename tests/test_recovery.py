@@ -78,3 +78,33 @@ def test_killed_after_the_table_the_rerun_names_the_lock_and_every_orphan_and_re
     assert case["recovery"]["rounds"] and case["recovery"]["rounds"][0]["applied"], report
     assert case["next_plan"] == "clean" and case["items"] == 3 and case["state_versions"]["lost"] == [], report
     assert proc.returncode == 0 and case["ok"], report
+
+
+def test_a_run_that_waits_for_the_lock_plans_from_the_state_the_first_one_left(target, tmp_path):
+    """Two work directories, one environment: while the first applies (holding the lock, its Terraform alive on
+    this machine: not stale), the second's plan waits with ``-lock-timeout`` instead of stopping on a diagnosis,
+    then plans from the state the first wrote — nothing left to create, nothing half-created by it."""
+    from runbook import deploy
+
+    first, second = (open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / name))
+                     for name in ("first", "second"))
+    for ctx in (first, second):
+        preflight.working_tfvars(ctx)
+        deploy.init(ctx)
+    reviewed = deploy.plan_and_review(first)
+    config = first.terraform.backend
+    outcome: dict = {}
+    applying = threading.Thread(target=lambda: outcome.update(decision=deploy.gate_and_apply(first, reviewed, True,
+                                                                                             "")))
+    applying.start()
+    deadline = time.monotonic() + 300
+    while backend.read_lock(target, config) is None:  # the first holds the lock now
+        assert applying.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.05)
+    second.terraform.lock_timeout = "10m"
+    waited = deploy.plan_and_review(second)
+    applying.join(timeout=600)
+    assert outcome["decision"].allowed
+    assert not waited.review.changes, waited.review.summary  # planned from the first's state
+    assert backend.read_lock(target, config) is None
+    assert "module.dynamodb.aws_dynamodb_table.notifications" in second.terraform.state_addresses()
