@@ -587,7 +587,8 @@ def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str
     unlock_lock_id = params.text(unlock_lock_id, UNLOCK_PARAMETER).strip()
     verdict = read_lock_verdict(terraform)
     diagnosis = diagnose(terraform, diagnostic_plan(terraform), verdict)
-    show(diagnosis.to_markdown())
+    if diagnosis.found:
+        show(diagnosis.to_markdown())
     result = Recovery(diagnosis)
     if verdict is not None:
         if not unlock_lock_id:
@@ -627,7 +628,7 @@ def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str
         show(f"cannot import {orphan.address} ({orphan.identifier}): {orphan.note}; remove it with: "
              f"{orphan.remove_command}")
     if result.nothing_to_recover:
-        show(f"{context.environment}: nothing to recover")
+        show(diagnosis.text)  # "<environment>: nothing to recover (…)"
     return result
 
 

@@ -154,7 +154,8 @@ def test_nothing_to_recover_says_so_and_changes_nothing(target, plan, tmp_path, 
     context = SimpleNamespace(terraform=terraform, environment="staging")
     result = interrupted.recover(context, "", apply=True, show=lambda text: shown.append(str(text)))
     assert result.nothing_to_recover and not result.rounds and not result.released
-    assert shown[-1] == "staging: nothing to recover"
+    assert shown == [f"staging: nothing to recover (no stale lock on s3://{BUCKET}/{KEY}, nothing the plan creates "
+                     "exists outside the state)"]
     assert not (tmp_path / interrupted.IMPORT_FILE).exists()
     assert os.listdir(tmp_path) == []
 
