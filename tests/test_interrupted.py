@@ -112,6 +112,9 @@ def test_a_live_terraform_on_the_same_state_keeps_the_lock_held(target, tmp_path
     process = subprocess.Popen([str(stand_in), "30"], cwd=root)
     try:
         assert interrupted.terraform_alive(config(target)) == [process.pid]
+        production = BackendConfig(Path("backend.hcl"), "generated", BUCKET, "notifications/production.tfstate",
+                                   target.region, target.endpoint_url)
+        assert interrupted.terraform_alive(production) == []  # another environment's state: not its run
         verdict = interrupted.judge_lock(LockInfo(id="a", who=interrupted.this_operator(),
                                                   created=datetime.now(timezone.utc).isoformat()), config(target))
         assert not verdict.stale and str(process.pid) in verdict.reason
