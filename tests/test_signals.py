@@ -424,3 +424,24 @@ def test_a_failed_run_leaves_no_process_behind(tmp_path):
     started = [p for p in psutil.process_iter(["environ"]) if (p.info.get("environ") or {}).get(
         "RUNBOOK_TEST_MARKER") == marker]
     assert not _alive(started), [" ".join(p.cmdline()) for p in _alive(started)]
+
+
+def test_run_against_aws_without_credentials_fails_clearly_and_leaves_nothing(tmp_path):
+    """Issue 32's report, as an operator meets it: ``runbook run --target aws`` with no credentials at all."""
+    marker = f"runbook-no-credentials-{os.getpid()}-{time.monotonic_ns()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true", RUNBOOK_TEST_MARKER=marker)
+    proc = subprocess.run([*RUNBOOK, "run", "--target", "aws", "--only", "01", "--output-dir", str(tmp_path / "runs"),
+                           "--work-dir", str(tmp_path / "work")], cwd=paths.ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"01-setup\s.*FAILED", proc.stdout + proc.stderr), proc.stdout + proc.stderr
+    from runbook.record import read_records
+
+    checks = read_records(tmp_path / "runs" / "staging" / "01-setup.ipynb")["checks"]
+    identity = next(c for c in checks if c["name"] == "AWS identity (STS)")  # the failed check says why
+    assert not identity["ok"] and "credentials" in identity["fix"], identity
+    started = [p for p in psutil.process_iter(["environ"]) if (p.info.get("environ") or {}).get(
+        "RUNBOOK_TEST_MARKER") == marker]
+    assert not _alive(started), [" ".join(p.cmdline()) for p in _alive(started)]
