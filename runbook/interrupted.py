@@ -412,8 +412,10 @@ class Diagnosis:
                    "exists outside the state)"
         lines = [f"An interrupted apply left {self.environment}'s state ({self.state}) behind:"]
         if self.lock is not None:
-            lines.append(f"- interrupted: {self.lock.info.operation_label} by {self.lock.info.who or '?'} at "
-                         f"{self.lock.info.created or '?'}; {self.lock.describe()}")
+            info = self.lock.info
+            lines.append(f"- interrupted: an {info.operation_label} by {info.who or '?'}, started {info.created or '?'} "
+                         f"({info.age()} ago); its state lock {info.id or '?'} is still held, "
+                         f"{'stale' if self.lock.stale else 'not stale'}: {self.lock.reason}")
         if self.orphans:
             lines.append(f"- {len(self.orphans)} object(s) the plan would create already exist outside the state: "
                          + "; ".join(o.describe() for o in self.orphans))
