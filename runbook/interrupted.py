@@ -413,8 +413,8 @@ class Diagnosis:
         lines = [f"An interrupted apply left {self.environment}'s state ({self.state}) behind:"]
         if self.lock is not None:
             info = self.lock.info
-            lines.append(f"- interrupted: an {info.operation_label} by {info.who or '?'}, started {info.created or '?'} "
-                         f"({info.age()} ago); its state lock {info.id or '?'} is still held, "
+            lines.append(f"- interrupted: an {info.operation_label} by {info.who or '?'}, started "
+                         f"{info.created or '?'} ({info.age()} ago); its state lock {info.id or '?'} is still held, "
                          f"{'stale' if self.lock.stale else 'not stale'}: {self.lock.reason}")
         if self.orphans:
             lines.append(f"- {len(self.orphans)} object(s) the plan would create already exist outside the state: "
