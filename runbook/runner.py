@@ -274,10 +274,16 @@ def mark_interrupted(output_dir: Path) -> list[Path]:
         if not state.get("start_time") or state.get("end_time") or (meta.get("runbook") or {}).get("status"):
             continue
         cells = nb.get("cells", [])
-        running = next((i for i, c in enumerate(cells)
-                        if ((c.get("metadata") or {}).get("papermill") or {}).get("status") == "running"), None)
-        where = "before its first cell ran" if running is None else (
-            f"while cell {running} was running (`{_first_source_line(cells[running])}`)")
+        status = [((c.get("metadata") or {}).get("papermill") or {}).get("status") for c in cells]
+        running = next((i for i, s in enumerate(status) if s == "running"), None)
+        done = [i for i, s in enumerate(status) if s == "completed"]
+        if running is not None:
+            where = f"while cell {running} was running (`{_first_source_line(cells[running])}`)"
+        elif done:  # papermill's writes are throttled (runbook.engine): the last one saw this cell finished
+            where = (f"after cell {done[-1]} (`{_first_source_line(cells[done[-1]])}`) had finished, in a later cell "
+                     "(the notebook was last saved then)")
+        else:
+            where = "before any of its cells had finished"
         text = (f"**Interrupted.** This run of the notebook stopped {where} and never finished: it was killed "
                 f"outright (nothing recorded its end), so no cell after that one ran. Resources an apply had created "
                 f"by then exist on the target but not in Terraform's state; the next run's diagnosis names them "
