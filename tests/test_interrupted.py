@@ -107,8 +107,8 @@ def test_a_live_terraform_on_the_same_state_keeps_the_lock_held(target, tmp_path
     (root / ".terraform").mkdir(parents=True)
     (root / ".terraform" / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "s3", "config": {
         "bucket": BUCKET, "key": KEY, "endpoints": {"s3": target.endpoint_url}}}}))
-    stand_in = tmp_path / "terraform"  # its process name is what /proc/PID/comm says: terraform
-    shutil.copy(shutil.which("sleep"), stand_in)
+    stand_in = tmp_path / "terraform"  # its process name (/proc/PID/comm) is the name it was run by: terraform
+    stand_in.symlink_to(shutil.which("sleep"))  # a link, not a copy: no "text file busy" while another thread forks
     process = subprocess.Popen([str(stand_in), "30"], cwd=root)
     try:
         assert interrupted.terraform_alive(config(target)) == [process.pid]
