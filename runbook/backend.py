@@ -499,12 +499,17 @@ def _bootstrap(target: Target, bucket: str, base: Path, binary=None) -> dict:
     terraform = Terraform(Workspace(BOOTSTRAP_DIR, base), target, binary)
     terraform.prepare()
     terraform.run("init", "-input=false", "-no-color")
+    terraform.apply(*bootstrap_variables(target, bucket))
+    return terraform.output()  # as the apply reported them
+
+
+def bootstrap_variables(target: Target, bucket: str) -> list[str]:
+    """The bootstrap's ``-var`` arguments for ``bucket`` on ``target``."""
     variables = ["-var", f"bucket_name={bucket}", "-var", f"region={target.region}"]
     if target.is_emulator and urlparse_scheme(target.endpoint_url) == "http":
         # A TLS-only policy denies every plain-HTTP request, the emulator's included.
         variables += ["-var", "require_tls=false"]
-    terraform.apply(*variables)
-    return terraform.output()  # as the apply reported them
+    return variables
 
 
 def made_ahead(base: Path, target: Target, bucket: str) -> dict | None:

@@ -66,7 +66,8 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
 
     # SIGINT/SIGTERM/SIGHUP: the running notebook is interrupted (Terraform first), kept as far as it ran and
     # marked interrupted; the work-directory lock is released, kernels and the emulator stop; exit 128 + signal
-    with processes.supervise() as supervisor:
+    # A run that fails stops everything it started too (a kernel booting ahead, a Terraform of a notebook's thread)
+    with processes.supervise(sweep=True) as supervisor:
         try:
             result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress,
                                 work_dir=work_dir)
@@ -300,6 +301,33 @@ def docs(serve: bool) -> None:
     with processes.supervise() as supervisor:
         status = build(serve=True)
     sys.exit(processes.exit_status(supervisor.signum) if supervisor.signum else status)
+
+
+@cli.command()
+@click.option("--env", "env", type=ONE_ENV, default="staging", show_default=True)
+@click.option("--work-dir", default="", help="Terraform work directory (default build/work/<env>).")
+@click.option("--tfvars", default="", help="The working tfvars (default: as every step resolves it).")
+@click.option("--endpoint-url", default="", metavar="URL", help="An AWS emulator (default: AWS).")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--unlock-lock-id", default="", metavar="ID",
+              help="Release the stale state lock with this ID (the diagnosis shows it); never automatic.")
+@click.option("--apply", "apply", is_flag=True, help="Apply the import plan (after its review) through the gate.")
+@click.option("--confirm", default="", help="Production: the table name, to confirm.")
+def recover(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, unlock_lock_id: str, apply: bool,
+            confirm: str) -> None:
+    """After an interrupted apply: what it left (the stale lock, objects outside the state) and the way back
+    (03-import's recovery step): exit 0 when recovered or nothing to recover."""
+    from . import deploy
+    from .context import open_context
+    from .interrupted import recover as recover_
+
+    try:
+        ctx = open_context(env, region, endpoint_url, work_dir, tfvars=tfvars)
+        deploy.check_confirmation(ctx, apply, confirm)
+    except RunbookError as error:
+        raise UsageProblem(str(error)) from None
+    deploy.init(ctx)
+    recover_(ctx, unlock_lock_id, apply, confirm, show=lambda text: click.echo(str(text)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,13 +75,17 @@ def plan_and_review(context: RunContext, plan_sha256: str = "", destroy: bool = 
     :func:`check_teardown`: never in production)."""
     from .gate import plan_and_review as plan_and_review_
     from .importing import table_exists
+    from .interrupted import after_plan, before_plan
     from .review import live_reader
 
     destroy = check_teardown(context.environment, destroy)
-    reviewed = plan_and_review_(context.terraform, plan_sha256, live=live_reader(context.target),
+    terraform = context.terraform
+    before_plan(terraform)  # an interrupted apply's lock, or another run's: stop here, naming it (issue 32)
+    reviewed = plan_and_review_(terraform, plan_sha256, live=live_reader(context.target),
                                 table_exists=lambda name: table_exists(context.target, name),
                                 plan_args=("-destroy",) if destroy else ())
     context.forget_table()
+    after_plan(terraform, reviewed.json)  # objects the plan creates that exist outside the state: one diagnosis
     return reviewed
 
 

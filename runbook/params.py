@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlparse
 
 from .errors import ConfirmationError, ParameterError  # noqa: F401 (re-exported)
 from .paths import ENVIRONMENTS
 
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+#: The AWS service whose regions ``aws_region`` must be one of (botocore's endpoint data, per partition).
+REGION_SERVICE = "dynamodb"
 #: DynamoDB table names: 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'.
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
@@ -20,9 +22,27 @@ def environment(value: object) -> str:
     return value  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=1)
+def known_regions() -> dict[str, tuple[str, ...]]:
+    """DynamoDB's regions per AWS partition, from botocore's own endpoint data (what boto3 and the emulator know).
+
+    The same list holds on an emulator: moto serves the regions botocore lists, and a region it does not know ends
+    in an unparseable answer (botocore's "ResponseParserError … invalid XML") instead of an error naming it.
+    """
+    import boto3
+
+    session = boto3.session.Session()
+    return {partition: tuple(session.get_available_regions(REGION_SERVICE, partition_name=partition))
+            for partition in session.get_available_partitions()}
+
+
 def region(value: object, name: str = "aws_region") -> str:
-    if not isinstance(value, str) or not REGION_PATTERN.match(value):
-        raise ParameterError(name, value, "an AWS region such as 'us-east-1'")
+    """An AWS region where DynamoDB is offered (:func:`known_regions`), checked before any AWS call."""
+    regions = known_regions()
+    if not isinstance(value, str) or not any(value in names for names in regions.values()):
+        listed = "; ".join(f"{partition}: {', '.join(names)}" for partition, names in regions.items() if names)
+        raise ParameterError(name, value, f"an AWS region where {REGION_SERVICE} is offered (botocore's endpoint "
+                             f"data) — {listed}")
     return value
 
 

@@ -194,7 +194,13 @@ def plan_environment(environment: str, tfvars: str = "", work_dir: str | Path | 
     terraform, working = environment_terraform(environment, tfvars, work_dir, endpoint_url, region, option_names)
     terraform.target.check_reachable()
     terraform.init()
+    if refresh:  # the plan drift reads: an interrupted apply (a stale lock, objects outside the state) first
+        from .interrupted import after_plan, before_plan
+
+        before_plan(terraform)
     result = make_plan(terraform, *([] if refresh else ["-refresh=false", "-lock=false"]))
+    if refresh:
+        after_plan(terraform, result.json)
     backend = terraform.backend
     state = f"s3://{backend.bucket}/{backend.key}" if backend is not None else ""
     return EnvironmentPlan(environment, working, terraform.target, result, state)

@@ -241,7 +241,27 @@ def terraform_verdict(context: RunContext) -> list[Check]:
                          "(types, validation rules, preconditions)")
         if probe and not in_run:
             view = _check_plan_json(context)
-        return [accepted] + (target_capabilities(context, view) if probe and view is not None else [])
+        return ([accepted] + (target_capabilities(context, view) if probe and view is not None else [])
+                + interrupted_apply(context, view))
+    return diagnostic_checks(context, errors)
+
+
+def interrupted_apply(context: RunContext, view: "PlanJson | None") -> list[Check]:
+    """The aftermath of an interrupted apply (:mod:`runbook.interrupted`): a stale or held state lock, objects
+    the plan would create that exist outside the state (from ``view``, when this check made a plan's JSON)."""
+    from .interrupted import diagnose
+
+    diagnosis = diagnose(context.terraform, view)
+    if diagnosis.found:
+        return [Check("interrupted apply", False, diagnosis.text, diagnosis.next_step)]
+    if diagnosis.lock is not None:  # held by a run that is still going
+        return [Check("state lock", False, diagnosis.lock.describe(), "wait for that run to finish, then run 01 "
+                      "again")]
+    return []
+
+
+def diagnostic_checks(context: RunContext, errors: list[dict]) -> list[Check]:
+    """Terraform's error diagnostics on the working tfvars as failed checks, each on its tfvars line."""
     checks = []
     for diagnostic in errors:
         name, line = _where(diagnostic, context.tfvars)
@@ -256,12 +276,26 @@ def terraform_verdict(context: RunContext) -> list[Check]:
     return checks
 
 
+def local_checks(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
+    """The checks before the backend's: tools, identity, the working tfvars (made here when it is 01's copy)."""
+    checks = [python_version(), terraform_binary(), provider_source()]
+    checks += [package(name) for name in ("papermill", "boto3", "python-hcl2", "moto")]
+    checks.append(caller_identity(context))
+    checks.append(working_tfvars(context, overwrite_tfvars))
+    checks += placeholders(context) + unknown_variables(context)
+    checks.append(region(context))
+    return checks
+
+
 def run_all(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
     """Every check, in the checklist's order; Terraform's verdict last (it needs the tfvars and the backend).
 
     The state backend's checks run beside the others: on a fresh emulator they bootstrap the state bucket with
     Terraform (about 10 s, mostly waiting on the provider), long enough to hide the rest. Once the bucket exists,
     Terraform's verdict (``init``, then the plan) starts, and the bucket's settings are checked beside it.
+
+    When this 01 would create the bucket itself (an emulator without it, no bootstrap in flight), Terraform's
+    verdict comes first instead (:func:`verdict_before_bucket`): a tfvars Terraform rejects creates nothing.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -269,18 +303,79 @@ def run_all(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
 
     with ThreadPoolExecutor(1, thread_name_prefix="runbook-backend") as pool:
         target = _own_target(context)
+        checks = None
+        if creates_bucket(context, target):
+            checks = local_checks(context, overwrite_tfvars)
+            rejected = verdict_before_bucket(context)
+            if rejected:
+                return checks + [Check("state bucket", False, "not created: Terraform rejects the working tfvars "
+                                       "(below); nothing is created before it accepts them",
+                                       "fix the tfvars as below, then run 01 again")] + rejected
         bucket = pool.submit(state_bucket, context, target)
-        checks = [python_version(), terraform_binary(), provider_source()]
-        checks += [package(name) for name in ("papermill", "boto3", "python-hcl2", "moto")]
-        checks.append(caller_identity(context))
-        checks.append(working_tfvars(context, overwrite_tfvars))
-        checks += placeholders(context) + unknown_variables(context)
-        checks.append(region(context))
+        checks = checks if checks is not None else local_checks(context, overwrite_tfvars)
         found, config = bucket.result()
         settings = pool.submit(settings_checks, target, config) if config is not None else None
         verdict = terraform_verdict(context)
         checks += found + (settings.result() if settings is not None else [])
     return checks + verdict
+
+
+#: Where :func:`verdict_before_bucket` plans: a copy of the configuration with a local backend, in the work
+#: directory (its own ``.terraform``; no state is ever written there: ``plan -refresh=false -lock=false``).
+VERDICT_DIR = "verdict"
+LOCAL_BACKEND_OVERRIDE = "runbook_local_backend_override.tf"
+
+
+def creates_bucket(context: RunContext, target) -> bool:
+    """Would this 01 bootstrap the state bucket itself? On an emulator, when the bucket is missing and no bootstrap
+    is in flight (``runbook run`` bootstraps its own, disposable emulator's while 01's kernel boots:
+    :mod:`runbook.bucket_ahead`). When it cannot tell, False: the backend's checks then say what is wrong."""
+    from . import backend
+
+    if not target.is_emulator:
+        return False  # against AWS the bucket is never created unasked
+    try:
+        config = backend.resolve(context.workspace, target, check_bucket_exists=False)
+        if config.origin != "generated" or _bootstrap_in_flight(context.workspace.base.parent):
+            return False
+        return not backend.bucket_exists(target, config.bucket)
+    except Exception:
+        return False
+
+
+def _bootstrap_in_flight(work_dir: Path) -> bool:
+    import fcntl
+
+    from .backend import BOOTSTRAP_DIR, BOOTSTRAP_LOCK
+
+    path = Path(work_dir) / BOOTSTRAP_DIR / BOOTSTRAP_LOCK
+    if not path.is_file():
+        return False
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def verdict_before_bucket(context: RunContext) -> list[Check]:
+    """Terraform's verdict on the working tfvars with no state backend (a copy of the configuration whose
+    backend is overridden to ``local``: ``plan -refresh=false -lock=false`` writes nothing): the failed checks, or
+    ``[]`` when Terraform accepts the tfvars or cannot run here (then the usual checks say why)."""
+    from .terraform import Terraform, Workspace
+
+    workspace = Workspace(context.environment, context.workspace.base / VERDICT_DIR)
+    terraform = Terraform(workspace, context.target, context.terraform.binary, var_file=context.tfvars)
+    terraform.prepare()
+    (workspace.root / LOCAL_BACKEND_OVERRIDE).write_text(
+        "# Generated by the runbook: 01's verdict before the state bucket exists; never committed.\n"
+        'terraform {\n  backend "local" {}\n}\n')
+    if terraform.run("init", "-input=false", "-no-color", check=False).returncode != 0:
+        return []
+    errors = [d for d in terraform.check_variables() if d.get("severity") == "error"]
+    return diagnostic_checks(context, errors) if errors else []
 
 
 def _own_target(context: RunContext):
@@ -295,4 +390,35 @@ def state_bucket(context: RunContext, target):
     config once the bucket exists."""
     from .backend import bucket_checks
 
-    return bucket_checks(context.workspace, target, binary=context.terraform.binary)
+    recovered = interrupted_bootstrap(context, target)
+    found, config = bucket_checks(context.workspace, target, binary=context.terraform.binary)
+    return recovered + found, config
+
+
+def interrupted_bootstrap(context: RunContext, target) -> list[Check]:
+    """A bootstrap of the state bucket that was killed part-way (its local lock info left, no Terraform running
+    there): on an emulator it is recovered at once — the bucket imported, the bootstrap applied again
+    (:func:`runbook.interrupted.recover_bootstrap`); against AWS the check says what to run."""
+    from . import backend
+    from .interrupted import LOCAL_LOCK_INFO, bootstrap_left, recover_bootstrap
+    from .terraform import Terraform, Workspace
+
+    base = context.workspace.base.parent / backend.BOOTSTRAP_DIR
+    workspace = Workspace(backend.BOOTSTRAP_DIR, base)
+    if not (workspace.root / LOCAL_LOCK_INFO).is_file():
+        return []
+    with backend.bootstrap_lock(base):  # a bootstrap in flight ends first
+        left = bootstrap_left(workspace.root)
+        if left is None:
+            return []
+        config = backend.resolve(context.workspace, target, check_bucket_exists=False)
+        if not target.is_emulator:
+            return [Check("state bucket bootstrap", False, f"interrupted: {left.operation_label} by {left.who or '?'} "
+                          f"at {left.created or '?'} (lock {left.id or '?'}) never finished",
+                          f"terraform -chdir={workspace.root} import aws_s3_bucket.state {config.bucket}, then "
+                          f"terraform -chdir={workspace.root} apply again (docs: Troubleshooting, After a crash)")]
+        terraform = Terraform(workspace, target, context.terraform.binary)
+        terraform.prepare()
+        terraform.run("init", "-input=false", "-no-color")
+        said = recover_bootstrap(terraform, backend.bootstrap_variables(target, config.bucket), left)
+    return [Check("state bucket bootstrap", True, said)]

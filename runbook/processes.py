@@ -272,7 +272,7 @@ def stop_process(process: subprocess.Popen, signum: int = signal.SIGTERM, timeou
 class Supervisor:
     """Signal handling for one long-running command; see the module docstring. Use :func:`supervise`."""
 
-    def __init__(self, force_after: float = FORCE_AFTER, watchdog: bool = True):
+    def __init__(self, force_after: float = FORCE_AFTER, watchdog: bool = True, sweep: bool = False):
         self.signum: int | None = None
         self.event = threading.Event()
         self.force_after = force_after
@@ -284,6 +284,9 @@ class Supervisor:
         self._escalating = False
         self._watchdog: subprocess.Popen | None = None
         self._want_watchdog = watchdog
+        #: On the way out, the watchdog stops whatever the command started that is still running (a failed run
+        #: stops everything it started, as a signalled one does).
+        self._sweep = sweep
 
     # what commands call
     @property
@@ -341,12 +344,12 @@ class Supervisor:
         self._previous.clear()
         if self._watchdog is not None:
             try:
-                self._watchdog.stdin.write(b"bye\n")
+                self._watchdog.stdin.write(SWEEP if self._sweep else BYE)
                 self._watchdog.stdin.close()
             except OSError:
                 pass
             try:
-                self._watchdog.wait(timeout=2)
+                self._watchdog.wait(timeout=WATCHDOG_GRACE + 5 if self._sweep else 2)
             except subprocess.TimeoutExpired:
                 self._watchdog.kill()
             self._watchdog = None
@@ -409,13 +412,17 @@ def stop_signal() -> int | None:
 
 
 @contextmanager
-def supervise(watchdog: bool = True) -> Iterator[Supervisor]:
-    """Handle SIGINT/SIGTERM/SIGHUP for the block (nested calls share the outer supervisor)."""
+def supervise(watchdog: bool = True, sweep: bool = False) -> Iterator[Supervisor]:
+    """Handle SIGINT/SIGTERM/SIGHUP for the block (nested calls share the outer supervisor).
+
+    ``sweep``: when the block ends, however it ends, every process the command started that is still running
+    (seen below it by the watchdog, in whatever session) is stopped: SIGTERM, then SIGKILL.
+    """
     global _current
     if _current is not None:
         yield _current
         return
-    supervisor = Supervisor(watchdog=watchdog).install()
+    supervisor = Supervisor(watchdog=watchdog, sweep=sweep).install()
     _current = supervisor
     try:
         yield supervisor
@@ -437,6 +444,10 @@ def worker_init() -> None:
 
 
 # -- the watchdog ---------------------------------------------------------------------------------------------
+#: What the parent writes to the watchdog's pipe on its way out: leave everything alone, or stop what is left.
+BYE, SWEEP = b"bye\n", b"sweep\n"
+
+
 def _start_watchdog() -> subprocess.Popen | None:
     if not os.path.isdir(f"/proc/{os.getpid()}/task"):
         return None
@@ -449,7 +460,8 @@ def _start_watchdog() -> subprocess.Popen | None:
 
 
 def _watch(parent: int) -> int:
-    """The watchdog's loop: follow ``parent``'s descendants; when its pipe closes without ``bye``, stop them."""
+    """The watchdog's loop: follow ``parent``'s descendants; when its pipe closes without ``bye`` (the parent died,
+    or said ``sweep``), stop them — the parent itself excepted."""
     import select
 
     for sig in SIGNALS:  # the parent stops us (bye), or its death does
@@ -470,13 +482,17 @@ def _watch(parent: int) -> int:
             if chunk:
                 received += chunk
                 continue
-            if b"bye" in received:
+            if BYE.strip() in received:
                 return 0
             break
-    # the parent died: its orphans (and what they started since, re-parented or not) get SIGTERM, then SIGKILL
+    # the parent died (or ends, asking for a sweep): its orphans and leftovers (and what they started since,
+    # re-parented or not) get SIGTERM, then SIGKILL
+    if alive(parent):
+        seen.update(snapshot(descendants(parent, exclude=[me])))
     for pid in list(seen):
         seen.update(snapshot(descendants(pid, exclude=[me])))
     seen.update(snapshot(p for p in session_members(sessions) if p != me))
+    seen.pop(parent, None)
     terminate(seen, signal.SIGTERM, WATCHDOG_GRACE)
     return 0
 

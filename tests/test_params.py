@@ -8,6 +8,7 @@ from runbook.errors import ConfirmationError, ParameterError
     (params.environment, "qa", "environment"),
     (params.region, "us_east_1", "aws_region"),
     (params.region, "", "aws_region"),
+    (params.region, "us-east-9", "aws_region"),
     (params.endpoint_url, "localhost:5000", "aws_endpoint_url"),
     (params.endpoint_url, "ftp://127.0.0.1:21", "aws_endpoint_url"),
     (params.endpoint_url, "http://127.0.0.1:99999", "aws_endpoint_url"),
@@ -27,6 +28,21 @@ def test_good_values_pass_through():
     assert params.endpoint_url("") == ""
     assert params.endpoint_url("http://127.0.0.1:5000/") == "http://127.0.0.1:5000"
     assert params.table_name("staging-user-notifications") == "staging-user-notifications"
+
+
+def test_a_region_botocore_does_not_know_is_refused_with_the_regions_allowed():
+    """botocore's endpoint data decides (not a pattern): us-east-9 has the form of a region but is none."""
+    import boto3
+
+    with pytest.raises(ParameterError) as error:
+        params.region("us-east-9")
+    message = str(error.value)
+    assert "'aws_region'" in message and "'us-east-9'" in message
+    for region in boto3.session.Session().get_available_regions("dynamodb"):
+        assert region in message
+    assert params.region("us-gov-west-1") == "us-gov-west-1"  # another partition's region
+    with pytest.raises(ParameterError, match="--region"):
+        params.region("moon-1", "--region")
 
 
 def test_booleans_and_numbers_are_typed():

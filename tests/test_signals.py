@@ -380,3 +380,68 @@ def _alive(processes: list) -> list:
         except psutil.Error:
             pass
     return alive
+
+
+def test_a_failed_run_leaves_no_process_behind(tmp_path):
+    """A notebook that fails with a child still running (a Terraform started by one of its threads, a kernel
+    booting ahead): the run exits 1 and nothing it started is alive after it (issue 32, ``--target aws`` with no
+    credentials left a kernel and a Terraform)."""
+    root = tmp_path / "checkout"
+    (root / "notebooks" / "environments").mkdir(parents=True)
+    (root / "infrastructure").symlink_to(paths.INFRASTRUCTURE, target_is_directory=True)
+    for env in paths.ENVIRONMENTS:
+        (root / "notebooks" / "environments" / f"{env}.yaml").write_text(f"environment: {env}\n")
+    (tmp_path / "fake_terraform.py").write_text(FAKE_TERRAFORM)
+    pid_file = tmp_path / "leftover.pid"
+    sources = {  # the stand-in, in a session of its own, outlives its kernel unless the run stops it
+        "01-fails": ("import subprocess, sys, time\n"
+                     f"child = subprocess.Popen([sys.executable, {str(tmp_path / 'fake_terraform.py')!r}, "
+                     f"{str(tmp_path / 'terraform')!r}], start_new_session=True)\n"
+                     f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+                     "time.sleep(1.5)\n"  # it works a while (the run's watchdog sees it), then the notebook fails
+                     "raise RuntimeError('no credentials')"),
+        "02-never": "print('never')",
+    }
+    for name, source in sources.items():
+        nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                   "language": "python"}})
+        parameters = new_code_cell('environment: str = "staging"  # env\naws_endpoint_url: str = ""  # endpoint')
+        parameters.metadata["tags"] = ["parameters"]
+        nb.cells = [parameters, new_code_cell(source)]
+        nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
+    marker = f"runbook-failed-run-{os.getpid()}-{time.monotonic_ns()}"
+    command = Command(["run", "--target", "aws", "--output-dir", str(tmp_path / "runs"), "--work-dir",
+                       str(tmp_path / "work")], env={"RUNBOOK_ROOT": str(root), "RUNBOOK_TEST_MARKER": marker},
+                      cwd=root)
+    try:
+        assert command.process.wait(timeout=120) == 1, command.output
+    finally:
+        command.kill()
+    assert re.search(r"01-fails\s.*FAILED", command.output), command.output
+    leftover = psutil.Process(int(pid_file.read_text())) if pid_file.exists() else None
+    assert leftover is not None, command.output
+    assert_all_gone([leftover], 2.0, command.output)
+    started = [p for p in psutil.process_iter(["environ"]) if (p.info.get("environ") or {}).get(
+        "RUNBOOK_TEST_MARKER") == marker]
+    assert not _alive(started), [" ".join(p.cmdline()) for p in _alive(started)]
+
+
+def test_run_against_aws_without_credentials_fails_clearly_and_leaves_nothing(tmp_path):
+    """Issue 32's report, as an operator meets it: ``runbook run --target aws`` with no credentials at all."""
+    marker = f"runbook-no-credentials-{os.getpid()}-{time.monotonic_ns()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true", RUNBOOK_TEST_MARKER=marker)
+    proc = subprocess.run([*RUNBOOK, "run", "--target", "aws", "--only", "01", "--output-dir", str(tmp_path / "runs"),
+                           "--work-dir", str(tmp_path / "work")], cwd=paths.ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"01-setup\s.*FAILED", proc.stdout + proc.stderr), proc.stdout + proc.stderr
+    from runbook.record import read_records
+
+    checks = read_records(tmp_path / "runs" / "staging" / "01-setup.ipynb")["checks"]
+    identity = next(c for c in checks if c["name"] == "AWS identity (STS)")  # the failed check says why
+    assert not identity["ok"] and "credentials" in identity["fix"], identity
+    started = [p for p in psutil.process_iter(["environ"]) if (p.info.get("environ") or {}).get(
+        "RUNBOOK_TEST_MARKER") == marker]
+    assert not _alive(started), [" ".join(p.cmdline()) for p in _alive(started)]
