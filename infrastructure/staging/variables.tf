@@ -259,14 +259,15 @@ variable "dynamodb_tags" {
 }
 
 # --- Growing tables (issue 31): replicas, autoscaling per index, scheduled scaling, import from S3 -------------------
-# Described, defaulted and validated in modules/dynamodb/variables.tf (replicas, autoscaling_*, import_table).
+# Described, defaulted and validated in modules/dynamodb/variables.tf (replicas, autoscaling_*, import_table); the
+# types repeat the module's, optional attributes' defaults included.
 
 variable "dynamodb_replicas" {
   type = list(object({
     region_name            = string
     kms_key_arn            = optional(string)
     point_in_time_recovery = optional(bool)
-    propagate_tags         = optional(bool)
+    propagate_tags         = optional(bool, true)
   }))
   default = null
 }
@@ -305,8 +306,8 @@ variable "dynamodb_autoscaling_schedules" {
     name         = string
     schedule     = string
     timezone     = optional(string)
-    target       = optional(string)
-    dimension    = optional(string)
+    target       = optional(string, "table")
+    dimension    = optional(string, "write")
     min_capacity = optional(number)
     max_capacity = optional(number)
     start_time   = optional(string)
@@ -321,9 +322,9 @@ variable "dynamodb_import_table" {
     key_prefix             = optional(string)
     bucket_owner           = optional(string)
     input_format           = string
-    input_compression_type = optional(string)
+    input_compression_type = optional(string, "NONE")
     csv = optional(object({
-      delimiter   = optional(string)
+      delimiter   = optional(string, ",")
       header_list = optional(list(string))
     }))
   })
