@@ -396,6 +396,81 @@ def fill_global_table_replicas_not_implemented() -> None:
     DynamoDBBackend.delete_table = delete_table
 
 
+def fill_import_table_csv_not_implemented() -> None:
+    """moto 5.2's ``ImportTable`` reads every S3 object as DynamoDB JSON whatever ``InputFormat`` says, so a CSV
+    import fails (``ImportStatus`` FAILED) and the provider's ``import_table`` never gets its table.
+
+    The fill reads ``InputFormat=CSV`` as AWS does: rows split with ``InputFormatOptions.Csv.Delimiter`` (default
+    ``,``), attribute names from ``Csv.HeaderList`` or else the first row, key attributes typed by the table's
+    attribute definitions and every other attribute a string; an empty cell is no attribute. DynamoDB JSON goes
+    to moto as before (ION is still not read).
+    """
+    import csv
+    import io
+
+    from moto.dynamodb.models.table_import import TableImport
+    from moto.dynamodb.responses import DynamoHandler
+
+    if not _once(DynamoHandler, "import_csv"):
+        return
+    pending: dict = {}  # the request's format, handed to the TableImport its handler creates (one request at a time)
+
+    original_handler = DynamoHandler.import_table
+
+    def import_table(self):
+        pending["format"] = (self.body.get("InputFormat") or "DYNAMODB_JSON", self.body.get("InputFormatOptions") or {})
+        try:
+            return original_handler(self)
+        finally:
+            pending.clear()
+
+    original_init = TableImport.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.runbook_format = pending.get("format", ("DYNAMODB_JSON", {}))
+
+    original_process = TableImport._process_s3_files
+
+    def _process_s3_files(self, s3_backend, bucket) -> None:
+        input_format, options = self.runbook_format
+        if input_format != "CSV":
+            return original_process(self, s3_backend, bucket)
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.core.utils import gzip_decompress
+
+        self.table = dynamodb_backends[self.account_id][self.region_name].create_table(
+            name=self.table_name, billing_mode=self.billing_mode, throughput=self.throughput,
+            schema=self.key_schema, global_indexes=self.global_indexes, indexes=None, attr=self.attrs,
+            sse_specification=None, streams=None, tags=[], deletion_protection_enabled=False, warm_throughput=None)
+        types = {a["AttributeName"]: a["AttributeType"] for a in self.attrs}
+        keys = {k["AttributeName"] for k in self.key_schema}
+        delimiter = (options.get("Csv") or {}).get("Delimiter") or ","
+        header = list((options.get("Csv") or {}).get("HeaderList") or [])
+        objects, _, _, _ = s3_backend.list_objects(bucket, prefix=self.s3_source.get("S3KeyPrefix"), delimiter=None,
+                                                   marker=None, max_keys=None)
+        for obj in objects:
+            raw = gzip_decompress(obj.value) if self.compression_type == "GZIP" else obj.value
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8")), delimiter=delimiter))
+            names = header or (rows.pop(0) if rows else [])
+            for row in rows:
+                self.processed_count += 1
+                self.processed_bytes += len(delimiter.join(row))
+                item = {name: {types.get(name, "S") if name in keys else "S": value}
+                        for name, value in zip(names, row) if value != ""}
+                try:
+                    self.table.put_item(item_attrs=item)
+                    self.imported_count += 1
+                except Exception as error:  # noqa: BLE001 (counted, as moto counts a bad JSON item)
+                    self.failure_message = str(error)
+                    self.error_count += 1
+        self.status = "COMPLETED" if self.error_count == 0 else "FAILED"
+
+    DynamoHandler.import_table = import_table
+    TableImport.__init__ = __init__
+    TableImport._process_s3_files = _process_s3_files
+
+
 #: The fills :func:`fill_moto_gaps` applies, in order.
 GAP_FILLS = (
     fill_ec2_monitor_instances_not_implemented,
@@ -403,4 +478,5 @@ GAP_FILLS = (
     fill_pay_per_request_keeps_provisioned_throughput,
     fill_stream_reenable_refused_after_disable,
     fill_global_table_replicas_not_implemented,
+    fill_import_table_csv_not_implemented,
 )
