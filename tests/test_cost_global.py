@@ -199,3 +199,16 @@ def test_plan_delta_of_creating_and_of_no_change():
     assert unchanged.delta_usd == 0 and not unchanged.changed()
     assert "no priced component changes" in unchanged.markdown()
     assert json.loads(json.dumps(unchanged.to_dict()))["delta_usd"] == 0.0
+
+
+def test_region_costs_of_a_global_table():
+    spec = on_demand(max_write_request_units=50, replicas=(Replica(region="us-east-2"), Replica(region="eu-west-3")))
+    report = cost.estimate("staging", "us-east-1", table=spec)
+    rows = {row["region"]: row for row in cost.region_costs(report)}
+    assert list(rows) == ["us-east-1", "us-east-2", "eu-west-3"]
+    assert rows["us-east-1"]["role"] == "table" and rows["us-east-1"]["writes_usd"] == 9.38  # 15M x $0.625
+    assert rows["us-east-2"] == {"region": "us-east-2", "role": "replica", "writes_usd": 9.38, "storage_usd": 0.5,
+                                 "write_ceiling_usd": 81.0}
+    assert rows["eu-west-3"]["writes_usd"] is None and rows["eu-west-3"]["write_ceiling_usd"] is None  # no price
+    assert report.configuration["replicas"][1] == {"region": "eu-west-3", "pitr_enabled": False, "kms_key_arn": None}
+    assert cost.region_costs(cost.estimate("staging", "us-east-1", table=on_demand())) == []

@@ -46,6 +46,7 @@ from .estimate import (
                       describe_configuration,
                       estimate,
                       on_demand_ceiling,
+                      region_costs,
 )
 from .pricing import DEFAULT_PRICING, LEGACY_PRICING, PRICING_DIR, TABLE_CLASSES, Pricing, known_pricing, load_pricing
 from .render import render_ceiling, render_table
@@ -57,6 +58,7 @@ __all__ = [
     "Pricing", "SEED_FIGURES", "Saving", "TABLE_CLASSES", "UsageInputs", "UsageProfile", "compare_billing_modes",
     "compare_measured_load", "compare_table_classes", "configured_plan", "configured_table", "cost_by_users",
     "cost_command", "describe_configuration", "estimate", "high_costs_savings", "known_pricing", "load_pricing",
-    "load_usage", "on_demand_ceiling", "plan_delta", "priced_configuration", "render_ceiling", "render_table",
+    "load_usage", "on_demand_ceiling", "plan_delta", "priced_configuration", "region_costs", "render_ceiling",
+    "render_table",
     "seed_comparison", "sync_usage", "table_from_tfvars", "usage_from_cloudwatch", "working_tfvars",
 ]

@@ -71,6 +71,7 @@ def describe_configuration(spec: TableSpec, *, source: str = "argument", tfvars:
         "source": source,
         "note": note,
         "table": spec.name,
+        "region": spec.region or None,
         "billing_mode": spec.billing_mode,
         "table_class": spec.table_class,
         "read_capacity": spec.read_capacity,
@@ -85,6 +86,8 @@ def describe_configuration(spec: TableSpec, *, source: str = "argument", tfvars:
             for index in spec.global_secondary_indexes],
         "pitr_enabled": spec.pitr_enabled,
         "stream_enabled": spec.stream_enabled,
+        "replicas": [{"region": r.region, "pitr_enabled": r.pitr_enabled, "kms_key_arn": r.kms_key_arn}
+                     for r in spec.replicas],
         "alarms": spec.alarm_names(),
         "dashboard_enabled": spec.dashboard_enabled,
         "contributor_insights_enabled": spec.contributor_insights_enabled,
@@ -555,6 +558,34 @@ def _replicated(spec: TableSpec, prices: Pricing, d: Drivers,
                  "transfer, reads and index writes served in replica regions, the one-time restore that seeds a "
                  "new replica.")
     return components, notes
+
+
+def region_costs(report: CostReport) -> list[dict]:
+    """A global table's monthly cost per region (``[]`` for a single-region table): its writes (replicated writes
+    in every region), its storage, and the most its on-demand write ceiling allows there (``None``: no ceiling or
+    no price). The table's own region is first."""
+    replicas = [r["region"] for r in report.configuration.get("replicas") or []]
+    if not replicas:
+        return []
+    home = report.configuration.get("region") or report.pricing.region
+    ceiling = report.ceiling
+
+    def usd(name: str | None) -> float | None:
+        found = report.component(name) if name else None
+        return float(found.monthly_usd) if found else None
+
+    def worst(name: str) -> float | None:
+        found = ceiling.component(name) if ceiling else None
+        return float(found.monthly_usd) if found else None
+
+    rows = [{"region": home, "role": "table", "writes_usd": usd("writes"),
+             "storage_usd": float(report.monthly("storage") + report.monthly("gsi_storage")),
+             "write_ceiling_usd": worst("writes")}]
+    for region in replicas:
+        rows.append({"region": region, "role": "replica", "writes_usd": usd(f"replicated_writes:{region}"),
+                     "storage_usd": usd(f"replica_storage:{region}"),
+                     "write_ceiling_usd": worst(f"replicated_writes:{region}")})
+    return rows
 
 
 def _ceiling_notes(spec: TableSpec, ceiling: Ceiling, d: Drivers) -> list[str]:
