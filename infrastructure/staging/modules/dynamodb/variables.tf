@@ -693,7 +693,7 @@ variable "autoscaling_schedules" {
 }
 
 variable "import_table" {
-  description = "Bulk-load the table from S3 when it is created (the provider's import_table; only at creation: adding it to an existing table, or changing its S3 source, replaces the table, which the review names): bucket, key_prefix, bucket_owner; input_format CSV, DYNAMODB_JSON or ION; input_compression_type GZIP, ZSTD or NONE; csv options (delimiter, header_list), required for CSV and only for CSV. null: an empty table."
+  description = "Bulk-load the table from S3 when it is created (the provider's import_table; only at creation: adding it to an existing table, or changing its S3 source, replaces the table, which the review names): bucket, key_prefix, bucket_owner; input_format CSV, DYNAMODB_JSON or ION; input_compression_type GZIP, ZSTD or NONE; csv options (delimiter, header_list), required for CSV and only for CSV; the provider passes header_list as a set, so its order is not kept: prefer a header row in the files. null: an empty table."
   type = object({
     bucket                 = string
     key_prefix             = optional(string)
