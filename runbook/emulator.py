@@ -436,8 +436,8 @@ def fill_import_table_csv_not_implemented() -> None:
         input_format, options = self.runbook_format
         if input_format != "CSV":
             return original_process(self, s3_backend, bucket)
-        from moto.dynamodb.models import dynamodb_backends
         from moto.core.utils import gzip_decompress
+        from moto.dynamodb.models import dynamodb_backends
 
         self.table = dynamodb_backends[self.account_id][self.region_name].create_table(
             name=self.table_name, billing_mode=self.billing_mode, throughput=self.throughput,

@@ -132,8 +132,9 @@ def test_scheduled_scaling_example_raises_the_minimum_before_the_burst(module_co
     assert len(actions) == 2 and up["schedule"] == "cron(45 6 * * ? *)" and up["timezone"] == "Europe/Berlin"
     assert up["scalable_dimension"] == "dynamodb:table:WriteCapacityUnits"
     assert up["scalable_target_action"] == [{"max_capacity": None, "min_capacity": "100"}]
-    index = changes['module.dynamodb.aws_appautoscaling_target.capacity["index/status-index/write"]']["change"]["after"]
+    key = '["index/status-index/write"]'
+    index = changes[f"module.dynamodb.aws_appautoscaling_target.capacity{key}"]["change"]["after"]
     assert (index["min_capacity"], index["max_capacity"]) == (2, 800)
-    policy = changes['module.dynamodb.aws_appautoscaling_policy.capacity["index/status-index/write"]']["change"]["after"]
+    policy = changes[f"module.dynamodb.aws_appautoscaling_policy.capacity{key}"]["change"]["after"]
     configuration = policy["target_tracking_scaling_policy_configuration"][0]
     assert (configuration["scale_in_cooldown"], configuration["scale_out_cooldown"]) == (900, 60)
