@@ -287,10 +287,196 @@ def fill_stream_reenable_refused_after_disable() -> None:
     DynamoDBBackend.update_table_streams = update_table_streams
 
 
+def fill_global_table_replicas_not_implemented() -> None:
+    """moto 5.2 has no global tables: ``UpdateTable`` ignores ``ReplicaUpdates`` and ``DescribeTable`` never lists
+    ``Replicas``, so a table with ``replica`` blocks waits forever for replicas that never become ACTIVE.
+
+    The fill keeps one replication group per global table. ``Create`` makes the replica: a table of the same name
+    in the replica's region (key schema, attributes, indexes, billing, capacity and stream as the table's; the
+    replica's own KMS key; the items the table holds then), which that region's ``DescribeTable``,
+    ``DescribeContinuousBackups``, ``UpdateContinuousBackups`` and tagging calls find as any table; ``Update``
+    changes a replica's key; ``Delete`` removes the replica's table. ``DescribeTable`` of every member lists the
+    other members (``ReplicaStatus`` ACTIVE, ``GlobalTableVersion`` 2019.11.21); a deleted member leaves the group.
+    Unlike AWS, later writes are not copied between the members.
+    """
+    import copy
+
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    if not _once(DynamoHandler, "replica_updates"):
+        return
+    not_found = "Replica specified in the Replica Update or Replica Delete action of the request was not found."
+
+    def group_of(table) -> dict:
+        if getattr(table, "runbook_replicas", None) is None:
+            table.runbook_replicas = {table.region_name: {"RegionName": table.region_name}}
+        return table.runbook_replicas
+
+    def key_spec(key: str | None) -> dict | None:
+        return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key} if key else None
+
+    def create(table, action: dict) -> None:
+        region, key = action["RegionName"], action.get("KMSMasterKeyId")
+        group = group_of(table)
+        if region in group:
+            raise MockValidationException(
+                f"Failed to create a the new replica of table with name: '{table.name}' because one or more "
+                f"replicas already existed as tables (region {region}).")
+        backend = dynamodb_backends[table.account_id][region]
+        indexes = [{"IndexName": i.name, "KeySchema": i.schema, "Projection": i.projection,
+                    **({"ProvisionedThroughput": dict(i.throughput)} if i.throughput else {})}
+                   for i in table.global_indexes]
+        local = [{"IndexName": i.name, "KeySchema": i.schema, "Projection": i.projection} for i in table.indexes]
+        throughput = {k: v for k, v in table.throughput.items() if k != "NumberOfDecreasesToday"}
+        replica = backend.create_table(
+            table.name, schema=table.schema, throughput=throughput if table.billing_mode != "PAY_PER_REQUEST"
+            else None, attr=table.attr, global_indexes=indexes, indexes=local,
+            streams=dict(table.stream_specification or {}) or None, billing_mode=table.billing_mode,
+            sse_specification=key_spec(key), tags=[], deletion_protection_enabled=False, warm_throughput=None)
+        replica.items = copy.deepcopy(table.items)
+        group[region] = {"RegionName": region, **({"KMSMasterKeyId": key} if key else {})}
+        replica.runbook_replicas = group
+
+    def update(table, action: dict) -> None:
+        region, key = action["RegionName"], action.get("KMSMasterKeyId")
+        group = group_of(table)
+        if region not in group:
+            raise MockValidationException(not_found)
+        member = dynamodb_backends[table.account_id][region].get_table(table.name)
+        if key:
+            group[region]["KMSMasterKeyId"] = key
+            member.sse_specification = key_spec(key)
+
+    def delete(table, action: dict) -> None:
+        region = action["RegionName"]
+        group = group_of(table)
+        if region not in group or region == table.region_name:
+            raise MockValidationException(not_found)
+        dynamodb_backends[table.account_id][region].tables.pop(table.name, None)
+        group.pop(region)
+
+    original_update = DynamoHandler.update_table
+
+    def update_table(self):
+        updates = self.body.get("ReplicaUpdates") or []
+        if updates:
+            table = self.dynamodb_backend.get_table(self.body["TableName"])
+            for change in updates:
+                for verb, apply in (("Create", create), ("Update", update), ("Delete", delete)):
+                    if verb in change:
+                        apply(table, change[verb])
+        return original_update(self)
+
+    original_describe = Table.describe
+
+    def describe(self, base_key: str = "TableDescription") -> dict:
+        result = original_describe(self, base_key)
+        others = [dict(member, ReplicaStatus="ACTIVE")
+                  for region, member in (getattr(self, "runbook_replicas", None) or {}).items()
+                  if region != self.region_name]
+        if others:
+            result[base_key]["Replicas"] = others
+            result[base_key]["GlobalTableVersion"] = "2019.11.21"
+        return result
+
+    original_delete = DynamoDBBackend.delete_table
+
+    def delete_table(self, name: str):
+        table = original_delete(self, name)
+        group = getattr(table, "runbook_replicas", None)
+        if group is not None:
+            group.pop(self.region_name, None)
+        return table
+
+    DynamoHandler.update_table = update_table
+    Table.describe = describe
+    DynamoDBBackend.delete_table = delete_table
+
+
+def fill_import_table_csv_not_implemented() -> None:
+    """moto 5.2's ``ImportTable`` reads every S3 object as DynamoDB JSON whatever ``InputFormat`` says, so a CSV
+    import fails (``ImportStatus`` FAILED) and the provider's ``import_table`` never gets its table.
+
+    The fill reads ``InputFormat=CSV`` as AWS does: rows split with ``InputFormatOptions.Csv.Delimiter`` (default
+    ``,``), attribute names from ``Csv.HeaderList`` or else the first row, key attributes typed by the table's
+    attribute definitions and every other attribute a string; an empty cell is no attribute. DynamoDB JSON goes
+    to moto as before (ION is still not read).
+    """
+    import csv
+    import io
+
+    from moto.dynamodb.models.table_import import TableImport
+    from moto.dynamodb.responses import DynamoHandler
+
+    if not _once(DynamoHandler, "import_csv"):
+        return
+    pending: dict = {}  # the request's format, handed to the TableImport its handler creates (one request at a time)
+
+    original_handler = DynamoHandler.import_table
+
+    def import_table(self):
+        pending["format"] = (self.body.get("InputFormat") or "DYNAMODB_JSON", self.body.get("InputFormatOptions") or {})
+        try:
+            return original_handler(self)
+        finally:
+            pending.clear()
+
+    original_init = TableImport.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.runbook_format = pending.get("format", ("DYNAMODB_JSON", {}))
+
+    original_process = TableImport._process_s3_files
+
+    def _process_s3_files(self, s3_backend, bucket) -> None:
+        input_format, options = self.runbook_format
+        if input_format != "CSV":
+            return original_process(self, s3_backend, bucket)
+        from moto.core.utils import gzip_decompress
+        from moto.dynamodb.models import dynamodb_backends
+
+        self.table = dynamodb_backends[self.account_id][self.region_name].create_table(
+            name=self.table_name, billing_mode=self.billing_mode, throughput=self.throughput,
+            schema=self.key_schema, global_indexes=self.global_indexes, indexes=None, attr=self.attrs,
+            sse_specification=None, streams=None, tags=[], deletion_protection_enabled=False, warm_throughput=None)
+        types = {a["AttributeName"]: a["AttributeType"] for a in self.attrs}
+        keys = {k["AttributeName"] for k in self.key_schema}
+        delimiter = (options.get("Csv") or {}).get("Delimiter") or ","
+        header = list((options.get("Csv") or {}).get("HeaderList") or [])
+        objects, _, _, _ = s3_backend.list_objects(bucket, prefix=self.s3_source.get("S3KeyPrefix"), delimiter=None,
+                                                   marker=None, max_keys=None)
+        for obj in objects:
+            raw = gzip_decompress(obj.value) if self.compression_type == "GZIP" else obj.value
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8")), delimiter=delimiter))
+            names = header or (rows.pop(0) if rows else [])
+            for row in rows:
+                self.processed_count += 1
+                self.processed_bytes += len(delimiter.join(row))
+                item = {name: {types.get(name, "S") if name in keys else "S": value}
+                        for name, value in zip(names, row) if value != ""}
+                try:
+                    self.table.put_item(item_attrs=item)
+                    self.imported_count += 1
+                except Exception as error:  # noqa: BLE001 (counted, as moto counts a bad JSON item)
+                    self.failure_message = str(error)
+                    self.error_count += 1
+        self.status = "COMPLETED" if self.error_count == 0 else "FAILED"
+
+    DynamoHandler.import_table = import_table
+    TableImport.__init__ = __init__
+    TableImport._process_s3_files = _process_s3_files
+
+
 #: The fills :func:`fill_moto_gaps` applies, in order.
 GAP_FILLS = (
     fill_ec2_monitor_instances_not_implemented,
     fill_autoscaling_tagging_not_implemented,
     fill_pay_per_request_keeps_provisioned_throughput,
     fill_stream_reenable_refused_after_disable,
+    fill_global_table_replicas_not_implemented,
+    fill_import_table_csv_not_implemented,
 )

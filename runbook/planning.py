@@ -213,17 +213,29 @@ def configured_table(environment: str, tfvars: str = "", work_dir: str | Path | 
     ``(None, reason)`` when no plan can be made here (Terraform or the provider unavailable, no credentials for the
     target): the caller then says so instead of guessing.
     """
+    plan, region, note = configured_plan(environment, tfvars, work_dir, endpoint_url)
+    return (tfjson.table_spec(plan.planned_resources(), region, environment) if plan else None), note
+
+
+def configured_plan(environment: str, tfvars: str = "", work_dir: str | Path | None = None,
+                    endpoint_url: str = "") -> tuple[tfjson.PlanJson | None, str, str]:
+    """The working configuration's plan JSON (no refresh), its target region and a note saying what was read:
+    :func:`configured_table`'s plan, for readers of both sides of it (the cost's plan delta).
+
+    ``(None, region, reason)`` when no plan can be made here.
+    """
     terraform, working = environment_terraform(environment, tfvars, work_dir, endpoint_url)  # bad input: raise
+    region = terraform.target.region
     saved = saved_plan_of_configuration(terraform)
     if saved is not None:  # 02's plan of this very configuration: no second plan needed
-        return (tfjson.table_spec(saved.planned_resources(), terraform.target.region, environment),
-                f"Terraform's plan of {working.path} ({terraform.target.label}; the saved plan, made from this same "
-                "configuration and tfvars)")
+        return saved, region, (f"Terraform's plan of {working.path} ({terraform.target.label}; the saved plan, made "
+                               "from this same configuration and tfvars)")
     try:
         planned = plan_environment(environment, tfvars, work_dir, endpoint_url, refresh=False)
     except RunbookError as error:  # no provider, no credentials, no backend config, an unreachable target
-        return None, f"no plan: {error}"
-    return planned.table(), f"Terraform's plan of {planned.working.path} ({planned.target.label})"
+        return None, region, f"no plan: {error}"
+    return (planned.result.json, planned.target.region,
+            f"Terraform's plan of {planned.working.path} ({planned.target.label})")
 
 
 def saved_plan_json(workspace: Workspace) -> tfjson.PlanJson | None:

@@ -51,6 +51,15 @@ class LocalSecondaryIndex(_Model):
     non_key_attributes: tuple[str, ...] = ()
 
 
+class Replica(_Model):
+    """One global-table replica (a ``replica`` block of the table): a copy of the table in another region."""
+
+    region: str
+    kms_key_arn: str | None = None
+    pitr_enabled: bool = False
+    propagate_tags: bool = False
+
+
 class Autoscaling(_Model):
     """Target-tracking autoscaling of the table's own capacity, as planned (``aws_appautoscaling_*``)."""
 
@@ -111,6 +120,8 @@ class TableSpec(_Model):
     contributor_insights_enabled: bool = False
     dashboard_enabled: bool = False
     alarms: tuple[Alarm, ...] = ()
+    #: Global-table replicas in other regions (``replica`` blocks), by region.
+    replicas: tuple[Replica, ...] = ()
     #: What the live table shows: ``tags_all`` (the provider's default_tags merged with the resource's tags).
     tags: dict[str, str] = Field(default_factory=dict)
     #: The Terraform address of the table resource.

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .spec import Alarm, Attribute, Autoscaling, GlobalSecondaryIndex, LocalSecondaryIndex, TableSpec
+from .spec import Alarm, Attribute, Autoscaling, GlobalSecondaryIndex, LocalSecondaryIndex, Replica, TableSpec
 
 if TYPE_CHECKING:
     from .terraform import Terraform
@@ -246,6 +246,14 @@ def _autoscaling(resources: list[dict], table: str) -> Autoscaling:
                        target_utilization=next((float(v) for v in target_values if v is not None), None))
 
 
+def _replicas(values: dict) -> tuple[Replica, ...]:
+    """The table's ``replica`` blocks (global-table replicas), sorted by region."""
+    return tuple(sorted((Replica(region=r["region_name"], kms_key_arn=r.get("kms_key_arn") or None,
+                                 pitr_enabled=bool(r.get("point_in_time_recovery")),
+                                 propagate_tags=bool(r.get("propagate_tags")))
+                         for r in values.get("replica") or [] if r.get("region_name")), key=lambda r: r.region))
+
+
 def table_resource(resources: Iterable[dict], name: str | None = None) -> dict | None:
     """The ``aws_dynamodb_table`` resource (the one named ``name`` when several are planned)."""
     tables = of_type(resources, TABLE_TYPE)
@@ -322,5 +330,6 @@ def table_spec(resources: list[dict], region: str = "", environment: str = "",
             for r in of_type(in_module, "aws_dynamodb_contributor_insights")),
         dashboard_enabled=bool(of_type(in_module, "aws_cloudwatch_dashboard")),
         alarms=tuple(sorted((_alarm(r) for r in alarms), key=lambda a: a.name)),
+        replicas=_replicas(values),
         tags=tags,
     )

@@ -18,20 +18,24 @@ ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "tests" / "fixtures" / "terraform"
 
 
+def recorded(name: str) -> PlanJson:
+    return PlanJson.from_file(PLANS / f"cost-{name}-plan.json")
+
+
 def planned(name: str) -> TableSpec:
-    return table_spec(PlanJson.from_file(PLANS / f"cost-{name}-plan.json").planned_resources())
+    return table_spec(recorded(name).planned_resources())
 
 
 @pytest.fixture
 def plans(monkeypatch):
-    """runbook.planning.configured_table answered from the recorded plans; the calls are kept."""
+    """runbook.planning.configured_plan answered from the recorded plans; the calls are kept."""
     calls = []
 
-    def configured_table(environment, tfvars, work_base, endpoint_url=""):
+    def configured_plan(environment, tfvars, work_base, endpoint_url=""):
         calls.append((environment, Path(tfvars), Path(work_base), endpoint_url))
-        return planned(environment), f"planned by Terraform from {Path(tfvars).name}"
+        return recorded(environment), "us-east-1", f"planned by Terraform from {Path(tfvars).name}"
 
-    monkeypatch.setattr(configured, "configured_table", configured_table)
+    monkeypatch.setattr(configured, "configured_plan", configured_plan)
     return calls
 
 
@@ -57,7 +61,12 @@ def test_prices_the_plan_of_the_working_tfvars(plans, tmp_path, no_operator_file
     assert configuration["note"] == "planned by Terraform from terraform.tfvars"
     assert len(configuration["alarms"]) == 4 and configuration["not_priced"] == []
     assert list(data) == ["environment", "configuration", "pricing", "usage", "components", "total_monthly_usd",
-                          "ceiling"]
+                          "ceiling", "plan_delta"]
+    # the recorded plan creates the table: from $0 to the whole estimate, component by component
+    delta = data["plan_delta"]
+    assert (delta["before_usd"], delta["after_usd"], delta["before_table"]) == (0.0, 1975.9, None)
+    assert {c["name"]: c["after_usd"] for c in delta["components"]} == {
+        c["name"]: c["monthly_usd"] for c in data["components"]}
 
 
 def test_table_output_names_the_tfvars_and_the_guides_figures(plans, tmp_path):
@@ -77,7 +86,7 @@ def test_table_output_names_the_tfvars_and_the_guides_figures(plans, tmp_path):
 def no_plan(monkeypatch):
     """runbook.planning says no plan can be made here (as it does without Terraform, provider or target)."""
     reason = "no plan: Terraform cannot install the AWS provider (hashicorp/aws) on this machine"
-    monkeypatch.setattr(configured, "configured_table", lambda *args: (None, reason))
+    monkeypatch.setattr(configured, "configured_plan", lambda *args: (None, "us-east-1", reason))
     return reason
 
 
@@ -113,7 +122,8 @@ def test_no_plan_reason_from_planning(no_plan, tmp_path):
 
 
 def test_ceiling_in_the_command(monkeypatch):
-    monkeypatch.setattr(configured, "configured_table", lambda *args: (planned("ceiling"), "recorded plan"))
+    monkeypatch.setattr(configured, "configured_plan",
+                        lambda *args: (recorded("ceiling"), "us-east-1", "recorded plan"))
     data = json.loads(cost.cost_command("staging", "us-east-1", "json", False))
     assert data["ceiling"]["total_monthly_usd"] == 116.64 and data["ceiling"]["unlimited"] == ["gsi_writes:by-status"]
     text = cost.cost_command("staging", "us-east-1", "table", False)

@@ -228,7 +228,8 @@ def test_fills_are_applied_once():
     assert DynamoDBBackend.update_table is patched
     assert [f.__name__ for f in emulator.GAP_FILLS] == [
         "fill_ec2_monitor_instances_not_implemented", "fill_autoscaling_tagging_not_implemented",
-        "fill_pay_per_request_keeps_provisioned_throughput", "fill_stream_reenable_refused_after_disable"]
+        "fill_pay_per_request_keeps_provisioned_throughput", "fill_stream_reenable_refused_after_disable",
+        "fill_global_table_replicas_not_implemented", "fill_import_table_csv_not_implemented"]
 
 
 # -- the billing-mode and stream round trip with real Terraform --------------------------------------------------

@@ -22,9 +22,10 @@ _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to i
                      "could not connect to registry", "Failed to resolve provider packages")
 
 
-def test_the_three_examples_exist_and_the_readme_names_them():
+def test_the_examples_exist_and_the_readme_names_them():
     names = sorted(p.name for p in EXAMPLES.iterdir() if (p / "main.tf").is_file())
-    assert names == ["customer-managed-kms", "on-demand", "provisioned-autoscaling"]
+    assert names == ["customer-managed-kms", "global-table", "on-demand", "provisioned-autoscaling",
+                     "scheduled-scaling"]
     readme = (paths.MODULE_DIR / "README.md").read_text()
     for name in names:
         assert f"examples/{name}" in readme, f"the module README's Examples section must name examples/{name}"
@@ -108,3 +109,32 @@ def test_customer_managed_kms_example_creates_the_key_and_resource_policy(module
     assert "module.dynamodb.aws_dynamodb_resource_policy.notifications[0]" in changes
     table = changes[TABLE]["change"]["after"]
     assert table["server_side_encryption"][0]["enabled"] is True and table["deletion_protection_enabled"] is True
+
+
+@pytest.mark.terraform
+def test_global_table_example_plans_two_replicas(module_copy, target, emulator):
+    changes = _planned("global-table", module_copy, emulator)
+    table = changes[TABLE]["change"]["after"]
+    replicas = {r["region_name"]: r for r in table["replica"]}
+    assert set(replicas) == {"us-west-2", "eu-west-1"}
+    assert replicas["us-west-2"]["point_in_time_recovery"] is True and replicas["us-west-2"]["propagate_tags"] is True
+    assert replicas["eu-west-1"]["kms_key_arn"].startswith("arn:aws:kms:eu-west-1:")
+    assert replicas["eu-west-1"]["point_in_time_recovery"] is False
+    assert table["stream_enabled"] and table["stream_view_type"] == "NEW_AND_OLD_IMAGES"
+
+
+@pytest.mark.terraform
+def test_scheduled_scaling_example_raises_the_minimum_before_the_burst(module_copy, target, emulator):
+    changes = _planned("scheduled-scaling", module_copy, emulator)
+    actions = {a: c["change"]["after"] for a, c in changes.items()
+               if a.startswith("module.dynamodb.aws_appautoscaling_scheduled_action.")}
+    up = actions['module.dynamodb.aws_appautoscaling_scheduled_action.capacity["burst-up"]']
+    assert len(actions) == 2 and up["schedule"] == "cron(45 6 * * ? *)" and up["timezone"] == "Europe/Berlin"
+    assert up["scalable_dimension"] == "dynamodb:table:WriteCapacityUnits"
+    assert up["scalable_target_action"] == [{"max_capacity": None, "min_capacity": "100"}]
+    key = '["index/status-index/write"]'
+    index = changes[f"module.dynamodb.aws_appautoscaling_target.capacity{key}"]["change"]["after"]
+    assert (index["min_capacity"], index["max_capacity"]) == (2, 800)
+    policy = changes[f"module.dynamodb.aws_appautoscaling_policy.capacity{key}"]["change"]["after"]
+    configuration = policy["target_tracking_scaling_policy_configuration"][0]
+    assert (configuration["scale_in_cooldown"], configuration["scale_out_cooldown"]) == (900, 60)

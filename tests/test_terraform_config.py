@@ -137,8 +137,9 @@ def test_module_outputs_serve_the_seeds_manual_attachment_snippet():
 @pytest.mark.parametrize("directory", ["staging", "production", "staging/modules/dynamodb"])
 def test_versions(directory):
     terraform = _load(INFRA / directory / "versions.tf")["terraform"][0]
-    # the roots use the S3 backend's lock file (use_lockfile, Terraform >= 1.10); the module only needs import blocks
-    assert terraform["required_version"] == (">= 1.5.0" if "modules" in directory else ">= 1.10.0")
+    # the roots use the S3 backend's lock file (use_lockfile, Terraform >= 1.10); the module's validation rules that
+    # refer to other inputs (replicas, autoscaling_*) need 1.9
+    assert terraform["required_version"] == (">= 1.9.0" if "modules" in directory else ">= 1.10.0")
     aws = terraform["required_providers"][0]["aws"] if isinstance(terraform["required_providers"], list) \
         else terraform["required_providers"]["aws"]
     assert aws == {"source": "hashicorp/aws", "version": ">= 5.70, < 7.0"}

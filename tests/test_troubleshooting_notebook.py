@@ -80,7 +80,10 @@ def test_each_problem_is_found_and_displayed_where_computed(emu, tmp_path):
     assert {"high costs: scans", "high costs: TTL", "high costs: hot keys", "high costs: billing mode"} <= set(findings)
     assert findings["high costs: scans"] == "unavailable", "no metric data on the emulator: said, never ok"
     # show() records what it displayed: every finding of the summary, each displayed by its own cell.
-    assert sorted(records["displayed_findings"]) == sorted(findings) and len(findings) == 12
+    # a single-region on-demand table: no replica planned or live, no autoscaling (runbook.replicas)
+    assert findings["global table replicas"] == "ok" and findings["autoscaling activity"] == "ok"
+    assert records["replica_status"] == [] and records["scaling_activity"] == []
+    assert sorted(records["displayed_findings"]) == sorted(findings) and len(findings) == 14
 
 
 def test_operations_without_a_table_say_why_each_step_is_skipped(emu, tmp_path):

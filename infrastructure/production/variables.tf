@@ -257,3 +257,76 @@ variable "dynamodb_tags" {
   type    = map(string)
   default = null
 }
+
+# --- Growing tables (issue 31): replicas, autoscaling per index, scheduled scaling, import from S3 -------------------
+# Described, defaulted and validated in modules/dynamodb/variables.tf (replicas, autoscaling_*, import_table); the
+# types repeat the module's, optional attributes' defaults included.
+
+variable "dynamodb_replicas" {
+  type = list(object({
+    region_name            = string
+    kms_key_arn            = optional(string)
+    point_in_time_recovery = optional(bool)
+    propagate_tags         = optional(bool, true)
+  }))
+  default = null
+}
+
+variable "dynamodb_autoscaling_scale_in_cooldown" {
+  type    = number
+  default = null
+}
+
+variable "dynamodb_autoscaling_scale_out_cooldown" {
+  type    = number
+  default = null
+}
+
+variable "dynamodb_autoscaling_disable_scale_in" {
+  type    = bool
+  default = null
+}
+
+variable "dynamodb_autoscaling_indexes" {
+  type = map(object({
+    read_min           = optional(number)
+    read_max           = optional(number)
+    write_min          = optional(number)
+    write_max          = optional(number)
+    target_utilization = optional(number)
+    scale_in_cooldown  = optional(number)
+    scale_out_cooldown = optional(number)
+    disable_scale_in   = optional(bool)
+  }))
+  default = null
+}
+
+variable "dynamodb_autoscaling_schedules" {
+  type = list(object({
+    name         = string
+    schedule     = string
+    timezone     = optional(string)
+    target       = optional(string, "table")
+    dimension    = optional(string, "write")
+    min_capacity = optional(number)
+    max_capacity = optional(number)
+    start_time   = optional(string)
+    end_time     = optional(string)
+  }))
+  default = null
+}
+
+variable "dynamodb_import_table" {
+  type = object({
+    bucket                 = string
+    key_prefix             = optional(string)
+    bucket_owner           = optional(string)
+    input_format           = string
+    input_compression_type = optional(string, "NONE")
+    csv = optional(object({
+      delimiter   = optional(string, ",")
+      header_list = optional(list(string))
+    }))
+  })
+  default = null
+}

@@ -54,6 +54,14 @@ module "dynamodb" {
   dashboard_enabled            = var.dynamodb_dashboard_enabled
 
   tags = var.dynamodb_tags
+
+  replicas                       = var.dynamodb_replicas
+  autoscaling_scale_in_cooldown  = var.dynamodb_autoscaling_scale_in_cooldown
+  autoscaling_scale_out_cooldown = var.dynamodb_autoscaling_scale_out_cooldown
+  autoscaling_disable_scale_in   = var.dynamodb_autoscaling_disable_scale_in
+  autoscaling_indexes            = var.dynamodb_autoscaling_indexes
+  autoscaling_schedules          = var.dynamodb_autoscaling_schedules
+  import_table                   = var.dynamodb_import_table
 }
 
 module "app" {

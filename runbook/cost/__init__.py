@@ -13,7 +13,7 @@ Three inputs, each from its own place, the way Infracost prices a plan:
 Modules: :mod:`.pricing` (price sets, money), :mod:`.usage` (profile, CloudWatch sync), :mod:`.estimate` (the
 estimate, the on-demand ceiling, what was priced), :mod:`.compare` (billing modes, table classes, the guide's
 figures, what-ifs, "High Costs" savings), :mod:`.render` (text), :mod:`.configured` (what to price),
-:mod:`.command` (``runbook cost``).
+:mod:`.delta` (what a plan changes in the monthly bill), :mod:`.command` (``runbook cost``).
 """
 
 from ..paths import ENVIRONMENTS
@@ -29,7 +29,15 @@ from .compare import (
                       high_costs_savings,
                       seed_comparison,
 )
-from .configured import PricedConfiguration, configured_table, priced_configuration, table_from_tfvars, working_tfvars
+from .configured import (
+                         PricedConfiguration,
+                         configured_plan,
+                         configured_table,
+                         priced_configuration,
+                         table_from_tfvars,
+                         working_tfvars,
+)
+from .delta import ComponentDelta, PlanDelta, plan_delta
 from .estimate import (
                       Ceiling,
                       CeilingComponent,
@@ -38,17 +46,19 @@ from .estimate import (
                       describe_configuration,
                       estimate,
                       on_demand_ceiling,
+                      region_costs,
 )
 from .pricing import DEFAULT_PRICING, LEGACY_PRICING, PRICING_DIR, TABLE_CLASSES, Pricing, known_pricing, load_pricing
 from .render import render_ceiling, render_table
 from .usage import UsageInputs, UsageProfile, load_usage, sync_usage, usage_from_cloudwatch
 
 __all__ = [
-    "BillingComparison", "Ceiling", "CeilingComponent", "Component", "CostReport", "DEFAULT_PRICING",
-    "ENVIRONMENTS", "FORMATS", "LEGACY_PRICING", "PRICING_DIR", "PricedConfiguration", "Pricing", "SEED_FIGURES",
-    "Saving", "TABLE_CLASSES", "UsageInputs", "UsageProfile", "compare_billing_modes", "compare_measured_load",
-    "compare_table_classes", "configured_table", "cost_by_users", "cost_command", "describe_configuration",
-    "estimate", "high_costs_savings", "known_pricing", "load_pricing", "load_usage", "on_demand_ceiling",
-    "priced_configuration", "render_ceiling", "render_table", "seed_comparison", "sync_usage", "table_from_tfvars",
-    "usage_from_cloudwatch", "working_tfvars",
+    "BillingComparison", "Ceiling", "CeilingComponent", "Component", "ComponentDelta", "CostReport",
+    "DEFAULT_PRICING", "ENVIRONMENTS", "FORMATS", "LEGACY_PRICING", "PRICING_DIR", "PlanDelta", "PricedConfiguration",
+    "Pricing", "SEED_FIGURES", "Saving", "TABLE_CLASSES", "UsageInputs", "UsageProfile", "compare_billing_modes",
+    "compare_measured_load", "compare_table_classes", "configured_plan", "configured_table", "cost_by_users",
+    "cost_command", "describe_configuration", "estimate", "high_costs_savings", "known_pricing", "load_pricing",
+    "load_usage", "on_demand_ceiling", "plan_delta", "priced_configuration", "region_costs", "render_ceiling",
+    "render_table",
+    "seed_comparison", "sync_usage", "table_from_tfvars", "usage_from_cloudwatch", "working_tfvars",
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .. import paths
 from .configured import priced_configuration
+from .delta import plan_delta
 from .estimate import estimate
 from .pricing import DEFAULT_PRICING, load_pricing
 from .render import render_table
@@ -17,6 +19,10 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
                  tfvars: str | Path = "", work_dir: str | Path | None = None, endpoint_url: str = "") -> str:
     """The text ``runbook cost`` prints. Every argument is checked before Terraform or AWS is asked anything:
     a bad environment, format, price set, endpoint or ``--tfvars`` raises :class:`ParameterError` naming it.
+
+    With a plan, the JSON adds ``plan_delta`` (``before_usd``, ``after_usd``, ``components``: the plan's prior state
+    and planned values priced alike, :func:`runbook.cost.plan_delta`; ``null`` without a plan) and the table a
+    line saying the same.
 
     ``work_dir`` is the environment's work directory (``--work-dir``, default ``build/work/<env>``), as for
     ``runbook drift``.
@@ -33,4 +39,10 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     priced = priced_configuration(environment, tfvars or "", work_base, endpoint, parameter="--tfvars")
     report = estimate(environment, prices, free_tier=bool(free_tier), table=priced.table,
                       configuration=priced.configuration)
-    return report.to_json() if fmt == "json" else render_table(report)
+    delta = (plan_delta(environment, priced.plan, prices, free_tier=bool(free_tier), region=priced.region)
+             if priced.plan is not None else None)
+    if fmt == "json":
+        return json.dumps({**report.to_dict(), "plan_delta": delta.to_dict() if delta else None}, indent=2)
+    text = render_table(report)
+    return text + (f"- {delta.markdown().replace('**', '')}\n" if delta else
+                   "- Plan delta: not computed (priced from the tfvars, without a plan).\n")

@@ -1,8 +1,8 @@
 """Comparisons: on-demand vs provisioned (from the usage profile or from measured load), Standard vs
 Standard-IA, the guide's figures then and now, growth with the user base, and the guide's "High Costs" advice
 priced. Every figure comes from :func:`~runbook.cost.estimate.estimate` and the same price sets, with the same
-month (``days_per_month`` days, ``days_per_month * 24`` hours): one billing model for the cost runbook (05) and
-the troubleshooting runbook's "consider provisioned" finding (04).
+month (the profile's ``hours_per_month``, else ``days_per_month * 24`` hours): one billing model for the cost
+runbook (05) and the troubleshooting runbook's "consider provisioned" finding (04).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def compare_billing_modes(environment: str, pricing: "str | Path | Pricing" = DE
     break-even.
 
     Capacity = average units per second / utilisation, rounded up (real traffic has peaks: autoscaling's target
-    plays this role). Hours per month = ``days_per_month * 24`` (the guide's 30-day month; AWS uses 730). The
+    plays this role). Hours per month: the profile's month (``hours_per_month``, else ``days_per_month * 24``). The
     break-even utilisation is computed from the prices: below it on-demand is cheaper.
     """
     from ..params import environment as check_environment
@@ -236,7 +236,7 @@ def scan_to_query_saving(profile: UsageProfile, prices: Pricing, table_class: Ta
     scan_units = ceil(table_kb / 4) * Decimal("0.5")
     partition_kb = table_kb / dec(profile.users) if profile.users else table_kb
     query_units = max(Decimal(1), ceil(partition_kb / 4)) * Decimal("0.5")
-    per_month = dec(scans_per_day) * dec(profile.days_per_month) / MILLION * cls.read_request_units_per_million
+    per_month = dec(scans_per_day) * profile.month_days / MILLION * cls.read_request_units_per_million
     return Saving("Check for scan operations (use Query instead)", money(scan_units * per_month),
                   money(query_units * per_month),
                   f"{scans_per_day} full-table scans a day of {profile.storage_gb:g} GB, each replaced by a Query "
@@ -252,7 +252,7 @@ def ttl_saving(profile: UsageProfile, prices: Pricing, table_class: TableClass =
     """
     cls = prices.for_class(table_class)
     per_gb = cls.storage_gb_month + (prices.pitr_gb_month if pitr_enabled else Decimal(0))
-    kept_days = dec(months_without_ttl) * dec(profile.days_per_month)
+    kept_days = dec(months_without_ttl) * profile.month_days
     grown = dec(profile.storage_gb) * max(Decimal(1), kept_days / dec(profile.retention_days))
     return Saving("Verify TTL is deleting old items", money(grown * per_gb), money(dec(profile.storage_gb) * per_gb),
                   f"after {months_without_ttl} months without TTL: {number(grown)} GB instead of "

@@ -17,17 +17,26 @@ from typing import Any
 from .. import paths, workconfig
 from ..errors import ConfigurationError, ParameterError
 from ..spec import Autoscaling, GlobalSecondaryIndex, TableSpec
+from ..tfjson import PlanJson, table_spec
 from .estimate import describe_configuration
 
 
 def configured_table(environment: str, tfvars: Path, work_base: Path,
                      endpoint_url: str = "") -> tuple[TableSpec | None, str]:
     """The table Terraform plans for ``tfvars`` in the environment's work directory ``work_base`` (no refresh):
-    :func:`runbook.planning.configured_table`. ``(None, reason)`` when no plan can be made here.
+    :func:`configured_plan`'s planned values. ``(None, reason)`` when no plan can be made here."""
+    plan, region, note = configured_plan(environment, tfvars, work_base, endpoint_url)
+    return (table_spec(plan.planned_resources(), region, environment) if plan else None), note
+
+
+def configured_plan(environment: str, tfvars: Path, work_base: Path,
+                    endpoint_url: str = "") -> tuple[PlanJson | None, str, str]:
+    """Terraform's plan of ``tfvars`` in ``work_base`` (no refresh), its region and a note:
+    :func:`runbook.planning.configured_plan`. ``(None, region, reason)`` when no plan can be made here.
 
     Kept as this module's name so tests can stand recorded plans in for Terraform.
     """
-    from ..planning import configured_table as planned
+    from ..planning import configured_plan as planned
 
     return planned(environment, str(tfvars), work_base, endpoint_url)
 
@@ -39,6 +48,11 @@ class PricedConfiguration:
     table: TableSpec
     configuration: dict
     tfvars: workconfig.WorkingTfvars
+    #: Terraform's plan the table was read from (``None`` when priced from the tfvars): its prior state and planned
+    #: values give the plan's monthly delta (:func:`runbook.cost.plan_delta`).
+    plan: PlanJson | None = None
+    #: The region the plan targets.
+    region: str = ""
 
     @property
     def source(self) -> str:
@@ -148,12 +162,14 @@ def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | st
     check_environment(environment)
     work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
     working, path, note = working_tfvars(environment, tfvars, work_base, parameter)
-    spec, why = (configured_table(environment, path, work_base, endpoint_url) if plan
-                 else (None, "no plan: not asked for (plan=False)"))
+    planned, region, why = (configured_plan(environment, path, work_base, endpoint_url) if plan
+                            else (None, "", "no plan: not asked for (plan=False)"))
+    spec = table_spec(planned.planned_resources(), region, environment) if planned else None
     if spec is not None:
         configuration = describe_configuration(spec, source="plan", tfvars=path, origin=working.origin,
                                                note="; ".join(n for n in (note, why) if n))
-        return PricedConfiguration(spec, configuration, working)
+        return PricedConfiguration(spec, configuration, working, planned, region)
+    why = why if planned is None else f"{why}: it plans no table"
     spec, not_priced = table_from_tfvars(environment, path)
     configuration = describe_configuration(
         spec, source="tfvars", tfvars=path, origin=working.origin,

@@ -7,8 +7,14 @@ what was priced (:func:`describe_configuration`) and, where the table sets an on
 (``on_demand_throughput``), the worst-case monthly spend that ceiling allows (:class:`Ceiling`).
 
 Money is computed in :class:`~decimal.Decimal`; each component is rounded to the cent (half up) and the total is the
-sum of the rounded components, so a report always adds up. A month is ``days_per_month`` days (30, as the guide
-uses); provisioned capacity is billed for ``days_per_month * 24`` hours (AWS's own examples use 730).
+sum of the rounded components, so a report always adds up. A month is the usage profile's ``hours_per_month``
+(730 in AWS's calculator and Infracost), else ``days_per_month * 24`` hours (the guide's 30 days, 720 h):
+provisioned capacity is billed for those hours and daily requests for ``hours / 24`` days.
+
+A global table (``replica`` blocks) is billed in replicated write units in every region, its own included
+(``writes`` is then priced as replicated writes in the table's region), plus ``replicated_writes:<region>`` and
+``replica_storage:<region>`` for each replica, at that region's figures in the price set; a figure the set lacks is
+named as not priced.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ def describe_configuration(spec: TableSpec, *, source: str = "argument", tfvars:
         "source": source,
         "note": note,
         "table": spec.name,
+        "region": spec.region or None,
         "billing_mode": spec.billing_mode,
         "table_class": spec.table_class,
         "read_capacity": spec.read_capacity,
@@ -79,6 +86,8 @@ def describe_configuration(spec: TableSpec, *, source: str = "argument", tfvars:
             for index in spec.global_secondary_indexes],
         "pitr_enabled": spec.pitr_enabled,
         "stream_enabled": spec.stream_enabled,
+        "replicas": [{"region": r.region, "pitr_enabled": r.pitr_enabled, "kms_key_arn": r.kms_key_arn}
+                     for r in spec.replicas],
         "alarms": spec.alarm_names(),
         "dashboard_enabled": spec.dashboard_enabled,
         "contributor_insights_enabled": spec.contributor_insights_enabled,
@@ -124,6 +133,8 @@ class Ceiling:
     seconds_per_month: Decimal
     components: tuple[CeilingComponent, ...]
     unlimited: tuple[str, ...]
+    #: Capped dimensions the price set has no figure for (a replica region it does not price).
+    unpriced: tuple[str, ...] = ()
 
     @property
     def total_monthly_usd(self) -> Decimal:
@@ -131,7 +142,7 @@ class Ceiling:
 
     @property
     def bounded(self) -> bool:
-        return not self.unlimited
+        return not self.unlimited and not self.unpriced
 
     def component(self, name: str) -> CeilingComponent | None:
         return next((c for c in self.components if c.name == name), None)
@@ -139,14 +150,18 @@ class Ceiling:
     def to_dict(self) -> dict:
         return {"seconds_per_month": number(self.seconds_per_month),
                 "components": [c.to_dict() for c in self.components],
-                "unlimited": list(self.unlimited), "bounded": self.bounded,
+                "unlimited": list(self.unlimited), "unpriced": list(self.unpriced), "bounded": self.bounded,
                 "total_monthly_usd": float(self.total_monthly_usd)}
 
 
 def on_demand_ceiling(spec: TableSpec, pricing: "str | Path | Pricing" = DEFAULT_PRICING,
-                      days_per_month: int = 30) -> Ceiling | None:
+                      days_per_month: int = 30, hours_per_month: "float | Decimal | None" = None) -> Ceiling | None:
     """The worst-case throughput spend the table's on-demand ceilings allow; ``None`` when it sets none (or is
-    provisioned, where the capacity itself bounds the bill)."""
+    provisioned, where the capacity itself bounds the bill). ``hours_per_month``, when given, decides the month.
+
+    A global table's capped writes are priced in every region: ``writes`` at its own region's replicated price and
+    ``replicated_writes:<region>`` per replica (writes entering through the table's own region, each replicated
+    once to every replica); a replica region without a price in the set is listed in ``unpriced``."""
     if spec.provisioned:
         return None
     dimensions = [("reads", spec.max_read_request_units, "read"), ("writes", spec.max_write_request_units, "write")]
@@ -155,19 +170,34 @@ def on_demand_ceiling(spec: TableSpec, pricing: "str | Path | Pricing" = DEFAULT
                        (f"gsi_writes:{index.name}", index.max_write_request_units, "write")]
     if all(_limit(limit) is None for _, limit, _ in dimensions):
         return None
-    prices = load_pricing(pricing).for_class(spec.table_class)
-    seconds = SECONDS_PER_DAY * days_per_month
-    components, unlimited = [], []
+    price_set = load_pricing(pricing)
+    prices = price_set.for_class(spec.table_class)
+    seconds = (dec(hours_per_month) * 3600 if hours_per_month is not None else SECONDS_PER_DAY * days_per_month)
+    replicated = replicated_write_prices(spec, price_set)
+    if replicated:
+        home = table_region(spec, price_set)
+        dimensions[2:2] = [(f"replicated_writes:{region}", spec.max_write_request_units, "replicated")
+                           for region in replicated if region != home]
+    components, unlimited, unpriced = [], [], []
     for name, limit, kind in dimensions:
         limit = _limit(limit)
         if limit is None:
             unlimited.append(name)
             continue
-        price = prices.read_request_units_per_million if kind == "read" else prices.write_request_units_per_million
+        unit = f"million {kind} request units"
+        if kind == "read":
+            price = prices.read_request_units_per_million
+        elif kind == "replicated" or (name == "writes" and replicated):
+            region = name.split(":", 1)[1] if kind == "replicated" else table_region(spec, price_set)
+            price, unit = replicated.get(region), "million replicated write request units"
+            if price is None:
+                unpriced.append(name)
+                continue
+        else:
+            price = prices.write_request_units_per_million
         quantity = Decimal(limit) * seconds / MILLION
-        components.append(CeilingComponent(name, limit, quantity, f"million {kind} request units", price,
-                                           money(quantity * price)))
-    return Ceiling(seconds, tuple(components), tuple(unlimited))
+        components.append(CeilingComponent(name, limit, quantity, unit, price, money(quantity * price)))
+    return Ceiling(seconds, tuple(components), tuple(unlimited), tuple(unpriced))
 
 
 # -- the report -------------------------------------------------------------------------------------------------
@@ -235,7 +265,10 @@ def drivers(inputs: UsageInputs, spec: TableSpec, measured: Mapping[str, Any] | 
     p = inputs.profile
     measured = measured or {}
     usage: dict[str, dict] = {name: {"value": getattr(p, name), **inputs.source(name)} for name in USAGE_FIELDS}
-    days = Decimal(p.days_per_month)
+    days = p.month_days
+    usage["month_hours"] = {"value": number(p.month_hours), **(
+        inputs.source("hours_per_month") if p.hours_per_month is not None
+        else {"source": "derived", "ref": "days_per_month x 24"})}
 
     writes_per_day = dec(p.effective_writes_per_day)
     if p.writes_per_day is None:
@@ -289,7 +322,7 @@ def drivers(inputs: UsageInputs, spec: TableSpec, measured: Mapping[str, Any] | 
     usage["alarms"] = {"value": len(spec.alarms), "source": "configuration", "ref": "planned alarms"}
     usage["dashboard_enabled"] = {"value": spec.dashboard_enabled, "source": "configuration"}
     usage["contributor_insights_enabled"] = {"value": spec.contributor_insights_enabled, "source": "configuration"}
-    return Drivers(days=days, hours=days * 24, writes_per_month=writes_per_day * days,
+    return Drivers(days=days, hours=p.month_hours, writes_per_month=writes_per_day * days,
                    reads_per_month=reads_per_day * days, write_units_per_day=write_units,
                    read_units_per_day=read_units, storage_gb=storage, gsi_count=gsi_count,
                    gsi_write_units_per_day=gsi_write_units, gsi_storage_gb=gsi_storage, usage=usage)
@@ -376,8 +409,9 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
             spec.read_capacity and not spec.autoscaling.enabled) else "derived"}
         components.append(_component("writes", wcu_pool.take(wcu) * d.hours, "WCU-hours", cls.wcu_hour))
         components.append(_component("reads", rcu_pool.take(rcu) * d.hours, "RCU-hours", cls.rcu_hour))
-        notes.append(f"Provisioned capacity billed for {number(d.hours)} hours ({p.days_per_month} days x 24; "
-                     "AWS's examples use 730).")
+        notes.append(f"Provisioned capacity billed for {number(d.hours)} hours " + (
+            "(hours_per_month)." if p.hours_per_month is not None
+            else f"({p.days_per_month} days x 24; AWS's calculator uses 730: set hours_per_month)."))
     else:
         components.append(_component("writes", d.write_units_per_day * d.days / MILLION,
                                      "million write request units", cls.write_request_units_per_million))
@@ -437,7 +471,10 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
                                      _Allowance(ft.contributor_insights_events, free_tier).take(events) / MILLION,
                                      "million events", prices.contributor_insights_events_per_million))
 
-    ceiling = on_demand_ceiling(spec, prices, p.days_per_month)
+    if spec.replicas:
+        components, replica_notes = _replicated(spec, prices, d, components)
+        notes.extend(replica_notes)
+    ceiling = on_demand_ceiling(spec, prices, p.days_per_month, p.month_hours)
     if ceiling:
         notes.extend(_ceiling_notes(spec, ceiling, d))
     for item in configuration.get("not_priced") or ():
@@ -455,14 +492,112 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
                       configuration=configuration, ceiling=ceiling, notes=tuple(notes))
 
 
+# -- global tables ----------------------------------------------------------------------------------------------
+def table_region(spec: TableSpec, prices: Pricing) -> str:
+    """The table's own region: where Terraform plans it, else the price set's region."""
+    return spec.region or prices.region
+
+
+def replicated_write_prices(spec: TableSpec, prices: Pricing) -> dict[str, Decimal | None]:
+    """On-demand replicated write prices (per million rWRU) of every region of a global table, its own first;
+    ``{}`` for a table without replicas. ``None`` where the price set has no figure."""
+    if not spec.replicas:
+        return {}
+    regions = [table_region(spec, prices)] + [r.region for r in spec.replicas]
+    if spec.table_class != "STANDARD":
+        return dict.fromkeys(regions)
+    return {region: prices.for_replica(region).replicated_write_request_units_per_million for region in regions}
+
+
+def _replicated(spec: TableSpec, prices: Pricing, d: Drivers,
+                components: list[Component]) -> tuple[list[Component], list[str]]:
+    """A global table's components: its own writes as replicated writes, each replica's writes and storage."""
+    notes: list[str] = []
+    home = table_region(spec, prices)
+    standard = spec.table_class == "STANDARD"
+    if not standard:
+        notes.append(f"Not priced: the {len(spec.replicas)} replica(s) of this {spec.table_class} table (the "
+                     "price set gives replica prices for the Standard class only).")
+        return components, notes
+    writes = next((c for c in components if c.name == "writes"), None)
+    wcu = dec(d.usage["provisioned_wcu"]["value"]) if spec.provisioned else Decimal(0)
+
+    def replicated(region: str, name: str) -> Component | None:
+        figures = prices.for_replica(region)
+        if spec.provisioned:
+            price = figures.replicated_wcu_hour
+            return None if price is None else _component(name, wcu * d.hours, "rWCU-hours", price)
+        price = figures.replicated_write_request_units_per_million
+        return None if price is None else _component(name, d.write_units_per_day * d.days / MILLION,
+                                                     "million replicated write request units", price)
+
+    unit = "rWCU" if spec.provisioned else "rWRU"
+    own = replicated(home, "writes")
+    if own is not None and writes is not None:
+        components = [own if c is writes else c for c in components]
+    else:
+        notes.append(f"Not priced as replicated: the table's own writes in {home} (no {unit} price for {home} in "
+                     f"{prices.name}); priced as single-region writes.")
+    for replica in spec.replicas:
+        region = replica.region
+        found = replicated(region, f"replicated_writes:{region}")
+        if found is None:
+            notes.append(f"Not priced: replicated writes in {region} (no {unit} price for {region} in "
+                         f"{prices.name}).")
+        else:
+            components.append(found)
+        storage_price = prices.for_replica(region).storage_gb_month
+        if storage_price is None:
+            notes.append(f"Not priced: replica storage in {region} (no storage price for {region} in "
+                         f"{prices.name}).")
+        else:
+            components.append(_component(f"replica_storage:{region}", d.storage_gb + d.gsi_storage_gb,
+                                         "GB-month", storage_price))
+    notes.append(f"Global table: {len(spec.replicas)} replica(s) ({', '.join(r.region for r in spec.replicas)}); "
+                 "writes billed as replicated writes in every region. Not priced: cross-region replication data "
+                 "transfer, reads and index writes served in replica regions, the one-time restore that seeds a "
+                 "new replica.")
+    return components, notes
+
+
+def region_costs(report: CostReport) -> list[dict]:
+    """A global table's monthly cost per region (``[]`` for a single-region table): its writes (replicated writes
+    in every region), its storage, and the most its on-demand write ceiling allows there (``None``: no ceiling or
+    no price). The table's own region is first."""
+    replicas = [r["region"] for r in report.configuration.get("replicas") or []]
+    if not replicas:
+        return []
+    home = report.configuration.get("region") or report.pricing.region
+    ceiling = report.ceiling
+
+    def usd(name: str | None) -> float | None:
+        found = report.component(name) if name else None
+        return float(found.monthly_usd) if found else None
+
+    def worst(name: str) -> float | None:
+        found = ceiling.component(name) if ceiling else None
+        return float(found.monthly_usd) if found else None
+
+    rows = [{"region": home, "role": "table", "writes_usd": usd("writes"),
+             "storage_usd": float(report.monthly("storage") + report.monthly("gsi_storage")),
+             "write_ceiling_usd": worst("writes")}]
+    for region in replicas:
+        rows.append({"region": region, "role": "replica", "writes_usd": usd(f"replicated_writes:{region}"),
+                     "storage_usd": usd(f"replica_storage:{region}"),
+                     "write_ceiling_usd": worst(f"replicated_writes:{region}")})
+    return rows
+
+
 def _ceiling_notes(spec: TableSpec, ceiling: Ceiling, d: Drivers) -> list[str]:
     worst = f"${ceiling.total_monthly_usd:,.2f}"
     if ceiling.bounded:
         notes = [f"On-demand throughput ceiling: at most {worst} a month of throughput, whatever the traffic "
                  "(requests above the maxima are throttled)."]
     else:
+        open_ = ([f"{', '.join(ceiling.unlimited)} unlimited"] if ceiling.unlimited else []) + (
+            [f"{', '.join(ceiling.unpriced)} not priced"] if ceiling.unpriced else [])
         notes = [f"On-demand throughput ceiling: the capped dimensions cost at most {worst} a month; "
-                 f"{', '.join(ceiling.unlimited)} unlimited, so the worst case is not bounded."]
+                 f"{'; '.join(open_)}, so the worst case is not bounded."]
     for name, units_per_day in (("writes", d.write_units_per_day), ("reads", d.read_units_per_day)):
         capped = ceiling.component(name)
         average = units_per_day / SECONDS_PER_DAY

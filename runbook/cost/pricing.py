@@ -69,6 +69,20 @@ class ClassPrices(_Frozen):
     storage_gb_month: Decimal = Field(ge=0)
 
 
+class ReplicaRegionPrices(_Frozen):
+    """What a global table's replica costs in one region (Standard table class): replicated writes, storage.
+
+    A figure the price set does not give stays ``None``: the estimate then names it as not priced.
+    """
+
+    #: On-demand: per million replicated write request units (rWRU).
+    replicated_write_request_units_per_million: Decimal | None = Field(default=None, ge=0)
+    #: Provisioned: per replicated write capacity unit-hour (rWCU).
+    replicated_wcu_hour: Decimal | None = Field(default=None, ge=0)
+    #: Storage of the replica's copy of the table.
+    storage_gb_month: Decimal | None = Field(default=None, ge=0)
+
+
 class FreeTier(_Frozen):
     """The always-free allowances (account-wide per region), applied only on request."""
 
@@ -103,6 +117,8 @@ class Pricing(_Frozen):
     contributor_insights_rule_month: Decimal = Field(ge=0)
     contributor_insights_events_per_million: Decimal = Field(ge=0)
     free_tier: FreeTier = FreeTier()
+    #: Global-table replica prices per region (the table's own region too: its writes become replicated writes).
+    replica_regions: dict[str, ReplicaRegionPrices] = Field(default_factory=dict)
     path: str = ""
 
     @model_validator(mode="after")
@@ -114,6 +130,10 @@ class Pricing(_Frozen):
 
     def for_class(self, table_class: TableClass) -> ClassPrices:
         return self.table_classes[table_class]
+
+    def for_replica(self, region: str) -> ReplicaRegionPrices:
+        """The replica prices of ``region``; every figure ``None`` when the price set has none for it."""
+        return self.replica_regions.get(region) or ReplicaRegionPrices()
 
     def summary(self) -> dict:
         """The ``pricing`` object of the JSON report."""

@@ -84,6 +84,8 @@ def render_ceiling(report: CostReport) -> str:
                      f"{quantity(c.quantity)} {c.unit} x {price(c.unit_price_usd)} = {usd(c.monthly_usd)}")
     for name in ceiling.unlimited:
         lines.append(f"  {name}: unlimited (no maximum set)")
+    for name in ceiling.unpriced:
+        lines.append(f"  {name}: not priced (no price for its region in {report.pricing.name})")
     total = usd(ceiling.total_monthly_usd)
     lines.append(f"  at most {total} a month of throughput" if ceiling.bounded
                  else f"  capped dimensions at most {total} a month; not bounded overall")

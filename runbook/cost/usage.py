@@ -8,6 +8,7 @@ and table size, the way Infracost's usage sync does; :func:`sync_usage` never ra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Mapping
 
@@ -57,10 +58,24 @@ class UsageProfile(_Frozen):
     on_demand_backup_gb: float = Field(default=0.0, ge=0)
     #: Data restored per month (GB).
     restore_gb_per_month: float = Field(default=0.0, ge=0)
-    #: Days in the estimate's month (the guide uses 30).
+    #: Days in the estimate's month (the guide uses 30: 720 h).
     days_per_month: int = Field(default=30, ge=28, le=31)
+    #: Hours in the estimate's month; when set it decides the month (730: AWS's calculator and Infracost), and
+    #: ``days_per_month`` is not used. Unset: ``days_per_month x 24``.
+    hours_per_month: float | None = Field(default=None, ge=672, le=744)
     #: Average utilisation of provisioned capacity to plan for (provisioned tables and the comparison).
     target_utilization: float = Field(default=0.7, gt=0, le=1)
+
+    @property
+    def month_hours(self) -> Decimal:
+        """Hours billed in the estimate's month: ``hours_per_month``, else ``days_per_month x 24``."""
+        return Decimal(str(self.hours_per_month)) if self.hours_per_month is not None else Decimal(
+            self.days_per_month * 24)
+
+    @property
+    def month_days(self) -> Decimal:
+        """Days in the estimate's month (``month_hours / 24``: 30.4166… for 730 h)."""
+        return self.month_hours / 24
 
     @property
     def effective_writes_per_day(self) -> float:
@@ -128,10 +143,22 @@ def load_usage(environment: str, overrides: Mapping[str, Any] | None = None, pat
         profile = UsageProfile.model_validate(data)
     except ValidationError as error:
         raise config_error(path, error) from None
+    _check_month(data, path)
     ref = relative(path)
     sources = {name: ({"source": "profile", "ref": ref} if name in data else {"source": "default"})
                for name in USAGE_FIELDS}
     return apply_overrides(UsageInputs(profile, sources, path), overrides or {})
+
+
+def _check_month(data: Mapping[str, Any], path: Path) -> None:
+    """A profile giving both ``days_per_month`` and ``hours_per_month`` must give the same month."""
+    days, hours = data.get("days_per_month"), data.get("hours_per_month")
+    if days is not None and hours is not None and float(days) * 24 != float(hours):
+        line = next((n for n, text in enumerate(path.read_text().splitlines(), start=1)
+                     if text.lstrip().startswith("hours_per_month")), None)
+        raise ConfigurationError(path, f"hours_per_month: {hours} h disagrees with days_per_month: {days} "
+                                 f"({float(days) * 24:g} h); set one of them (hours_per_month decides the month)",
+                                 line=line)
 
 
 def apply_overrides(inputs: UsageInputs, overrides: Mapping[str, Any]) -> UsageInputs:
@@ -140,6 +167,11 @@ def apply_overrides(inputs: UsageInputs, overrides: Mapping[str, Any]) -> UsageI
     for key, value in overrides.items():
         if key not in USAGE_FIELDS:
             raise ParameterError(key, value, f"a usage profile field ({', '.join(USAGE_FIELDS)})")
+    hours = inputs.profile.hours_per_month
+    if "days_per_month" in overrides and "hours_per_month" not in overrides and hours is not None:
+        raise ParameterError("days_per_month", overrides["days_per_month"],
+                             f"no override while the usage profile sets hours_per_month = {hours:g}, which decides "
+                             "the month: override hours_per_month instead")
     profile, sources = inputs.profile, dict(inputs.sources)
     if "users" in overrides and overrides["users"] != profile.users:
         users = _validated({**profile.model_dump(), "users": overrides["users"]}, {"users": overrides["users"]}).users

@@ -1,4 +1,6 @@
-# Target-tracking autoscaling of a PROVISIONED table and each of its GSIs.
+# Target-tracking autoscaling of a PROVISIONED table and each of its GSIs: the table-level autoscaling_* inputs,
+# per GSI overridden field by field by autoscaling_indexes (minimum, maximum, target, cooldowns, no scale-in).
+# Scheduled changes of the minimum/maximum: scheduled-scaling.tf.
 #
 # Terraform must not fight the autoscaler, and the table must keep one address whether autoscaling is on or off.
 # `lifecycle.ignore_changes` cannot be conditional, and ignoring `global_secondary_index` would also hide every
@@ -47,13 +49,42 @@ locals {
       kind        = "index"
     }],
   )
+  # The settings of each subject: the table-level autoscaling_* inputs, and for a GSI its autoscaling_indexes
+  # entry field by field (a null field, or an index not listed, takes the table-level value).
+  table_scaling = {
+    read_min           = var.autoscaling_read_min
+    read_max           = var.autoscaling_read_max
+    write_min          = var.autoscaling_write_min
+    write_max          = var.autoscaling_write_max
+    target_utilization = var.autoscaling_target_utilization
+    scale_in_cooldown  = var.autoscaling_scale_in_cooldown
+    scale_out_cooldown = var.autoscaling_scale_out_cooldown
+    disable_scale_in   = var.autoscaling_disable_scale_in
+  }
+  scaling_settings = merge({ table = local.table_scaling }, {
+    for i in var.global_secondary_indexes : "index/${i.name}" => {
+      read_min           = coalesce(try(var.autoscaling_indexes[i.name].read_min, null), var.autoscaling_read_min)
+      read_max           = coalesce(try(var.autoscaling_indexes[i.name].read_max, null), var.autoscaling_read_max)
+      write_min          = coalesce(try(var.autoscaling_indexes[i.name].write_min, null), var.autoscaling_write_min)
+      write_max          = coalesce(try(var.autoscaling_indexes[i.name].write_max, null), var.autoscaling_write_max)
+      target_utilization = coalesce(try(var.autoscaling_indexes[i.name].target_utilization, null), var.autoscaling_target_utilization)
+      scale_in_cooldown  = try(coalesce(try(var.autoscaling_indexes[i.name].scale_in_cooldown, null), var.autoscaling_scale_in_cooldown), null)
+      scale_out_cooldown = try(coalesce(try(var.autoscaling_indexes[i.name].scale_out_cooldown, null), var.autoscaling_scale_out_cooldown), null)
+      disable_scale_in   = coalesce(try(var.autoscaling_indexes[i.name].disable_scale_in, null), var.autoscaling_disable_scale_in)
+    }
+  })
+
   scaling_dimensions = local.autoscaling ? {
     for pair in setproduct(local.scaling_subjects, ["Read", "Write"]) : "${pair[0].key}/${lower(pair[1])}" => {
-      resource_id = pair[0].resource_id
-      dimension   = "dynamodb:${pair[0].kind}:${pair[1]}CapacityUnits"
-      metric      = "DynamoDB${pair[1]}CapacityUtilization"
-      min         = pair[1] == "Read" ? var.autoscaling_read_min : var.autoscaling_write_min
-      max         = pair[1] == "Read" ? var.autoscaling_read_max : var.autoscaling_write_max
+      resource_id        = pair[0].resource_id
+      dimension          = "dynamodb:${pair[0].kind}:${pair[1]}CapacityUnits"
+      metric             = "DynamoDB${pair[1]}CapacityUtilization"
+      min                = pair[1] == "Read" ? local.scaling_settings[pair[0].key].read_min : local.scaling_settings[pair[0].key].write_min
+      max                = pair[1] == "Read" ? local.scaling_settings[pair[0].key].read_max : local.scaling_settings[pair[0].key].write_max
+      target_utilization = local.scaling_settings[pair[0].key].target_utilization
+      scale_in_cooldown  = local.scaling_settings[pair[0].key].scale_in_cooldown
+      scale_out_cooldown = local.scaling_settings[pair[0].key].scale_out_cooldown
+      disable_scale_in   = local.scaling_settings[pair[0].key].disable_scale_in
     }
   } : {}
 }
@@ -80,7 +111,10 @@ resource "aws_appautoscaling_policy" "capacity" {
   scalable_dimension = aws_appautoscaling_target.capacity[each.key].scalable_dimension
 
   target_tracking_scaling_policy_configuration {
-    target_value = var.autoscaling_target_utilization
+    target_value       = each.value.target_utilization
+    scale_in_cooldown  = each.value.scale_in_cooldown
+    scale_out_cooldown = each.value.scale_out_cooldown
+    disable_scale_in   = each.value.disable_scale_in
 
     predefined_metric_specification {
       predefined_metric_type = each.value.metric

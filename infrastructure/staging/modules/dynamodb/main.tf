@@ -111,6 +111,44 @@ resource "aws_dynamodb_table" "notifications" {
     attribute_name = var.ttl_enabled ? var.ttl_attribute_name : ""
   }
 
+  # Global-table replicas (variables "replicas"): a copy of the table in each listed region, kept in sync through
+  # the stream. Each replica's PITR follows pitr_enabled unless it sets its own.
+  dynamic "replica" {
+    for_each = var.replicas
+    content {
+      region_name            = replica.value.region_name
+      kms_key_arn            = replica.value.kms_key_arn
+      point_in_time_recovery = coalesce(replica.value.point_in_time_recovery, var.pitr_enabled)
+      propagate_tags         = replica.value.propagate_tags
+    }
+  }
+
+  # Bulk load from S3 when the table is created (variable "import_table"; CSV needs its csv options).
+  dynamic "import_table" {
+    for_each = var.import_table == null ? [] : [var.import_table]
+    iterator = source
+    content {
+      input_format           = source.value.input_format
+      input_compression_type = source.value.input_compression_type
+
+      s3_bucket_source {
+        bucket       = source.value.bucket
+        key_prefix   = source.value.key_prefix
+        bucket_owner = source.value.bucket_owner
+      }
+
+      dynamic "input_format_options" {
+        for_each = source.value.csv == null ? [] : [source.value.csv]
+        content {
+          csv {
+            delimiter   = input_format_options.value.delimiter
+            header_list = input_format_options.value.header_list
+          }
+        }
+      }
+    }
+  }
+
   # AWS_OWNED: encryption with DynamoDB's own key (always on, free). AWS_MANAGED: the aws/dynamodb KMS key.
   # CUSTOMER_MANAGED: the given key, or the one this module creates (kms.tf).
   server_side_encryption {

@@ -530,3 +530,195 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Growing tables (issue 31): global-table replicas, autoscaling per index with cooldowns, scheduled scaling, and a
+# bulk load from S3 at creation. Resources: main.tf (dynamic "replica" and "import_table"), autoscaling.tf,
+# scheduled-scaling.tf.
+# ---------------------------------------------------------------------------------------------------------------------
+
+variable "replicas" {
+  description = "Global-table replicas, one per other region (the provider's replica blocks): region_name; kms_key_arn, a customer key in that region (null: DynamoDB's default key there); point_in_time_recovery (null: as pitr_enabled); propagate_tags copies the table's tags. Needs stream_enabled with NEW_AND_OLD_IMAGES; writes are then billed as replicated writes in every region."
+  type = list(object({
+    region_name            = string
+    kms_key_arn            = optional(string)
+    point_in_time_recovery = optional(bool)
+    propagate_tags         = optional(bool, true)
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for r in var.replicas : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", r.region_name))])
+    error_message = "Each replicas[*].region_name must be an AWS region such as us-west-2; got ${jsonencode([for r in var.replicas : r.region_name])}."
+  }
+
+  validation {
+    condition     = length(distinct([for r in var.replicas : r.region_name])) == length(var.replicas)
+    error_message = "replicas lists a region more than once (one replica per region); got ${jsonencode([for r in var.replicas : r.region_name])}."
+  }
+
+  validation {
+    condition     = !contains([for r in var.replicas : r.region_name], data.aws_region.current.name)
+    error_message = "replicas must not include the table's own region (${data.aws_region.current.name}): the table itself is the replica there; got ${jsonencode([for r in var.replicas : r.region_name])}."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.replicas : r.kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:${r.region_name}:[0-9]{12}:key/.+$", r.kms_key_arn))])
+    error_message = "Each replicas[*].kms_key_arn must be null or a KMS key ARN in the replica's own region (arn:aws:kms:<region_name>:<account>:key/<id>); got ${jsonencode([for r in var.replicas : { region_name = r.region_name, kms_key_arn = r.kms_key_arn } if r.kms_key_arn != null])}."
+  }
+
+  validation {
+    condition     = length(var.replicas) == 0 || (var.stream_enabled && var.stream_view_type == "NEW_AND_OLD_IMAGES")
+    error_message = "replicas need the table's stream on with NEW_AND_OLD_IMAGES (global tables replicate through it); got stream_enabled = ${var.stream_enabled}, stream_view_type = ${var.stream_view_type}."
+  }
+}
+
+variable "autoscaling_scale_in_cooldown" {
+  description = "Seconds after a scale-in before the autoscaler may scale in again (table, and each GSI without its own setting; null: Application Auto Scaling's default)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.autoscaling_scale_in_cooldown == null || try(var.autoscaling_scale_in_cooldown >= 0 && floor(var.autoscaling_scale_in_cooldown) == var.autoscaling_scale_in_cooldown, false)
+    error_message = "autoscaling_scale_in_cooldown must be a whole number of seconds, 0 or more (or null); got ${coalesce(var.autoscaling_scale_in_cooldown, "null")}."
+  }
+}
+
+variable "autoscaling_scale_out_cooldown" {
+  description = "Seconds after a scale-out before the autoscaler may scale out again (table, and each GSI without its own setting; null: Application Auto Scaling's default)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.autoscaling_scale_out_cooldown == null || try(var.autoscaling_scale_out_cooldown >= 0 && floor(var.autoscaling_scale_out_cooldown) == var.autoscaling_scale_out_cooldown, false)
+    error_message = "autoscaling_scale_out_cooldown must be a whole number of seconds, 0 or more (or null); got ${coalesce(var.autoscaling_scale_out_cooldown, "null")}."
+  }
+}
+
+variable "autoscaling_disable_scale_in" {
+  description = "Let the autoscaler only scale out, never in (table, and each GSI without its own setting)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "autoscaling_indexes" {
+  description = "Autoscaling per GSI, by index name: read_min/read_max/write_min/write_max, target_utilization (percent), scale_in_cooldown/scale_out_cooldown (seconds), disable_scale_in. A field left null takes the table-level autoscaling_* input; an index not listed takes them all."
+  type = map(object({
+    read_min           = optional(number)
+    read_max           = optional(number)
+    write_min          = optional(number)
+    write_max          = optional(number)
+    target_utilization = optional(number)
+    scale_in_cooldown  = optional(number)
+    scale_out_cooldown = optional(number)
+    disable_scale_in   = optional(bool)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.autoscaling_indexes) : contains([for i in var.global_secondary_indexes : i.name], name)])
+    error_message = "autoscaling_indexes keys must be names of global_secondary_indexes (${jsonencode([for i in var.global_secondary_indexes : i.name])}); got ${jsonencode(keys(var.autoscaling_indexes))}."
+  }
+
+  validation {
+    condition = alltrue([for name, s in var.autoscaling_indexes :
+      coalesce(s.read_min, var.autoscaling_read_min) <= coalesce(s.read_max, var.autoscaling_read_max) &&
+      coalesce(s.write_min, var.autoscaling_write_min) <= coalesce(s.write_max, var.autoscaling_write_max) &&
+      alltrue([for v in [s.read_min, s.read_max, s.write_min, s.write_max] : v == null ? true : v >= 1])
+    ])
+    error_message = "Each autoscaling_indexes entry needs capacities of at least 1 and min <= max (a null field takes the table-level autoscaling_* value); got ${jsonencode({ for name, s in var.autoscaling_indexes : name => { read = [coalesce(s.read_min, var.autoscaling_read_min), coalesce(s.read_max, var.autoscaling_read_max)], write = [coalesce(s.write_min, var.autoscaling_write_min), coalesce(s.write_max, var.autoscaling_write_max)] } })}."
+  }
+
+  validation {
+    condition = alltrue([for name, s in var.autoscaling_indexes :
+      (s.target_utilization == null ? true : s.target_utilization >= 20 && s.target_utilization <= 90) &&
+      alltrue([for v in [s.scale_in_cooldown, s.scale_out_cooldown] : v == null ? true : v >= 0 && floor(v) == v])
+    ])
+    error_message = "Each autoscaling_indexes entry's target_utilization must be 20-90 (percent) and its cooldowns whole seconds, 0 or more; got ${jsonencode({ for name, s in var.autoscaling_indexes : name => { target_utilization = s.target_utilization, scale_in_cooldown = s.scale_in_cooldown, scale_out_cooldown = s.scale_out_cooldown } })}."
+  }
+}
+
+variable "autoscaling_schedules" {
+  description = "Scheduled scaling (aws_appautoscaling_scheduled_action), e.g. raise the write minimum before the daily notification burst: name; schedule, cron(...), at(yyyy-mm-ddThh:mm:ss) or rate(n unit); timezone (IANA, null: UTC); target, \"table\" or \"index/<gsi name>\"; dimension, read or write; min_capacity and/or max_capacity; start_time/end_time (RFC 3339). Needs autoscaling_enabled on a PROVISIONED table."
+  type = list(object({
+    name         = string
+    schedule     = string
+    timezone     = optional(string)
+    target       = optional(string, "table")
+    dimension    = optional(string, "write")
+    min_capacity = optional(number)
+    max_capacity = optional(number)
+    start_time   = optional(string)
+    end_time     = optional(string)
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition = alltrue([for s in var.autoscaling_schedules : can(regex(
+      "^(cron\\(([^ ()]+ ){5}[^ ()]+\\)|at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$",
+    s.schedule))])
+    error_message = "Each autoscaling_schedules[*].schedule must be cron(<6 fields>), at(yyyy-mm-ddThh:mm:ss) or rate(<n> minute(s)|hour(s)|day(s)); got ${jsonencode([for s in var.autoscaling_schedules : s.schedule])}."
+  }
+
+  validation {
+    condition = alltrue([for s in var.autoscaling_schedules :
+      (s.min_capacity != null || s.max_capacity != null) &&
+      alltrue([for v in [s.min_capacity, s.max_capacity] : v == null ? true : v >= 1 && floor(v) == v]) &&
+      (s.min_capacity == null || s.max_capacity == null ? true : s.min_capacity <= s.max_capacity)
+    ])
+    error_message = "Each autoscaling_schedules entry sets min_capacity and/or max_capacity, whole numbers of at least 1, with min_capacity <= max_capacity; got ${jsonencode([for s in var.autoscaling_schedules : { name = s.name, min_capacity = s.min_capacity, max_capacity = s.max_capacity }])}."
+  }
+
+  validation {
+    condition = alltrue([for s in var.autoscaling_schedules :
+      contains(["read", "write"], s.dimension) &&
+      contains(concat(["table"], [for i in var.global_secondary_indexes : "index/${i.name}"]), s.target)
+    ])
+    error_message = "Each autoscaling_schedules entry's dimension must be read or write and its target \"table\" or \"index/<name of a global_secondary_indexes entry>\"; got ${jsonencode([for s in var.autoscaling_schedules : { name = s.name, target = s.target, dimension = s.dimension }])}."
+  }
+
+  validation {
+    condition     = length(distinct([for s in var.autoscaling_schedules : s.name])) == length(var.autoscaling_schedules) && alltrue([for s in var.autoscaling_schedules : can(regex("^[a-zA-Z0-9_-]{1,64}$", s.name))])
+    error_message = "autoscaling_schedules names must be unique, 1-64 letters, digits, _ or -; got ${jsonencode([for s in var.autoscaling_schedules : s.name])}."
+  }
+
+  validation {
+    condition     = length(var.autoscaling_schedules) == 0 || (var.billing_mode == "PROVISIONED" && var.autoscaling_enabled)
+    error_message = "autoscaling_schedules act on autoscaling targets: they need billing_mode = \"PROVISIONED\" and autoscaling_enabled = true; got ${var.billing_mode}, autoscaling_enabled = ${var.autoscaling_enabled}."
+  }
+}
+
+variable "import_table" {
+  description = "Bulk-load the table from S3 when it is created (the provider's import_table; only at creation: adding it to an existing table, or changing its S3 source, replaces the table, which the review names): bucket, key_prefix, bucket_owner; input_format CSV, DYNAMODB_JSON or ION; input_compression_type GZIP, ZSTD or NONE; csv options (delimiter, header_list), required for CSV and only for CSV; the provider passes header_list as a set, so its order is not kept: prefer a header row in the files. null: an empty table."
+  type = object({
+    bucket                 = string
+    key_prefix             = optional(string)
+    bucket_owner           = optional(string)
+    input_format           = string
+    input_compression_type = optional(string, "NONE")
+    csv = optional(object({
+      delimiter   = optional(string, ",")
+      header_list = optional(list(string))
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.import_table == null || try(contains(["CSV", "DYNAMODB_JSON", "ION"], var.import_table.input_format) && contains(["GZIP", "ZSTD", "NONE"], var.import_table.input_compression_type), false)
+    error_message = "import_table.input_format must be CSV, DYNAMODB_JSON or ION and input_compression_type GZIP, ZSTD or NONE; got ${jsonencode(var.import_table == null ? null : { input_format = var.import_table.input_format, input_compression_type = var.import_table.input_compression_type })}."
+  }
+
+  validation {
+    condition     = var.import_table == null || try((var.import_table.input_format == "CSV") == (var.import_table.csv != null), false)
+    error_message = "import_table.csv (delimiter, header_list) is required when input_format is CSV and allowed only then; got input_format = ${jsonencode(try(var.import_table.input_format, null))}, csv = ${jsonencode(try(var.import_table.csv, null))}."
+  }
+
+  validation {
+    condition     = var.import_table == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.import_table.bucket)) && (var.import_table.csv == null ? true : length(var.import_table.csv.delimiter) == 1), false)
+    error_message = "import_table.bucket must be an S3 bucket name and import_table.csv.delimiter a single character; got bucket = ${jsonencode(try(var.import_table.bucket, null))}, delimiter = ${jsonencode(try(var.import_table.csv.delimiter, null))}."
+  }
+}

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.9.0" # validation rules that refer to other inputs (replicas, autoscaling_*) need 1.9
 
   required_providers {
     aws = {
