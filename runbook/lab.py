@@ -58,6 +58,7 @@ from typing import Iterator
 
 from . import paths, processes
 from .emulator import LOOPBACK, Emulator
+from .errors import RunbookError
 
 STARTUP_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
@@ -105,6 +106,7 @@ class Copies:
     broken: list[BrokenParameters] = field(default_factory=list)  # kept untouched: the parameters cell is broken
     tfvars: Path | None = None  # the working tfvars the lab's root shows (terraform.tfvars)
     tfvars_origin: str = ""
+    tfvars_error: str = ""  # why it could not be shown
 
 
 @dataclass
@@ -596,6 +598,8 @@ def start_page(lab: "Lab") -> str:
                          "image the emulator knows). From the terminal: `runbook cost --env "
                          f"{environment} --tfvars {TFVARS_LINK}`.")
         lines.append("")
+    if copies.tfvars_error:
+        lines += [f"**Not shown here:** {copies.tfvars_error}", ""]
     lines += ["## 2 · The runbooks, in order", ""]
     for number, notebook in enumerate(sorted(copies.directory.glob("[0-9][0-9]-*.ipynb")), start=1):
         line = RUNBOOK_LINES.get(notebook.stem) or _title(notebook)
@@ -688,7 +692,10 @@ def running_lab(port: int = 0, environment: str = "staging", refresh=False, lab_
         emulator.start()  # while JupyterLab boots
         started = True
         lab.copies = prepare_copies(environment, endpoint_url, refresh=refresh, lab_dir=lab_dir)
-        link_tfvars(lab.copies, environment, endpoint_url, region, lab_dir)
+        try:
+            link_tfvars(lab.copies, environment, endpoint_url, region, lab_dir)
+        except RunbookError as error:  # e.g. your tfvars names another environment: 01 says so too; the lab starts
+            lab.copies.tfvars_error = str(error)
         write_start_page(lab)
         _wait_until_ready(lab, startup_timeout)
         yield lab
@@ -720,6 +727,8 @@ def startup_message(lab: Lab) -> str:
     if copies.tfvars is not None:
         lines.append(f"terraform.tfvars: {_relative(copies.tfvars)} ({copies.tfvars_origin}), shown in the lab as "
                      f"{TFVARS_LINK}")
+    if copies.tfvars_error:
+        lines.append(f"terraform.tfvars: NOT SHOWN: {copies.tfvars_error}")
     if copies.created or copies.refreshed:
         lines.append(f"               new copies: {', '.join(copies.created + copies.refreshed)}")
     for name, changes in copies.reset.items():
