@@ -434,13 +434,15 @@ def lab_title(environment: str) -> str:
 
 #: The production lab's look: a red bar across the top and a red frame, on every page of the lab.
 PRODUCTION_CSS = """/* runbook lab: production */
-#jp-menu-panel, #jp-menu-panel .lm-MenuBar, #jp-main-statusbar { background: #b71c1c !important; }
+#jp-top-panel, #jp-top-bar, #jp-menu-panel, #jp-menu-panel .lm-MenuBar, #jp-main-statusbar {
+  background: #b71c1c !important;
+}
 #jp-menu-panel .lm-MenuBar-itemLabel, #jp-main-statusbar, #jp-main-statusbar * { color: #fff !important; }
-#jp-menu-panel { position: relative; }
-#jp-menu-panel::after {
+#jp-top-bar { position: relative; }
+#jp-top-bar::after {
   content: "PRODUCTION";
   color: #fff; font-weight: bold; letter-spacing: 0.12em; font-size: 14px;
-  position: absolute; right: 16px; top: 50%; transform: translateY(-50%); pointer-events: none;
+  position: absolute; left: 50%; top: 50%; transform: translate(-50%, -50%); pointer-events: none;
 }
 body { box-shadow: inset 0 0 0 4px #b71c1c; }
 """

@@ -369,9 +369,10 @@ def test_production_is_unmistakable(tmp_path, browser):
             page.wait_for_selector(".jp-RenderedMarkdown h1", timeout=90_000)
             assert "PRODUCTION" in page.title()
             assert page.locator(".jp-RenderedMarkdown h1").first.inner_text().startswith("PRODUCTION")
-            colour = page.evaluate("getComputedStyle(document.querySelector('#jp-menu-panel')).backgroundColor")
-            assert colour == "rgb(183, 28, 28)", colour
-            marker = page.evaluate("getComputedStyle(document.querySelector('#jp-menu-panel'), '::after').content")
+            for bar in ("#jp-menu-panel", "#jp-top-bar", "#jp-main-statusbar"):
+                colour = page.evaluate(f"getComputedStyle(document.querySelector('{bar}')).backgroundColor")
+                assert colour == "rgb(183, 28, 28)", (bar, colour)
+            marker = page.evaluate("getComputedStyle(document.querySelector('#jp-top-bar'), '::after').content")
             assert "PRODUCTION" in marker
             screenshot(page, "start-production")
             page.goto(f"{lab.base_url}/lab/tree/01-setup.ipynb?token={lab.token}")
