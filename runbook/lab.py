@@ -597,8 +597,8 @@ def start_page(lab: "Lab") -> str:
         else:
             lines.append(f"It is the lab's copy of `terraform.tfvars.example`, `{_relative(copies.tfvars)}` (you "
                          f"have no `infrastructure/{environment}/terraform.tfvars`; on the emulator `ami_id` is an "
-                         "image the emulator knows). From the terminal: `runbook cost --env "
-                         f"{environment} --tfvars {TFVARS_LINK}`.")
+                         "image the emulator knows). From the lab's terminal (it opens in the checkout): "
+                         f"`runbook cost --env {environment} --tfvars {_relative(copies.tfvars)}`.")
         lines.append("")
     if copies.tfvars_error:
         lines += [f"**Not shown here:** {copies.tfvars_error}", ""]
