@@ -279,13 +279,14 @@ def emulator(port: int, region: str) -> None:
               help="JupyterLab port; 0 picks a free one.")
 @click.option("--env", "env", type=ONE_ENV, default="staging", show_default=True,
               help="Environment whose parameters the working copies get.")
-@click.option("--refresh", is_flag=True,
-              help="Re-create every working copy in build/lab/<env>/ from notebooks/ (discards your edits there).")
-def lab(port: int, env: str, refresh: bool) -> None:
+@click.option("--refresh", "refresh", is_flag=False, flag_value="*", default=None, metavar="[NAME]",
+              help="Re-create the working copy NAME (02 or 02-plan-and-apply) in build/lab/<env>/ from notebooks/, "
+                   "or every copy without NAME (discards your edits there).")
+def lab(port: int, env: str, refresh: str | None) -> None:
     """Embedded emulator + JupyterLab on 127.0.0.1, on working copies of the runbooks (build/lab/<env>/)."""
     from .lab import lab as run_lab
 
-    sys.exit(run_lab(port=port, environment=env, refresh=refresh))
+    sys.exit(run_lab(port=port, environment=env, refresh=True if refresh == "*" else [refresh] if refresh else False))
 
 
 @cli.command()

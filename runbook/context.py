@@ -69,6 +69,9 @@ def open_context(environment: str, aws_region: str, aws_endpoint_url: str = "", 
                  check_endpoint: bool = True, tfvars: str = "") -> RunContext:
     """Validate the common notebook parameters and build the run's context."""
     environment = params.environment(environment)
+    from .labkernel import check_environment as check_lab_environment
+
+    check_lab_environment(environment)  # in runbook lab's kernels: only the lab's environment
     region = params.region(aws_region)
     endpoint = params.endpoint_url(aws_endpoint_url)
     base = _work_dir(work_dir)

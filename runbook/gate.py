@@ -327,7 +327,8 @@ def apply_reviewed(terraform: "Terraform", plan_review: PlanReview, decision: De
     copy = plan_file.with_name(REVIEWED_PLAN_FILE)
     copy.write_bytes(data)
     try:
-        result = terraform.run("apply", "-input=false", "-json", "-auto-approve", copy.name, check=False)
+        result = terraform.run("apply", "-input=false", "-json", "-auto-approve", copy.name, check=False,
+                               progress=True)  # resource by resource, into the cell
     finally:
         copy.unlink(missing_ok=True)
     messages = ui_messages(result.stdout)

@@ -137,21 +137,51 @@ def emulator_ami(target, text: str) -> tuple[str, str]:
     match = re.search(r'(?m)^(\s*ami_id\s*=\s*)"([^"]*)"', text)
     if not match:
         return text, ""
-    ec2 = target.client("ec2")
-    try:
-        ec2.describe_images(ImageIds=[match.group(2)])
+    if has_image(target, match.group(2)):
         return text, ""
-    except Exception:  # unknown or malformed image id on this emulator
-        pass
-    # An Amazon Linux 2 image for the example's x86 instance type, found by name: listing every Amazon image the
-    # emulator knows (~1,300) takes over a second; any image of the owner is the fallback.
+    image = known_image(target)
+    if not image:
+        return text, ""
+    line = (f'{match.group(1)}"{image}" # emulator run: {match.group(2)} replaced by an image the emulator knows')
+    return text[:match.start()] + line + text[match.end():], f"{match.group(2)} → {image}"
+
+
+def has_image(target, image_id: str) -> bool:
+    """Does the target know this image (``DescribeImages``)?"""
+    try:
+        return bool(target.client("ec2").describe_images(ImageIds=[image_id])["Images"])
+    except Exception:  # unknown or malformed image id on this target
+        return False
+
+
+def known_image(target) -> str:
+    """An Amazon Linux 2 image the emulator has, for the example's x86 instance type ('' when it has none).
+
+    Found by name: listing every Amazon image the emulator knows (~1,300) takes over a second; any image of the
+    owner is the fallback.
+    """
+    ec2 = target.client("ec2")
     wanted = [{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}, {"Name": "architecture", "Values": ["x86_64"]}]
     images = sorted(image["ImageId"] for image in ec2.describe_images(Owners=["amazon"], Filters=wanted)["Images"])
     images = images or sorted(image["ImageId"] for image in ec2.describe_images(Owners=["amazon"])["Images"])
-    if not images:
-        return text, ""
-    line = (f'{match.group(1)}"{images[0]}" # emulator run: {match.group(2)} replaced by an image the emulator knows')
-    return text[:match.start()] + line + text[match.end():], f"{match.group(2)} → {images[0]}"
+    return images[0] if images else ""
+
+
+def emulator_image(context: RunContext) -> list[Check]:
+    """On an emulator, the tfvars' ``ami_id`` must be an image the emulator has: the AWS provider looks it up when
+    it creates the instance, so an unknown one (the example's ``ami-xxxxx``) would fail 02's apply half-way.
+    Terraform's own validation names a missing or malformed value; real AWS is never probed."""
+    if not context.target.is_emulator:
+        return []
+    ami = workconfig.read_values(context.tfvars).get("ami_id")
+    if not isinstance(ami, str) or not ami or has_image(context.target, ami):
+        return []
+    line = workconfig.line_of(context.tfvars, "ami_id")
+    example = known_image(context.target)
+    return [Check("tfvars: ami_id", False, f"{context.tfvars}:{line}: {ami!r} is not an image this emulator has "
+                  "(02's apply could not create the instance)",
+                  f"edit {context.tfvars} line {line}: set ami_id to an image the emulator has"
+                  + (f", e.g. {example}" if example else ""))]
 
 
 def placeholders(context: RunContext) -> list[Check]:
@@ -282,7 +312,7 @@ def local_checks(context: RunContext, overwrite_tfvars: bool = False) -> list[Ch
     checks += [package(name) for name in ("papermill", "boto3", "python-hcl2", "moto")]
     checks.append(caller_identity(context))
     checks.append(working_tfvars(context, overwrite_tfvars))
-    checks += placeholders(context) + unknown_variables(context)
+    checks += placeholders(context) + unknown_variables(context) + emulator_image(context)
     checks.append(region(context))
     return checks
 

@@ -247,6 +247,24 @@ def attribute_changes(change: dict) -> list[AttributeChange]:
     return sorted(rows, key=lambda r: (not r.forces_replacement, r.after == KNOWN_AFTER_APPLY, r.path))
 
 
+#: From this many attributes on, those Terraform computes at apply are summarised in one line.
+KNOWN_AFTER_APPLY_SUMMARY = 3
+
+
+def known_after_apply(attributes: list[AttributeChange]) -> list[AttributeChange]:
+    """The attributes Terraform only knows after apply and that force nothing, when there are enough of them to
+    summarise (a replacement lists dozens: ids, ARNs, every nested block of the new resource)."""
+    later = [a for a in attributes if a.after == KNOWN_AFTER_APPLY and not a.forces_replacement]
+    return later if len(later) >= KNOWN_AFTER_APPLY_SUMMARY else []
+
+
+def known_after_apply_line(attributes: list[AttributeChange], shown: int = 6) -> str:
+    """One Markdown line for :func:`known_after_apply`'s attributes: their count and the first names."""
+    names = ", ".join(f"`{a.path}`" for a in attributes[:shown])
+    more = f" and {len(attributes) - shown} more" if len(attributes) > shown else ""
+    return f"- {len(attributes)} attributes {KNOWN_AFTER_APPLY}: {names}{more}"
+
+
 # --- resource changes --------------------------------------------------------------------------------------------
 
 def action_of(resource_change: dict) -> str:
@@ -489,9 +507,12 @@ class PlanReview:
         for rc in self.changes:
             if rc.attributes and rc.action != "create":
                 lines += ["", f"{_code(rc.address)} ({rc.action}):", ""]
+                later = known_after_apply(rc.attributes)
                 lines += [f"- `{a.path}`: `{a.before}` → `{a.after}`" + (" **(forces replacement)**"
                                                                       if a.forces_replacement else "")
-                          for a in rc.attributes]
+                          for a in rc.attributes if not later or a not in later]
+                if later:
+                    lines.append(known_after_apply_line(later))
         return "\n".join(lines) + "\n"
 
     def _repr_markdown_(self) -> str:

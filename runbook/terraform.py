@@ -275,18 +275,23 @@ class Terraform:
             override.unlink()
         return root
 
-    def run(self, *args: str, check: bool = True, ok_codes: tuple[int, ...] = (0,)) -> Result:
+    def run(self, *args: str, check: bool = True, ok_codes: tuple[int, ...] = (0,), progress: bool = False) -> Result:
         """Run ``terraform ARGS`` in the workspace root.
 
         Commands that take the state lock get ``-lock-timeout``; when the lock is held by someone else the
         command stops with :class:`~runbook.errors.StateLocked` (whatever ``check`` says): who, since when, the
-        ``force-unlock`` command.
+        ``force-unlock`` command. With ``progress`` (a ``-json`` plan or apply), Terraform's resource-by-resource
+        lines are printed as they arrive (:func:`progress_line`).
         """
         args = _with_lock_timeout(args, self.lock_timeout)
         start = time.perf_counter()
-        proc = subprocess.run([*self.binary.command, *args], cwd=self.workspace.root, capture_output=True,
-                              text=True, env=self.environment(),
-                              preexec_fn=die_with_parent)  # SIGTERM (lock released) if this process dies
+        command = [*self.binary.command, *args]
+        if progress:
+            proc = _run_streaming(command, self.workspace.root, self.environment())
+        else:
+            proc = subprocess.run(command, cwd=self.workspace.root, capture_output=True, text=True,
+                                  env=self.environment(),
+                                  preexec_fn=die_with_parent)  # SIGTERM (lock released) if this process dies
         _log_timing(args[0], time.perf_counter() - start, self.workspace.root)
         result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
         if args and args[0] in _STATE_CHANGING and not (args[0] == "state" and args[1:2] and
@@ -417,7 +422,7 @@ class Terraform:
                 *self.var_args()]
         if destroy:
             args.append("-destroy")
-        result = self.run(*args, *extra, check=False)
+        result = self.run(*args, *extra, check=False, progress=True)
         messages = ui_messages(result.stdout)
         if result.returncode not in (0, 2):
             raise TerraformError(args, result.returncode, diagnostics_text(messages) or result.stderr,
@@ -439,7 +444,7 @@ class Terraform:
         """``terraform apply -json -auto-approve ARGS``: its outputs are kept (:meth:`output` needs no second run);
         a failure raises TerraformError with Terraform's error diagnostics."""
         command = ("apply", "-input=false", "-json", "-auto-approve", *args)
-        result = self.run(*command, check=False)
+        result = self.run(*command, check=False, progress=True)
         if result.returncode != 0:
             messages = ui_messages(result.stdout)
             raise TerraformError(list(command), result.returncode, diagnostics_text(messages) or result.stderr,
@@ -598,6 +603,42 @@ def _first_error(text: str) -> str:
         if stripped.startswith("Error:"):
             return stripped
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+#: Terraform's ``-json`` messages that report a resource's progress, printed as they arrive during plan and apply.
+PROGRESS_TYPES = ("refresh_start", "apply_start", "apply_progress", "apply_complete", "apply_errored")
+
+
+def progress_line(line: str) -> str:
+    """The human line of one of Terraform's ``-json`` progress messages ("aws_iam_role.app: Creating..."), or ''."""
+    if not line.startswith("{"):
+        return ""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return ""
+    return str(message.get("@message", "")) if message.get("type") in PROGRESS_TYPES else ""
+
+
+def _run_streaming(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``subprocess.run(..., capture_output=True, text=True)`` that also prints Terraform's progress lines as they
+    arrive: a plan refreshes and an apply creates resource by resource for tens of seconds."""
+    import threading
+
+    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=die_with_parent) as proc:  # SIGTERM (lock released) if this process dies
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            shown = progress_line(line)
+            if shown:
+                print(shown, flush=True)
+        proc.wait()
+        reader.join()
+    return subprocess.CompletedProcess(command, proc.returncode, "".join(lines), "".join(errors))
 
 
 def ui_messages(stdout: str) -> list[dict]:

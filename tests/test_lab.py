@@ -1,8 +1,9 @@
-"""`runbook lab`: JupyterLab on loopback, on working copies of the runbooks (issue 15), fast to start (issue 18).
+"""`runbook lab`: JupyterLab on loopback, on working copies of the runbooks (issues 15, 18, 29).
 
-A kernel it starts reaches the embedded emulator; the copies carry an ``injected-parameters`` cell as papermill
-writes it; saving through JupyterLab's contents API (what autosave does) never touches the checkout; the news
-prompt and update check are off; infrastructure/ and docs/ are read-only.
+A kernel it starts reaches the embedded emulator; each copy's own parameters cell holds the lab's values (what
+papermill reads as its defaults), nothing stays armed across starts, a broken parameters cell is named; saving
+through JupyterLab's contents API (what autosave does) never touches the checkout; the news prompt and update check
+are off; infrastructure/ and docs/ are read-only. The browser journeys are in tests/test_lab_browser.py.
 """
 
 import json
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.error
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -79,7 +81,7 @@ def test_command_is_loopback_with_token(tmp_path):
 
 def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator(tmp_path):
     with running_lab(lab_dir=tmp_path) as lab:
-        assert lab.url.startswith(f"http://127.0.0.1:{lab.port}/lab?token=") and len(lab.token) >= 32
+        assert lab.url.startswith(f"http://127.0.0.1:{lab.port}/lab/tree/START.md?token=") and len(lab.token) >= 32
         assert lab.root_dir == tmp_path / "staging", "JupyterLab serves the working copies, not notebooks/"
         listed = {item["name"] for item in lab.api("GET", "/api/contents")["content"]}
         expected = {p.name for p in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")}
@@ -134,7 +136,7 @@ def test_runbook_lab_command_prints_url_and_stops_on_ctrl_c(tmp_path):
                 break
         ready = time.monotonic() - started
         text = "".join(lines)
-        assert "JupyterLab:    http://127.0.0.1:" in text and "/lab?token=" in text, text
+        assert "JupyterLab:    http://127.0.0.1:" in text and "/lab/tree/START.md?token=" in text, text
         assert "AWS emulator:  http://127.0.0.1:" in text, text
         assert "runbook lab --refresh" in text and "never opened for editing nor written" in text, text
         print(f"runbook lab ready in {ready:.1f}s")
@@ -154,27 +156,90 @@ def _git_status() -> str:
                           capture_output=True, text=True, check=True).stdout
 
 
-def test_copies_have_papermills_injected_cell_and_the_values_in_force(tmp_path):
-    from papermill.parameterize import parameterize_notebook
+def test_copies_hold_the_lab_values_as_their_own_defaults(tmp_path):
+    """What papermill reads as each copy's defaults is the lab's: no later cell overrides what the user sees."""
+    import papermill
 
     copies = labmod.prepare_copies("production", "http://127.0.0.1:4566", lab_dir=tmp_path)
     assert sorted(copies.created) == sorted(p.name for p in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    expected = labmod.lab_parameters("production", "http://127.0.0.1:4566", tmp_path)
     for template in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"):
-        copy = json.loads((tmp_path / "production" / template.name).read_text())
-        cells = copy["cells"]
-        index = next(i for i, c in enumerate(cells) if "injected-parameters" in c["metadata"].get("tags", []))
-        assert "parameters" in cells[index - 1]["metadata"]["tags"], "right after the parameters cell"
-        expected = labmod.lab_parameters("production", "http://127.0.0.1:4566", tmp_path)
-        values = {k: v for k, v in expected.items() if k in labmod.declared_parameters(copy)}
-        from papermill.iorw import load_notebook_node
+        path = tmp_path / "production" / template.name
+        copy = json.loads(path.read_text())
+        assert not [c for c in copy["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        declared = papermill.inspect_notebook(str(path))
+        for name in ("environment", "aws_endpoint_url", "work_dir"):
+            assert declared[name]["default"] == json.dumps(expected[name]), (template.name, name)
+        originals = papermill.inspect_notebook(str(template))
+        assert {n: v["help"] for n, v in declared.items()} == {n: v["help"] for n, v in originals.items()}
+        assert declared.get("apply", {}).get("default") in (None, "False"), "the lab never arms a copy"
+        others = [c["source"] for c in copy["cells"] if "parameters" not in c["metadata"].get("tags", [])]
+        assert others == [c["source"] for c in json.loads(template.read_text())["cells"]
+                          if "parameters" not in c["metadata"].get("tags", [])], template.name
 
-        reference = parameterize_notebook(load_notebook_node(str(template)), values)
-        reference_cell = next(c for c in reference.cells if "injected-parameters" in c.metadata.get("tags", []))
-        assert "".join(cells[index]["source"]) == reference_cell.source, template.name
-        assert 'environment = "production"' in reference_cell.source
-        assert 'aws_endpoint_url = "http://127.0.0.1:4566"' in reference_cell.source
-        assert "apply" not in values, "the lab never injects apply: the safe default stays in force"
-        assert [c for c in cells if c is not cells[index]] == json.loads(template.read_text())["cells"]
+
+def test_a_copy_left_from_an_earlier_lab_loses_its_injected_cell(tmp_path):
+    labmod.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    copy = tmp_path / "staging" / "02-plan-and-apply.ipynb"
+    nb = json.loads(copy.read_text())
+    nb["cells"].insert(2, {"cell_type": "code", "id": "inj", "metadata": {"tags": ["injected-parameters"]},
+                           "execution_count": None, "outputs": [], "source": 'environment = "production"\n'})
+    copy.write_text(json.dumps(nb))
+    labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
+    assert "injected-parameters" not in copy.read_text()
+
+
+def test_nothing_stays_armed_and_old_outputs_are_cleared(tmp_path):
+    labmod.prepare_copies("production", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    copy = tmp_path / "production" / "02-plan-and-apply.ipynb"
+    nb = json.loads(copy.read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    cell["source"] = (cell["source"].replace("apply: bool = False", "apply: bool = True")
+                      .replace('confirm: str = ""', 'confirm: str = "production-user-notifications"')
+                      .replace('plan_sha256: str = ""', 'plan_sha256: str = "ab" * 32'))
+    cell["source"] += '\nsmoke: int = 3  # mine\n'
+    nb["cells"][4]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "an earlier emulator"}]
+    nb["cells"][4]["execution_count"] = 7
+    copy.write_text(json.dumps(nb))
+    report = labmod.prepare_copies("production", "http://127.0.0.1:2222", lab_dir=tmp_path)
+    assert report.reset["02-plan-and-apply.ipynb"] == [
+        "apply = True -> False", 'confirm = "production-user-notifications" -> ""', 'plan_sha256 = "ab" * 32 -> ""']
+    assert report.cleared == ["02-plan-and-apply.ipynb"]
+    again = json.loads(copy.read_text())
+    source = next(c["source"] for c in again["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assert "apply: bool = False" in source and 'confirm: str = ""' in source and "smoke: int = 3  # mine" in source
+    assert all(not c.get("outputs") and c.get("execution_count") is None
+               for c in again["cells"] if c["cell_type"] == "code")
+    lab = labmod.Lab(1, "t", "http://127.0.0.1:2222", tmp_path / "production", None, tmp_path / "log",
+                     {"AWS_REGION": "us-east-1"}, report, "production")
+    message = labmod.startup_message(lab)
+    assert "Reset:         02-plan-and-apply.ipynb: apply = True -> False" in message
+    assert "Cleared:       outputs of 02-plan-and-apply.ipynb" in message
+
+
+def test_a_broken_parameters_cell_is_named_kept_and_refreshable(tmp_path):
+    labmod.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    copy = tmp_path / "staging" / "03-import.ipynb"
+    nb = json.loads(copy.read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    cell["source"] = cell["source"].replace('work_dir: str = "', 'work_dir: str = "oops ', 1).replace(
+        "apply: bool = False", "apply: bool = = True")
+    broken = json.dumps(nb)
+    copy.write_text(broken)
+    report = labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
+    assert [(b.notebook, b.line) for b in report.broken] == [("03-import.ipynb", 7)]
+    assert copy.read_text() == broken, "the operator's broken copy is kept as it is"
+    lab = labmod.Lab(1, "t", "x", tmp_path / "staging", None, tmp_path / "log", {}, report, "staging")
+    message = labmod.startup_message(lab)
+    assert "03-import.ipynb: the parameters cell does not parse (line 7 of the cell" in message
+    assert "runbook lab --refresh 03-import" in message
+    report = labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path, refresh=["03"])
+    assert report.refreshed == ["03-import.ipynb"] and not report.broken
+    from runbook.errors import ParameterError
+
+    with pytest.raises(ParameterError) as error:
+        labmod.refresh_names(["07"])
+    assert "--refresh" in str(error.value) and "02-plan-and-apply" in str(error.value)
 
 
 def test_an_edited_copy_is_kept_and_refresh_replaces_it(tmp_path):
@@ -187,7 +252,7 @@ def test_an_edited_copy_is_kept_and_refresh_replaces_it(tmp_path):
     kept = json.loads(copy.read_text())
     assert "02-plan-and-apply.ipynb" in report.kept and not report.created
     assert kept["cells"][-1]["source"] == "my note", "the operator's edit survives a restart"
-    assert "http://127.0.0.1:2222" in json.dumps(kept), "the injected cell is rewritten for this lab"
+    assert "http://127.0.0.1:2222" in json.dumps(kept), "the endpoint default is this lab's"
     assert "http://127.0.0.1:1111" not in json.dumps(kept)
     report = labmod.prepare_copies("staging", "http://127.0.0.1:3333", refresh=True, lab_dir=tmp_path)
     assert "02-plan-and-apply.ipynb" in report.refreshed
@@ -201,7 +266,7 @@ def test_an_unedited_copy_follows_its_template_and_an_edited_one_is_reported(tmp
         (templates / name).write_text((paths.NOTEBOOKS / name).read_text())
     labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
     edited = tmp_path / "staging" / "02-plan-and-apply.ipynb"
-    edited.write_text(edited.read_text().replace("apply: bool = False", "apply: bool = True"))
+    edited.write_text(edited.read_text().replace("comes from the same plan", "comes from MY plan"))
     for name in ("01-setup.ipynb", "02-plan-and-apply.ipynb"):  # the templates change (a git pull)
         nb = json.loads((templates / name).read_text())
         nb["cells"].append({"cell_type": "markdown", "id": "new", "metadata": {}, "source": "new upstream"})
@@ -209,9 +274,37 @@ def test_an_unedited_copy_follows_its_template_and_an_edited_one_is_reported(tmp
     report = labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
     assert report.refreshed == ["01-setup.ipynb"] and report.outdated == ["02-plan-and-apply.ipynb"]
     assert "new upstream" in (tmp_path / "staging" / "01-setup.ipynb").read_text()
-    assert "apply: bool = True" in edited.read_text() and "new upstream" not in edited.read_text()
+    assert "MY plan" in edited.read_text() and "new upstream" not in edited.read_text()
     again = labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
     assert again.outdated == ["02-plan-and-apply.ipynb"], "reported at every start until refreshed"
+
+
+def test_a_notebook_for_another_environment_is_refused_in_a_lab_kernel(monkeypatch):
+    from runbook.context import open_context
+    from runbook.errors import ParameterError
+
+    monkeypatch.setenv("RUNBOOK_LAB_ENVIRONMENT", "staging")
+    with pytest.raises(ParameterError) as refused:
+        open_context("production", "us-east-1", "http://127.0.0.1:9", check_endpoint=False)
+    assert "runbook lab --env production" in str(refused.value) and "'environment'" in str(refused.value)
+    monkeypatch.delenv("RUNBOOK_LAB_ENVIRONMENT")
+    open_context("production", "us-east-1", "http://127.0.0.1:9", check_endpoint=False)  # outside a lab: fine
+
+
+def test_terminals_get_the_project_and_kernels_the_lab_environment(tmp_path):
+    environment = {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_ACCESS_KEY_ID": "testing"}
+    variables, shell = labmod.lab_files("production", environment, tmp_path)
+    rc = (tmp_path / "production" / ".jupyter" / "bashrc").read_text()
+    assert f'export PATH="{os.path.dirname(sys.executable)}:$PATH"' in rc
+    assert "export AWS_ENDPOINT_URL=http://127.0.0.1:5000" in rc and "unset JUPYTER_PATH" in rc
+    assert shell[1:3] == ["--rcfile", str(tmp_path / "production" / ".jupyter" / "bashrc")]
+    kernel = json.loads((Path(variables["JUPYTER_PATH"].split(os.pathsep)[0]) / "kernels" / "python3" /
+                         "kernel.json").read_text())
+    assert kernel["env"] == {"RUNBOOK_LAB_ENVIRONMENT": "production"}
+    assert "runbook.labkernel" in " ".join(kernel["argv"])
+    for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_CONFIG_DIR"):
+        assert variables[name].startswith(str(tmp_path / "production" / ".jupyter")), name
+    assert "PRODUCTION" in (Path(variables["JUPYTER_CONFIG_DIR"]) / "custom" / "custom.css").read_text()
 
 
 def test_saving_through_the_lab_leaves_the_checkout_clean_and_the_links_read_only(tmp_path):
@@ -256,8 +349,13 @@ def test_no_news_prompt_no_update_check_and_readable_names(tmp_path):
         assert default("@jupyterlab/apputils-extension:notification", "fetchNews") == "false"  # no news prompt
         assert default("@jupyterlab/apputils-extension:notification", "checkForUpdates") is False
         assert default("@jupyterlab/filebrowser-extension:browser", "showLastModifiedColumn") is False
+        assert default("@jupyterlab/docmanager-extension:plugin", "defaultViewers") == {"markdown": "Markdown Preview"}
         assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in lab_command(1, "t", tmp_path)
-    assert (tmp_path / ".jupyter" / "settings" / "overrides.json").exists(), "per-lab settings, not the venv's"
+        listing = {item["name"] for item in lab.api("GET", "/api/contents")["content"]}
+        assert {"START.md", "terraform.tfvars"} <= listing
+    settings = tmp_path / "staging" / ".jupyter" / "app-settings"
+    assert (settings / "overrides.json").exists(), "per-lab settings, not the venv's"
+    assert json.loads((settings / "page_config.json").read_text())["appName"] == "staging · runbook lab"
 
 
 @pytest.mark.browser

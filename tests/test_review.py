@@ -157,6 +157,19 @@ def test_renderings():
     assert record["destructive"] == r.destructive_addresses and record["counts"] == {"replace": 4}
 
 
+def test_values_known_only_after_apply_are_one_line_in_the_markdown():
+    r = reviewed("rename", live=LIVE)
+    table = r.change(TABLE)
+    later = [a for a in table.attributes if a.after == KNOWN_AFTER_APPLY and not a.forces_replacement]
+    assert len(later) >= 3, "the fixture's replacement computes several attributes at apply"
+    text = r.to_markdown()
+    section = text.split(f"`{TABLE}` (replace):\n\n", 1)[1].split("\n\n", 1)[0]
+    assert f"- {len(later)} attributes (known after apply): `{later[0].path}`" in section
+    assert all(f"`{a.path}`: " not in section for a in later), "each one is no longer a line of its own"
+    assert "`name`: " in section and "(forces replacement)" in section, "what changes is still listed"
+    assert len(next(c for c in r.to_dict()["changes"] if c["address"] == TABLE)["attributes"]) == len(table.attributes)
+
+
 def test_table_outside_terraform_is_a_conflict():
     r = reviewed("create")
     assert table_conflict(r, table_exists=False) is None and r.conflict is None
@@ -322,7 +335,7 @@ class StubTerraform:
     def inputs_digest(self, *extra):
         return "the stub's configuration"
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, progress=False):
         self.calls.append(args)
         self.applied_bytes = (self.workspace.root / args[-1]).read_bytes()
         return self.result

@@ -101,6 +101,21 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
             assert f"line {line}" in failed[name].fix
 
 
+def test_an_image_the_emulator_does_not_have_is_refused_on_its_line(tmp_path, target):
+    """The guide's Step 1 by hand (`cp terraform.tfvars.example terraform.tfvars`) leaves ami-xxxxx: on an emulator
+    01 names the file and line (02's apply would fail half-way), and accepts an image the emulator has."""
+    tfvars = tmp_path / "terraform.tfvars"
+    tfvars.write_text(workconfig.example_file("staging").read_text())
+    ctx = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"), tfvars=str(tfvars))
+    [check] = preflight.emulator_image(ctx)
+    line = workconfig.line_of(tfvars, "ami_id")
+    assert not check.ok and check.name == "tfvars: ami_id"
+    assert f"{tfvars}:{line}: 'ami-xxxxx' is not an image this emulator has" in check.detail
+    assert check.fix.startswith(f"edit {tfvars} line {line}: set ami_id to an image the emulator has, e.g. ami-")
+    tfvars.write_text(preflight.emulator_ami(target, tfvars.read_text())[0])
+    assert preflight.emulator_image(ctx) == []
+
+
 def stub_local_checks(monkeypatch):
     """run_all's Python checks, each passing at once (no AWS, no Terraform)."""
     from runbook.preflight import Check
@@ -111,6 +126,7 @@ def stub_local_checks(monkeypatch):
     monkeypatch.setattr(preflight, "package", lambda name: Check(f"package {name}", True, ""))
     monkeypatch.setattr(preflight, "placeholders", lambda context: [])
     monkeypatch.setattr(preflight, "unknown_variables", lambda context: [])
+    monkeypatch.setattr(preflight, "emulator_image", lambda context: [])
 
 
 def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_settings(monkeypatch):

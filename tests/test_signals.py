@@ -196,7 +196,7 @@ def test_docs_serve_killed_leaves_no_mkdocs(tmp_path):
 # -- runbook lab ----------------------------------------------------------------------------------------------
 def _lab(tmp_path) -> tuple[Command, dict]:
     command = Command(["lab"], env={"RUNBOOK_LAB_DIR": str(tmp_path / "lab")})
-    match = command.wait_for(r"JupyterLab:\s+http://127\.0\.0\.1:(\d+)/lab\?token=(\w+)", 120)
+    match = command.wait_for(r"JupyterLab:\s+http://127\.0\.0\.1:(\d+)/lab\S*\?token=(\w+)", 120)
     command.wait_for(r"stops JupyterLab, its kernels and the emulator", 30)
     port, token = int(match.group(1)), match.group(2)
     import urllib.request

@@ -139,3 +139,26 @@ def test_find_mirror_honours_the_variable(monkeypatch, tmp_path):
     assert find_mirror() == tmp_path
     monkeypatch.setenv("RUNBOOK_TF_PLUGIN_MIRROR", str(tmp_path / "nothing"))
     assert find_mirror() is None
+
+
+def test_plan_and_apply_progress_streams_resource_by_resource(capsys, tmp_path):
+    """A -json apply (recorded from the real Terraform) is printed line by line as it arrives: the resources
+    starting, completing and failing, in Terraform's own words; the stdout is still returned whole."""
+    import json
+    import os
+    import sys
+    from pathlib import Path
+
+    from runbook.terraform import _run_streaming, progress_line
+
+    recorded = Path(__file__).parent / "fixtures" / "terraform" / "failed_apply.jsonl"
+    lines = recorded.read_text().splitlines()
+    script = "import sys, time\nfor line in open(sys.argv[1]):\n    print(line, end='', flush=True)\n"
+    result = _run_streaming([sys.executable, "-c", script, str(recorded)], tmp_path, dict(os.environ))
+    assert result.returncode == 0 and result.stdout.splitlines() == lines
+    printed = capsys.readouterr().out.splitlines()
+    expected = [json.loads(line)["@message"] for line in lines
+                if json.loads(line)["type"] in ("apply_start", "apply_complete", "apply_errored")]
+    assert printed == expected and len(printed) == 14
+    assert any(line.endswith(": Creating...") for line in printed)
+    assert progress_line(lines[1]) == "", "planned changes are the review's, not progress"
