@@ -82,7 +82,7 @@ TFVARS_LINK = "terraform.tfvars"
 #: The cell earlier versions of the lab added after the parameters cell; removed from copies.
 INJECTED_TAG = "injected-parameters"
 #: Change-making parameters: never armed across sessions (each start puts back the template's safe default).
-ARMING = ("apply", "confirm", "allow_destroy", "plan_sha256", "destroy")
+ARMING = ("apply", "confirm", "allow_destroy", "plan_sha256", "destroy", "unlock_lock_id")
 #: What the kernel reports about its language (ipykernel's ``language_info``): written into the copies so that
 #: opening one and starting its kernel does not mark it modified.
 LANGUAGE_INFO = {
