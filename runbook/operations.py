@@ -792,7 +792,7 @@ class TerraformRestoreDrill:
         return {**asdict(self), "ok": self.ok}
 
 
-def restore_drill_config(spec: TableSpec, restored: str, environment: str) -> dict:
+def restore_drill_config(spec: TableSpec, restored: str, environment: str, region: str) -> dict:
     """The drill root (Terraform's JSON syntax): the environment's module called with the source's keys and
     indexes as Terraform describes them (``spec``), the restore inputs, and nothing that outlives the drill
     (no deletion protection, no PITR, no alarms)."""
@@ -822,7 +822,7 @@ def restore_drill_config(spec: TableSpec, restored: str, environment: str) -> di
     if spec.provisioned:
         module.update(read_capacity=spec.read_capacity or 5, write_capacity=spec.write_capacity or 5)
     return {
-        "provider": {"aws": {"region": spec.region or "us-east-1"}},
+        "provider": {"aws": {"region": region}},
         "module": {"restored": module},
         "output": {"table_name": {"value": "${module.restored.dynamodb_notifications_table_name}"}},
     }
@@ -853,8 +853,8 @@ def terraform_restore_drill(terraform, spec: TableSpec, guard: ChangeGuard) -> T
     root = drill.prepare()  # the configuration copy (the module the root calls) and, on an emulator, the endpoints
     for stale in ("terraform.tfstate", "terraform.tfstate.backup"):
         (root / stale).unlink(missing_ok=True)
-    (root / RESTORE_CONFIG).write_text(json.dumps(restore_drill_config(spec, restored, terraform.workspace.environment),
-                                                  indent=2))
+    config = restore_drill_config(spec, restored, terraform.workspace.environment, terraform.target.region)
+    (root / RESTORE_CONFIG).write_text(json.dumps(config, indent=2))
     result.root = root.relative_to(terraform.workspace.base).as_posix()  # in the work directory (no machine path)
     target = terraform.target
     try:

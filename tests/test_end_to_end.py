@@ -98,6 +98,10 @@ def test_operations_smoke_test_and_drill(run_all, env):
     assert ops["drill"]["backup_items"] == ops["drill"]["source_items"]
     if env == "production":  # PITR is on there: the point-in-time restore is drilled too
         assert ops["drill"]["pitr_items"] == ops["drill"]["source_items"]
+        restored = ops["terraform_restore_drill"]  # and through Terraform (the module's restore inputs)
+        assert restored["ok"] and restored["destroyed"] and restored["restored_items"] == restored["source_items"]
+    else:
+        assert ops["terraform_restore_drill"]["status"].startswith("skipped: point-in-time recovery is off")
     assert ops["stream"]["ok"] and ops["ttl"]["ok"]
     if env == "production":
         assert len(ops["alarms"]) == 4

@@ -297,7 +297,8 @@ def test_demo_data_is_idempotent(target):
 
 def test_restore_drill_config_calls_the_module_with_the_restore_inputs():
     config = operations.restore_drill_config(PRODUCTION, "production-user-notifications-restore-drill-tf-x",
-                                             "production")
+                                             "production", "eu-west-1")
+    assert config["provider"] == {"aws": {"region": "eu-west-1"}}
     module = config["module"]["restored"]
     assert module["source"] == "../staging/modules/dynamodb" and module["environment"] == "production-drill"
     assert module["restore_source_name"] == PRODUCTION.name and module["restore_to_latest_time"] is True
