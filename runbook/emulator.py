@@ -77,7 +77,7 @@ class Emulator:
 
 
 #: The services whose requests need the gap fills (:data:`GAP_FILLS`), as SigV4 credential scopes name them.
-FILLED_SERVICES = ("ec2", "application-autoscaling", "dynamodb")
+FILLED_SERVICES = ("ec2", "application-autoscaling", "dynamodb", "cloudtrail")
 _SCOPE = re.compile(r"Credential=[^/,\s]*/[^/]*/[^/]*/([^/]+)/aws4_request")
 
 
@@ -471,6 +471,31 @@ def fill_import_table_csv_not_implemented() -> None:
     TableImport._process_s3_files = _process_s3_files
 
 
+def fill_cloudtrail_short_target_not_routed() -> None:
+    """moto 5.2 answers HTTP 404 to every CloudTrail request whose ``X-Amz-Target`` is the short form
+    ``CloudTrail_20131101.<Action>``, which the AWS SDK for Go v2 (the Terraform provider's) sends; it routes only
+    botocore's ``com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Action>``. AWS accepts both.
+
+    ``aws_cloudtrail`` (the module's audit trail) then fails at ``CreateTrail``. The fill takes the action from
+    the short form when moto's router finds none.
+    """
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    if not _once(CloudTrailResponse, "short_target"):
+        return
+    original = CloudTrailResponse._get_action_from_request
+    short = "CloudTrail_20131101."
+
+    def _get_action_from_request(self, request) -> str:
+        action = original(self, request)
+        target = request.headers.get("X-Amz-Target", "") or ""
+        if action is None and target.startswith(short):
+            return target[len(short):]
+        return action
+
+    CloudTrailResponse._get_action_from_request = _get_action_from_request
+
+
 #: The fills :func:`fill_moto_gaps` applies, in order.
 GAP_FILLS = (
     fill_ec2_monitor_instances_not_implemented,
@@ -479,4 +504,5 @@ GAP_FILLS = (
     fill_stream_reenable_refused_after_disable,
     fill_global_table_replicas_not_implemented,
     fill_import_table_csv_not_implemented,
+    fill_cloudtrail_short_target_not_routed,
 )

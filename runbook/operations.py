@@ -212,6 +212,61 @@ def alarms_state(target: Target, spec: TableSpec):
     return pd.DataFrame(rows, columns=columns)
 
 
+def alarm_destinations(target: Target, spec: TableSpec):
+    """Where the table's alarms notify, read live: each destination of the alarms' ``AlarmActions`` and
+    ``OKActions`` with how many alarms notify it on alarm and on recovery, and, for an SNS topic, whether it
+    exists, its encryption key and its subscriptions (``protocol:endpoint``, pending ones marked). Alarms without
+    any action are one row, destination ``(none)``. Empty (``attrs['reason']`` says why) when Terraform plans no
+    alarm or none exists yet."""
+    import pandas as pd
+
+    columns = ["destination", "on_alarm", "on_ok", "exists", "encryption", "subscriptions"]
+    frame = pd.DataFrame(columns=columns)
+    if not spec.alarms:
+        frame.attrs["reason"] = f"Terraform plans no CloudWatch alarms for {spec.name} (dynamodb_enable_alarms = false)"
+        return frame
+    live = [a for page in target.client("cloudwatch").get_paginator("describe_alarms").paginate(
+        AlarmNames=spec.alarm_names()) for a in page.get("MetricAlarms", [])]
+    if not live:
+        frame.attrs["reason"] = f"none of the {len(spec.alarms)} planned alarms exists yet (terraform apply)"
+        return frame
+    counts: dict[str, list[int]] = {}
+    silent = [a["AlarmName"] for a in live if not a.get("AlarmActions") and not a.get("OKActions")]
+    for alarm in live:
+        for index, key in enumerate(("AlarmActions", "OKActions")):
+            for arn in alarm.get(key) or []:
+                counts.setdefault(arn, [0, 0])[index] += 1
+    rows = []
+    for arn, (on_alarm, on_ok) in sorted(counts.items()):
+        row = {"destination": arn, "on_alarm": on_alarm, "on_ok": on_ok, "exists": None, "encryption": "",
+               "subscriptions": ""}
+        if arn.startswith("arn:") and arn.split(":")[2] == "sns":
+            row.update(_topic_state(target, arn))
+        rows.append(row)
+    if silent:
+        rows.append({"destination": "(none)", "on_alarm": len(silent), "on_ok": 0, "exists": None,
+                     "encryption": "", "subscriptions": "no action: " + ", ".join(sorted(silent))})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _topic_state(target: Target, arn: str) -> dict:
+    """An SNS topic's existence, encryption key and subscriptions."""
+    from botocore.exceptions import ClientError
+
+    sns = target.client("sns")
+    try:
+        attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    except ClientError as error:
+        return {"exists": False, "subscriptions": error.response.get("Error", {}).get("Code", str(error))}
+    subscriptions = [s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+                     for s in page.get("Subscriptions", [])]
+    listed = [f"{s['Protocol']}:{s['Endpoint']}" + (" (pending confirmation)"
+              if s.get("SubscriptionArn") in ("PendingConfirmation", "pending confirmation") else "")
+              for s in subscriptions]
+    return {"exists": True, "encryption": attributes.get("KmsMasterKeyId") or "none",
+            "subscriptions": ", ".join(listed) or "none"}
+
+
 #: The key table metrics: (metric, statistic, needs the Operation dimension).
 KEY_METRICS = (
     ("ConsumedReadCapacityUnits", "Sum", None),
@@ -706,3 +761,130 @@ def seed_demo_notifications(target: Target, table_name: str, users: int = 5, per
     batch_write(target, table_name, requests)
     present = sum(len(query_all(target, table_name, hash_key, f"{prefix}{u}")[0]) for u in range(users))
     return DemoData(table_name, users, per_user, written=len(requests), present=present)
+
+
+# -- Restore as code: a point-in-time restore through Terraform -------------------------------------------------------
+#: The drill's own root, beside the environment's in the work copy (its own local state; never the environment's).
+RESTORE_ROOT = "restore-drill"
+RESTORE_CONFIG = "runbook_restore_drill.tf.json"
+
+
+@dataclass
+class TerraformRestoreDrill:
+    """The module's restore inputs exercised: a table created by ``terraform apply`` as a point-in-time restore of
+    the source, its items counted against the source's, then ``terraform destroy``."""
+
+    status: str  # "ok", "mismatch", "failed" or "skipped: …"
+    source_table: str
+    restored_table: str | None = None
+    source_items: int | None = None
+    restored_items: int | None = None
+    root: str = ""  # the drill's root, relative to the work directory
+    steps: list[str] = field(default_factory=list)
+    destroyed: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ok": self.ok}
+
+
+def restore_drill_config(spec: TableSpec, restored: str, environment: str, region: str) -> dict:
+    """The drill root (Terraform's JSON syntax): the environment's module called with the source's keys and
+    indexes as Terraform describes them (``spec``), the restore inputs, and nothing that outlives the drill
+    (no deletion protection, no PITR, no alarms)."""
+    keys = {spec.hash_key, spec.range_key}
+    module: dict[str, Any] = {
+        "source": "../staging/modules/dynamodb",
+        "environment": f"{environment}-drill",  # its IAM policy names differ from the environment's
+        "table_name": restored,
+        "billing_mode": spec.billing_mode,
+        "hash_key": spec.hash_key,
+        "range_key": spec.range_key,
+        "additional_attributes": [a.model_dump() for a in spec.attributes if a.name not in keys],
+        "global_secondary_indexes": [
+            {"name": i.name, "hash_key": i.hash_key, "range_key": i.range_key, "projection_type": i.projection_type,
+             "non_key_attributes": list(i.non_key_attributes),
+             **({"read_capacity": i.read_capacity, "write_capacity": i.write_capacity} if spec.provisioned else {})}
+            for i in spec.global_secondary_indexes],
+        "local_secondary_indexes": [{"name": i.name, "range_key": i.range_key, "projection_type": i.projection_type,
+                                     "non_key_attributes": list(i.non_key_attributes)}
+                                    for i in spec.local_secondary_indexes],
+        "restore_source_name": spec.name,
+        "restore_to_latest_time": True,
+    }
+    for key in ("hash_key_type", "range_key_type"):
+        name = spec.hash_key if key == "hash_key_type" else spec.range_key
+        module[key] = next((a.type for a in spec.attributes if a.name == name), "S")
+    if spec.provisioned:
+        module.update(read_capacity=spec.read_capacity or 5, write_capacity=spec.write_capacity or 5)
+    return {
+        "provider": {"aws": {"region": region}},
+        "module": {"restored": module},
+        "output": {"table_name": {"value": "${module.restored.dynamodb_notifications_table_name}"}},
+    }
+
+
+def terraform_restore_drill(terraform, spec: TableSpec, guard: ChangeGuard) -> TerraformRestoreDrill:
+    """Restore the table to its latest restorable time **through Terraform**, as the module README's recovery
+    procedure does: a root of its own (``<work>/infrastructure/restore-drill``, local state) calls the module with
+    ``restore_source_name`` and ``restore_to_latest_time``; ``terraform apply`` creates the restored table, its
+    items are counted against the source's, ``terraform destroy`` removes it. Guarded like the other drill;
+    skipped (with the reason) when the source has no point-in-time recovery."""
+    import json
+
+    from .terraform import Terraform, Workspace
+
+    started = time.monotonic()
+    result = TerraformRestoreDrill(status="skipped: pass apply=True", source_table=spec.name)
+    if not guard.check():
+        return result
+    if not spec.pitr_enabled:
+        result.status = ("skipped: point-in-time recovery is off for this table (dynamodb_pitr_enabled = false): "
+                         "there is nothing to restore from")
+        return result
+    restored = f"{drill_table_prefix(spec.name)}tf-{_run_id()}"
+    workspace = Workspace(RESTORE_ROOT, terraform.workspace.base)
+    drill = Terraform(workspace, terraform.target, terraform.binary)
+    workspace.root.mkdir(parents=True, exist_ok=True)
+    root = drill.prepare()  # the configuration copy (the module the root calls) and, on an emulator, the endpoints
+    for stale in ("terraform.tfstate", "terraform.tfstate.backup"):
+        (root / stale).unlink(missing_ok=True)
+    config = restore_drill_config(spec, restored, terraform.workspace.environment, terraform.target.region)
+    (root / RESTORE_CONFIG).write_text(json.dumps(config, indent=2))
+    result.root = root.relative_to(terraform.workspace.base).as_posix()  # in the work directory (no machine path)
+    target = terraform.target
+    try:
+        drill.run("init", "-input=false", "-no-color")
+        drill.run("apply", "-input=false", "-no-color", "-auto-approve")
+        result.restored_table = json.loads(drill.run("output", "-json").stdout)["table_name"]["value"]
+        result.steps.append(f"terraform apply: {result.restored_table} restored from {spec.name} "
+                            "(restore_to_latest_time)")
+        result.source_items = count_items(target, spec.name)
+        result.restored_items = count_items(target, result.restored_table)
+        result.steps.append(f"items: source {result.source_items}, restored {result.restored_items}")
+        result.status = "ok" if result.restored_items == result.source_items else "mismatch"
+    except RunbookError as error:
+        result.status = "failed"
+        result.steps.append(f"failed: {error}")
+    finally:
+        try:
+            drill.run("destroy", "-input=false", "-no-color", "-auto-approve")
+            result.destroyed = not table_exists_quietly(target, restored)
+            result.steps.append(f"terraform destroy: {restored} removed" if result.destroyed
+                                else f"terraform destroy ran, but {restored} still exists")
+        except RunbookError as error:
+            result.steps.append(f"terraform destroy failed: {error}; remove {restored} by hand")
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def table_exists_quietly(target: Target, name: str) -> bool:
+    try:
+        target.client("dynamodb").describe_table(TableName=name)
+        return True
+    except ClientError:
+        return False

@@ -134,6 +134,7 @@ def emulator_ami(target, text: str) -> tuple[str, str]:
     The AWS provider looks the AMI up when it creates the instance; an emulator only knows its own images.
     Returns the new text and a note of the swap ('' when the AMI was kept).
     """
+    text = emulator_key_name(text)
     match = re.search(r'(?m)^(\s*ami_id\s*=\s*)"([^"]*)"', text)
     if not match:
         return text, ""
@@ -182,6 +183,20 @@ def emulator_image(context: RunContext) -> list[Check]:
                   "(02's apply could not create the instance)",
                   f"edit {context.tfvars} line {line}: set ami_id to an image the emulator has"
                   + (f", e.g. {example}" if example else ""))]
+
+
+#: The key pair name an emulator run uses in place of the example's placeholder (the module refuses the placeholder;
+#: an emulator does not check that the key pair exists).
+EMULATOR_KEY_NAME = "emulator-key-pair"
+
+
+def emulator_key_name(text: str) -> str:
+    """On an emulator, the example's placeholder ``key_name`` (``your-key-pair``, which the module refuses at plan)
+    replaced by :data:`EMULATOR_KEY_NAME`; any other value is kept."""
+    placeholder = re.escape(workconfig.PLACEHOLDERS["key_name"])
+    note = "# emulator run: the example's placeholder replaced"
+    return re.sub(rf'(?m)^(\s*key_name\s*=\s*)"{placeholder}"', lambda m: f'{m.group(1)}"{EMULATOR_KEY_NAME}" {note}',
+                  text)
 
 
 def placeholders(context: RunContext) -> list[Check]:

@@ -6,7 +6,7 @@ Resolution, first match wins:
 2. ``infrastructure/<env>/terraform.tfvars``: the operator's own, made by the guide's Step 1
    (``cp terraform.tfvars.example terraform.tfvars``; gitignored);
 3. the copy 01-setup makes from the example in the work directory (``<work_dir>/<env>/terraform.tfvars``);
-   emulator conveniences (the AMI swap) are applied only there.
+   emulator conveniences (the AMI and key pair name swaps) are applied only there.
 
 Terraform reads the resolved file with ``-var-file``; nothing else is auto-loaded (the work-directory copy of the
 configuration never holds a ``terraform.tfvars``).
@@ -22,7 +22,8 @@ from . import paths
 from .errors import ConfigurationError, ParameterError
 
 Origin = Literal["parameter", "operator", "generated"]
-#: Values of the committed example that only make sense once edited (the guide's Step 2).
+#: Values of the committed example that only make sense once edited (the guide's Step 2); the modules refuse both at
+#: plan (modules/app/variables.tf), the emulator copy 01 makes replaces them.
 PLACEHOLDERS = {"ami_id": "ami-xxxxx", "key_name": "your-key-pair"}
 
 

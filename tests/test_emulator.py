@@ -176,6 +176,21 @@ def test_fill_autoscaling_tagging_not_implemented(gap_target):
     assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Owner": "ops"}
 
 
+def test_fill_cloudtrail_short_target_not_routed(gap_target):
+    """A CloudTrail call with the Go SDK's short ``X-Amz-Target`` (the Terraform provider's) reaches CreateTrail."""
+    s3 = _client(gap_target, "s3")
+    s3.create_bucket(Bucket="audit-logs")
+    cloudtrail = _client(gap_target, "cloudtrail")
+
+    def short_target(request, **_):
+        request.headers["X-Amz-Target"] = "CloudTrail_20131101." + request.headers["X-Amz-Target"].rsplit(".", 1)[1]
+
+    cloudtrail.meta.events.register("before-sign.cloudtrail.*", short_target)
+    arn = cloudtrail.create_trail(Name="table-data-events", S3BucketName="audit-logs")["TrailARN"]
+    assert arn.endswith(":trail/table-data-events")
+    assert cloudtrail.get_trail(Name="table-data-events")["Trail"]["S3BucketName"] == "audit-logs"
+
+
 def _signed(service: str) -> dict:
     return {"PATH_INFO": "/", "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/"
                                                   f"{service}/aws4_request, SignedHeaders=host, Signature=0"}
@@ -229,7 +244,8 @@ def test_fills_are_applied_once():
     assert [f.__name__ for f in emulator.GAP_FILLS] == [
         "fill_ec2_monitor_instances_not_implemented", "fill_autoscaling_tagging_not_implemented",
         "fill_pay_per_request_keeps_provisioned_throughput", "fill_stream_reenable_refused_after_disable",
-        "fill_global_table_replicas_not_implemented", "fill_import_table_csv_not_implemented"]
+        "fill_global_table_replicas_not_implemented", "fill_import_table_csv_not_implemented",
+        "fill_cloudtrail_short_target_not_routed"]
 
 
 # -- the billing-mode and stream round trip with real Terraform --------------------------------------------------

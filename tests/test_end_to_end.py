@@ -79,6 +79,13 @@ def test_troubleshooting_finds_a_healthy_table(run_all, env):
     assert found["findings"]["module not found"] == "ok"
     assert found["findings"]["PITR off in production"] == "ok"
     assert found["findings"]["access denied"] == "unavailable"  # moto has no IAM policy simulation: said, not faked
+    destinations = found["alarm_destinations"]  # read live after 02's apply
+    if env == "production":  # every alarm notifies the module's encrypted topic, on alarm and on recovery
+        (topic,) = destinations
+        assert topic["destination"].endswith(":production-user-notifications-alarms") and topic["exists"] is True
+        assert topic["on_alarm"] == topic["on_ok"] == 4 and topic["encryption"] not in ("", "none")
+    else:
+        assert destinations == []  # staging: no alarms
 
 
 @pytest.mark.parametrize("env", paths.ENVIRONMENTS)
@@ -91,6 +98,10 @@ def test_operations_smoke_test_and_drill(run_all, env):
     assert ops["drill"]["backup_items"] == ops["drill"]["source_items"]
     if env == "production":  # PITR is on there: the point-in-time restore is drilled too
         assert ops["drill"]["pitr_items"] == ops["drill"]["source_items"]
+        restored = ops["terraform_restore_drill"]  # and through Terraform (the module's restore inputs)
+        assert restored["ok"] and restored["destroyed"] and restored["restored_items"] == restored["source_items"]
+    else:
+        assert ops["terraform_restore_drill"]["status"].startswith("skipped: point-in-time recovery is off")
     assert ops["stream"]["ok"] and ops["ttl"]["ok"]
     if env == "production":
         assert len(ops["alarms"]) == 4

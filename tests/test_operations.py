@@ -293,3 +293,48 @@ def test_demo_data_is_idempotent(target):
     assert target.client("dynamodb").scan(TableName=STAGING.name, Select="COUNT")["Count"] == 50
     with pytest.raises(operations.RunbookError):
         operations.seed_demo_notifications(Target("us-east-1"), STAGING.name)
+
+
+def test_restore_drill_config_calls_the_module_with_the_restore_inputs():
+    config = operations.restore_drill_config(PRODUCTION, "production-user-notifications-restore-drill-tf-x",
+                                             "production", "eu-west-1")
+    assert config["provider"] == {"aws": {"region": "eu-west-1"}}
+    module = config["module"]["restored"]
+    assert module["source"] == "../staging/modules/dynamodb" and module["environment"] == "production-drill"
+    assert module["restore_source_name"] == PRODUCTION.name and module["restore_to_latest_time"] is True
+    assert (module["hash_key"], module["range_key"]) == (PRODUCTION.hash_key, PRODUCTION.range_key)
+    assert "deletion_protection_enabled" not in module and "alarms_enabled" not in module
+
+
+def test_terraform_restore_drill_skips_without_apply_or_pitr(target, tmp_path):
+    from runbook.terraform import Terraform, Workspace
+
+    terraform = Terraform(Workspace("staging", tmp_path), target)
+    skipped = operations.terraform_restore_drill(terraform, STAGING, ChangeGuard("staging", STAGING.name, False, ""))
+    assert skipped.status == "skipped: pass apply=True"
+    no_pitr = operations.terraform_restore_drill(terraform, STAGING, ChangeGuard("staging", STAGING.name, True, ""))
+    assert no_pitr.status.startswith("skipped: point-in-time recovery is off") and not no_pitr.steps
+
+
+@pytest.mark.terraform
+def test_terraform_restore_drill_restores_compares_and_destroys(target, tmp_path):
+    """The module's restore inputs on the emulator: terraform apply restores the source into a new table (its own
+    root and local state), the item counts match, terraform destroy removes it; the source is untouched."""
+    from runbook.errors import TerraformUnavailable
+    from runbook.terraform import Terraform, Workspace, find_mirror
+
+    if find_mirror() is None:
+        pytest.skip("no filesystem mirror of the AWS provider here (the drill runs terraform init)")
+    create_table(target, PRODUCTION)
+    _put(target, PRODUCTION.name, 12)
+    terraform = Terraform(Workspace("production", tmp_path), target)
+    try:
+        result = operations.terraform_restore_drill(
+            terraform, PRODUCTION, ChangeGuard("production", PRODUCTION.name, True, PRODUCTION.name))
+    except TerraformUnavailable as error:
+        pytest.skip(str(error))
+    assert result.ok, result
+    assert result.source_items == result.restored_items == 12
+    assert result.restored_table.startswith(f"{PRODUCTION.name}-restore-drill-tf-")
+    assert result.destroyed and target.client("dynamodb").list_tables()["TableNames"] == [PRODUCTION.name]
+    assert result.root == "infrastructure/restore-drill"

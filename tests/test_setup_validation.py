@@ -37,21 +37,43 @@ def root_inputs(environment: str) -> dict[tuple[str, str], str]:
     return found
 
 
-def failing_cases() -> list[tuple[str, str, object]]:
-    """``(module directory, input, bad value)`` from every run that expects a variable's validation to fail."""
-    cases = []
+def failing_runs() -> list[tuple[str, dict[str, object], set[str]]]:
+    """``(module directory, the run's variables, the variables expected to fail)`` for every run that expects a
+    variable's validation to fail."""
+    runs = []
     for suite in sorted(MODULES.glob("*/tests/*.tftest.hcl")):
         module = suite.parent.parent.name
         for run in _load(suite).get("run", []):
             for _, body in run.items():
                 expected = {re.sub(r"^\$\{|\}$", "", e).removeprefix("var.") for e in body.get("expect_failures", [])
                             if str(e).lstrip("${").startswith("var.")}
+                values = {}
                 for block in body.get("variables", []) if isinstance(body.get("variables"), list) else [
                         body.get("variables") or {}]:
-                    for name, value in block.items():
-                        if name in expected:
-                            cases.append((module, name, value))
-    return cases
+                    values.update(block)
+                if expected & set(values):
+                    runs.append((module, values, expected))
+    return runs
+
+
+def failing_cases() -> list[tuple[str, str, object]]:
+    """``(module directory, input, bad value)`` from every run that expects a variable's validation to fail."""
+    return [(module, name, value) for module, values, expected in failing_runs() for name, value in values.items()
+            if name in expected]
+
+
+def linked_inputs() -> set[tuple[str, str]]:
+    """``(module directory, input)`` of every input whose validation rule refers to another input, and those others."""
+    linked = set()
+    for variables_tf in MODULES.glob("*/variables.tf"):
+        module = variables_tf.parent.name
+        for block in _load(variables_tf).get("variable", []):
+            for name, body in block.items():
+                for rule in body.get("validation", []):
+                    others = set(re.findall(r"var\.(\w+)", str(rule.get("condition", "")))) - {name}
+                    if others:
+                        linked |= {(module, name)} | {(module, other) for other in others}
+    return linked
 
 
 def hcl(value) -> str:
@@ -74,19 +96,38 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
     if find_mirror() is None:
         pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")
     inputs = root_inputs("staging")
-    # a tfvars holds literal values only: a case written as an expression (a for loop) cannot be given there
-    reachable = [(inputs[(module, name)], value) for module, name, value in failing_cases()
-                 if (module, name) in inputs and "${" not in json.dumps(value)]
-    assert len({variable for variable, _ in reachable}) >= 15, "the module suites should exercise most inputs"
+
+    def literal(value) -> bool:  # a tfvars holds literal values only: a case written as an expression cannot be given
+        return "${" not in json.dumps(value)
+
+    # A run that sets only the values expected to fail gives independent bad values, merged with other runs' (one
+    # bad value per variable per tfvars file). A run that also sets context (a rule that refers to another input:
+    # two restore sources, a time without a source) is a tfvars file of its own, exactly as the run sets it.
+    # Terraform skips a rule that refers to an input whose own rule failed: inputs linked by such rules (the restore
+    # inputs, pitr_recovery_period_days) get files of their own, never merged with others' bad values.
+    linked = linked_inputs()
+    independent, own_rounds = [], []
+    for module, values, expected in failing_runs():
+        given = {name: value for name, value in values.items() if (module, name) in inputs and literal(value)}
+        if set(values) - set(given) - expected or not expected & set(given):
+            continue  # context a tfvars cannot give, or nothing left to expect
+        if set(given) <= expected and not {(module, name) for name in given} & linked:
+            independent += [(inputs[(module, name)], value) for name, value in given.items()]
+        else:
+            own_rounds.append(({inputs[(module, name)]: value for name, value in given.items()},
+                               {inputs[(module, name)] for name in expected & set(given)}))
+    assert len({variable for variable, _ in independent}) >= 15, "the module suites should exercise most inputs"
     rounds: list[dict[str, object]] = []
-    for variable, value in reachable:  # one bad value per variable per tfvars file
+    for variable, value in independent:  # one bad value per variable per tfvars file
         target_round = next((r for r in rounds if variable not in r), None)
         if target_round is None:
             rounds.append(target_round := {})
         target_round[variable] = value
+    checked = [(bad, set(bad)) for bad in rounds] + own_rounds
+    assert any("dynamodb_restore_source_name" in expected for _, expected in own_rounds), "restore: two sources"
 
     example, _ = preflight.emulator_ami(target, workconfig.example_file("staging").read_text())
-    for number, bad in enumerate(rounds):
+    for number, (bad, expected) in enumerate(checked):
         tfvars = tmp_path / f"bad-{number}.tfvars"
         kept = [line for line in example.splitlines() if not re.match(rf"^\s*({'|'.join(bad)})\s*=", line)]
         tfvars.write_text("\n".join(kept + [f"{name} = {hcl(value)}" for name, value in bad.items()]) + "\n")
@@ -94,7 +135,7 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
                            tfvars=str(tfvars))
         checks = preflight.terraform_verdict(ctx)
         failed = {c.name.removeprefix("tfvars: "): c for c in checks if not c.ok}
-        for name in bad:
+        for name in expected:
             assert name in failed, f"01 did not report {name} = {hcl(bad[name])} (reported: {sorted(failed)})"
             line = workconfig.line_of(tfvars, name)
             assert f"{tfvars}:{line}:" in failed[name].detail, failed[name].detail

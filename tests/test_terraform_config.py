@@ -134,15 +134,47 @@ def test_module_outputs_serve_the_seeds_manual_attachment_snippet():
     assert "policy_arn = module.dynamodb.dynamodb_access_policy_arn" in readme
 
 
-@pytest.mark.parametrize("directory", ["staging", "production", "staging/modules/dynamodb"])
-def test_versions(directory):
+@pytest.mark.parametrize("directory", ["staging", "production", "bootstrap", "staging/modules/dynamodb",
+                                       "staging/modules/app", *[f"staging/modules/dynamodb/examples/{name}" for name in
+                                                               ("on-demand", "provisioned-autoscaling",
+                                                                "customer-managed-kms")]])
+def test_versions_pin_the_provider(directory):
     terraform = _load(INFRA / directory / "versions.tf")["terraform"][0]
-    # the roots use the S3 backend's lock file (use_lockfile, Terraform >= 1.10); the module's validation rules that
-    # refer to other inputs (replicas, autoscaling_*) need 1.9
-    assert terraform["required_version"] == (">= 1.9.0" if "modules" in directory else ">= 1.10.0")
+    # the roots' team state (backend.tf.example) uses the S3 backend's lock file (use_lockfile, Terraform >= 1.10);
+    # the dynamodb module's rules that refer to other inputs (restore_*, replicas, autoscaling_*) need 1.9
+    expected = {"staging/modules/dynamodb": ">= 1.9.0"}.get(directory, ">= 1.5.0" if "modules" in directory
+                                                            else ">= 1.10.0")
+    assert terraform["required_version"] == expected
     aws = terraform["required_providers"][0]["aws"] if isinstance(terraform["required_providers"], list) \
         else terraform["required_providers"]["aws"]
-    assert aws == {"source": "hashicorp/aws", "version": ">= 5.70, < 7.0"}
+    assert aws == {"source": "hashicorp/aws", "version": "~> 5.100"}
+
+
+@pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
+def test_roots_keep_local_state_and_team_state_is_one_copy_away(environment):
+    """No backend block in the committed root (the guide's Quick Start: plain `terraform init` keeps local state);
+    backend.tf.example holds the S3 backend for team state, gitignored once copied."""
+    for path in (INFRA / environment).glob("*.tf"):
+        assert "backend" not in json.dumps(_load(path).get("terraform", [])), f"{path}: no backend in the root"
+    example = (INFRA / environment / "backend.tf.example").read_text()
+    assert 'backend "s3" {}' in example and "-backend-config=backend.hcl -migrate-state" in example
+    assert (INFRA / environment / "backend.hcl.example").is_file()
+    ignored = subprocess.run(["git", "check-ignore", "-q", f"infrastructure/{environment}/backend.tf"], cwd=paths.ROOT)
+    assert ignored.returncode == 0, "backend.tf is each checkout's choice: gitignored"
+
+
+@pytest.mark.parametrize("root", [*paths.ENVIRONMENTS, "bootstrap"])
+def test_each_root_commits_a_lock_file_with_every_platforms_hashes(root):
+    lock = INFRA / root / ".terraform.lock.hcl"
+    provider = _load(lock)["provider"][0]
+    (address, entry), = provider.items()
+    assert address.strip('"') == "registry.terraform.io/hashicorp/aws"
+    assert entry["version"] == "5.100.0" and entry["constraints"] == "~> 5.100"
+    hashes = entry["hashes"]
+    assert sum(h.startswith("zh:") for h in hashes) >= 14, "the zh: hash of every platform's release zip"
+    assert sum(h.startswith("h1:") for h in hashes) >= 2
+    tracked = subprocess.run(["git", "check-ignore", "-q", str(lock.relative_to(paths.ROOT))], cwd=paths.ROOT)
+    assert tracked.returncode == 1, f"{lock} must not be gitignored"
 
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
@@ -171,7 +203,8 @@ def _root_to_module_inputs(environment: str) -> dict[str, tuple[str, str]]:
 
 
 def test_every_variable_is_typed_described_and_enums_validated():
-    """Validation rules and descriptions live in the modules only; the roots declare types that match them."""
+    """Validation rules live in the modules only; the roots declare types that match them and carry the module
+    input's description (for the README tables and `terraform console`)."""
     module = module_variables()
     app = tfconfig_variables(APP_MODULE)
     for variables in (module, app):
@@ -198,13 +231,32 @@ def test_every_variable_is_typed_described_and_enums_validated():
             target, argument = feeds[name]
             spec = modules[target][argument]
             assert re.sub(r"\s", "", var.type) == re.sub(r"\s", "", spec.type), (environment, name, var.type, spec.type)
-            assert not var.description, f"{environment}: {name} is described once, in module {target} ({argument})"
+            assert var.description == spec.description, \
+                f"{environment}: {name} carries the description of module {target}'s {argument}"
             assert var.default is None or var.default != spec.default, \
                 f"{environment}: {name} repeats module {target}'s default {spec.default!r}; leave it null"
         for seed in ("dynamodb_billing_mode", "dynamodb_stream_view_type", "dynamodb_notifications_table_name",
                      "ami_id", "dynamodb_encryption_type", "dynamodb_table_class", "dynamodb_ttl_attribute_name"):
             target, argument = feeds[seed]
             assert modules[target][argument].validations, f"{seed} is validated by module {target} ({argument})"
+
+
+@pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
+def test_every_output_is_described_as_the_module_output_it_passes_on(environment):
+    modules = {"dynamodb": blocks_of(MODULE, "output"), "app": blocks_of(APP_MODULE, "output")}
+    for module in modules.values():
+        assert all(len(body.get("description", "")) > 10 for body in module.values())
+    for name, body in blocks(INFRA / environment / "output.tf", "output").items():
+        source = re.fullmatch(r"\$\{module\.(\w+)\.(\w+)\}", str(body["value"]))
+        assert source, (environment, name)
+        assert body.get("description") == modules[source.group(1)][source.group(2)]["description"], (environment, name)
+
+
+def blocks_of(directory: Path, kind: str) -> dict:
+    result = {}
+    for path in directory.glob("*.tf"):
+        result.update(blocks(path, kind))
+    return result
 
 
 def test_tfvars_examples_hold_the_seeds_values():
@@ -318,7 +370,8 @@ def test_thin_production_root_gets_its_settings_and_the_module_defaults(initiali
     """Only ami_id and key_name given: production's own defaults (PITR, deletion protection, alarms, monitoring)
     apply, and every variable left null takes the module's default (nullable = false)."""
     terraform = _emulator_terraform(initialized, "production", emulator)
-    terraform.run("plan", "-input=false", "-no-color", "-out=thin.tfplan", "-var=ami_id=ami-0abc", "-var=key_name=k")
+    terraform.run("plan", "-input=false", "-no-color", "-out=thin.tfplan", "-var=ami_id=ami-0abcdef0",
+                  "-var=key_name=k")
     plan = json.loads(terraform.run("show", "-json", "thin.tfplan").stdout)
     planned = {c["address"]: c["change"]["after"] for c in plan["resource_changes"]}
     table = planned["module.dynamodb.aws_dynamodb_table.notifications"]
@@ -328,10 +381,16 @@ def test_thin_production_root_gets_its_settings_and_the_module_defaults(initiali
     assert table["stream_enabled"] and table["stream_view_type"] == "NEW_AND_OLD_IMAGES"
     assert table["ttl"] == [{"attribute_name": "ttl", "enabled": True}]
     assert table["tags_all"]["Environment"] == "production"
-    assert sum(a.startswith("module.dynamodb.aws_cloudwatch_metric_alarm.") for a in planned) == 4
+    alarms = {a: v for a, v in planned.items() if a.startswith("module.dynamodb.aws_cloudwatch_metric_alarm.")}
+    assert len(alarms) == 4
+    # every alarm notifies the module's own encrypted topic (its ARN is known after apply: the plan leaves it unset)
+    topic = planned["module.dynamodb.aws_sns_topic.alarms[0]"]
+    assert topic["name"] == "production-user-notifications-alarms"
+    assert "module.dynamodb.aws_kms_key.alarms[0]" in planned
     assert planned["module.app.aws_instance.app"]["monitoring"] is True
     assert planned["module.app.aws_instance.app"]["instance_type"] == "t3.micro"
-    assert not [a for a in planned if "appautoscaling" in a or "kms" in a or "resource_policy" in a]
+    assert not [a for a in planned if "appautoscaling" in a or "aws_kms_key.notifications" in a
+                or "resource_policy" in a or "cloudtrail" in a]
 
 
 @pytest.mark.terraform
@@ -343,7 +402,8 @@ def test_a_bad_tfvars_value_is_reported_by_the_module_at_the_module_call(initial
     terraform = _emulator_terraform(initialized, "staging", emulator)
     tfvars = tmp_path / "bad.tfvars"
     tfvars.write_text((INFRA / "staging" / "terraform.tfvars.example").read_text().replace(
-        'dynamodb_billing_mode             = "PAY_PER_REQUEST"', 'dynamodb_billing_mode             = "ONDEMAND"'))
+        'dynamodb_billing_mode             = "PAY_PER_REQUEST"', 'dynamodb_billing_mode             = "ONDEMAND"')
+        .replace("ami-xxxxx", "ami-0abcdef0").replace("your-key-pair", "ops-key"))
     result = terraform.run("plan", "-input=false", "-json", "-refresh=false", f"-var-file={tfvars}", check=False)
     assert result.returncode == 1
     (diagnostic,) = [m["diagnostic"] for m in ui_messages(result.stdout)
@@ -439,7 +499,7 @@ def test_autoscaling_keeps_plans_clean_and_the_table_address(tmp_path, emulator)
     state = json.loads(tf("show", "-json").stdout)
     alarm_names = state["values"]["outputs"]["alarm_names"]["value"]
     spec = table_spec(flatten(state["values"]["root_module"]))  # what the runbooks read from Terraform's state
-    assert len(alarm_names) == 6 and sorted(alarm_names) == spec.alarm_names()
+    assert len(alarm_names) == 8 and sorted(alarm_names) == spec.alarm_names()  # 4 table, 2 GSI, 2 capacity
 
 
 def _registry_reachable() -> bool:

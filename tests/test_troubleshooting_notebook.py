@@ -84,6 +84,9 @@ def test_each_problem_is_found_and_displayed_where_computed(emu, tmp_path):
     assert findings["global table replicas"] == "ok" and findings["autoscaling activity"] == "ok"
     assert records["replica_status"] == [] and records["scaling_activity"] == []
     assert sorted(records["displayed_findings"]) == sorted(findings) and len(findings) == 14
+    # the hand-made alarm notifies no one: 04 lists it under "(none)"
+    (silent,) = records["alarm_destinations"]
+    assert silent["destination"] == "(none)" and silent["on_alarm"] == 1 and alarm in silent["subscriptions"]
 
 
 def test_operations_without_a_table_say_why_each_step_is_skipped(emu, tmp_path):

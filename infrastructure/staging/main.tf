@@ -50,8 +50,18 @@ module "dynamodb" {
 
   alarms_enabled               = var.dynamodb_enable_alarms
   alarm_sns_topic_arn          = var.dynamodb_alarm_sns_topic_arn
+  alarm_subscriptions          = var.dynamodb_alarm_subscriptions
   contributor_insights_enabled = var.dynamodb_contributor_insights_enabled
   dashboard_enabled            = var.dynamodb_dashboard_enabled
+
+  restore_source_name      = var.dynamodb_restore_source_name
+  restore_source_table_arn = var.dynamodb_restore_source_table_arn
+  restore_date_time        = var.dynamodb_restore_date_time
+  restore_to_latest_time   = var.dynamodb_restore_to_latest_time
+
+  audit_logging_enabled    = var.dynamodb_audit_logging_enabled
+  audit_log_bucket_name    = var.dynamodb_audit_log_bucket_name
+  audit_log_retention_days = var.dynamodb_audit_log_retention_days
 
   tags = var.dynamodb_tags
 

@@ -13,24 +13,29 @@ variable "environment" {
 }
 
 variable "ami_id" {
-  description = "AMI of the application's EC2 instance."
+  description = "AMI of the application's EC2 instance: ami- and 8 or 17 lowercase hex digits (the example's ami-xxxxx is a placeholder)."
   type        = string
   nullable    = false
 
   validation {
-    condition     = can(regex("^ami-[0-9a-zA-Z]+$", var.ami_id))
-    error_message = "ami_id must look like ami-0123456789abcdef0; got \"${var.ami_id}\"."
+    condition     = can(regex("^ami-[0-9a-f]{8}([0-9a-f]{9})?$", var.ami_id))
+    error_message = "ami_id must be an AMI ID: ami- and 8 or 17 lowercase hex digits, e.g. ami-0123456789abcdef0 (set your image's; ami-xxxxx is the example's placeholder); got \"${var.ami_id}\"."
   }
 }
 
 variable "key_name" {
-  description = "Name of the EC2 key pair for SSH access to the application instance."
+  description = "Name of an existing EC2 key pair for SSH access to the application instance: 1-255 printable ASCII characters (the example's your-key-pair is a placeholder)."
   type        = string
   nullable    = false
 
   validation {
-    condition     = length(var.key_name) >= 1 && length(var.key_name) <= 255
-    error_message = "key_name must be 1-255 characters; got \"${var.key_name}\" (${length(var.key_name)})."
+    condition     = can(regex("^[ -~]{1,255}$", var.key_name)) && trimspace(var.key_name) == var.key_name
+    error_message = "key_name must be an EC2 key pair name: 1-255 printable ASCII characters, no leading or trailing space; got \"${var.key_name}\"."
+  }
+
+  validation {
+    condition     = var.key_name != "your-key-pair"
+    error_message = "key_name is still the example's placeholder \"your-key-pair\": set the name of your EC2 key pair (aws ec2 describe-key-pairs)."
   }
 }
 

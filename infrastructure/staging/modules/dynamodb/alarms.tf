@@ -2,7 +2,8 @@
 # TableSpec.alarm_names() gives (the runbooks look them up by name).
 
 locals {
-  alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+  # Every alarm notifies a topic, on alarm and on recovery: the given one, or the one sns.tf creates.
+  alarm_actions = var.alarms_enabled ? [local.alarm_topic_arn] : []
 
   # Table-level metrics with a single TableName dimension.
   simple_alarms = var.alarms_enabled ? {
@@ -27,11 +28,18 @@ locals {
     }
   } : {}
 
-  # SystemErrors are published per TableName and Operation: the alarm sums the operations the application uses.
-  system_error_operations = [
-    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
-    "TransactWriteItems",
-  ]
+  # Throttles on a GSI are reported under TableName + GlobalSecondaryIndexName (the table's own alarms miss them):
+  # a read and a write alarm per index, with the table's thresholds.
+  gsi_alarms = var.alarms_enabled ? merge([
+    for index in var.global_secondary_indexes : {
+      for kind in ["Read", "Write"] : "gsi-${index.name}-${lower(kind)}-throttle-events" => {
+        metric      = "${kind}ThrottleEvents"
+        threshold   = kind == "Read" ? var.alarm_read_throttle_threshold : var.alarm_write_throttle_threshold
+        description = "${kind} requests to the GSI ${index.name} of ${var.table_name} throttled (over its capacity or partition limits)."
+        dimensions  = { TableName = var.table_name, GlobalSecondaryIndexName = index.name }
+      }
+    }
+  ]...) : {}
 
   capacity_alarms = var.alarms_enabled && local.provisioned ? {
     "consumed-read-capacity"  = "Read"
@@ -40,7 +48,7 @@ locals {
 }
 
 resource "aws_cloudwatch_metric_alarm" "simple" {
-  for_each = local.simple_alarms
+  for_each = merge(local.simple_alarms, local.gsi_alarms)
 
   alarm_name          = "${var.table_name}-${each.key}"
   alarm_description   = each.value.description
@@ -59,11 +67,15 @@ resource "aws_cloudwatch_metric_alarm" "simple" {
   tags = local.tags
 }
 
+# SystemErrors are published per TableName and Operation, one metric per operation (the item, batch, PartiQL and
+# transaction calls, and the stream's GetRecords). A metric-math alarm takes at most 10 metrics and SEARCH
+# expressions cannot be alarmed on; a CloudWatch Metrics Insights query can: it sums SystemErrors over every
+# Operation the table reports, however many, in one series.
 resource "aws_cloudwatch_metric_alarm" "system_errors" {
   count = var.alarms_enabled ? 1 : 0
 
   alarm_name          = "${var.table_name}-system-errors"
-  alarm_description   = "Server-side errors (HTTP 500s) on ${var.table_name}, summed over its operations."
+  alarm_description   = "Server-side errors (HTTP 500s) on ${var.table_name}, summed over every operation that reports them."
   evaluation_periods  = var.alarm_evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.alarm_system_errors_threshold
@@ -73,23 +85,10 @@ resource "aws_cloudwatch_metric_alarm" "system_errors" {
 
   metric_query {
     id          = "errors"
-    expression  = "SUM([${join(",", [for i, _ in local.system_error_operations : "op${i}"])}])"
+    expression  = "SELECT SUM(SystemErrors) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '${var.table_name}'"
     label       = "SystemErrors"
+    period      = var.alarm_period_seconds
     return_data = true
-  }
-
-  dynamic "metric_query" {
-    for_each = local.system_error_operations
-    content {
-      id = "op${metric_query.key}"
-      metric {
-        namespace   = "AWS/DynamoDB"
-        metric_name = "SystemErrors"
-        dimensions  = { TableName = var.table_name, Operation = metric_query.value }
-        stat        = "Sum"
-        period      = var.alarm_period_seconds
-      }
-    }
   }
 
   tags = local.tags
@@ -112,6 +111,7 @@ resource "aws_cloudwatch_metric_alarm" "capacity" {
     id          = "utilization"
     expression  = "100 * (consumed / PERIOD(consumed)) / provisioned"
     label       = "${each.value}CapacityUtilization"
+    period      = var.alarm_period_seconds # set, so a re-plan compares it with the value AWS reads back
     return_data = true
   }
 

@@ -60,7 +60,8 @@ locals {
         period = 300
         metrics = concat(
           [["AWS/DynamoDB", "UserErrors", { label = "UserErrors (account and region)" }]],
-          [for op in local.system_error_operations : concat(["AWS/DynamoDB", "SystemErrors"], local.table_dimension, ["Operation", op])],
+          # SystemErrors of every operation the table reports, one line each (a dashboard may SEARCH).
+          [[{ expression = "SEARCH('{AWS/DynamoDB,Operation,TableName} MetricName=\"SystemErrors\" TableName=\"${var.table_name}\"', 'Sum', 300)", id = "systemerrors", label = "SystemErrors" }]],
         )
       }
     },

@@ -60,6 +60,12 @@ resource "aws_dynamodb_table" "notifications" {
   stream_enabled   = var.stream_enabled
   stream_view_type = var.stream_enabled ? var.stream_view_type : null
 
+  # A point-in-time restore of another table (variables.tf, "Recovery procedure" in README.md); null: a new table.
+  restore_source_name      = var.restore_source_name
+  restore_source_table_arn = var.restore_source_table_arn
+  restore_date_time        = var.restore_date_time
+  restore_to_latest_time   = var.restore_to_latest_time ? true : null
+
   dynamic "attribute" {
     for_each = local.attributes
     content {

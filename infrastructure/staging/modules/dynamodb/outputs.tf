@@ -49,12 +49,18 @@ output "dynamodb_kms_key_arn" {
 }
 
 output "dynamodb_alarm_names" {
-  description = "Names of the CloudWatch alarms the module created (empty when alarms are disabled)."
+  description = "Names of the CloudWatch alarms the module created (empty when alarms are disabled): the table's throttles and user errors, each GSI's read and write throttles, system errors, consumed capacity."
   value = concat(
     [for key in ["read-throttle-events", "write-throttle-events", "user-errors"] : aws_cloudwatch_metric_alarm.simple[key].alarm_name if contains(keys(aws_cloudwatch_metric_alarm.simple), key)],
+    [for key in sort(keys(local.gsi_alarms)) : aws_cloudwatch_metric_alarm.simple[key].alarm_name],
     aws_cloudwatch_metric_alarm.system_errors[*].alarm_name,
     [for key in ["consumed-read-capacity", "consumed-write-capacity"] : aws_cloudwatch_metric_alarm.capacity[key].alarm_name if contains(keys(aws_cloudwatch_metric_alarm.capacity), key)],
   )
+}
+
+output "dynamodb_alarm_topic_arn" {
+  description = "ARN of the SNS topic every alarm notifies (alarm and OK): alarm_sns_topic_arn, or the topic the module created (null when alarms are disabled)."
+  value       = var.alarms_enabled ? local.alarm_topic_arn : null
 }
 
 output "dynamodb_dashboard_name" {
@@ -70,4 +76,14 @@ output "dynamodb_autoscaling_policy_arns" {
 output "dynamodb_resource_policy" {
   description = "The table's resource-based policy document (JSON; null unless resource_policy_enabled)."
   value       = one(aws_dynamodb_resource_policy.notifications[*].policy)
+}
+
+output "dynamodb_audit_trail_arn" {
+  description = "ARN of the CloudTrail trail recording the table's data events (null unless audit_logging_enabled)."
+  value       = one(aws_cloudtrail.audit[*].arn)
+}
+
+output "dynamodb_audit_log_bucket" {
+  description = "S3 bucket the audit trail writes to (null unless audit_logging_enabled)."
+  value       = var.audit_logging_enabled ? local.audit_bucket_name : null
 }

@@ -500,13 +500,31 @@ variable "alarm_evaluation_periods" {
 }
 
 variable "alarm_sns_topic_arn" {
-  description = "SNS topic notified when an alarm fires and when it recovers (null: no notifications)."
+  description = "SNS topic every alarm notifies when it fires and when it recovers. Null (with alarms_enabled): the module creates an encrypted topic, <table>-alarms, with alarm_subscriptions."
   type        = string
   default     = null
 
   validation {
-    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_sns_topic_arn))
+    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", var.alarm_sns_topic_arn))
     error_message = "alarm_sns_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>) or null; got \"${coalesce(var.alarm_sns_topic_arn, "null")}\"."
+  }
+}
+
+variable "alarm_subscriptions" {
+  description = "Who the module-created alarm topic notifies: a list of { protocol, endpoint } with protocol email (endpoint: an address) or https (endpoint: an https:// URL); an email subscription waits for its recipient to confirm. Ignored when alarm_sns_topic_arn is given."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition = alltrue([for s in var.alarm_subscriptions : (
+      s.protocol == "email" ? can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", s.endpoint)) :
+      s.protocol == "https" ? can(regex("^https://[^\\s/]+", s.endpoint)) : false
+    )])
+    error_message = "Each alarm subscription must be { protocol = \"email\", endpoint = <an email address> } or { protocol = \"https\", endpoint = <an https:// URL> }; got ${jsonencode(var.alarm_subscriptions)}."
   }
 }
 
@@ -529,6 +547,115 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+}
+
+# --- restore: create the table from another table's point-in-time backup ---------------------------------------
+# The provider's restore arguments. A restore creates a new table (DynamoDB never restores in place): give exactly
+# one source and exactly one point in time. See "Recovery procedure" in README.md.
+
+variable "restore_source_name" {
+  description = "Create the table as a point-in-time restore of this table (same account and region). Exactly one of restore_source_name and restore_source_table_arn; null: an empty new table."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.restore_source_name == null || can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.restore_source_name))
+    error_message = "restore_source_name must be a DynamoDB table name (3-255 characters from a-z, A-Z, 0-9, '_', '-', '.'); got \"${coalesce(var.restore_source_name, "null")}\"."
+  }
+
+  validation {
+    condition     = var.restore_source_name == null || var.restore_source_table_arn == null
+    error_message = "Give one restore source: restore_source_name or restore_source_table_arn, not both (got \"${coalesce(var.restore_source_name, "null")}\" and \"${coalesce(var.restore_source_table_arn, "null")}\")."
+  }
+}
+
+variable "restore_source_table_arn" {
+  description = "Create the table as a point-in-time restore of the table with this ARN (another account or region too). Exactly one of restore_source_name and restore_source_table_arn."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.restore_source_table_arn == null || can(regex("^arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]{3,255}$", var.restore_source_table_arn))
+    error_message = "restore_source_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>); got \"${coalesce(var.restore_source_table_arn, "null")}\"."
+  }
+}
+
+variable "restore_date_time" {
+  description = "The point in time to restore to (RFC 3339, e.g. 2026-12-06T21:30:00Z): within the source's point-in-time recovery window (the last pitr_recovery_period_days days, not in the future). Exactly one of restore_date_time and restore_to_latest_time with a restore source."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.restore_date_time == null || can(timecmp(var.restore_date_time, "2000-01-01T00:00:00Z"))
+    error_message = "restore_date_time must be an RFC 3339 time such as 2026-12-06T21:30:00Z; got \"${coalesce(var.restore_date_time, "null")}\"."
+  }
+
+  validation {
+    condition = !can(timecmp(var.restore_date_time, plantimestamp())) ? true : ( # null or not a time: the rules above
+      timecmp(var.restore_date_time, plantimestamp()) <= 0 &&
+      timecmp(var.restore_date_time, timeadd(plantimestamp(), "-${var.pitr_recovery_period_days * 24}h")) >= 0
+    )
+    error_message = "restore_date_time must lie within the point-in-time recovery window: the last ${var.pitr_recovery_period_days} days (pitr_recovery_period_days) up to now (${plantimestamp()}); got \"${coalesce(var.restore_date_time, "null")}\"."
+  }
+
+  validation {
+    condition     = var.restore_date_time == null || var.restore_source_name != null || var.restore_source_table_arn != null
+    error_message = "restore_date_time needs a restore source: set restore_source_name or restore_source_table_arn (or remove restore_date_time for a new, empty table)."
+  }
+}
+
+variable "restore_to_latest_time" {
+  description = "Restore to the latest restorable time of the source (about 5 minutes ago) instead of restore_date_time."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.restore_to_latest_time || var.restore_source_name != null || var.restore_source_table_arn != null
+    error_message = "restore_to_latest_time needs a restore source: set restore_source_name or restore_source_table_arn."
+  }
+
+  validation {
+    condition     = var.restore_date_time == null || !var.restore_to_latest_time
+    error_message = "Give one point in time to restore to: restore_date_time or restore_to_latest_time = true, not both."
+  }
+
+  validation {
+    condition     = (var.restore_source_name == null && var.restore_source_table_arn == null) || var.restore_to_latest_time || var.restore_date_time != null
+    error_message = "A restore source needs a point in time: set restore_date_time (RFC 3339) or restore_to_latest_time = true."
+  }
+}
+
+# --- audit logging: CloudTrail data events of this table ---------------------------------------------------------
+
+variable "audit_logging_enabled" {
+  description = "Record the table's data events (item reads and writes) with CloudTrail: a trail <table>-data-events of the module's, with an advanced event selector on this table only (billed per 100,000 events)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "audit_log_bucket_name" {
+  description = "Existing S3 bucket the trail writes to (its policy must let CloudTrail write). Null: the module creates an encrypted, versioned, non-public bucket (<table>-audit-...)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.audit_log_bucket_name == null || (can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.audit_log_bucket_name)) && !can(regex("\\.\\.|^\\d+\\.\\d+\\.\\d+\\.\\d+$|^xn--|-s3alias$", var.audit_log_bucket_name)))
+    error_message = "audit_log_bucket_name must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit, no '..', not an IP address; got \"${coalesce(var.audit_log_bucket_name, "null")}\"."
+  }
+}
+
+variable "audit_log_retention_days" {
+  description = "Days the module-created audit bucket keeps a log file before it expires."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = var.audit_log_retention_days >= 1 && floor(var.audit_log_retention_days) == var.audit_log_retention_days
+    error_message = "audit_log_retention_days must be a whole number of at least 1; got ${var.audit_log_retention_days}."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 terraform {
-  required_version = ">= 1.9.0" # validation rules that refer to other inputs (replicas, autoscaling_*) need 1.9
+  required_version = ">= 1.9.0" # validation rules that refer to other inputs (restore_*, replicas, autoscaling_*)
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.70, < 7.0"
+      version = "~> 5.100"
     }
   }
 }

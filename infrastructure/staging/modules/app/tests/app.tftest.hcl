@@ -61,6 +61,21 @@ run "inputs_are_validated" {
   expect_failures = [var.environment, var.ami_id, var.key_name, var.instance_type, var.root_volume_size]
 }
 
+# The example's placeholders (terraform.tfvars.example) fail at plan, before anything is created.
+run "example_placeholders_are_rejected" {
+  command = plan
+  variables {
+    ami_id   = "ami-xxxxx"
+    key_name = "your-key-pair"
+  }
+  expect_failures = [var.ami_id, var.key_name]
+}
+
+run "ami_id_of_8_hex_digits_is_valid" {
+  command = plan
+  variables { ami_id = "ami-12c6146b" }
+}
+
 run "precondition_vpc_endpoint_needs_vpc_and_route_tables" {
   command = plan
   variables { vpc_endpoint_enabled = true }

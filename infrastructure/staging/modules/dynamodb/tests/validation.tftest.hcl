@@ -85,6 +85,14 @@ run "alarm_inputs" {
   ]
 }
 
+run "alarm_subscriptions_need_an_email_or_https_endpoint" {
+  command = plan
+  variables {
+    alarm_subscriptions = [{ protocol = "email", endpoint = "oncall" }, { protocol = "sms", endpoint = "+15555550100" }]
+  }
+  expect_failures = [var.alarm_subscriptions]
+}
+
 run "resource_policy_inputs" {
   command = plan
   variables {
@@ -151,5 +159,123 @@ run "edge_values_are_valid" {
     on_demand_throughput               = { max_read_request_units = -1, max_write_request_units = 1 }
     kms_key_arn                        = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     alarm_sns_topic_arn                = "arn:aws:sns:us-east-1:123456789012:alerts"
+    alarm_subscriptions                = [{ protocol = "email", endpoint = "a@b.co" }, { protocol = "https", endpoint = "https://h.example.org/x" }]
+  }
+}
+
+run "audit_inputs" {
+  command = plan
+  variables {
+    audit_log_bucket_name    = "My_Audit_Bucket"
+    audit_log_retention_days = 0
+  }
+  expect_failures = [var.audit_log_bucket_name, var.audit_log_retention_days]
+}
+
+# Restore: a valid source, exactly one source, exactly one point in time, inside the recovery window.
+run "restore_source_name_is_a_table_name" {
+  command = plan
+  variables {
+    restore_source_name    = "no spaces"
+    restore_to_latest_time = true
+  }
+  expect_failures = [var.restore_source_name]
+}
+
+run "restore_source_table_arn_is_a_table_arn" {
+  command = plan
+  variables {
+    restore_source_table_arn = "arn:aws:s3:::bucket"
+    restore_to_latest_time   = true
+  }
+  expect_failures = [var.restore_source_table_arn]
+}
+
+run "restore_with_two_sources" {
+  command = plan
+  variables {
+    restore_source_name      = "production-user-notifications"
+    restore_source_table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/production-user-notifications"
+    restore_to_latest_time   = true
+  }
+  expect_failures = [var.restore_source_name]
+}
+
+run "restore_time_must_be_rfc3339" {
+  command = plan
+  variables {
+    restore_source_name = "production-user-notifications"
+    restore_date_time   = "yesterday"
+  }
+  expect_failures = [var.restore_date_time]
+}
+
+run "restore_time_outside_the_window" {
+  command = plan
+  variables {
+    restore_source_name       = "production-user-notifications"
+    restore_date_time         = "2000-01-01T00:00:00Z"
+    pitr_recovery_period_days = 35
+  }
+  expect_failures = [var.restore_date_time]
+}
+
+run "restore_time_without_a_source" {
+  command = plan
+  variables {
+    restore_date_time = timeadd(timestamp(), "-1h")
+  }
+  expect_failures = [var.restore_date_time]
+}
+
+run "restore_latest_time_without_a_source" {
+  command = plan
+  variables {
+    restore_to_latest_time = true
+  }
+  expect_failures = [var.restore_to_latest_time]
+}
+
+run "restore_with_two_points_in_time" {
+  command = plan
+  variables {
+    restore_source_name    = "production-user-notifications"
+    restore_date_time      = timeadd(timestamp(), "-1h")
+    restore_to_latest_time = true
+  }
+  expect_failures = [var.restore_to_latest_time]
+}
+
+run "restore_source_without_a_point_in_time" {
+  command = plan
+  variables {
+    restore_source_name = "production-user-notifications"
+  }
+  expect_failures = [var.restore_to_latest_time]
+}
+
+run "restore_inside_the_window_is_planned" {
+  command = plan
+  variables {
+    restore_source_name = "production-user-notifications"
+    restore_date_time   = timeadd(timestamp(), "-24h")
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.notifications.restore_source_name == "production-user-notifications" && aws_dynamodb_table.notifications.restore_date_time != null && aws_dynamodb_table.notifications.restore_to_latest_time == null
+    error_message = "The table is created as a restore of the source at the given time."
+  }
+}
+
+run "restore_from_an_arn_to_the_latest_time" {
+  command = plan
+  variables {
+    restore_source_table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/production-user-notifications"
+    restore_to_latest_time   = true
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.notifications.restore_source_table_arn == "arn:aws:dynamodb:us-east-1:123456789012:table/production-user-notifications" && aws_dynamodb_table.notifications.restore_to_latest_time
+    error_message = "The table is created as a restore of the source ARN at its latest restorable time."
   }
 }
