@@ -137,13 +137,16 @@ def test_module_outputs_serve_the_seeds_manual_attachment_snippet():
 @pytest.mark.parametrize("directory", ["staging", "production", "bootstrap", "staging/modules/dynamodb",
                                        "staging/modules/app", *[f"staging/modules/dynamodb/examples/{name}" for name in
                                                                ("on-demand", "provisioned-autoscaling",
-                                                                "customer-managed-kms")]])
+                                                                "customer-managed-kms", "global-table",
+                                                                "scheduled-scaling")]])
 def test_versions_pin_the_provider(directory):
     terraform = _load(INFRA / directory / "versions.tf")["terraform"][0]
     # the roots' team state (backend.tf.example) uses the S3 backend's lock file (use_lockfile, Terraform >= 1.10);
     # the dynamodb module's rules that refer to other inputs (restore_*, replicas, autoscaling_*) need 1.9
-    expected = {"staging/modules/dynamodb": ">= 1.9.0"}.get(directory, ">= 1.5.0" if "modules" in directory
-                                                            else ">= 1.10.0")
+    examples = "staging/modules/dynamodb/examples"
+    expected = {"staging/modules/dynamodb": ">= 1.9.0", f"{examples}/global-table": ">= 1.9.0",
+                f"{examples}/scheduled-scaling": ">= 1.9.0"}.get(directory, ">= 1.5.0" if "modules" in directory
+                                                                 else ">= 1.10.0")
     assert terraform["required_version"] == expected
     aws = terraform["required_providers"][0]["aws"] if isinstance(terraform["required_providers"], list) \
         else terraform["required_providers"]["aws"]

@@ -356,6 +356,7 @@ variable "dynamodb_audit_log_retention_days" {
 # types repeat the module's, optional attributes' defaults included.
 
 variable "dynamodb_replicas" {
+  description = "Global-table replicas, one per other region (the provider's replica blocks): region_name; kms_key_arn, a customer key in that region (null: DynamoDB's default key there); point_in_time_recovery (null: as pitr_enabled); propagate_tags copies the table's tags. Needs stream_enabled with NEW_AND_OLD_IMAGES; writes are then billed as replicated writes in every region."
   type = list(object({
     region_name            = string
     kms_key_arn            = optional(string)
@@ -366,21 +367,25 @@ variable "dynamodb_replicas" {
 }
 
 variable "dynamodb_autoscaling_scale_in_cooldown" {
-  type    = number
-  default = null
+  description = "Seconds after a scale-in before the autoscaler may scale in again (table, and each GSI without its own setting; null: Application Auto Scaling's default)."
+  type        = number
+  default     = null
 }
 
 variable "dynamodb_autoscaling_scale_out_cooldown" {
-  type    = number
-  default = null
+  description = "Seconds after a scale-out before the autoscaler may scale out again (table, and each GSI without its own setting; null: Application Auto Scaling's default)."
+  type        = number
+  default     = null
 }
 
 variable "dynamodb_autoscaling_disable_scale_in" {
-  type    = bool
-  default = null
+  description = "Let the autoscaler only scale out, never in (table, and each GSI without its own setting)."
+  type        = bool
+  default     = null
 }
 
 variable "dynamodb_autoscaling_indexes" {
+  description = "Autoscaling per GSI, by index name: read_min/read_max/write_min/write_max, target_utilization (percent), scale_in_cooldown/scale_out_cooldown (seconds), disable_scale_in. A field left null takes the table-level autoscaling_* input; an index not listed takes them all."
   type = map(object({
     read_min           = optional(number)
     read_max           = optional(number)
@@ -395,6 +400,7 @@ variable "dynamodb_autoscaling_indexes" {
 }
 
 variable "dynamodb_autoscaling_schedules" {
+  description = "Scheduled scaling (aws_appautoscaling_scheduled_action), e.g. raise the write minimum before the daily notification burst: name; schedule, cron(...), at(yyyy-mm-ddThh:mm:ss) or rate(n unit); timezone (IANA, null: UTC); target, \"table\" or \"index/<gsi name>\"; dimension, read or write; min_capacity and/or max_capacity; start_time/end_time (RFC 3339). Needs autoscaling_enabled on a PROVISIONED table."
   type = list(object({
     name         = string
     schedule     = string
@@ -410,6 +416,7 @@ variable "dynamodb_autoscaling_schedules" {
 }
 
 variable "dynamodb_import_table" {
+  description = "Bulk-load the table from S3 when it is created (the provider's import_table; only at creation: adding it to an existing table, or changing its S3 source, replaces the table, which the review names): bucket, key_prefix, bucket_owner; input_format CSV, DYNAMODB_JSON or ION; input_compression_type GZIP, ZSTD or NONE; csv options (delimiter, header_list), required for CSV and only for CSV; the provider passes header_list as a set, so its order is not kept: prefer a header row in the files. null: an empty table."
   type = object({
     bucket                 = string
     key_prefix             = optional(string)
