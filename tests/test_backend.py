@@ -48,9 +48,12 @@ LOCKED_JSON = json.dumps({"@level": "error", "type": "diagnostic", "diagnostic":
 # --- the committed configuration ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
-def test_each_root_declares_a_partial_s3_backend_and_ships_an_example(environment):
+def test_each_root_ships_a_partial_s3_backend_example_and_its_config(environment):
+    """Team state is one copy away (backend.tf.example: the partial ``backend "s3" {}``), the root itself keeps the
+    guide's local state (tests/test_terraform_config.py checks that)."""
     versions = (paths.environment_dir(environment) / "versions.tf").read_text()
-    assert re.search(r'(?m)^\s*backend\s+"s3"\s*\{\s*\}', versions), "partial configuration: backend \"s3\" {}"
+    example = (paths.environment_dir(environment) / "backend.tf.example").read_text()
+    assert re.search(r'(?m)^\s*backend\s+"s3"\s*\{\s*\}', example), "partial configuration: backend \"s3\" {}"
     required = re.search(r'required_version\s*=\s*">=\s*(\d+)\.(\d+)', versions)
     assert required and (int(required.group(1)), int(required.group(2))) >= (1, 10), "use_lockfile needs 1.10"
     values, lines = backend.read_file(backend.example_file(environment))
