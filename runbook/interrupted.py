@@ -586,7 +586,7 @@ def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str
     from . import deploy, params
 
     terraform = context.terraform
-    unlock_lock_id = params.text(unlock_lock_id, UNLOCK_PARAMETER).strip()
+    unlock_lock_id = params.lock_id(unlock_lock_id, UNLOCK_PARAMETER)
     verdict = read_lock_verdict(terraform)
     diagnosis = diagnose(terraform, diagnostic_plan(terraform), verdict)
     if diagnosis.found:

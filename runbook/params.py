@@ -161,6 +161,21 @@ def allow_destroy(value: object, name: str = "allow_destroy") -> tuple[str, ...]
     return tuple(dict.fromkeys(a for a in addresses if a))
 
 
+#: Terraform's state lock IDs: a UUID (8-4-4-4-12 hexadecimal digits), as "Lock Info: ID:" shows it.
+LOCK_ID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def lock_id(value: object, name: str = "unlock_lock_id") -> str:
+    """``unlock_lock_id``: '' (release nothing) or the ID of the stale state lock to release (a UUID)."""
+    text = value.strip() if isinstance(value, str) else value
+    if text == "":
+        return ""
+    if not isinstance(text, str) or not LOCK_ID_PATTERN.match(text):
+        raise ParameterError(name, value, "'' or the stale lock's ID as the diagnosis shows it: a UUID such as "
+                             "'3f1c0d5e-9a2b-4c7d-8e6f-0a1b2c3d4e5f'")
+    return text
+
+
 def plan_sha256(value: object, name: str = "plan_sha256") -> str:
     """``plan_sha256``: '' (apply the plan reviewed in this run) or the 64-hex-character SHA-256 of a saved plan."""
     if value == "":

@@ -250,6 +250,8 @@ BAD_VALUES = {
     "smoke_per_user": 1001,
     "ttl_items": 1,
     "metrics_hours": "3h",
+    "destroy": "yes",
+    "unlock_lock_id": "the lock",
 }
 #: What else a bad value needs to be bad: confirm only matters for apply=True in production.
 WITH = {"confirm": {"environment": "production", "apply": True}}
