@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runbook import backend, deploy, interrupted, preflight  # noqa: E402
+from runbook import backend, deploy, interrupted, paths, preflight  # noqa: E402
 from runbook.aws import Target  # noqa: E402
 from runbook.context import open_context  # noqa: E402
 from runbook.errors import RunbookError  # noqa: E402
@@ -122,7 +122,7 @@ def kill_when(code: str, ready, timeout: float = 300.0) -> str:
 def planned_names(work: Path) -> dict[str, list[str]]:
     """What the plan of the apply being killed names its resources, by type: from the JSON 02 keeps beside its
     saved plan (``tfplan.json``, written before the apply starts); empty until then."""
-    path = work / "infrastructure" / ENVIRONMENT / "tfplan.json"
+    path = paths.work_dir(ENVIRONMENT, work) / "infrastructure" / ENVIRONMENT / "tfplan.json"  # work: the base
     names: dict[str, list[str]] = {}
     if not path.is_file():
         return names

@@ -118,11 +118,14 @@ def cost(env: str, work_dir: str | None, tfvars: str, pricing: str, fmt: str, fr
          endpoint_url: str) -> None:
     """Monthly cost of the working configuration's plan with the environment's usage profile."""
     from .cost import cost_command
+    from .terraform import progress_to
 
     try:
         base = _work_base(work_dir)
-        click.echo(cost_command(env, pricing, fmt, free_tier, tfvars=tfvars,
-                                work_dir=base and paths.work_dir(env, base), endpoint_url=endpoint_url))
+        with progress_to(sys.stderr):  # stdout is the report (--format json): Terraform's progress goes to stderr
+            report = cost_command(env, pricing, fmt, free_tier, tfvars=tfvars,
+                                  work_dir=base and paths.work_dir(env, base), endpoint_url=endpoint_url)
+        click.echo(report)
     except RunbookError as error:
         raise UsageProblem(str(error)) from None
 
@@ -147,6 +150,7 @@ def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, 
 
     from .drift import drift_report
     from .planning import environment_terraform, plan_environment
+    from .terraform import progress_to
 
     names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region"}
     base = _work_base(work_dir)
@@ -154,8 +158,9 @@ def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, 
         terraform, _ = environment_terraform(env, tfvars, base and paths.work_dir(env, base), endpoint_url, region,
                                              names)  # every input, before any AWS call
         _check_credentials(terraform.target)
-        planned = plan_environment(env, tfvars, base and paths.work_dir(env, base), endpoint_url, region,
-                                   option_names=names)
+        with progress_to(sys.stderr):  # stdout is the report (--format json): Terraform's progress on stderr
+            planned = plan_environment(env, tfvars, base and paths.work_dir(env, base), endpoint_url, region,
+                                       option_names=names)
         report = drift_report(planned.result.json)
     except Exception as error:  # never 0/1/3: those are verdicts
         if os.environ.get("RUNBOOK_DEBUG"):

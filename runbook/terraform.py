@@ -22,8 +22,10 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from . import paths
 from .aws import Target
@@ -633,6 +635,22 @@ def progress_line(line: str) -> str:
     return str(message.get("@message", "")) if message.get("type") in PROGRESS_TYPES else ""
 
 
+#: Where Terraform's progress lines go (None: this process's stdout, the notebook cell). A command whose stdout is
+#: its report (``runbook drift|cost --format json``) sends them to stderr: :func:`progress_to`.
+_progress_stream = None
+
+
+@contextmanager
+def progress_to(stream) -> Iterator[None]:
+    """Within the block, print Terraform's progress lines to ``stream`` (None: stdout)."""
+    global _progress_stream
+    before, _progress_stream = _progress_stream, stream
+    try:
+        yield
+    finally:
+        _progress_stream = before
+
+
 def _run_streaming(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     """``subprocess.run(..., capture_output=True, text=True)`` that also prints Terraform's progress lines as they
     arrive: a plan refreshes and an apply creates resource by resource for tens of seconds."""
@@ -648,7 +666,7 @@ def _run_streaming(command: list[str], cwd: Path, env: dict[str, str]) -> subpro
             lines.append(line)
             shown = progress_line(line)
             if shown:
-                print(shown, flush=True)
+                print(shown, file=_progress_stream or sys.stdout, flush=True)
         proc.wait()
         reader.join()
     return subprocess.CompletedProcess(command, proc.returncode, "".join(lines), "".join(errors))

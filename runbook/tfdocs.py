@@ -91,7 +91,9 @@ def _hcl(value: Any) -> str:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text for one Markdown table cell: pipes escaped, on one line, ``<``/``>`` as entities (a description's
+    ``<table>-alarms`` is a name pattern, not HTML)."""
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _anchor(kind: str, name: str) -> str:

@@ -520,8 +520,8 @@ SEARCHES = {
     "import": ("runbooks/03-import/", "troubleshooting/"),
     "PITR": ("configuration/", "runbooks/06-operations/", "cost/"),
     "cost": ("runbooks/05-cost-analysis/", "cost/"),
-    "drift": ("runbooks/02-plan-and-apply/", "reference/"),
-    "destroy": ("configuration/", "safety/", "runbooks/02-plan-and-apply/"),
+    "drift": ("runbooks/02-plan-and-apply/", "reference/", "safety/"),  # safety: the drift semantics, exit codes
+    "destroy": ("configuration/", "safety/", "runbooks/02-plan-and-apply/", "reference/"),  # `runbook destroy`
 }
 
 

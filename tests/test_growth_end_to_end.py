@@ -67,7 +67,8 @@ def apply_through_the_gate(terraform: Terraform, destroy: bool = False):
     """Plan, review and apply through the gate (staging: apply=True, and allow_destroy naming exactly the
     destructive changes). Returns the review and the completed addresses."""
     reviewed = plan_and_review(terraform, plan_args=("-destroy",) if destroy else ()).review
-    decision = decide(reviewed, "staging", NAME, apply=True, allow_destroy=",".join(reviewed.destructive_addresses))
+    decision = decide(reviewed, "staging", NAME, apply=True, allow_destroy=",".join(reviewed.destructive_addresses),
+                      destroy=destroy)  # a teardown also needs its own parameter
     return reviewed, {c["address"] for c in apply_reviewed(terraform, reviewed, decision).completed}
 
 
