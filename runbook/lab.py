@@ -532,8 +532,8 @@ def link_tfvars(copies: Copies, environment: str, endpoint_url: str, region: str
     from . import preflight
     from .context import open_context
 
-    context = open_context(environment, region, endpoint_url, str(work_dir(environment, lab_dir)),
-                           check_endpoint=False)
+    context = open_context(environment, region, endpoint_url, str(work_dir(environment, lab_dir).parent),
+                           check_endpoint=False)  # work_dir is the base, as in the copies' parameters cell
     if context.working.origin == "generated" and not context.working.exists:
         preflight.working_tfvars(context)
     link = copies_dir(environment, lab_dir) / TFVARS_LINK
