@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -101,16 +101,25 @@ def test_a_lock_of_this_operator_with_no_terraform_alive_is_stale_another_s_is_n
     assert verdict.stale and "older than 1 hour" in verdict.reason
 
 
+STAND_IN = """
+import ctypes, time
+ctypes.CDLL(None, use_errno=True).prctl(15, b"terraform", 0, 0, 0)  # PR_SET_NAME: /proc/self/comm
+print("renamed", flush=True)
+time.sleep(30)
+"""
+
+
 def test_a_live_terraform_on_the_same_state_keeps_the_lock_held(target, tmp_path):
     """A Terraform process of this machine whose working directory uses this backend (bucket, key, endpoint)."""
     root = tmp_path / "root"
     (root / ".terraform").mkdir(parents=True)
     (root / ".terraform" / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "s3", "config": {
         "bucket": BUCKET, "key": KEY, "endpoints": {"s3": target.endpoint_url}}}}))
-    stand_in = tmp_path / "terraform"  # its process name (/proc/PID/comm) is the name it was run by: terraform
-    stand_in.symlink_to(shutil.which("sleep"))  # a link, not a copy: no "text file busy" while another thread forks
-    process = subprocess.Popen([str(stand_in), "30"], cwd=root)
+    # a stand-in named terraform (its /proc/PID/comm): Python renaming itself, so that it works whatever `sleep` is
+    # (a multi-call coreutils binary refuses to run under another name)
+    process = subprocess.Popen([sys.executable, "-c", STAND_IN], cwd=root, stdout=subprocess.PIPE, text=True)
     try:
+        assert process.stdout.readline().strip() == "renamed"
         assert interrupted.terraform_alive(config(target)) == [process.pid]
         production = BackendConfig(Path("backend.hcl"), "generated", BUCKET, "notifications/production.tfstate",
                                    target.region, target.endpoint_url)

@@ -155,7 +155,14 @@ def run_all(page) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
 
+def wait_until_idle(page, timeout: float = 300_000) -> None:
+    """Every cell has finished: a cell still running changes its outputs, and the notebook is modified again."""
+    page.wait_for_function("() => ![...document.querySelectorAll('.jp-InputPrompt')]"
+                           ".some(prompt => prompt.textContent.includes('[*]'))", timeout=timeout)
+
+
 def save(page) -> None:
+    wait_until_idle(page)
     page.keyboard.press("Control+S")
     page.wait_for_timeout(500)
     page.wait_for_selector(".jp-mod-current.jp-mod-dirty", state="detached", timeout=10_000)
