@@ -115,7 +115,7 @@ class NoPlanToPrice(RunbookError):
         self.tfvars = str(tfvars)
         self.reason = reason
         super().__init__(
-            f"no cost estimate: Terraform could not plan {tfvars} here ({reason}). The estimate prices Terraform's "
-            "plan, never the tfvars on its own (the module's defaults and what it creates are Terraform's): make a "
-            "plan possible (Terraform with the AWS provider, and credentials or an emulator's --endpoint-url / "
-            "aws_endpoint_url), then run it again.")
+            f"no cost estimate: Terraform could not plan {tfvars} here ({reason.rstrip('.')}). The estimate prices "
+            "Terraform's plan, never the tfvars on its own (the module's defaults and what it creates are "
+            "Terraform's): make a plan possible (Terraform with the AWS provider, and credentials or an emulator's "
+            "--endpoint-url / aws_endpoint_url), then run it again.")
