@@ -27,7 +27,10 @@ computes ``tags`` on refresh as the live tags minus the *current* ``default_tags
 Terraform; ``tags_all`` does not move unless the resource's tags did.
 
 No Python description of the infrastructure is involved: which attributes the configuration sets comes from the
-plan's ``configuration`` (its ``expressions``), every value from Terraform.
+plan's ``configuration`` (its ``expressions``) and, for blocks the configuration writes as ``dynamic`` blocks (which
+``expressions`` leaves out: a global table's ``replica`` blocks, its indexes, an ``import_table``), from the plan
+itself: an attribute Terraform plans to change to a known value is one the configuration sets. Every value is
+Terraform's.
 """
 
 from __future__ import annotations
@@ -258,13 +261,60 @@ def _at(value: Any, attribute: str) -> Any:
 
 
 def _unknown_at(mask: Any, attribute: str) -> bool:
+    return _unknown_mask_at(mask, attribute) is True
+
+
+def _unknown_mask_at(mask: Any, attribute: str) -> Any:
+    """Terraform's ``after_unknown`` mask at an attribute path (``True`` when the whole value is unknown)."""
     import re
 
     for step in re.findall(r"[^.\[\]]+|\[\d+\]", attribute):
         if mask is True:
             return True
         mask = _child(mask, int(step[1:-1]) if step.startswith("[") else step)
-    return mask is True
+    return mask
+
+
+def _matches(configured: Any, value: Any, unknown: Any) -> bool:
+    """Whether ``configured`` means ``value`` wherever it is known: the parts Terraform leaves unknown (a replica's
+    ARN, stream and key until it exists again) match anything. Lists of blocks are compared as sets (the provider
+    keeps ``replica``, ``global_secondary_index`` … as sets)."""
+    if unknown is True:
+        return True
+    if isinstance(configured, dict) and isinstance(value, dict):
+        return all(_matches(configured.get(key), value.get(key), _child(unknown, key))
+                   for key in {*configured, *value})
+    if (isinstance(configured, list) and isinstance(value, list) and len(configured) == len(value)
+            and all(isinstance(v, dict) for v in configured + value)):
+        left = list(value)
+        for index, block in enumerate(configured):
+            match = next((v for v in left if _matches(block, v, _child(unknown, index))), None)
+            if match is None:
+                return False
+            left.remove(match)
+        return True
+    return equivalent(configured, value)
+
+
+#: Keys that name a block of a set (a replica by its region, an index or an alarm by its name).
+_BLOCK_NAMES = ("region_name", "name", "index_name")
+
+
+def _blocks_changed(old: Any, new: Any) -> str:
+    """For two lists of named blocks: which were removed and which added (``replica us-west-2 removed``)."""
+    def names(blocks: Any) -> list[str]:
+        if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+            return []
+        found = [next((str(b[key]) for key in _BLOCK_NAMES if b.get(key)), None) for b in blocks]
+        return [] if None in found else found
+
+    before, after = names(old), names(new)
+    if not before and not after:
+        return ""
+    removed = [n for n in before if n not in after]
+    added = [n for n in after if n not in before]
+    return "; ".join(part for part in (f"{', '.join(removed)} removed" if removed else "",
+                                       f"{', '.join(added)} added" if added else "") if part)
 
 
 def _tags_beside_tags_all(attribute: str, values: tuple) -> bool:
@@ -342,7 +392,12 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
         top = _top(attribute)
         if top in _NOISE or _tags_beside_tags_all(attribute, (state, live, configured)):
             return False  # tags: judged on tags_all (see the module docstring)
-        return top == TAGS_ALL or expressions is None or top in expressions
+        return top == TAGS_ALL or expressions is None or top in expressions or planned_change(attribute)
+
+    def planned_change(attribute: str) -> bool:
+        """Terraform plans a known value that differs from the live one: the configuration sets it, even where the
+        configuration's ``expressions`` cannot say so (a ``dynamic`` block: replicas, indexes, an import)."""
+        return not _unknown_at(unknown, attribute) and not equivalent(_at(configured, attribute), _at(live, attribute))
 
     rows: list[DriftRow] = []
     set_back: set[str] = set()
@@ -356,11 +411,14 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
             if equivalent(configured_value, _at(live, attribute)):
                 continue  # the live value is what the configuration asks for (e.g. the autoscaler's capacity)
             configured_text = _text(configured_value)
-        if equivalent(_at(configured, attribute), _at(state, attribute)) and configured_text != UNKNOWN:
+        if configured_text != UNKNOWN and _matches(_at(configured, attribute), _at(state, attribute),
+                                                    _unknown_mask_at(unknown, attribute)):
             note = "changed outside Terraform; the next apply sets it back"
             set_back.add(attribute)
         else:
             note = "changed outside Terraform; the configuration also changes it (pending)"
+        blocks = _blocks_changed(_at(state, attribute), _at(live, attribute))
+        note = f"{blocks} outside Terraform; {note.split('; ', 1)[1]}" if blocks else note
         rows.append(DriftRow(address, attribute, state_text, live_text, configured_text, "drift", note))
 
     forced = {_path_text(p) for p in body.get("replace_paths") or []}
@@ -373,6 +431,8 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
             continue  # a computed attribute the provider fills in again (an update's new arn, version …)
         state_value = _at(state, attribute)
         note = "forces replacement" if attribute in forced or _top(attribute) in forced else ""
+        blocks = _blocks_changed(_at(live, attribute), _at(configured, attribute))
+        note = "; ".join(part for part in (blocks and f"{blocks} by the configuration", note) if part)
         if importing:
             note = ("import, then " + note) if note else "import, then update"
         rows.append(DriftRow(address, attribute, _text(state_value), live_text, configured_text, "pending", note))

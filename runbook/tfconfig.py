@@ -121,9 +121,9 @@ def render_template(path: Path, variables: dict[str, str]) -> str:
     return _INTERPOLATION.sub(value, text)
 
 
-def policy_documents(table_arn: str, region: str, kms_key_arn: str | None = None) -> dict[str, dict]:
-    """The module's IAM policy documents for a table, as Terraform renders them (same templates, same variables)."""
-    variables = {"table_arn": table_arn, "kms_key_arn": kms_key_arn or "",
-                 "dynamodb_service": f"dynamodb.{region}.amazonaws.com"}
+def policy_documents(variables: dict[str, str]) -> dict[str, dict]:
+    """The module's IAM policy documents rendered from the same templates with ``variables``, the values ``iam.tf``
+    passes (``table_arns``, ``index_arns``, ``stream_arns``, ``kms_key_arns``, ``dynamodb_services``: each JSON,
+    ``""`` for none)."""
     return {name: json.loads(render_template(paths.MODULE_DIR / "policies" / file, variables))
             for name, file in POLICY_TEMPLATES.items()}

@@ -1,5 +1,5 @@
-"""``runbook cost``: the working tfvars, its plan (recorded fixtures stand in for runbook.planning), the tfvars
-fallback when no plan can be made, the JSON ``configuration``, and one-line errors for bad options."""
+"""``runbook cost``: the working tfvars, its plan (recorded fixtures stand in for runbook.planning), no estimate
+(one line saying why) when no plan can be made, the JSON ``configuration``, and one-line errors for bad options."""
 
 from __future__ import annotations
 
@@ -90,35 +90,42 @@ def no_plan(monkeypatch):
     return reason
 
 
-def test_without_a_plan_the_tfvars_is_priced_and_says_so(no_plan, tmp_path, no_operator_files):
-    """No Terraform here: the tfvars as written, every gap named."""
-    staging = json.loads(cost.cost_command("staging", "us-east-1-legacy", "json", False,
-                                           work_dir=tmp_path / "staging"))
-    assert staging["configuration"]["source"] == "tfvars"
-    assert staging["configuration"]["tfvars"] == str(workconfig.example_file("staging"))
-    assert "does not exist yet" in staging["configuration"]["note"] and no_plan in staging["configuration"]["note"]
-    assert staging["total_monthly_usd"] == 20.0  # the guide's figure from the tfvars alone
-    production = cost.cost_command("production", "us-east-1-legacy", "table", False,
-                                   work_dir=tmp_path / "production")
-    assert "as written, without a plan" in production
-    assert "Not priced: alarms: dynamodb_enable_alarms = true" in production
-    assert "$1,875.00" in production and "pitr" in production and "dashboard" in production
+def test_without_a_plan_there_is_no_estimate_and_it_says_why(no_plan, tmp_path, no_operator_files):
+    """No Terraform here: nothing is priced from the tfvars on its own (issue 33: no Python copy of the module's
+    defaults); the error names the file that could not be planned, the reason and what to do."""
+    with pytest.raises(configured.NoPlanToPrice) as raised:
+        cost.cost_command("staging", "us-east-1-legacy", "json", False, work_dir=tmp_path / "staging")
+    error = raised.value
+    assert error.tfvars == str(workconfig.example_file("staging"))  # 01 has not made the working copy yet
+    assert error.reason == no_plan.removeprefix("no plan: ")
+    message = str(error)
+    assert message.startswith(f"no cost estimate: Terraform could not plan {error.tfvars} here (Terraform cannot")
+    assert "make a plan possible" in message and "--endpoint-url" in message
 
 
-def test_no_plan_reason_from_planning(no_plan, tmp_path):
+def test_without_a_plan_the_cli_prints_one_line_and_exits_2(no_plan, tmp_path, capsys):
     tfvars = tmp_path / "edited.tfvars"
-    tfvars.write_text('dynamodb_billing_mode = "PROVISIONED"\ndynamodb_read_capacity = 50\n'
-                      'dynamodb_write_capacity = 100\ndynamodb_pitr_enabled = true\n'
-                      'dynamodb_table_class = "STANDARD"\n'
-                      'dynamodb_on_demand_throughput = { max_read_request_units = 10 }\n')
-    priced = cost.priced_configuration("staging", str(tfvars))
-    assert priced.source == "tfvars" and priced.table.write_capacity == 100 and priced.table.pitr_enabled
-    assert priced.table.max_read_request_units is None  # a ceiling applies to on-demand tables only
-    assert priced.configuration["note"] == no_plan
-    assert any("dynamodb_stream_enabled not set" in item for item in priced.configuration["not_priced"])
-    report = cost.estimate("staging", table=priced.table, configuration=priced.configuration)
-    assert report.monthly("writes") == cost.estimate("staging", table=priced.table).monthly("writes")
-    assert report.component("writes").quantity == 72_000 and report.component("pitr")
+    tfvars.write_text('dynamodb_billing_mode = "PROVISIONED"\ndynamodb_read_capacity = 50\n')
+    assert cli.main(["cost", "--env", "staging", "--tfvars", str(tfvars), "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured
+    assert captured.err.startswith(f"runbook cost: error: no cost estimate: Terraform could not plan {tfvars}")
+
+
+def test_a_plan_without_a_table_is_no_estimate_either(monkeypatch, tmp_path):
+    empty = PlanJson({"format_version": "1.2", "planned_values": {"root_module": {}}, "resource_changes": []})
+    monkeypatch.setattr(configured, "configured_plan", lambda *args: (empty, "us-east-1", "recorded empty plan"))
+    tfvars = tmp_path / "staging.tfvars"
+    tfvars.write_text(workconfig.example_file("staging").read_text())
+    with pytest.raises(configured.NoPlanToPrice, match="recorded empty plan: it plans no DynamoDB table"):
+        cost.priced_configuration("staging", str(tfvars))
+
+
+def test_the_module_defaults_are_not_restated_in_the_cost_package():
+    """Issue 33: the tfvars-only pricing (and its copy of the module's defaults) is gone."""
+    assert not hasattr(configured, "table_from_tfvars") and not hasattr(cost, "table_from_tfvars")
+    source = (ROOT / "runbook" / "cost" / "configured.py").read_text()
+    assert "dynamodb_billing_mode" not in source and "PAY_PER_REQUEST" not in source
 
 
 def test_ceiling_in_the_command(monkeypatch):

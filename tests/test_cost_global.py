@@ -136,13 +136,15 @@ def test_hours_per_month_in_the_profile_and_its_conflicts(tmp_path):
 # -- what is not priced is said --------------------------------------------------------------------------------
 def test_replica_regions_without_prices_and_standard_ia_are_named():
     report = cost.estimate("staging", "us-east-1", table=on_demand(replicas=(Replica(region="ap-south-1"),)))
-    assert not [c for c in report.components if c.name.endswith("ap-south-1")]
+    # the data leaves us-east-1 at us-east-1's inter-region price, which the set has; nothing of ap-south-1's own
+    assert [c.name for c in report.components if c.name.endswith("ap-south-1")] == ["replication_transfer:ap-south-1"]
     assert any("replicated writes in ap-south-1" in n for n in report.notes)
     assert any("replica storage in ap-south-1" in n for n in report.notes)
     infrequent = cost.estimate("staging", "us-east-1", table=on_demand(
         replicas=(Replica(region="us-east-2"),), table_class="STANDARD_INFREQUENT_ACCESS"))
     assert any("Standard class only" in n for n in infrequent.notes)
-    assert not [c for c in infrequent.components if ":" in c.name]
+    # data transfer does not depend on the table class: only it is priced for the IA replica
+    assert [c.name for c in infrequent.components if ":" in c.name] == ["replication_transfer:us-east-2"]
 
 
 def test_ceiling_per_region():
@@ -180,13 +182,21 @@ def test_plan_delta_of_adding_a_replica():
     assert rows["replicated_writes:us-east-2"].before_usd == 0
     assert rows["replicated_writes:us-east-2"].after_usd == D("28.13")  # 15M x $1.875 per M
     assert rows["replica_storage:us-east-2"].delta_usd == D("0.50")
-    assert delta.before_usd == D("20.00") and delta.after_usd == D("58.01")  # + 9.38 + 28.13 + 0.50
+    # 15M writes x 1 KB = 14.305 GB sent us-east-1 -> us-east-2 at $0.01 per GB
+    assert rows["replication_transfer:us-east-2"].after_usd == D("0.14")
+    assert delta.before_usd == D("20.00") and delta.after_usd == D("58.15")  # + 9.38 + 28.13 + 0.50 + 0.14
     assert delta.delta_usd == delta.after_usd - delta.before_usd
+    # once, on apply: the new replica is seeded with the profile's 2 GB: a restore ($0.15/GB), the data ($0.01/GB)
+    assert [(c.name, c.quantity, c.monthly_usd) for c in delta.one_time] == [
+        ("replica_seeding:us-east-2", 2, D("0.30")), ("replica_seeding_transfer:us-east-2", 2, D("0.02"))]
     data = delta.to_dict()
-    assert (data["before_usd"], data["after_usd"]) == (20.0, 58.01)
+    assert (data["before_usd"], data["after_usd"], data["one_time_usd"]) == (20.0, 58.15, 0.32)
+    assert data["one_time"][0] == {"name": "replica_seeding:us-east-2", "quantity": 2, "unit": "GB restored",
+                                   "unit_price_usd": 0.15, "usd": 0.3}
     assert {"name": "reads", "before_usd": 0.75, "after_usd": 0.75, "delta_usd": 0.0} in data["components"]
     line = delta.markdown()
-    assert "$20.00 → $58.01 (+$38.01 a month)" in line and "replicated_writes:us-east-2 +$28.13" in line
+    assert "$20.00 → $58.15 (+$38.15 a month)" in line and "replicated_writes:us-east-2 +$28.13" in line
+    assert "once, on apply: $0.32 (replica_seeding:us-east-2 $0.30" in line
     assert "reads" not in line.split(":", 1)[1]  # unchanged components are left out
 
 
@@ -196,7 +206,8 @@ def test_plan_delta_of_creating_and_of_no_change():
     assert "creates the table" in created.markdown()
     same = _plan_adding_replicas([])
     unchanged = cost.plan_delta("staging", same, "us-east-1")
-    assert unchanged.delta_usd == 0 and not unchanged.changed()
+    assert unchanged.delta_usd == 0 and not unchanged.changed() and unchanged.one_time == ()
+    assert created.one_time == (), "a new table starts empty: its replicas need no seeding"
     assert "no priced component changes" in unchanged.markdown()
     assert json.loads(json.dumps(unchanged.to_dict()))["delta_usd"] == 0.0
 
@@ -208,7 +219,9 @@ def test_region_costs_of_a_global_table():
     assert list(rows) == ["us-east-1", "us-east-2", "eu-west-3"]
     assert rows["us-east-1"]["role"] == "table" and rows["us-east-1"]["writes_usd"] == 9.38  # 15M x $0.625
     assert rows["us-east-2"] == {"region": "us-east-2", "role": "replica", "writes_usd": 9.38, "storage_usd": 0.5,
-                                 "write_ceiling_usd": 81.0}
+                                 "transfer_in_usd": 0.14, "write_ceiling_usd": 81.0}
     assert rows["eu-west-3"]["writes_usd"] is None and rows["eu-west-3"]["write_ceiling_usd"] is None  # no price
+    assert rows["eu-west-3"]["transfer_in_usd"] == 0.29  # 14.305 GB from us-east-1 at $0.02
+    assert rows["us-east-1"]["transfer_in_usd"] is None
     assert report.configuration["replicas"][1] == {"region": "eu-west-3", "pitr_enabled": False, "kms_key_arn": None}
     assert cost.region_costs(cost.estimate("staging", "us-east-1", table=on_demand())) == []

@@ -65,12 +65,11 @@ def test_cost_analysis_notebook(environment, tmp_path, target):
     read = operator if operator.exists() else workconfig.example_file(environment)
     configuration = records["configuration"]
     assert records["tfvars_path"] == str(read) == configuration["tfvars"]
-    assert records["priced_source"] == configuration["source"] in ("plan", "tfvars")
-    if configuration["source"] == "plan":  # Terraform and the provider are here: the module's alarms are counted
-        assert len(configuration["alarms"]) == {"staging": 0, "production": 4}[environment]
-        assert "Terraform's plan of" in configuration["note"]
+    assert records["priced_source"] == configuration["source"] == "plan"  # only ever Terraform's plan (issue 33)
+    assert len(configuration["alarms"]) == {"staging": 0, "production": 4}[environment]
+    assert "Terraform's plan of" in configuration["note"]
     # today's prices: writes, reads, storage (and production's PITR) 10.26 / 997.50, plus the dashboard where the
-    # tfvars enables it and the alarms the plan has (none when only the tfvars could be priced)
+    # tfvars enables it and the alarms the plan has
     expected = {"staging": D("10.26"), "production": D("997.50")}[environment]
     expected += D("3.00") * configuration["dashboard_enabled"] + D("0.10") * len(configuration["alarms"])
     assert D(str(records["total_monthly_usd"])) == expected

@@ -200,3 +200,77 @@ def test_json_and_frame_carry_every_row(name):
     assert list(result.to_frame().columns) == ["resource", "attribute", "state", "live", "configured", "status",
                                                "note"]
     assert sum(result.summary().values()) == len(result.rows)
+
+
+# --- growing tables (issue 31): replicas, scheduled scaling, an imported table ------------------------------------
+# Recorded by record.py's growth and imported groups. moto has no global tables: the replicas are the package's
+# emulator fill (runbook.emulator.fill_global_table_replicas_not_implemented), as is the CSV import.
+
+SCHEDULE = 'module.dynamodb.aws_appautoscaling_scheduled_action.capacity["burst-up"]'
+
+
+def test_a_global_table_with_a_scheduled_minimum_is_in_sync_after_its_apply():
+    recorded = plan("growth-applied")
+    result = drift_report(recorded)
+    assert result.exit_code == EXIT_IN_SYNC, [r for r in result.rows if r.status != "in sync"]
+    table = next(c for c in recorded.resource_changes if c["address"] == TABLE)
+    assert sorted(r["region_name"] for r in table["change"]["before"]["replica"]) == ["eu-west-1", "us-west-2"]
+    assert SCHEDULE in result.resources("in sync")
+
+
+def test_replica_blocks_are_dynamic_so_the_configuration_expressions_do_not_list_them():
+    """Why the classifier also asks the plan: ``expressions`` leaves out dynamic blocks (replica, GSIs, import)."""
+    attributes = plan("growth-applied").configured_attributes(TABLE)
+    assert "replica" not in attributes and "global_secondary_index" not in attributes
+    assert "billing_mode" in attributes
+
+
+def test_a_replica_deleted_and_a_schedule_edited_by_hand_are_drift():
+    result = report("growth-out-of-band")
+    assert result.exit_code == EXIT_DRIFT
+    assert settings(result, "drift") == {(TABLE, "replica"),
+                                         (SCHEDULE, "scalable_target_action[0].min_capacity")}
+    assert not result.pending, "the plan only sets them back"
+    replica = result.row(TABLE, "replica")
+    assert replica.note == "us-west-2 removed outside Terraform; the next apply sets it back"
+    assert "us-west-2" in replica.state and "us-west-2" not in replica.live and "us-west-2" in replica.configured
+    schedule = result.row(SCHEDULE, "scalable_target_action[0].min_capacity")
+    assert (schedule.state, schedule.live, schedule.configured) == ("10", "20", "10")
+
+
+def test_a_replica_and_a_schedule_edited_in_the_tfvars_are_pending():
+    result = report("growth-tfvars-edit")
+    assert result.exit_code == EXIT_PENDING and not result.drifted
+    assert result.row(TABLE, "replica").note == "ap-southeast-2 added by the configuration"
+    schedule = result.row(SCHEDULE, "scalable_target_action[0].min_capacity")
+    assert (schedule.state, schedule.live, schedule.configured) == ("10", "10", "15")
+    # the IAM policies follow the replicas (issue 31): the new region's table is added to both
+    policies = {r.resource for r in result.pending if r.resource.startswith("module.dynamodb.aws_iam_policy")}
+    assert policies == {FULL_ACCESS, "module.dynamodb.aws_iam_policy.read_only"}
+    tables = json.loads(result.row(FULL_ACCESS, "policy.Statement[0].Resource").configured)
+    assert "arn:aws:dynamodb:ap-southeast-2:123456789012:table/staging-growth-notifications" in tables
+
+
+def test_an_imported_table_is_pending_its_stream_and_tags_then_in_sync():
+    """The provider creates a table loaded from S3 without its stream and tags (hashicorp/terraform-provider-aws
+    #41639): the first plan after the import adds them; that is the configuration, not drift."""
+    follow_up = report("imported-follow-up")
+    assert follow_up.exit_code == EXIT_PENDING and not follow_up.drifted
+    assert {"stream_enabled", "tags_all"} <= {a.split(".")[0] for r, a in settings(follow_up, "pending") if r == TABLE}
+    applied = report("imported-applied")
+    assert applied.exit_code == EXIT_IN_SYNC, [r for r in applied.rows if r.status != "in sync"]
+    table = next(c for c in plan("imported-applied").resource_changes if c["address"] == TABLE)
+    assert table["change"]["before"]["import_table"][0]["input_format"] == "CSV", "the import is in the state"
+
+
+def test_blocks_are_compared_as_sets_with_unknown_parts_matching():
+    from runbook.drift import _blocks_changed, _matches
+
+    state = [{"region_name": "eu-west-1", "arn": "a"}, {"region_name": "us-west-2", "arn": "b"}]
+    configured = [{"region_name": "us-west-2"}, {"region_name": "eu-west-1", "arn": "a"}]
+    assert _matches(configured, state, [{"arn": True}, {}])
+    assert not _matches(configured, state, [{}, {}]), "a known value that differs does not match"
+    assert not _matches(configured[:1], state, None)
+    assert _blocks_changed(state, state[:1]) == "us-west-2 removed"
+    assert _blocks_changed(state[:1], state) == "us-west-2 added"
+    assert _blocks_changed([{"arn": "a"}], []) == "" and _blocks_changed("x", "y") == ""

@@ -157,8 +157,8 @@ def test_the_dynamodb_suite_covers_the_issue():
     assert len(runs) >= 15, sorted(runs)
     names = " ".join(runs)
     for topic in ("on_demand", "provisioned_without_autoscaling", "provisioned_with_autoscaling", "alarms",
-                  "capacity_alarms", "customer_managed_key", "tags", "policies_are_scoped", "resource_policy",
-                  "precondition_"):
+                  "capacity_alarms", "customer_managed_key", "tags", "policies_are_scoped",
+                  "policies_cover_every_replica", "resource_policy", "precondition_"):
         assert topic in names, topic
     mocked = [path for path in (MODULES["dynamodb"] / "tests").glob("*.tftest.hcl")
               if 'mock_provider "aws"' not in path.read_text()]

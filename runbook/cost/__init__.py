@@ -30,11 +30,11 @@ from .compare import (
                       seed_comparison,
 )
 from .configured import (
+                         NoPlanToPrice,
                          PricedConfiguration,
                          configured_plan,
                          configured_table,
                          priced_configuration,
-                         table_from_tfvars,
                          working_tfvars,
 )
 from .delta import ComponentDelta, PlanDelta, plan_delta
@@ -54,11 +54,12 @@ from .usage import UsageInputs, UsageProfile, load_usage, sync_usage, usage_from
 
 __all__ = [
     "BillingComparison", "Ceiling", "CeilingComponent", "Component", "ComponentDelta", "CostReport",
-    "DEFAULT_PRICING", "ENVIRONMENTS", "FORMATS", "LEGACY_PRICING", "PRICING_DIR", "PlanDelta", "PricedConfiguration",
+    "DEFAULT_PRICING", "ENVIRONMENTS", "FORMATS", "LEGACY_PRICING", "NoPlanToPrice", "PRICING_DIR", "PlanDelta",
+    "PricedConfiguration",
     "Pricing", "SEED_FIGURES", "Saving", "TABLE_CLASSES", "UsageInputs", "UsageProfile", "compare_billing_modes",
     "compare_measured_load", "compare_table_classes", "configured_plan", "configured_table", "cost_by_users",
     "cost_command", "describe_configuration", "estimate", "high_costs_savings", "known_pricing", "load_pricing",
     "load_usage", "on_demand_ceiling", "plan_delta", "priced_configuration", "region_costs", "render_ceiling",
     "render_table",
-    "seed_comparison", "sync_usage", "table_from_tfvars", "usage_from_cloudwatch", "working_tfvars",
+    "seed_comparison", "sync_usage", "usage_from_cloudwatch", "working_tfvars",
 ]

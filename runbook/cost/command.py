@@ -20,9 +20,10 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     """The text ``runbook cost`` prints. Every argument is checked before Terraform or AWS is asked anything:
     a bad environment, format, price set, endpoint or ``--tfvars`` raises :class:`ParameterError` naming it.
 
-    With a plan, the JSON adds ``plan_delta`` (``before_usd``, ``after_usd``, ``components``: the plan's prior state
-    and planned values priced alike, :func:`runbook.cost.plan_delta`; ``null`` without a plan) and the table a
-    line saying the same.
+    The JSON adds ``plan_delta`` (``before_usd``, ``after_usd``, ``components``: the plan's prior state and planned
+    values priced alike, :func:`runbook.cost.plan_delta`) and the table a line saying the same. Where no plan can
+    be made here there is no estimate: :class:`~runbook.cost.configured.NoPlanToPrice` says why (the CLI prints it
+    as its one-line error, exit 2).
 
     ``work_dir`` is the environment's work directory (``--work-dir``, default ``build/work/<env>``), as for
     ``runbook drift``.
@@ -39,10 +40,7 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     priced = priced_configuration(environment, tfvars or "", work_base, endpoint, parameter="--tfvars")
     report = estimate(environment, prices, free_tier=bool(free_tier), table=priced.table,
                       configuration=priced.configuration)
-    delta = (plan_delta(environment, priced.plan, prices, free_tier=bool(free_tier), region=priced.region)
-             if priced.plan is not None else None)
+    delta = plan_delta(environment, priced.plan, prices, free_tier=bool(free_tier), region=priced.region)
     if fmt == "json":
-        return json.dumps({**report.to_dict(), "plan_delta": delta.to_dict() if delta else None}, indent=2)
-    text = render_table(report)
-    return text + (f"- {delta.markdown().replace('**', '')}\n" if delta else
-                   "- Plan delta: not computed (priced from the tfvars, without a plan).\n")
+        return json.dumps({**report.to_dict(), "plan_delta": delta.to_dict()}, indent=2)
+    return render_table(report) + f"- {delta.markdown().replace('**', '')}\n"

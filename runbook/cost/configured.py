@@ -1,11 +1,10 @@
-"""What an estimate prices: the working configuration's plan, or — where no plan can be made — its tfvars.
+"""What an estimate prices: Terraform's plan of the working configuration.
 
 The working tfvars is the one every step uses (:func:`runbook.workconfig.resolve`). Its plan is Terraform's
-(:func:`configured_table`: ``runbook.planning.configured_table``, the planned values of that tfvars read by
-:func:`runbook.tfjson.table_spec`). Without Terraform or a target, :func:`table_from_tfvars` prices the tfvars
-as written: only the values the file sets, under the root's variable names; whatever only a plan can tell (a
-default the file leaves to the configuration, how many alarms the module creates) is listed as not priced or
-assumed, never guessed silently.
+(:func:`configured_plan`: ``runbook.planning.configured_plan``, the planned values of that tfvars read by
+:func:`runbook.tfjson.table_spec`). Only a plan says what the module makes of a tfvars (its defaults, how many
+alarms it creates, the key schema): where no plan can be made here (no Terraform or AWS provider, no reachable
+target) there is no estimate, and :class:`NoPlanToPrice` says why and what to do, instead of a guess from the file.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths, workconfig
-from ..errors import ConfigurationError, ParameterError
-from ..spec import Autoscaling, GlobalSecondaryIndex, TableSpec
+from ..errors import ConfigurationError, ParameterError, RunbookError
+from ..spec import TableSpec
 from ..tfjson import PlanJson, table_spec
 from .estimate import describe_configuration
 
@@ -48,9 +47,9 @@ class PricedConfiguration:
     table: TableSpec
     configuration: dict
     tfvars: workconfig.WorkingTfvars
-    #: Terraform's plan the table was read from (``None`` when priced from the tfvars): its prior state and planned
-    #: values give the plan's monthly delta (:func:`runbook.cost.plan_delta`).
-    plan: PlanJson | None = None
+    #: Terraform's plan the table was read from: its prior state and planned values give the plan's monthly delta
+    #: (:func:`runbook.cost.plan_delta`).
+    plan: PlanJson
     #: The region the plan targets.
     region: str = ""
 
@@ -86,92 +85,37 @@ def working_tfvars(environment: str, tfvars: Any = "", work_base: Path | None = 
                               f"read {example}")
 
 
-def _get(values: dict, name: str, assumed: list[str], default: Any, why: str = "") -> Any:
-    if name in values and values[name] is not None:
-        return values[name]
-    assumed.append(f"{name} not set in the tfvars: priced as {default!r}{why} (a plan would apply the "
-                   "configuration's default)")
-    return default
-
-
-def _ceiling(block: Any) -> tuple[int | None, int | None]:
-    block = block if isinstance(block, dict) else {}
-    return block.get("max_read_request_units"), block.get("max_write_request_units")
-
-
-def table_from_tfvars(environment: str, path: Path) -> tuple[TableSpec, list[str]]:
-    """The table as the tfvars file writes it (no Terraform), and what could not be priced from it."""
-    values = workconfig.check_file(Path(path))
-    missing: list[str] = []
-    billing_mode = _get(values, "dynamodb_billing_mode", missing, "PAY_PER_REQUEST")
-    provisioned = billing_mode == "PROVISIONED"
-    scaling = Autoscaling()
-    if provisioned and values.get("dynamodb_autoscaling_enabled"):
-        scaling = Autoscaling(enabled=True, read_min=values.get("dynamodb_autoscaling_read_min"),
-                              read_max=values.get("dynamodb_autoscaling_read_max"),
-                              write_min=values.get("dynamodb_autoscaling_write_min"),
-                              write_max=values.get("dynamodb_autoscaling_write_max"),
-                              target_utilization=values.get("dynamodb_autoscaling_target_utilization"))
-    table_read, table_write = _ceiling(values.get("dynamodb_on_demand_throughput"))
-    indexes = []
-    for index in values.get("dynamodb_global_secondary_indexes") or []:
-        read, write = _ceiling(index.get("on_demand_throughput"))
-        indexes.append(GlobalSecondaryIndex(
-            name=index.get("name", ""), hash_key=index.get("hash_key", ""), range_key=index.get("range_key"),
-            read_capacity=index.get("read_capacity") if provisioned else None,
-            write_capacity=index.get("write_capacity") if provisioned else None,
-            max_read_request_units=None if provisioned else read,
-            max_write_request_units=None if provisioned else write))
-    if provisioned:
-        for name in ("dynamodb_read_capacity", "dynamodb_write_capacity"):
-            if name not in values and not scaling.enabled:
-                missing.append(f"{name} not set in the tfvars: capacity sized for the usage profile's load")
-    pitr = bool(_get(values, "dynamodb_pitr_enabled", missing, False))
-    streams = bool(_get(values, "dynamodb_stream_enabled", missing, False))
-    dashboard = bool(_get(values, "dynamodb_dashboard_enabled", missing, False))
-    insights = bool(values.get("dynamodb_contributor_insights_enabled"))
-    if _get(values, "dynamodb_enable_alarms", missing, False):
-        missing.append("alarms: dynamodb_enable_alarms = true, but how many alarms the module creates is known "
-                       "only from a plan")
-    if insights:
-        missing.append("contributor insights rules assume a table without a sort key (the key schema comes "
-                       "from the plan)")
-    spec = TableSpec(
-        name=values.get("dynamodb_notifications_table_name") or "", environment=environment,
-        billing_mode=billing_mode, hash_key="",
-        read_capacity=values.get("dynamodb_read_capacity") if provisioned else None,
-        write_capacity=values.get("dynamodb_write_capacity") if provisioned else None,
-        max_read_request_units=None if provisioned else table_read,
-        max_write_request_units=None if provisioned else table_write,
-        autoscaling=scaling, global_secondary_indexes=tuple(indexes), stream_enabled=streams, pitr_enabled=pitr,
-        table_class=values.get("dynamodb_table_class") or "STANDARD", dashboard_enabled=dashboard,
-        contributor_insights_enabled=insights)
-    return spec, missing
-
-
 def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | str | None = None,
-                         endpoint_url: str = "", parameter: str = "tfvars", plan: bool = True) -> PricedConfiguration:
-    """The working configuration of ``environment`` as the estimate should price it.
+                         endpoint_url: str = "", parameter: str = "tfvars") -> PricedConfiguration:
+    """The working configuration of ``environment`` as Terraform plans it, for the estimate to price.
 
-    ``work_dir``: the environment's work directory (default ``build/work/<env>``). With ``plan`` (the default) the
-    table is Terraform's plan (:func:`configured_table`); where no plan can be made, the tfvars as written. The
-    ``configuration`` object names the file, the source (``plan`` or ``tfvars``) and why.
+    ``work_dir``: the environment's work directory (default ``build/work/<env>``). The ``configuration`` object
+    names the file, the source (``plan``) and the plan's note. Raises :class:`NoPlanToPrice` where no plan can be
+    made here, or the plan has no table.
     """
     from ..params import environment as check_environment
 
     check_environment(environment)
     work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
     working, path, note = working_tfvars(environment, tfvars, work_base, parameter)
-    planned, region, why = (configured_plan(environment, path, work_base, endpoint_url) if plan
-                            else (None, "", "no plan: not asked for (plan=False)"))
+    planned, region, why = configured_plan(environment, path, work_base, endpoint_url)
     spec = table_spec(planned.planned_resources(), region, environment) if planned else None
-    if spec is not None:
-        configuration = describe_configuration(spec, source="plan", tfvars=path, origin=working.origin,
-                                               note="; ".join(n for n in (note, why) if n))
-        return PricedConfiguration(spec, configuration, working, planned, region)
-    why = why if planned is None else f"{why}: it plans no table"
-    spec, not_priced = table_from_tfvars(environment, path)
-    configuration = describe_configuration(
-        spec, source="tfvars", tfvars=path, origin=working.origin,
-        note="; ".join(n for n in (note, why or "no plan") if n), not_priced=tuple(not_priced))
-    return PricedConfiguration(spec, configuration, working)
+    if spec is None:
+        raise NoPlanToPrice(path, why.removeprefix("no plan: ") if planned is None else
+                            f"{why}: it plans no DynamoDB table")
+    configuration = describe_configuration(spec, source="plan", tfvars=path, origin=working.origin,
+                                           note="; ".join(n for n in (note, why) if n))
+    return PricedConfiguration(spec, configuration, working, planned, region)
+
+
+class NoPlanToPrice(RunbookError):
+    """No estimate: Terraform could not plan the working tfvars here, and only its plan says what to price."""
+
+    def __init__(self, tfvars: Path | str, reason: str):
+        self.tfvars = str(tfvars)
+        self.reason = reason
+        super().__init__(
+            f"no cost estimate: Terraform could not plan {tfvars} here ({reason.rstrip('.')}). The estimate prices "
+            "Terraform's plan, never the tfvars on its own (the module's defaults and what it creates are "
+            "Terraform's): make a plan possible (Terraform with the AWS provider, and credentials or an emulator's "
+            "--endpoint-url / aws_endpoint_url), then run it again.")

@@ -4,6 +4,10 @@ Infracost's ``diff``, the Terraform way: the plan's ``prior_state`` (the state t
 ``planned_values`` (the state after the apply) are each read by :func:`runbook.tfjson.table_spec` and priced by
 :func:`~runbook.cost.estimate.estimate` with the same usage profile and price set; the difference is per
 component. A plan that creates the table starts from $0, one that destroys it ends at $0.
+
+Beside the monthly bill, ``one_time``: what applying the plan costs once. A replica the plan adds to an existing
+table is seeded with the table's data (the usage profile's ``storage_gb``): a restore in the new region and the
+data sent there (:mod:`.replication`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any
 
 from ..spec import TableSpec
 from ..tfjson import PlanJson, table_spec
-from .estimate import CostReport, estimate
-from .pricing import DEFAULT_PRICING, Pricing, load_pricing
+from .estimate import Component, CostReport, estimate, table_region
+from .pricing import DEFAULT_PRICING, Pricing, dec, load_pricing, money
+from .replication import added_replicas, seeding
 from .usage import usage_inputs
 
 ZERO = Decimal("0.00")
@@ -44,6 +49,14 @@ class PlanDelta:
     before: CostReport | None
     after: CostReport | None
     components: tuple[ComponentDelta, ...]
+    #: What applying the plan costs once (seeding the replicas it adds), not part of the monthly figures.
+    one_time: tuple[Component, ...] = ()
+    #: What the one-time charges leave out (a region the price set cannot price).
+    one_time_notes: tuple[str, ...] = ()
+
+    @property
+    def one_time_usd(self) -> Decimal:
+        return sum((c.monthly_usd for c in self.one_time), ZERO)
 
     @property
     def before_usd(self) -> Decimal:
@@ -62,9 +75,14 @@ class PlanDelta:
 
     def to_dict(self) -> dict:
         """``plan_delta`` of ``runbook cost --format json``: ``before_usd``, ``after_usd``, ``delta_usd``,
-        ``components`` (``{name, before_usd, after_usd, delta_usd}``), and the table each side prices."""
+        ``components`` (``{name, before_usd, after_usd, delta_usd}``), ``one_time`` (``{name, quantity, unit,
+        unit_price_usd, usd}``), ``one_time_usd``, ``one_time_notes``, and the table each side prices."""
+        one_time = [{**{k: v for k, v in c.to_dict().items() if k != "monthly_usd"}, "usd": float(c.monthly_usd)}
+                    for c in self.one_time]
         return {"before_usd": float(self.before_usd), "after_usd": float(self.after_usd),
                 "delta_usd": float(self.delta_usd), "components": [c.to_dict() for c in self.components],
+                "one_time": one_time, "one_time_usd": float(self.one_time_usd),
+                "one_time_notes": list(self.one_time_notes),
                 "before_table": self.before.configuration.get("table") if self.before else None,
                 "after_table": self.after.configuration.get("table") if self.after else None}
 
@@ -83,6 +101,9 @@ class PlanDelta:
             line += ": " + ", ".join(f"{c.name} {_signed(c.delta_usd)}" for c in changed)
         elif self.before is not None and self.after is not None:
             line += ": no priced component changes"
+        if self.one_time:
+            line += (f"; once, on apply: {_usd(self.one_time_usd)} ("
+                     + ", ".join(f"{c.name} {_usd(c.monthly_usd)}" for c in self.one_time) + ")")
         prices = (self.after or self.before).pricing
         return f"{line}. Prices {prices.name} (effective {prices.effective_date.isoformat()}), same usage profile."
 
@@ -106,8 +127,9 @@ def plan_delta(environment: str, plan: PlanJson, pricing: "str | Path | Pricing"
             return None
         return estimate(environment, prices, free_tier=free_tier, usage=inputs, table=spec)
 
-    before = priced(table_spec(plan.prior_resources(), region, environment))
-    after = priced(table_spec(plan.planned_resources(), region, environment))
+    before_spec = table_spec(plan.prior_resources(), region, environment)
+    after_spec = table_spec(plan.planned_resources(), region, environment)
+    before, after = priced(before_spec), priced(after_spec)
     names: list[str] = []
     for report in (before, after):
         for component in report.components if report else ():
@@ -115,4 +137,9 @@ def plan_delta(environment: str, plan: PlanJson, pricing: "str | Path | Pricing"
                 names.append(component.name)
     components = tuple(ComponentDelta(name, before.monthly(name) if before else ZERO,
                                       after.monthly(name) if after else ZERO) for name in names)
-    return PlanDelta(before, after, components)
+    added = added_replicas(before_spec, after_spec)
+    charges, notes = (seeding(table_region(after_spec, prices), added, prices,
+                              dec(after.usage["storage_gb"]["value"])) if added else ([], []))
+    one_time = tuple(Component(c.name, c.quantity, c.unit, c.unit_price_usd, money(c.quantity * c.unit_price_usd))
+                     for c in charges)
+    return PlanDelta(before, after, components, one_time, tuple(notes))

@@ -12,9 +12,10 @@ sum of the rounded components, so a report always adds up. A month is the usage 
 provisioned capacity is billed for those hours and daily requests for ``hours / 24`` days.
 
 A global table (``replica`` blocks) is billed in replicated write units in every region, its own included
-(``writes`` is then priced as replicated writes in the table's region), plus ``replicated_writes:<region>`` and
-``replica_storage:<region>`` for each replica, at that region's figures in the price set; a figure the set lacks is
-named as not priced.
+(``writes`` is then priced as replicated writes in the table's region), plus ``replicated_writes:<region>``,
+``replica_storage:<region>`` and ``replication_transfer:<region>`` (the data written, sent there from the table's
+region: :mod:`.replication`) for each replica, at the price set's figures; a figure the set lacks is named as not
+priced. Seeding a replica a plan adds is a one-time charge: :func:`runbook.cost.plan_delta` prices it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..spec import TableSpec
 from .pricing import (
     DEFAULT_PRICING,
     HUNDRED_K,
+    KB_PER_GB,
     MILLION,
     SECONDS_PER_DAY,
     Pricing,
@@ -38,6 +40,7 @@ from .pricing import (
     money,
     number,
 )
+from .replication import replication_transfer
 from .usage import USAGE_FIELDS, UsageInputs, relative, usage_inputs
 
 
@@ -474,6 +477,13 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
     if spec.replicas:
         components, replica_notes = _replicated(spec, prices, d, components)
         notes.extend(replica_notes)
+        gb = d.writes_per_month * dec(p.item_size_kb) / KB_PER_GB
+        d.usage["replicated_gb_per_month"] = {"value": number(gb), "source": "derived",
+                                              "ref": "writes_per_day x days x item_size_kb / 1,048,576 KB per GB"}
+        charges, transfer_notes = replication_transfer(table_region(spec, prices), [r.region for r in spec.replicas],
+                                                       prices, gb)
+        components += [_component(c.name, c.quantity, c.unit, c.unit_price_usd) for c in charges]
+        notes.extend(transfer_notes)
     ceiling = on_demand_ceiling(spec, prices, p.days_per_month, p.month_hours)
     if ceiling:
         notes.extend(_ceiling_notes(spec, ceiling, d))
@@ -554,16 +564,17 @@ def _replicated(spec: TableSpec, prices: Pricing, d: Drivers,
             components.append(_component(f"replica_storage:{region}", d.storage_gb + d.gsi_storage_gb,
                                          "GB-month", storage_price))
     notes.append(f"Global table: {len(spec.replicas)} replica(s) ({', '.join(r.region for r in spec.replicas)}); "
-                 "writes billed as replicated writes in every region. Not priced: cross-region replication data "
-                 "transfer, reads and index writes served in replica regions, the one-time restore that seeds a "
-                 "new replica.")
+                 "writes billed as replicated writes in every region, each write's data sent once to every "
+                 "replica. Not priced: reads and index writes served in replica regions (the usage profile's "
+                 "traffic enters the table's region). A replica the plan adds is seeded once (plan delta).")
     return components, notes
 
 
 def region_costs(report: CostReport) -> list[dict]:
     """A global table's monthly cost per region (``[]`` for a single-region table): its writes (replicated writes
-    in every region), its storage, and the most its on-demand write ceiling allows there (``None``: no ceiling or
-    no price). The table's own region is first."""
+    in every region), its storage, the replication data sent to it from the table's region (``transfer_in_usd``),
+    and the most its on-demand write ceiling allows there (``None``: no ceiling or no price). The table's own
+    region is first."""
     replicas = [r["region"] for r in report.configuration.get("replicas") or []]
     if not replicas:
         return []
@@ -580,10 +591,11 @@ def region_costs(report: CostReport) -> list[dict]:
 
     rows = [{"region": home, "role": "table", "writes_usd": usd("writes"),
              "storage_usd": float(report.monthly("storage") + report.monthly("gsi_storage")),
-             "write_ceiling_usd": worst("writes")}]
+             "transfer_in_usd": None, "write_ceiling_usd": worst("writes")}]
     for region in replicas:
         rows.append({"region": region, "role": "replica", "writes_usd": usd(f"replicated_writes:{region}"),
                      "storage_usd": usd(f"replica_storage:{region}"),
+                     "transfer_in_usd": usd(f"replication_transfer:{region}"),
                      "write_ceiling_usd": worst(f"replicated_writes:{region}")})
     return rows
 

@@ -70,7 +70,8 @@ class ClassPrices(_Frozen):
 
 
 class ReplicaRegionPrices(_Frozen):
-    """What a global table's replica costs in one region (Standard table class): replicated writes, storage.
+    """What a global table costs in one region (Standard table class): replicated writes, storage, the restore that
+    seeds a new replica there, and data sent from there to other regions.
 
     A figure the price set does not give stays ``None``: the estimate then names it as not priced.
     """
@@ -81,6 +82,16 @@ class ReplicaRegionPrices(_Frozen):
     replicated_wcu_hour: Decimal | None = Field(default=None, ge=0)
     #: Storage of the replica's copy of the table.
     storage_gb_month: Decimal | None = Field(default=None, ge=0)
+    #: Per GB: a replica added in this region is seeded with the table's data, billed as a table restore.
+    restore_gb: Decimal | None = Field(default=None, ge=0)
+    #: Per GB sent from this region to another AWS region (inter-region data transfer out): replication traffic.
+    transfer_out_gb: Decimal | None = Field(default=None, ge=0)
+    #: Destinations priced differently from ``transfer_out_gb`` (e.g. us-east-1 to us-east-2).
+    transfer_out_gb_to: dict[str, Decimal] = Field(default_factory=dict)
+
+    def transfer_to(self, region: str) -> Decimal | None:
+        """Per GB sent from this region to ``region``; ``None`` when the price set has no figure."""
+        return self.transfer_out_gb_to.get(region, self.transfer_out_gb)
 
 
 class FreeTier(_Frozen):

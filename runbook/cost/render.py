@@ -33,8 +33,6 @@ def priced_line(configuration: dict) -> str:
         what = f"Priced: {said}"
     elif source == "plan":
         what = f"Priced: Terraform's plan of {tfvars}" if tfvars else "Priced: Terraform's plan"
-    elif source == "tfvars":
-        what = f"Priced: the tfvars {tfvars} as written, without a plan"
     else:
         what = "Priced: the table given to the estimate"
     note = "; ".join(parts)

@@ -169,3 +169,99 @@ run "precondition_resource_policy_principal_in_one_list_only" {
   }
   expect_failures = [aws_dynamodb_resource_policy.notifications]
 }
+
+# A global table: every replica is a table of the same name in its own region, with its own indexes and stream. The
+# policies name each one there (built by iam.tf from the replica regions), and each replica's own customer key
+# only through DynamoDB in that key's region.
+run "policies_cover_every_replica_in_its_region" {
+  command = apply
+  variables {
+    stream_enabled   = true
+    stream_view_type = "NEW_AND_OLD_IMAGES"
+    replicas = [
+      { region_name = "us-west-2" },
+      { region_name = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/replica-key" },
+    ]
+  }
+
+  assert {
+    condition = alltrue([
+      for document in [aws_iam_policy.full_access.policy, aws_iam_policy.read_only.policy] :
+      one([for s in jsondecode(document).Statement : s.Resource if contains(["TableReadWrite", "TableRead"], s.Sid)]) == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/test-notifications",
+        "arn:aws:dynamodb:us-west-2:123456789012:table/test-notifications",
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/test-notifications",
+      ]
+    ])
+    error_message = "Both policies name the table in its region and in every replica region."
+  }
+  assert {
+    condition = alltrue([
+      for document in [aws_iam_policy.full_access.policy, aws_iam_policy.read_only.policy] :
+      one([for s in jsondecode(document).Statement : s.Resource if s.Sid == "IndexRead"]) == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/test-notifications/index/*",
+        "arn:aws:dynamodb:us-west-2:123456789012:table/test-notifications/index/*",
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/test-notifications/index/*",
+      ]
+    ])
+    error_message = "Both policies name every replica's indexes."
+  }
+  assert {
+    condition = alltrue([
+      for document in [aws_iam_policy.full_access.policy, aws_iam_policy.read_only.policy] :
+      one([for s in jsondecode(document).Statement : s.Resource if s.Sid == "StreamRead"]) == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/test-notifications/stream/*",
+        "arn:aws:dynamodb:us-west-2:123456789012:table/test-notifications/stream/*",
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/test-notifications/stream/*",
+      ]
+    ])
+    error_message = "Both policies name every replica's stream."
+  }
+  assert {
+    condition = alltrue([
+      for document in [aws_iam_policy.full_access.policy, aws_iam_policy.read_only.policy] : [
+        for s in jsondecode(document).Statement : s if anytrue([for action in s.Action : startswith(action, "kms:")])
+        ] == [for s in jsondecode(document).Statement : s if startswith(s.Sid, "TableKey")] && one([
+          for s in jsondecode(document).Statement : s if startswith(s.Sid, "TableKey")
+          ]).Resource == "arn:aws:kms:eu-west-1:123456789012:key/replica-key" && one([
+          for s in jsondecode(document).Statement : s if startswith(s.Sid, "TableKey")
+      ]).Condition.StringEquals["kms:ViaService"] == "dynamodb.eu-west-1.amazonaws.com"
+    ])
+    error_message = "A replica's own customer key is granted, only through DynamoDB in the replica's region; replicas on DynamoDB's default key need no grant."
+  }
+}
+
+run "policies_with_the_tables_key_and_a_replica_key" {
+  command = apply
+  variables {
+    encryption_type  = "CUSTOMER_MANAGED"
+    stream_enabled   = true
+    stream_view_type = "NEW_AND_OLD_IMAGES"
+    replicas         = [{ region_name = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/replica-key" }]
+  }
+
+  assert {
+    condition = alltrue([
+      for document in [aws_iam_policy.full_access.policy, aws_iam_policy.read_only.policy] :
+      toset(one([for s in jsondecode(document).Statement : s.Resource if startswith(s.Sid, "TableKey")])) == toset([
+        "arn:aws:kms:us-east-1:123456789012:key/mock-key", "arn:aws:kms:eu-west-1:123456789012:key/replica-key",
+        ]) && toset(one([for s in jsondecode(document).Statement : s.Condition.StringEquals["kms:ViaService"] if startswith(s.Sid, "TableKey")])) == toset([
+        "dynamodb.us-east-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com",
+      ])
+    ])
+    error_message = "The table's key and the replica's key, each only through DynamoDB (in their regions)."
+  }
+}
+
+run "without_replicas_each_resource_is_one_arn" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for document in [aws_iam_policy.full_access.policy, aws_iam_policy.read_only.policy] : alltrue([
+        for s in jsondecode(document).Statement : can(regex("^arn:aws:dynamodb:us-east-1:123456789012:table/test-notifications", s.Resource))
+      ])
+    ])
+    error_message = "Without replicas every Resource is one ARN string in the table's region (the documents are unchanged by the replica support)."
+  }
+}
