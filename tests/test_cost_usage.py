@@ -70,6 +70,7 @@ def put_daily(target, table: str, days: range, values: dict[str, float]) -> None
     target.client("cloudwatch").put_metric_data(Namespace="AWS/DynamoDB", MetricData=data)
 
 
+@pytest.mark.slow  # CloudWatch queries over 30 days on the emulator
 def test_cloudwatch_sync_without_data(target):
     assert cost.usage_from_cloudwatch(target, "staging-user-notifications") is None
     measured, note = cost.sync_usage(target, "staging-user-notifications")

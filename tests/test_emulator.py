@@ -147,6 +147,7 @@ def test_fill_stream_reenable_refused_after_disable(gap_target):
                               StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
 
 
+@pytest.mark.slow  # EC2 on the emulator (its image catalogue)
 def test_fill_ec2_monitor_instances_not_implemented(gap_target):
     """Detailed monitoring on and off: MonitorInstances / UnmonitorInstances set the instance's state."""
     ec2 = _client(gap_target, "ec2")

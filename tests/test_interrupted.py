@@ -79,6 +79,7 @@ def test_every_object_the_plan_creates_that_exists_is_found_under_the_plan_s_nam
     assert f"to = {found['aws_iam_role'].address}" in blocks
 
 
+@pytest.mark.slow  # EC2 on the emulator (its image catalogue)
 def test_an_instance_found_twice_by_its_name_is_listed_for_removal_not_imported(target, plan):
     after = planned(plan, "aws_instance")[0]
     ec2 = target.client("ec2")
