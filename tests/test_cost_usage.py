@@ -77,6 +77,7 @@ def test_cloudwatch_sync_without_data(target):
     assert measured is None and "emulator publishes no DynamoDB metrics" in note
 
 
+@pytest.mark.slow  # CloudWatch queries over 30 days on the emulator
 def test_cloudwatch_sync_with_data(target):
     target.client("dynamodb").create_table(
         TableName=TABLE, BillingMode="PAY_PER_REQUEST",

@@ -55,6 +55,7 @@ def put_lock(target, who: str, created: datetime | None = None, lock_id: str = "
     return lock_id
 
 
+@pytest.mark.slow  # creates every object of a plan on the emulator, EC2 included
 def test_every_object_the_plan_creates_that_exists_is_found_under_the_plan_s_names(target, plan):
     table = planned(plan, "aws_dynamodb_table")[0]["name"]
     role = planned(plan, "aws_iam_role")[0]["name"]

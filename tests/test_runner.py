@@ -89,6 +89,7 @@ def test_main_returns_2_for_usage_errors(capsys):
     assert "runbook run: error:" in capsys.readouterr().err
 
 
+@pytest.mark.notebooks
 def test_a_busy_work_directory_is_reported_not_shared(tmp_path):
     nb = notebook(tmp_path / "01-ok.ipynb", "print('hi')")
     with runner.lock_work_dir(tmp_path / "work" / "staging"):  # --work-dir work: staging's is work/staging
