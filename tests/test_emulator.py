@@ -11,6 +11,7 @@ from runbook.emulator import Emulator, export_lines
 from runbook.errors import EndpointUnreachable
 
 
+@pytest.mark.slow  # starts emulators of its own
 def test_emulator_listens_on_loopback_and_a_free_port():
     with Emulator() as first, Emulator() as second:
         assert first.endpoint_url.startswith("http://127.0.0.1:")
@@ -19,6 +20,7 @@ def test_emulator_listens_on_loopback_and_a_free_port():
         assert isinstance(client.list_tables()["TableNames"], list)
 
 
+@pytest.mark.slow  # starts emulators of its own
 def test_environment_points_clients_at_the_emulator(monkeypatch):
     with Emulator() as emu:
         for name, value in emu.environment().items():
