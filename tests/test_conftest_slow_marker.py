@@ -9,7 +9,7 @@ import shlex
 import tomllib
 from pathlib import Path
 
-from conftest import SLOW_MARKERS
+from conftest import SLOW_MARKERS, allowed_seconds
 
 from runbook import paths
 
@@ -66,7 +66,8 @@ def project_settings(limit: float) -> str:
     addopts = settings["addopts"]
     addopts = shlex.join(addopts) if isinstance(addopts, list) else addopts
     markers = "".join(f"\n    {line}" for line in settings["markers"])
-    return f"[pytest]\naddopts = {addopts}\nmarkers ={markers}\nunmarked_test_seconds = {limit}\n"
+    return (f"[pytest]\naddopts = {addopts}\nmarkers ={markers}\nunmarked_test_seconds = {limit}\n"
+            "unmarked_test_load_scaling = false\n")  # the scratch tests' timings must not depend on the load
 
 
 def scratch_project(pytester):
@@ -97,3 +98,10 @@ def test_minus_m_empty_runs_everything_and_marked_tests_may_be_slow(pytester):
     result.assert_outcomes(passed=3, failed=2, errors=1)
     assert "test_slow_marked: its" not in result.stdout.str()
     assert "test_slow_in_a_marked_class: its" not in result.stdout.str()
+
+
+def test_the_limit_holds_on_a_machine_with_cores_to_spare_and_grows_with_the_load_beyond_them():
+    assert allowed_seconds(5, load=0.3, cpus=2) == 5
+    assert allowed_seconds(5, load=2.0, cpus=2) == 5
+    assert allowed_seconds(5, load=6.0, cpus=2) == 15
+    assert allowed_seconds(5, load=6.0, cpus=0) == 30
