@@ -9,6 +9,11 @@ started, stopping on its own after the kernel was shut down, finishes its operat
 resources in the next test's empty account ("EntityAlreadyExists: Role … already exists" in that test's apply).
 So ``target`` first waits for every other process connected to the emulator to exit (stopping it after
 :data:`STRAGGLER_GRACE` seconds), names them in a warning, and only then resets.
+
+The default run (plain ``pytest``) leaves out the tests marked as slow (:data:`SLOW_MARKERS`, pyproject's
+``addopts``); so that it stays fast, a test without one of those markers whose call or set-up takes longer than
+the ini option ``unmarked_test_seconds`` (pyproject: 5) fails, naming the markers to use. On an oversubscribed
+machine (1-minute load above the cores) the limit grows with the load per core (:func:`allowed_seconds`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ import pytest
 
 from runbook.aws import Target
 from runbook.emulator import Emulator
+
+#: The markers of the tests the default run leaves out (pyproject registers them, each with what it is for).
+SLOW_MARKERS = ("notebooks", "terraform", "browser", "slow")
 
 #: Seconds an earlier test's process may take to finish on its own (Terraform completing what is in flight).
 STRAGGLER_GRACE = 60.0
@@ -85,3 +93,40 @@ def target(emulator) -> Target:
                       + "; ".join(stragglers), stacklevel=1)
     emulator.reset()
     return Target(region="us-east-1", endpoint_url=emulator.endpoint_url)
+
+
+def pytest_addoption(parser):
+    parser.addini("unmarked_test_seconds", "a test without a slow-test marker whose call or set-up takes longer "
+                  "than this (seconds, on a machine that is not oversubscribed) fails", default="5")
+    parser.addini("unmarked_test_load_scaling", "scale unmarked_test_seconds by the load per core when the machine "
+                  "is oversubscribed", type="bool", default=True)
+
+
+def allowed_seconds(limit: float, load: float, cpus: int) -> float:
+    """``limit`` on a machine with a core for every runnable process; on an oversubscribed one (1-minute load
+    above the cores) a test's wall time stretches with the queue, and so does the limit: a test is judged by what
+    it costs, not by what else the machine is running."""
+    return limit * max(1.0, load / max(cpus, 1))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Fail a test without a slow-test marker whose call, or whose set-up (its fixtures: an expensive fixture
+    would slow the default run as much), took longer than ``unmarked_test_seconds``."""
+    outcome = yield
+    report = outcome.get_result()
+    limit = base = float(item.config.getini("unmarked_test_seconds"))
+    if item.config.getini("unmarked_test_load_scaling"):
+        limit = allowed_seconds(base, os.getloadavg()[0], os.cpu_count() or 1)
+    if call.when not in ("setup", "call") or not report.passed or call.duration <= limit:
+        return
+    if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+        return
+    registered = dict(line.split(":", 1) for line in item.config.getini("markers") if ":" in line)
+    markers = "\n".join(f"  @pytest.mark.{name}:{registered.get(name, '')}" for name in SLOW_MARKERS)
+    phase = "its set-up (fixtures)" if call.when == "setup" else "its call"
+    report.outcome = "failed"
+    allowed = f"{limit:.1f} s ({base:g} s scaled by the machine's load)" if limit > base else f"{base:g} s"
+    report.longrepr = (f"{item.nodeid}: {phase} took {call.duration:.1f} s, more than {allowed}, without a "
+                       f"slow-test marker: the default run (plain pytest) must stay fast. Make it faster, or mark it "
+                       f"(the test, its class or its module's pytestmark) with the one that fits:\n{markers}")

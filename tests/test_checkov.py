@@ -50,6 +50,7 @@ def checkov_report() -> dict:
     return terraform
 
 
+@pytest.mark.slow  # checkov in its own virtual environment (created on first use)
 def test_checkov_reports_no_failed_check(checkov_report):
     failed = [f"{c['check_id']} {c['check_name']}: {c['resource']} ({c['file_path']}:{c['file_line_range'][0]})"
               for c in checkov_report["results"].get("failed_checks", [])]

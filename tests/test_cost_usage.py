@@ -70,12 +70,14 @@ def put_daily(target, table: str, days: range, values: dict[str, float]) -> None
     target.client("cloudwatch").put_metric_data(Namespace="AWS/DynamoDB", MetricData=data)
 
 
+@pytest.mark.slow  # CloudWatch queries over 30 days on the emulator
 def test_cloudwatch_sync_without_data(target):
     assert cost.usage_from_cloudwatch(target, "staging-user-notifications") is None
     measured, note = cost.sync_usage(target, "staging-user-notifications")
     assert measured is None and "emulator publishes no DynamoDB metrics" in note
 
 
+@pytest.mark.slow  # CloudWatch queries over 30 days on the emulator
 def test_cloudwatch_sync_with_data(target):
     target.client("dynamodb").create_table(
         TableName=TABLE, BillingMode="PAY_PER_REQUEST",

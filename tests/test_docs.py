@@ -155,6 +155,7 @@ def test_mkdocs_config():
     assert re.search(r'"mkdocs>=[\d.]+,<2"', (paths.ROOT / "pyproject.toml").read_text())
 
 
+@pytest.mark.slow  # check-jsonschema on the workflow
 def test_workflow_is_valid_against_the_github_schema():
     checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
     if not Path(checker).exists():
@@ -440,6 +441,7 @@ def test_build_runs_the_notebooks_first_when_stale(monkeypatch, tmp_path):
 
 
 # -- strict builds --------------------------------------------------------------------------------------------
+@pytest.mark.slow  # a strict mkdocs build
 def test_site_builds_strict_without_any_executed_notebook(tmp_path):
     """Whatever has run: with no executed notebook at all, every runbook page says so and --strict passes."""
     empty = tmp_path / "runs"
@@ -450,6 +452,7 @@ def test_site_builds_strict_without_any_executed_notebook(tmp_path):
         assert "has not been executed" in text_of(page)
 
 
+@pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_every_runbook_page_carries_its_outputs(built_site):
     assert built_site["run_ok"], f"runbook run failed: {built_site['run_failures']}"
     site = Path(built_site["site"])
@@ -473,6 +476,7 @@ def test_every_runbook_page_carries_its_outputs(built_site):
         assert any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
 
 
+@pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_the_run_bootstrapped_its_emulator_as_it_started_and_01_says_so(built_site):
     """``runbook run`` on its own emulator bootstraps the state bucket while the first kernel boots
     (runbook.bucket_ahead); 01's checklist reports it, from the bootstrap's record of this run."""
@@ -485,6 +489,7 @@ def test_the_run_bootstrapped_its_emulator_as_it_started_and_01_says_so(built_si
     assert all(c["ok"] for c in checks if c["name"].startswith("state bucket")), checks
 
 
+@pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_navigation_lists_every_page(built_site):
     home = (Path(built_site["site"]) / "index.html").read_text(encoding="utf-8")
     for target in ["getting-started/", "guide/", "configuration/", "architecture/", "runbooks/", "cost/",
@@ -493,6 +498,7 @@ def test_navigation_lists_every_page(built_site):
         assert f'href="{target}"' in home, target
 
 
+@pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_configuration_page_includes_the_module_readme_and_the_differences(built_site):
     page = text_of(Path(built_site["site"]) / "configuration" / "index.html")
     page = re.sub(r"\s+", " ", page)
@@ -531,6 +537,7 @@ def machine_paths(built_site) -> list[str]:
     return found
 
 
+@pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_no_endpoint_key_account_id_or_machine_path_anywhere_in_the_site(built_site):
     site = Path(built_site["site"])
     literals = [*PLANTED.values(), built_site["endpoint_url"] or "http://127.0.0.1:", *machine_paths(built_site)]

@@ -11,6 +11,7 @@ from runbook.emulator import Emulator, export_lines
 from runbook.errors import EndpointUnreachable
 
 
+@pytest.mark.slow  # starts emulators of its own
 def test_emulator_listens_on_loopback_and_a_free_port():
     with Emulator() as first, Emulator() as second:
         assert first.endpoint_url.startswith("http://127.0.0.1:")
@@ -19,6 +20,7 @@ def test_emulator_listens_on_loopback_and_a_free_port():
         assert isinstance(client.list_tables()["TableNames"], list)
 
 
+@pytest.mark.slow  # starts emulators of its own
 def test_environment_points_clients_at_the_emulator(monkeypatch):
     with Emulator() as emu:
         for name, value in emu.environment().items():
@@ -147,6 +149,7 @@ def test_fill_stream_reenable_refused_after_disable(gap_target):
                               StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
 
 
+@pytest.mark.slow  # EC2 on the emulator (its image catalogue)
 def test_fill_ec2_monitor_instances_not_implemented(gap_target):
     """Detailed monitoring on and off: MonitorInstances / UnmonitorInstances set the instance's state."""
     ec2 = _client(gap_target, "ec2")

@@ -36,6 +36,7 @@ def writes(monkeypatch):
     return made
 
 
+@pytest.mark.notebooks
 def test_the_executed_notebook_is_papermills_with_a_fraction_of_the_writes(tmp_path, writes):
     notebook = quick_notebook(tmp_path / "quick.ipynb")
     runner.execute_notebook(notebook, tmp_path / "ours.ipynb", {"label": "ours"})
@@ -55,6 +56,7 @@ def test_the_executed_notebook_is_papermills_with_a_fraction_of_the_writes(tmp_p
     assert done.metadata.papermill["duration"] > 0 and all(c.metadata.papermill["end_time"] for c in code)
 
 
+@pytest.mark.notebooks
 def test_a_failing_notebook_is_written_as_far_as_it_ran(tmp_path):
     notebook = quick_notebook(tmp_path / "fails.ipynb", cells=3, failing=True)
     with pytest.raises(papermill.PapermillExecutionError, match="stopped here"):

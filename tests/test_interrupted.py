@@ -55,6 +55,7 @@ def put_lock(target, who: str, created: datetime | None = None, lock_id: str = "
     return lock_id
 
 
+@pytest.mark.slow  # creates every object of a plan on the emulator, EC2 included
 def test_every_object_the_plan_creates_that_exists_is_found_under_the_plan_s_names(target, plan):
     table = planned(plan, "aws_dynamodb_table")[0]["name"]
     role = planned(plan, "aws_iam_role")[0]["name"]
@@ -79,6 +80,7 @@ def test_every_object_the_plan_creates_that_exists_is_found_under_the_plan_s_nam
     assert f"to = {found['aws_iam_role'].address}" in blocks
 
 
+@pytest.mark.slow  # EC2 on the emulator (its image catalogue)
 def test_an_instance_found_twice_by_its_name_is_listed_for_removal_not_imported(target, plan):
     after = planned(plan, "aws_instance")[0]
     ec2 = target.client("ec2")

@@ -27,6 +27,7 @@ def probe_notebook(path):
     return path
 
 
+@pytest.mark.slow  # boots real kernels
 def test_a_warm_kernel_has_the_imports_and_no_names(tmp_path):
     notebook = probe_notebook(tmp_path / "01-probe.ipynb")
     with WarmKernels(tmp_path) as kernels:
@@ -46,6 +47,7 @@ def test_a_warm_kernel_has_the_imports_and_no_names(tmp_path):
     assert code[0].execution_count == 1, "warming must not use up execution counts"
 
 
+@pytest.mark.slow  # boots real kernels
 def test_each_notebook_gets_its_own_kernel_and_none_are_left(tmp_path):
     first = probe_notebook(tmp_path / "01-a.ipynb")
     second = probe_notebook(tmp_path / "02-b.ipynb")
@@ -55,6 +57,7 @@ def test_each_notebook_gets_its_own_kernel_and_none_are_left(tmp_path):
     assert pids[0] != pids[1], "notebooks must not share a kernel"
 
 
+@pytest.mark.slow  # boots real kernels
 def test_close_stops_a_kernel_still_booting(tmp_path):
     kernels = WarmKernels(tmp_path)
     kernels.start_next()
@@ -63,6 +66,7 @@ def test_close_stops_a_kernel_still_booting(tmp_path):
     assert not run_sync(booting.is_alive)()
 
 
+@pytest.mark.slow  # boots real kernels
 def test_kernels_boot_ahead_once_each_and_are_taken_for_their_notebook(tmp_path):
     first, second = probe_notebook(tmp_path / "01-a.ipynb"), probe_notebook(tmp_path / "02-b.ipynb")
     with WarmKernels(tmp_path) as kernels:
@@ -88,6 +92,7 @@ def modules_notebook(path, top: str = ""):
     return path
 
 
+@pytest.mark.slow  # boots real kernels
 def test_a_kernel_booting_ahead_also_has_the_plan_readers_and_the_run_s_first_does_not(tmp_path):
     first, later = modules_notebook(tmp_path / "01-a.ipynb"), modules_notebook(tmp_path / "02-b.ipynb")
     with WarmKernels(tmp_path) as kernels:
@@ -102,6 +107,7 @@ def test_a_kernel_booting_ahead_also_has_the_plan_readers_and_the_run_s_first_do
     assert loaded == {"01-a.ipynb": [], "02-b.ipynb": ["pydantic", "runbook.planning"]}
 
 
+@pytest.mark.slow  # boots real kernels
 def test_a_notebook_that_imports_pyplot_gets_its_backend_at_boot_and_its_figures_inline(tmp_path):
     notebook = modules_notebook(tmp_path / "01-plot.ipynb", top="import matplotlib.pyplot as plt")
     nb = nbformat.read(notebook, as_version=4)
@@ -117,6 +123,7 @@ def test_a_notebook_that_imports_pyplot_gets_its_backend_at_boot_and_its_figures
     assert [o["output_type"] for o in figure] == ["display_data"] and "image/png" in figure[0]["data"]
 
 
+@pytest.mark.slow  # boots real kernels
 def test_the_runner_keeps_the_next_four_notebooks_kernels_booting_the_next_at_once(tmp_path, monkeypatch):
     notebooks = [probe_notebook(tmp_path / f"0{n}-n.ipynb") for n in range(1, 7)]
     events = []
@@ -144,6 +151,7 @@ def test_the_runner_keeps_the_next_four_notebooks_kernels_booting_the_next_at_on
                       *booted(5, 6), ("run", "05-n.ipynb"), ("run", "06-n.ipynb")]
 
 
+@pytest.mark.slow  # boots real kernels
 def test_kernels_boot_one_at_a_time_each_once_the_one_before_has_answered(tmp_path):
     import psutil
 
@@ -159,6 +167,7 @@ def test_kernels_boot_one_at_a_time_each_once_the_one_before_has_answered(tmp_pa
             kernels.done(manager)
 
 
+@pytest.mark.slow  # boots real kernels
 def test_close_does_not_wait_for_kernels_still_queued(tmp_path):
     import time
 
@@ -171,6 +180,7 @@ def test_close_does_not_wait_for_kernels_still_queued(tmp_path):
     assert kernels._starter is None and kernels._booting == []
 
 
+@pytest.mark.slow  # boots real kernels
 def test_a_kernel_that_never_answers_is_handed_out_after_the_timeout(tmp_path, monkeypatch):
     """The starter stops waiting (papermill then reports the kernel); it never holds ``take`` for ever."""
     import runbook.kernels as kernels_module
@@ -196,6 +206,7 @@ def busy_cpu(idle_share: float):
     return times
 
 
+@pytest.mark.slow  # boots real kernels
 def test_a_kernel_beyond_the_next_waits_for_spare_cpu_unless_its_notebook_is_about_to_run(tmp_path, monkeypatch):
     import time
 
@@ -213,6 +224,7 @@ def test_a_kernel_beyond_the_next_waits_for_spare_cpu_unless_its_notebook_is_abo
         kernels.done(kernel)
 
 
+@pytest.mark.slow  # boots real kernels
 def test_a_kernel_beyond_the_next_boots_as_soon_as_the_cpu_has_some_to_spare(tmp_path, monkeypatch):
     import runbook.kernels as kernels_module
 
@@ -265,6 +277,7 @@ def _may_raise_priority() -> bool:
     return os.waitpid(pid, 0)[1] == 0
 
 
+@pytest.mark.slow  # boots real kernels
 def test_a_kernel_booting_ahead_has_a_lower_cpu_priority_until_its_notebook_starts(tmp_path):
     import os
 

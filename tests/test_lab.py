@@ -79,6 +79,7 @@ def test_command_is_loopback_with_token(tmp_path):
     assert paths.NOTEBOOKS != tmp_path
 
 
+@pytest.mark.slow  # starts JupyterLab
 def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator(tmp_path):
     with running_lab(lab_dir=tmp_path) as lab:
         assert lab.url.startswith(f"http://127.0.0.1:{lab.port}/lab/tree/START.md?token=") and len(lab.token) >= 32
@@ -119,6 +120,7 @@ def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator(tmp_path):
     assert not pid_alive(kernel_pid), "the kernel outlived JupyterLab"
 
 
+@pytest.mark.slow  # starts JupyterLab
 def test_runbook_lab_command_prints_url_and_stops_on_ctrl_c(tmp_path):
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "runbook.cli", "lab"], cwd=paths.ROOT, stdout=subprocess.PIPE,
@@ -307,6 +309,7 @@ def test_terminals_get_the_project_and_kernels_the_lab_environment(tmp_path):
     assert "PRODUCTION" in (Path(variables["JUPYTER_CONFIG_DIR"]) / "custom" / "custom.css").read_text()
 
 
+@pytest.mark.slow  # starts JupyterLab
 def test_saving_through_the_lab_leaves_the_checkout_clean_and_the_links_read_only(tmp_path):
     before = _git_status()
     templates = {p: p.read_bytes() for p in paths.NOTEBOOKS.glob("*.ipynb")}
@@ -341,6 +344,7 @@ def test_saving_through_the_lab_leaves_the_checkout_clean_and_the_links_read_onl
     assert {p: p.read_bytes() for p in paths.NOTEBOOKS.glob("*.ipynb")} == templates
 
 
+@pytest.mark.slow  # starts JupyterLab
 def test_no_news_prompt_no_update_check_and_readable_names(tmp_path):
     with running_lab(lab_dir=tmp_path) as lab:
         def default(plugin: str, name: str):  # overrides.json becomes the schema's default, as the page sees it
@@ -358,6 +362,7 @@ def test_no_news_prompt_no_update_check_and_readable_names(tmp_path):
     assert json.loads((settings / "page_config.json").read_text())["appName"] == "staging · runbook lab"
 
 
+@pytest.mark.slow  # starts JupyterLab
 @pytest.mark.browser
 def test_in_a_browser_no_news_prompt_and_whole_file_names(tmp_path):
     """Debian's chromium, headless, on the running lab: the page JupyterLab renders has no news prompt, and the

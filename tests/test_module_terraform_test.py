@@ -119,6 +119,7 @@ def _expected_failures(run: dict) -> list[str]:
     return [re.sub(r"^\$\{(.*)\}$", r"\1", str(item)) for item in run.get("expect_failures", [])]
 
 
+@pytest.mark.slow  # parses every module file and test suite with python-hcl2
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_every_validation_block_has_a_failing_run(name):
     """A variable with n validation blocks is expected to fail in at least n runs (one per rule)."""
@@ -133,6 +134,7 @@ def test_every_validation_block_has_a_failing_run(name):
     assert not unknown, f"runs expect failures of variables that do not exist: {unknown}"
 
 
+@pytest.mark.slow  # parses every module file and test suite with python-hcl2
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_every_precondition_has_a_failing_run(name):
     """Each resource's preconditions: as many runs expecting that resource to fail as it has preconditions."""

@@ -263,6 +263,7 @@ class FaultInjector:
             parsed.setdefault("UnprocessedItems", {}).setdefault(table, []).extend(items)
 
 
+@pytest.mark.slow  # the smoke test's full traffic on the emulator, with faults
 def test_smoke_test_under_injected_faults_loses_and_duplicates_nothing(target):
     create_table(target, STAGING)
     injector = FaultInjector()

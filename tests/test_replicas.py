@@ -4,6 +4,8 @@ DescribeScalingActivities: the finding says so instead of reporting ok)."""
 
 from __future__ import annotations
 
+import pytest
+
 from runbook import replicas
 from runbook.spec import Autoscaling, GlobalSecondaryIndex, Replica, TableSpec
 
@@ -41,6 +43,7 @@ def test_replica_status_planned_and_live(target):
     assert [r["status"] for r in rows] == ["ACTIVE", "ACTIVE"]
 
 
+@pytest.mark.slow  # application-autoscaling on the emulator
 def test_scaling_activity_lists_scheduled_actions_and_says_what_it_cannot_read(target):
     finding, rows = replicas.scaling_activity(target, _spec())
     assert finding.status == "ok" and "no autoscaling" in finding.finding

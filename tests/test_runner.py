@@ -57,6 +57,7 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, words):
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in proc.stderr
 
 
+@pytest.mark.notebooks
 def test_failure_is_reported_and_the_failed_notebook_kept(tmp_path):
     bad = notebook(tmp_path / "01-bad.ipynb", "print('before')", "raise ValueError('boom: the table is on fire')")
     later = notebook(tmp_path / "02-later.ipynb", "print('never')")
@@ -68,6 +69,7 @@ def test_failure_is_reported_and_the_failed_notebook_kept(tmp_path):
     assert not (tmp_path / "out" / "02-later.ipynb").exists()
 
 
+@pytest.mark.notebooks
 def test_cli_summary_names_the_failure_and_exits_1(tmp_path):
     root = tmp_path / "repo"
     shutil.copytree(paths.ENVIRONMENT_FILES, root / "notebooks" / "environments")
@@ -87,6 +89,7 @@ def test_main_returns_2_for_usage_errors(capsys):
     assert "runbook run: error:" in capsys.readouterr().err
 
 
+@pytest.mark.notebooks
 def test_a_busy_work_directory_is_reported_not_shared(tmp_path):
     nb = notebook(tmp_path / "01-ok.ipynb", "print('hi')")
     with runner.lock_work_dir(tmp_path / "work" / "staging"):  # --work-dir work: staging's is work/staging

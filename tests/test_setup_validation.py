@@ -2,9 +2,10 @@
 
 Driven by the modules' own failing cases, not a hand list: every ``run`` of the modules' ``terraform test`` suites
 that expects a variable's validation to fail gives a bad value; the root ``main.tf`` says which root variable
-(the tfvars name) feeds that module input. Those bad values go into one working tfvars (a second one where a
-variable has several rules), and 01's check — Terraform itself, ``plan -refresh=false`` — must name each root
-variable on its tfvars line. Real Terraform on the embedded emulator.
+(the tfvars name) feeds that module input. Terraform reports every failing validation of a plan at once, so the bad
+values are batched into as few working tfvars as keep them independent (one value per variable per file; a rule
+never sees another rule's bad value), and 01's check — Terraform itself, ``plan -refresh=false`` — must name each
+root variable on its tfvars line. Real Terraform on the embedded emulator.
 """
 
 from __future__ import annotations
@@ -60,6 +61,54 @@ def failing_cases() -> list[tuple[str, str, object]]:
     """``(module directory, input, bad value)`` from every run that expects a variable's validation to fail."""
     return [(module, name, value) for module, values, expected in failing_runs() for name, value in values.items()
             if name in expected]
+
+
+def root_variables_in(environment: str) -> dict[tuple[str, str], set[str]]:
+    """``{(module directory, module input): root variables its argument refers to}``, directly or in an expression."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for block in _load(paths.environment_dir(environment) / "main.tf").get("module", []):
+        for _, arguments in block.items():
+            source = Path(arguments["source"]).name
+            for name, value in arguments.items():
+                found.setdefault((source, name), set()).update(re.findall(r"\bvar\.(\w+)", json.dumps(value)))
+    return found
+
+
+def rule_references() -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """``{(module directory, input): the other inputs of that module its validation rules refer to}``."""
+    references = {}
+    for variables_tf in MODULES.glob("*/variables.tf"):
+        module = variables_tf.parent.name
+        for block in _load(variables_tf).get("variable", []):
+            for name, body in block.items():
+                others = set(re.findall(r"var\.(\w+)", json.dumps(body.get("validation", [])))) - {name}
+                references[(module, name)] = {(module, other) for other in others}
+    return references
+
+
+def batched(rounds: list[tuple[dict[str, object], set[str]]], environment: str) -> list[tuple[dict, set[str]]]:
+    """The tfvars rounds merged into as few as keep each one's outcome: two rounds share a file only when they set
+    no variable in common and no validation rule of either refers to a module input the other's values feed
+    (Terraform skips a rule that refers to an input whose own rule failed, and a rule judges the values it sees)."""
+    fed = root_variables_in(environment)
+    references = rule_references()
+
+    def inputs_fed(bad: dict) -> set[tuple[str, str]]:
+        return {key for key, variables in fed.items() if variables & set(bad)}
+
+    def referred(bad: dict) -> set[tuple[str, str]]:
+        return set().union(*(references.get(key, set()) for key in inputs_fed(bad)))
+
+    merged: list[tuple[dict, set[str]]] = []
+    for bad, expected in sorted(rounds, key=lambda r: -len(r[0])):
+        for index, (other, other_expected) in enumerate(merged):
+            if (set(bad) & set(other) or referred(bad) & inputs_fed(other) or referred(other) & inputs_fed(bad)):
+                continue
+            merged[index] = ({**other, **bad}, other_expected | expected)
+            break
+        else:
+            merged.append((dict(bad), set(expected)))
+    return merged
 
 
 def linked_inputs() -> set[tuple[str, str]]:
@@ -124,8 +173,10 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
         if target_round is None:
             rounds.append(target_round := {})
         target_round[variable] = value
-    checked = [(bad, set(bad)) for bad in rounds] + own_rounds
     assert any("dynamodb_restore_source_name" in expected for _, expected in own_rounds), "restore: two sources"
+    checked = batched([(bad, set(bad)) for bad in rounds] + own_rounds, "staging")
+    assert sum(len(expected) for _, expected in checked) == (
+        sum(len(bad) for bad in rounds) + sum(len(expected) for _, expected in own_rounds)), "every case is checked"
 
     example, _ = preflight.emulator_ami(target, workconfig.example_file("staging").read_text())
     for number, (bad, expected) in enumerate(checked):

@@ -30,7 +30,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from runbook import paths
 
 psutil = pytest.importorskip("psutil")
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-tree checks use Linux /proc")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-tree checks use Linux /proc"),
+              pytest.mark.slow]  # each test starts runbook run, lab, docs --serve or the emulator in its own process
 
 RUNBOOK = [sys.executable, "-m", "runbook.cli"]
 STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}

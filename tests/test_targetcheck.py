@@ -47,6 +47,7 @@ def test_needs_follow_the_planned_settings():
         "aws_instance.app": "instance_detailed_monitoring"}
 
 
+@pytest.mark.slow  # a stock moto server of its own
 def test_stock_moto_names_each_missing_call_and_creates_nothing(stock_endpoint):
     target = Target("us-east-1", stock_endpoint)
     checks = targetcheck.check_target(target, [TABLE, INSTANCE, *SCALING], CONFIGURATION)

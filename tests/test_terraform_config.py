@@ -205,6 +205,7 @@ def _root_to_module_inputs(environment: str) -> dict[str, tuple[str, str]]:
     return result
 
 
+@pytest.mark.slow  # parses the module's files with python-hcl2
 def test_every_variable_is_typed_described_and_enums_validated():
     """Validation rules live in the modules only; the roots declare types that match them and carry the module
     input's description (for the README tables and `terraform console`)."""
@@ -291,6 +292,7 @@ def test_policy_names_follow_the_seed():
 
 # --- docs ------------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # parses the module's files with python-hcl2
 def test_module_readme_tables_are_current():
     readme = (MODULE / "README.md").read_text()
     assert tfdocs.updated(readme, tfdocs.render()) == readme, "run: python -m runbook.tfdocs"
@@ -300,6 +302,7 @@ def test_module_readme_tables_are_current():
         assert f"| `{name}` | {description} |" in readme
 
 
+@pytest.mark.slow  # parses the module's files with python-hcl2
 def test_tfdocs_check_reports_a_stale_readme(tmp_path):
     module = tmp_path / "dynamodb"
     shutil.copytree(MODULE, module)

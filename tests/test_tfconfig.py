@@ -20,6 +20,7 @@ def test_root_variables_carry_the_seeds_names(environment):
     assert variables["ami_id"].required and variables["key_name"].required
 
 
+@pytest.mark.slow  # parses the module's files with python-hcl2
 def test_module_variables_are_read():
     variables = module_variables()
     assert variables["table_name"].required

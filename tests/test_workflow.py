@@ -65,6 +65,7 @@ def _tool(name: str) -> str:
     return found
 
 
+@pytest.mark.slow  # check-jsonschema on the workflows
 def test_workflows_are_valid_against_the_github_schema():
     proc = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
                            *map(str, WORKFLOWS)], capture_output=True, text=True)
