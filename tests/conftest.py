@@ -1,7 +1,7 @@
 """Shared fixtures: one embedded emulator per test session, and a clean target per test.
 
-``emulator`` — a started :class:`runbook.emulator.Emulator` (moto on 127.0.0.1, a free port), for the session.
-``target`` — a :class:`runbook.aws.Target` on that emulator (region us-east-1), after wiping every resource the
+``emulator`` — a started :class:`runbook.aws.emulator.Emulator` (moto on 127.0.0.1, a free port), for the session.
+``target`` — a :class:`runbook.aws.target.Target` on that emulator (region us-east-1), after wiping every resource the
 emulator holds, so each test starts from an empty account.
 
 A reset is complete only when nothing else still talks to the emulator: a Terraform that an earlier test's kernel
@@ -21,8 +21,8 @@ from urllib.parse import urlparse
 import psutil
 import pytest
 
-from runbook.aws import Target
-from runbook.emulator import Emulator
+from runbook.aws.emulator import Emulator
+from runbook.aws.target import Target
 
 #: Seconds an earlier test's process may take to finish on its own (Terraform completing what is in flight).
 STRAGGLER_GRACE = 60.0

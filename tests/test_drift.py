@@ -1,4 +1,4 @@
-"""runbook.drift on plans recorded from the real Terraform on the emulator (tests/fixtures/drift/record.py).
+"""runbook.steps.drift on plans recorded from the real Terraform on the emulator (tests/fixtures/drift/record.py).
 
 Each fixture is ``terraform show -json`` of the plan ``runbook drift`` makes (with refresh): staging with fixed
 provisioned capacity, production with every optional feature the emulator runs (alarms, dashboard, autoscaling,
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook.drift import EXIT_DRIFT, EXIT_IN_SYNC, EXIT_PENDING, differences, drift_report, equivalent
-from runbook.tfjson import PlanJson
+from runbook.steps.drift import EXIT_DRIFT, EXIT_IN_SYNC, EXIT_PENDING, differences, drift_report, equivalent
+from runbook.terraform.tfjson import PlanJson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
 EARLIER = Path(__file__).parent / "fixtures" / "terraform" / "drift"  # the plain staging example, recorded before

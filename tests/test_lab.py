@@ -18,9 +18,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from runbook import lab as labmod
 from runbook import paths
-from runbook.lab import lab_command, running_lab
+from runbook.execution import lab as labmod
+from runbook.execution.lab import lab_command, running_lab
 
 websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
 
@@ -73,7 +73,7 @@ def pid_alive(pid: int) -> bool:
 
 def test_command_is_loopback_with_token(tmp_path):
     command = lab_command(8888, "abc", tmp_path)
-    assert command[:3] == [sys.executable, "-m", "runbook.labserver"]
+    assert command[:3] == [sys.executable, "-m", "runbook.execution.labserver"]
     assert "--ServerApp.ip=127.0.0.1" in command and "--IdentityProvider.token=abc" in command
     assert f"--ServerApp.root_dir={tmp_path}" in command and "--no-browser" in command
     assert paths.NOTEBOOKS != tmp_path
@@ -280,8 +280,8 @@ def test_an_unedited_copy_follows_its_template_and_an_edited_one_is_reported(tmp
 
 
 def test_a_notebook_for_another_environment_is_refused_in_a_lab_kernel(monkeypatch):
-    from runbook.context import open_context
     from runbook.errors import ParameterError
+    from runbook.steps.context import open_context
 
     monkeypatch.setenv("RUNBOOK_LAB_ENVIRONMENT", "staging")
     with pytest.raises(ParameterError) as refused:
@@ -301,7 +301,7 @@ def test_terminals_get_the_project_and_kernels_the_lab_environment(tmp_path):
     kernel = json.loads((Path(variables["JUPYTER_PATH"].split(os.pathsep)[0]) / "kernels" / "python3" /
                          "kernel.json").read_text())
     assert kernel["env"] == {"RUNBOOK_LAB_ENVIRONMENT": "production"}
-    assert "runbook.labkernel" in " ".join(kernel["argv"])
+    assert "runbook.execution.labkernel" in " ".join(kernel["argv"])
     for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_CONFIG_DIR"):
         assert variables[name].startswith(str(tmp_path / "production" / ".jupyter")), name
     assert "PRODUCTION" in (Path(variables["JUPYTER_CONFIG_DIR"]) / "custom" / "custom.css").read_text()

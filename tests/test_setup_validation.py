@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from runbook import paths, preflight, workconfig
-from runbook.context import open_context
-from runbook.tfconfig import _load
+from runbook import paths, workconfig
+from runbook.steps import preflight
+from runbook.steps.context import open_context
+from runbook.terraform.tfconfig import _load
 
 pytestmark = pytest.mark.terraform
 MODULES = paths.INFRASTRUCTURE / "staging" / "modules"
@@ -91,7 +92,7 @@ def hcl(value) -> str:
 
 
 def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path, target):
-    from runbook.terraform import find_mirror
+    from runbook.terraform.binary import find_mirror
 
     if find_mirror() is None:
         pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")
@@ -160,7 +161,7 @@ def test_an_image_the_emulator_does_not_have_is_refused_on_its_line(tmp_path, ta
 
 def stub_local_checks(monkeypatch):
     """run_all's Python checks, each passing at once (no AWS, no Terraform)."""
-    from runbook.preflight import Check
+    from runbook.checks import Check
 
     for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
                  "region"):
@@ -177,8 +178,8 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
     import threading
     from types import SimpleNamespace
 
-    from runbook import backend
-    from runbook.preflight import Check
+    from runbook.checks import Check
+    from runbook.terraform import backend
 
     verdict_started = threading.Event()
     order = []
@@ -211,8 +212,8 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
 def test_no_settings_and_no_wait_when_the_bucket_is_not_there(monkeypatch):
     from types import SimpleNamespace
 
-    from runbook import backend
-    from runbook.preflight import Check
+    from runbook.checks import Check
+    from runbook.terraform import backend
 
     stub_local_checks(monkeypatch)
     monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (

@@ -1,8 +1,8 @@
 """What an estimate prices: the working configuration's plan, or — where no plan can be made — its tfvars.
 
 The working tfvars is the one every step uses (:func:`runbook.workconfig.resolve`). Its plan is Terraform's
-(:func:`configured_table`: ``runbook.planning.configured_table``, the planned values of that tfvars read by
-:func:`runbook.tfjson.table_spec`). Without Terraform or a target, :func:`table_from_tfvars` prices the tfvars
+(:func:`configured_table`: ``runbook.terraform.planning.configured_table``, the planned values of that tfvars read by
+:func:`runbook.terraform.tfjson.table_spec`). Without Terraform or a target, :func:`table_from_tfvars` prices the tfvars
 as written: only the values the file sets, under the root's variable names; whatever only a plan can tell (a
 default the file leaves to the configuration, how many alarms the module creates) is listed as not priced or
 assumed, never guessed silently.
@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import paths, workconfig
-from ..errors import ConfigurationError, ParameterError
-from ..spec import Autoscaling, GlobalSecondaryIndex, TableSpec
-from ..tfjson import PlanJson, table_spec
-from .estimate import describe_configuration
+from runbook import paths, workconfig
+from runbook.cost.estimate import describe_configuration
+from runbook.cost.render import priced_line
+from runbook.errors import ConfigurationError, ParameterError
+from runbook.params import environment as check_environment
+from runbook.spec import Autoscaling, GlobalSecondaryIndex, TableSpec
+from runbook.terraform.planning import configured_plan as planned
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 
 def configured_table(environment: str, tfvars: Path, work_base: Path,
@@ -32,12 +35,10 @@ def configured_table(environment: str, tfvars: Path, work_base: Path,
 def configured_plan(environment: str, tfvars: Path, work_base: Path,
                     endpoint_url: str = "") -> tuple[PlanJson | None, str, str]:
     """Terraform's plan of ``tfvars`` in ``work_base`` (no refresh), its region and a note:
-    :func:`runbook.planning.configured_plan`. ``(None, region, reason)`` when no plan can be made here.
+    :func:`runbook.terraform.planning.configured_plan`. ``(None, region, reason)`` when no plan can be made here.
 
     Kept as this module's name so tests can stand recorded plans in for Terraform.
     """
-    from ..planning import configured_plan as planned
-
     return planned(environment, str(tfvars), work_base, endpoint_url)
 
 
@@ -59,7 +60,6 @@ class PricedConfiguration:
         return self.configuration["source"]
 
     def describe(self) -> str:
-        from .render import priced_line
 
         return priced_line(self.configuration)
 
@@ -157,8 +157,6 @@ def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | st
     table is Terraform's plan (:func:`configured_table`); where no plan can be made, the tfvars as written. The
     ``configuration`` object names the file, the source (``plan`` or ``tfvars``) and why.
     """
-    from ..params import environment as check_environment
-
     check_environment(environment)
     work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
     working, path, note = working_tfvars(environment, tfvars, work_base, parameter)

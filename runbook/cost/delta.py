@@ -1,7 +1,8 @@
 """What a plan changes in the monthly bill: the cost before and after, from the same plan JSON.
 
 Infracost's ``diff``, the Terraform way: the plan's ``prior_state`` (the state the plan started from) and its
-``planned_values`` (the state after the apply) are each read by :func:`runbook.tfjson.table_spec` and priced by
+``planned_values`` (the state after the apply) are each read by :func:`runbook.terraform.tfjson.table_spec` and priced
+by
 :func:`~runbook.cost.estimate.estimate` with the same usage profile and price set; the difference is per
 component. A plan that creates the table starts from $0, one that destroys it ends at $0.
 """
@@ -13,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..spec import TableSpec
-from ..tfjson import PlanJson, table_spec
-from .estimate import CostReport, estimate
-from .pricing import DEFAULT_PRICING, Pricing, load_pricing
-from .usage import usage_inputs
+from runbook.cost.estimate import CostReport, estimate
+from runbook.cost.pricing import DEFAULT_PRICING, Pricing, load_pricing
+from runbook.cost.usage import usage_inputs
+from runbook.spec import TableSpec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 ZERO = Decimal("0.00")
 

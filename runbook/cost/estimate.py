@@ -1,6 +1,6 @@
 """The estimate: a planned table (:class:`~runbook.spec.TableSpec`) × a usage profile × a price set.
 
-The table is what Terraform plans (:func:`runbook.tfjson.table_spec` of the plan's planned values): it decides
+The table is what Terraform plans (:func:`runbook.terraform.tfjson.table_spec` of the plan's planned values): it decides
 what applies — on-demand or provisioned (capacities, autoscaling minimums and maximums), GSIs, the table class,
 PITR, streams, alarms, the dashboard, Contributor Insights — the way Infracost prices a plan. The report names
 what was priced (:func:`describe_configuration`) and, where the table sets an on-demand throughput ceiling
@@ -25,8 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..spec import TableSpec
-from .pricing import (
+from runbook.cost.pricing import (
     DEFAULT_PRICING,
     HUNDRED_K,
     MILLION,
@@ -38,7 +37,10 @@ from .pricing import (
     money,
     number,
 )
-from .usage import USAGE_FIELDS, UsageInputs, relative, usage_inputs
+from runbook.cost.usage import USAGE_FIELDS, UsageInputs, relative, usage_inputs
+from runbook.errors import ParameterError
+from runbook.params import environment as check_environment
+from runbook.spec import TableSpec
 
 
 @dataclass(frozen=True)
@@ -381,13 +383,10 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
     request units and table size. ``configuration``: what was priced (:func:`describe_configuration`; by default
     described from ``table`` with source ``argument``).
     """
-    from ..params import environment as check_environment
-
     check_environment(environment)
     if not isinstance(table, TableSpec):
-        from ..errors import ParameterError
 
-        raise ParameterError("table", table, "the planned table (runbook.tfjson.table_spec of the plan)")
+        raise ParameterError("table", table, "the planned table (runbook.terraform.tfjson.table_spec of the plan)")
     prices = load_pricing(pricing)
     spec = table
     inputs = usage_inputs(environment, usage)
