@@ -13,10 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "runbook"
 STILL_TO_SPLIT = {
     "execution/runner.py": "being rewritten on another branch (private APIs), which keeps it under the limit",
     "processes.py": "being rewritten on another branch (private APIs), which keeps it under the limit",
-    "steps/review.py": "to split: the review's model and its Markdown rendering",
     "steps/diagnostics.py": "to split: 04's findings per concern (configuration, capacity, access)",
-    "cost/estimate.py": "to split: the estimate and the on-demand ceiling",
-    "execution/lab.py": "to split: the working copies, the server process, the start page",
     "steps/operations.py": "to split: the day-2 checks and the restore drills",
 }
 

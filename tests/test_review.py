@@ -10,6 +10,7 @@ import pytest
 
 from runbook import params
 from runbook.errors import ParameterError, RunbookError
+from runbook.steps.attributes import KNOWN_AFTER_APPLY, SENSITIVE, attribute_changes
 from runbook.steps.gate import (
     REVIEWED_PLAN_FILE,
     ApplyFailed,
@@ -20,8 +21,9 @@ from runbook.steps.gate import (
     decide,
     plan_sha256,
 )
+from runbook.steps.livevalues import TableLive
 from runbook.steps.recovery import explain_failed_apply, load_state, state_findings, text_diagnostics
-from runbook.steps.review import KNOWN_AFTER_APPLY, SENSITIVE, TableLive, attribute_changes, review, table_conflict
+from runbook.steps.review import review, table_conflict
 from runbook.terraform.command import Result
 from runbook.terraform.tfjson import PlanJson
 

@@ -11,8 +11,8 @@ from runbook import paths
 from runbook.errors import TerraformUnavailable
 from runbook.steps.gate import ChangeRefused, PlanMismatch, apply_reviewed, decide, plan_and_review, review_saved_plan
 from runbook.steps.importing import table_exists
+from runbook.steps.livevalues import live_reader
 from runbook.steps.preflight import emulator_ami
-from runbook.steps.review import live_reader
 from runbook.terraform.command import Terraform
 from runbook.terraform.workspace import Workspace
 

@@ -16,6 +16,7 @@ figures, what-ifs, "High Costs" savings), :mod:`.render` (text), :mod:`.configur
 :mod:`.delta` (what a plan changes in the monthly bill), :mod:`.command` (``runbook cost``).
 """
 
+from runbook.cost.ceiling import Ceiling, CeilingComponent, on_demand_ceiling
 from runbook.cost.command import FORMATS, cost_command
 from runbook.cost.compare import (
                       SEED_FIGURES,
@@ -37,16 +38,8 @@ from runbook.cost.configured import (
                       working_tfvars,
 )
 from runbook.cost.delta import ComponentDelta, PlanDelta, plan_delta
-from runbook.cost.estimate import (
-                      Ceiling,
-                      CeilingComponent,
-                      Component,
-                      CostReport,
-                      describe_configuration,
-                      estimate,
-                      on_demand_ceiling,
-                      region_costs,
-)
+from runbook.cost.estimate import describe_configuration, estimate
+from runbook.cost.model import Component, CostReport
 from runbook.cost.pricing import (
                       DEFAULT_PRICING,
                       LEGACY_PRICING,
@@ -56,6 +49,7 @@ from runbook.cost.pricing import (
                       known_pricing,
                       load_pricing,
 )
+from runbook.cost.regions import region_costs
 from runbook.cost.render import render_ceiling, render_table
 from runbook.cost.usage import UsageInputs, UsageProfile, load_usage, sync_usage, usage_from_cloudwatch
 from runbook.paths import ENVIRONMENTS

@@ -12,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from runbook.cost.estimate import CostReport, capacity_for, contributor_insights_rules, drivers, estimate
+from runbook.cost.estimate import capacity_for, contributor_insights_rules, drivers, estimate
+from runbook.cost.model import CostReport
 from runbook.cost.pricing import (
     DEFAULT_PRICING,
     KB_PER_GB,

@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from runbook.cost.estimate import CostReport, estimate
+from runbook.cost.estimate import estimate
+from runbook.cost.model import CostReport
 from runbook.cost.pricing import DEFAULT_PRICING, Pricing, load_pricing
 from runbook.cost.usage import usage_inputs
 from runbook.spec import TableSpec

@@ -8,7 +8,7 @@ from io import StringIO
 from rich.console import Console
 from rich.table import Table
 
-from runbook.cost.estimate import CostReport
+from runbook.cost.model import CostReport
 
 
 def usd(value: Decimal) -> str:

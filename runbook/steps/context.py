@@ -13,7 +13,6 @@ from pathlib import Path
 
 from runbook import params, workconfig
 from runbook.aws.target import Target
-from runbook.terraform import tfjson
 from runbook.terraform.command import Terraform
 from runbook.terraform.workspace import Workspace
 
@@ -48,6 +47,9 @@ class RunContext:
 
         Raises TerraformUnavailable where Terraform cannot run: there is no second description of the table.
         """
+        # The readers come with runbook.spec (pydantic): the run's first kernel boots without them (test_kernels).
+        from runbook.terraform import tfjson  # noqa: PLC0415 — first kernel's boot time
+
         spec = None
         if self.terraform.initialized:
             spec = tfjson.table_spec(tfjson.state_resources(self.terraform), self.region, self.environment)

@@ -15,7 +15,7 @@ from runbook.steps.gate import apply_reviewed, decide
 from runbook.steps.gate import check_teardown as check
 from runbook.steps.gate import plan_and_review as plan_and_review_
 from runbook.steps.importing import table_exists
-from runbook.steps.review import live_reader
+from runbook.steps.livevalues import live_reader
 from runbook.terraform.interrupted import after_plan, before_plan
 from runbook.terraform.planning import environment_terraform
 from runbook.terraform.tfjson import table_spec

@@ -21,34 +21,41 @@ The gate that decides from a review is :mod:`runbook.steps.gate`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
-from runbook.aws.discovery import table_description
 from runbook.markdown import cell as _cell
 from runbook.markdown import code as _code
+from runbook.steps.attributes import (
+    AttributeChange,
+    attribute_changes,
+    known_after_apply,
+    known_after_apply_line,
+    path_text,
+)
 from runbook.steps.importing import import_block
+from runbook.steps.livevalues import TableLive, live_values
 from runbook.terraform.tfjson import TABLE_TYPE, PlanJson
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from runbook.aws.target import Target
-
-KNOWN_AFTER_APPLY = "(known after apply)"
-SENSITIVE = "(sensitive value)"
 KMS_KEY_TYPE = "aws_kms_key"
+
+
 #: IAM resources whose delete or replace removes the application role's access (for a replace: until re-created).
 ACCESS_TYPES = ("aws_iam_policy", "aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_role",
                 "aws_iam_role_policy")
+
+
 #: Order in which actions are counted in the summary.
 ACTION_ORDER = ("import", "import+update", "create", "update", "replace", "delete", "forget")
+
+
 _ACTION_WORDS = {"import": "to import", "import+update": "to import and update", "create": "to create",
                  "update": "to update", "replace": "to replace", "delete": "to delete",
                  "forget": "to forget (removed from state, kept in AWS)"}
+
+
 #: Terraform's ``action_reason`` values, in words.
 REASONS = {
     "replace_because_tainted": "tainted (a previous apply failed part-way): Terraform replaces it",
@@ -65,209 +72,6 @@ REASONS = {
     "read_because_dependency_pending": "a dependency has pending changes",
 }
 
-
-# --- live values (passed in: the review makes no AWS call) ------------------------------------------------------
-
-@dataclass(frozen=True)
-class TableLive:
-    """What a table holds now, as DynamoDB reports it (``ItemCount``/``TableSizeBytes``: updated about every 6 h)."""
-
-    name: str
-    item_count: int | None = None
-    size_bytes: int | None = None
-
-    @property
-    def text(self) -> str:
-        if self.item_count is None and self.size_bytes is None:
-            return "live item count not read"
-        parts = []
-        if self.item_count is not None:
-            parts.append(f"{self.item_count:,} item" + ("" if self.item_count == 1 else "s"))
-        if self.size_bytes is not None:
-            parts.append(human_bytes(self.size_bytes))
-        return ", ".join(parts)
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"  # pragma: no cover
-
-
-def _as_live(name: str, value: Any) -> TableLive | None:
-    if value is None:
-        return None
-    if isinstance(value, TableLive):
-        return value
-    description = getattr(value, "description", None)  # runbook.aws.discovery.LiveTable
-    if isinstance(description, Mapping):
-        value = description
-    if isinstance(value, Mapping):
-        if "ItemCount" in value or "TableSizeBytes" in value:  # DescribeTable's Table
-            return TableLive(name, value.get("ItemCount"), value.get("TableSizeBytes"))
-        if "item_count" in value or "size_bytes" in value:
-            return TableLive(name, value.get("item_count"), value.get("size_bytes"))
-        if name in value:  # a mapping of table name → values
-            return _as_live(name, value[name])
-        return None
-    raise TypeError(f"live values for table {name!r}: expected a mapping, a LiveTable, a TableLive or None, "
-                    f"got {type(value).__name__}")
-
-
-def live_values(live: Any, name: str) -> TableLive | None:
-    """``live`` as the review takes it — ``None``, values, a mapping by table name, or a callable ``name → values``."""
-    if callable(live) and not isinstance(live, (Mapping, TableLive)):
-        live = live(name)
-    return _as_live(name, live)
-
-
-def live_reader(target: "Target") -> Callable[[str], TableLive | None]:
-    """A callable for :func:`review`'s ``live``: ``DescribeTable``'s item count and size (``None``: no such table)."""
-    def read(name: str) -> TableLive | None:
-        table = table_description(target.client("dynamodb"), name)
-        return None if table is None else TableLive(name, table.get("ItemCount"), table.get("TableSizeBytes"))
-
-    return read
-
-
-# --- attribute diffs ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AttributeChange:
-    path: str
-    before: str
-    after: str
-    forces_replacement: bool = False
-
-    @property
-    def text(self) -> str:
-        return f"{self.path}: {self.before} → {self.after}" + (" (forces replacement)" if self.forces_replacement
-                                                                else "")
-
-
-def path_text(steps: Iterable[Any]) -> str:
-    """``["global_secondary_index", 0, "name"]`` → ``global_secondary_index[0].name``."""
-    text = ""
-    for step in steps:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text
-
-
-def _sub(mask: Any, key: Any) -> Any:
-    """The part of an ``after_unknown``/``*_sensitive`` mask at ``key`` (a mask is ``True``, or a nested value)."""
-    if mask is True:
-        return True
-    if isinstance(mask, dict):
-        return mask.get(key, False)
-    if isinstance(mask, list) and isinstance(key, int) and key < len(mask):
-        return mask[key]
-    return False
-
-
-def _masked(value: Any, sensitive: Any, unknown: Any = False) -> Any:
-    """``value`` with sensitive parts replaced by ``(sensitive value)`` and unknown ones by ``(known after apply)``."""
-    if sensitive is True:
-        return SENSITIVE
-    if unknown is True:
-        return KNOWN_AFTER_APPLY
-    if isinstance(value, dict):
-        keys = set(value) | (set(unknown) if isinstance(unknown, dict) else set())
-        return {k: _masked(value.get(k), _sub(sensitive, k), _sub(unknown, k)) for k in sorted(keys)}
-    if isinstance(value, list):
-        return [_masked(v, _sub(sensitive, i), _sub(unknown, i)) for i, v in enumerate(value)]
-    return value
-
-
-#: A rendered value longer than this is cut (an IAM policy document shown whole would drown the review).
-MAX_VALUE_CHARS = 160
-
-
-def _render(value: Any) -> str:
-    if value in (KNOWN_AFTER_APPLY, SENSITIVE):
-        return value
-    text = json.dumps(value, sort_keys=True, separators=(", ", ": "))
-    if len(text) > MAX_VALUE_CHARS:
-        text = text[:MAX_VALUE_CHARS - 1] + f"…({len(text)} characters)"
-    return text
-
-
-def _json_document(value: Any) -> Any:
-    """A JSON string attribute (an IAM policy) as the document it holds, else ``None``."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return None
-
-
-def attribute_changes(change: dict) -> list[AttributeChange]:
-    """Attribute paths whose value differs between ``before`` and ``after`` (or is unknown after apply)."""
-    replace = [path_text(p) for p in change.get("replace_paths") or []]
-    rows: list[AttributeChange] = []
-
-    def forces(path: str) -> bool:
-        return any(path == r or path.startswith(r + ".") or path.startswith(r + "[") or r.startswith(path + ".")
-                   or r.startswith(path + "[") for r in replace)
-
-    def emit(path: str, before: Any, after: Any) -> None:
-        rows.append(AttributeChange(path, _render(before), _render(after), forces(path)))
-
-    def walk(path: list, before: Any, after: Any, unknown: Any, b_sens: Any, a_sens: Any) -> None:
-        here = path_text(path)
-        if b_sens is True or a_sens is True:
-            if before != after or unknown is True:
-                emit(here, SENSITIVE if b_sens is True else _masked(before, b_sens),
-                     KNOWN_AFTER_APPLY if unknown is True
-                     else (SENSITIVE if a_sens is True else _masked(after, a_sens)))
-            return
-        if unknown is True:
-            emit(here, _masked(before, b_sens), KNOWN_AFTER_APPLY)
-            return
-        if isinstance(before, dict) and isinstance(after, dict):
-            for key in sorted(set(before) | set(after) | (set(unknown) if isinstance(unknown, dict) else set())):
-                walk(path + [key], before.get(key), after.get(key), _sub(unknown, key), _sub(b_sens, key),
-                     _sub(a_sens, key))
-            return
-        if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-            for i, (b, a) in enumerate(zip(before, after)):
-                walk(path + [i], b, a, _sub(unknown, i), _sub(b_sens, i), _sub(a_sens, i))
-            return
-        documents = (_json_document(before), _json_document(after))
-        if before != after and None not in documents:
-            walk(path, documents[0], documents[1], False, False, False)
-            return
-        if before != after:
-            emit(here, _masked(before, b_sens), _masked(after, a_sens, unknown))
-
-    walk([], change.get("before") or {}, change.get("after") or {}, change.get("after_unknown") or {},
-         change.get("before_sensitive") or {}, change.get("after_sensitive") or {})
-    # What forces the replacement first, then what the configuration changes, then values computed at apply.
-    return sorted(rows, key=lambda r: (not r.forces_replacement, r.after == KNOWN_AFTER_APPLY, r.path))
-
-
-#: From this many attributes on, those Terraform computes at apply are summarised in one line.
-KNOWN_AFTER_APPLY_SUMMARY = 3
-
-
-def known_after_apply(attributes: list[AttributeChange]) -> list[AttributeChange]:
-    """The attributes Terraform only knows after apply and that force nothing, when there are enough of them to
-    summarise (a replacement lists dozens: ids, ARNs, every nested block of the new resource)."""
-    later = [a for a in attributes if a.after == KNOWN_AFTER_APPLY and not a.forces_replacement]
-    return later if len(later) >= KNOWN_AFTER_APPLY_SUMMARY else []
-
-
-def known_after_apply_line(attributes: list[AttributeChange], shown: int = 6) -> str:
-    """One Markdown line for :func:`known_after_apply`'s attributes: their count and the first names."""
-    names = ", ".join(f"`{a.path}`" for a in attributes[:shown])
-    more = f" and {len(attributes) - shown} more" if len(attributes) > shown else ""
-    return f"- {len(attributes)} attributes {KNOWN_AFTER_APPLY}: {names}{more}"
-
-
-# --- resource changes --------------------------------------------------------------------------------------------
 
 def action_of(resource_change: dict) -> str:
     """Terraform's ``change.actions`` (and ``importing``) as one word."""
@@ -370,8 +174,6 @@ def resource_change(raw: dict, live: Any = None) -> ResourceChange:
             rc.destructive += f" — {rc.lost.text} now"
     return rc
 
-
-# --- the review --------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class TableConflict:
@@ -534,8 +336,6 @@ class PlanReview:
 
 #: The columns of the Markdown review, in order; the first two always show, the others only when not empty.
 _REVIEW_COLUMNS = ("address", "action", "destructive", "forces replacement", "reason")
-
-
 
 
 def review(plan: PlanJson | dict, live: Any = None, plan_sha256: str = "",

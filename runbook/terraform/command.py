@@ -35,7 +35,6 @@ from runbook.terraform.binary import MIRROR_VARIABLE, Binary, base_environment, 
 from runbook.terraform.lock import LOCK_ERROR, lock_error
 from runbook.terraform.migration import check_migration, finish_migration, local_state
 from runbook.terraform.stream import Plan, diagnostics, diagnostics_text, plan_changes, run_streaming, ui_messages
-from runbook.terraform.tfjson import flatten, state_values
 from runbook.terraform.workspace import (
     BACKEND_OVERRIDE_FILE,
     OVERRIDE_FILE,
@@ -307,6 +306,9 @@ class Terraform:
         pulled = self._backend_state()
         if pulled is None:
             pulled = json.loads(self.run("state", "pull").stdout or "{}")
+        # The readers come with runbook.spec (pydantic): the run's first kernel boots without them.
+        from runbook.terraform.tfjson import state_values  # noqa: PLC0415 — first kernel's boot (test_kernels)
+
         return state_values(pulled)
 
     def _backend_state(self, config=None) -> dict | None:
@@ -369,6 +371,8 @@ class Terraform:
             self.backend = config
         pulled = self._backend_state(config)
         if pulled is not None:
+            from runbook.terraform.tfjson import flatten, state_values  # noqa: PLC0415 — as in show_json
+
             return [r["address"] for r in flatten((state_values(pulled).get("values") or {}).get("root_module"))]
         result = self.run("state", "list", check=False)
         if result.returncode != 0:
