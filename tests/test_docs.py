@@ -423,8 +423,7 @@ def test_build_runs_the_notebooks_first_when_stale(monkeypatch, tmp_path):
 
     fake_runner = type(sys)("runbook.execution.runner")
     fake_runner.run = lambda **kwargs: calls.append(kwargs) or Result()
-    monkeypatch.setitem(sys.modules, "runbook.execution.runner", fake_runner)
-    monkeypatch.setattr("runbook.execution.runner", fake_runner, raising=False)
+    monkeypatch.setattr(docs, "runner", fake_runner)
     monkeypatch.delenv(docs.RUNS_VARIABLE, raising=False)
     monkeypatch.setattr(docs, "runs_are_stale", lambda *a: True)
     commands = []

@@ -419,10 +419,11 @@ def test_a_failed_apply_raises_its_report(tmp_path, monkeypatch):
     terraform, digest = saved(tmp_path)
     terraform.result = Result([], 1, stream, "")
     r = reviewed("failed_apply_plan", plan_sha256=digest)
+    from runbook.steps import recovery
     from runbook.terraform import tfjson
 
     state = load_state(FIXTURES / "failed_apply_state.json")
-    monkeypatch.setattr(tfjson, "state_resources",
+    monkeypatch.setattr(recovery, "state_resources",  # what explains the failed apply reads
                         lambda tf: tfjson.managed(tfjson.flatten(state["values"]["root_module"])))
     with pytest.raises(ApplyFailed) as error:
         apply_reviewed(terraform, r, decide(r, "staging", NAME, apply=True))

@@ -179,7 +179,6 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
     from types import SimpleNamespace
 
     from runbook.checks import Check
-    from runbook.terraform import backend
 
     verdict_started = threading.Event()
     order = []
@@ -198,7 +197,7 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
         verdict_started.set()
         return [Check("tfvars (Terraform)", True, "")]
 
-    monkeypatch.setattr(backend, "settings_checks", settings)
+    monkeypatch.setattr(preflight, "settings_checks", settings)
     monkeypatch.setattr(preflight, "terraform_verdict", verdict)
     context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url="http://127.0.0.1:1",
                                                      profile=None))
@@ -213,12 +212,11 @@ def test_no_settings_and_no_wait_when_the_bucket_is_not_there(monkeypatch):
     from types import SimpleNamespace
 
     from runbook.checks import Check
-    from runbook.terraform import backend
 
     stub_local_checks(monkeypatch)
     monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
         [Check("state bucket", False, "does not exist", "create it")], None))
-    monkeypatch.setattr(backend, "settings_checks", lambda *args: pytest.fail("no bucket: nothing to check"))
+    monkeypatch.setattr(preflight, "settings_checks", lambda *args: pytest.fail("no bucket: nothing to check"))
     monkeypatch.setattr(preflight, "terraform_verdict", lambda context: [Check("tfvars (Terraform)", False, "")])
     context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url=None, profile=None))
     assert [c.name for c in preflight.run_all(context)][-2:] == ["state bucket", "tfvars (Terraform)"]
