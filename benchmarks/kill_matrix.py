@@ -9,8 +9,10 @@ as real AWS would) and a fresh work directory, with real Terraform:
    process group of its own; at the kill point the whole group (the Python process, Terraform, the provider) gets
    SIGKILL at once — nothing stops cleanly, as when a laptop lid closes or a runner is evicted;
 2. items are written to the table when it exists (the application kept working);
-3. the re-run's first message: what 02 says when it plans again (:class:`runbook.interrupted.InterruptedApply`);
-4. the recovery (03's :func:`runbook.interrupted.recover`) with the lock ID from that message and ``apply=True``;
+3. the re-run's first message: what 02 says when it plans again
+(:class:`runbook.terraform.interrupted.InterruptedApply`);
+4. the recovery (03's :func:`runbook.steps.interrupted.recover`) with the lock ID from that message and
+``apply=True``;
 5. checks: the next plan is clean, the items are intact, no version of the state object was lost.
 
 Kill points (``--case``): ``table`` (the table exists), ``iam`` (the role and both policies exist), ``bootstrap``
@@ -37,11 +39,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runbook import backend, deploy, interrupted, paths, preflight  # noqa: E402
-from runbook.aws import Target  # noqa: E402
-from runbook.context import open_context  # noqa: E402
+from runbook import paths  # noqa: E402
+from runbook.aws import statebucket  # noqa: E402
+from runbook.aws.target import Target  # noqa: E402
 from runbook.errors import RunbookError  # noqa: E402
-from runbook.planning import make_plan  # noqa: E402
+from runbook.steps import deploy, preflight  # noqa: E402
+from runbook.steps.context import open_context  # noqa: E402
+from runbook.terraform import backend, interrupted  # noqa: E402
+from runbook.terraform.planning import make_plan  # noqa: E402
 
 ENVIRONMENT = "staging"
 REGION = "us-east-1"
@@ -75,8 +80,8 @@ def context(work: Path, endpoint: str):
 CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from runbook import deploy
-    from runbook.context import open_context
+    from runbook.steps import deploy
+    from runbook.steps.context import open_context
     ctx = open_context({env!r}, {region!r}, {endpoint!r}, {work!r})
     deploy.init(ctx)
     if {apply!r}:
@@ -87,8 +92,9 @@ CHILD = textwrap.dedent("""
 RECOVER_CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from runbook import deploy, interrupted
-    from runbook.context import open_context
+    from runbook.steps import deploy
+    from runbook.terraform import interrupted
+    from runbook.steps.context import open_context
     ctx = open_context({env!r}, {region!r}, {endpoint!r}, {work!r})
     deploy.init(ctx)
     interrupted.recover(ctx, {lock_id!r}, apply=True)
@@ -166,7 +172,7 @@ def existing(target: Target, names: dict[str, list[str]]) -> list[str]:
 
 
 def table_exists(target: Target, name: str) -> bool:
-    from runbook.discovery import table_description
+    from runbook.aws.discovery import table_description
 
     return table_description(target.client("dynamodb"), name) is not None
 
@@ -179,7 +185,7 @@ def iam_made(target: Target, role: str, policies: list[str]) -> bool:
 
 
 def state_versions(target: Target, config) -> list[str]:
-    s3 = backend.s3_client(target, config.endpoint_url)
+    s3 = statebucket.s3_client(target, config.endpoint_url)
     found = s3.list_object_versions(Bucket=config.bucket, Prefix=config.key)
     return [v["VersionId"] for v in found.get("Versions", []) if v["Key"] == config.key]
 
@@ -248,7 +254,7 @@ def run_command_case(work: Path, endpoint: str, target: Target, outcome: dict) -
     summary = again.communicate(timeout=1200)[0]
     outcome["rerun_exit"] = again.returncode
     outcome["rerun_summary"] = "\n".join(line for line in summary.splitlines() if "staging" in line)[:1500]
-    from runbook.record import read_records
+    from runbook.execution.record import read_records
 
     setup = read_records(output / ENVIRONMENT / "01-setup.ipynb")
     check = next((c for c in setup.get("checks", []) if c["name"] == "interrupted apply"), None)
@@ -268,7 +274,7 @@ def run_case(case: str, base: Path) -> dict:
             outcome["left_behind"] = {"objects": existing(target, planned_names(work))}
             ctx = context(work, endpoint)
             config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
-            lock = backend.read_lock(target, config)
+            lock = statebucket.read_lock(target, config)
             outcome["left_behind"]["lock"] = lock.id if lock else ""
             outcome["names_everything"] = all(name in outcome["first_message"] for name in
                                               [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]]
@@ -278,8 +284,8 @@ def run_case(case: str, base: Path) -> dict:
         child = CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint, work=str(work),
                              apply=case != "bootstrap")
         if case == "bootstrap":
-            outcome["kill"] = kill_when(child, lambda: backend.bucket_exists(target, backend.EMULATOR_BUCKET))
-            s3 = backend.s3_client(target)
+            outcome["kill"] = kill_when(child, lambda: statebucket.bucket_exists(target, backend.EMULATOR_BUCKET))
+            s3 = statebucket.s3_client(target)
             outcome["left_behind"] = {"bucket": backend.EMULATOR_BUCKET, "versioning": s3.get_bucket_versioning(
                 Bucket=backend.EMULATOR_BUCKET).get("Status", "off")}
             ctx = context(work, endpoint)  # 01's bucket check, as the re-run's 01 makes it
@@ -298,7 +304,7 @@ def run_case(case: str, base: Path) -> dict:
             write_items(target, work)
         ctx = context(work, endpoint)
         config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
-        left_lock = backend.read_lock(target, config) if backend.bucket_exists(target, config.bucket) else None
+        left_lock = statebucket.read_lock(target, config) if statebucket.bucket_exists(target, config.bucket) else None
         outcome["left_behind"] = {"lock": left_lock.id if left_lock else "",
                                   "objects": existing(target, planned_names(work))}
         message, lock_id = first_message(work, endpoint)
@@ -350,7 +356,7 @@ def finish(case: str, work: Path, endpoint: str, target: Target, outcome: dict, 
 
 def _recovery_applying(target: Target, config) -> bool:
     """The recovery's ``terraform apply`` has taken the state lock (it is importing)."""
-    lock = backend.read_lock(target, config)
+    lock = statebucket.read_lock(target, config)
     return lock is not None and lock.operation_label == "apply"
 
 

@@ -36,8 +36,10 @@ from unittest.mock import patch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runbook import paths, runner  # noqa: E402
-from runbook.emulator import DUMMY_CREDENTIALS, Emulator  # noqa: E402
+from runbook import paths  # noqa: E402
+from runbook.aws.emulator import Emulator  # noqa: E402
+from runbook.aws.target import DUMMY_CREDENTIALS  # noqa: E402
+from runbook.execution import runner  # noqa: E402
 
 #: What ``--figures`` can select; the default measures all of them.
 FIGURES = ("suite", "discovery", "bare", "suite-bare", "lab", "docs")
@@ -125,7 +127,7 @@ def _declared(notebook: Path) -> set[str]:
 
 def docs_build(runs: Path) -> float:
     """``runbook docs`` from the executed staging notebooks (no re-execution), into a scratch site."""
-    from runbook.docs import build
+    from runbook.publish.docs import build
 
     start = time.perf_counter()
     if build(serve=False, site_dir=runs.parent / "site", runs_dir=runs / "staging") != 0:
@@ -151,8 +153,8 @@ def emulator_process():
 
 
 def discovery(sizes: list[int], repeats: int) -> dict:
-    from runbook.aws import Target
-    from runbook.discovery import describe_tables, list_tables
+    from runbook.aws.discovery import describe_tables, list_tables
+    from runbook.aws.target import Target
 
     figures = {}
     with emulator_process() as endpoint_url:
@@ -190,10 +192,10 @@ def _bare_tree(base: Path, environment: str, endpoint_url: str, state_key: str =
     """A copy of the committed configuration with the emulator override, the example as terraform.tfvars (region
     as the run's, the AMI swapped for one the emulator knows) and a ``backend.hcl`` for the emulator's state
     bucket (``state_key``, default the environment's): the same inputs the runbook's 01 makes."""
-    from runbook import backend
-    from runbook.aws import Target
-    from runbook.preflight import emulator_ami
-    from runbook.terraform import OVERRIDE_FILE, _is_local_artifact, override_text
+    from runbook.aws.target import Target
+    from runbook.steps.preflight import emulator_ami
+    from runbook.terraform import backend
+    from runbook.terraform.workspace import OVERRIDE_FILE, _is_local_artifact, override_text
 
     tree = base / "infrastructure"
     shutil.copytree(paths.INFRASTRUCTURE, tree, ignore=lambda d, names: [
@@ -216,10 +218,11 @@ def _bare_tree(base: Path, environment: str, endpoint_url: str, state_key: str =
 def _bare_bootstrap(tree: Path, endpoint_url: str, env: dict, log: list) -> float:
     """docs/team.md's once-per-account step, on the fresh emulator: ``infrastructure/bootstrap`` init + apply
     creates the state bucket (what the runbook's 01 does on an emulator). Returns its Terraform seconds."""
-    from runbook import backend
-    from runbook.terraform import OVERRIDE_FILE, override_text
+    from runbook.terraform import backend
+    from runbook.terraform import bootstrap as bucket_bootstrap
+    from runbook.terraform.workspace import OVERRIDE_FILE, override_text
 
-    root = tree / backend.BOOTSTRAP_DIR
+    root = tree / bucket_bootstrap.BOOTSTRAP_DIR
     (root / OVERRIDE_FILE).write_text(override_text(endpoint_url))
     seconds = 0.0
     for args in (("init", "-input=false"),
@@ -233,8 +236,8 @@ def _bare_bootstrap(tree: Path, endpoint_url: str, env: dict, log: list) -> floa
 
 def _bare_environment() -> dict[str, str]:
     """What the runbook gives Terraform against an emulator: the same CLI config (provider mirror, plugin cache),
-    region and dummy credentials (``runbook.terraform.Terraform.environment``)."""
-    from runbook.terraform import base_environment
+    region and dummy credentials (``runbook.terraform.command.Terraform.environment``)."""
+    from runbook.terraform.binary import base_environment
 
     env = base_environment()
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = "us-east-1"
@@ -270,8 +273,8 @@ def bare_run(base: Path, environment: str = "staging", import_cycle: bool = Fals
             proc = _terraform(root, args, env, log)
             seconds += time.perf_counter() - start
         if import_cycle:
-            from runbook import backend
-            from runbook.aws import Target
+            from runbook.aws.target import Target
+            from runbook.terraform import backend
 
             table = json.loads(proc.stdout)["dynamodb_notifications_table_name"]["value"]
             name = f"{table}-import-demo"

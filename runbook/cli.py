@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from . import paths
-from .errors import RunbookError
+from runbook import paths
+from runbook.errors import RunbookError
 
 ENV_CHOICES = click.Choice([*paths.ENVIRONMENTS, "all"])
 ONE_ENV = click.Choice(list(paths.ENVIRONMENTS))
@@ -45,7 +45,7 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
     """Execute the notebooks with papermill for an environment and summarise."""
     from rich.console import Console
 
-    from . import runner
+    from runbook.execution import runner
 
     console = Console(stderr=True)
     try:
@@ -62,7 +62,7 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
                 "interrupted": "[red]interrupted[/]"}[result.status]
         console.print(f"  {result.environment:<10} {result.notebook:<24} {mark} {result.seconds:6.1f}s")
 
-    from . import processes
+    from runbook import processes
 
     # SIGINT/SIGTERM/SIGHUP: the running notebook is interrupted (Terraform first), kept as far as it ran and
     # marked interrupted; the work-directory lock is released, kernels and the emulator stop; exit 128 + signal
@@ -117,8 +117,8 @@ def _print_summary(result, seconds: float) -> None:
 def cost(env: str, work_dir: str | None, tfvars: str, pricing: str, fmt: str, free_tier: bool,
          endpoint_url: str) -> None:
     """Monthly cost of the working configuration's plan with the environment's usage profile."""
-    from .cost import cost_command
-    from .terraform import progress_to
+    from runbook.cost import cost_command
+    from runbook.terraform.stream import progress_to
 
     try:
         base = _work_base(work_dir)
@@ -148,9 +148,9 @@ def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, 
     """
     import json
 
-    from .drift import drift_report
-    from .planning import environment_terraform, plan_environment
-    from .terraform import progress_to
+    from runbook.steps.drift import drift_report
+    from runbook.terraform.planning import environment_terraform, plan_environment
+    from runbook.terraform.stream import progress_to
 
     names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region"}
     base = _work_base(work_dir)
@@ -184,7 +184,7 @@ def _work_base(value: str | Path | None) -> Path | None:
 
 def _check_credentials(target) -> None:
     """Real AWS: credentials must be found before Terraform or boto3 try (an emulator takes dummy ones)."""
-    from .errors import RunbookError
+    from runbook.errors import RunbookError
 
     if not target.is_emulator and target.session.get_credentials() is None:
         raise RunbookError("no AWS credentials found (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…); or pass "
@@ -195,7 +195,7 @@ def _problem(error: BaseException) -> str:
     """One line naming what is wrong: the file, the endpoint (with its URL), the credentials."""
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
-    from .errors import EndpointUnreachable
+    from runbook.errors import EndpointUnreachable
 
     if isinstance(error, EndpointUnreachable):
         text = (f"nothing answers at {error.endpoint} ({error.reason}): check --endpoint-url (or AWS_ENDPOINT_URL), "
@@ -228,9 +228,9 @@ def destroy(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
             plan_sha256: str, apply: bool) -> None:
     """The guide's "Destroy Resources (Staging Only)": a reviewed `terraform plan -destroy`, applied only through
     02's gate. Exit 0 planned or destroyed, 1 refused by the gate or failed, 2 usage (production is refused)."""
-    from .deploy import teardown
-    from .errors import EndpointUnreachable
-    from .gate import ChangeRefused, TeardownRefused
+    from runbook.errors import EndpointUnreachable
+    from runbook.steps.deploy import teardown
+    from runbook.steps.gate import ChangeRefused, TeardownRefused
 
     names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region",
              "allow_destroy": "--allow-destroy", "plan_sha256": "--plan-sha256"}
@@ -258,8 +258,8 @@ def destroy(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
 @click.option("--region", default="us-east-1", show_default=True)
 def emulator(port: int, region: str) -> None:
     """Run the embedded AWS emulator (moto) on 127.0.0.1 in the foreground; Ctrl-C or SIGTERM stops it."""
-    from . import processes
-    from .emulator import Emulator, export_lines
+    from runbook import processes
+    from runbook.aws.emulator import Emulator, export_lines
 
     with processes.supervise(watchdog=False) as supervisor:  # a thread of this process: nothing to watch
         try:
@@ -289,7 +289,7 @@ def emulator(port: int, region: str) -> None:
                    "or every copy without NAME (discards your edits there).")
 def lab(port: int, env: str, refresh: str | None) -> None:
     """Embedded emulator + JupyterLab on 127.0.0.1, on working copies of the runbooks (build/lab/<env>/)."""
-    from .lab import lab as run_lab
+    from runbook.execution.lab import lab as run_lab
 
     sys.exit(run_lab(port=port, environment=env, refresh=True if refresh == "*" else [refresh] if refresh else False))
 
@@ -298,11 +298,11 @@ def lab(port: int, env: str, refresh: str | None) -> None:
 @click.option("--serve", is_flag=True, help="Serve the site on 127.0.0.1 instead of building it.")
 def docs(serve: bool) -> None:
     """Build the site into site/ (or serve it), executing the notebooks first if needed."""
-    from .docs import build
+    from runbook.publish.docs import build
 
     if not serve:
         sys.exit(build())
-    from . import processes
+    from runbook import processes
 
     with processes.supervise() as supervisor:
         status = build(serve=True)
@@ -323,9 +323,9 @@ def recover(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
             confirm: str) -> None:
     """After an interrupted apply: what it left (the stale lock, objects outside the state) and the way back
     (03-import's recovery step): exit 0 when recovered or nothing to recover."""
-    from . import deploy
-    from .context import open_context
-    from .interrupted import recover as recover_
+    from runbook.steps import deploy
+    from runbook.steps.context import open_context
+    from runbook.steps.interrupted import recover as recover_
 
     try:
         ctx = open_context(env, region, endpoint_url, work_dir, tfvars=tfvars)

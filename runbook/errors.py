@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Iterable
+from urllib.parse import urlparse
 
 
 class RunbookError(Exception):
@@ -58,8 +59,6 @@ class EndpointUnreachable(RunbookError, ConnectionError):
 
 def unreachable_message(endpoint: str, reason: str) -> str:
     """One paragraph: which endpoint, why, and what to run (an emulator on this machine, or elsewhere)."""
-    from urllib.parse import urlparse
-
     host = urlparse(endpoint).hostname or ""
     where = (f"Nothing answers at {endpoint} ({reason}), the AWS endpoint this run uses (the aws_endpoint_url "
              "parameter, else AWS_ENDPOINT_URL).")

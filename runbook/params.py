@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlparse
 
-from .errors import ConfirmationError, ParameterError  # noqa: F401 (re-exported)
-from .paths import ENVIRONMENTS
+import boto3
+
+from runbook.errors import ConfirmationError, ParameterError  # noqa: F401 (re-exported)
+from runbook.paths import ENVIRONMENTS
 
 #: The AWS service whose regions ``aws_region`` must be one of (botocore's endpoint data, per partition).
 REGION_SERVICE = "dynamodb"
@@ -29,8 +32,6 @@ def known_regions() -> dict[str, tuple[str, ...]]:
     The same list holds on an emulator: moto serves the regions botocore lists, and a region it does not know ends
     in an unparseable answer (botocore's "ResponseParserError … invalid XML") instead of an error naming it.
     """
-    import boto3
-
     session = boto3.session.Session()
     return {partition: tuple(session.get_available_regions(REGION_SERVICE, partition_name=partition))
             for partition in session.get_available_partitions()}
@@ -148,7 +149,7 @@ def allow_destroy(value: object, name: str = "allow_destroy") -> tuple[str, ...]
     """``allow_destroy``: comma-separated resource addresses ('' for none), as a tuple without blanks or repeats.
 
     Only the form is checked here (before any AWS call); whether the addresses are exactly the plan's destructive
-    changes is the gate's decision (``runbook.gate.decide``), which refuses with the list to pass.
+    changes is the gate's decision (``runbook.steps.gate.decide``), which refuses with the list to pass.
     """
     if not isinstance(value, str):
         raise ParameterError(name, value, "a string: comma-separated resource addresses of the plan's destructive "
@@ -184,3 +185,23 @@ def plan_sha256(value: object, name: str = "plan_sha256") -> str:
         raise ParameterError(name, value, "'' or the saved plan's SHA-256: exactly 64 hexadecimal characters "
                              "(as 02 shows and records it as plan_sha256)")
     return value.lower()
+
+
+# --- runbook lab: its kernels belong to one environment --------------------------------------------------------
+#: The lab's environment, set by its kernelspec (:mod:`runbook.execution.lab`) in its kernels (not its terminals).
+ENVIRONMENT_VARIABLE = "RUNBOOK_LAB_ENVIRONMENT"
+
+
+def lab_environment() -> str:
+    """The environment of the ``runbook lab`` this kernel belongs to ('' outside a lab)."""
+    return os.environ.get(ENVIRONMENT_VARIABLE, "")
+
+
+def lab_environment_check(environment: str) -> None:
+    """In a lab's kernel, refuse another environment than the lab's (ParameterError naming ``environment``)."""
+    lab = lab_environment()
+    if lab and environment != lab:
+        raise ParameterError("environment", environment,
+                             f"{lab!r} in this lab: it was started for {lab} (its emulator, work directory and "
+                             f"terraform.tfvars are {lab}'s). To work on {environment}, run "
+                             f"`runbook lab --env {environment}` (nothing was called)")

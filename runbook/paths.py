@@ -37,7 +37,7 @@ def work_dir(environment: str, base: Path | None = None) -> Path:
     ``base`` is what ``--work-dir`` means in every command (``runbook run|cost|drift``) and the notebooks'
     ``work_dir`` parameter (which ``runbook run`` passes through): the directory holding one work directory per
     environment, ``<base>/<environment>`` (default ``build/work``). The state it uses does not depend on where it
-    lies (:func:`runbook.backend.state_key`).
+    lies (:func:`runbook.terraform.backend.state_key`).
     """
     return (base or WORK) / environment
 

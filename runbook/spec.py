@@ -1,6 +1,7 @@
 """The table as Terraform plans or holds it: one model shared by drift, costs, diagnostics and operations.
 
-A :class:`TableSpec` is never derived from HCL: :func:`runbook.tfjson.table_spec` builds it from Terraform's own
+A :class:`TableSpec` is never derived from HCL: :func:`runbook.terraform.tfjson.table_spec` builds it from Terraform's
+own
 JSON (the planned values of a saved plan, or the state), so every fact in it is one Terraform computed. The field
 defaults are neutral (off, empty, ``None``), not the module's defaults: a missing resource means "not planned".
 """

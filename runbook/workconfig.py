@@ -14,12 +14,15 @@ configuration never holds a ``terraform.tfvars``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from . import paths
-from .errors import ConfigurationError, ParameterError
+import hcl2
+
+from runbook import paths
+from runbook.errors import ConfigurationError, ParameterError
 
 Origin = Literal["parameter", "operator", "generated"]
 #: Values of the committed example that only make sense once edited (the guide's Step 2); the modules refuse both at
@@ -82,8 +85,6 @@ def check_file(path: Path, parameter: str = "tfvars") -> dict:
 
 def read_values(path: Path) -> dict:
     """The assignments of a tfvars file, as python-hcl2 reads them (raises ConfigurationError with the line)."""
-    import hcl2
-
     try:
         with open(path, encoding="utf-8") as handle:
             data = hcl2.load(handle)
@@ -109,8 +110,6 @@ def _unquote(value):
 
 def line_of(path: Path, name: str) -> int | None:
     """1-based line where ``name = …`` is assigned in a tfvars file."""
-    import re
-
     pattern = re.compile(rf"^\s*{re.escape(name)}\s*=")
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if pattern.match(line):

@@ -1,7 +1,7 @@
 """Shared fixtures: one embedded emulator per test session, and a clean target per test.
 
-``emulator`` — a started :class:`runbook.emulator.Emulator` (moto on 127.0.0.1, a free port), for the session.
-``target`` — a :class:`runbook.aws.Target` on that emulator (region us-east-1), after wiping every resource the
+``emulator`` — a started :class:`runbook.aws.emulator.Emulator` (moto on 127.0.0.1, a free port), for the session.
+``target`` — a :class:`runbook.aws.target.Target` on that emulator (region us-east-1), after wiping every resource the
 emulator holds, so each test starts from an empty account.
 
 A reset is complete only when nothing else still talks to the emulator: a Terraform that an earlier test's kernel
@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 import psutil
 import pytest
 
-from runbook.aws import Target
-from runbook.emulator import Emulator
+from runbook.aws.emulator import Emulator
+from runbook.aws.target import Target
 
 #: The markers of the tests the default run leaves out (pyproject registers them, each with what it is for).
 SLOW_MARKERS = ("notebooks", "terraform", "browser", "slow")

@@ -1,6 +1,7 @@
 """Stock moto, for tests that show a gap: moto's ThreadedMotoServer on loopback in its own process.
 
-The embedded emulator patches moto's classes in the process that starts it (:func:`runbook.emulator.fill_moto_gaps`),
+The embedded emulator patches moto's classes in the process that starts it
+(:func:`runbook.aws.emulator.fill_moto_gaps`),
 so an unpatched server needs a process of its own: this one imports moto only, never ``runbook``.
 """
 

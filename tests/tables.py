@@ -1,13 +1,14 @@
 """Test tables on the emulator for the operations and diagnostics tests.
 
 The :class:`TableSpec` values here are test data written out by hand (in the runbooks they come from Terraform's
-plan or state, :func:`runbook.tfjson.table_spec`); :func:`create_table` makes a matching table on the emulator with
+plan or state, :func:`runbook.terraform.tfjson.table_spec`); :func:`create_table` makes a matching table on the
+emulator with
 boto3 so each test starts from a known live state without a Terraform apply.
 """
 
 from __future__ import annotations
 
-from runbook.aws import Target
+from runbook.aws.target import Target
 from runbook.spec import Alarm, TableSpec
 
 KEYS = {"hash_key": "user_id", "range_key": "notification_id"}

@@ -13,10 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from runbook import backend, paths
-from runbook.aws import Target
+from runbook import paths
+from runbook.aws import statebucket
+from runbook.aws.target import Target
 from runbook.errors import ConfigurationError, ParameterError
-from runbook.terraform import Terraform, Workspace, _with_lock_timeout
+from runbook.steps import backendcheck
+from runbook.terraform import backend
+from runbook.terraform import bootstrap as bucket_bootstrap
+from runbook.terraform import command as terraform_command
+from runbook.terraform import lock as state_lock
+from runbook.terraform.command import Terraform, _with_lock_timeout
+from runbook.terraform.workspace import Workspace
 
 #: Terraform 1.11.4's words for a held S3 lock, recorded against moto (plain and the ``-json`` diagnostic).
 LOCKED_PLAIN = """Acquiring state lock. This may take a few moments...
@@ -173,16 +180,16 @@ def test_on_an_emulator_the_config_is_generated_in_the_work_directory(tmp_path):
 # --- the bucket and the probe ---------------------------------------------------------------------------------------
 
 def test_a_bare_bucket_fails_the_checks_each_with_its_fix(target):
-    s3 = backend.s3_client(target)
+    s3 = statebucket.s3_client(target)
     s3.create_bucket(Bucket="bare-bucket")
     s3.delete_bucket_encryption(Bucket="bare-bucket")  # moto (like AWS since 2023) encrypts new buckets by default
-    checks = {c.name: c for c in backend.check_bucket(target, "bare-bucket")}
+    checks = {c.name: c for c in statebucket.check_bucket(target, "bare-bucket")}
     assert checks["state bucket bare-bucket"].ok
     assert not checks["state bucket versioning"].ok and "put-bucket-versioning" in checks["state bucket versioning"].fix
     assert not checks["state bucket encryption"].ok and "put-bucket-encryption" in checks["state bucket encryption"].fix
     assert (not checks["state bucket not public"].ok
             and "put-public-access-block" in checks["state bucket not public"].fix)
-    missing = backend.check_bucket(target, "no-such-bucket")
+    missing = statebucket.check_bucket(target, "no-such-bucket")
     assert len(missing) == 1 and not missing[0].ok and "infrastructure/bootstrap" in missing[0].fix
 
 
@@ -190,33 +197,34 @@ def test_against_aws_the_bucket_is_never_created_unasked(target, monkeypatch, tm
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(Target, "is_emulator", property(lambda self: False))  # as if it were AWS
-    result = backend.ensure_bucket(target, "team-tfstate", tmp_path)
+    result = terraform_command.ensure_bucket(target, "team-tfstate", tmp_path)
     assert not result.created and "terraform -chdir=infrastructure/bootstrap" in result.command
     assert not result.as_check().ok and result.as_check().fix == result.command
-    assert not backend.bucket_exists(target, "team-tfstate") and not (tmp_path / "bootstrap").exists()
+    assert not statebucket.bucket_exists(target, "team-tfstate") and not (tmp_path / "bootstrap").exists()
 
 
 def test_on_an_emulator_the_bucket_is_looked_for_once_a_bootstrap_in_flight_has_ended(target, monkeypatch, tmp_path):
-    """``runbook run`` bootstraps its own emulator while the first kernel boots (runbook.bucket_ahead): 01 must not
+    """``runbook run`` bootstraps its own emulator while the first kernel boots (runbook.execution.bucket_ahead): 01
+    must not
     see the bucket half made, nor bootstrap it a second time."""
     monkeypatch.setenv("RUNBOOK_RUN_ID", "run-1")
-    base = tmp_path / backend.BOOTSTRAP_DIR
+    base = tmp_path / bucket_bootstrap.BOOTSTRAP_DIR
     taken, done = threading.Event(), []
 
     def in_flight():
-        with backend.bootstrap_lock(base):
+        with bucket_bootstrap.bootstrap_lock(base):
             taken.set()
             threading.Event().wait(0.6)
-            backend.s3_client(target).create_bucket(Bucket=backend.EMULATOR_BUCKET)
+            statebucket.s3_client(target).create_bucket(Bucket=backend.EMULATOR_BUCKET)
             record = {"bucket": backend.EMULATOR_BUCKET, "endpoint_url": target.endpoint_url, "run": "run-1",
                       "outputs": {"bucket": backend.EMULATOR_BUCKET}}
-            (base / backend.AHEAD_RECORD).write_text(json.dumps(record))
+            (base / bucket_bootstrap.AHEAD_RECORD).write_text(json.dumps(record))
             done.append(True)
 
     worker = threading.Thread(target=in_flight)
     worker.start()
     taken.wait(5)
-    result = backend.ensure_bucket(target, backend.EMULATOR_BUCKET, tmp_path, binary="no terraform runs here")
+    result = terraform_command.ensure_bucket(target, backend.EMULATOR_BUCKET, tmp_path, binary="no terraform runs here")
     worker.join()
     assert done, "ensure_bucket returned before the bootstrap in flight had ended"
     assert result.created and result.outputs == {"bucket": backend.EMULATOR_BUCKET}
@@ -224,22 +232,22 @@ def test_on_an_emulator_the_bucket_is_looked_for_once_a_bootstrap_in_flight_has_
     assert result.as_check().ok
 
     monkeypatch.setenv("RUNBOOK_RUN_ID", "run-2")  # the next run on the same emulator and work directory
-    again = backend.ensure_bucket(target, backend.EMULATOR_BUCKET, tmp_path, binary="no terraform runs here")
+    again = terraform_command.ensure_bucket(target, backend.EMULATOR_BUCKET, tmp_path, binary="no terraform runs here")
     assert not again.created and again.detail == "exists on emulator"
     monkeypatch.delenv("RUNBOOK_RUN_ID")
-    assert backend.made_ahead(base, target, backend.EMULATOR_BUCKET) is None  # outside a run: never
+    assert bucket_bootstrap.made_ahead(base, target, backend.EMULATOR_BUCKET) is None  # outside a run: never
     monkeypatch.setenv("RUNBOOK_RUN_ID", "run-1")
     other = Target("us-east-1", "http://127.0.0.1:9")  # the record is of another emulator
-    assert backend.made_ahead(base, other, backend.EMULATOR_BUCKET) is None
-    assert backend.made_ahead(base, target, backend.EMULATOR_BUCKET) == {"bucket": backend.EMULATOR_BUCKET}
+    assert bucket_bootstrap.made_ahead(base, other, backend.EMULATOR_BUCKET) is None
+    assert bucket_bootstrap.made_ahead(base, target, backend.EMULATOR_BUCKET) == {"bucket": backend.EMULATOR_BUCKET}
 
 
 def test_the_emulator_enforces_conditional_writes(target):
-    backend.s3_client(target).create_bucket(Bucket="probe-bucket")
-    check = backend.probe_conditional_writes(target, "probe-bucket")
+    statebucket.s3_client(target).create_bucket(Bucket="probe-bucket")
+    check = statebucket.probe_conditional_writes(target, "probe-bucket")
     assert check.ok, check.detail
     assert "412" in check.detail
-    assert not backend.s3_client(target).list_object_versions(Bucket="probe-bucket").get("Versions"), "cleaned up"
+    assert not statebucket.s3_client(target).list_object_versions(Bucket="probe-bucket").get("Versions"), "cleaned up"
 
 
 class _IgnoresIfNoneMatch(BaseHTTPRequestHandler):
@@ -274,7 +282,7 @@ def test_an_endpoint_that_ignores_if_none_match_is_reported_not_safe():
     thread.start()
     try:
         fake = Target("us-east-1", f"http://127.0.0.1:{server.server_address[1]}")
-        check = backend.probe_conditional_writes(fake, "state")
+        check = statebucket.probe_conditional_writes(fake, "state")
     finally:
         server.shutdown()
         server.server_close()
@@ -290,14 +298,14 @@ def test_an_endpoint_that_ignores_if_none_match_is_reported_not_safe():
     (LOCKED_JSON, ("abc-123", "ci@runner", "OperationTypePlan")),
 ])
 def test_terraform_lock_info_is_read(text, expected):
-    info = backend.parse_lock_info(text)
+    info = state_lock.parse_lock_info(text)
     assert (info.id, info.who, info.operation) == expected
     assert info.created_at is not None and info.created_at.year == 2026
 
 
 def test_a_lock_error_names_the_holder_and_the_exact_unlock_command(tmp_path):
     terraform = Terraform(Workspace("staging", tmp_path / "staging"), Target("us-east-1", "http://127.0.0.1:1"))
-    error = backend.lock_error(terraform, LOCKED_PLAIN)
+    error = state_lock.lock_error(terraform, LOCKED_PLAIN)
     assert error.who == "root@vm" and error.operation == "apply"
     assert error.lock_id == "9e293330-b402-bfa2-f439-a8a20778707c"
     assert error.command.endswith(f"terraform -chdir={terraform.workspace.root} force-unlock -force {error.lock_id}")
@@ -319,7 +327,7 @@ def test_locking_commands_get_a_short_configurable_lock_timeout(monkeypatch):
 
 
 def test_an_ages_reads_like_a_person_would_say_it():
-    info = backend.LockInfo(id="x", created="2025-01-01T09:00:00.123456789Z")
+    info = statebucket.LockInfo(id="x", created="2025-01-01T09:00:00.123456789Z")
     from datetime import datetime, timezone
 
     assert info.age(datetime(2025, 1, 1, 9, 5, 30, tzinfo=timezone.utc)) == "5m 29s"
@@ -343,7 +351,7 @@ def test_init_against_aws_without_a_backend_file_stops_before_anything_changes(o
 
 def test_01_lists_a_bad_backend_file_as_a_failed_check(operator_files, tmp_path):
     operator_files["staging"].write_text('bucket = "b"\nkey = ""\nuse_lockfile = true\n')
-    checks = backend.preflight_checks(Workspace("staging", tmp_path / "staging"), Target("us-east-1"))
+    checks = backendcheck.preflight_checks(Workspace("staging", tmp_path / "staging"), Target("us-east-1"))
     assert len(checks) == 1 and not checks[0].ok and "`key` is empty" in checks[0].detail
     assert checks[0].fix == f"edit {operator_files['staging']} line 2"
 
@@ -354,10 +362,10 @@ def test_01_against_aws_shows_the_bootstrap_command_for_a_missing_bucket(operato
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(Target, "is_emulator", property(lambda self: False))  # as if it were AWS
     operator_files["staging"].write_text(GOOD)
-    checks = backend.preflight_checks(Workspace("staging", tmp_path / "staging"), target)
+    checks = backendcheck.preflight_checks(Workspace("staging", tmp_path / "staging"), target)
     assert [c.ok for c in checks] == [True, False]
     assert checks[1].fix.startswith("terraform -chdir=infrastructure/bootstrap init")
-    assert not backend.bucket_exists(target, "team-tfstate")
+    assert not statebucket.bucket_exists(target, "team-tfstate")
 
 
 def test_01_checks_an_existing_bucket_and_probes_under_the_state_key(operator_files, target, monkeypatch, tmp_path):
@@ -365,10 +373,10 @@ def test_01_checks_an_existing_bucket_and_probes_under_the_state_key(operator_fi
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(Target, "is_emulator", property(lambda self: False))
     operator_files["staging"].write_text(GOOD)
-    s3 = backend.s3_client(target)
+    s3 = statebucket.s3_client(target)
     s3.create_bucket(Bucket="team-tfstate")
     s3.put_bucket_versioning(Bucket="team-tfstate", VersioningConfiguration={"Status": "Enabled"})
-    checks = {c.name: c for c in backend.preflight_checks(Workspace("staging", tmp_path / "staging"), target)}
+    checks = {c.name: c for c in backendcheck.preflight_checks(Workspace("staging", tmp_path / "staging"), target)}
     assert checks["state bucket versioning"].ok and not checks["state bucket not public"].ok
     assert not checks["state bucket TLS only"].ok, "against AWS a TLS-only policy is expected"
     assert checks["state lock (conditional writes)"].ok
@@ -396,7 +404,7 @@ def test_the_state_key_never_depends_on_where_the_work_directory_lies(tmp_path):
 
 
 def test_a_scratch_state_can_be_discarded_but_never_the_environments(target, tmp_path):
-    s3 = backend.s3_client(target)
+    s3 = statebucket.s3_client(target)
     s3.create_bucket(Bucket=backend.EMULATOR_BUCKET)
     demo = Terraform(Workspace("staging", tmp_path / "import-demo"), target)
     demo.state_key = backend.default_key("staging", "import-demo")

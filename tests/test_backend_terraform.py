@@ -17,12 +17,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from runbook import backend, paths
-from runbook.aws import Target
-from runbook.emulator import Emulator
+from runbook import paths
+from runbook.aws import statebucket
+from runbook.aws.emulator import Emulator
+from runbook.aws.target import Target
 from runbook.errors import ConfigurationError, StateLocked, TerraformUnavailable
-from runbook.preflight import emulator_ami
-from runbook.terraform import Terraform, Workspace
+from runbook.steps.preflight import emulator_ami
+from runbook.terraform import backend
+from runbook.terraform import lock as state_lock
+from runbook.terraform.command import Terraform
+from runbook.terraform.workspace import Workspace
 
 pytestmark = pytest.mark.terraform
 
@@ -41,12 +45,12 @@ def _workspace(base, environment: str, target: Target, key: str | None = None) -
 
 
 def _state_object(target: Target, key: str) -> dict:
-    body = backend.s3_client(target).get_object(Bucket=backend.EMULATOR_BUCKET, Key=key)["Body"].read()
+    body = statebucket.s3_client(target).get_object(Bucket=backend.EMULATOR_BUCKET, Key=key)["Body"].read()
     return json.loads(body)
 
 
 def _keys(target: Target) -> list[str]:
-    listing = backend.s3_client(target).list_objects_v2(Bucket=backend.EMULATOR_BUCKET)
+    listing = statebucket.s3_client(target).list_objects_v2(Bucket=backend.EMULATOR_BUCKET)
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
@@ -91,11 +95,11 @@ def race(target, tmp_path_factory):
 
 
 def test_on_the_emulator_the_bootstrap_creates_a_sound_bucket_and_the_probe_trusts_it(race, target):
-    checks = backend.check_bucket(target, backend.EMULATOR_BUCKET)
+    checks = statebucket.check_bucket(target, backend.EMULATOR_BUCKET)
     assert all(check.ok for check in checks), [c for c in checks if not c.ok]
     assert (race["alice"].workspace.base.parent / "bootstrap" / "infrastructure" / "bootstrap"
             / "terraform.tfstate").is_file(), "the bootstrap's local state is kept in the work directory"
-    assert backend.probe_conditional_writes(target, backend.EMULATOR_BUCKET).ok
+    assert statebucket.probe_conditional_writes(target, backend.EMULATOR_BUCKET).ok
     assert race["alice"].backend.origin == "generated"
     assert paths.ROOT not in race["alice"].backend.path.parents, "generated in the work directory, not the tree"
 
@@ -125,7 +129,7 @@ def test_a_stale_lock_is_diagnosed_and_cleared_with_the_printed_command(race, ta
     lock = {"ID": "5f1c7c0e-0d3b-4bd7-9d55-3a2f6c1e9b10", "Operation": "OperationTypeApply", "Info": "",
             "Who": "alice@old-laptop", "Version": "1.11.4", "Created": since,
             "Path": f"{backend.EMULATOR_BUCKET}/notifications/staging.tfstate"}
-    backend.s3_client(target).put_object(Bucket=backend.EMULATOR_BUCKET, Key="notifications/staging.tfstate.tflock",
+    statebucket.s3_client(target).put_object(Bucket=backend.EMULATOR_BUCKET, Key="notifications/staging.tfstate.tflock",
                                          Body=json.dumps(lock).encode())
     before = _state_object(target, "notifications/staging.tfstate")
 
@@ -138,7 +142,7 @@ def test_a_stale_lock_is_diagnosed_and_cleared_with_the_printed_command(race, ta
         terraform.plan(f"-target={TABLE}")
     assert caught.value.who == "alice@old-laptop" and caught.value.lock_id == lock["ID"]
     command = caught.value.command
-    assert command == backend.force_unlock_command(terraform, lock["ID"])
+    assert command == state_lock.force_unlock_command(terraform, lock["ID"])
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["TF_CLI_CONFIG_FILE"] = terraform.environment()["TF_CLI_CONFIG_FILE"]

@@ -16,7 +16,8 @@ from unittest.mock import patch
 
 import pytest
 
-from runbook import paths, runner
+from runbook import paths
+from runbook.execution import runner
 
 QUICK_NOTEBOOKS = ["01-setup", "05-cost-analysis"]
 

@@ -1,6 +1,7 @@
 """The estimate on tables Terraform planned: the guide's figures to the cent, hand-computed cases, the JSON shape,
 the on-demand ceiling. Tables come from plan JSON recorded with the real Terraform
-(tests/fixtures/terraform/cost-*-plan.json, made by cost-record.py there), read by runbook.tfjson.table_spec."""
+(tests/fixtures/terraform/cost-*-plan.json, made by cost-record.py there), read by
+runbook.terraform.tfjson.table_spec."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import yaml
 from runbook import cost
 from runbook.errors import ConfigurationError, ParameterError
 from runbook.spec import Autoscaling, GlobalSecondaryIndex, TableSpec
-from runbook.tfjson import PlanJson, table_spec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,5 +1,6 @@
-"""``runbook cost``: the working tfvars, its plan (recorded fixtures stand in for runbook.planning), no estimate
-(one line saying why) when no plan can be made, the JSON ``configuration``, and one-line errors for bad options."""
+"""``runbook cost``: the working tfvars, its plan (recorded fixtures stand in for runbook.terraform.planning), no
+estimate (one line saying why) when no plan can be made, the JSON ``configuration``, and one-line errors for bad
+options."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from runbook import cli, cost, workconfig
 from runbook.cost import configured
 from runbook.errors import ParameterError
 from runbook.spec import TableSpec
-from runbook.tfjson import PlanJson, table_spec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "tests" / "fixtures" / "terraform"
@@ -28,7 +29,7 @@ def planned(name: str) -> TableSpec:
 
 @pytest.fixture
 def plans(monkeypatch):
-    """runbook.planning.configured_plan answered from the recorded plans; the calls are kept."""
+    """runbook.terraform.planning.configured_plan answered from the recorded plans; the calls are kept."""
     calls = []
 
     def configured_plan(environment, tfvars, work_base, endpoint_url=""):
@@ -84,7 +85,7 @@ def test_table_output_names_the_tfvars_and_the_guides_figures(plans, tmp_path):
 
 @pytest.fixture
 def no_plan(monkeypatch):
-    """runbook.planning says no plan can be made here (as it does without Terraform, provider or target)."""
+    """runbook.terraform.planning says no plan can be made here (as it does without Terraform, provider or target)."""
     reason = "no plan: Terraform cannot install the AWS provider (hashicorp/aws) on this machine"
     monkeypatch.setattr(configured, "configured_plan", lambda *args: (None, "us-east-1", reason))
     return reason

@@ -11,7 +11,7 @@ import pytest
 from runbook import cost
 from runbook.errors import ParameterError
 from runbook.spec import TableSpec
-from runbook.tfjson import PlanJson, table_spec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 D = Decimal
 PLANS = Path(__file__).resolve().parent / "fixtures" / "terraform"

@@ -27,7 +27,7 @@ import pytest
 from runbook import cost
 from runbook.errors import ConfigurationError, ParameterError
 from runbook.spec import Autoscaling, Replica, TableSpec
-from runbook.tfjson import PlanJson, table_spec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent

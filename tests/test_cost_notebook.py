@@ -42,7 +42,7 @@ def test_parameters_cell():
 def execute(tmp_path: Path, **parameters) -> dict:
     import papermill
 
-    from runbook.record import read_records
+    from runbook.execution.record import read_records
 
     output = tmp_path / f"05-{parameters['environment']}.ipynb"
     papermill.execute_notebook(str(NOTEBOOK), str(output), parameters=parameters, cwd=str(ROOT / "notebooks"),

@@ -23,7 +23,7 @@ from runbook import cost
 from runbook.cost import configured
 from runbook.cost.replication import added_replicas, replication_transfer, seeding
 from runbook.spec import Replica
-from runbook.tfjson import PlanJson, table_spec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 D = Decimal
 FIXTURE = Path(__file__).parent / "fixtures" / "terraform" / "cost-replica-added-plan.json"

@@ -1,4 +1,4 @@
-"""Usage profiles (the guide's assumptions as data), overrides, and the CloudWatch sync through runbook.metrics,
+"""Usage profiles (the guide's assumptions as data), overrides, and the CloudWatch sync through runbook.aws.metrics,
 the one metrics reader cost, diagnostics and operations share (on the embedded emulator)."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from runbook import cost, metrics
+from runbook import cost
+from runbook.aws import metrics
 from runbook.errors import ConfigurationError, ParameterError
-from runbook.tfjson import PlanJson, table_spec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "tests" / "fixtures" / "terraform"
@@ -99,7 +100,7 @@ def test_cloudwatch_sync_with_data(target):
 
 
 def test_cloudwatch_sync_fails_gracefully(monkeypatch):
-    from runbook.aws import Target
+    from runbook.aws.target import Target
 
     measured, note = cost.sync_usage(Target.resolve("us-east-1", "http://127.0.0.1:9"), "t-1")
     assert measured is None and "Nothing answers at http://127.0.0.1:9" in note
@@ -113,7 +114,7 @@ def test_cloudwatch_sync_fails_gracefully(monkeypatch):
     assert measured is None and "No AWS credentials" in note
 
 
-# -- runbook.metrics: the readers diagnostics (04) and operations (06) use too ------------------------------------
+# -- runbook.aws.metrics: the readers diagnostics (04) and operations (06) use too ------------------------------------
 def test_metrics_readers(target):
     now = datetime.now(timezone.utc)
     hourly = [{"MetricName": "ConsumedWriteCapacityUnits", "Dimensions": [{"Name": "TableName", "Value": TABLE}],

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from tables import PRODUCTION, STAGING, create_table
 
-from runbook import diagnostics as dx
-from runbook.discovery import describe_table
+from runbook.aws.discovery import describe_table
+from runbook.steps import diagnostics as dx
 
 
 def _put_hourly(target, table: str, metric: str, values: list[float], operation: str | None = None,
@@ -237,7 +237,7 @@ def test_pitr_and_deletion_protection_off_in_production(target):
 
 
 def test_table_to_diagnose_says_why_there_is_none(target, tmp_path):
-    from runbook.context import open_context
+    from runbook.steps.context import open_context
 
     context = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"))
     if context.working.exists:

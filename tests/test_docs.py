@@ -1,7 +1,8 @@
 """The documentation site: config, hooks, the CI workflow, and a strict build from executed notebooks.
 
 The executed notebooks are produced once per test session (shared between pytest-xdist workers through a lock
-file) by ``runbook.runner.run`` on the embedded emulator, with fake credentials planted in the environment; the
+file) by ``runbook.execution.runner.run`` on the embedded emulator, with fake credentials planted in the environment;
+the
 site is then built from them with the planted values gone, as CI's separate site job does, and every file of it
 is scanned for keys, endpoints and account ids.
 """
@@ -23,8 +24,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runbook import docs, paths
-from runbook.record import MIME_TYPE
+from runbook import paths
+from runbook.execution.record import MIME_TYPE
+from runbook.publish import docs, notebookcopies, pagehtml, runsummary, sitepages
 
 PLANTED = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
@@ -57,7 +59,7 @@ def _shared_dir(tmp_path_factory) -> Path:
 
 def _build(shared: Path) -> dict:
     try:
-        from runbook import runner
+        from runbook.execution import runner
     except ImportError as error:
         return {"skip": f"runner not available: {error}"}
     runs = shared / "runs"
@@ -206,7 +208,7 @@ def executed_notebook() -> dict:
 
 
 def test_publish_notebook_adds_the_run_record_labels_parameters_drops_records_and_masks():
-    published = docs.publish_notebook(executed_notebook())
+    published = notebookcopies.publish_notebook(executed_notebook())
     text = json.dumps(published)
     assert MIME_TYPE not in text
     assert "127.0.0.1" not in text and "123456789012" not in text and str(paths.ROOT) not in text
@@ -247,18 +249,18 @@ def test_run_summary_shows_what_ran_and_never_a_secret():
                                                "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
                                 "start_time": "2026-12-01T09:58:29+00:00", "duration": 65.4,
                                 "exception": True}
-    summary = docs.run_summary(nb)
+    summary = runsummary.run_summary(nb)
     assert "| `apply` | `True` | `False` |" in summary
     assert "wJalrXUtnFEMI" not in summary and "<redacted>" in summary
     assert "Plan: 7 to add, 0 to change, 0 to destroy." in summary and "ab" * 32 in summary
     assert "Terraform 1.11.4" in summary and "2026-12-01 09:58:29 UTC (ran 65 s)" in summary
     assert "**failed**: `AssertionError` drift" in summary
-    steps = {s["step"]: s for s in docs.step_results(nb)}
+    steps = {s["step"]: s for s in runsummary.step_results(nb)}
     assert steps["Step 4 · terraform plan"]["result"] == "ok"
     assert steps["Step 4 · terraform plan"]["id"] == "step-4-terraform-plan"
     assert steps["Step 5 · apply"]["result"] == "skipped"
     assert steps["Verify"]["result"] == "failed" and steps["After"]["result"] == "not run"
-    published = json.dumps(docs.publish_notebook(nb))
+    published = json.dumps(notebookcopies.publish_notebook(nb))
     assert "wJalrXUtnFEMI" not in published
 
 
@@ -266,23 +268,23 @@ def test_heading_ids_match_what_mkdocs_jupyter_renders():
     from mkdocs_jupyter.utils import slugify
 
     for text in ("Step 3 · terraform init", "Verify: drift report", "On-demand or provisioned?"):
-        assert docs.heading_id(text) == slugify(text)
+        assert runsummary.heading_id(text) == slugify(text)
 
 
 def test_default_index_columns_are_dropped_meaningful_ones_kept():
     import pandas as pd
 
     plain = pd.DataFrame([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]).to_html()
-    dropped = docs._without_default_index(plain)
+    dropped = notebookcopies._without_default_index(plain)
     assert "<th>0</th>" not in dropped and "<th>a</th>" in dropped and dropped.count("<th>") == 2
     named = pd.DataFrame([{"a": 1}], index=["writes"]).to_html()
-    assert docs._without_default_index(named) == named
+    assert notebookcopies._without_default_index(named) == named
 
 
 def test_display_helpers():
     import pandas as pd
 
-    from runbook import display
+    from runbook.execution import display
 
     html = display.table([{"check": "x", "fix": "y" * 80, "n": float("nan")}]).to_html()
     assert "y" * 80 in html and "nan" not in html.lower().replace("nan-", "") and display.MISSING in html
@@ -300,26 +302,26 @@ def test_display_helpers():
 
 def test_the_included_readme_nests_under_the_page_and_has_the_differences_once():
     readme = MODULE_README.read_text()
-    included = docs.included_readme(MODULE_README, "configuration.md")
+    included = sitepages.included_readme(MODULE_README, "configuration.md")
     assert not re.search(r"^# ", re.sub(r"```.*?```", "", included, flags=re.DOTALL), re.MULTILINE)
     for line in readme.splitlines():
         if line.startswith("## "):
             assert "#" + line in included
-    assert included.count(docs.DIFFERENCES_MARKER) == 1
-    link = docs.rewrite_links("[x](../../terraform.tfvars.example) [m](main.tf#L1) [e](examples/none/) [w](https://x.y)",
+    assert included.count(sitepages.DIFFERENCES_MARKER) == 1
+    link = sitepages.rewrite_links("[x](../../terraform.tfvars.example) [m](main.tf#L1) [e](examples/none/) [w](https://x.y)",
                               MODULE_README, "configuration.md")
     assert link == ("[x](source/infrastructure/staging/terraform.tfvars.example.md) "
                     "[m](source/infrastructure/staging/modules/dynamodb/main.tf.md#L1) e [w](https://x.y)")
     assert "[e](https://github.com/o/r/tree/main/infrastructure/staging/modules/dynamodb/examples/none)" in \
-        docs.rewrite_links("[e](examples/none/)", MODULE_README, "configuration.md", "https://github.com/o/r")
+        sitepages.rewrite_links("[e](examples/none/)", MODULE_README, "configuration.md", "https://github.com/o/r")
 
 
 def test_source_pages_publish_the_tf_files_but_never_an_operators_tfvars():
-    pages = docs.source_pages("")
+    pages = sitepages.source_pages("")
     assert "source/infrastructure/staging/main.tf.md" in pages
     assert "source/infrastructure/staging/modules/dynamodb/variables.tf.md" in pages
     assert not any(uri.endswith(("terraform.tfvars.md", "backend.hcl.md")) or ".tfstate" in uri for uri in pages)
-    linked = docs.source_pages("https://github.com/o/r")["source/infrastructure/staging/main.tf.md"]
+    linked = sitepages.source_pages("https://github.com/o/r")["source/infrastructure/staging/main.tf.md"]
     assert "https://github.com/o/r/blob/main/infrastructure/staging/main.tf" in linked
 
 
@@ -327,7 +329,7 @@ RECORDED_PLANS = {env: docs.recorded_plan(env) for env in paths.ENVIRONMENTS}
 
 
 def test_the_architecture_graph_follows_terraforms_references_across_modules():
-    from runbook.architecture import plan_graph, render_svg
+    from runbook.publish.architecture import plan_graph, render_svg
 
     for environment, recording in RECORDED_PLANS.items():
         plan = json.loads(recording.read_text())
@@ -353,7 +355,7 @@ def test_the_architecture_graph_follows_terraforms_references_across_modules():
 def test_architecture_is_drawn_from_terraform_never_by_hand(tmp_path):
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from runbook.architecture import plan_graph
+    from runbook.publish.architecture import plan_graph
 
     runs = tmp_path / "runs"
     (runs / "staging").mkdir(parents=True)
@@ -374,7 +376,7 @@ def test_stage_runbooks_publishes_executed_and_says_when_not(tmp_path):
     runs = tmp_path / "runs"
     runs.mkdir()
     (runs / "01-setup.ipynb").write_text(json.dumps(executed_notebook()))
-    status = docs.stage_runbooks(["01-setup", "02-plan-and-apply", "99-missing"], tmp_path / "out", runs)
+    status = notebookcopies.stage_runbooks(["01-setup", "02-plan-and-apply", "99-missing"], tmp_path / "out", runs)
     assert status == {"01-setup": "executed", "02-plan-and-apply": "not executed", "99-missing": "not executed"}
     placeholder = json.loads((tmp_path / "out" / "02-plan-and-apply.ipynb").read_text())
     assert "has not been executed" in json.dumps(placeholder)
@@ -388,12 +390,12 @@ def test_stage_runbooks_publishes_executed_and_says_when_not(tmp_path):
 
 def test_environment_differences_table_is_generated_from_the_tfvars_examples():
     for env in paths.ENVIRONMENTS:
-        if not docs.tfvars_example(env).exists():
-            pytest.skip(f"{docs.tfvars_example(env)} does not exist yet")
-    table = docs.environment_differences()
+        if not sitepages.tfvars_example(env).exists():
+            pytest.skip(f"{sitepages.tfvars_example(env)} does not exist yet")
+    table = sitepages.environment_differences()
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
             for line in map(str.strip, table.splitlines()) if line.startswith("| `")}
-    staging, production = docs.environment_settings("staging"), docs.environment_settings("production")
+    staging, production = sitepages.environment_settings("staging"), sitepages.environment_settings("production")
     for name in set(staging) | set(production):
         assert f"`{name}`" in rows, name
     assert rows["`dynamodb_pitr_enabled`"] == ["`false`", "`true`"]
@@ -420,10 +422,9 @@ def test_build_runs_the_notebooks_first_when_stale(monkeypatch, tmp_path):
     class Result:
         ok, results = True, []
 
-    fake_runner = type(sys)("runbook.runner")
+    fake_runner = type(sys)("runbook.execution.runner")
     fake_runner.run = lambda **kwargs: calls.append(kwargs) or Result()
-    monkeypatch.setitem(sys.modules, "runbook.runner", fake_runner)
-    monkeypatch.setattr("runbook.runner", fake_runner, raising=False)
+    monkeypatch.setattr(docs, "runner", fake_runner)
     monkeypatch.delenv(docs.RUNS_VARIABLE, raising=False)
     monkeypatch.setattr(docs, "runs_are_stale", lambda *a: True)
     commands = []
@@ -432,7 +433,7 @@ def test_build_runs_the_notebooks_first_when_stale(monkeypatch, tmp_path):
     assert docs.build(site_dir=tmp_path / "site") == 0
     assert calls == [{"environments": ("staging",)}]
     command, kwargs = commands[0]
-    assert command[1:4] == ["-m", "runbook._mkdocs", "build"] and "--strict" in command
+    assert command[1:4] == ["-m", "runbook.publish._mkdocs", "build"] and "--strict" in command
     assert kwargs["env"]["NO_MKDOCS_2_WARNING"] == "1"
     # an explicit directory of executed notebooks is published as it is
     calls.clear()
@@ -479,8 +480,8 @@ def test_every_runbook_page_carries_its_outputs(built_site):
 @pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_the_run_bootstrapped_its_emulator_as_it_started_and_01_says_so(built_site):
     """``runbook run`` on its own emulator bootstraps the state bucket while the first kernel boots
-    (runbook.bucket_ahead); 01's checklist reports it, from the bootstrap's record of this run."""
-    from runbook.record import read_records
+    (runbook.execution.bucket_ahead); 01's checklist reports it, from the bootstrap's record of this run."""
+    from runbook.execution.record import read_records
 
     checks = read_records(Path(built_site["runs"]) / "01-setup.ipynb")["checks"]
     bucket = next(c for c in checks if re.fullmatch(r"state bucket [\w.-]+", c["name"]))
@@ -592,7 +593,7 @@ b = 2</pre></div></div></div>
 
 
 def test_notebook_pages_share_one_stylesheet_and_load_nothing_from_elsewhere():
-    page, styles, scripts = docs.split_notebook_assets(NOTEBOOK_PAGE)
+    page, styles, scripts = pagehtml.split_notebook_assets(NOTEBOOK_PAGE)
     assert styles == [".jp-Cell{color:red}"] and scripts == ["document.addEventListener('clipboard-copy', f)"]
     assert "<style" not in page and "<script" not in page and "mathjax" not in page.lower()
     assert "cdnjs" not in page and page.startswith('<div class="jupyter-wrapper">')
@@ -600,7 +601,7 @@ def test_notebook_pages_share_one_stylesheet_and_load_nothing_from_elsewhere():
 
 
 def test_code_is_folded_the_parameters_stay_and_long_outputs_fold():
-    page = docs.fold_noisy_outputs(docs.fold_code_inputs(NOTEBOOK_PAGE))
+    page = pagehtml.fold_noisy_outputs(pagehtml.fold_code_inputs(NOTEBOOK_PAGE))
     assert page.count('<details class="runbook-code">') == 1 and ">Code (2 lines)</summary>" in page
     folded = page.split('<details class="runbook-code">', 1)[1]
     assert "a = 1" in folded and "apply: bool = False" not in folded  # the parameters cell is not folded
@@ -609,7 +610,7 @@ def test_code_is_folded_the_parameters_stay_and_long_outputs_fold():
 
 
 def test_notebook_html_is_keyboard_and_screen_reader_friendly_and_searches_prose():
-    page = docs.accessible_notebook_html(NOTEBOOK_PAGE)
+    page = pagehtml.accessible_notebook_html(NOTEBOOK_PAGE)
     assert '<pre tabindex="0"' in page and "<pre>" not in page
     assert '<th class="blank">' not in page and '<td class="blank"></td>' in page
     assert re.search(r'<img alt="[^"]+" src=', page)
@@ -617,19 +618,19 @@ def test_notebook_html_is_keyboard_and_screen_reader_friendly_and_searches_prose
 
 
 def test_a_published_notebook_is_runnable_the_template_is_the_runbook():
-    published = docs.publish_notebook(executed_notebook())
+    published = notebookcopies.publish_notebook(executed_notebook())
     injected = next(c for c in published["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     code = "".join(injected["source"])
     compile(code, "injected", "exec")  # valid Python, no placeholder as a value
     assert not any(p in line.split("#")[0] for line in code.splitlines() for p in ("<endpoint>", "<work-dir>"))
-    template = docs.template_notebook("02-plan-and-apply")
+    template = notebookcopies.template_notebook("02-plan-and-apply")
     assert template is not None and all(not c.get("outputs") for c in template["cells"] if c["cell_type"] == "code")
     assert sum("parameters" in c["metadata"].get("tags", []) for c in template["cells"]) == 1
 
 
 def test_the_plan_review_drops_empty_columns_and_says_the_summary_once():
-    from runbook.planview import table_panel
-    from runbook.review import review
+    from runbook.steps.planview import table_panel
+    from runbook.steps.review import review
 
     fixture = paths.ROOT / "tests" / "fixtures" / "terraform"
     created = review(json.loads((fixture / "create.json").read_text()), plan_sha256="ab" * 32)
@@ -648,7 +649,7 @@ def test_the_plan_review_drops_empty_columns_and_says_the_summary_once():
 
 
 def test_figures_for_people():
-    from runbook import display
+    from runbook.execution import display
 
     assert display.label("on_demand_monthly_usd") == "On-demand monthly"
     assert display.label("break_even_utilization") == "Break-even utilization"

@@ -1,4 +1,4 @@
-"""runbook.drift on plans recorded from the real Terraform on the emulator (tests/fixtures/drift/record.py).
+"""runbook.steps.drift on plans recorded from the real Terraform on the emulator (tests/fixtures/drift/record.py).
 
 Each fixture is ``terraform show -json`` of the plan ``runbook drift`` makes (with refresh): staging with fixed
 provisioned capacity, production with every optional feature the emulator runs (alarms, dashboard, autoscaling,
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook.drift import EXIT_DRIFT, EXIT_IN_SYNC, EXIT_PENDING, differences, drift_report, equivalent
-from runbook.tfjson import PlanJson
+from runbook.steps.drift import EXIT_DRIFT, EXIT_IN_SYNC, EXIT_PENDING, differences, drift_report, equivalent
+from runbook.terraform.tfjson import PlanJson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
 EARLIER = Path(__file__).parent / "fixtures" / "terraform" / "drift"  # the plain staging example, recorded before
@@ -204,7 +204,7 @@ def test_json_and_frame_carry_every_row(name):
 
 # --- growing tables (issue 31): replicas, scheduled scaling, an imported table ------------------------------------
 # Recorded by record.py's growth and imported groups. moto has no global tables: the replicas are the package's
-# emulator fill (runbook.emulator.fill_global_table_replicas_not_implemented), as is the CSV import.
+# emulator fill (runbook.aws.emulator.fill_global_table_replicas_not_implemented), as is the CSV import.
 
 SCHEDULE = 'module.dynamodb.aws_appautoscaling_scheduled_action.capacity["burst-up"]'
 
@@ -264,7 +264,7 @@ def test_an_imported_table_is_pending_its_stream_and_tags_then_in_sync():
 
 
 def test_blocks_are_compared_as_sets_with_unknown_parts_matching():
-    from runbook.drift import _blocks_changed, _matches
+    from runbook.steps.drift import _blocks_changed, _matches
 
     state = [{"region_name": "eu-west-1", "arn": "a"}, {"region_name": "us-west-2", "arn": "b"}]
     configured = [{"region_name": "us-west-2"}, {"region_name": "eu-west-1", "arn": "a"}]

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from runbook import backend, cli, paths, preflight
-from runbook.terraform import Terraform, Workspace
+from runbook import cli, paths
+from runbook.steps import preflight
+from runbook.terraform import backend
+from runbook.terraform.command import Terraform
+from runbook.terraform.workspace import Workspace
 
 EXAMPLE = paths.environment_dir("staging") / "terraform.tfvars.example"
 

@@ -6,8 +6,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from stockmoto import stock_moto
 
-from runbook.aws import Target, check_endpoint
-from runbook.emulator import Emulator, export_lines
+from runbook.aws import fills
+from runbook.aws.emulator import Emulator, export_lines
+from runbook.aws.target import Target, check_endpoint
 from runbook.errors import EndpointUnreachable
 
 
@@ -60,7 +61,7 @@ def test_unreachable_endpoint_in_a_notebook_is_one_paragraph(tmp_path):
     with Emulator() as emu:
         url = emu.endpoint_url
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from runbook.context import open_context\n"
+        "from runbook.steps.context import open_context\n"
         f"open_context('staging', 'us-east-1', {url!r}, {str(tmp_path)!r})")])
     with pytest.raises(nbclient.exceptions.CellExecutionError):
         nbclient.NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
@@ -202,7 +203,7 @@ def _signed(service: str) -> dict:
 def test_requests_for_filled_services_wait_for_the_fills_and_a_failed_fill_is_their_500():
     import threading
 
-    from runbook.emulator import _after, _Preparation
+    from runbook.aws.emulator import _after, _Preparation
 
     release, served = threading.Event(), []
 
@@ -236,15 +237,14 @@ def test_requests_for_filled_services_wait_for_the_fills_and_a_failed_fill_is_th
 
 
 def test_fills_are_applied_once():
-    from runbook import emulator
 
-    emulator.fill_moto_gaps()
+    fills.fill_moto_gaps()
     from moto.dynamodb.models import DynamoDBBackend
 
     patched = DynamoDBBackend.update_table
-    emulator.fill_moto_gaps()
+    fills.fill_moto_gaps()
     assert DynamoDBBackend.update_table is patched
-    assert [f.__name__ for f in emulator.GAP_FILLS] == [
+    assert [f.__name__ for f in fills.GAP_FILLS] == [
         "fill_ec2_monitor_instances_not_implemented", "fill_autoscaling_tagging_not_implemented",
         "fill_pay_per_request_keeps_provisioned_throughput", "fill_stream_reenable_refused_after_disable",
         "fill_global_table_replicas_not_implemented", "fill_import_table_csv_not_implemented",
@@ -266,10 +266,12 @@ def test_billing_mode_round_trip_applies_and_replans_clean(emulator, tmp_path):
     """PROVISIONED → PAY_PER_REQUEST (stream off) → PROVISIONED (stream on again), each applied with Terraform
     and followed by a plan that shows no change. On stock moto the plan after the switch to PAY_PER_REQUEST fails
     (the old capacity is read back) and re-enabling the stream is refused."""
-    from runbook import paths, tfjson
+    from runbook import paths
     from runbook.errors import TerraformUnavailable
-    from runbook.preflight import emulator_ami
-    from runbook.terraform import Terraform, Workspace
+    from runbook.steps.preflight import emulator_ami
+    from runbook.terraform import tfjson
+    from runbook.terraform.command import Terraform
+    from runbook.terraform.workspace import Workspace
 
     emulator.reset()
     target = Target("us-east-1", emulator.endpoint_url)

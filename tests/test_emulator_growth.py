@@ -1,4 +1,4 @@
-"""The global-table replica and CSV import fills (runbook.emulator): each fails on stock moto
+"""The global-table replica and CSV import fills (runbook.aws.emulator): each fails on stock moto
 (xfail, strict), passes on the embedded emulator. Replicas are created, described and removed through UpdateTable,
 each a table of its own region."""
 
@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from test_emulator import _client, gap_target, stock_endpoint  # noqa: F401 (fixtures)
 
-from runbook.aws import Target
+from runbook.aws.target import Target
 
 NAME = "global-notifications"
 

@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-from runbook import paths, planning
-from runbook.record import read_records
+from runbook import paths
+from runbook.execution.record import read_records
+from runbook.terraform import planning
 
 pytestmark = pytest.mark.notebooks
 

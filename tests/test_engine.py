@@ -5,8 +5,8 @@ import papermill
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from runbook import engine, runner
-from runbook.record import read_records
+from runbook.execution import engine, runner
+from runbook.execution.record import read_records
 
 KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
@@ -15,7 +15,7 @@ def quick_notebook(path, cells: int = 20, failing: bool = False):
     nb = new_notebook(metadata=KERNELSPEC)
     parameters = new_code_cell('label: str = "x"  # a label')
     parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, new_code_cell("from runbook.record import record\ntotal = 0")]
+    nb.cells = [parameters, new_code_cell("from runbook.execution.record import record\ntotal = 0")]
     for n in range(cells):
         nb.cells += [new_markdown_cell(f"Step {n}"), new_code_cell(f"total += {n}\nprint({n})")]
     if failing:

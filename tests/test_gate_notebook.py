@@ -12,15 +12,17 @@ import re
 import papermill
 import pytest
 
-from runbook import paths, preflight, runner
-from runbook.record import read_records
+from runbook import paths
+from runbook.execution import runner
+from runbook.execution.record import read_records
+from runbook.steps import preflight
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.terraform]
 NAME, RENAMED = "staging-user-notifications", "staging-user-notifications-v2"
 
 
 def test_a_replacement_needs_allow_destroy(tmp_path, target):
-    from runbook.terraform import find_mirror
+    from runbook.terraform.binary import find_mirror
 
     if find_mirror() is None:
         pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")

@@ -2,7 +2,8 @@
 with two replicas, a GSI with its own autoscaling and a scheduled minimum, a table loaded from a CSV in the
 emulator's S3. Each is applied, re-planned clean (no change), then removed. About 7 minutes: the provider waits for
 each replica to become active. Replicas and the CSV import need the
-emulator's fills (runbook.emulator: fill_global_table_replicas_not_implemented, fill_import_table_csv_not_implemented).
+emulator's fills (runbook.aws.emulator: fill_global_table_replicas_not_implemented,
+fill_import_table_csv_not_implemented).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from runbook import paths
-from runbook.aws import Target
+from runbook.aws.target import Target
 from runbook.errors import TerraformUnavailable
-from runbook.gate import apply_reviewed, decide, plan_and_review
-from runbook.preflight import emulator_ami
-from runbook.terraform import Terraform, Workspace
+from runbook.steps.gate import apply_reviewed, decide, plan_and_review
+from runbook.steps.preflight import emulator_ami
+from runbook.terraform.command import Terraform
+from runbook.terraform.workspace import Workspace
 
 NAME = "staging-user-notifications"
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"

@@ -1,7 +1,7 @@
 """The module's IAM policies are least privilege, checked on the documents exactly as Terraform renders them.
 
-The JSON lives in ``modules/dynamodb/policies/*.json.tftpl``; ``runbook.tfconfig.policy_documents`` renders those
-templates with variables of the form ``iam.tf`` passes (the ARNs below are this test's inputs; which ARNs a
+The JSON lives in ``modules/dynamodb/policies/*.json.tftpl``; ``runbook.terraform.tfconfig.policy_documents`` renders
+those templates with variables of the form ``iam.tf`` passes (the ARNs below are this test's inputs; which ARNs a
 configuration gets, replicas included, is ``iam.tf``'s and is proved by ``tests/iam.tftest.hcl``). A test renders
 them with Terraform's own ``templatefile()`` too (no provider needed) and compares. policy_sentry gives each action's
 access level; parliament lints the documents.
@@ -17,7 +17,7 @@ from parliament import analyze_policy_string
 from policy_sentry.querying.actions import get_action_data
 
 from runbook import paths
-from runbook.tfconfig import POLICY_TEMPLATES, policy_documents
+from runbook.terraform.tfconfig import POLICY_TEMPLATES, policy_documents
 
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/staging-user-notifications"
 REPLICA_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/staging-user-notifications"
@@ -131,7 +131,7 @@ def test_parliament_finds_nothing_above_low(documents):
 
 def test_python_rendering_equals_terraform_templatefile(tmp_path):
     """Terraform's own templatefile() (no provider needed) renders the same documents."""
-    from runbook.terraform import Binary, base_environment
+    from runbook.terraform.binary import Binary, base_environment
 
     try:
         binary = Binary.find()

@@ -2,10 +2,10 @@
 
 import pytest
 
-from runbook import runner
-from runbook.aws import Target
-from runbook.emulator import Emulator
-from runbook.record import read_records
+from runbook.aws.emulator import Emulator
+from runbook.aws.target import Target
+from runbook.execution import runner
+from runbook.execution.record import read_records
 
 pytestmark = pytest.mark.notebooks
 

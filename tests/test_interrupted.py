@@ -16,9 +16,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from runbook import interrupted
-from runbook.backend import BackendConfig, LockInfo, read_lock
-from runbook.tfjson import PlanJson
+from runbook.aws.statebucket import LockInfo, read_lock
+from runbook.steps import interrupted as recovery
+from runbook.terraform import interrupted
+from runbook.terraform.backend import BackendConfig
+from runbook.terraform.tfjson import PlanJson
 
 FIXTURE = Path(__file__).parent / "fixtures" / "terraform" / "create.json"
 BUCKET, KEY = "interrupted-state", "notifications/staging.tfstate"
@@ -44,7 +46,7 @@ def fake_terraform(target, tmp_path) -> SimpleNamespace:
 
 
 def put_lock(target, who: str, created: datetime | None = None, lock_id: str = "1111-aaaa") -> str:
-    from runbook.backend import s3_client
+    from runbook.aws.statebucket import s3_client
 
     s3 = s3_client(target)
     s3.create_bucket(Bucket=BUCKET)
@@ -152,21 +154,21 @@ def test_one_message_names_the_lock_every_orphan_and_the_next_step(target, plan,
 
 def test_a_lock_id_that_is_not_the_current_one_is_refused_with_both_and_nothing_released(target, tmp_path):
     lock_id = put_lock(target, "someone@elsewhere")
-    with pytest.raises(interrupted.WrongLockId) as error:
-        interrupted.release_lock(fake_terraform(target, tmp_path), "2222-bbbb")
+    with pytest.raises(recovery.WrongLockId) as error:
+        recovery.release_lock(fake_terraform(target, tmp_path), "2222-bbbb")
     assert "2222-bbbb" in str(error.value) and lock_id in str(error.value) and "someone@elsewhere" in str(error.value)
     assert read_lock(target, config(target)).id == lock_id  # still there
 
 
 def test_nothing_to_recover_says_so_and_changes_nothing(target, plan, tmp_path, monkeypatch):
-    from runbook.backend import s3_client
+    from runbook.aws.statebucket import s3_client
 
     s3_client(target).create_bucket(Bucket=BUCKET)
     terraform = fake_terraform(target, tmp_path)
-    monkeypatch.setattr(interrupted, "diagnostic_plan", lambda tf: plan)  # Terraform's plan, recorded
+    monkeypatch.setattr(recovery, "diagnostic_plan", lambda tf: plan)  # Terraform's plan, recorded
     shown: list[str] = []
     context = SimpleNamespace(terraform=terraform, environment="staging")
-    result = interrupted.recover(context, "", apply=True, show=lambda text: shown.append(str(text)))
+    result = recovery.recover(context, "", apply=True, show=lambda text: shown.append(str(text)))
     assert result.nothing_to_recover and not result.rounds and not result.released
     assert shown == [f"staging: nothing to recover (no stale lock on s3://{BUCKET}/{KEY}, nothing the plan creates "
                      "exists outside the state)"]
@@ -180,8 +182,8 @@ def test_a_notebook_a_killed_run_left_half_written_is_marked_interrupted(tmp_pat
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from runbook import runner
-    from runbook.record import MIME_TYPE
+    from runbook.execution import runner
+    from runbook.execution.record import MIME_TYPE
 
     nb = new_notebook(cells=[new_code_cell("print('init')"), new_code_cell("decision = deploy.gate_and_apply(ctx)")])
     nb.metadata["papermill"] = {"start_time": "2026-12-06T23:00:00", "end_time": None}

@@ -7,9 +7,9 @@ import pytest
 from jupyter_core.utils import run_sync
 from nbformat.v4 import new_code_cell, new_notebook
 
-from runbook import runner
-from runbook.kernels import WARM_IMPORTS, WarmKernels
-from runbook.record import read_records
+from runbook.execution import runner
+from runbook.execution.kernels import WARM_IMPORTS, WarmKernels
+from runbook.execution.record import read_records
 
 
 def probe_notebook(path):
@@ -18,7 +18,7 @@ def probe_notebook(path):
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters, new_code_cell(
         "import os, sys\n"
-        "from runbook.record import record\n"
+        "from runbook.execution.record import record\n"
         f"record('imported', sorted(m for m in {WARM_IMPORTS!r} if m in sys.modules))\n"
         "record('bound', sorted(n for n in ('pandas', 'boto3', 'runbook', 'm') if n in globals()))\n"
         "record('cwd', os.getcwd())\n"
@@ -85,9 +85,9 @@ def modules_notebook(path, top: str = ""):
     nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nb.cells = [new_code_cell(
         "import sys\n"
-        "loaded = sorted(m for m in ('runbook.planning', 'pydantic', 'matplotlib_inline.backend_inline')"
+        "loaded = sorted(m for m in ('runbook.terraform.planning', 'pydantic', 'matplotlib_inline.backend_inline')"
         " if m in sys.modules)\n" + top),
-        new_code_cell("from runbook.record import record\nrecord('loaded', loaded)")]
+        new_code_cell("from runbook.execution.record import record\nrecord('loaded', loaded)")]
     nbformat.write(nb, path)
     return path
 
@@ -104,7 +104,7 @@ def test_a_kernel_booting_ahead_also_has_the_plan_readers_and_the_run_s_first_do
             kernels.done(kernel)
     loaded = {nb.name: read_records(nbformat.read(tmp_path / f"out-{nb.name}", as_version=4))["loaded"]
               for nb in (first, later)}
-    assert loaded == {"01-a.ipynb": [], "02-b.ipynb": ["pydantic", "runbook.planning"]}
+    assert loaded == {"01-a.ipynb": [], "02-b.ipynb": ["pydantic", "runbook.terraform.planning"]}
 
 
 @pytest.mark.slow  # boots real kernels
@@ -183,7 +183,7 @@ def test_close_does_not_wait_for_kernels_still_queued(tmp_path):
 @pytest.mark.slow  # boots real kernels
 def test_a_kernel_that_never_answers_is_handed_out_after_the_timeout(tmp_path, monkeypatch):
     """The starter stops waiting (papermill then reports the kernel); it never holds ``take`` for ever."""
-    import runbook.kernels as kernels_module
+    import runbook.execution.kernels as kernels_module
 
     monkeypatch.setattr(kernels_module, "_boot_arguments", lambda modules: [
         *kernels_module._ARGUMENTS, "--IPKernelApp.exec_lines=import time; time.sleep(30)"])
@@ -210,7 +210,7 @@ def busy_cpu(idle_share: float):
 def test_a_kernel_beyond_the_next_waits_for_spare_cpu_unless_its_notebook_is_about_to_run(tmp_path, monkeypatch):
     import time
 
-    import runbook.kernels as kernels_module
+    import runbook.execution.kernels as kernels_module
 
     monkeypatch.setattr(kernels_module, "_cpu_times", busy_cpu(0.1))  # Terraform starting its provider: 90% busy
     first, second = probe_notebook(tmp_path / "01-a.ipynb"), probe_notebook(tmp_path / "02-b.ipynb")
@@ -226,7 +226,7 @@ def test_a_kernel_beyond_the_next_waits_for_spare_cpu_unless_its_notebook_is_abo
 
 @pytest.mark.slow  # boots real kernels
 def test_a_kernel_beyond_the_next_boots_as_soon_as_the_cpu_has_some_to_spare(tmp_path, monkeypatch):
-    import runbook.kernels as kernels_module
+    import runbook.execution.kernels as kernels_module
 
     monkeypatch.setattr(kernels_module, "_cpu_times", busy_cpu(0.9))  # the provider waiting on the cloud
     first, second = probe_notebook(tmp_path / "01-a.ipynb"), probe_notebook(tmp_path / "02-b.ipynb")
@@ -239,7 +239,7 @@ def test_a_kernel_beyond_the_next_boots_as_soon_as_the_cpu_has_some_to_spare(tmp
 def test_waiting_for_spare_cpu_ends_when_told_or_where_the_system_does_not_say(monkeypatch):
     import time
 
-    import runbook.kernels as kernels_module
+    import runbook.execution.kernels as kernels_module
 
     monkeypatch.setattr(kernels_module, "_cpu_times", busy_cpu(0.0))
     started = time.monotonic()
@@ -253,7 +253,7 @@ def test_waiting_for_spare_cpu_ends_when_told_or_where_the_system_does_not_say(m
 
 
 def test_the_machine_s_cpu_times_are_read_from_proc_stat():
-    import runbook.kernels as kernels_module
+    import runbook.execution.kernels as kernels_module
 
     if not Path("/proc/stat").exists():
         pytest.skip("no /proc/stat on this system: the kernels boot without waiting for spare CPU")
@@ -281,7 +281,7 @@ def _may_raise_priority() -> bool:
 def test_a_kernel_booting_ahead_has_a_lower_cpu_priority_until_its_notebook_starts(tmp_path):
     import os
 
-    from runbook.kernels import AHEAD_NICE
+    from runbook.execution.kernels import AHEAD_NICE
 
     def priority(pid):  # the kernel's threads' nice value (Linux keeps one per thread), its session's
         tasks = Path(f"/proc/{pid}/task")

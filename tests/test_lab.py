@@ -18,9 +18,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from runbook import lab as labmod
 from runbook import paths
-from runbook.lab import lab_command, running_lab
+from runbook.execution import lab as labmod
+from runbook.execution import labcopies
+from runbook.execution.lab import lab_command, running_lab
 
 websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
 
@@ -73,7 +74,7 @@ def pid_alive(pid: int) -> bool:
 
 def test_command_is_loopback_with_token(tmp_path):
     command = lab_command(8888, "abc", tmp_path)
-    assert command[:3] == [sys.executable, "-m", "runbook.labserver"]
+    assert command[:3] == [sys.executable, "-m", "runbook.execution.labserver"]
     assert "--ServerApp.ip=127.0.0.1" in command and "--IdentityProvider.token=abc" in command
     assert f"--ServerApp.root_dir={tmp_path}" in command and "--no-browser" in command
     assert paths.NOTEBOOKS != tmp_path
@@ -162,9 +163,9 @@ def test_copies_hold_the_lab_values_as_their_own_defaults(tmp_path):
     """What papermill reads as each copy's defaults is the lab's: no later cell overrides what the user sees."""
     import papermill
 
-    copies = labmod.prepare_copies("production", "http://127.0.0.1:4566", lab_dir=tmp_path)
+    copies = labcopies.prepare_copies("production", "http://127.0.0.1:4566", lab_dir=tmp_path)
     assert sorted(copies.created) == sorted(p.name for p in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
-    expected = labmod.lab_parameters("production", "http://127.0.0.1:4566", tmp_path)
+    expected = labcopies.lab_parameters("production", "http://127.0.0.1:4566", tmp_path)
     for template in paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"):
         path = tmp_path / "production" / template.name
         copy = json.loads(path.read_text())
@@ -181,18 +182,18 @@ def test_copies_hold_the_lab_values_as_their_own_defaults(tmp_path):
 
 
 def test_a_copy_left_from_an_earlier_lab_loses_its_injected_cell(tmp_path):
-    labmod.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    labcopies.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
     copy = tmp_path / "staging" / "02-plan-and-apply.ipynb"
     nb = json.loads(copy.read_text())
     nb["cells"].insert(2, {"cell_type": "code", "id": "inj", "metadata": {"tags": ["injected-parameters"]},
                            "execution_count": None, "outputs": [], "source": 'environment = "production"\n'})
     copy.write_text(json.dumps(nb))
-    labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
+    labcopies.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
     assert "injected-parameters" not in copy.read_text()
 
 
 def test_nothing_stays_armed_and_old_outputs_are_cleared(tmp_path):
-    labmod.prepare_copies("production", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    labcopies.prepare_copies("production", "http://127.0.0.1:1111", lab_dir=tmp_path)
     copy = tmp_path / "production" / "02-plan-and-apply.ipynb"
     nb = json.loads(copy.read_text())
     cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
@@ -203,7 +204,7 @@ def test_nothing_stays_armed_and_old_outputs_are_cleared(tmp_path):
     nb["cells"][4]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "an earlier emulator"}]
     nb["cells"][4]["execution_count"] = 7
     copy.write_text(json.dumps(nb))
-    report = labmod.prepare_copies("production", "http://127.0.0.1:2222", lab_dir=tmp_path)
+    report = labcopies.prepare_copies("production", "http://127.0.0.1:2222", lab_dir=tmp_path)
     assert report.reset["02-plan-and-apply.ipynb"] == [
         "apply = True -> False", 'confirm = "production-user-notifications" -> ""', 'plan_sha256 = "ab" * 32 -> ""']
     assert report.cleared == ["02-plan-and-apply.ipynb"]
@@ -220,7 +221,7 @@ def test_nothing_stays_armed_and_old_outputs_are_cleared(tmp_path):
 
 
 def test_a_broken_parameters_cell_is_named_kept_and_refreshable(tmp_path):
-    labmod.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    labcopies.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
     copy = tmp_path / "staging" / "03-import.ipynb"
     nb = json.loads(copy.read_text())
     cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
@@ -228,35 +229,35 @@ def test_a_broken_parameters_cell_is_named_kept_and_refreshable(tmp_path):
         "apply: bool = False", "apply: bool = = True")
     broken = json.dumps(nb)
     copy.write_text(broken)
-    report = labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
+    report = labcopies.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
     assert [(b.notebook, b.line) for b in report.broken] == [("03-import.ipynb", 7)]
     assert copy.read_text() == broken, "the operator's broken copy is kept as it is"
     lab = labmod.Lab(1, "t", "x", tmp_path / "staging", None, tmp_path / "log", {}, report, "staging")
     message = labmod.startup_message(lab)
     assert "03-import.ipynb: the parameters cell does not parse (line 7 of the cell" in message
     assert "runbook lab --refresh 03-import" in message
-    report = labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path, refresh=["03"])
+    report = labcopies.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path, refresh=["03"])
     assert report.refreshed == ["03-import.ipynb"] and not report.broken
     from runbook.errors import ParameterError
 
     with pytest.raises(ParameterError) as error:
-        labmod.refresh_names(["07"])
+        labcopies.refresh_names(["07"])
     assert "--refresh" in str(error.value) and "02-plan-and-apply" in str(error.value)
 
 
 def test_an_edited_copy_is_kept_and_refresh_replaces_it(tmp_path):
-    labmod.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
+    labcopies.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
     copy = tmp_path / "staging" / "02-plan-and-apply.ipynb"
     nb = json.loads(copy.read_text())
     nb["cells"].append({"cell_type": "markdown", "id": "mine", "metadata": {}, "source": "my note"})
     copy.write_text(json.dumps(nb))
-    report = labmod.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)  # a later start
+    report = labcopies.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)  # a later start
     kept = json.loads(copy.read_text())
     assert "02-plan-and-apply.ipynb" in report.kept and not report.created
     assert kept["cells"][-1]["source"] == "my note", "the operator's edit survives a restart"
     assert "http://127.0.0.1:2222" in json.dumps(kept), "the endpoint default is this lab's"
     assert "http://127.0.0.1:1111" not in json.dumps(kept)
-    report = labmod.prepare_copies("staging", "http://127.0.0.1:3333", refresh=True, lab_dir=tmp_path)
+    report = labcopies.prepare_copies("staging", "http://127.0.0.1:3333", refresh=True, lab_dir=tmp_path)
     assert "02-plan-and-apply.ipynb" in report.refreshed
     assert "my note" not in copy.read_text()
 
@@ -266,24 +267,24 @@ def test_an_unedited_copy_follows_its_template_and_an_edited_one_is_reported(tmp
     templates.mkdir()
     for name in ("01-setup.ipynb", "02-plan-and-apply.ipynb"):
         (templates / name).write_text((paths.NOTEBOOKS / name).read_text())
-    labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
+    labcopies.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
     edited = tmp_path / "staging" / "02-plan-and-apply.ipynb"
     edited.write_text(edited.read_text().replace("comes from the same plan", "comes from MY plan"))
     for name in ("01-setup.ipynb", "02-plan-and-apply.ipynb"):  # the templates change (a git pull)
         nb = json.loads((templates / name).read_text())
         nb["cells"].append({"cell_type": "markdown", "id": "new", "metadata": {}, "source": "new upstream"})
         (templates / name).write_text(json.dumps(nb))
-    report = labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
+    report = labcopies.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
     assert report.refreshed == ["01-setup.ipynb"] and report.outdated == ["02-plan-and-apply.ipynb"]
     assert "new upstream" in (tmp_path / "staging" / "01-setup.ipynb").read_text()
     assert "MY plan" in edited.read_text() and "new upstream" not in edited.read_text()
-    again = labmod.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
+    again = labcopies.prepare_copies("staging", "http://x:1", lab_dir=tmp_path, templates=templates)
     assert again.outdated == ["02-plan-and-apply.ipynb"], "reported at every start until refreshed"
 
 
 def test_a_notebook_for_another_environment_is_refused_in_a_lab_kernel(monkeypatch):
-    from runbook.context import open_context
     from runbook.errors import ParameterError
+    from runbook.steps.context import open_context
 
     monkeypatch.setenv("RUNBOOK_LAB_ENVIRONMENT", "staging")
     with pytest.raises(ParameterError) as refused:
@@ -303,7 +304,7 @@ def test_terminals_get_the_project_and_kernels_the_lab_environment(tmp_path):
     kernel = json.loads((Path(variables["JUPYTER_PATH"].split(os.pathsep)[0]) / "kernels" / "python3" /
                          "kernel.json").read_text())
     assert kernel["env"] == {"RUNBOOK_LAB_ENVIRONMENT": "production"}
-    assert "runbook.labkernel" in " ".join(kernel["argv"])
+    assert "runbook.execution.labkernel" in " ".join(kernel["argv"])
     for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_CONFIG_DIR"):
         assert variables[name].startswith(str(tmp_path / "production" / ".jupyter")), name
     assert "PRODUCTION" in (Path(variables["JUPYTER_CONFIG_DIR"]) / "custom" / "custom.css").read_text()

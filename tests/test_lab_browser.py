@@ -366,7 +366,7 @@ def test_nothing_stays_armed_across_sessions(journey):
 
 
 def test_production_is_unmistakable(tmp_path, browser):
-    from runbook.lab import running_lab
+    from runbook.execution.lab import running_lab
 
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()

@@ -1,4 +1,4 @@
-"""runbook.masking: the one function that decides what never gets published."""
+"""runbook.publish.masking: the one function that decides what never gets published."""
 
 import json
 
@@ -6,7 +6,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from runbook.masking import ACCESS_KEY_ID, ACCOUNT_ID, ENDPOINT, SECRET_ACCESS_KEY, SESSION_TOKEN, mask, mask_notebook
+from runbook.publish.masking import (
+    ACCESS_KEY_ID,
+    ACCOUNT_ID,
+    ENDPOINT,
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    mask,
+    mask_notebook,
+)
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 TEMP_KEY = "ASIAQWERTYUIOP123456"
@@ -155,7 +163,7 @@ def test_masks_machine_paths(monkeypatch, tmp_path):
     from pathlib import Path
 
     from runbook import paths
-    from runbook.masking import HOME, REPO, WORK_DIR, add_machine_path
+    from runbook.publish.masking import HOME, REPO, WORK_DIR, add_machine_path
 
     work = tmp_path / "elsewhere" / "work"
     add_machine_path(work)
@@ -169,7 +177,7 @@ def test_masks_machine_paths(monkeypatch, tmp_path):
 
 
 def test_masks_the_terraform_binary_and_the_provider_mirror(monkeypatch, tmp_path):
-    from runbook.masking import PROVIDER_MIRROR, TERRAFORM
+    from runbook.publish.masking import PROVIDER_MIRROR, TERRAFORM
 
     binary_dir = tmp_path / "opt-bin"
     binary_dir.mkdir()
@@ -187,7 +195,7 @@ def test_masks_the_terraform_binary_and_the_provider_mirror(monkeypatch, tmp_pat
 
 def test_mask_notebook_masks_planted_paths_everywhere(tmp_path):
     from runbook import paths
-    from runbook.masking import WORK_DIR
+    from runbook.publish.masking import WORK_DIR
 
     work = tmp_path / "run-work"
     nb = notebook()
@@ -202,6 +210,6 @@ def test_mask_notebook_masks_planted_paths_everywhere(tmp_path):
 
 def test_placeholders_of_paths_stay_visible_in_html():
     from runbook import paths
-    from runbook.masking import mask_html
+    from runbook.publish.masking import mask_html
 
     assert mask_html(f"<td>{paths.ROOT}/build</td>") == "<td>&lt;repo&gt;/build</td>"

@@ -2,7 +2,8 @@
 embedded emulator, in a copy of the module (the examples call it with ``source = "../.."``).
 
 One init and one plan per example (CPU is shared); the provider's endpoints come from the same generated override
-the runbook writes (``runbook.terraform.override_text``). Skipped, with the reason, where the AWS provider cannot
+the runbook writes (``runbook.terraform.workspace.override_text``). Skipped, with the reason, where the AWS provider
+cannot
 be installed.
 """
 
@@ -35,7 +36,7 @@ def test_the_examples_exist_and_the_readme_names_them():
 
 @pytest.fixture(scope="module")
 def module_copy(tmp_path_factory):
-    from runbook.terraform import Binary
+    from runbook.terraform.binary import Binary
 
     try:
         binary = Binary.find()
@@ -48,8 +49,9 @@ def module_copy(tmp_path_factory):
 
 
 def _planned(example: str, module_copy, emulator) -> dict:
-    from runbook.emulator import DUMMY_CREDENTIALS
-    from runbook.terraform import OVERRIDE_FILE, base_environment, override_text
+    from runbook.aws.target import DUMMY_CREDENTIALS
+    from runbook.terraform.binary import base_environment
+    from runbook.terraform.workspace import OVERRIDE_FILE, override_text
 
     copy, command = module_copy
     root = copy / "examples" / example

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from runbook import paths
-from runbook.emulator import DUMMY_CREDENTIALS
+from runbook.aws.target import DUMMY_CREDENTIALS
 
 _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
                      "could not connect to registry")
@@ -28,7 +28,7 @@ GUIDE_OUTPUTS = {"dynamodb_notifications_table_name", "dynamodb_notifications_ta
 
 @pytest.mark.terraform
 def test_the_guides_quick_start_works_with_plain_terraform(tmp_path, target):
-    from runbook.terraform import Binary, cli_config_file
+    from runbook.terraform.binary import Binary, cli_config_file
 
     terraform = Binary.find().command
     root = tmp_path / "infrastructure" / "staging"

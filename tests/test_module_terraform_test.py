@@ -3,7 +3,8 @@
 ``infrastructure/staging/modules/dynamodb/tests/*.tftest.hcl`` and ``modules/app/tests/*.tftest.hcl`` run in a
 copy of each module (never in the tree). ``mock_provider "aws"`` needs no AWS and no credentials, but Terraform
 still loads the provider's schema, so the provider must be installable: from the filesystem mirror the package
-finds (``runbook.terraform.cli_config_file``) or the registry. Where it is not, the tests are skipped with the reason.
+finds (``runbook.terraform.binary.cli_config_file``) or the registry. Where it is not, the tests are skipped with the
+reason.
 
 The structural tests below keep the suites complete: each validation block of the module's ``variables.tf`` and
 each precondition has a run that expects it to fail.
@@ -30,7 +31,7 @@ _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to i
 
 
 def _terraform():
-    from runbook.terraform import Binary
+    from runbook.terraform.binary import Binary
 
     try:
         return Binary.find()
@@ -46,7 +47,7 @@ def _copy_module(source: Path, destination: Path) -> Path:
 
 def initialised_copy(name: str, tmp_path: Path) -> tuple[Path, tuple[str, ...], dict]:
     """A copy of module ``name`` with ``terraform init`` done; skips when the AWS provider cannot be installed."""
-    from runbook.terraform import base_environment
+    from runbook.terraform.binary import base_environment
 
     binary = _terraform()
     root = _copy_module(MODULES[name], tmp_path / name)

@@ -6,7 +6,8 @@ import re
 import papermill
 import pytest
 
-from runbook import paths, runner
+from runbook import paths
+from runbook.execution import runner
 
 NOTEBOOKS = runner.discover_notebooks()
 COMMON = {"environment", "aws_region", "aws_endpoint_url"}

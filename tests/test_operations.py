@@ -10,10 +10,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from tables import PRODUCTION, STAGING, create_table
 
-from runbook import operations
-from runbook.aws import Target
+from runbook.aws.target import Target
 from runbook.errors import ConfirmationError
-from runbook.operations import (
+from runbook.params import ChangeGuard
+from runbook.steps import operations
+from runbook.steps.operations import (
     alarms_state,
     backup_restore_drill,
     metrics,
@@ -23,7 +24,6 @@ from runbook.operations import (
     ttl_check,
     ulid_time,
 )
-from runbook.params import ChangeGuard
 
 
 def _put(target, table: str, n: int) -> None:
@@ -308,7 +308,8 @@ def test_restore_drill_config_calls_the_module_with_the_restore_inputs():
 
 
 def test_terraform_restore_drill_skips_without_apply_or_pitr(target, tmp_path):
-    from runbook.terraform import Terraform, Workspace
+    from runbook.terraform.command import Terraform
+    from runbook.terraform.workspace import Workspace
 
     terraform = Terraform(Workspace("staging", tmp_path), target)
     skipped = operations.terraform_restore_drill(terraform, STAGING, ChangeGuard("staging", STAGING.name, False, ""))
@@ -322,7 +323,9 @@ def test_terraform_restore_drill_restores_compares_and_destroys(target, tmp_path
     """The module's restore inputs on the emulator: terraform apply restores the source into a new table (its own
     root and local state), the item counts match, terraform destroy removes it; the source is untouched."""
     from runbook.errors import TerraformUnavailable
-    from runbook.terraform import Terraform, Workspace, find_mirror
+    from runbook.terraform.binary import find_mirror
+    from runbook.terraform.command import Terraform
+    from runbook.terraform.workspace import Workspace
 
     if find_mirror() is None:
         pytest.skip("no filesystem mirror of the AWS provider here (the drill runs terraform init)")

@@ -15,9 +15,13 @@ import time
 
 import pytest
 
-from runbook import backend, paths, preflight
-from runbook.aws import Target
-from runbook.context import open_context
+from runbook import paths
+from runbook.aws import statebucket
+from runbook.aws.target import Target
+from runbook.steps import preflight
+from runbook.steps.context import open_context
+from runbook.terraform import backend
+from runbook.terraform import bootstrap as bucket_bootstrap
 
 pytestmark = pytest.mark.terraform
 
@@ -53,8 +57,8 @@ def test_an_invalid_tfvars_is_rejected_with_its_line_before_the_state_bucket_is_
     assert "tfvars: dynamodb_billing_mode" in failed, checks
     assert f"{tfvars}:{line}" in failed["tfvars: dynamodb_billing_mode"].detail
     assert "not created" in failed["state bucket"].detail
-    assert not backend.bucket_exists(Target("us-east-1", fresh_emulator), backend.EMULATOR_BUCKET)
-    assert not (tmp_path / "work" / backend.BOOTSTRAP_DIR / "terraform.tfstate").exists()
+    assert not statebucket.bucket_exists(Target("us-east-1", fresh_emulator), backend.EMULATOR_BUCKET)
+    assert not (tmp_path / "work" / bucket_bootstrap.BOOTSTRAP_DIR / "terraform.tfstate").exists()
 
 
 def test_killed_after_the_table_the_rerun_names_the_lock_and_every_orphan_and_recovery_brings_them_back(tmp_path):
@@ -84,7 +88,7 @@ def test_a_run_that_waits_for_the_lock_plans_from_the_state_the_first_one_left(t
     """Two work directories, one environment: while the first applies (holding the lock, its Terraform alive on
     this machine: not stale), the second's plan waits with ``-lock-timeout`` instead of stopping on a diagnosis,
     then plans from the state the first wrote — nothing left to create, nothing half-created by it."""
-    from runbook import deploy
+    from runbook.steps import deploy
 
     first, second = (open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / name))
                      for name in ("first", "second"))
@@ -98,7 +102,7 @@ def test_a_run_that_waits_for_the_lock_plans_from_the_state_the_first_one_left(t
                                                                                              "")))
     applying.start()
     deadline = time.monotonic() + 300
-    while backend.read_lock(target, config) is None:  # the first holds the lock now
+    while statebucket.read_lock(target, config) is None:  # the first holds the lock now
         assert applying.is_alive() and time.monotonic() < deadline, outcome
         time.sleep(0.05)
     second.terraform.lock_timeout = "10m"
@@ -106,5 +110,5 @@ def test_a_run_that_waits_for_the_lock_plans_from_the_state_the_first_one_left(t
     applying.join(timeout=600)
     assert outcome["decision"].allowed
     assert not waited.review.changes, waited.review.summary  # planned from the first's state
-    assert backend.read_lock(target, config) is None
+    assert statebucket.read_lock(target, config) is None
     assert "module.dynamodb.aws_dynamodb_table.notifications" in second.terraform.state_addresses()

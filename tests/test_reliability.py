@@ -23,8 +23,9 @@ from pathlib import Path
 import papermill
 import pytest
 
-from runbook import paths, runner
-from runbook.record import MIME_TYPE, read_records
+from runbook import paths
+from runbook.execution import runner
+from runbook.execution.record import MIME_TYPE, read_records
 
 pytestmark = pytest.mark.notebooks
 
@@ -100,7 +101,7 @@ def counting_endpoint():
 
 def test_the_counting_endpoint_counts():
     """The instrument of test 3 works: a real boto3 call on it is counted (so zero means zero)."""
-    from runbook.aws import Target
+    from runbook.aws.target import Target
 
     with CountingEndpoint() as endpoint:
         with pytest.raises(Exception):

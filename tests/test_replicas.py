@@ -1,4 +1,4 @@
-"""04's global-table and autoscaling readers (runbook.replicas) on the embedded emulator: each replica as planned
+"""04's global-table and autoscaling readers (runbook.steps.replicas) on the embedded emulator: each replica as planned
 and as DescribeTable reports it; the scheduled actions and scaling activities (moto has no
 DescribeScalingActivities: the finding says so instead of reporting ok)."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from runbook import replicas
 from runbook.spec import Autoscaling, GlobalSecondaryIndex, Replica, TableSpec
+from runbook.steps import replicas
 
 NAME = "staging-user-notifications"
 

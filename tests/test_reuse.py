@@ -15,11 +15,13 @@ import sys
 
 import pytest
 
-from runbook import paths, planning
-from runbook.aws import Target
+from runbook import paths
+from runbook.aws.target import Target
 from runbook.errors import TerraformUnavailable
-from runbook.kernels import notebook_imports
-from runbook.terraform import TIMINGS_VARIABLE, Terraform, Workspace
+from runbook.execution.kernels import notebook_imports
+from runbook.terraform import planning
+from runbook.terraform.command import TIMINGS_VARIABLE, Terraform
+from runbook.terraform.workspace import Workspace
 
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
 
@@ -31,8 +33,8 @@ def commands(log) -> list[str]:
 @pytest.fixture
 def deployed(tmp_path, monkeypatch):
     """The staging configuration initialised and planned inside a run (01's plan), on its own emulator."""
-    from runbook.emulator import Emulator
-    from runbook.preflight import emulator_ami
+    from runbook.aws.emulator import Emulator
+    from runbook.steps.preflight import emulator_ami
 
     base = tmp_path
     log = base / "timings.jsonl"
@@ -171,12 +173,13 @@ def test_terraforms_answers_are_reused_only_while_their_inputs_hold(deployed):
 
 def test_a_warm_kernel_imports_what_its_notebook_imports():
     modules = notebook_imports(paths.NOTEBOOKS / "02-plan-and-apply.ipynb")
-    assert {"IPython.display", "runbook", "runbook.context", "runbook.drift", "runbook.deploy"} <= set(modules)
+    assert {"IPython.display", "runbook", "runbook.steps.context", "runbook.steps.drift",
+            "runbook.steps.deploy"} <= set(modules)
     assert notebook_imports(paths.NOTEBOOKS / "missing.ipynb") == ()
 
 
 def test_the_emulator_ami_is_an_amazon_linux_image_for_the_example_instance(target):
-    from runbook.preflight import emulator_ami
+    from runbook.steps.preflight import emulator_ami
 
     text, note = emulator_ami(target, 'ami_id = "ami-xxxxx"\n')
     image = text.split('"')[1]
@@ -208,7 +211,7 @@ def _pulled(*resources, outputs=None):
 
 
 def test_state_values_addresses_modules_keys_and_data_sources():
-    from runbook.tfjson import flatten, state_values
+    from runbook.terraform.tfjson import flatten, state_values
 
     provider = 'provider["registry.terraform.io/hashicorp/aws"]'
     state = state_values(_pulled(
@@ -237,8 +240,8 @@ def test_state_values_addresses_modules_keys_and_data_sources():
 
 
 def test_state_values_tainted_deposed_empty_and_unknown_versions():
-    from runbook.recovery import state_findings
-    from runbook.tfjson import flatten, state_values
+    from runbook.steps.recovery import state_findings
+    from runbook.terraform.tfjson import flatten, state_values
 
     state = state_values(_pulled({"mode": "managed", "type": "aws_a", "name": "t", "provider": "p",
                                   "instances": [{"status": "tainted", "attributes": {"id": "new"}},
@@ -255,7 +258,7 @@ def test_state_values_tainted_deposed_empty_and_unknown_versions():
 # -- when the state file is read from the bucket, and when Terraform is asked (no Terraform run needed to tell) ----
 def _recorded(tmp_path, target, bucket="runbook-reuse-state", key="notifications/staging.tfstate"):
     """A work directory initialised (as Terraform records it) for an S3 backend on the emulator, and that config."""
-    from runbook.backend import BackendConfig
+    from runbook.terraform.backend import BackendConfig
 
     workspace = Workspace("staging", tmp_path / "work")
     dot = workspace.root / ".terraform"

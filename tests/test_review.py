@@ -10,7 +10,8 @@ import pytest
 
 from runbook import params
 from runbook.errors import ParameterError, RunbookError
-from runbook.gate import (
+from runbook.steps.attributes import KNOWN_AFTER_APPLY, SENSITIVE, attribute_changes
+from runbook.steps.gate import (
     REVIEWED_PLAN_FILE,
     ApplyFailed,
     ChangeRefused,
@@ -20,10 +21,11 @@ from runbook.gate import (
     decide,
     plan_sha256,
 )
-from runbook.recovery import explain_failed_apply, load_state, state_findings, text_diagnostics
-from runbook.review import KNOWN_AFTER_APPLY, SENSITIVE, TableLive, attribute_changes, review, table_conflict
-from runbook.terraform import Result
-from runbook.tfjson import PlanJson
+from runbook.steps.livevalues import TableLive
+from runbook.steps.recovery import explain_failed_apply, load_state, state_findings, text_diagnostics
+from runbook.steps.review import review, table_conflict
+from runbook.terraform.command import Result
+from runbook.terraform.tfjson import PlanJson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
@@ -394,7 +396,7 @@ def test_apply_reviewed_refuses_what_the_gate_did_not_allow(tmp_path):
 
 
 def test_plan_and_review_plans_or_keeps_the_reviewed_plan(tmp_path):
-    from runbook.gate import plan_and_review
+    from runbook.steps.gate import plan_and_review
 
     terraform = StubTerraform(tmp_path)
     asked = []
@@ -417,10 +419,11 @@ def test_a_failed_apply_raises_its_report(tmp_path, monkeypatch):
     terraform, digest = saved(tmp_path)
     terraform.result = Result([], 1, stream, "")
     r = reviewed("failed_apply_plan", plan_sha256=digest)
-    from runbook import tfjson
+    from runbook.steps import recovery
+    from runbook.terraform import tfjson
 
     state = load_state(FIXTURES / "failed_apply_state.json")
-    monkeypatch.setattr(tfjson, "state_resources",
+    monkeypatch.setattr(recovery, "state_resources",  # what explains the failed apply reads
                         lambda tf: tfjson.managed(tfjson.flatten(state["values"]["root_module"])))
     with pytest.raises(ApplyFailed) as error:
         apply_reviewed(terraform, r, decide(r, "staging", NAME, apply=True))

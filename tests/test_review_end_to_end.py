@@ -9,11 +9,12 @@ import pytest
 
 from runbook import paths
 from runbook.errors import TerraformUnavailable
-from runbook.gate import ChangeRefused, PlanMismatch, apply_reviewed, decide, plan_and_review, review_saved_plan
-from runbook.importing import table_exists
-from runbook.preflight import emulator_ami
-from runbook.review import live_reader
-from runbook.terraform import Terraform, Workspace
+from runbook.steps.gate import ChangeRefused, PlanMismatch, apply_reviewed, decide, plan_and_review, review_saved_plan
+from runbook.steps.importing import table_exists
+from runbook.steps.livevalues import live_reader
+from runbook.steps.preflight import emulator_ami
+from runbook.terraform.command import Terraform
+from runbook.terraform.workspace import Workspace
 
 NAME = "staging-user-notifications"
 RENAMED = "staging-user-notifications-v2"

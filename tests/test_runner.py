@@ -11,9 +11,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from runbook import paths, runner
+from runbook import paths
 from runbook.cli import main
 from runbook.errors import ParameterError
+from runbook.execution import runner
 
 RUNBOOK = [sys.executable, "-m", "runbook.cli"]
 

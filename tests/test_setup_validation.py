@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from runbook import paths, preflight, workconfig
-from runbook.context import open_context
-from runbook.tfconfig import _load
+from runbook import paths, workconfig
+from runbook.steps import preflight
+from runbook.steps.context import open_context
+from runbook.terraform.tfconfig import _load
 
 pytestmark = pytest.mark.terraform
 MODULES = paths.INFRASTRUCTURE / "staging" / "modules"
@@ -140,7 +141,7 @@ def hcl(value) -> str:
 
 
 def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path, target):
-    from runbook.terraform import find_mirror
+    from runbook.terraform.binary import find_mirror
 
     if find_mirror() is None:
         pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")
@@ -211,7 +212,7 @@ def test_an_image_the_emulator_does_not_have_is_refused_on_its_line(tmp_path, ta
 
 def stub_local_checks(monkeypatch):
     """run_all's Python checks, each passing at once (no AWS, no Terraform)."""
-    from runbook.preflight import Check
+    from runbook.checks import Check
 
     for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
                  "region"):
@@ -228,8 +229,7 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
     import threading
     from types import SimpleNamespace
 
-    from runbook import backend
-    from runbook.preflight import Check
+    from runbook.checks import Check
 
     verdict_started = threading.Event()
     order = []
@@ -248,7 +248,7 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
         verdict_started.set()
         return [Check("tfvars (Terraform)", True, "")]
 
-    monkeypatch.setattr(backend, "settings_checks", settings)
+    monkeypatch.setattr(preflight, "settings_checks", settings)
     monkeypatch.setattr(preflight, "terraform_verdict", verdict)
     context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url="http://127.0.0.1:1",
                                                      profile=None))
@@ -262,13 +262,12 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
 def test_no_settings_and_no_wait_when_the_bucket_is_not_there(monkeypatch):
     from types import SimpleNamespace
 
-    from runbook import backend
-    from runbook.preflight import Check
+    from runbook.checks import Check
 
     stub_local_checks(monkeypatch)
     monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
         [Check("state bucket", False, "does not exist", "create it")], None))
-    monkeypatch.setattr(backend, "settings_checks", lambda *args: pytest.fail("no bucket: nothing to check"))
+    monkeypatch.setattr(preflight, "settings_checks", lambda *args: pytest.fail("no bucket: nothing to check"))
     monkeypatch.setattr(preflight, "terraform_verdict", lambda context: [Check("tfvars (Terraform)", False, "")])
     context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url=None, profile=None))
     assert [c.name for c in preflight.run_all(context)][-2:] == ["state bucket", "tfvars (Terraform)"]

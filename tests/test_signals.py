@@ -217,7 +217,7 @@ def test_lab_stops_jupyterlab_kernels_and_emulator_on(sig, tmp_path):
     command, _ = _lab(tmp_path)
     try:
         names = " ".join(" ".join(p.cmdline()) for p in command.tree())
-        assert "runbook.labserver" in names and "ipykernel" in names, names
+        assert "runbook.execution.labserver" in names and "ipykernel" in names, names
         stop_and_check(command, sig, expect_children=2)
         assert "Stopped." in command.output
     finally:
@@ -295,7 +295,7 @@ def _run(tmp_path, ignore_signals: bool = False) -> tuple[Command, Path]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_run_interrupted_keeps_notebooks_releases_locks_and_stops_everything(sig, tmp_path):
-    from runbook.runner import lock_work_dir
+    from runbook.execution.runner import lock_work_dir
 
     command, released = _run(tmp_path)
     try:
@@ -343,7 +343,8 @@ def test_a_second_signal_forces_the_stop(tmp_path):
 
 
 def test_run_stopped_while_it_bootstraps_its_emulator_stops_terraform_first(tmp_path):
-    """``runbook run`` bootstraps its own emulator's state bucket while 01's kernel boots (runbook.bucket_ahead):
+    """``runbook run`` bootstraps its own emulator's state bucket while 01's kernel boots
+    (runbook.execution.bucket_ahead):
     a stop then reaches that Terraform as it reaches a notebook's, and nothing is left running."""
     root = tmp_path / "checkout"
     (root / "notebooks" / "environments").mkdir(parents=True)
@@ -365,7 +366,7 @@ def test_run_stopped_while_it_bootstraps_its_emulator_stops_terraform_first(tmp_
             assert command.process.poll() is None, command.output
             time.sleep(0.1)
         names = " ".join(" ".join(p.cmdline()) for p in _alive(command.tree()))
-        assert "runbook.bucket_ahead" in names and "ipykernel" in names, names
+        assert "runbook.execution.bucket_ahead" in names and "ipykernel" in names, names
         stop_and_check(command, signal.SIGINT, within=30, expect_children=3)
     finally:
         command.kill()
@@ -438,7 +439,7 @@ def test_run_against_aws_without_credentials_fails_clearly_and_leaves_nothing(tm
                           text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert re.search(r"01-setup\s.*FAILED", proc.stdout + proc.stderr), proc.stdout + proc.stderr
-    from runbook.record import read_records
+    from runbook.execution.record import read_records
 
     checks = read_records(tmp_path / "runs" / "staging" / "01-setup.ipynb")["checks"]
     identity = next(c for c in checks if c["name"] == "AWS identity (STS)")  # the failed check says why

@@ -1,4 +1,4 @@
-"""runbook.targetcheck: what the planned configuration needs from an emulator, probed before anything changes."""
+"""runbook.steps.targetcheck: what the planned configuration needs from an emulator, probed before anything changes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import urllib.request
 import pytest
 from stockmoto import stock_moto
 
-from runbook import paths, targetcheck
-from runbook.aws import Target
+from runbook import paths
+from runbook.aws.target import Target
+from runbook.steps import targetcheck
 
 INSTANCE = {"address": "aws_instance.app", "type": "aws_instance", "name": "app",
             "values": {"monitoring": True, "instance_type": "t3.micro"}}
@@ -84,10 +85,11 @@ def test_nothing_needed_and_real_aws_is_never_probed(monkeypatch):
 def test_a_real_plan_on_stock_moto_is_stopped_before_anything_changes(stock_endpoint, tmp_path):
     """Production's plan with detailed monitoring and autoscaling on, against stock moto: both calls are named
     from Terraform's planned values, and the plan (not applied) and the probes leave the emulator empty."""
-    from runbook import tfjson
     from runbook.errors import TerraformUnavailable
-    from runbook.preflight import emulator_ami
-    from runbook.terraform import Terraform, Workspace
+    from runbook.steps.preflight import emulator_ami
+    from runbook.terraform import tfjson
+    from runbook.terraform.command import Terraform
+    from runbook.terraform.workspace import Workspace
 
     urllib.request.urlopen(urllib.request.Request(f"{stock_endpoint}/moto-api/reset", method="POST")).close()
     target = Target("us-east-1", stock_endpoint)

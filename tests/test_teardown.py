@@ -19,11 +19,13 @@ from pathlib import Path
 import papermill
 import pytest
 
-from runbook import cli, gate, paths, preflight, runner
+from runbook import cli, paths
 from runbook.errors import ParameterError
-from runbook.record import read_records
-from runbook.review import review
-from runbook.tfconfig import _load
+from runbook.execution import runner
+from runbook.execution.record import read_records
+from runbook.steps import gate, preflight
+from runbook.steps.review import review
+from runbook.terraform.tfconfig import _load
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
@@ -128,7 +130,7 @@ def _tfvars(target, environment: str, directory: Path) -> Path:
 
 
 def _need_provider() -> None:
-    from runbook.terraform import find_mirror
+    from runbook.terraform.binary import find_mirror
 
     if find_mirror() is None:
         pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")
@@ -141,7 +143,8 @@ def test_a_plain_terraform_destroy_in_production_destroys_nothing(tmp_path, targ
 
     To stay cheap the apply is targeted at the guard and the IAM policies (what a destroy used to delete before
     deletion protection stopped it at the table); the full apply was checked by hand (docs/safety.md)."""
-    from runbook.terraform import Terraform, Workspace
+    from runbook.terraform.command import Terraform
+    from runbook.terraform.workspace import Workspace
 
     _need_provider()
     terraform = Terraform(Workspace("production", tmp_path / "work"), target,
@@ -170,7 +173,8 @@ def test_staging_teardown_through_the_gate_then_recreate(tmp_path, target):
     """02 with destroy=True reviews the teardown (every resource, the table's items) and refuses it without
     allow_destroy; `runbook destroy` applies exactly that reviewed plan (plan_sha256); applying the configuration
     again re-creates everything and the next plan says no changes."""
-    from runbook.terraform import Terraform, Workspace
+    from runbook.terraform.command import Terraform
+    from runbook.terraform.workspace import Workspace
 
     _need_provider()
     tfvars = _tfvars(target, "staging", tmp_path)

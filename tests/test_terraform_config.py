@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from runbook import paths, tfdocs
-from runbook.aws import Target
+from runbook import paths
+from runbook.aws.target import Target
 from runbook.errors import TerraformUnavailable
-from runbook.tfconfig import _load, module_variables, root_variables
-from runbook.tfconfig import _variables as tfconfig_variables
+from runbook.publish import tfdocs
+from runbook.terraform.tfconfig import _load, module_variables, root_variables
+from runbook.terraform.tfconfig import _variables as tfconfig_variables
 
 INFRA = paths.INFRASTRUCTURE
 MODULE = paths.MODULE_DIR
@@ -46,7 +47,7 @@ def blocks(path: Path, kind: str) -> dict:
 
 
 def terraform_binary():
-    from runbook.terraform import Binary
+    from runbook.terraform.binary import Binary
 
     try:
         return Binary.find()
@@ -295,7 +296,7 @@ def test_policy_names_follow_the_seed():
 @pytest.mark.slow  # parses the module's files with python-hcl2
 def test_module_readme_tables_are_current():
     readme = (MODULE / "README.md").read_text()
-    assert tfdocs.updated(readme, tfdocs.render()) == readme, "run: python -m runbook.tfdocs"
+    assert tfdocs.updated(readme, tfdocs.render()) == readme, "run: python -m runbook.publish.tfdocs"
     for name, var in module_variables().items():
         # pipes escaped, `<…>` as entities: a description's `<table>-alarms` is a name pattern, not HTML
         description = var.description.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
@@ -329,7 +330,7 @@ def test_module_readme_relative_links_resolve():
 # --- real Terraform ----------------------------------------------------------------------------------------------
 
 def test_terraform_fmt_check_is_clean():
-    from runbook.terraform import base_environment
+    from runbook.terraform.binary import base_environment
 
     binary = terraform_binary()
     result = subprocess.run([*binary.command, "fmt", "-check", "-recursive", "-no-color", str(INFRA)],
@@ -340,7 +341,8 @@ def test_terraform_fmt_check_is_clean():
 @pytest.fixture(scope="module")
 def initialized(tmp_path_factory):
     """Both environments initialised in a work copy (never in infrastructure/)."""
-    from runbook.terraform import Terraform, Workspace
+    from runbook.terraform.command import Terraform
+    from runbook.terraform.workspace import Workspace
 
     terraform_binary()
     result = {}
@@ -365,7 +367,7 @@ def test_validate(initialized, environment):
 
 def _emulator_terraform(initialized, environment, emulator):
     """The initialised workspace of ``environment``, aimed at the emulator (the generated endpoint override)."""
-    from runbook.terraform import Terraform
+    from runbook.terraform.command import Terraform
 
     terraform = Terraform(initialized[environment].workspace, Target("us-east-1", emulator.endpoint_url))
     terraform.init()  # with the backend the roots declare: on the emulator a generated one, its bucket bootstrapped
@@ -404,7 +406,7 @@ def test_thin_production_root_gets_its_settings_and_the_module_defaults(initiali
 def test_a_bad_tfvars_value_is_reported_by_the_module_at_the_module_call(initialized, target, emulator, tmp_path):
     """Validation lives in the module: Terraform's diagnostic points at the module argument in the root's main.tf
     (whose highlighted expression names the root variable) and the message names the input and the value."""
-    from runbook.terraform import ui_messages
+    from runbook.terraform.stream import ui_messages
 
     terraform = _emulator_terraform(initialized, "staging", emulator)
     tfvars = tmp_path / "bad.tfvars"
@@ -464,8 +466,9 @@ def test_autoscaling_keeps_plans_clean_and_the_table_address(tmp_path, emulator)
     """PROVISIONED + autoscaling + a GSI on the emulator: after the autoscaler moves capacity (simulated with
     UpdateTable) a plan shows no change; turning autoscaling off touches only the scaling resources and resets
     the table's capacity in place."""
-    from runbook.terraform import EMULATED_SERVICES, base_environment, find_mirror
-    from runbook.tfjson import flatten, table_spec
+    from runbook.terraform.binary import base_environment, find_mirror
+    from runbook.terraform.tfjson import flatten, table_spec
+    from runbook.terraform.workspace import EMULATED_SERVICES
 
     binary = terraform_binary()
     if find_mirror() is None and not _registry_reachable():

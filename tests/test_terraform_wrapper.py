@@ -1,24 +1,17 @@
-"""runbook.terraform: the work-directory copy, the emulator override, and real Terraform runs on the emulator."""
+"""runbook.terraform.command: the work-directory copy, the emulator override, and real Terraform runs on the
+emulator."""
 
 import subprocess
 
 import pytest
 
 from runbook import paths
-from runbook.aws import Target
+from runbook.aws.target import Target
 from runbook.errors import TerraformError, TerraformUnavailable
-from runbook.terraform import (
-    OVERRIDE_FILE,
-    Binary,
-    Terraform,
-    Workspace,
-    diagnostics_text,
-    find_mirror,
-    override_text,
-    plan_changes,
-    plan_summary,
-    ui_messages,
-)
+from runbook.terraform.binary import Binary, find_mirror
+from runbook.terraform.command import Terraform
+from runbook.terraform.stream import diagnostics_text, plan_changes, plan_summary, ui_messages
+from runbook.terraform.workspace import OVERRIDE_FILE, Workspace, override_text
 
 
 def git_status() -> str:
@@ -89,14 +82,14 @@ def test_ui_stream_errors_read_like_terraform():
 
 @pytest.fixture(scope="module")
 def terraform_on_emulator(tmp_path_factory):
-    from runbook.emulator import Emulator
+    from runbook.aws.emulator import Emulator
 
     with Emulator() as emu:
         emu.reset()  # moto's state is per process: other tests in this worker may have left resources
         workspace = Workspace("staging", tmp_path_factory.mktemp("tf") / "staging")
         target = Target("us-east-1", emu.endpoint_url)
         example = paths.environment_dir("staging") / "terraform.tfvars.example"
-        from runbook.preflight import emulator_ami
+        from runbook.steps.preflight import emulator_ami
 
         workspace.generated_tfvars.parent.mkdir(parents=True, exist_ok=True)
         workspace.generated_tfvars.write_text(emulator_ami(target, example.read_text())[0])
@@ -149,12 +142,12 @@ def test_plan_and_apply_progress_streams_resource_by_resource(capsys, tmp_path):
     import sys
     from pathlib import Path
 
-    from runbook.terraform import _run_streaming, progress_line
+    from runbook.terraform.stream import progress_line, run_streaming
 
     recorded = Path(__file__).parent / "fixtures" / "terraform" / "failed_apply.jsonl"
     lines = recorded.read_text().splitlines()
     script = "import sys, time\nfor line in open(sys.argv[1]):\n    print(line, end='', flush=True)\n"
-    result = _run_streaming([sys.executable, "-c", script, str(recorded)], tmp_path, dict(os.environ))
+    result = run_streaming([sys.executable, "-c", script, str(recorded)], tmp_path, dict(os.environ))
     assert result.returncode == 0 and result.stdout.splitlines() == lines
     printed = capsys.readouterr().out.splitlines()
     expected = [json.loads(line)["@message"] for line in lines

@@ -1,4 +1,4 @@
-"""runbook.tfconfig: the declared variable names, read from HCL only where Terraform cannot help."""
+"""runbook.terraform.tfconfig: the declared variable names, read from HCL only where Terraform cannot help."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from runbook import paths
 from runbook.errors import ParameterError
-from runbook.tfconfig import module_variables, root_variables
+from runbook.terraform.tfconfig import module_variables, root_variables
 
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)

@@ -10,13 +10,15 @@ import papermill
 import pytest
 from tables import create_table
 
-from runbook import paths, tfjson, workconfig
-from runbook.aws import Target
-from runbook.emulator import Emulator
+from runbook import paths, workconfig
+from runbook.aws.emulator import Emulator
+from runbook.aws.target import Target
 from runbook.errors import TerraformUnavailable
-from runbook.preflight import emulator_ami
-from runbook.record import read_records
-from runbook.terraform import Terraform, Workspace
+from runbook.execution.record import read_records
+from runbook.steps.preflight import emulator_ami
+from runbook.terraform import tfjson
+from runbook.terraform.command import Terraform
+from runbook.terraform.workspace import Workspace
 
 pytestmark = pytest.mark.notebooks
 
@@ -80,7 +82,7 @@ def test_each_problem_is_found_and_displayed_where_computed(emu, tmp_path):
     assert {"high costs: scans", "high costs: TTL", "high costs: hot keys", "high costs: billing mode"} <= set(findings)
     assert findings["high costs: scans"] == "unavailable", "no metric data on the emulator: said, never ok"
     # show() records what it displayed: every finding of the summary, each displayed by its own cell.
-    # a single-region on-demand table: no replica planned or live, no autoscaling (runbook.replicas)
+    # a single-region on-demand table: no replica planned or live, no autoscaling (runbook.steps.replicas)
     assert findings["global table replicas"] == "ok" and findings["autoscaling activity"] == "ok"
     assert records["replica_status"] == [] and records["scaling_activity"] == []
     assert sorted(records["displayed_findings"]) == sorted(findings) and len(findings) == 14

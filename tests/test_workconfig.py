@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from runbook import paths, preflight, workconfig
+from runbook import paths, workconfig
 from runbook.errors import ConfigurationError, ParameterError
 from runbook.spec import TableSpec
-from runbook.tfjson import PlanJson, table_spec
+from runbook.steps import preflight
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform" / "drift"
 

@@ -22,9 +22,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runbook import backend, paths
-from runbook.aws import Target
-from runbook.emulator import Emulator
+from runbook import paths
+from runbook.aws import statebucket
+from runbook.aws.emulator import Emulator
+from runbook.aws.target import Target
+from runbook.terraform import backend
 
 WORKFLOW = paths.ROOT / ".github" / "workflows" / "team.yml"
 WORKFLOWS = sorted((paths.ROOT / ".github" / "workflows").glob("*.yml"))
@@ -115,7 +117,7 @@ def test_the_backend_step_writes_a_valid_backend_file_from_the_example(tmp_path)
     with Emulator() as emu:
         emu.reset()
         target = Target("us-east-1", emu.endpoint_url)
-        backend.s3_client(target).create_bucket(Bucket=backend.EMULATOR_BUCKET)
+        statebucket.s3_client(target).create_bucket(Bucket=backend.EMULATOR_BUCKET)
         for environment in paths.ENVIRONMENTS:
             (tmp_path / "infrastructure" / environment).mkdir(parents=True)
             shutil.copy(backend.example_file(environment), tmp_path / "infrastructure" / environment)
@@ -160,7 +162,7 @@ def test_the_plan_hash_and_drift_steps_run_for_real_on_the_emulator(tmp_path):
         assert (artefact / "tfplan.sha256").read_text().split()[0] == sha and len(sha) == 64
         assert sha in (tmp_path / "summary.md").read_text()
         target = Target("us-east-1", emu.endpoint_url)
-        assert backend.bucket_exists(target, backend.EMULATOR_BUCKET), "the plan ran on the S3 backend"
+        assert statebucket.bucket_exists(target, backend.EMULATOR_BUCKET), "the plan ran on the S3 backend"
         drift = run_step(step("drift", "Drift"), env, paths.ROOT)
         code = int(drift.stdout.split("runbook drift exit code:")[1].split()[0])
         assert drift.returncode == (0 if code in (0, 3) else code), drift.stdout[-2000:]

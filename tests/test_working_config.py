@@ -11,15 +11,17 @@ import re
 
 import pytest
 
-from runbook import cli, paths, preflight, runner
-from runbook.record import read_records
+from runbook import cli, paths
+from runbook.execution import runner
+from runbook.execution.record import read_records
+from runbook.steps import preflight
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.terraform]
 TABLE = "staging-user-notifications"
 
 
 def _provider_or_skip():
-    from runbook.terraform import find_mirror
+    from runbook.terraform.binary import find_mirror
 
     if find_mirror() is None:
         import socket

@@ -21,9 +21,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from runbook import paths  # noqa: E402
-from runbook.aws import Target  # noqa: E402
-from runbook.emulator import Emulator  # noqa: E402
-from runbook.terraform import Terraform, Workspace  # noqa: E402
+from runbook.aws.emulator import Emulator  # noqa: E402
+from runbook.aws.target import Target  # noqa: E402
+from runbook.terraform.command import Terraform  # noqa: E402
+from runbook.terraform.workspace import Workspace  # noqa: E402
 
 
 def reduced(plan: dict) -> dict:

@@ -3,7 +3,8 @@
 * ``on_config``: paths made absolute (the snippets base path, mkdocs-jupyter's cache) so the build works from
   any working directory.
 * ``on_files``: every runbook listed under ``runbooks/`` in ``nav`` becomes a page. Its executed notebook from
-  ``build/runs/staging/`` (or ``$RUNBOOK_DOCS_RUNS``) is published with ``runbook.docs.publish_notebook``
+  ``build/runs/staging/`` (or ``$RUNBOOK_DOCS_RUNS``) is published with
+  ``runbook.publish.notebookcopies.publish_notebook``
   (injected parameters and recorded values dropped, secrets and endpoints masked) into a private temporary
   directory and added to the site's files from there; a runbook not executed yet gets a page that says so.
   Nothing is written under ``docs/``, so concurrent builds and ``mkdocs serve`` never trip over each other.
@@ -15,7 +16,7 @@
   environment creates (from Terraform's plan or state of the executed runs), and the module README's
   ``--8<--`` include is expanded here with its headings one level down (its H1 would end the page's table of
   contents) and its relative links pointing at the ``source/`` pages (or the repository, with ``repo_url``).
-* ``on_page_content``: every rendered page passes through ``runbook.masking.mask_html`` before the search
+* ``on_page_content``: every rendered page passes through ``runbook.publish.masking.mask_html`` before the search
   index and the theme see it, so no page (an included README's example ARN, say) publishes an endpoint, a key,
   an account id or a machine path. On runbook pages the headings' permalinks become the theme's own
   (``headerlink``: no ``¶`` in search previews), code inputs are left out of the search index, and the table of
@@ -38,8 +39,9 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 
-from runbook import docs, paths
-from runbook.masking import add_machine_path, mask_html
+from runbook import paths
+from runbook.publish import docs, notebookcopies, pagehtml, sitepages
+from runbook.publish.masking import add_machine_path, mask_html
 
 log = logging.getLogger("mkdocs.hooks.runbooks")
 
@@ -75,7 +77,7 @@ def _nav_runbooks(nav) -> list[str]:
 def on_config(config):
     root = Path(config.config_file_path).resolve().parent
     if config.get("repo_url"):
-        config["edit_uri"] = config.get("edit_uri") or f"edit/{docs.REPO_BRANCH}/docs/"
+        config["edit_uri"] = config.get("edit_uri") or f"edit/{sitepages.REPO_BRANCH}/docs/"
     else:  # no repository: no repository button, no edit links (an edit_uri alone is not a valid URL)
         config["repo_url"], config["edit_uri"] = None, None
     snippets = config.mdx_configs.setdefault("pymdownx.snippets", {})
@@ -92,7 +94,7 @@ def on_files(files, config):
     staging = Path(tempfile.mkdtemp(prefix="runbook-docs-"))
     _staging.append(staging)
     runs_dir = docs.published_runs_dir()
-    status = docs.stage_runbooks(_nav_runbooks(config.nav), staging / "runbooks", runs_dir)
+    status = notebookcopies.stage_runbooks(_nav_runbooks(config.nav), staging / "runbooks", runs_dir)
     for name, state in status.items():
         src_uri = f"{RUNBOOKS_DIR}{name}.ipynb"
         existing = files.get_file_from_path(src_uri)
@@ -106,17 +108,18 @@ def on_files(files, config):
             log.info("runbook %s: %s (from %s)", name, state, runs_dir)
     for notebook in sorted(runs_dir.glob("[0-9][0-9]-*.ipynb")) if runs_dir.is_dir() else []:
         try:
-            for path, placeholder in docs.machine_paths_of(json.loads(notebook.read_text(encoding="utf-8"))).items():
+            published = json.loads(notebook.read_text(encoding="utf-8"))
+            for path, placeholder in notebookcopies.machine_paths_of(published).items():
                 add_machine_path(path, placeholder)  # the pages built from them are masked with the same paths
         except (OSError, ValueError):
             continue
     add_machine_path(runs_dir, "<runs-dir>")
     for name in status:
-        template = docs.template_notebook(name)
+        template = notebookcopies.template_notebook(name)
         if template is not None:
             files.append(File.generated(config, f"{DOWNLOADS_DIR}{name}.ipynb",
                                         content=json.dumps(template, indent=1, ensure_ascii=False) + "\n"))
-    for src_uri, content in docs.source_pages(config.get("repo_url") or "").items():
+    for src_uri, content in sitepages.source_pages(config.get("repo_url") or "").items():
         if files.get_file_from_path(src_uri) is None:
             files.append(File.generated(config, src_uri, content=content))
     return files
@@ -127,11 +130,11 @@ def on_page_markdown(markdown, page, config, files):
         source = paths.ROOT / match["path"]
         if not source.is_file():
             raise PluginError(f"{page.file.src_uri}: the included file {match['path']} does not exist")
-        return docs.included_readme(source, page.file.src_uri, config.get("repo_url") or "")
+        return sitepages.included_readme(source, page.file.src_uri, config.get("repo_url") or "")
 
     markdown = SNIPPET.sub(include, markdown)
     if MARKER in markdown:
-        markdown = markdown.replace(MARKER, docs.environment_differences(), 1).replace(MARKER, "")
+        markdown = markdown.replace(MARKER, sitepages.environment_differences(), 1).replace(MARKER, "")
     if ARCHITECTURE_MARKER in markdown:
         markdown = markdown.replace(ARCHITECTURE_MARKER, docs.architecture_markdown(docs.published_runs_dir()))
     return markdown
@@ -166,7 +169,8 @@ def on_page_context(context, page, config, nav):
     """Edit links of generated pages point at what to edit: a runbook's template, no link for source pages."""
     if page.edit_url and page.file.src_uri.startswith(RUNBOOKS_DIR) and page.file.src_uri.endswith(".ipynb"):
         repo = (config.get("repo_url") or "").rstrip("/")
-        page.edit_url = f"{repo}/edit/{docs.REPO_BRANCH}/notebooks/{Path(page.file.src_uri).name}" if repo else None
+        name = Path(page.file.src_uri).name
+        page.edit_url = f"{repo}/edit/{sitepages.REPO_BRANCH}/notebooks/{name}" if repo else None
     elif page.file.src_uri.startswith(SOURCE_DIR):
         page.edit_url = None
     return context
@@ -182,12 +186,12 @@ def on_page_content(html, page, config, files):
                             '<span data-search-exclude class="notice" hidden="">Copied!</span>')
         html = _CLIPBOARD_TEXT.sub('<div data-search-exclude class="clipboard-copy-txt"', html)
         page.toc = _notebook_toc(html)
-        html, styles, scripts = docs.split_notebook_assets(html)
+        html, styles, scripts = pagehtml.split_notebook_assets(html)
         for kind, found in (("css", styles), ("js", scripts)):
             for text in found:
                 _notebook_assets[kind].setdefault(text, None)
-        html = docs.accessible_notebook_html(docs.fold_noisy_outputs(docs.fold_code_inputs(html)))
-    return mask_html(docs.without_empty_headers(html))
+        html = pagehtml.accessible_notebook_html(pagehtml.fold_noisy_outputs(pagehtml.fold_code_inputs(html)))
+    return mask_html(pagehtml.without_empty_headers(html))
 
 
 def on_serve(server, config, builder):

@@ -3,7 +3,7 @@
 Three inputs, each from its own place, the way Infracost prices a plan:
 
 * **the configuration**: the table Terraform plans for the working tfvars (:func:`priced_configuration`; a
-  :class:`~runbook.spec.TableSpec` from :func:`runbook.tfjson.table_spec`). It decides what applies: PITR and
+  :class:`~runbook.spec.TableSpec` from :func:`runbook.terraform.tfjson.table_spec`). It decides what applies: PITR and
   alarms only where planned, provisioned or on-demand, the table class, GSIs, an on-demand throughput ceiling;
 * **prices**: a price set shipped as data (``runbook/data/pricing/<name>.yaml``) with its sources and effective date
   (:func:`load_pricing`); ``us-east-1`` is today's list, ``us-east-1-legacy`` the list the guide used;
@@ -16,9 +16,9 @@ figures, what-ifs, "High Costs" savings), :mod:`.render` (text), :mod:`.configur
 :mod:`.delta` (what a plan changes in the monthly bill), :mod:`.command` (``runbook cost``).
 """
 
-from ..paths import ENVIRONMENTS
-from .command import FORMATS, cost_command
-from .compare import (
+from runbook.cost.ceiling import Ceiling, CeilingComponent, on_demand_ceiling
+from runbook.cost.command import FORMATS, cost_command
+from runbook.cost.compare import (
                       SEED_FIGURES,
                       BillingComparison,
                       Saving,
@@ -29,28 +29,30 @@ from .compare import (
                       high_costs_savings,
                       seed_comparison,
 )
-from .configured import (
-                         NoPlanToPrice,
-                         PricedConfiguration,
-                         configured_plan,
-                         configured_table,
-                         priced_configuration,
-                         working_tfvars,
+from runbook.cost.configured import (
+                      NoPlanToPrice,
+                      PricedConfiguration,
+                      configured_plan,
+                      configured_table,
+                      priced_configuration,
+                      working_tfvars,
 )
-from .delta import ComponentDelta, PlanDelta, plan_delta
-from .estimate import (
-                      Ceiling,
-                      CeilingComponent,
-                      Component,
-                      CostReport,
-                      describe_configuration,
-                      estimate,
-                      on_demand_ceiling,
-                      region_costs,
+from runbook.cost.delta import ComponentDelta, PlanDelta, plan_delta
+from runbook.cost.estimate import describe_configuration, estimate
+from runbook.cost.model import Component, CostReport
+from runbook.cost.pricing import (
+                      DEFAULT_PRICING,
+                      LEGACY_PRICING,
+                      PRICING_DIR,
+                      TABLE_CLASSES,
+                      Pricing,
+                      known_pricing,
+                      load_pricing,
 )
-from .pricing import DEFAULT_PRICING, LEGACY_PRICING, PRICING_DIR, TABLE_CLASSES, Pricing, known_pricing, load_pricing
-from .render import render_ceiling, render_table
-from .usage import UsageInputs, UsageProfile, load_usage, sync_usage, usage_from_cloudwatch
+from runbook.cost.regions import region_costs
+from runbook.cost.render import render_ceiling, render_table
+from runbook.cost.usage import UsageInputs, UsageProfile, load_usage, sync_usage, usage_from_cloudwatch
+from runbook.paths import ENVIRONMENTS
 
 __all__ = [
     "BillingComparison", "Ceiling", "CeilingComponent", "Component", "ComponentDelta", "CostReport",

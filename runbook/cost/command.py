@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import paths
-from .configured import priced_configuration
-from .delta import plan_delta
-from .estimate import estimate
-from .pricing import DEFAULT_PRICING, load_pricing
-from .render import render_table
+from runbook import paths
+from runbook.cost.configured import priced_configuration
+from runbook.cost.delta import plan_delta
+from runbook.cost.estimate import estimate
+from runbook.cost.pricing import DEFAULT_PRICING, load_pricing
+from runbook.cost.render import render_table
+from runbook.params import choice
+from runbook.params import endpoint_url as check_endpoint
+from runbook.params import environment as check_environment
 
 FORMATS = ("table", "json")
 
@@ -28,10 +31,6 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     ``work_dir`` is the environment's work directory (``--work-dir``, default ``build/work/<env>``), as for
     ``runbook drift``.
     """
-    from ..params import choice
-    from ..params import endpoint_url as check_endpoint
-    from ..params import environment as check_environment
-
     check_environment(environment)
     choice(fmt, "format", FORMATS)
     prices = load_pricing(pricing or DEFAULT_PRICING)

@@ -12,10 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..errors import ParameterError
-from ..spec import TableClass, TableSpec
-from .estimate import CostReport, capacity_for, contributor_insights_rules, drivers, estimate
-from .pricing import (
+from runbook.cost.estimate import capacity_for, contributor_insights_rules, drivers, estimate
+from runbook.cost.model import CostReport
+from runbook.cost.pricing import (
     DEFAULT_PRICING,
     KB_PER_GB,
     LEGACY_PRICING,
@@ -30,7 +29,10 @@ from .pricing import (
     money,
     number,
 )
-from .usage import UsageProfile, apply_overrides, usage_inputs
+from runbook.cost.usage import UsageProfile, apply_overrides, usage_inputs
+from runbook.errors import ParameterError
+from runbook.params import environment as check_environment
+from runbook.spec import TableClass, TableSpec
 
 #: The configuration guide's own figures ("Cost Estimation"), in dollars a month, for side-by-side comparisons.
 SEED_FIGURES: dict[str, dict[str, Decimal]] = {
@@ -119,8 +121,6 @@ def compare_billing_modes(environment: str, pricing: "str | Path | Pricing" = DE
     plays this role). Hours per month: the profile's month (``hours_per_month``, else ``days_per_month * 24``). The
     break-even utilisation is computed from the prices: below it on-demand is cheaper.
     """
-    from ..params import environment as check_environment
-
     check_environment(environment)
     cls = load_pricing(pricing).for_class(table.table_class)
     inputs = usage_inputs(environment, usage)

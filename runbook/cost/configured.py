@@ -1,9 +1,9 @@
 """What an estimate prices: Terraform's plan of the working configuration.
 
 The working tfvars is the one every step uses (:func:`runbook.workconfig.resolve`). Its plan is Terraform's
-(:func:`configured_plan`: ``runbook.planning.configured_plan``, the planned values of that tfvars read by
-:func:`runbook.tfjson.table_spec`). Only a plan says what the module makes of a tfvars (its defaults, how many
-alarms it creates, the key schema): where no plan can be made here (no Terraform or AWS provider, no reachable
+(:func:`configured_plan`: ``runbook.terraform.planning.configured_plan``, the planned values of that tfvars read by
+:func:`runbook.terraform.tfjson.table_spec`). Only a plan says what the module makes of a tfvars (its defaults, how
+many alarms it creates, the key schema): where no plan can be made here (no Terraform or AWS provider, no reachable
 target) there is no estimate, and :class:`NoPlanToPrice` says why and what to do, instead of a guess from the file.
 """
 
@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import paths, workconfig
-from ..errors import ConfigurationError, ParameterError, RunbookError
-from ..spec import TableSpec
-from ..tfjson import PlanJson, table_spec
-from .estimate import describe_configuration
+from runbook import paths, workconfig
+from runbook.cost.estimate import describe_configuration
+from runbook.cost.render import priced_line
+from runbook.errors import ConfigurationError, ParameterError, RunbookError
+from runbook.params import environment as check_environment
+from runbook.spec import TableSpec
+from runbook.terraform.planning import configured_plan as planned
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 
 def configured_table(environment: str, tfvars: Path, work_base: Path,
@@ -31,12 +34,10 @@ def configured_table(environment: str, tfvars: Path, work_base: Path,
 def configured_plan(environment: str, tfvars: Path, work_base: Path,
                     endpoint_url: str = "") -> tuple[PlanJson | None, str, str]:
     """Terraform's plan of ``tfvars`` in ``work_base`` (no refresh), its region and a note:
-    :func:`runbook.planning.configured_plan`. ``(None, region, reason)`` when no plan can be made here.
+    :func:`runbook.terraform.planning.configured_plan`. ``(None, region, reason)`` when no plan can be made here.
 
     Kept as this module's name so tests can stand recorded plans in for Terraform.
     """
-    from ..planning import configured_plan as planned
-
     return planned(environment, str(tfvars), work_base, endpoint_url)
 
 
@@ -58,8 +59,6 @@ class PricedConfiguration:
         return self.configuration["source"]
 
     def describe(self) -> str:
-        from .render import priced_line
-
         return priced_line(self.configuration)
 
 
@@ -93,8 +92,6 @@ def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | st
     names the file, the source (``plan``) and the plan's note. Raises :class:`NoPlanToPrice` where no plan can be
     made here, or the plan has no table.
     """
-    from ..params import environment as check_environment
-
     check_environment(environment)
     work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
     working, path, note = working_tfvars(environment, tfvars, work_base, parameter)

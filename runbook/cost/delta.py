@@ -1,7 +1,8 @@
 """What a plan changes in the monthly bill: the cost before and after, from the same plan JSON.
 
 Infracost's ``diff``, the Terraform way: the plan's ``prior_state`` (the state the plan started from) and its
-``planned_values`` (the state after the apply) are each read by :func:`runbook.tfjson.table_spec` and priced by
+``planned_values`` (the state after the apply) are each read by :func:`runbook.terraform.tfjson.table_spec` and
+priced by
 :func:`~runbook.cost.estimate.estimate` with the same usage profile and price set; the difference is per
 component. A plan that creates the table starts from $0, one that destroys it ends at $0.
 
@@ -17,12 +18,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..spec import TableSpec
-from ..tfjson import PlanJson, table_spec
-from .estimate import Component, CostReport, estimate, table_region
-from .pricing import DEFAULT_PRICING, Pricing, dec, load_pricing, money
-from .replication import added_replicas, seeding
-from .usage import usage_inputs
+from runbook.cost.estimate import estimate
+from runbook.cost.model import Component, CostReport
+from runbook.cost.pricing import DEFAULT_PRICING, Pricing, dec, load_pricing, money
+from runbook.cost.regions import table_region
+from runbook.cost.replication import added_replicas, seeding
+from runbook.cost.usage import usage_inputs
+from runbook.spec import TableSpec
+from runbook.terraform.tfjson import PlanJson, table_spec
 
 ZERO = Decimal("0.00")
 

@@ -1,6 +1,6 @@
 """The estimate: a planned table (:class:`~runbook.spec.TableSpec`) × a usage profile × a price set.
 
-The table is what Terraform plans (:func:`runbook.tfjson.table_spec` of the plan's planned values): it decides
+The table is what Terraform plans (:func:`runbook.terraform.tfjson.table_spec` of the plan's planned values): it decides
 what applies — on-demand or provisioned (capacities, autoscaling minimums and maximums), GSIs, the table class,
 PITR, streams, alarms, the dashboard, Contributor Insights — the way Infracost prices a plan. The report names
 what was priced (:func:`describe_configuration`) and, where the table sets an on-demand throughput ceiling
@@ -20,14 +20,13 @@ priced. Seeding a replica a plan adds is a one-time charge: :func:`runbook.cost.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..spec import TableSpec
-from .pricing import (
+from runbook.cost.ceiling import _ceiling_notes, on_demand_ceiling
+from runbook.cost.model import Component, CostReport, Drivers, _component, _limit
+from runbook.cost.pricing import (
     DEFAULT_PRICING,
     HUNDRED_K,
     KB_PER_GB,
@@ -37,28 +36,14 @@ from .pricing import (
     ceil,
     dec,
     load_pricing,
-    money,
     number,
 )
-from .replication import replication_transfer
-from .usage import USAGE_FIELDS, UsageInputs, relative, usage_inputs
-
-
-@dataclass(frozen=True)
-class Component:
-    name: str
-    quantity: Decimal
-    unit: str
-    unit_price_usd: Decimal
-    monthly_usd: Decimal
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "quantity": number(self.quantity), "unit": self.unit,
-                "unit_price_usd": float(self.unit_price_usd), "monthly_usd": float(self.monthly_usd)}
-
-
-def _component(name: str, quantity: Decimal, unit: str, price: Decimal) -> Component:
-    return Component(name, quantity, unit, price, money(quantity * price))
+from runbook.cost.regions import _replicated, table_region
+from runbook.cost.replication import replication_transfer
+from runbook.cost.usage import USAGE_FIELDS, UsageInputs, relative, usage_inputs
+from runbook.errors import ParameterError
+from runbook.params import environment as check_environment
+from runbook.spec import TableSpec
 
 
 # -- what was priced --------------------------------------------------------------------------------------------
@@ -98,169 +83,10 @@ def describe_configuration(spec: TableSpec, *, source: str = "argument", tfvars:
     }
 
 
-def _limit(value: int | None) -> int | None:
-    """A ``max_*_request_units`` setting: ``None`` (and AWS's ``-1`` or 0) means unlimited."""
-    return value if value is not None and value > 0 else None
-
-
 def _ceiling_settings(read: int | None, write: int | None) -> dict | None:
     read, write = _limit(read), _limit(write)
     return None if read is None and write is None else {"max_read_request_units": read,
                                                         "max_write_request_units": write}
-
-
-# -- the worst case an on-demand ceiling allows -------------------------------------------------------------------
-@dataclass(frozen=True)
-class CeilingComponent:
-    name: str
-    max_request_units_per_second: int
-    quantity: Decimal
-    unit: str
-    unit_price_usd: Decimal
-    monthly_usd: Decimal
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "max_request_units_per_second": self.max_request_units_per_second,
-                "quantity": number(self.quantity), "unit": self.unit,
-                "unit_price_usd": float(self.unit_price_usd), "monthly_usd": float(self.monthly_usd)}
-
-
-@dataclass(frozen=True)
-class Ceiling:
-    """The most an on-demand table can spend on throughput in a month, from its ``on_demand_throughput`` maxima.
-
-    Each capped dimension (table reads and writes, each GSI's) is ``units/s x seconds in the month x price``;
-    dimensions without a maximum are listed in ``unlimited``, and then the worst case is not bounded.
-    """
-
-    seconds_per_month: Decimal
-    components: tuple[CeilingComponent, ...]
-    unlimited: tuple[str, ...]
-    #: Capped dimensions the price set has no figure for (a replica region it does not price).
-    unpriced: tuple[str, ...] = ()
-
-    @property
-    def total_monthly_usd(self) -> Decimal:
-        return sum((c.monthly_usd for c in self.components), Decimal("0.00"))
-
-    @property
-    def bounded(self) -> bool:
-        return not self.unlimited and not self.unpriced
-
-    def component(self, name: str) -> CeilingComponent | None:
-        return next((c for c in self.components if c.name == name), None)
-
-    def to_dict(self) -> dict:
-        return {"seconds_per_month": number(self.seconds_per_month),
-                "components": [c.to_dict() for c in self.components],
-                "unlimited": list(self.unlimited), "unpriced": list(self.unpriced), "bounded": self.bounded,
-                "total_monthly_usd": float(self.total_monthly_usd)}
-
-
-def on_demand_ceiling(spec: TableSpec, pricing: "str | Path | Pricing" = DEFAULT_PRICING,
-                      days_per_month: int = 30, hours_per_month: "float | Decimal | None" = None) -> Ceiling | None:
-    """The worst-case throughput spend the table's on-demand ceilings allow; ``None`` when it sets none (or is
-    provisioned, where the capacity itself bounds the bill). ``hours_per_month``, when given, decides the month.
-
-    A global table's capped writes are priced in every region: ``writes`` at its own region's replicated price and
-    ``replicated_writes:<region>`` per replica (writes entering through the table's own region, each replicated
-    once to every replica); a replica region without a price in the set is listed in ``unpriced``."""
-    if spec.provisioned:
-        return None
-    dimensions = [("reads", spec.max_read_request_units, "read"), ("writes", spec.max_write_request_units, "write")]
-    for index in spec.global_secondary_indexes:
-        dimensions += [(f"gsi_reads:{index.name}", index.max_read_request_units, "read"),
-                       (f"gsi_writes:{index.name}", index.max_write_request_units, "write")]
-    if all(_limit(limit) is None for _, limit, _ in dimensions):
-        return None
-    price_set = load_pricing(pricing)
-    prices = price_set.for_class(spec.table_class)
-    seconds = (dec(hours_per_month) * 3600 if hours_per_month is not None else SECONDS_PER_DAY * days_per_month)
-    replicated = replicated_write_prices(spec, price_set)
-    if replicated:
-        home = table_region(spec, price_set)
-        dimensions[2:2] = [(f"replicated_writes:{region}", spec.max_write_request_units, "replicated")
-                           for region in replicated if region != home]
-    components, unlimited, unpriced = [], [], []
-    for name, limit, kind in dimensions:
-        limit = _limit(limit)
-        if limit is None:
-            unlimited.append(name)
-            continue
-        unit = f"million {kind} request units"
-        if kind == "read":
-            price = prices.read_request_units_per_million
-        elif kind == "replicated" or (name == "writes" and replicated):
-            region = name.split(":", 1)[1] if kind == "replicated" else table_region(spec, price_set)
-            price, unit = replicated.get(region), "million replicated write request units"
-            if price is None:
-                unpriced.append(name)
-                continue
-        else:
-            price = prices.write_request_units_per_million
-        quantity = Decimal(limit) * seconds / MILLION
-        components.append(CeilingComponent(name, limit, quantity, unit, price, money(quantity * price)))
-    return Ceiling(seconds, tuple(components), tuple(unlimited), tuple(unpriced))
-
-
-# -- the report -------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CostReport:
-    environment: str
-    pricing: Pricing
-    usage: dict[str, dict]
-    components: tuple[Component, ...]
-    billing_mode: str
-    table_class: str
-    free_tier: bool
-    configuration: dict
-    ceiling: Ceiling | None = None
-    notes: tuple[str, ...] = ()
-
-    @property
-    def total_monthly_usd(self) -> Decimal:
-        return sum((c.monthly_usd for c in self.components), Decimal("0.00"))
-
-    def component(self, name: str) -> Component | None:
-        return next((c for c in self.components if c.name == name), None)
-
-    def monthly(self, name: str) -> Decimal:
-        """A component's monthly cost, 0 when it does not apply."""
-        found = self.component(name)
-        return found.monthly_usd if found else Decimal("0.00")
-
-    def to_dict(self) -> dict:
-        """The JSON report: ``environment``, ``configuration``, ``pricing``, ``usage``, ``components``,
-        ``total_monthly_usd`` and ``ceiling`` (``null`` unless the table sets an on-demand throughput ceiling)."""
-        return {
-            "environment": self.environment,
-            "configuration": self.configuration,
-            "pricing": self.pricing.summary(),
-            "usage": self.usage,
-            "components": [c.to_dict() for c in self.components],
-            "total_monthly_usd": float(self.total_monthly_usd),
-            "ceiling": self.ceiling.to_dict() if self.ceiling else None,
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
-
-@dataclass(frozen=True)
-class Drivers:
-    """Monthly quantities an estimate prices, in units, with the usage entries that say where they came from."""
-
-    days: Decimal
-    hours: Decimal
-    writes_per_month: Decimal
-    reads_per_month: Decimal
-    write_units_per_day: Decimal
-    read_units_per_day: Decimal
-    storage_gb: Decimal
-    gsi_count: int
-    gsi_write_units_per_day: Decimal
-    gsi_storage_gb: Decimal
-    usage: dict[str, dict]
 
 
 def drivers(inputs: UsageInputs, spec: TableSpec, measured: Mapping[str, Any] | None = None) -> Drivers:
@@ -384,13 +210,10 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
     request units and table size. ``configuration``: what was priced (:func:`describe_configuration`; by default
     described from ``table`` with source ``argument``).
     """
-    from ..params import environment as check_environment
-
     check_environment(environment)
     if not isinstance(table, TableSpec):
-        from ..errors import ParameterError
 
-        raise ParameterError("table", table, "the planned table (runbook.tfjson.table_spec of the plan)")
+        raise ParameterError("table", table, "the planned table (runbook.terraform.tfjson.table_spec of the plan)")
     prices = load_pricing(pricing)
     spec = table
     inputs = usage_inputs(environment, usage)
@@ -500,121 +323,3 @@ def estimate(environment: str, pricing: "str | Path | Pricing" = DEFAULT_PRICING
     return CostReport(environment=environment, pricing=prices, usage=d.usage, components=tuple(components),
                       billing_mode=spec.billing_mode, table_class=spec.table_class, free_tier=bool(free_tier),
                       configuration=configuration, ceiling=ceiling, notes=tuple(notes))
-
-
-# -- global tables ----------------------------------------------------------------------------------------------
-def table_region(spec: TableSpec, prices: Pricing) -> str:
-    """The table's own region: where Terraform plans it, else the price set's region."""
-    return spec.region or prices.region
-
-
-def replicated_write_prices(spec: TableSpec, prices: Pricing) -> dict[str, Decimal | None]:
-    """On-demand replicated write prices (per million rWRU) of every region of a global table, its own first;
-    ``{}`` for a table without replicas. ``None`` where the price set has no figure."""
-    if not spec.replicas:
-        return {}
-    regions = [table_region(spec, prices)] + [r.region for r in spec.replicas]
-    if spec.table_class != "STANDARD":
-        return dict.fromkeys(regions)
-    return {region: prices.for_replica(region).replicated_write_request_units_per_million for region in regions}
-
-
-def _replicated(spec: TableSpec, prices: Pricing, d: Drivers,
-                components: list[Component]) -> tuple[list[Component], list[str]]:
-    """A global table's components: its own writes as replicated writes, each replica's writes and storage."""
-    notes: list[str] = []
-    home = table_region(spec, prices)
-    standard = spec.table_class == "STANDARD"
-    if not standard:
-        notes.append(f"Not priced: the {len(spec.replicas)} replica(s) of this {spec.table_class} table (the "
-                     "price set gives replica prices for the Standard class only).")
-        return components, notes
-    writes = next((c for c in components if c.name == "writes"), None)
-    wcu = dec(d.usage["provisioned_wcu"]["value"]) if spec.provisioned else Decimal(0)
-
-    def replicated(region: str, name: str) -> Component | None:
-        figures = prices.for_replica(region)
-        if spec.provisioned:
-            price = figures.replicated_wcu_hour
-            return None if price is None else _component(name, wcu * d.hours, "rWCU-hours", price)
-        price = figures.replicated_write_request_units_per_million
-        return None if price is None else _component(name, d.write_units_per_day * d.days / MILLION,
-                                                     "million replicated write request units", price)
-
-    unit = "rWCU" if spec.provisioned else "rWRU"
-    own = replicated(home, "writes")
-    if own is not None and writes is not None:
-        components = [own if c is writes else c for c in components]
-    else:
-        notes.append(f"Not priced as replicated: the table's own writes in {home} (no {unit} price for {home} in "
-                     f"{prices.name}); priced as single-region writes.")
-    for replica in spec.replicas:
-        region = replica.region
-        found = replicated(region, f"replicated_writes:{region}")
-        if found is None:
-            notes.append(f"Not priced: replicated writes in {region} (no {unit} price for {region} in "
-                         f"{prices.name}).")
-        else:
-            components.append(found)
-        storage_price = prices.for_replica(region).storage_gb_month
-        if storage_price is None:
-            notes.append(f"Not priced: replica storage in {region} (no storage price for {region} in "
-                         f"{prices.name}).")
-        else:
-            components.append(_component(f"replica_storage:{region}", d.storage_gb + d.gsi_storage_gb,
-                                         "GB-month", storage_price))
-    notes.append(f"Global table: {len(spec.replicas)} replica(s) ({', '.join(r.region for r in spec.replicas)}); "
-                 "writes billed as replicated writes in every region, each write's data sent once to every "
-                 "replica. Not priced: reads and index writes served in replica regions (the usage profile's "
-                 "traffic enters the table's region). A replica the plan adds is seeded once (plan delta).")
-    return components, notes
-
-
-def region_costs(report: CostReport) -> list[dict]:
-    """A global table's monthly cost per region (``[]`` for a single-region table): its writes (replicated writes
-    in every region), its storage, the replication data sent to it from the table's region (``transfer_in_usd``),
-    and the most its on-demand write ceiling allows there (``None``: no ceiling or no price). The table's own
-    region is first."""
-    replicas = [r["region"] for r in report.configuration.get("replicas") or []]
-    if not replicas:
-        return []
-    home = report.configuration.get("region") or report.pricing.region
-    ceiling = report.ceiling
-
-    def usd(name: str | None) -> float | None:
-        found = report.component(name) if name else None
-        return float(found.monthly_usd) if found else None
-
-    def worst(name: str) -> float | None:
-        found = ceiling.component(name) if ceiling else None
-        return float(found.monthly_usd) if found else None
-
-    rows = [{"region": home, "role": "table", "writes_usd": usd("writes"),
-             "storage_usd": float(report.monthly("storage") + report.monthly("gsi_storage")),
-             "transfer_in_usd": None, "write_ceiling_usd": worst("writes")}]
-    for region in replicas:
-        rows.append({"region": region, "role": "replica", "writes_usd": usd(f"replicated_writes:{region}"),
-                     "storage_usd": usd(f"replica_storage:{region}"),
-                     "transfer_in_usd": usd(f"replication_transfer:{region}"),
-                     "write_ceiling_usd": worst(f"replicated_writes:{region}")})
-    return rows
-
-
-def _ceiling_notes(spec: TableSpec, ceiling: Ceiling, d: Drivers) -> list[str]:
-    worst = f"${ceiling.total_monthly_usd:,.2f}"
-    if ceiling.bounded:
-        notes = [f"On-demand throughput ceiling: at most {worst} a month of throughput, whatever the traffic "
-                 "(requests above the maxima are throttled)."]
-    else:
-        open_ = ([f"{', '.join(ceiling.unlimited)} unlimited"] if ceiling.unlimited else []) + (
-            [f"{', '.join(ceiling.unpriced)} not priced"] if ceiling.unpriced else [])
-        notes = [f"On-demand throughput ceiling: the capped dimensions cost at most {worst} a month; "
-                 f"{'; '.join(open_)}, so the worst case is not bounded."]
-    for name, units_per_day in (("writes", d.write_units_per_day), ("reads", d.read_units_per_day)):
-        capped = ceiling.component(name)
-        average = units_per_day / SECONDS_PER_DAY
-        if capped and average > capped.max_request_units_per_second:
-            notes.append(f"The usage profile's {name} ({float(average):,.1f} units/s on average) exceed the "
-                         f"table's maximum of {capped.max_request_units_per_second} units/s: requests above "
-                         "it are throttled, and the estimate prices them as if they were served.")
-    return notes

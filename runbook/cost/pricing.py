@@ -16,9 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import ConfigurationError, ParameterError
-from ..paths import DATA
-from ..spec import TableClass
+from runbook.errors import ConfigurationError, ParameterError
+from runbook.paths import DATA
+from runbook.spec import TableClass
 
 PRICING_DIR = DATA / "pricing"
 DEFAULT_PRICING = "us-east-1"

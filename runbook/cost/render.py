@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from io import StringIO
 
-from .estimate import CostReport
+from rich.console import Console
+from rich.table import Table
+
+from runbook.cost.model import CostReport
 
 
 def usd(value: Decimal) -> str:
@@ -28,7 +32,7 @@ def priced_line(configuration: dict) -> str:
     tfvars = configuration.get("tfvars")
     parts = [part for part in (configuration.get("note") or "").split("; ") if part]
     said = next((part for part in parts if part.startswith("Terraform's plan of")), None)
-    if source == "plan" and said:  # runbook.planning's own words name the file and the target
+    if source == "plan" and said:  # runbook.terraform.planning's own words name the file and the target
         parts.remove(said)
         what = f"Priced: {said}"
     elif source == "plan":
@@ -41,11 +45,6 @@ def priced_line(configuration: dict) -> str:
 
 def render_table(report: CostReport, width: int = 110) -> str:
     """The report as a plain-text table (rich, no colour codes), with its notes."""
-    from io import StringIO
-
-    from rich.console import Console
-    from rich.table import Table
-
     prices = report.pricing
     table = Table(show_footer=True)
     table.add_column("component", footer="total")
@@ -98,7 +97,7 @@ def report_heading(report: CostReport) -> str:
 
 
 def report_rows(report: CostReport) -> list[dict]:
-    """The components and the total as rows for a table people read (``runbook.display.people``): quantities
+    """The components and the total as rows for a table people read (``runbook.execution.display.people``): quantities
     with separators, unit prices with their digits, monthly figures in dollars and cents."""
     rows = [{"component": c.name, "quantity": quantity(c.quantity), "unit": c.unit,
              "unit price": price(c.unit_price_usd), "monthly": usd(c.monthly_usd)} for c in report.components]

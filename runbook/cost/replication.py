@@ -2,11 +2,11 @@
 and the one-time seeding of each replica a plan adds.
 
 Both follow the replicas Terraform plans (``TableSpec.replicas``, read from the plan's ``replica`` blocks by
-:func:`runbook.tfjson.table_spec`) and the price set's ``replica_regions`` figures; a figure the set lacks is named
-as not priced. Writes are taken to enter through the table's own region (where the usage profile's traffic is), so
-every replica receives each write once from there. AWS Prescriptive Guidance, "Global tables FAQ": "Cross-Region
-data transfer fees apply"; "When you add a new Region to a global table, DynamoDB bootstraps the new Region
-automatically and charges you as if it were a table restore, based on the GB size of the table. It also charges
+:func:`runbook.terraform.tfjson.table_spec`) and the price set's ``replica_regions`` figures; a figure the set lacks
+is named as not priced. Writes are taken to enter through the table's own region (where the usage profile's traffic
+is), so every replica receives each write once from there. AWS Prescriptive Guidance, "Global tables FAQ":
+"Cross-Region data transfer fees apply"; "When you add a new Region to a global table, DynamoDB bootstraps the new
+Region automatically and charges you as if it were a table restore, based on the GB size of the table. It also charges
 cross-Region data transfer fees."
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Sequence
 
-from ..spec import TableSpec
-from .pricing import Pricing
+from runbook.cost.pricing import Pricing
+from runbook.spec import TableSpec
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Mapping
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field, ValidationError
 
-from ..errors import ConfigurationError, EndpointUnreachable, ParameterError
-from ..paths import ROOT, environment_dir
-from .pricing import BYTES_PER_GB, _Frozen, config_error, read_yaml
+from runbook.aws import metrics
+from runbook.aws.discovery import table_description
+from runbook.cost.pricing import BYTES_PER_GB, _Frozen, config_error, read_yaml
+from runbook.errors import ConfigurationError, EndpointUnreachable, ParameterError
+from runbook.params import environment as check_environment
+from runbook.paths import ROOT, environment_dir
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..aws import Target
+    from runbook.aws.target import Target
 
 
 class UsageProfile(_Frozen):
@@ -132,8 +136,6 @@ def load_usage(environment: str, overrides: Mapping[str, Any] | None = None, pat
     those are overridden too. Bad values in the file raise :class:`ConfigurationError` naming the file and key;
     bad overrides raise :class:`ParameterError` naming the field.
     """
-    from ..params import environment as check_environment
-
     check_environment(environment)
     path = Path(path) if path else usage_path(environment)
     if not path.is_file():
@@ -224,9 +226,6 @@ def usage_from_cloudwatch(target: "Target", table_name: str, days: int = 30) -> 
     The consumed-capacity metrics already include item-size rounding and read consistency. Errors from AWS
     propagate; :func:`sync_usage` turns them into a note.
     """
-    from .. import metrics
-    from ..discovery import table_description
-
     totals = metrics.daily_totals(target, table_name, [metric for metric, _ in MEASURED], days)
     result: dict[str, Any] = {}
     days_with_data = 0
@@ -245,8 +244,6 @@ def usage_from_cloudwatch(target: "Target", table_name: str, days: int = 30) -> 
 
 def sync_usage(target: "Target", table_name: str, days: int = 30) -> tuple[dict | None, str]:
     """:func:`usage_from_cloudwatch` that never raises: ``(measured or None, a note saying what happened)``."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     where = f"the emulator at {target.endpoint_url}" if target.is_emulator else f"AWS ({target.region})"
     try:
         if target.is_emulator:
