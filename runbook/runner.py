@@ -23,13 +23,14 @@ from typing import Callable, Iterable
 import yaml
 
 from . import params, paths, processes
+from .crashmarks import add_left_behind, left_behind, mark_interrupted  # noqa: F401 (runner's API)
 from .errors import ParameterError, RunbookError
 from .kernels import WarmKernels, interrupt_kernels, notebook_kernel
 
 TARGETS = ("local", "aws")
-#: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time; all but
-#: the next wait for spare CPU: see :class:`WarmKernels`). Four: 03 to 06 all boot during 02's apply.
-KERNELS_AHEAD = 4
+#: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time: see
+#: :class:`WarmKernels`).
+KERNELS_AHEAD = 2
 #: The notebook whose checks bootstrap the state bucket on an emulator (``runbook.preflight``).
 SETUP_NOTEBOOK = "01-setup"
 
@@ -116,8 +117,7 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
 
 # -- execution ------------------------------------------------------------------------------------------------
 def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None) -> None:
-    """Run one notebook with papermill, on :mod:`runbook.engine` (papermill's engine, fewer writes of the output
-    while it runs), passing only the parameters it declares.
+    """Run one notebook with papermill (its own nbclient engine), passing only the parameters it declares.
 
     ``kernel``: a started kernel manager (:mod:`runbook.kernels`) to run it on; papermill starts one otherwise.
     """
@@ -126,14 +126,12 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
     import papermill
 
-    from . import engine
-
     declared = set(papermill.inspect_notebook(str(notebook)))
     papermill.execute_notebook(
         str(notebook), str(output),
         parameters={k: v for k, v in parameters.items() if k in declared},
-        cwd=str(notebook.parent), progress_bar=False, log_output=False, engine_name=engine.NAME,
-        **({"km": kernel} if kernel is not None else {}),
+        cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        **({"km": kernel} if kernel is not None else {}),  # an engine argument: nbclient runs on that kernel
     )
 
 
@@ -190,7 +188,7 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
             start = time.perf_counter()
             kernel = kernels.take(notebook) if _runs_on(notebook, kernels) else None
             ahead = [nb for nb in notebooks[index + 1:index + 1 + KERNELS_AHEAD] if _runs_on(nb, kernels)]
-            kernels.start_ahead(ahead)  # each boots once the kernels before it have (runbook.kernels)
+            kernels.start_ahead(ahead)  # one after the other (runbook.kernels)
             try:
                 with _interruptible():
                     execute_notebook(notebook, output, parameters, kernel)
@@ -253,82 +251,6 @@ def _runs_on(notebook: Path, kernels: WarmKernels) -> bool:
         return notebook_kernel(json.loads(notebook.read_text())) == kernels.kernel_name
     except (OSError, ValueError):
         return False  # papermill reports the unreadable notebook itself
-
-
-# -- after a crash ---------------------------------------------------------------------------------------------
-#: The banner cell :func:`mark_interrupted` puts at the top of a notebook a killed run left half-written.
-INTERRUPTED_CELL = "runbook-interrupted"
-
-
-def mark_interrupted(output_dir: Path) -> list[Path]:
-    """Mark the notebooks a run killed outright (SIGKILL, a power cut: nothing could write their end) left in
-    ``output_dir``: papermill started them (``metadata.papermill.start_time``) and never wrote their ``end_time``.
-    Each gets an "Interrupted" banner naming the cell that was running and ``metadata.runbook.status =
-    "interrupted"``; returns them (:func:`add_left_behind` adds what the next run found)."""
-    marked = []
-    for path in sorted(output_dir.glob("*.ipynb")):
-        try:
-            nb = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        meta = nb.setdefault("metadata", {})
-        state = meta.get("papermill") or {}
-        if not state.get("start_time") or state.get("end_time") or (meta.get("runbook") or {}).get("status"):
-            continue
-        cells = nb.get("cells", [])
-        status = [((c.get("metadata") or {}).get("papermill") or {}).get("status") for c in cells]
-        running = next((i for i, s in enumerate(status) if s == "running"), None)
-        done = [i for i, s in enumerate(status) if s == "completed"]
-        if running is not None:
-            where = f"while cell {running} was running (`{_first_source_line(cells[running])}`)"
-        elif done:  # papermill's writes are throttled (runbook.engine): the last one saw this cell finished
-            where = (f"after cell {done[-1]} (`{_first_source_line(cells[done[-1]])}`) had finished, in a later cell "
-                     "(the notebook was last saved then)")
-        else:
-            where = "before any of its cells had finished"
-        text = (f"**Interrupted.** This run of the notebook stopped {where} and never finished: it was killed "
-                f"outright (nothing recorded its end), so no cell after that one ran. Resources an apply had created "
-                f"by then exist on the target but not in Terraform's state; the next run's diagnosis names them "
-                f"below once it has run (01-setup's 'interrupted apply' check, or 02/03).")
-        cells.insert(0, {"cell_type": "markdown", "id": INTERRUPTED_CELL, "metadata": {"tags": [INTERRUPTED_CELL]},
-                         "source": text})
-        meta["runbook"] = {"status": "interrupted", "interrupted_at_cell": running}
-        path.write_text(json.dumps(nb, indent=1))
-        marked.append(path)
-    return marked
-
-
-def _first_source_line(cell: dict) -> str:
-    source = cell.get("source", "")
-    source = "".join(source) if isinstance(source, list) else source
-    return next((line.strip() for line in source.splitlines() if line.strip()), "")[:80]
-
-
-def left_behind(result: NotebookResult) -> str:
-    """What an interrupted apply left, as this run's notebook found it: 01's failed 'interrupted apply' check, or
-    the diagnosis 02/03 stopped with ('' when it found nothing)."""
-    if result.error.startswith("InterruptedApply"):
-        return result.error.split(": ", 1)[-1]
-    if not result.output or not Path(result.output).is_file():
-        return ""
-    from .record import read_records
-
-    try:
-        checks = read_records(result.output).get("checks") or []
-    except (OSError, ValueError):
-        return ""
-    return next((c.get("detail", "") for c in checks if c.get("name") == "interrupted apply" and not c.get("ok")), "")
-
-
-def add_left_behind(path: Path, found: str) -> None:
-    """Add what the next run found to the banner of a notebook :func:`mark_interrupted` marked."""
-    nb = json.loads(path.read_text())
-    for cell in nb.get("cells", []):
-        if cell.get("id") == INTERRUPTED_CELL:
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            cell["source"] = source + "\n\nFound by the next run:\n\n```text\n" + found.strip() + "\n```"
-    nb["metadata"].setdefault("runbook", {})["left_behind"] = found
-    path.write_text(json.dumps(nb, indent=1))
 
 
 class WorkDirBusy(RunbookError):

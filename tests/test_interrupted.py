@@ -195,7 +195,7 @@ def test_a_notebook_a_killed_run_left_half_written_is_marked_interrupted(tmp_pat
     kept = json.loads(marked.read_text())
     assert kept["metadata"]["runbook"] == {"status": "interrupted", "interrupted_at_cell": 1}
     assert "**Interrupted.**" in kept["cells"][0]["source"] and "gate_and_apply" in kept["cells"][0]["source"]
-    nb.cells[1].metadata["papermill"] = {"status": "pending"}  # the last throttled save was before its start
+    nb.cells[1].metadata["papermill"] = {"status": "pending"}  # killed between two cells: saved before its start
     nbformat.write(nb, tmp_path / "03-import.ipynb")
     (saved_earlier,) = runner.mark_interrupted(tmp_path)
     assert "after cell 0 (`print('init')`) had finished" in json.loads(saved_earlier.read_text())["cells"][0]["source"]
