@@ -364,16 +364,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The ``runbook`` command: :func:`main`, then leave without the interpreter's teardown.
-
-    By the time ``main`` returns, every command has closed what it opened (kernels, emulator, files, child
-    processes). What is left is garbage: after a run, the embedded emulator's objects (moto's EC2 images and the
-    rest), which Python would take up to a second to collect at exit, after the table is printed.
-    """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The ``runbook`` command: :func:`main`'s status, by a normal exit (every command has closed what it opened:
+    kernels, emulator, files, child processes)."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
