@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
 import click
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+from rich.console import Console
+from rich.table import Table
 
-from runbook import paths
-from runbook.errors import RunbookError
+from runbook import paths, processes
+from runbook.errors import EndpointUnreachable, RunbookError
+from runbook.terraform.stream import progress_to
 
 ENV_CHOICES = click.Choice([*paths.ENVIRONMENTS, "all"])
 ONE_ENV = click.Choice(list(paths.ENVIRONMENTS))
@@ -43,9 +48,7 @@ def cli() -> None:
 def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, output_dir: Path | None,
         work_dir: Path | None) -> None:
     """Execute the notebooks with papermill for an environment and summarise."""
-    from rich.console import Console
-
-    from runbook.execution import runner
+    from runbook.execution import runner  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     console = Console(stderr=True)
     try:
@@ -61,8 +64,6 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
         mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]",
                 "interrupted": "[red]interrupted[/]"}[result.status]
         console.print(f"  {result.environment:<10} {result.notebook:<24} {mark} {result.seconds:6.1f}s")
-
-    from runbook import processes
 
     # SIGINT/SIGTERM/SIGHUP: the running notebook is interrupted (Terraform first), kept as far as it ran and
     # marked interrupted; the work-directory lock is released, kernels and the emulator stop; exit 128 + signal
@@ -84,9 +85,6 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
 
 
 def _print_summary(result, seconds: float) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title=f"runbook run: {seconds:.1f}s")
     for column in ("environment", "notebook", "status", "seconds", "details"):
         table.add_column(column)
@@ -117,8 +115,7 @@ def _print_summary(result, seconds: float) -> None:
 def cost(env: str, work_dir: str | None, tfvars: str, pricing: str, fmt: str, free_tier: bool,
          endpoint_url: str) -> None:
     """Monthly cost of the working configuration's plan with the environment's usage profile."""
-    from runbook.cost import cost_command
-    from runbook.terraform.stream import progress_to
+    from runbook.cost import cost_command  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     try:
         base = _work_base(work_dir)
@@ -146,11 +143,8 @@ def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, 
     configuration differs from the state, nothing changed outside Terraform; also when nothing is applied yet),
     2 a usage, configuration, credential or connection problem (one line naming it).
     """
-    import json
-
-    from runbook.steps.drift import drift_report
-    from runbook.terraform.planning import environment_terraform, plan_environment
-    from runbook.terraform.stream import progress_to
+    from runbook.steps.drift import drift_report  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
+    from runbook.terraform.planning import environment_terraform, plan_environment  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region"}
     base = _work_base(work_dir)
@@ -184,8 +178,6 @@ def _work_base(value: str | Path | None) -> Path | None:
 
 def _check_credentials(target) -> None:
     """Real AWS: credentials must be found before Terraform or boto3 try (an emulator takes dummy ones)."""
-    from runbook.errors import RunbookError
-
     if not target.is_emulator and target.session.get_credentials() is None:
         raise RunbookError("no AWS credentials found (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…); or pass "
                            "--endpoint-url for an emulator")
@@ -193,10 +185,6 @@ def _check_credentials(target) -> None:
 
 def _problem(error: BaseException) -> str:
     """One line naming what is wrong: the file, the endpoint (with its URL), the credentials."""
-    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
-
-    from runbook.errors import EndpointUnreachable
-
     if isinstance(error, EndpointUnreachable):
         text = (f"nothing answers at {error.endpoint} ({error.reason}): check --endpoint-url (or AWS_ENDPOINT_URL), "
                 "or start the emulator (`runbook emulator`)")
@@ -228,9 +216,8 @@ def destroy(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
             plan_sha256: str, apply: bool) -> None:
     """The guide's "Destroy Resources (Staging Only)": a reviewed `terraform plan -destroy`, applied only through
     02's gate. Exit 0 planned or destroyed, 1 refused by the gate or failed, 2 usage (production is refused)."""
-    from runbook.errors import EndpointUnreachable
-    from runbook.steps.deploy import teardown
-    from runbook.steps.gate import ChangeRefused, TeardownRefused
+    from runbook.steps.deploy import teardown  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
+    from runbook.steps.gate import ChangeRefused, TeardownRefused  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     names = {"tfvars": "--tfvars", "endpoint_url": "--endpoint-url", "region": "--region",
              "allow_destroy": "--allow-destroy", "plan_sha256": "--plan-sha256"}
@@ -258,8 +245,7 @@ def destroy(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
 @click.option("--region", default="us-east-1", show_default=True)
 def emulator(port: int, region: str) -> None:
     """Run the embedded AWS emulator (moto) on 127.0.0.1 in the foreground; Ctrl-C or SIGTERM stops it."""
-    from runbook import processes
-    from runbook.aws.emulator import Emulator, export_lines
+    from runbook.aws.emulator import Emulator, export_lines  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     with processes.supervise(watchdog=False) as supervisor:  # a thread of this process: nothing to watch
         try:
@@ -289,7 +275,7 @@ def emulator(port: int, region: str) -> None:
                    "or every copy without NAME (discards your edits there).")
 def lab(port: int, env: str, refresh: str | None) -> None:
     """Embedded emulator + JupyterLab on 127.0.0.1, on working copies of the runbooks (build/lab/<env>/)."""
-    from runbook.execution.lab import lab as run_lab
+    from runbook.execution.lab import lab as run_lab  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     sys.exit(run_lab(port=port, environment=env, refresh=True if refresh == "*" else [refresh] if refresh else False))
 
@@ -298,12 +284,10 @@ def lab(port: int, env: str, refresh: str | None) -> None:
 @click.option("--serve", is_flag=True, help="Serve the site on 127.0.0.1 instead of building it.")
 def docs(serve: bool) -> None:
     """Build the site into site/ (or serve it), executing the notebooks first if needed."""
-    from runbook.publish.docs import build
+    from runbook.publish.docs import build  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     if not serve:
         sys.exit(build())
-    from runbook import processes
-
     with processes.supervise() as supervisor:
         status = build(serve=True)
     sys.exit(processes.exit_status(supervisor.signum) if supervisor.signum else status)
@@ -323,17 +307,15 @@ def recover(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str
             confirm: str) -> None:
     """After an interrupted apply: what it left (the stale lock, objects outside the state) and the way back
     (03-import's recovery step): exit 0 when recovered or nothing to recover."""
-    from runbook.steps import deploy
-    from runbook.steps.context import open_context
-    from runbook.steps.interrupted import recover as recover_
+    from runbook.steps import context, deploy, interrupted  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
     try:
-        ctx = open_context(env, region, endpoint_url, work_dir, tfvars=tfvars)
+        ctx = context.open_context(env, region, endpoint_url, work_dir, tfvars=tfvars)
         deploy.check_confirmation(ctx, apply, confirm)
     except RunbookError as error:
         raise UsageProblem(str(error)) from None
     deploy.init(ctx)
-    recover_(ctx, unlock_lock_id, apply, confirm, show=lambda text: click.echo(str(text)))
+    interrupted.recover(ctx, unlock_lock_id, apply, confirm, show=lambda text: click.echo(str(text)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,16 +346,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The ``runbook`` command: :func:`main`, then leave without the interpreter's teardown.
-
-    By the time ``main`` returns, every command has closed what it opened (kernels, emulator, files, child
-    processes). What is left is garbage: after a run, the embedded emulator's objects (moto's EC2 images and the
-    rest), which Python would take up to a second to collect at exit, after the table is printed.
-    """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The ``runbook`` command: :func:`main`'s status, by a normal exit (every command has closed what it opened:
+    kernels, emulator, files, child processes)."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -11,27 +11,43 @@ SIGINT (for SIGINT) or SIGTERM first and up to :data:`GRACE` seconds to finish o
 its state lock itself; only then is the kernel interrupted and stopped.
 
 Children are started in their own session (a terminal's Ctrl-C reaches only the parent, which stops them once,
-in order) with :func:`die_with_parent` (Linux ``PR_SET_PDEATHSIG``). A watchdog process (:func:`_watch`, started
-by :func:`supervise`) follows the parent's process tree; if the parent dies without saying goodbye (SIGKILL), it
-sends SIGTERM to every descendant it saw, then SIGKILL to what is left.
+in order) with :func:`die_with_parent` (Linux ``PR_SET_PDEATHSIG``). A watchdog process (:mod:`runbook.proctree`,
+started by :func:`supervise`) follows the parent's process tree; if the parent dies without saying goodbye
+(SIGKILL), it sends SIGTERM to every descendant it saw, then SIGKILL to what is left.
 
-This module uses only the standard library and ``/proc`` (Linux); elsewhere the tree functions return nothing and
-the watchdog is not started.
+Every exit is a normal one (``SystemExit``, raised in the main thread): a forced stop kills the descendants first,
+so what the way out waits for (a kernel, Terraform) is gone.
+
+This module uses only the standard library and ``/proc`` (Linux; read, never written); elsewhere the tree
+functions return nothing and the watchdog is not started.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
+from _thread import interrupt_main
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+from runbook import proctree
+from runbook.proctree import (
+    BYE,
+    SIGNALS,
+    SWEEP,
+    WATCHDOG_GRACE,
+    children,
+    descendants,
+    send,
+    snapshot,
+    terminate,
+    wait_gone,
+)
+
 #: Seconds a kernel's child (Terraform) gets to stop on its own before its kernel is interrupted. Terraform
 #: interrupted during an apply first finishes the resource operations in flight (the AWS provider's waits), then
 #: writes the state and releases its lock: that can take tens of seconds, and a second signal skips the wait.
@@ -40,9 +56,6 @@ GRACE = float(os.environ.get("RUNBOOK_STOP_GRACE", "60"))
 ACKNOWLEDGE_WITHIN = 5.0
 #: Seconds after that when a shutdown that has not finished is forced (every descendant killed, exit).
 FORCE_AFTER = GRACE + 20.0
-#: Seconds the watchdog waits after SIGTERM before SIGKILL, when the parent died hard.
-WATCHDOG_GRACE = 3.0
-TICK = 0.5
 #: Set by ``runbook run`` for its kernels and environments: one id per run (``runbook.planning``: 02 takes over
 #: the plan 01 made in the same run).
 RUN_VARIABLE = "RUNBOOK_RUN_ID"
@@ -71,101 +84,7 @@ def forwarded_signal(signum: int) -> int:
     return signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM
 
 
-# -- the process tree (/proc) ---------------------------------------------------------------------------------
-def children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (every thread's), from ``/proc``."""
-    found: list[int] = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                found += [int(p) for p in handle.read().split()]
-        except OSError:
-            continue
-    return found
-
-
-def descendants(pid: int, exclude: Iterable[int] = ()) -> list[int]:
-    """Every process below ``pid`` (breadth first), skipping ``exclude`` and their subtrees."""
-    skip, result, queue = set(exclude), [], [pid]
-    while queue:
-        for child in children(queue.pop(0)):
-            if child not in skip and child not in result:
-                result.append(child)
-                queue.append(child)
-    return result
-
-
-def start_time(pid: int) -> int | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot): tells a process from a reused pid."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            stat = handle.read()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[19]) if fields[0] != "Z" else None  # a zombie has finished
-
-
-def alive(pid: int, started: int | None = None) -> bool:
-    """Whether ``pid`` runs (not a zombie), and is the same process as when ``started`` was read."""
-    now = start_time(pid)
-    return now is not None and (started is None or now == started)
-
-
-def snapshot(pids: Iterable[int]) -> dict[int, int]:
-    return {pid: t for pid in pids if (t := start_time(pid)) is not None}
-
-
-def session_of(pid: int) -> int | None:
-    try:
-        return os.getsid(pid)
-    except OSError:
-        return None
-
-
-def session_members(sessions: Iterable[int]) -> list[int]:
-    """Every process in one of ``sessions`` (from ``/proc``): what a child started in its own session left
-    behind, even once it was re-parented."""
-    wanted, found = set(sessions), []
-    for entry in os.listdir("/proc") if wanted and os.path.isdir("/proc") else []:
-        if entry.isdigit() and session_of(int(entry)) in wanted:
-            found.append(int(entry))
-    return found
-
-
-def send(processes: dict[int, int], sig: int) -> None:
-    """Send ``sig`` to each process of a :func:`snapshot` that is still the same process."""
-    for pid, started in processes.items():
-        if alive(pid, started):
-            try:
-                os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
-def wait_gone(processes: dict[int, int], timeout: float) -> dict[int, int]:
-    """Wait until every process of the snapshot has exited; returns those still alive at ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = {pid: t for pid, t in processes.items() if alive(pid, t)}
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.05)
-
-
-def terminate(processes: dict[int, int], sig: int = signal.SIGTERM, timeout: float = 3.0) -> None:
-    """``sig``, up to ``timeout`` seconds, then SIGKILL to the rest."""
-    send(processes, sig)
-    left = wait_gone(processes, timeout)
-    if left:
-        send(left, signal.SIGKILL)
-        wait_gone(left, 2.0)
-
-
+# -- stopping a kernel's workers -----------------------------------------------------------------------------
 def stop_workers_of(parents: Iterable[int], signum: int, timeout: float = GRACE, exclude: Iterable[int] = ()) -> None:
     """Give the children of each of ``parents`` (a kernel's ``terraform``) the forwarded signal and wait up to
     ``timeout`` seconds for them to exit: they stop on their own (Terraform releases its state lock)."""
@@ -193,8 +112,6 @@ def _load_prctl():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes
-
         return ctypes.CDLL(None, use_errno=True).prctl  # looked up before any fork
     except (OSError, AttributeError):
         return None
@@ -205,36 +122,13 @@ PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
-    """In a child (``preexec_fn``): get ``sig`` when the parent dies (Linux); exit now if it already has."""
+    """In a child (``preexec_fn``): get ``sig`` when the parent dies (Linux); if it already has, the child is not
+    started (the exception is ``Popen``'s to report)."""
     parent = os.getppid()
     if _PRCTL is not None:
         _PRCTL(PR_SET_PDEATHSIG, int(sig))
     if os.getppid() != parent:  # the parent died between fork and prctl
-        os._exit(1)
-
-
-def set_priority(pid: int, nice: int) -> bool:
-    """Give every thread of ``pid`` (Linux keeps a nice value per thread; 0: the calling thread only, as in a
-    ``preexec_fn``, where it is the only one) the CPU priority ``nice``, and its session too when it leads one:
-    Linux shares the CPU between sessions first (the scheduler's autogroups, sched(7)), so a process's own nice
-    value counts only against the processes of its session. False when the system refuses (raising a priority
-    back needs CAP_SYS_NICE) or has no such setting."""
-    done = True
-    try:
-        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")] if pid else [0]
-    except OSError:
-        threads = [pid]
-    for thread in threads:
-        try:
-            os.setpriority(os.PRIO_PROCESS, thread, nice)
-        except OSError:
-            done = False
-    try:
-        if os.getsid(pid) == (pid or os.getpid()):
-            Path(f"/proc/{pid or 'self'}/autogroup").write_text(str(nice))
-    except OSError:
-        done = False
-    return done
+        raise ChildProcessError("the parent exited before its child started")
 
 
 def popen(command: list[str], **kwargs) -> subprocess.Popen:
@@ -282,6 +176,7 @@ class Supervisor:
         self._finished = threading.Event()
         self._acknowledged = threading.Event()
         self._escalating = False
+        self._forced: int | None = None  # the exit status of a forced stop, once its descendants are killed
         self._watchdog: subprocess.Popen | None = None
         self._want_watchdog = watchdog
         #: On the way out, the watchdog stops whatever the command started that is still running (a failed run
@@ -355,6 +250,8 @@ class Supervisor:
             self._watchdog = None
 
     def _handle(self, signum, frame) -> None:
+        if self._forced is not None:  # a forced stop (see force): the main thread leaves now
+            raise SystemExit(self._forced)
         if self._escalating:  # our own nudge (see _stop): the main thread must stop waiting now
             self._escalating = False
             self.acknowledge()
@@ -374,10 +271,8 @@ class Supervisor:
             except Exception as error:  # a callback must not keep the others from running
                 print(f"while stopping: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         if not self._acknowledged.wait(ACKNOWLEDGE_WITHIN) and not self._finished.is_set():
-            import _thread  # the main thread did not notice (a call that does not return): interrupt it
-
-            self._escalating = True
-            _thread.interrupt_main(signal.SIGINT if signal.SIGINT in self._previous else signum)
+            self._escalating = True  # the main thread did not notice (a call that does not return): interrupt it
+            self._interrupt_main(signum)
         if not self._finished.wait(self.force_after):
             self.force(signum)
 
@@ -385,14 +280,22 @@ class Supervisor:
         """The main thread has seen the stop request and is stopping (no need to interrupt it)."""
         self._acknowledged.set()
 
+    def _interrupt_main(self, signum: int) -> None:
+        """Run :meth:`_handle` in the main thread now, as a signal would."""
+        interrupt_main(signal.SIGINT if signal.SIGINT in self._previous else signum)
+
     def force(self, signum: int) -> None:
-        """Kill every descendant now and exit with the conventional status."""
+        """Kill every descendant now, then leave with the conventional status: ``SystemExit`` in the main thread
+        (raised here, or by :meth:`_handle` once this interrupts it). What the way out closes is gone by then."""
         print(f"{signal_name(signum)} again: forcing the stop", file=sys.stderr, flush=True)
         watchdog = self._watchdog.pid if self._watchdog is not None else None
         tree = snapshot([*self._tracked, *descendants(os.getpid(), exclude=[watchdog] if watchdog else [])])
         send(tree, signal.SIGKILL)
         wait_gone(tree, 2.0)
-        os._exit(exit_status(self.signum or signum))
+        self._forced = exit_status(self.signum or signum)
+        if threading.current_thread() is threading.main_thread():
+            raise SystemExit(self._forced)
+        self._interrupt_main(signum)
 
 
 _current: Supervisor | None = None
@@ -443,59 +346,14 @@ def worker_init() -> None:
     _current = Supervisor().install()  # lives as long as the worker
 
 
-# -- the watchdog ---------------------------------------------------------------------------------------------
-#: What the parent writes to the watchdog's pipe on its way out: leave everything alone, or stop what is left.
-BYE, SWEEP = b"bye\n", b"sweep\n"
-
-
+# -- the watchdog (runbook.proctree) --------------------------------------------------------------------------
 def _start_watchdog() -> subprocess.Popen | None:
     if not os.path.isdir(f"/proc/{os.getpid()}/task"):
         return None
     try:
-        return subprocess.Popen([sys.executable, "-I", "-S", os.path.abspath(__file__), "--watch", str(os.getpid())],
+        watch = [sys.executable, "-I", "-S", os.path.abspath(proctree.__file__), "--watch", str(os.getpid())]
+        return subprocess.Popen(watch,
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True, close_fds=True)
     except OSError:
         return None
-
-
-def _watch(parent: int) -> int:
-    """The watchdog's loop: follow ``parent``'s descendants; when its pipe closes without ``bye`` (the parent died,
-    or said ``sweep``), stop them — the parent itself excepted."""
-    import select
-
-    for sig in SIGNALS:  # the parent stops us (bye), or its death does
-        signal.signal(sig, signal.SIG_IGN)
-    me = os.getpid()
-    shared = {session_of(parent), session_of(me)}  # the sessions we share with the caller are never swept
-    seen: dict[int, int] = {}
-    sessions: set[int] = set()  # the sessions the parent's children run in (a kernel and what it starts)
-    received = b""
-    while True:
-        if alive(parent):
-            seen.update(snapshot(descendants(parent, exclude=[me])))
-            seen = {p: t for p, t in seen.items() if alive(p, t)}
-            sessions |= {sid for p in seen if (sid := session_of(p)) is not None} - shared
-        ready, _, _ = select.select([sys.stdin.buffer], [], [], TICK)
-        if ready:
-            chunk = os.read(sys.stdin.fileno(), 64)
-            if chunk:
-                received += chunk
-                continue
-            if BYE.strip() in received:
-                return 0
-            break
-    # the parent died (or ends, asking for a sweep): its orphans and leftovers (and what they started since,
-    # re-parented or not) get SIGTERM, then SIGKILL
-    if alive(parent):
-        seen.update(snapshot(descendants(parent, exclude=[me])))
-    for pid in list(seen):
-        seen.update(snapshot(descendants(pid, exclude=[me])))
-    seen.update(snapshot(p for p in session_members(sessions) if p != me))
-    seen.pop(parent, None)
-    terminate(seen, signal.SIGTERM, WATCHDOG_GRACE)
-    return 0
-
-
-if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--watch":
-    sys.exit(_watch(int(sys.argv[2])))

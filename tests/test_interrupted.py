@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from runbook.aws.statebucket import LockInfo, read_lock
+from runbook.execution import crashmarks
 from runbook.steps import interrupted as recovery
 from runbook.terraform import interrupted
 from runbook.terraform.backend import BackendConfig
@@ -194,23 +195,23 @@ def test_a_notebook_a_killed_run_left_half_written_is_marked_interrupted(tmp_pat
     finished.metadata["papermill"] = {"start_time": "2026-12-06T23:00:00", "end_time": "2026-12-06T23:00:09"}
     nbformat.write(finished, tmp_path / "01-setup.ipynb")
 
-    (marked,) = runner.mark_interrupted(tmp_path)
-    assert marked.name == "02-plan-and-apply.ipynb" and runner.mark_interrupted(tmp_path) == []  # once
+    (marked,) = crashmarks.mark_interrupted(tmp_path)
+    assert marked.name == "02-plan-and-apply.ipynb" and crashmarks.mark_interrupted(tmp_path) == []  # once
     kept = json.loads(marked.read_text())
     assert kept["metadata"]["runbook"] == {"status": "interrupted", "interrupted_at_cell": 1}
     assert "**Interrupted.**" in kept["cells"][0]["source"] and "gate_and_apply" in kept["cells"][0]["source"]
-    nb.cells[1].metadata["papermill"] = {"status": "pending"}  # the last throttled save was before its start
+    nb.cells[1].metadata["papermill"] = {"status": "pending"}  # killed between two cells: saved before its start
     nbformat.write(nb, tmp_path / "03-import.ipynb")
-    (saved_earlier,) = runner.mark_interrupted(tmp_path)
+    (saved_earlier,) = crashmarks.mark_interrupted(tmp_path)
     assert "after cell 0 (`print('init')`) had finished" in json.loads(saved_earlier.read_text())["cells"][0]["source"]
 
     setup = new_notebook(cells=[new_code_cell("record('checks', …)")])
     setup.cells[0].outputs = [nbformat.v4.new_output("display_data", data={MIME_TYPE: {"name": "checks", "value": [
         {"name": "interrupted apply", "ok": False, "detail": "An interrupted apply left … lock 1111 … table t"}]}})]
     nbformat.write(setup, tmp_path / "rerun-01.ipynb")
-    found = runner.left_behind(runner.NotebookResult("staging", "01-setup", "failed",
+    found = crashmarks.left_behind(runner.NotebookResult("staging", "01-setup", "failed",
                                                      output=str(tmp_path / "rerun-01.ipynb")))
     assert "lock 1111" in found
-    runner.add_left_behind(marked, found)
+    crashmarks.add_left_behind(marked, found)
     kept = json.loads(marked.read_text())
     assert "Found by the next run" in kept["cells"][0]["source"] and "lock 1111" in kept["cells"][0]["source"]

@@ -342,6 +342,39 @@ def test_a_second_signal_forces_the_stop(tmp_path):
         command.kill()
 
 
+HANGING_SHUTDOWN = """
+import time
+from runbook import processes
+
+processes.ACKNOWLEDGE_WITHIN = 0.2
+with processes.supervise(watchdog=False) as supervisor:
+    supervisor.force_after = 1.0
+    print("ready", flush=True)
+    while True:  # a shutdown that hangs: it swallows the nudge and carries on
+        try:
+            time.sleep(0.05)
+        except processes.Interrupted:
+            print("nudged", flush=True)
+"""
+
+
+def test_a_shutdown_that_hangs_is_forced_and_leaves_by_a_normal_exit():
+    """After ``force_after`` the stop is forced from the supervisor's thread: the main thread gets SystemExit (no
+    ``os._exit``), so the command still exits 128 + signal."""
+    process = subprocess.Popen([sys.executable, "-c", HANGING_SHUTDOWN], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=paths.ROOT)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 143, err
+    assert "nudged" in out and "forcing the stop" in err, (out, err)
+    assert time.monotonic() - started < 10
+
+
 def test_run_stopped_while_it_bootstraps_its_emulator_stops_terraform_first(tmp_path):
     """``runbook run`` bootstraps its own emulator's state bucket while 01's kernel boots
     (runbook.execution.bucket_ahead):

@@ -15,18 +15,19 @@ Nothing here calls AWS or binds a name in the notebook's namespace.
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+import hcl2.parser
+import pandas
+
+from runbook.aws.target import _session
 
 #: The services whose models are read at boot.
 SERVICES = ("s3", "sts", "dynamodb", "cloudwatch")
 
 
 def _warm() -> None:
-    import hcl2.parser
-    import pandas
-
-    from runbook.aws.target import _session
-
     hcl2.parser.parser()
     pandas.DataFrame({"warm": [1]}).style.hide(axis="index").to_html()
     session = _session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
@@ -36,8 +37,6 @@ def _warm() -> None:
 
 def imports(modules: tuple[str, ...]) -> None:
     """Import each of ``modules`` that is a module (``from a import b`` may name a function: skipped)."""
-    import importlib
-
     for name in modules:
         try:
             importlib.import_module(name)

@@ -23,6 +23,10 @@ from pathlib import Path
 from typing import Iterator
 
 from runbook import processes
+from runbook.aws.target import Target
+from runbook.terraform.backend import EMULATOR_BUCKET
+from runbook.terraform.bootstrap import BOOTSTRAP_DIR, BOOTSTRAP_LOCK
+from runbook.terraform.command import bootstrap
 
 #: Where the bootstrap process writes what it prints (in the bootstrap's directory).
 LOG_FILE = "made-ahead.log"
@@ -34,8 +38,6 @@ def bootstrapping(endpoint_url: str, region: str, work_dir: Path) -> Iterator[su
     environments' work directories, as :func:`runbook.backend.ensure_bucket` has it), in the background. The lock is
     held from the start (the process, or ``None`` when another holds it: that one bootstraps); when the block ends, a
     bootstrap still running is stopped."""
-    from runbook.terraform.bootstrap import BOOTSTRAP_DIR, BOOTSTRAP_LOCK
-
     base = Path(work_dir) / BOOTSTRAP_DIR
     base.mkdir(parents=True, exist_ok=True)
     with open(base / BOOTSTRAP_LOCK, "w") as lock:
@@ -58,10 +60,6 @@ def bootstrapping(endpoint_url: str, region: str, work_dir: Path) -> Iterator[su
 
 def main(argv: list[str]) -> int:
     """``python -m runbook.bucket_ahead ENDPOINT_URL REGION WORK_DIR LOCK_FD`` (:func:`bootstrapping`)."""
-    from runbook.aws.target import Target
-    from runbook.terraform.backend import EMULATOR_BUCKET
-    from runbook.terraform.command import bootstrap
-
     endpoint_url, region, work_dir, lock = argv
     try:
         outputs = bootstrap(Target(region, endpoint_url), EMULATOR_BUCKET, Path(work_dir), held=int(lock),

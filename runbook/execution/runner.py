@@ -9,6 +9,7 @@ other), never another environment's.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import multiprocessing
 import os
@@ -22,13 +23,23 @@ from typing import Callable, Iterable
 
 import yaml
 
-from runbook import params, paths, processes
-from runbook.errors import ParameterError, RunbookError
-from runbook.execution.kernels import WarmKernels, interrupt_kernels, notebook_kernel
+# papermill → nbformat → jsonschema imports rfc3987_syntax when it is installed (jupyter-events' extra), only for the
+# "iri" format, which no notebook schema uses; it compiles a grammar at import (~1.5 s of CPU a run).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+import papermill  # noqa: E402
+
+from runbook import params, paths, processes, workconfig  # noqa: E402
+from runbook.aws.emulator import Emulator  # noqa: E402
+from runbook.aws.target import check_endpoint  # noqa: E402
+from runbook.errors import ParameterError, RunbookError  # noqa: E402
+from runbook.execution.bucket_ahead import bootstrapping  # noqa: E402
+from runbook.execution.crashmarks import add_left_behind, left_behind, mark_interrupted  # noqa: E402
+from runbook.execution.kernels import WarmKernels, interrupt_kernels, notebook_kernel  # noqa: E402
 
 TARGETS = ("local", "aws")
-#: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time; all but
-#: the next wait for spare CPU: see :class:`WarmKernels`). Four: 03 to 06 all boot during 02's apply.
+#: How many of the next notebooks have a kernel booted or booting while one runs (one boots at a time: see
+#: :class:`WarmKernels`). Four (03 to 06 boot during 02's apply) against two: 0.92 of the suite's time in three
+#: alternating pairs (benchmarks/before_after.py).
 KERNELS_AHEAD = 4
 #: The notebook whose checks bootstrap the state bucket on an emulator (``runbook.preflight``).
 SETUP_NOTEBOOK = "01-setup"
@@ -107,8 +118,6 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
     """
     if not endpoint_url:
         return {"aws_endpoint_url": ""}
-    from runbook import workconfig
-
     table = workconfig.named_table(environment,
                                    workconfig.resolve(environment, "", work_dir or paths.work_dir(environment)))
     return {"aws_endpoint_url": endpoint_url, "apply": True, **({"confirm": table} if table else {})}
@@ -116,24 +125,16 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
 
 # -- execution ------------------------------------------------------------------------------------------------
 def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None) -> None:
-    """Run one notebook with papermill, on :mod:`runbook.engine` (papermill's engine, fewer writes of the output
-    while it runs), passing only the parameters it declares.
+    """Run one notebook with papermill (its own nbclient engine), passing only the parameters it declares.
 
     ``kernel``: a started kernel manager (:mod:`runbook.kernels`) to run it on; papermill starts one otherwise.
     """
-    # papermill → nbformat → jsonschema imports rfc3987_syntax when it is installed (jupyter-events' extra), only for
-    # the "iri" format, which no notebook schema uses; it compiles a grammar at import (~1.5 s of CPU a run).
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
-    import papermill
-
-    from runbook.execution import engine
-
     declared = set(papermill.inspect_notebook(str(notebook)))
     papermill.execute_notebook(
         str(notebook), str(output),
         parameters={k: v for k, v in parameters.items() if k in declared},
-        cwd=str(notebook.parent), progress_bar=False, log_output=False, engine_name=engine.NAME,
-        **({"km": kernel} if kernel is not None else {}),
+        cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        **({"km": kernel} if kernel is not None else {}),  # an engine argument: nbclient runs on that kernel
     )
 
 
@@ -190,7 +191,7 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
             start = time.perf_counter()
             kernel = kernels.take(notebook) if _runs_on(notebook, kernels) else None
             ahead = [nb for nb in notebooks[index + 1:index + 1 + KERNELS_AHEAD] if _runs_on(nb, kernels)]
-            kernels.start_ahead(ahead)  # each boots once the kernels before it have (runbook.kernels)
+            kernels.start_ahead(ahead)  # one after the other (runbook.kernels)
             try:
                 with _interruptible():
                     execute_notebook(notebook, output, parameters, kernel)
@@ -255,90 +256,12 @@ def _runs_on(notebook: Path, kernels: WarmKernels) -> bool:
         return False  # papermill reports the unreadable notebook itself
 
 
-# -- after a crash ---------------------------------------------------------------------------------------------
-#: The banner cell :func:`mark_interrupted` puts at the top of a notebook a killed run left half-written.
-INTERRUPTED_CELL = "runbook-interrupted"
-
-
-def mark_interrupted(output_dir: Path) -> list[Path]:
-    """Mark the notebooks a run killed outright (SIGKILL, a power cut: nothing could write their end) left in
-    ``output_dir``: papermill started them (``metadata.papermill.start_time``) and never wrote their ``end_time``.
-    Each gets an "Interrupted" banner naming the cell that was running and ``metadata.runbook.status =
-    "interrupted"``; returns them (:func:`add_left_behind` adds what the next run found)."""
-    marked = []
-    for path in sorted(output_dir.glob("*.ipynb")):
-        try:
-            nb = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        meta = nb.setdefault("metadata", {})
-        state = meta.get("papermill") or {}
-        if not state.get("start_time") or state.get("end_time") or (meta.get("runbook") or {}).get("status"):
-            continue
-        cells = nb.get("cells", [])
-        status = [((c.get("metadata") or {}).get("papermill") or {}).get("status") for c in cells]
-        running = next((i for i, s in enumerate(status) if s == "running"), None)
-        done = [i for i, s in enumerate(status) if s == "completed"]
-        if running is not None:
-            where = f"while cell {running} was running (`{_first_source_line(cells[running])}`)"
-        elif done:  # papermill's writes are throttled (runbook.engine): the last one saw this cell finished
-            where = (f"after cell {done[-1]} (`{_first_source_line(cells[done[-1]])}`) had finished, in a later cell "
-                     "(the notebook was last saved then)")
-        else:
-            where = "before any of its cells had finished"
-        text = (f"**Interrupted.** This run of the notebook stopped {where} and never finished: it was killed "
-                f"outright (nothing recorded its end), so no cell after that one ran. Resources an apply had created "
-                f"by then exist on the target but not in Terraform's state; the next run's diagnosis names them "
-                f"below once it has run (01-setup's 'interrupted apply' check, or 02/03).")
-        cells.insert(0, {"cell_type": "markdown", "id": INTERRUPTED_CELL, "metadata": {"tags": [INTERRUPTED_CELL]},
-                         "source": text})
-        meta["runbook"] = {"status": "interrupted", "interrupted_at_cell": running}
-        path.write_text(json.dumps(nb, indent=1))
-        marked.append(path)
-    return marked
-
-
-def _first_source_line(cell: dict) -> str:
-    source = cell.get("source", "")
-    source = "".join(source) if isinstance(source, list) else source
-    return next((line.strip() for line in source.splitlines() if line.strip()), "")[:80]
-
-
-def left_behind(result: NotebookResult) -> str:
-    """What an interrupted apply left, as this run's notebook found it: 01's failed 'interrupted apply' check, or
-    the diagnosis 02/03 stopped with ('' when it found nothing)."""
-    if result.error.startswith("InterruptedApply"):
-        return result.error.split(": ", 1)[-1]
-    if not result.output or not Path(result.output).is_file():
-        return ""
-    from runbook.execution.record import read_records
-
-    try:
-        checks = read_records(result.output).get("checks") or []
-    except (OSError, ValueError):
-        return ""
-    return next((c.get("detail", "") for c in checks if c.get("name") == "interrupted apply" and not c.get("ok")), "")
-
-
-def add_left_behind(path: Path, found: str) -> None:
-    """Add what the next run found to the banner of a notebook :func:`mark_interrupted` marked."""
-    nb = json.loads(path.read_text())
-    for cell in nb.get("cells", []):
-        if cell.get("id") == INTERRUPTED_CELL:
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            cell["source"] = source + "\n\nFound by the next run:\n\n```text\n" + found.strip() + "\n```"
-    nb["metadata"].setdefault("runbook", {})["left_behind"] = found
-    path.write_text(json.dumps(nb, indent=1))
-
-
 class WorkDirBusy(RunbookError):
     """Another run holds the environment's work directory."""
 
 
 def lock_work_dir(work: Path):
     """An exclusive lock on ``work`` (released when the returned file is closed)."""
-    import fcntl
-
     work.mkdir(parents=True, exist_ok=True)
     handle = open(work / ".runbook.lock", "w")
     try:
@@ -382,7 +305,6 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
             kernels = stack.enter_context(WarmKernels(_kernel_cwd(notebooks)))
             kernels.start_next(notebooks[0])
         if target == "local" and not endpoint_url:
-            from runbook.aws.emulator import Emulator
 
             emulator = stack.enter_context(Emulator())
             emulator.reset()  # the run's own, disposable emulator starts empty (moto's state is per process)
@@ -390,12 +312,10 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
             region = _region(environments[0]) if len(environments) == 1 else None
             if region and notebooks[0].stem == SETUP_NOTEBOOK:  # which bootstraps the state bucket: started now,
                 # while the first kernel boots (runbook.bucket_ahead)
-                from runbook.execution.bucket_ahead import bootstrapping
 
                 stack.enter_context(bootstrapping(endpoint_url, region,
                                                   paths.work_dir(environments[0], work_dir).parent))
         if endpoint_url:
-            from runbook.aws.target import check_endpoint
 
             check_endpoint(endpoint_url)
         outputs = {env: paths.runs_dir(env, output_dir) for env in environments}
