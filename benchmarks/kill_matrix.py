@@ -43,9 +43,9 @@ from runbook import paths  # noqa: E402
 from runbook.aws import statebucket  # noqa: E402
 from runbook.aws.target import Target  # noqa: E402
 from runbook.errors import RunbookError  # noqa: E402
-from runbook.steps import deploy, preflight  # noqa: E402
+from runbook.steps import deploy, interrupted, preflight  # noqa: E402
 from runbook.steps.context import open_context  # noqa: E402
-from runbook.terraform import backend, interrupted  # noqa: E402
+from runbook.terraform import backend  # noqa: E402
 from runbook.terraform.planning import make_plan  # noqa: E402
 
 ENVIRONMENT = "staging"
@@ -92,8 +92,7 @@ CHILD = textwrap.dedent("""
 RECOVER_CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from runbook.steps import deploy
-    from runbook.terraform import interrupted
+    from runbook.steps import deploy, interrupted
     from runbook.steps.context import open_context
     ctx = open_context({env!r}, {region!r}, {endpoint!r}, {work!r})
     deploy.init(ctx)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runbook import cost, workconfig
+from runbook.steps import preflight
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,17 +55,20 @@ def execute(tmp_path: Path, **parameters) -> dict:
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_cost_analysis_notebook(environment, tmp_path, target):
     work = tmp_path / "work"
-    records = execute(tmp_path, environment=environment, aws_endpoint_url=target.endpoint_url, work_dir=str(work))
+    # the tfvars 01 makes on an emulator: the example with the AMI and key pair swapped for ones the emulator knows
+    # (the example's own placeholders are refused by the module's validation rules, so it cannot be planned as is)
+    tfvars = tmp_path / "terraform.tfvars"
+    tfvars.write_text(preflight.emulator_ami(target, workconfig.example_file(environment).read_text())[0])
+    records = execute(tmp_path, environment=environment, aws_endpoint_url=target.endpoint_url, work_dir=str(work),
+                      tfvars=str(tfvars))
     seed = cost.SEED_FIGURES[environment]
     assert D(str(records["legacy_writes_usd"])) == seed["writes"]
     assert D(str(records["legacy_reads_usd"])) == seed["reads"]
     assert D(str(records["legacy_storage_usd"])) == seed["storage"]
     assert records["guide_scope_legacy_usd"] == float(seed["total"])
-    # what was priced: the working tfvars (01 has not run in this work directory: the example) and its plan
-    operator = workconfig.operator_file(environment)
-    read = operator if operator.exists() else workconfig.example_file(environment)
+    # what was priced: the tfvars given, and Terraform's plan of it
     configuration = records["configuration"]
-    assert records["tfvars_path"] == str(read) == configuration["tfvars"]
+    assert records["tfvars_path"] == str(tfvars) == configuration["tfvars"]
     assert records["priced_source"] == configuration["source"] == "plan"  # only ever Terraform's plan (issue 33)
     assert len(configuration["alarms"]) == {"staging": 0, "production": 4}[environment]
     assert "Terraform's plan of" in configuration["note"]
@@ -84,25 +88,26 @@ def test_cost_analysis_notebook(environment, tmp_path, target):
 
 
 @pytest.mark.notebooks
-def test_cost_analysis_notebook_without_aws(tmp_path, monkeypatch):
-    """aws_endpoint_url="" on a machine without credentials, an explicit tfvars: a clear note, no crash."""
+def test_cost_analysis_notebook_without_aws_says_no_plan_no_estimate(tmp_path, monkeypatch):
+    """aws_endpoint_url="" on a machine without credentials or backend config, an explicit tfvars: Terraform cannot
+    plan it here, so 05 stops at the estimate with one message naming the file, Terraform's reason and what to do;
+    nothing is priced from the tfvars on its own (issue 33)."""
+    import papermill
+
     for name in AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     tfvars = tmp_path / "production.tfvars"
-    tfvars.write_text(workconfig.example_file("production").read_text().replace(
-        "dynamodb_dashboard_enabled = true", "dynamodb_dashboard_enabled = false"))
-    records = execute(tmp_path, environment="production", users=2_000_000, tfvars=str(tfvars),
-                      work_dir=str(tmp_path / "work"))
-    assert "No AWS credentials" in records["usage_note"]
-    assert records["usage_source"] == "profile"
-    assert records["tfvars_path"] == str(tfvars)
-    assert records["configuration"]["dashboard_enabled"] is False
-    # 2M users: throughput, storage and PITR double (1,995.00), alarms (when a plan counts them) do not
-    alarms = D("0.10") * len(records["configuration"]["alarms"])
-    assert D(str(records["total_monthly_usd"])) == D("1995.00") + alarms
+    tfvars.write_text(workconfig.example_file("production").read_text())
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        execute(tmp_path, environment="production", users=2_000_000, tfvars=str(tfvars),
+                work_dir=str(tmp_path / "work"))
+    error = raised.value
+    assert error.ename == "NoPlanToPrice", f"{error.ename}: {error.evalue}"
+    assert str(tfvars) in error.evalue and "no cost estimate" in error.evalue
+    assert "never the tfvars on its own" in error.evalue and "then run it again" in error.evalue
 
 
 @pytest.mark.notebooks
