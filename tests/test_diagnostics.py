@@ -10,6 +10,7 @@ from tables import PRODUCTION, STAGING, create_table
 
 from runbook.aws.discovery import describe_table
 from runbook.steps import diagnostics as dx
+from runbook.steps import highcosts, safeguards
 
 
 def _put_hourly(target, table: str, metric: str, values: list[float], operation: str | None = None,
@@ -82,7 +83,7 @@ def test_module_not_found(tmp_path):
 
 def test_high_costs_without_metric_data(target):
     create_table(target, STAGING)
-    scans, ttl, hot_keys, billing = dx.high_costs(target, STAGING.name, STAGING)
+    scans, ttl, hot_keys, billing = highcosts.high_costs(target, STAGING.name, STAGING)
     assert scans.status == "unavailable" and "no CloudWatch metric data" in scans.finding
     assert ttl.status == "ok" and "the table is empty" in ttl.finding  # it read the items: there are none
     assert hot_keys.status == "ok" and "the table is empty" in hot_keys.finding
@@ -94,13 +95,13 @@ def test_high_costs_ttl_wrong_attribute_and_off(target):
     dynamodb = target.client("dynamodb")
     dynamodb.update_time_to_live(TableName=STAGING.name,
                                  TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
-    ttl = dx.high_costs(target, STAGING.name, STAGING)[1]
+    ttl = highcosts.high_costs(target, STAGING.name, STAGING)[1]
     assert ttl.status == "problem" and "'expires_at'" in ttl.finding and "'ttl'" in ttl.finding
     dynamodb.update_time_to_live(TableName=STAGING.name,
                                  TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"})
-    assert dx.high_costs(target, STAGING.name, STAGING)[1].status == "problem"
+    assert highcosts.high_costs(target, STAGING.name, STAGING)[1].status == "problem"
     no_ttl = STAGING.model_copy(update={"ttl_enabled": False})
-    assert dx.high_costs(target, STAGING.name, no_ttl)[1].status == "warning"
+    assert highcosts.high_costs(target, STAGING.name, no_ttl)[1].status == "warning"
 
 
 def test_high_costs_scans_and_steady_on_demand(target):
@@ -110,13 +111,13 @@ def test_high_costs_scans_and_steady_on_demand(target):
     # A week of steady writes: 100,000 write units an hour (~28 per second).
     _put_hourly(target, STAGING.name, "ConsumedWriteCapacityUnits", [100_000.0] * 168)
     _put_hourly(target, STAGING.name, "ConsumedReadCapacityUnits", [20_000.0] * 168)
-    scans, _, _, billing = dx.high_costs(target, STAGING.name, STAGING)
+    scans, _, _, billing = highcosts.high_costs(target, STAGING.name, STAGING)
     assert scans.status == "warning" and "Scan requests" in scans.finding and "Query" in scans.fix
     assert billing.status == "warning", billing
     assert "steady load" in billing.finding and "PROVISIONED" in billing.fix
     assert "$" not in billing.finding and "USD" in billing.finding  # no LaTeX in JupyterLab or on the site
     assert "no headroom" in billing.finding and "28 WCU" in billing.finding  # sized at the peak
-    sized = dx.high_costs(target, STAGING.name, STAGING, target_utilization=70)[3]
+    sized = highcosts.high_costs(target, STAGING.name, STAGING, target_utilization=70)[3]
     assert "at 70% utilisation" in sized.finding and "40 WCU" in sized.finding
 
 
@@ -124,7 +125,7 @@ def test_high_costs_bursty_load_stays_on_demand(target):
     create_table(target, STAGING)
     _put_hourly(target, STAGING.name, "ConsumedWriteCapacityUnits",
                 [500_000.0 if hour % 24 == 0 else 100.0 for hour in range(168)])
-    billing = dx.high_costs(target, STAGING.name, STAGING)[3]
+    billing = highcosts.high_costs(target, STAGING.name, STAGING)[3]
     assert billing.status == "ok" and "varies" in billing.finding
 
 
@@ -144,7 +145,7 @@ def test_ttl_and_hot_keys_on_the_evidence_of_the_items(target):
     _put_items(target, STAGING, 500, "hot-user", ten_days_ago)
     for n in range(4):
         _put_items(target, STAGING, 25, f"user-{n}", ten_days_ago)
-    scans, ttl, hot_keys, billing = dx.high_costs(target, STAGING.name, STAGING)
+    scans, ttl, hot_keys, billing = highcosts.high_costs(target, STAGING.name, STAGING)
     assert ttl.status == "problem", ttl
     assert "600 items expired more than 48 h ago are still in the table (the oldest 10 days ago)" in ttl.finding
     assert "all 600 items" in ttl.finding and "an emulator never deletes expired items" in ttl.finding
@@ -152,10 +153,10 @@ def test_ttl_and_hot_keys_on_the_evidence_of_the_items(target):
     assert "user_id 'hot-user' holds 500 of 600 items read (83%)" in hot_keys.finding
     assert "Contributor Insights is off" in hot_keys.finding and "not traffic" in hot_keys.finding
     # The same verdict as 06 shows (one check): and on a bounded sample, the finding says it is a sample.
-    assert dx.ttl_finding(target, STAGING) == ttl
-    sample = dx.sample_items(target, STAGING, limit=100)
+    assert highcosts.ttl_finding(target, STAGING) == ttl
+    sample = highcosts.sample_items(target, STAGING, limit=100)
     assert len(sample.items) == 100 and not sample.complete
-    sampled = dx.ttl_finding(target, STAGING, sample=sample)
+    sampled = highcosts.ttl_finding(target, STAGING, sample=sample)
     assert sampled.status == "problem" and "a sample of 100 items" in sampled.finding and "has more" in sampled.finding
 
 
@@ -164,20 +165,20 @@ def test_ttl_ok_only_when_the_items_say_so(target):
     now = int(datetime.now(timezone.utc).timestamp())
     _put_items(target, STAGING, 30, "fresh", now + 90 * 86400)
     _put_items(target, STAGING, 5, "just-expired", now - 3600)  # within the grace: awaiting deletion
-    ttl = dx.ttl_finding(target, STAGING)
+    ttl = highcosts.ttl_finding(target, STAGING)
     assert ttl.status == "ok" and "5 expired within 48 h, awaiting deletion" in ttl.finding and "all 35" in ttl.finding
     _put_items(target, STAGING, 3, "no-ttl", None)
-    missing = dx.ttl_finding(target, STAGING)
+    missing = highcosts.ttl_finding(target, STAGING)
     assert missing.status == "warning" and "3 carry no 'ttl'" in missing.finding
-    hot = dx.hot_key_finding(target, STAGING)
+    hot = highcosts.hot_key_finding(target, STAGING)
     assert hot.status == "ok" and "holds 30 of 38 items read" in hot.finding  # too few items to be a hot partition
 
 
 def test_unreadable_items_are_unavailable_never_ok(target, monkeypatch):
     create_table(target, STAGING)
-    unreadable = dx.ItemSample(STAGING.name, "user_id", "ttl", (), False, "could not read items: AccessDenied")
-    ttl = dx.ttl_finding(target, STAGING, sample=unreadable)
-    hot = dx.hot_key_finding(target, STAGING, sample=unreadable)
+    unreadable = highcosts.ItemSample(STAGING.name, "user_id", "ttl", (), False, "could not read items: AccessDenied")
+    ttl = highcosts.ttl_finding(target, STAGING, sample=unreadable)
+    hot = highcosts.hot_key_finding(target, STAGING, sample=unreadable)
     assert (ttl.status, hot.status) == ("unavailable", "unavailable")
     assert "AccessDenied" in ttl.finding and "AccessDenied" in hot.finding
 
@@ -187,7 +188,7 @@ def test_hot_keys_from_contributor_insights_where_the_table_has_it(target, monke
     be read (the emulator answers HTTP 500), the finding says so and falls back to the sample."""
     create_table(target, STAGING)
     spec = STAGING.model_copy(update={"contributor_insights_enabled": True})
-    fallback = dx.hot_key_finding(target, spec)
+    fallback = highcosts.hot_key_finding(target, spec)
     assert fallback.status == "ok" and "Contributor Insights could not be read" in fallback.finding
 
     def fake_probe(target_, service, operation, **kwargs):
@@ -199,41 +200,41 @@ def test_hot_keys_from_contributor_insights_where_the_table_has_it(target, monke
         return {"AggregateValue": 1000.0, "Contributors": [{"Keys": ["celebrity"], "ApproximateAggregateValue": 700.0},
                                                            {"Keys": ["someone"], "ApproximateAggregateValue": 50.0}]}
 
-    monkeypatch.setattr(dx, "probe", fake_probe)
-    found = dx.hot_key_finding(target, spec)
+    monkeypatch.setattr(highcosts, "probe", fake_probe)
+    found = highcosts.hot_key_finding(target, spec)
     assert found.status == "warning" and "'celebrity' took 70% of the 1,000 accesses" in found.finding
 
 
 def test_throttling_alarm_in_alarm(target):
     create_table(target, PRODUCTION)
-    assert dx.throttling_alarms_in_alarm(target, PRODUCTION).status == "ok"
+    assert safeguards.throttling_alarms_in_alarm(target, PRODUCTION).status == "ok"
     target.client("cloudwatch").set_alarm_state(AlarmName=f"{PRODUCTION.name}-write-throttle-events",
                                                 StateValue="ALARM", StateReason="Threshold crossed: 42 > 10")
-    finding = dx.throttling_alarms_in_alarm(target, PRODUCTION)
+    finding = safeguards.throttling_alarms_in_alarm(target, PRODUCTION)
     assert finding.status == "problem"
     assert f"{PRODUCTION.name}-write-throttle-events" in finding.finding and "42 > 10" in finding.finding
     assert "capacity" in finding.fix
     target.client("cloudwatch").delete_alarms(AlarmNames=[f"{PRODUCTION.name}-write-throttle-events"])
-    assert dx.throttling_alarms_in_alarm(target, PRODUCTION).status == "warning"
-    assert dx.throttling_alarms_in_alarm(target, STAGING).status == "ok"  # alarms off in staging
+    assert safeguards.throttling_alarms_in_alarm(target, PRODUCTION).status == "warning"
+    assert safeguards.throttling_alarms_in_alarm(target, STAGING).status == "ok"  # alarms off in staging
 
 
 def test_pitr_and_deletion_protection_off_in_production(target):
     broken = PRODUCTION.model_copy(update={"pitr_enabled": False, "deletion_protection_enabled": False})
     create_table(target, broken)
     live = describe_table(target, PRODUCTION.name)
-    assert dx.pitr_off_in_production(live, "production").status == "problem"
-    assert dx.deletion_protection_off_in_production(live, "production").status == "problem"
-    assert dx.pitr_off_in_production(live, "staging").status == "ok"
-    assert dx.deletion_protection_off_in_production(live, "staging").status == "ok"
-    assert dx.pitr_off_in_production(None, "production").status == "unavailable"
+    assert safeguards.pitr_off_in_production(live, "production").status == "problem"
+    assert safeguards.deletion_protection_off_in_production(live, "production").status == "problem"
+    assert safeguards.pitr_off_in_production(live, "staging").status == "ok"
+    assert safeguards.deletion_protection_off_in_production(live, "staging").status == "ok"
+    assert safeguards.pitr_off_in_production(None, "production").status == "unavailable"
     dynamodb = target.client("dynamodb")
     dynamodb.update_continuous_backups(TableName=PRODUCTION.name, PointInTimeRecoverySpecification={
         "PointInTimeRecoveryEnabled": True})
     dynamodb.update_table(TableName=PRODUCTION.name, DeletionProtectionEnabled=True)
     live = describe_table(target, PRODUCTION.name)
-    assert dx.pitr_off_in_production(live, "production").status == "ok"
-    assert dx.deletion_protection_off_in_production(live, "production").status == "ok"
+    assert safeguards.pitr_off_in_production(live, "production").status == "ok"
+    assert safeguards.deletion_protection_off_in_production(live, "production").status == "ok"
 
 
 def test_table_to_diagnose_says_why_there_is_none(target, tmp_path):

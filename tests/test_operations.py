@@ -11,23 +11,17 @@ from botocore.awsrequest import AWSResponse
 from tables import PRODUCTION, STAGING, create_table
 
 from runbook.aws.target import Target
-from runbook.errors import ConfirmationError
+from runbook.errors import ConfirmationError, RunbookError
 from runbook.params import ChangeGuard
-from runbook.steps import operations
-from runbook.steps.operations import (
-    alarms_state,
-    backup_restore_drill,
-    metrics,
-    new_ulid,
-    smoke_test,
-    stream_check,
-    ttl_check,
-    ulid_time,
-)
+from runbook.steps import drills
+from runbook.steps.drills import backup_restore_drill
+from runbook.steps.operations import alarms_state, metrics, stream_check, ttl_check
+from runbook.steps.smoketest import smoke_test
+from runbook.steps.writes import batch_write, new_ulid, ulid_time
 
 
 def _put(target, table: str, n: int) -> None:
-    operations.batch_write(target, table, [{"PutRequest": {"Item": {
+    batch_write(target, table, [{"PutRequest": {"Item": {
         "user_id": {"S": f"user-{i % 7}"}, "notification_id": {"S": new_ulid()}}}} for i in range(n)], workers=1)
 
 
@@ -288,16 +282,16 @@ def test_smoke_test_under_injected_faults_loses_and_duplicates_nothing(target):
 
 def test_demo_data_is_idempotent(target):
     create_table(target, STAGING)
-    first = operations.seed_demo_notifications(target, STAGING.name)
-    again = operations.seed_demo_notifications(target, STAGING.name)
+    first = drills.seed_demo_notifications(target, STAGING.name)
+    again = drills.seed_demo_notifications(target, STAGING.name)
     assert (first.written, first.present) == (again.written, again.present) == (50, 50)
     assert target.client("dynamodb").scan(TableName=STAGING.name, Select="COUNT")["Count"] == 50
-    with pytest.raises(operations.RunbookError):
-        operations.seed_demo_notifications(Target("us-east-1"), STAGING.name)
+    with pytest.raises(RunbookError):
+        drills.seed_demo_notifications(Target("us-east-1"), STAGING.name)
 
 
 def test_restore_drill_config_calls_the_module_with_the_restore_inputs():
-    config = operations.restore_drill_config(PRODUCTION, "production-user-notifications-restore-drill-tf-x",
+    config = drills.restore_drill_config(PRODUCTION, "production-user-notifications-restore-drill-tf-x",
                                              "production", "eu-west-1")
     assert config["provider"] == {"aws": {"region": "eu-west-1"}}
     module = config["module"]["restored"]
@@ -312,9 +306,9 @@ def test_terraform_restore_drill_skips_without_apply_or_pitr(target, tmp_path):
     from runbook.terraform.workspace import Workspace
 
     terraform = Terraform(Workspace("staging", tmp_path), target)
-    skipped = operations.terraform_restore_drill(terraform, STAGING, ChangeGuard("staging", STAGING.name, False, ""))
+    skipped = drills.terraform_restore_drill(terraform, STAGING, ChangeGuard("staging", STAGING.name, False, ""))
     assert skipped.status == "skipped: pass apply=True"
-    no_pitr = operations.terraform_restore_drill(terraform, STAGING, ChangeGuard("staging", STAGING.name, True, ""))
+    no_pitr = drills.terraform_restore_drill(terraform, STAGING, ChangeGuard("staging", STAGING.name, True, ""))
     assert no_pitr.status.startswith("skipped: point-in-time recovery is off") and not no_pitr.steps
 
 
@@ -333,7 +327,7 @@ def test_terraform_restore_drill_restores_compares_and_destroys(target, tmp_path
     _put(target, PRODUCTION.name, 12)
     terraform = Terraform(Workspace("production", tmp_path), target)
     try:
-        result = operations.terraform_restore_drill(
+        result = drills.terraform_restore_drill(
             terraform, PRODUCTION, ChangeGuard("production", PRODUCTION.name, True, PRODUCTION.name))
     except TerraformUnavailable as error:
         pytest.skip(str(error))
