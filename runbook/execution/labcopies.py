@@ -9,7 +9,9 @@ runs, with no later cell overriding it. So the lab splices the values into the p
 (:func:`set_defaults`: each default's span found with :mod:`ast`, the annotation and help comment kept), and writes
 each value with papermill's own translator (``papermill.translators.PythonTranslator.translate``): a value reads as
 papermill would inject it (strings in double quotes with escapes, ``True``, ``None``, lists, dicts), and papermill
-(``inspect_notebook``, a later ``papermill`` run) reads it back as the same default.
+(``inspect_notebook``, a later ``papermill`` run) reads it back as the same default. Importing papermill costs
+``runbook lab`` 1-2.5 s of start-up (nbformat and jsonschema's format checkers): it is imported in
+:func:`prepare_notebook`, after JupyterLab has been started, so that most of it overlaps JupyterLab's own boot.
 
 Execution layer: imports the layers below it.
 """
@@ -25,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from papermill.translators import PythonTranslator
 
 from runbook import paths
 from runbook.errors import ParameterError
@@ -188,6 +189,7 @@ def prepare_notebook(nb: dict, template: dict, parameters: dict, name: str = "no
             raise BrokenParameters(name, error.lineno, error.msg) from None
         template_cell = _parameters_cell(template)
         safe = defaults(_source(template_cell)) if template_cell is not None else {}
+        from papermill.translators import PythonTranslator  # noqa: PLC0415 — papermill's import (1-2.5 s: nbformat, jsonschema) overlaps JupyterLab's boot here
         values = {key: PythonTranslator.translate(value) for key, value in parameters.items() if key in current}
         for key in ARMING:
             if key in current and key in safe and current[key] != safe[key]:
