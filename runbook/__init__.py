@@ -18,7 +18,8 @@ Layers, along the data flow (each imports only from the layers below it; import-
   metrics);
 - the base modules here: :mod:`~runbook.errors`, :mod:`~runbook.paths`, :mod:`~runbook.params`,
   :mod:`~runbook.workconfig`, :mod:`~runbook.spec`, :mod:`~runbook.checks`, :mod:`~runbook.markdown`,
-  :mod:`~runbook.processes`.
+  :mod:`~runbook.processes`, and below them :mod:`~runbook.hcl` (the one HCL reader: tfvars, backend config and
+  ``.tf`` files are read before ``init``, by the base's working tfvars as by the layers above).
 """
 
 __version__ = "0.1.0"

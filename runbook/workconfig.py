@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import hcl2
-
-from runbook import paths
+from runbook import hcl, paths
 from runbook.errors import ConfigurationError, ParameterError
 
 Origin = Literal["parameter", "operator", "generated"]
@@ -75,7 +73,7 @@ def resolve(environment: str, tfvars: object = "", work_base: Path | None = None
 
 
 def check_file(path: Path, parameter: str = "tfvars") -> dict:
-    """``path`` exists, is a file and is HCL; returns its values (python-hcl2: before Terraform can run)."""
+    """``path`` exists, is a file and is HCL; returns its values (read before Terraform can run)."""
     if path.is_dir():
         raise ParameterError(parameter, str(path), "a tfvars file, not a directory")
     if not path.is_file():
@@ -84,28 +82,11 @@ def check_file(path: Path, parameter: str = "tfvars") -> dict:
 
 
 def read_values(path: Path) -> dict:
-    """The assignments of a tfvars file, as python-hcl2 reads them (raises ConfigurationError with the line)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = hcl2.load(handle)
-    except UnicodeDecodeError:
-        raise ConfigurationError(path, "not a text file (expected HCL assignments such as name = \"value\")") from None
-    except Exception as exc:  # lark's parse errors carry a line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigurationError(path, f"not valid HCL: {first}", getattr(exc, "line", None)) from None
+    """The assignments of a tfvars file (:func:`runbook.hcl.read`; raises ConfigurationError with the line)."""
+    data = hcl.read(path)
     if any(isinstance(v, list) and k in ("resource", "variable", "module", "provider") for k, v in data.items()):
         raise ConfigurationError(path, "holds Terraform blocks: a tfvars file has only name = value assignments")
-    return {name: _unquote(value) for name, value in data.items() if not name.startswith("__")}
-
-
-def _unquote(value):
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items()}
-    return value
+    return data
 
 
 def line_of(path: Path, name: str) -> int | None:

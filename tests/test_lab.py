@@ -181,6 +181,30 @@ def test_copies_hold_the_lab_values_as_their_own_defaults(tmp_path):
                           if "parameters" not in c["metadata"].get("tags", [])], template.name
 
 
+def test_values_are_written_into_the_parameters_cell_as_papermill_writes_them():
+    """Each value lands as the default of its own line (annotation and help kept), in papermill's rendering, and
+    reads back as the same value; names the cell does not declare are left out, and no cell is added."""
+    import ast
+
+    from papermill.translators import PythonTranslator
+
+    source = ('name: str = "old"  # help one\nflag: bool = False  # help two\nitems: list = []\n'
+              'nothing = "x"\nmapping: dict = {}  # help five\n')
+    nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": source, "outputs": [],
+                     "execution_count": None}], "metadata": {}}
+    values = {"name": 'say "hi" \\ there\n', "flag": True, "items": ["a", 1, None], "nothing": None,
+              "mapping": {"k": "v"}, "undeclared": "ignored"}
+    labcopies.prepare_notebook(nb, {"cells": []}, values)
+    assert len(nb["cells"]) == 1
+    written = nb["cells"][0]["source"]
+    lines = written.splitlines()
+    assert lines[0] == f"name: str = {PythonTranslator.translate(values['name'])}  # help one"
+    assert lines[1] == "flag: bool = True  # help two" and lines[3] == "nothing = None"
+    assert lines[4] == 'mapping: dict = {"k": "v"}  # help five'
+    assert {name: ast.literal_eval(text) for name, text in labcopies.defaults(written).items()} == \
+        {name: value for name, value in values.items() if name != "undeclared"}
+
+
 def test_a_copy_left_from_an_earlier_lab_loses_its_injected_cell(tmp_path):
     labcopies.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
     copy = tmp_path / "staging" / "02-plan-and-apply.ipynb"

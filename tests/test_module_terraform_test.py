@@ -19,11 +19,9 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-import hcl2
 import pytest
-from hcl2.utils import SerializationOptions
 
-from runbook import paths
+from runbook import hcl, paths
 
 MODULES = {"dynamodb": paths.MODULE_DIR, "app": paths.INFRASTRUCTURE / "staging" / "modules" / "app"}
 _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
@@ -98,19 +96,10 @@ def test_terraform_test_passes(tmp_path, name, minimum_runs):
 
 # --- the suites are complete (no Terraform needed) ------------------------------------------------------------------
 
-_OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True,
-                                preserve_heredocs=False)
-
-
-def _load(path: Path) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return hcl2.load(handle, serialization_options=_OPTIONS)
-
-
 def _runs(module: Path) -> dict[str, dict]:
     runs = {}
     for path in sorted((module / "tests").glob("*.tftest.hcl")):
-        for block in _load(path).get("run", []):
+        for block in hcl.read(path).get("run", []):
             for name, body in block.items():
                 runs[f"{path.name}::{name}"] = body
     return runs
@@ -125,7 +114,7 @@ def _expected_failures(run: dict) -> list[str]:
 def test_every_validation_block_has_a_failing_run(name):
     """A variable with n validation blocks is expected to fail in at least n runs (one per rule)."""
     module = MODULES[name]
-    blocks = {var: len(body.get("validation", [])) for block in _load(module / "variables.tf").get("variable", [])
+    blocks = {var: len(body.get("validation", [])) for block in hcl.read(module / "variables.tf").get("variable", [])
               for var, body in block.items()}
     exercised = Counter(target.removeprefix("var.") for run in _runs(module).values()
                         for target in _expected_failures(run) if target.startswith("var."))
@@ -142,7 +131,7 @@ def test_every_precondition_has_a_failing_run(name):
     module = MODULES[name]
     preconditions = Counter()
     for path in module.glob("*.tf"):
-        for block in _load(path).get("resource", []):
+        for block in hcl.read(path).get("resource", []):
             for kind, resources in block.items():
                 for resource, body in resources.items():
                     for lifecycle in body.get("lifecycle", []):

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from runbook import paths, workconfig
+from runbook.hcl import read as read_hcl
 from runbook.steps import preflight
 from runbook.steps.context import open_context
-from runbook.terraform.tfconfig import _load
 
 pytestmark = pytest.mark.terraform
 MODULES = paths.INFRASTRUCTURE / "staging" / "modules"
@@ -29,7 +29,7 @@ _REFERENCE = re.compile(r"^\$\{var\.([A-Za-z_][A-Za-z0-9_]*)\}$")
 def root_inputs(environment: str) -> dict[tuple[str, str], str]:
     """``{(module directory, module input): root variable}`` for inputs the root passes a variable to directly."""
     found = {}
-    for block in _load(paths.environment_dir(environment) / "main.tf").get("module", []):
+    for block in read_hcl(paths.environment_dir(environment) / "main.tf").get("module", []):
         for _, arguments in block.items():
             source = Path(arguments["source"]).name
             for name, value in arguments.items():
@@ -45,7 +45,7 @@ def failing_runs() -> list[tuple[str, dict[str, object], set[str]]]:
     runs = []
     for suite in sorted(MODULES.glob("*/tests/*.tftest.hcl")):
         module = suite.parent.parent.name
-        for run in _load(suite).get("run", []):
+        for run in read_hcl(suite).get("run", []):
             for _, body in run.items():
                 expected = {re.sub(r"^\$\{|\}$", "", e).removeprefix("var.") for e in body.get("expect_failures", [])
                             if str(e).lstrip("${").startswith("var.")}
@@ -67,7 +67,7 @@ def failing_cases() -> list[tuple[str, str, object]]:
 def root_variables_in(environment: str) -> dict[tuple[str, str], set[str]]:
     """``{(module directory, module input): root variables its argument refers to}``, directly or in an expression."""
     found: dict[tuple[str, str], set[str]] = {}
-    for block in _load(paths.environment_dir(environment) / "main.tf").get("module", []):
+    for block in read_hcl(paths.environment_dir(environment) / "main.tf").get("module", []):
         for _, arguments in block.items():
             source = Path(arguments["source"]).name
             for name, value in arguments.items():
@@ -80,7 +80,7 @@ def rule_references() -> dict[tuple[str, str], set[tuple[str, str]]]:
     references = {}
     for variables_tf in MODULES.glob("*/variables.tf"):
         module = variables_tf.parent.name
-        for block in _load(variables_tf).get("variable", []):
+        for block in read_hcl(variables_tf).get("variable", []):
             for name, body in block.items():
                 others = set(re.findall(r"var\.(\w+)", json.dumps(body.get("validation", [])))) - {name}
                 references[(module, name)] = {(module, other) for other in others}
@@ -117,7 +117,7 @@ def linked_inputs() -> set[tuple[str, str]]:
     linked = set()
     for variables_tf in MODULES.glob("*/variables.tf"):
         module = variables_tf.parent.name
-        for block in _load(variables_tf).get("variable", []):
+        for block in read_hcl(variables_tf).get("variable", []):
             for name, body in block.items():
                 for rule in body.get("validation", []):
                     others = set(re.findall(r"var\.(\w+)", str(rule.get("condition", "")))) - {name}

@@ -19,13 +19,12 @@ from pathlib import Path
 import papermill
 import pytest
 
-from runbook import cli, paths
+from runbook import cli, hcl, paths
 from runbook.errors import ParameterError
 from runbook.execution import runner
 from runbook.execution.record import read_records
 from runbook.steps import gate, preflight
 from runbook.steps.review import review
-from runbook.terraform.tfconfig import _load
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
@@ -41,7 +40,7 @@ def _plan(name: str) -> dict:
 def test_only_production_has_the_guard():
     """Production's root has one resource with prevent_destroy, depending on nothing (so never replaced); staging,
     which the guide tears down, has none."""
-    guard = _load(paths.environment_dir("production") / "guard.tf")["resource"]
+    guard = hcl.read(paths.environment_dir("production") / "guard.tf")["resource"]
     assert len(guard) == 1 and list(guard[0]) == ["terraform_data"]
     (body,) = guard[0]["terraform_data"].values()
     assert body["lifecycle"] == [{"prevent_destroy": True}]

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from runbook import paths
+from runbook import hcl, paths
 from runbook.aws.target import Target
 from runbook.errors import TerraformUnavailable
 from runbook.publish import tfdocs
-from runbook.terraform.tfconfig import _load, module_variables, root_variables
 from runbook.terraform.tfconfig import _variables as tfconfig_variables
+from runbook.terraform.tfconfig import module_variables, root_variables
 
 INFRA = paths.INFRASTRUCTURE
 MODULE = paths.MODULE_DIR
@@ -41,7 +41,7 @@ ROOT_ONLY_VARIABLES = {"aws_region", "common_tags", "dynamodb_full_access_princi
 
 def blocks(path: Path, kind: str) -> dict:
     result = {}
-    for block in _load(path).get(kind, []):
+    for block in hcl.read(path).get(kind, []):
         result.update(block)
     return result
 
@@ -110,14 +110,14 @@ def _code_lines(text: str) -> list[str]:
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
 def test_moved_blocks_keep_states_from_before_the_app_module(environment):
-    moved = {m["from"]: m["to"] for m in _load(INFRA / environment / "moved.tf")["moved"]}
+    moved = {m["from"]: m["to"] for m in hcl.read(INFRA / environment / "moved.tf")["moved"]}
     for address in ("aws_iam_role.app", "aws_iam_role_policy_attachment.app_dynamodb", "aws_iam_instance_profile.app",
                     "aws_instance.app", "aws_vpc_endpoint.dynamodb"):
         assert moved["${" + address + "}"] == "${module.app." + address + "}"
 
 
 def test_the_table_has_the_seeds_address_and_no_lifecycle_tricks():
-    resources = _load(MODULE / "main.tf")["resource"]
+    resources = hcl.read(MODULE / "main.tf")["resource"]
     tables = [r["aws_dynamodb_table"] for r in resources if "aws_dynamodb_table" in r]
     assert len(tables) == 1 and set(tables[0]) == {"notifications"}
     table = tables[0]["notifications"]
@@ -141,7 +141,7 @@ def test_module_outputs_serve_the_seeds_manual_attachment_snippet():
                                                                 "customer-managed-kms", "global-table",
                                                                 "scheduled-scaling")]])
 def test_versions_pin_the_provider(directory):
-    terraform = _load(INFRA / directory / "versions.tf")["terraform"][0]
+    terraform = hcl.read(INFRA / directory / "versions.tf")["terraform"][0]
     # the roots' team state (backend.tf.example) uses the S3 backend's lock file (use_lockfile, Terraform >= 1.10);
     # the dynamodb module's rules that refer to other inputs (restore_*, replicas, autoscaling_*) need 1.9
     examples = "staging/modules/dynamodb/examples"
@@ -159,7 +159,7 @@ def test_roots_keep_local_state_and_team_state_is_one_copy_away(environment):
     """No backend block in the committed root (the guide's Quick Start: plain `terraform init` keeps local state);
     backend.tf.example holds the S3 backend for team state, gitignored once copied."""
     for path in (INFRA / environment).glob("*.tf"):
-        assert "backend" not in json.dumps(_load(path).get("terraform", [])), f"{path}: no backend in the root"
+        assert "backend" not in json.dumps(hcl.read(path).get("terraform", [])), f"{path}: no backend in the root"
     example = (INFRA / environment / "backend.tf.example").read_text()
     assert 'backend "s3" {}' in example and "-backend-config=backend.hcl -migrate-state" in example
     assert (INFRA / environment / "backend.hcl.example").is_file()
@@ -170,7 +170,7 @@ def test_roots_keep_local_state_and_team_state_is_one_copy_away(environment):
 @pytest.mark.parametrize("root", [*paths.ENVIRONMENTS, "bootstrap"])
 def test_each_root_commits_a_lock_file_with_every_platforms_hashes(root):
     lock = INFRA / root / ".terraform.lock.hcl"
-    provider = _load(lock)["provider"][0]
+    provider = hcl.read(lock)["provider"][0]
     (address, entry), = provider.items()
     assert address.strip('"') == "registry.terraform.io/hashicorp/aws"
     assert entry["version"] == "5.100.0" and entry["constraints"] == "~> 5.100"
@@ -183,7 +183,7 @@ def test_each_root_commits_a_lock_file_with_every_platforms_hashes(root):
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
 def test_one_overridable_provider_without_endpoints(environment):
-    providers = _load(INFRA / environment / "main.tf")["provider"]
+    providers = hcl.read(INFRA / environment / "main.tf")["provider"]
     assert len(providers) == 1 and set(providers[0]) == {"aws"}
     aws = providers[0]["aws"]
     assert "alias" not in aws and "endpoints" not in aws
@@ -265,7 +265,7 @@ def blocks_of(directory: Path, kind: str) -> dict:
 
 
 def test_tfvars_examples_hold_the_seeds_values():
-    staging = _load(INFRA / "staging" / "terraform.tfvars.example")
+    staging = hcl.read(INFRA / "staging" / "terraform.tfvars.example")
     assert {k: staging[k] for k in ("aws_region", "ami_id", "key_name")} == {
         "aws_region": "us-east-1", "ami_id": "ami-xxxxx", "key_name": "your-key-pair"}
     assert staging["dynamodb_notifications_table_name"] == "staging-user-notifications"
@@ -275,7 +275,7 @@ def test_tfvars_examples_hold_the_seeds_values():
         == (False, False, False)
     assert staging["common_tags"] == {**SEED_TAGS, "Environment": "staging"}
 
-    production = _load(INFRA / "production" / "terraform.tfvars.example")
+    production = hcl.read(INFRA / "production" / "terraform.tfvars.example")
     assert production["dynamodb_notifications_table_name"] == "production-user-notifications"
     assert production["dynamodb_billing_mode"] == "PAY_PER_REQUEST"
     assert (production["dynamodb_pitr_enabled"], production["dynamodb_prevent_destroy"],
@@ -285,7 +285,7 @@ def test_tfvars_examples_hold_the_seeds_values():
 
 
 def test_policy_names_follow_the_seed():
-    policies = {name: body for block in _load(MODULE / "iam.tf")["resource"]
+    policies = {name: body for block in hcl.read(MODULE / "iam.tf")["resource"]
                 for name, body in block.get("aws_iam_policy", {}).items()}
     assert policies["full_access"]["name"] == "${var.environment}-dynamodb-notifications-access"
     assert policies["read_only"]["name"] == "${var.environment}-dynamodb-notifications-read-only"

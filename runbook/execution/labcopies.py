@@ -2,6 +2,17 @@
 parameters cell (what you edit is what runs), refreshed from the templates only when asked; the templates are never
 written.
 
+Why not papermill's ``parameterize_notebook``: it always puts the values in a cell of its own, tagged
+``injected-parameters``, after the parameters cell (or replaces that cell); it has no way to rewrite the defaults in
+the parameters cell itself. The lab needs exactly that: one visible value per parameter, so that editing it is what
+runs, with no later cell overriding it. So the lab splices the values into the parameters cell itself
+(:func:`set_defaults`: each default's span found with :mod:`ast`, the annotation and help comment kept), and writes
+each value with papermill's own translator (``papermill.translators.PythonTranslator.translate``): a value reads as
+papermill would inject it (strings in double quotes with escapes, ``True``, ``None``, lists, dicts), and papermill
+(``inspect_notebook``, a later ``papermill`` run) reads it back as the same default. Importing papermill costs
+``runbook lab`` 1-2.5 s of start-up (nbformat and jsonschema's format checkers): it is imported in
+:func:`prepare_notebook`, after JupyterLab has been started, so that most of it overlaps JupyterLab's own boot.
+
 Execution layer: imports the layers below it.
 """
 
@@ -134,11 +145,6 @@ def declared_parameters(nb: dict) -> list[str]:
     return list(_default_spans(_source(cell))) if cell else []
 
 
-def _literal(value) -> str:
-    """A default as Python source: strings in double quotes, as the notebooks write them."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
-
-
 def set_defaults(source: str, values: dict[str, str]) -> str:
     """``source`` (a parameters cell) with the defaults of ``values`` (name -> Python source) replaced in place:
     the line's type annotation and help comment are kept. Names the cell does not assign are ignored."""
@@ -183,7 +189,8 @@ def prepare_notebook(nb: dict, template: dict, parameters: dict, name: str = "no
             raise BrokenParameters(name, error.lineno, error.msg) from None
         template_cell = _parameters_cell(template)
         safe = defaults(_source(template_cell)) if template_cell is not None else {}
-        values = {key: _literal(value) for key, value in parameters.items() if key in current}
+        from papermill.translators import PythonTranslator  # noqa: PLC0415 — papermill's import (1-2.5 s: nbformat, jsonschema) overlaps JupyterLab's boot here
+        values = {key: PythonTranslator.translate(value) for key, value in parameters.items() if key in current}
         for key in ARMING:
             if key in current and key in safe and current[key] != safe[key]:
                 values[key] = safe[key]

@@ -14,34 +14,18 @@ import subprocess
 from pathlib import Path
 from typing import Any, Iterable
 
-import hcl2
-
-from runbook import paths
+from runbook import hcl, paths
 from runbook.publish.masking import mask
 
 
 # -- environment differences ----------------------------------------------------------------------------------
-def _hcl_value(value: Any) -> Any:
-    """python-hcl2 keeps the quotes of strings (``'"us-east-1"'``): drop them, recursively."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value) if "\\" in value else value[1:-1]
-    if isinstance(value, list):
-        return [_hcl_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _hcl_value(v) for k, v in value.items()}
-    return value
-
-
 def tfvars_example(environment: str) -> Path:
     return paths.environment_dir(environment) / "terraform.tfvars.example"
 
 
 def environment_settings(environment: str) -> dict[str, Any]:
-    """The variables of ``environment``'s tfvars example (python-hcl2), in file order."""
-    path = tfvars_example(environment)
-    with path.open(encoding="utf-8") as handle:
-        raw = hcl2.load(handle)
-    return {k: _hcl_value(v) for k, v in raw.items() if not k.startswith("__")}
+    """The variables of ``environment``'s tfvars example (:func:`runbook.hcl.read`), in file order."""
+    return hcl.read(tfvars_example(environment))
 
 
 def _format(value: Any) -> str:

@@ -6,7 +6,8 @@ Requirements, Providers, Modules, Resources, Inputs and Outputs, as ``terraform-
     python -m runbook.publish.tfdocs           # rewrite the README's generated section
     python -m runbook.publish.tfdocs --check   # exit 1 when the README is stale
 
-python-hcl2 reads the files (documentation generation is one of the two places the project reads HCL itself).
+python-hcl2 reads the files (:func:`runbook.hcl.read`): documentation generation is one of the places where
+Terraform cannot help.
 A merge conflict inside the generated section is resolved by running the first command.
 """
 
@@ -19,10 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
-from runbook import paths
+from runbook import hcl, paths
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
@@ -36,14 +34,6 @@ class _Variable:
     default: Any
     description: str
     required: bool
-
-
-def _load(path: Path) -> dict:
-
-    options = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True,
-                                   preserve_heredocs=False)
-    with open(path, encoding="utf-8") as handle:
-        return hcl2.load(handle, serialization_options=options)
 
 
 def _unwrap(expression: Any) -> Any:
@@ -60,7 +50,7 @@ def _tf_files(module_dir: Path) -> list[Path]:
 def _blocks(module_dir: Path, kind: str) -> list[tuple[Path, dict]]:
     found = []
     for path in _tf_files(module_dir):
-        for block in _load(path).get(kind, []) or []:
+        for block in hcl.read(path).get(kind, []) or []:
             found.append((path, block))
     return found
 

@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import hcl2
 from botocore.exceptions import BotoCoreError, ClientError
 
-from runbook import paths
+from runbook import hcl, paths
 from runbook.aws.statebucket import bootstrap_command, bucket_exists, read_lock, s3_client, state_exists
 from runbook.aws.target import Target
 from runbook.checks import Check
@@ -115,33 +114,15 @@ def example_file(environment: str) -> Path:
 
 
 def read_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """The settings of a backend config file (HCL attributes) and the line each is written on."""
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigurationError(path, "file not found") from None
-    except IsADirectoryError:
-        raise ConfigurationError(path, "is a directory, not a backend config file") from None
-    try:
-        values = hcl2.loads(text)
-    except Exception as exc:  # lark's parse errors carry a line
-        raise ConfigurationError(path, f"cannot parse: {str(exc).splitlines()[0]}", getattr(exc, "line", None)) \
-            from None
+    """The settings of a backend config file (HCL attributes, :func:`runbook.hcl.read`) and the line each is
+    written on."""
+    values = hcl.read(path)
     lines: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         match = re.match(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=", line)
         if match:
             lines.setdefault(match.group(1), number)
-    return {name: _plain(value) for name, value in values.items()}, lines
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if not k.startswith("__")}
-    return value
+    return values, lines
 
 
 def default_key(environment: str, suffix: str = "") -> str:

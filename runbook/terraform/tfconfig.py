@@ -1,4 +1,5 @@
-"""Reading the configuration's HCL where Terraform cannot help: declared variable names and descriptions.
+"""Reading the configuration's HCL where Terraform cannot help: declared variable names and descriptions
+(:func:`runbook.hcl.read`).
 
 Only two uses are allowed (DESIGN.md): the names a tfvars may set, for a "did you mean" before ``init``
 (Terraform only warns about an undeclared one), and the documentation tables (``runbook.publish.tfdocs``). Nothing here
@@ -16,15 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
-from runbook import paths
+from runbook import hcl, paths
 from runbook.errors import ConfigurationError, ParameterError
-
-_OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True,
-                                preserve_heredocs=False)
-
 
 # --- data ------------------------------------------------------------------------------------------------------
 
@@ -40,17 +34,6 @@ class Variable:
 
 # --- reading HCL -----------------------------------------------------------------------------------------------
 
-def _load(path: Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return hcl2.load(handle, serialization_options=_OPTIONS)
-    except FileNotFoundError:
-        raise ConfigurationError(path, "file not found") from None
-    except Exception as exc:  # lark's parse errors carry a line
-        raise ConfigurationError(path, f"cannot parse: {str(exc).splitlines()[0]}",
-                                 getattr(exc, "line", None)) from None
-
-
 def _unwrap(expression: Any) -> Any:
     """``"${x}"`` → ``"x"`` for type expressions and conditions."""
     if isinstance(expression, str) and expression.startswith("${") and expression.endswith("}"):
@@ -61,7 +44,7 @@ def _unwrap(expression: Any) -> Any:
 def _variables(directory: Path) -> dict[str, Variable]:
     path = directory / "variables.tf"
     result = {}
-    for block in _load(path).get("variable", []):
+    for block in hcl.read(path).get("variable", []):
         for name, body in block.items():
             result[name] = Variable(
                 name=name,
