@@ -1,8 +1,8 @@
-"""The S3 backend with real Terraform on the embedded emulator: bootstrap, init, the lock, migration.
+"""The S3 backend with real Terraform on the embedded emulator: bootstrap, init, the lock, a local state refused.
 
 One emulator for the module (no reset between tests: the bucket the first init bootstraps is shared, each test
 uses its own state key or builds on the first one's state). Applies are targeted at the table to keep the cost
-down (two in all: staging, production); the lock, the stale lock and the migration need no further apply.
+down (two in all: staging, production); the lock, the stale lock and the refused local state need no further apply.
 """
 
 from __future__ import annotations
@@ -153,37 +153,22 @@ def test_a_stale_lock_is_diagnosed_and_cleared_with_the_printed_command(race, ta
     assert not terraform.plan(f"-target={TABLE}").has_changes, "Terraform proceeds once the lock is released"
 
 
-def test_a_local_state_from_the_earlier_version_migrates_once(race, target, tmp_path):
-    key = "notifications/staging-migrated.tfstate"
-    earlier = _state_object(target, "notifications/staging.tfstate")
+def test_a_local_state_in_the_work_directory_is_refused_with_the_command(race, target, tmp_path):
+    key = "notifications/staging-local.tfstate"
     terraform = _workspace(tmp_path / "old", "staging", target, key=key)
     local = terraform.workspace.root / "terraform.tfstate"
-    local.write_text(json.dumps(earlier))  # a work directory from before the backend: local state only
+    stray = {"version": 4, "serial": 3, "lineage": "00000000-0000-0000-0000-000000000000", "resources": [],
+             "outputs": {}}
+    local.write_text(json.dumps(stray))  # a by-hand apply in the work directory, without the backend
 
-    terraform.init()
-    migration = terraform.migration
-    assert migration is not None and migration.resources == len(earlier["resources"])
-    assert migration.destination == f"s3://{backend.EMULATOR_BUCKET}/{key}" and "-migrate-state" in migration.message
-    moved = _state_object(target, key)
-    assert moved["resources"] == earlier["resources"], "every resource and attribute (Terraform gives a new lineage)"
-    assert not local.exists() and json.loads(migration.backup.read_text()) == earlier
-    assert TABLE in terraform.state_addresses()
-    report = backend.init_report(terraform)  # what 02 shows
-    assert f"s3://{backend.EMULATOR_BUCKET}/{key}" in report and "**Migrated.**" in report
-
-    terraform.init()
-    assert terraform.migration is None, "once"
-    assert "Migrated" not in backend.init_report(terraform)
-
-    # A different local state onto that (non-empty) key is refused before Terraform runs: nothing changes.
-    other = _workspace(tmp_path / "other", "staging", target, key=key)
-    stray = dict(earlier, lineage="00000000-0000-0000-0000-000000000000", serial=1, resources=earlier["resources"][:1])
-    (other.workspace.root / "terraform.tfstate").write_text(json.dumps(stray))
-    with pytest.raises(ConfigurationError, match="both exist"):
-        other.init()
-    assert _state_object(target, key) == moved
-    assert json.loads((other.workspace.root / "terraform.tfstate").read_text())["lineage"] == stray["lineage"]
-    assert not (other.workspace.root / ".terraform").exists()
+    with pytest.raises(ConfigurationError) as caught:
+        terraform.init()
+    message = str(caught.value)
+    assert str(local) in message and f"s3://{backend.EMULATOR_BUCKET}/{key}" in message
+    assert f"terraform -chdir={terraform.workspace.root} init -migrate-state -backend-config=" in message
+    assert json.loads(local.read_text()) == stray, "the local state is left as it was"
+    assert not (terraform.workspace.root / ".terraform").exists(), "Terraform did not run"
+    assert key not in _keys(target), "nothing was written to the bucket"
 
 
 def test_a_scratch_key_keeps_the_import_demo_apart_from_the_environment(race, target, tmp_path):

@@ -19,9 +19,9 @@ environment, locked with a lock object (``use_lockfile = true``, Terraform ≥ 1
 - **A held lock** (:func:`lock_error`, :func:`read_lock`, :func:`lock_check`): Terraform's "Error acquiring the
   state lock" becomes :class:`~runbook.errors.StateLocked` naming who holds it, since when, for what operation, and
   the exact ``terraform force-unlock`` command; 04 reads the lock object itself to diagnose a stale lock.
-- **Migration** (:func:`local_state`, used by :meth:`runbook.terraform.command.Terraform.init`): a work directory from
-the
-  earlier, local-state version is moved into the backend once with ``terraform init -migrate-state``.
+- **A local state is never taken over** (:func:`refuse_local_state`): a ``terraform.tfstate`` in the work directory
+  (a by-hand ``terraform apply`` there without the backend) stops ``init`` with the command that moves it into the
+  bucket; nothing is moved or overwritten.
 
 Nothing here restates the configuration: the default state key is read from the environment's
 ``backend.hcl.example``, the bucket's properties from S3, the lock from Terraform's own lock object or message.
@@ -292,6 +292,23 @@ def recorded_backend(root: Path) -> dict | None:
         return None
 
 
+def refuse_local_state(root: Path, config: BackendConfig) -> None:
+    """A ``terraform.tfstate`` with content in ``root`` stops here: ``init`` with the backend would leave it unused,
+    and the resources it records unmanaged. Moving it is the operator's decision, made with Terraform's own
+    ``init -migrate-state`` after reviewing both states; the error gives that command. Nothing changes."""
+    path = Path(root) / "terraform.tfstate"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return
+    if text.strip():
+        raise ConfigurationError(path, "is a local Terraform state in the work directory; the runbook uses the S3 "
+                                 f"backend (s3://{config.bucket}/{config.key}) and will not take it over. Move it "
+                                 f"into the bucket with `terraform -chdir={root} init -migrate-state "
+                                 f"{' '.join(config.init_args())}` after comparing it with the bucket's state, or "
+                                 "move it aside if the bucket's is the right one")
+
+
 def selected_workspace(root: Path) -> str:
     """The Terraform workspace commands in ``root`` use: ``TF_WORKSPACE`` (Terraform commands get this process's
     environment), else ``terraform workspace select``'s."""
@@ -322,8 +339,7 @@ def lock_timeout(value: str | None = None) -> str:
 
 
 def init_report(terraform: "Terraform") -> str:
-    """After :meth:`Terraform.init`: where the state is, how it is locked, and a migration if one happened
-    (Markdown)."""
+    """After :meth:`Terraform.init`: where the state is and how it is locked (Markdown)."""
     config = terraform.backend
     if config is None:
         return "No backend: `terraform init` has not run with one."
@@ -331,8 +347,6 @@ def init_report(terraform: "Terraform") -> str:
     lines = [f"State: `s3://{config.bucket}/{config.key}` ({config.region}){' — ' + note if note else ''}, backend "
              f"config `{config.path}` ({config.origin}); lock: {config.as_row()['lock']}, "
              f"`-lock-timeout={lock_timeout(terraform.lock_timeout)}`."]
-    if terraform.migration is not None:
-        lines.append(f"**Migrated.** {terraform.migration.message}")
     return "\n\n".join(lines)
 
 

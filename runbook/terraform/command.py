@@ -30,10 +30,15 @@ from runbook.errors import ConfigurationError, TerraformError, TerraformUnavaila
 from runbook.processes import die_with_parent
 from runbook.terraform import backend as backends
 from runbook.terraform import bootstrap as bootstraps
-from runbook.terraform.backend import initialised_for, lock_timeout, recorded_backend, selected_workspace
+from runbook.terraform.backend import (
+    initialised_for,
+    lock_timeout,
+    recorded_backend,
+    refuse_local_state,
+    selected_workspace,
+)
 from runbook.terraform.binary import MIRROR_VARIABLE, Binary, base_environment, cli_config_file
 from runbook.terraform.lock import LOCK_ERROR, lock_error
-from runbook.terraform.migration import check_migration, finish_migration, local_state
 from runbook.terraform.stream import Plan, diagnostics, diagnostics_text, plan_changes, run_streaming, ui_messages
 from runbook.terraform.workspace import (
     BACKEND_OVERRIDE_FILE,
@@ -76,13 +81,12 @@ class Terraform:
     demo: ``runbook.terraform.backend.default_key(env, "import-demo")``). ``lock_timeout``: how long a command waits
     for a
     held state lock (default ``RUNBOOK_LOCK_TIMEOUT`` or 10s). After :meth:`init`, ``backend`` is the
-    :class:`runbook.terraform.backend.BackendConfig` used and ``migration`` the local state moved into it (or None).
+    :class:`runbook.terraform.backend.BackendConfig` used.
     """
 
     state_key: str | None = None
     lock_timeout: str | None = None
     backend = None  # runbook.terraform.backend.BackendConfig, set by init
-    migration = None  # runbook.terraform.migration.Migration, set by init when a local state was moved
     #: The root outputs the last ``apply -json`` through this object reported (None: ask ``terraform output``).
     applied_outputs: dict | None = None
 
@@ -171,9 +175,9 @@ class Terraform:
         workspace and target — the operator's ``backend.hcl``, or on an emulator a generated one, after the bucket
         is bootstrapped there). ``key`` (or ``self.state_key``) gives the workspace a state key of its own.
 
-        A local ``terraform.tfstate`` left by the earlier, local-state version is moved into the backend once
-        (``-migrate-state``; ``self.migration`` reports it); a different state already in the backend stops this
-        with a ConfigurationError and nothing changes. On an emulator the endpoint changes from run to run, so the
+        A local ``terraform.tfstate`` in the work directory stops this with a ConfigurationError giving the
+        ``init -migrate-state`` command (:func:`runbook.terraform.backend.refuse_local_state`); nothing changes.
+        On an emulator the endpoint changes from run to run, so the
         backend is re-configured (``-reconfigure``) rather than migrated; against AWS a recorded backend with
         another bucket or key is not silently switched: the error gives the migration command.
         """
@@ -183,20 +187,15 @@ class Terraform:
         if key:
             self.state_key = key
         config = backend or backends.resolve(self.workspace, self.target, key=self.state_key)  # before any change
+        refuse_local_state(self.workspace.root, config)
         self.prepare()
         (self.workspace.root / BACKEND_OVERRIDE_FILE).write_text(backend_override_text())
         if self.target.is_emulator and config.origin == "generated":
             ensure_bucket(self.target, config.bucket, self.workspace.base.parent, binary=self.binary)
         self.backend = config
-        self.migration = None
         root = self.workspace.root
-        local = local_state(root)
         recorded = recorded_backend(root)
-        mode: list[str] = ["-reconfigure"]
-        if local is not None and (recorded is None or recorded.get("type") == "local"):
-            check_migration(self, config, local)
-            mode = ["-migrate-state", "-force-copy"]
-        elif recorded and recorded.get("type") == "s3" and not self.target.is_emulator:
+        if recorded and recorded.get("type") == "s3" and not self.target.is_emulator:
             before = recorded.get("config") or {}
             if (before.get("bucket"), before.get("key")) != (config.bucket, config.key):
                 raise ConfigurationError(config.path, f"this work directory was initialised with "
@@ -204,20 +203,17 @@ class Terraform:
                                          f"now says s3://{config.bucket}/{config.key}. To move the state, run "
                                          f"`terraform -chdir={root} init -migrate-state {' '.join(config.init_args())}`"
                                          f"; to start over on the new one, remove {root / '.terraform'}")
-        args = ("init", "-input=false", "-no-color", *mode, *config.init_args())
+        args = ("init", "-input=false", "-no-color", "-reconfigure", *config.init_args())
         marker = root / ".terraform" / INIT_MARKER
         inputs = self.inputs_digest(*args, config.path)
-        if (mode == ["-reconfigure"] and self.initialized and initialised_for(root, config) and marker.is_file()
+        if (self.initialized and initialised_for(root, config) and marker.is_file()
                 and marker.read_text() == inputs):
             # Initialised from exactly these inputs (01 did, earlier in the run): Terraform would install nothing
             # and configure the same backend again. No second provider-and-backend start.
             return Result(list(args), 0, "already initialised from the same configuration and backend", "")
         marker.unlink(missing_ok=True)
         result = self._init_result(self.run(*args, check=False))
-        if local is not None and "-migrate-state" in mode:
-            self.migration = finish_migration(self, config, local)
-        else:
-            marker.write_text(self.inputs_digest(*args, config.path))  # the lock file init may just have written
+        marker.write_text(self.inputs_digest(*args, config.path))  # the lock file init may just have written
         return result
 
     def _init_result(self, result: Result) -> Result:
@@ -315,12 +311,11 @@ class Terraform:
         """The state file as the S3 backend holds it, read from the bucket ({} when there is none yet): the object
         ``terraform state pull`` prints. None when Terraform has to be asked instead: the work directory is not
         initialised for this backend (``config``, default: this workspace's), a workspace other than ``default`` is
-        selected (its object has another key), a local state waits to be migrated, the object cannot be read here
+        selected (its object has another key), the object cannot be read here
         (permissions, a customer-provided encryption key), or it is not in the format Terraform writes today
         (version 4; ``state pull`` upgrades an older one)."""
         root = self.workspace.root
-        if (not (root / ".terraform").is_dir() or local_state(root) is not None
-                or selected_workspace(root) != "default"):
+        if not (root / ".terraform").is_dir() or selected_workspace(root) != "default":
             return None
         try:
             config = config or self.backend or backends.resolve(self.workspace, self.target, key=self.state_key,
@@ -348,8 +343,7 @@ class Terraform:
     def state_addresses(self) -> list[str]:
         """Resource addresses in the environment's state (empty when there is no state yet).
 
-        The state lives in the S3 backend: when its object does not exist (and no local state waits to be
-        migrated) the state is empty, and no Terraform needs to run to say so. Otherwise the workspace is
+        The state lives in the S3 backend: when its object does not exist the state is empty, and no Terraform needs to run to say so. Otherwise the workspace is
         initialised for the current backend if needed (a fresh work directory, an emulator on another port), and
         the addresses are those of the state file (:meth:`_backend_state`), else ``terraform state list``'s.
         """
@@ -362,7 +356,7 @@ class Terraform:
                 config = None
         if config is not None and not initialised_for(root, config):
             try:
-                if local_state(root) is None and not state_exists(self.target, config):
+                if not state_exists(self.target, config):
                     return []
             except Exception:  # the bucket cannot be read here: let Terraform say what it sees
                 pass
