@@ -264,9 +264,9 @@ def scratch_checkout(tmp_path: Path, ignore_signals: bool = False) -> Path:
     extra = ', "ignore"' if ignore_signals else ""
     sources = {
         "01-first": "print('first done')",
-        "02-terraform": ("import subprocess, sys\n"
+        "02-terraform": ("import subprocess, sys\n"  # one marker per environment: 'terraform-staging.started'
                          f"subprocess.run([sys.executable, {str(tmp_path / 'fake_terraform.py')!r}, "
-                         f"{str(marker)!r}{extra}], capture_output=True, text=True)\n"
+                         f"{str(marker)!r} + '-' + environment{extra}], capture_output=True, text=True)\n"
                          "print('terraform returned')"),
         "03-last": "print('never')",
     }
@@ -280,17 +280,19 @@ def scratch_checkout(tmp_path: Path, ignore_signals: bool = False) -> Path:
     return root
 
 
-def _run(tmp_path, ignore_signals: bool = False) -> tuple[Command, Path]:
+def _run(tmp_path, ignore_signals: bool = False, env: str = "staging") -> tuple[Command, Path]:
+    """``runbook run --env env`` on the scratch checkout, once every environment's stand-in has started; the path
+    of the staging stand-in's ``.released`` marker (``terraform-<env>.released`` for the others)."""
     root = scratch_checkout(tmp_path, ignore_signals)
-    command = Command(["run", "--output-dir", str(tmp_path / "runs"), "--work-dir", str(tmp_path / "work")],
-                      env={"RUNBOOK_ROOT": str(root)}, cwd=root)
-    marker = tmp_path / "terraform.started"
+    command = Command(["run", "--env", env, "--output-dir", str(tmp_path / "runs"),
+                       "--work-dir", str(tmp_path / "work")], env={"RUNBOOK_ROOT": str(root)}, cwd=root)
+    environments = paths.ENVIRONMENTS if env == "all" else (env,)
     deadline = time.monotonic() + 120
-    while not marker.exists():
+    while not all((tmp_path / f"terraform-{name}.started").exists() for name in environments):
         assert time.monotonic() < deadline, f"the stand-in never started:\n{command.output}"
         assert command.process.poll() is None, command.output
         time.sleep(0.1)
-    return command, tmp_path / "terraform.released"
+    return command, tmp_path / "terraform-staging.released"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
@@ -316,6 +318,19 @@ def test_run_interrupted_keeps_notebooks_releases_locks_and_stops_everything(sig
     assert interrupted.cells[-1].execution_count, "the interrupted notebook is kept with what it executed"
     assert not (runs / "03-last.ipynb").exists()
     lock_work_dir(tmp_path / "work" / "staging").close()  # the work-directory lock was released
+
+
+def test_run_of_every_environment_interrupted_stops_each_environments_worker(tmp_path):
+    """``--env all`` runs each environment in a worker process of its own session: the stop request reaches each
+    worker (registered by pid as it starts), which interrupts its own Terraform."""
+    command, _ = _run(tmp_path, env="all")
+    try:
+        stop_and_check(command, signal.SIGTERM, within=30, expect_children=4)
+    finally:
+        command.kill()
+    for name in paths.ENVIRONMENTS:
+        assert (tmp_path / f"terraform-{name}.released").read_text() == "SIGTERM", name
+    assert len(re.findall(r"02-terraform\s.*interrupted", command.output)) == 2, command.output
 
 
 def test_run_killed_leaves_no_kernel_nor_terraform(tmp_path):

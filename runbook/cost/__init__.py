@@ -33,7 +33,6 @@ from runbook.cost.configured import (
                       NoPlanToPrice,
                       PricedConfiguration,
                       configured_plan,
-                      configured_table,
                       priced_configuration,
                       working_tfvars,
 )
@@ -59,7 +58,7 @@ __all__ = [
     "DEFAULT_PRICING", "ENVIRONMENTS", "FORMATS", "LEGACY_PRICING", "NoPlanToPrice", "PRICING_DIR", "PlanDelta",
     "PricedConfiguration",
     "Pricing", "SEED_FIGURES", "Saving", "TABLE_CLASSES", "UsageInputs", "UsageProfile", "compare_billing_modes",
-    "compare_measured_load", "compare_table_classes", "configured_plan", "configured_table", "cost_by_users",
+    "compare_measured_load", "compare_table_classes", "configured_plan", "cost_by_users",
     "cost_command", "describe_configuration", "estimate", "high_costs_savings", "known_pricing", "load_pricing",
     "load_usage", "on_demand_ceiling", "plan_delta", "priced_configuration", "region_costs", "render_ceiling",
     "render_table",

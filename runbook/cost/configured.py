@@ -23,14 +23,6 @@ from runbook.terraform.planning import configured_plan as planned
 from runbook.terraform.tfjson import PlanJson, table_spec
 
 
-def configured_table(environment: str, tfvars: Path, work_base: Path,
-                     endpoint_url: str = "") -> tuple[TableSpec | None, str]:
-    """The table Terraform plans for ``tfvars`` in the environment's work directory ``work_base`` (no refresh):
-    :func:`configured_plan`'s planned values. ``(None, reason)`` when no plan can be made here."""
-    plan, region, note = configured_plan(environment, tfvars, work_base, endpoint_url)
-    return (table_spec(plan.planned_resources(), region, environment) if plan else None), note
-
-
 def configured_plan(environment: str, tfvars: Path, work_base: Path,
                     endpoint_url: str = "") -> tuple[PlanJson | None, str, str]:
     """Terraform's plan of ``tfvars`` in ``work_base`` (no refresh), its region and a note:

@@ -236,14 +236,37 @@ def _interruptible():
     return supervisor.on_stop(interrupt_kernels) if supervisor is not None else nullcontext()
 
 
-def _forwarding_to(pool: ProcessPoolExecutor):
-    """The environments' workers run in their own sessions (processes.worker_init): a stop request is sent to
-    them from here, once; each interrupts its notebook and returns its results."""
-    supervisor = processes.current()
-    if supervisor is None:
-        return nullcontext()
-    return supervisor.on_stop(lambda signum: processes.send(
-        processes.snapshot(list(getattr(pool, "_processes", None) or {})), signum))
+class _Forwarder:
+    """The environments' workers run in their own sessions (:func:`_worker_init`): a stop request is sent to them
+    from here, once each. A worker registers its pid in ``pids`` (a manager list) as it starts; one that registers
+    after the request gets it at the next :meth:`catch_up`. Each interrupts its notebook and returns its results."""
+
+    def __init__(self, pids) -> None:
+        self.pids = pids
+        self.signum: int | None = None
+        self.sent: set[int] = set()
+
+    def forward(self, signum: int) -> None:
+        self.signum = signum
+        self.catch_up()
+
+    def catch_up(self) -> None:
+        if self.signum is None:
+            return
+        fresh = [pid for pid in list(self.pids) if pid not in self.sent]
+        self.sent.update(fresh)
+        processes.send(processes.snapshot(fresh), self.signum)
+
+    def forwarding(self):
+        supervisor = processes.current()
+        return supervisor.on_stop(self.forward) if supervisor is not None else nullcontext()
+
+
+def _worker_init(pids) -> None:
+    """Initializer of each environment's worker: :func:`runbook.processes.worker_init`, then its pid registered
+    for :class:`_Forwarder`."""
+    processes.worker_init()
+    pids.append(os.getpid())
 
 
 def _runs_on(notebook: Path, kernels: WarmKernels) -> bool:
@@ -355,32 +378,43 @@ def _run_identity():
 
 def _run_concurrently(environments, notebooks, endpoint_url, outputs, work_dir, on_event) -> list[NotebookResult]:
     context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, ProcessPoolExecutor(len(environments), mp_context=context,
-                                                           initializer=processes.worker_init) as pool:
-        queue = manager.Queue()
-        futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env],
-                                    work_dir, queue)
-                   for env in environments}
-        with _forwarding_to(pool):
-            pending = len(environments) * len(notebooks)
-            while pending:
-                if any(f.done() and f.exception() for f in futures.values()):
-                    break
-                if processes.requested() and all(f.done() for f in futures.values()):
-                    break
-                try:
-                    event = queue.get(timeout=0.2)
-                except Exception:
-                    continue
-                pending -= 1
-                if on_event:
-                    on_event(event)  # a NotebookResult, pickled across the process boundary
-        results = []
-        for env, future in futures.items():
-            error = future.exception()
-            if error is not None:  # the environment's process itself failed: report it, don't hide the others
-                results += [NotebookResult(env, nb.stem, "failed", error=_first_line(error)) for nb in notebooks]
-            else:
-                results += [NotebookResult(**r) for r in future.result()]
-        return results
+    with context.Manager() as manager:
+        queue, pids = manager.Queue(), manager.list()
+        forwarder = _Forwarder(pids)
+        with ProcessPoolExecutor(len(environments), mp_context=context, initializer=_worker_init,
+                                 initargs=(pids,)) as pool:
+            futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env],
+                                        work_dir, queue)
+                       for env in environments}
+            with forwarder.forwarding():
+                _pass_events(queue, futures, len(environments) * len(notebooks), forwarder, on_event)
+            return _results(futures, notebooks)
 
+
+def _pass_events(queue, futures, pending: int, forwarder: _Forwarder, on_event) -> None:
+    """Each notebook's result to ``on_event`` as it arrives, until all have, a worker failed, or a stop request
+    has been answered by every worker."""
+    while pending:
+        forwarder.catch_up()
+        if any(f.done() and f.exception() for f in futures.values()):
+            return
+        if processes.requested() and all(f.done() for f in futures.values()):
+            return
+        try:
+            event = queue.get(timeout=0.2)
+        except Exception:
+            continue
+        pending -= 1
+        if on_event:
+            on_event(event)  # a NotebookResult, pickled across the process boundary
+
+
+def _results(futures, notebooks) -> list[NotebookResult]:
+    results = []
+    for env, future in futures.items():
+        error = future.exception()
+        if error is not None:  # the environment's process itself failed: report it, don't hide the others
+            results += [NotebookResult(env, nb.stem, "failed", error=_first_line(error)) for nb in notebooks]
+        else:
+            results += [NotebookResult(**r) for r in future.result()]
+    return results

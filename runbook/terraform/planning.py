@@ -207,21 +207,10 @@ def plan_environment(environment: str, tfvars: str = "", work_dir: str | Path | 
     return EnvironmentPlan(environment, working, terraform.target, result, state)
 
 
-def configured_table(environment: str, tfvars: str = "", work_dir: str | Path | None = None,
-                     endpoint_url: str = "") -> tuple[TableSpec | None, str]:
-    """The table the working configuration plans (no refresh), and a note saying what was read.
-
-    ``(None, reason)`` when no plan can be made here (Terraform or the provider unavailable, no credentials for the
-    target): the caller then says so instead of guessing.
-    """
-    plan, region, note = configured_plan(environment, tfvars, work_dir, endpoint_url)
-    return (tfjson.table_spec(plan.planned_resources(), region, environment) if plan else None), note
-
-
 def configured_plan(environment: str, tfvars: str = "", work_dir: str | Path | None = None,
                     endpoint_url: str = "") -> tuple[tfjson.PlanJson | None, str, str]:
     """The working configuration's plan JSON (no refresh), its target region and a note saying what was read:
-    :func:`configured_table`'s plan, for readers of both sides of it (the cost's plan delta).
+    both sides of it are read (the table it plans, and the cost's plan delta).
 
     ``(None, region, reason)`` when no plan can be made here.
     """
