@@ -290,9 +290,6 @@ def test_the_state_file_is_read_from_the_bucket_only_when_terraform_would_read_t
     monkeypatch.setenv("TF_WORKSPACE", "blue")
     assert terraform._backend_state(config) is None, "another workspace's state is another object"
     monkeypatch.delenv("TF_WORKSPACE")
-    (terraform.workspace.root / "terraform.tfstate").write_text(json.dumps(state))
-    assert terraform._backend_state(config) is None, "a local state waits to be migrated: Terraform decides"
-    (terraform.workspace.root / "terraform.tfstate").unlink()
     moved = type(config)(config.path, config.origin, config.bucket, "notifications/other.tfstate", config.region,
                          config.endpoint_url)
     assert terraform._backend_state(moved) is None, "the directory is initialised for another key"
