@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook.steps.drift import EXIT_DRIFT, EXIT_IN_SYNC, EXIT_PENDING, differences, drift_report, equivalent
+from runbook.steps.drift import EXIT_DRIFT, EXIT_IN_SYNC, EXIT_PENDING, drift_report
+from runbook.steps.providervalues import blocks_changed, differences, equivalent, matches_where_known
 from runbook.terraform.tfjson import PlanJson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
@@ -264,13 +265,11 @@ def test_an_imported_table_is_pending_its_stream_and_tags_then_in_sync():
 
 
 def test_blocks_are_compared_as_sets_with_unknown_parts_matching():
-    from runbook.steps.drift import _blocks_changed, _matches
-
     state = [{"region_name": "eu-west-1", "arn": "a"}, {"region_name": "us-west-2", "arn": "b"}]
     configured = [{"region_name": "us-west-2"}, {"region_name": "eu-west-1", "arn": "a"}]
-    assert _matches(configured, state, [{"arn": True}, {}])
-    assert not _matches(configured, state, [{}, {}]), "a known value that differs does not match"
-    assert not _matches(configured[:1], state, None)
-    assert _blocks_changed(state, state[:1]) == "us-west-2 removed"
-    assert _blocks_changed(state[:1], state) == "us-west-2 added"
-    assert _blocks_changed([{"arn": "a"}], []) == "" and _blocks_changed("x", "y") == ""
+    assert matches_where_known(configured, state, [{"arn": True}, {}])
+    assert not matches_where_known(configured, state, [{}, {}]), "a known value that differs does not match"
+    assert not matches_where_known(configured[:1], state, None)
+    assert blocks_changed(state, state[:1]) == "us-west-2 removed"
+    assert blocks_changed(state[:1], state) == "us-west-2 added"
+    assert blocks_changed([{"arn": "a"}], []) == "" and blocks_changed("x", "y") == ""

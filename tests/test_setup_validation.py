@@ -18,7 +18,7 @@ import pytest
 
 from runbook import paths, workconfig
 from runbook.hcl import read as read_hcl
-from runbook.steps import preflight
+from runbook.steps import preflight, tfvarsverdict
 from runbook.steps.context import open_context
 
 pytestmark = pytest.mark.terraform
@@ -186,7 +186,7 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
         tfvars.write_text("\n".join(kept + [f"{name} = {hcl(value)}" for name, value in bad.items()]) + "\n")
         ctx = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"),
                            tfvars=str(tfvars))
-        checks = preflight.terraform_verdict(ctx)
+        checks = tfvarsverdict.terraform_verdict(ctx)
         failed = {c.name.removeprefix("tfvars: "): c for c in checks if not c.ok}
         for name in expected:
             assert name in failed, f"01 did not report {name} = {hcl(bad[name])} (reported: {sorted(failed)})"

@@ -10,7 +10,7 @@ import pytest
 from runbook import paths, workconfig
 from runbook.errors import ConfigurationError, ParameterError
 from runbook.spec import TableSpec
-from runbook.steps import preflight
+from runbook.steps import tfvarsverdict
 from runbook.terraform.tfjson import PlanJson, table_spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform" / "drift"
@@ -83,7 +83,7 @@ def test_terraform_diagnostics_are_reported_on_the_tfvars_line():
     tfvars = FIXTURES / "rejected.tfvars"
     errors = [d for d in diagnostics if d["severity"] == "error"]
     assert len(errors) == 2
-    where = {preflight._where(d, Path("/work-dir/rejected.tfvars"))[0]: d for d in errors}
+    where = {tfvarsverdict._where(d, Path("/work-dir/rejected.tfvars"))[0]: d for d in errors}
     assert set(where) == {"dynamodb_billing_mode", "key_name"}
     for name, diagnostic in where.items():
         assert diagnostic["range"]["start"]["line"] == workconfig.line_of(tfvars, name)
@@ -96,7 +96,7 @@ def test_a_module_validation_is_traced_back_to_the_tfvars_variable(tmp_path):
     diagnostic = {"severity": "error", "summary": "Invalid value for variable",
                   "range": {"filename": "main.tf", "start": {"line": 20}},
                   "snippet": {"code": "  billing_mode = var.dynamodb_billing_mode"}}
-    assert preflight._where(diagnostic, tfvars) == ("dynamodb_billing_mode", 2)
+    assert tfvarsverdict._where(diagnostic, tfvars) == ("dynamodb_billing_mode", 2)
 
 
 def test_the_table_comes_from_terraforms_planned_values():

@@ -10,10 +10,11 @@ Three inputs, each from its own place, the way Infracost prices a plan:
 * **usage**: the environment's profile (``infrastructure/<env>/usage.yml``, the guide's assumptions), optionally
   overridden, or replaced by what CloudWatch measured (:func:`sync_usage`).
 
-Modules: :mod:`.pricing` (price sets, money), :mod:`.usage` (profile, CloudWatch sync), :mod:`.estimate` (the
-estimate, the on-demand ceiling, what was priced), :mod:`.compare` (billing modes, table classes, the guide's
-figures, what-ifs, "High Costs" savings), :mod:`.render` (text), :mod:`.configured` (what to price),
-:mod:`.delta` (what a plan changes in the monthly bill), :mod:`.command` (``runbook cost``).
+Modules: :mod:`.pricing` (price sets, money), :mod:`.usage` (profile, CloudWatch sync), :mod:`.quantities` (what
+the usage bills: request units, storage, capacity), :mod:`.estimate` (the estimate, what was priced), :mod:`.compare`
+(billing modes, table classes, the guide's figures, what-ifs, "High Costs" savings), :mod:`.render` (text),
+:mod:`.configured` (what to price), :mod:`.delta` (what a plan changes in the monthly bill), :mod:`.command`
+(``runbook cost``).
 """
 
 from runbook.cost.ceiling import Ceiling, CeilingComponent, on_demand_ceiling

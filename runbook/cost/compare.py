@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from runbook.cost.estimate import capacity_for, contributor_insights_rules, drivers, estimate
+from runbook.cost.estimate import estimate
 from runbook.cost.model import CostReport
 from runbook.cost.pricing import (
     DEFAULT_PRICING,
@@ -29,6 +29,7 @@ from runbook.cost.pricing import (
     money,
     number,
 )
+from runbook.cost.quantities import capacity_for, contributor_insights_rules, drivers
 from runbook.cost.usage import UsageProfile, apply_overrides, usage_inputs
 from runbook.errors import ParameterError
 from runbook.params import environment as check_environment
