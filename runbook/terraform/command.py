@@ -345,7 +345,8 @@ class Terraform:
 
         The state lives in the S3 backend: when its object does not exist the state is empty, and no Terraform needs
         to run to say so. Otherwise the workspace is initialised for the current backend if needed (a fresh work
-        directory, an emulator on another port), and the addresses are those of the state file (:meth:`_backend_state`), else ``terraform state list``'s.
+        directory, an emulator on another port), and the addresses are those of the state file
+        (:meth:`_backend_state`), else ``terraform state list``'s.
         """
         root = self.workspace.root
         config = self.backend
