@@ -6,7 +6,8 @@ Notebooks stay thin: narrative, parameters, calls into these modules, results.
 Layers, along the data flow (each imports only from the layers below it; import-linter checks it, contracts in
 ``pyproject.toml``), from the top:
 
-- :mod:`runbook.cli`: the ``runbook`` command;
+- :mod:`runbook.cli`: the ``runbook`` command (group, entry point);
+- :mod:`runbook.clicommands`: its sub-commands;
 - :mod:`runbook.publish`: the site (build, masking, pages, diagrams, the module README tables);
 - :mod:`runbook.execution`: running the notebooks (runner, kernels, lab, recorded results, display);
 - :mod:`runbook.steps`: what each runbook calls (setup checks, review, gate and apply, drift, import, recovery,
