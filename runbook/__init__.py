@@ -15,8 +15,8 @@ Layers, along the data flow (each imports only from the layers below it; import-
 - :mod:`runbook.cost`: the monthly cost of a plan;
 - :mod:`runbook.terraform`: Terraform (binary, work directory, commands, ``-json`` stream, plan and state readers,
   HCL, backend config, lock, bootstrap, planning);
-- :mod:`runbook.aws`: the target (clients, the embedded emulator and its fills, the state bucket, live tables,
-  metrics);
+- :mod:`runbook.aws`: the target (clients, the embedded emulator and its fills, the state bucket, AWS errors, live
+  tables, metrics);
 - the base modules here: :mod:`~runbook.errors`, :mod:`~runbook.paths`, :mod:`~runbook.params`,
   :mod:`~runbook.workconfig`, :mod:`~runbook.spec`, :mod:`~runbook.checks`, :mod:`~runbook.markdown`,
   :mod:`~runbook.processes`, and below them :mod:`~runbook.hcl` (the one HCL reader: tfvars, backend config and
