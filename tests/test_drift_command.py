@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from runbook import cli, paths
+from runbook.clicommands import common
 from runbook.steps import preflight
 from runbook.terraform import backend
 from runbook.terraform.command import Terraform
@@ -83,7 +84,7 @@ def test_work_dir_means_the_base_in_every_command():
     ``work_dir``, which ``runbook run`` passes through)."""
     for command in ("run", "cost", "drift"):
         option = next(o for o in cli.cli.commands[command].params if o.name == "work_dir")
-        assert option.help == cli.WORK_DIR_HELP, command
+        assert option.help == common.WORK_DIR_HELP, command
     assert paths.work_dir("staging", Path("/x")) == Path("/x/staging")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
-from runbook.aws.discovery import AWS_ERRORS, describe_error
+from runbook.aws.apierrors import AWS_ERRORS, describe_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from runbook.aws.target import Target
