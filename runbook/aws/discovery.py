@@ -22,8 +22,7 @@ from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
-# error_code, is_unsupported, probe_client: re-exported for the steps modules still importing them from here
-from runbook.aws.apierrors import AWS_ERRORS, describe_error, error_code, is_unsupported, probe, probe_client  # noqa: F401
+from runbook.aws.apierrors import AWS_ERRORS, describe_error, error_code, probe
 from runbook.aws.target import Target
 
 #: The per-table reads :func:`describe_tables` can do (``include`` selects a subset; ``describe`` is always read).

@@ -24,14 +24,8 @@ from typing import TYPE_CHECKING, Iterable, Literal
 import pandas as pd
 from botocore.exceptions import NoCredentialsError
 
-from runbook.aws.discovery import (
-    AWS_ERRORS,
-    describe_error,
-    describe_tables,
-    error_code,
-    is_unsupported,
-    probe,
-)
+from runbook.aws.apierrors import AWS_ERRORS, describe_error, error_code, is_unsupported, probe
+from runbook.aws.discovery import describe_tables
 from runbook.aws.target import Target
 from runbook.errors import RunbookError
 from runbook.spec import TableSpec

@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from runbook.aws.discovery import AWS_ERRORS, describe_error, table_description
+from runbook.aws.apierrors import AWS_ERRORS, describe_error
+from runbook.aws.discovery import table_description
 from runbook.aws.target import Target
 from runbook.errors import ConfirmationError, RealAwsRefused, RunbookError
 from runbook.params import ChangeGuard

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from runbook import cost
-from runbook.aws.discovery import AWS_ERRORS, describe_error, probe
+from runbook.aws.apierrors import AWS_ERRORS, describe_error, probe
 from runbook.aws.metrics import datapoints
 from runbook.aws.target import Target
 from runbook.spec import TableSpec

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runbook.aws.discovery import AWS_ERRORS, describe_error, error_code, is_unsupported
+from runbook.aws.apierrors import AWS_ERRORS, describe_error, error_code, is_unsupported
 from runbook.steps.diagnostics import Finding
 
 if TYPE_CHECKING:

@@ -4,7 +4,8 @@ recovery off and deletion protection off in production. Each returns a :class:`~
 
 from __future__ import annotations
 
-from runbook.aws.discovery import AWS_ERRORS, LiveTable, describe_error
+from runbook.aws.apierrors import AWS_ERRORS, describe_error
+from runbook.aws.discovery import LiveTable
 from runbook.aws.target import Target
 from runbook.spec import TableSpec
 from runbook.steps.diagnostics import Finding, FindingStatus

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from runbook.aws.discovery import AWS_ERRORS, describe_error, error_code, is_unsupported, probe_client
+from runbook.aws.apierrors import AWS_ERRORS, describe_error, error_code, is_unsupported, probe_client
 from runbook.aws.target import Target
 from runbook.checks import Check
 from runbook.errors import TargetIncapable

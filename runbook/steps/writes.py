@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from runbook.aws.discovery import error_code
+from runbook.aws.apierrors import error_code
 from runbook.aws.target import Target
 from runbook.errors import RunbookError
 
