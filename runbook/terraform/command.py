@@ -30,14 +30,14 @@ from runbook.errors import ConfigurationError, TerraformError, TerraformUnavaila
 from runbook.processes import die_with_parent
 from runbook.terraform import backend as backends
 from runbook.terraform import bootstrap as bootstraps
-from runbook.terraform.backend import (
+from runbook.terraform.backend import lock_timeout
+from runbook.terraform.binary import MIRROR_VARIABLE, Binary, base_environment, cli_config_file
+from runbook.terraform.initialised import (
     initialised_for,
-    lock_timeout,
     recorded_backend,
     refuse_local_state,
     selected_workspace,
 )
-from runbook.terraform.binary import MIRROR_VARIABLE, Binary, base_environment, cli_config_file
 from runbook.terraform.lock import LOCK_ERROR, lock_error
 from runbook.terraform.stream import Plan, diagnostics, diagnostics_text, plan_changes, run_streaming, ui_messages
 from runbook.terraform.workspace import (
@@ -176,7 +176,7 @@ class Terraform:
         is bootstrapped there). ``key`` (or ``self.state_key``) gives the workspace a state key of its own.
 
         A local ``terraform.tfstate`` in the work directory stops this with a ConfigurationError giving the
-        ``init -migrate-state`` command (:func:`runbook.terraform.backend.refuse_local_state`); nothing changes.
+        ``init -migrate-state`` command (:func:`runbook.terraform.initialised.refuse_local_state`); nothing changes.
         On an emulator the endpoint changes from run to run, so the
         backend is re-configured (``-reconfigure``) rather than migrated; against AWS a recorded backend with
         another bucket or key is not silently switched: the error gives the migration command.
@@ -343,9 +343,10 @@ class Terraform:
     def state_addresses(self) -> list[str]:
         """Resource addresses in the environment's state (empty when there is no state yet).
 
-        The state lives in the S3 backend: when its object does not exist the state is empty, and no Terraform needs to run to say so. Otherwise the workspace is
-        initialised for the current backend if needed (a fresh work directory, an emulator on another port), and
-        the addresses are those of the state file (:meth:`_backend_state`), else ``terraform state list``'s.
+        The state lives in the S3 backend: when its object does not exist the state is empty, and no Terraform needs
+        to run to say so. Otherwise the workspace is initialised for the current backend if needed (a fresh work
+        directory, an emulator on another port), and the addresses are those of the state file
+        (:meth:`_backend_state`), else ``terraform state list``'s.
         """
         root = self.workspace.root
         config = self.backend
