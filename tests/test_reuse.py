@@ -20,7 +20,8 @@ from runbook.aws.target import Target
 from runbook.errors import TerraformUnavailable
 from runbook.execution.kernels import notebook_imports
 from runbook.terraform import planning
-from runbook.terraform.command import TIMINGS_VARIABLE, Terraform
+from runbook.terraform.command import Terraform
+from runbook.terraform.runner import TIMINGS_VARIABLE
 from runbook.terraform.workspace import Workspace
 
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
