@@ -291,8 +291,10 @@ def test_the_state_file_is_read_from_the_bucket_only_when_terraform_would_read_t
     monkeypatch.setenv("TF_WORKSPACE", "blue")
     assert terraform._backend_state(config) is None, "another workspace's state is another object"
     monkeypatch.delenv("TF_WORKSPACE")
-    (terraform.workspace.root / "terraform.tfstate").write_text(json.dumps(state))
-    assert terraform._backend_state(config) is None, "a local state waits to be migrated: Terraform decides"
+    (terraform.workspace.root / "terraform.tfstate").write_text(json.dumps({**state, "serial": 99}))
+    # initialised for the S3 backend, Terraform reads the bucket's object, not a stray local file (which init
+    # refuses: runbook.terraform.initialised.refuse_local_state)
+    assert terraform._backend_state(config) == state, "a local terraform.tfstate is not the backend's state"
     (terraform.workspace.root / "terraform.tfstate").unlink()
     moved = type(config)(config.path, config.origin, config.bucket, "notifications/other.tfstate", config.region,
                          config.endpoint_url)
