@@ -19,7 +19,7 @@ import pytest
 from runbook.aws.statebucket import LockInfo, read_lock
 from runbook.execution import crashmarks
 from runbook.steps import interrupted as recovery
-from runbook.terraform import interrupted
+from runbook.terraform import interrupted, stalelock
 from runbook.terraform.backend import BackendConfig
 from runbook.terraform.tfjson import PlanJson
 
@@ -97,12 +97,12 @@ def test_an_instance_found_twice_by_its_name_is_listed_for_removal_not_imported(
 
 def test_a_lock_of_this_operator_with_no_terraform_alive_is_stale_another_s_is_not(target):
     now = datetime.now(timezone.utc)
-    mine = LockInfo(id="a", who=interrupted.this_operator(), created=now.isoformat())
+    mine = LockInfo(id="a", who=stalelock.this_operator(), created=now.isoformat())
     theirs = LockInfo(id="b", who="ci@runner-7", created=now.isoformat())
     old = LockInfo(id="c", who="ci@runner-7", created=(now - timedelta(hours=2)).isoformat())
-    assert interrupted.judge_lock(mine, config(target)).stale
-    assert not interrupted.judge_lock(theirs, config(target)).stale
-    verdict = interrupted.judge_lock(old, config(target))
+    assert stalelock.judge_lock(mine, config(target)).stale
+    assert not stalelock.judge_lock(theirs, config(target)).stale
+    verdict = stalelock.judge_lock(old, config(target))
     assert verdict.stale and "older than 1 hour" in verdict.reason
 
 
@@ -125,21 +125,21 @@ def test_a_live_terraform_on_the_same_state_keeps_the_lock_held(target, tmp_path
     process = subprocess.Popen([sys.executable, "-c", STAND_IN], cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout.readline().strip() == "renamed"
-        assert interrupted.terraform_alive(config(target)) == [process.pid]
+        assert stalelock.terraform_alive(config(target)) == [process.pid]
         production = BackendConfig(Path("backend.hcl"), "generated", BUCKET, "notifications/production.tfstate",
                                    target.region, target.endpoint_url)
-        assert interrupted.terraform_alive(production) == []  # another environment's state: not its run
-        verdict = interrupted.judge_lock(LockInfo(id="a", who=interrupted.this_operator(),
-                                                  created=datetime.now(timezone.utc).isoformat()), config(target))
+        assert stalelock.terraform_alive(production) == []  # another environment's state: not its run
+        verdict = stalelock.judge_lock(LockInfo(id="a", who=stalelock.this_operator(),
+                                                created=datetime.now(timezone.utc).isoformat()), config(target))
         assert not verdict.stale and str(process.pid) in verdict.reason
     finally:
         process.kill()
         process.wait()
-    assert interrupted.terraform_alive(config(target)) == []
+    assert stalelock.terraform_alive(config(target)) == []
 
 
 def test_one_message_names_the_lock_every_orphan_and_the_next_step(target, plan, tmp_path):
-    lock_id = put_lock(target, interrupted.this_operator())
+    lock_id = put_lock(target, stalelock.this_operator())
     table = planned(plan, "aws_dynamodb_table")[0]["name"]
     target.client("dynamodb").create_table(
         TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],

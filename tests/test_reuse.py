@@ -20,7 +20,8 @@ from runbook.aws.target import Target
 from runbook.errors import TerraformUnavailable
 from runbook.execution.kernels import notebook_imports
 from runbook.terraform import planning
-from runbook.terraform.command import TIMINGS_VARIABLE, Terraform
+from runbook.terraform.command import Terraform
+from runbook.terraform.runner import TIMINGS_VARIABLE
 from runbook.terraform.workspace import Workspace
 
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
@@ -290,6 +291,11 @@ def test_the_state_file_is_read_from_the_bucket_only_when_terraform_would_read_t
     monkeypatch.setenv("TF_WORKSPACE", "blue")
     assert terraform._backend_state(config) is None, "another workspace's state is another object"
     monkeypatch.delenv("TF_WORKSPACE")
+    (terraform.workspace.root / "terraform.tfstate").write_text(json.dumps({**state, "serial": 99}))
+    # initialised for the S3 backend, Terraform reads the bucket's object, not a stray local file (which init
+    # refuses: runbook.terraform.initialised.refuse_local_state)
+    assert terraform._backend_state(config) == state, "a local terraform.tfstate is not the backend's state"
+    (terraform.workspace.root / "terraform.tfstate").unlink()
     moved = type(config)(config.path, config.origin, config.bucket, "notifications/other.tfstate", config.region,
                          config.endpoint_url)
     assert terraform._backend_state(moved) is None, "the directory is initialised for another key"

@@ -19,9 +19,9 @@ environment, locked with a lock object (``use_lockfile = true``, Terraform ≥ 1
 - **A held lock** (:func:`lock_error`, :func:`read_lock`, :func:`lock_check`): Terraform's "Error acquiring the
   state lock" becomes :class:`~runbook.errors.StateLocked` naming who holds it, since when, for what operation, and
   the exact ``terraform force-unlock`` command; 04 reads the lock object itself to diagnose a stale lock.
-- **A local state is never taken over** (:func:`refuse_local_state`): a ``terraform.tfstate`` in the work directory
-  (a by-hand ``terraform apply`` there without the backend) stops ``init`` with the command that moves it into the
-  bucket; nothing is moved or overwritten.
+- **A local state is never taken over** (:func:`runbook.terraform.initialised.refuse_local_state`, with what
+  ``init`` recorded in the work directory): a ``terraform.tfstate`` there (a by-hand ``terraform apply`` without
+  the backend) stops ``init`` with the command that moves it into the bucket; nothing is moved or overwritten.
 
 Nothing here restates the configuration: the default state key is read from the environment's
 ``backend.hcl.example``, the bucket's properties from S3, the lock from Terraform's own lock object or message.
@@ -29,7 +29,6 @@ Nothing here restates the configuration: the default state key is read from the 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -282,50 +281,6 @@ def resolve(workspace: "Workspace", target: Target, *, key: str | None = None, p
         config = BackendConfig(config.path, config.origin, config.bucket, key, config.region, config.endpoint_url,
                                key_override=True, settings=config.settings)
     return config
-
-
-def recorded_backend(root: Path) -> dict | None:
-    """The backend ``terraform init`` last configured in ``root`` (``.terraform/terraform.tfstate``), if any."""
-    try:
-        return json.loads((Path(root) / ".terraform" / "terraform.tfstate").read_text()).get("backend")
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def refuse_local_state(root: Path, config: BackendConfig) -> None:
-    """A ``terraform.tfstate`` with content in ``root`` stops here: ``init`` with the backend would leave it unused,
-    and the resources it records unmanaged. Moving it is the operator's decision, made with Terraform's own
-    ``init -migrate-state`` after reviewing both states; the error gives that command. Nothing changes."""
-    path = Path(root) / "terraform.tfstate"
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return
-    if text.strip():
-        raise ConfigurationError(path, "is a local Terraform state in the work directory; the runbook uses the S3 "
-                                 f"backend (s3://{config.bucket}/{config.key}) and will not take it over. Move it "
-                                 f"into the bucket with `terraform -chdir={root} init -migrate-state "
-                                 f"{' '.join(config.init_args())}` after comparing it with the bucket's state, or "
-                                 "move it aside if the bucket's is the right one")
-
-
-def selected_workspace(root: Path) -> str:
-    """The Terraform workspace commands in ``root`` use: ``TF_WORKSPACE`` (Terraform commands get this process's
-    environment), else ``terraform workspace select``'s."""
-    try:
-        selected = (root / ".terraform" / "environment").read_text().strip()
-    except OSError:
-        selected = ""
-    return os.environ.get("TF_WORKSPACE") or selected or "default"
-
-
-def initialised_for(root: Path, config) -> bool:
-    """Whether ``root``'s recorded backend is ``config`` (same bucket, key and S3 endpoint)."""
-    recorded = recorded_backend(root) or {}
-    settings = recorded.get("config") or {}
-    endpoint = (settings.get("endpoints") or {}).get("s3")
-    return (recorded.get("type") == "s3" and settings.get("bucket") == config.bucket
-            and settings.get("key") == config.key and (endpoint or None) == (config.endpoint_url or None))
 
 
 def lock_timeout(value: str | None = None) -> str:

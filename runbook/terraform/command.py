@@ -7,7 +7,8 @@
 - State: the S3 backend (``backend "s3" {}``, which :func:`backend_override_text` writes into the copy: the
   committed roots have no backend block, so plain Terraform there keeps local state), initialised with the config
   :mod:`runbook.terraform.backend` resolves; a held lock stops a command after a short ``-lock-timeout`` with
-  :class:`~runbook.errors.StateLocked`.
+  :class:`~runbook.errors.StateLocked` (each command runs through :class:`runbook.terraform.runner.TerraformRunner`,
+  which :class:`Terraform` extends with the commands).
 - Provider installation: a user's ``TF_CLI_CONFIG_FILE`` is respected; otherwise a CLI config is generated that
   uses a local filesystem mirror of ``hashicorp/aws`` when one exists (``RUNBOOK_TF_PLUGIN_MIRROR`` or a
   well-known directory) and the registry for everything else. When the provider cannot be installed,
@@ -16,154 +17,48 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from runbook.aws.statebucket import state_exists, state_object
-from runbook.aws.target import DUMMY_CREDENTIALS, Target
+from runbook.aws.target import Target
 from runbook.errors import ConfigurationError, TerraformError, TerraformUnavailable
-from runbook.processes import die_with_parent
 from runbook.terraform import backend as backends
 from runbook.terraform import bootstrap as bootstraps
-from runbook.terraform.backend import (
+from runbook.terraform.binary import MIRROR_VARIABLE, Binary
+from runbook.terraform.initialised import (
     initialised_for,
-    lock_timeout,
     recorded_backend,
     refuse_local_state,
     selected_workspace,
 )
-from runbook.terraform.binary import MIRROR_VARIABLE, Binary, base_environment, cli_config_file
-from runbook.terraform.lock import LOCK_ERROR, lock_error
-from runbook.terraform.stream import Plan, diagnostics, diagnostics_text, plan_changes, run_streaming, ui_messages
+from runbook.terraform.runner import Result, TerraformRunner
+from runbook.terraform.stream import Plan, diagnostics, diagnostics_text, plan_changes, ui_messages
 from runbook.terraform.workspace import (
     BACKEND_OVERRIDE_FILE,
     OVERRIDE_FILE,
     Workspace,
     backend_override_text,
-    override_text,
 )
 
-#: When set to a file path, every Terraform command appends ``{"command", "seconds", "root"}`` to it as a JSON
-#: line: where a run's time goes (``benchmarks/run.py`` sets it).
-TIMINGS_VARIABLE = "RUNBOOK_TERRAFORM_TIMINGS"
 #: Terraform's messages when it cannot install a provider (no registry access, no mirror).
 _INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
                      "could not connect to registry", "Failed to resolve provider packages")
-#: Commands that take the state lock: they get ``-lock-timeout`` (see :func:`runbook.terraform.backend.lock_timeout`).
-LOCKING_COMMANDS = ("apply", "destroy", "import", "init", "plan", "refresh", "taint", "untaint")
-#: Commands after which the outputs an apply reported may no longer be the state's.
-_STATE_CHANGING = ("apply", "destroy", "import", "init", "refresh", "state", "taint", "untaint", "force-unlock")
-#: ``terraform state`` subcommands that only read.
-_STATE_READING = ("list", "pull", "show")
-#: The files of a configuration copy that Terraform reads: configuration, templates, lock file, backend configs.
-INPUT_SUFFIXES = (".tf", ".tftpl", ".hcl")
 #: Beside ``.terraform``: the digest of what the last successful ``init`` was run with (see :meth:`Terraform.init`).
 INIT_MARKER = "runbook-init.sha256"
 
 
-@dataclass
-class Result:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-class Terraform:
-    """Terraform commands for one environment's workspace, aimed at ``target`` (AWS or an emulator).
+class Terraform(TerraformRunner):
+    """Terraform commands for one environment's workspace, aimed at ``target`` (AWS or an emulator); how each
+    command runs (environment, lock timeout, timings) is :class:`runbook.terraform.runner.TerraformRunner`'s.
 
     ``state_key``: a state key of its own instead of the environment's (a scratch workspace such as the import
-    demo: ``runbook.terraform.backend.default_key(env, "import-demo")``). ``lock_timeout``: how long a command waits
-    for a
-    held state lock (default ``RUNBOOK_LOCK_TIMEOUT`` or 10s). After :meth:`init`, ``backend`` is the
+    demo: ``runbook.terraform.backend.default_key(env, "import-demo")``). After :meth:`init`, ``backend`` is the
     :class:`runbook.terraform.backend.BackendConfig` used.
     """
 
     state_key: str | None = None
-    lock_timeout: str | None = None
     backend = None  # runbook.terraform.backend.BackendConfig, set by init
-    #: The root outputs the last ``apply -json`` through this object reported (None: ask ``terraform output``).
-    applied_outputs: dict | None = None
-
-    def __init__(self, workspace: Workspace, target: Target, binary: Binary | None = None,
-                 var_file: Path | None = None):
-        self.workspace = workspace
-        self.target = target
-        self.binary = binary or Binary.find()
-        #: The working tfvars (``runbook.workconfig``), passed to every command that reads variables.
-        self.var_file = Path(var_file) if var_file else None
-
-    def var_args(self) -> list[str]:
-        return [f"-var-file={self.var_file}"] if self.var_file else []
-
-    # -- plumbing ---------------------------------------------------------------------------------------------
-    def environment(self) -> dict[str, str]:
-        env = base_environment()
-        env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = self.target.region
-        if self.target.is_emulator:
-            for name, value in DUMMY_CREDENTIALS.items():
-                env.setdefault(name, value)
-            # The override carries the endpoints; keep a global endpoint from leaking into real-AWS services.
-            env.pop("AWS_ENDPOINT_URL", None)
-        return env
-
-    def prepare(self) -> Path:
-        """Sync the configuration copy and (for an emulator) write the endpoint override."""
-        root = self.workspace.sync()
-        override = root / OVERRIDE_FILE
-        if self.target.is_emulator:
-            override.write_text(override_text(self.target.endpoint_url))
-        elif override.exists():
-            override.unlink()
-        return root
-
-    def run(self, *args: str, check: bool = True, ok_codes: tuple[int, ...] = (0,), progress: bool = False) -> Result:
-        """Run ``terraform ARGS`` in the workspace root.
-
-        Commands that take the state lock get ``-lock-timeout``; when the lock is held by someone else the
-        command stops with :class:`~runbook.errors.StateLocked` (whatever ``check`` says): who, since when, the
-        ``force-unlock`` command. With ``progress`` (a ``-json`` plan or apply), Terraform's resource-by-resource
-        lines are printed as they arrive (:func:`progress_line`).
-        """
-        args = _with_lock_timeout(args, self.lock_timeout)
-        start = time.perf_counter()
-        command = [*self.binary.command, *args]
-        if progress:
-            proc = run_streaming(command, self.workspace.root, self.environment())
-        else:
-            proc = subprocess.run(command, cwd=self.workspace.root, capture_output=True, text=True,
-                                  env=self.environment(),
-                                  preexec_fn=die_with_parent)  # SIGTERM (lock released) if this process dies
-        _log_timing(args[0], time.perf_counter() - start, self.workspace.root)
-        result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
-        if args and args[0] in _STATE_CHANGING and not (args[0] == "state" and args[1:2] and
-                                                         args[1] in _STATE_READING):
-            self.applied_outputs = (_reported_outputs(proc.stdout) if args[0] == "apply" and "-json" in args
-                                    and proc.returncode == 0 else None)
-        if proc.returncode != 0 and LOCK_ERROR in proc.stdout + proc.stderr:
-            raise lock_error(self, proc.stdout + "\n" + proc.stderr, list(args))
-        if check and proc.returncode not in ok_codes:
-            raise TerraformError(args, proc.returncode, proc.stderr or proc.stdout)
-        return result
-
-    def inputs_digest(self, *extra: str | Path) -> str:
-        """SHA-256 of what Terraform reads here: the binary, the CLI config, every configuration, template and
-        ``.hcl`` file of the copy (overrides, import blocks and lock file included), the working tfvars, and
-        ``extra`` (files by content, anything else as text)."""
-        digest = hashlib.sha256("\0".join(self.binary.command).encode())
-        files = sorted(p for p in self.workspace.tree.rglob("*")
-                       if p.suffix in INPUT_SUFFIXES and ".terraform" not in p.relative_to(self.workspace.tree).parts)
-        files += [cli_config_file()] + ([self.var_file] if self.var_file else [])
-        for item in [*files, *extra]:
-            path = Path(item) if isinstance(item, Path) else None
-            content = (path.read_bytes() if path.is_file() else b"(none)") if path else str(item).encode()
-            digest.update(str(item).encode() + b"\0" + content + b"\0")
-        return digest.hexdigest()
 
     # -- commands ---------------------------------------------------------------------------------------------
     def init(self, backend=None, *, key: str | None = None) -> Result:
@@ -176,7 +71,7 @@ class Terraform:
         is bootstrapped there). ``key`` (or ``self.state_key``) gives the workspace a state key of its own.
 
         A local ``terraform.tfstate`` in the work directory stops this with a ConfigurationError giving the
-        ``init -migrate-state`` command (:func:`runbook.terraform.backend.refuse_local_state`); nothing changes.
+        ``init -migrate-state`` command (:func:`runbook.terraform.initialised.refuse_local_state`); nothing changes.
         On an emulator the endpoint changes from run to run, so the
         backend is re-configured (``-reconfigure``) rather than migrated; against AWS a recorded backend with
         another bucket or key is not silently switched: the error gives the migration command.
@@ -373,32 +268,6 @@ class Terraform:
         if result.returncode != 0:
             return []
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
-
-
-def _reported_outputs(stdout: str) -> dict | None:
-    """The root outputs an ``apply -json`` ended with (its ``outputs`` message), or None when it reported none or
-    withheld a value (a sensitive output)."""
-    reported = next((m.get("outputs") for m in reversed(ui_messages(stdout)) if m.get("type") == "outputs"), None)
-    if reported is None or not all("value" in item for item in reported.values()):
-        return None
-    return {name: item["value"] for name, item in reported.items()}
-
-
-def _with_lock_timeout(args: tuple[str, ...], timeout: str | None) -> tuple[str, ...]:
-    """``args`` with ``-lock-timeout=…`` after the command name, for commands that take the state lock."""
-    if not args or args[0] not in LOCKING_COMMANDS:
-        return args
-    if any(a.startswith("-lock-timeout") or a == "-lock=false" for a in args[1:]):
-        return args
-    return (args[0], f"-lock-timeout={lock_timeout(timeout)}", *args[1:])
-
-
-def _log_timing(command: str, seconds: float, root: Path) -> None:
-    path = os.environ.get(TIMINGS_VARIABLE)
-    if path:
-        with open(path, "a") as log:
-            log.write(json.dumps({"command": command, "seconds": round(seconds, 3), "root": str(root),
-                                 "ended": round(time.time(), 3)}) + "\n")
 
 
 def _first_error(text: str) -> str:
