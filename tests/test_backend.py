@@ -46,7 +46,8 @@ Terraform acquires a state lock to protect the state from being written
 by multiple users at the same time."""
 LOCKED_JSON = json.dumps({"@level": "error", "type": "diagnostic", "diagnostic": {
     "severity": "error", "summary": "Error acquiring the state lock",
-    "detail": "Error message: operation error S3: PutObject, StatusCode: 412\nLock Info:\n  ID:        abc-123\n"
+    "detail": "Error message: operation error S3: PutObject, StatusCode: 412\n"
+              "Lock Info:\n  ID:        abc-123\n"
               "  Path:      b/notifications/production.tfstate\n  Operation: OperationTypePlan\n"
               "  Who:       ci@runner\n  Version:   1.11.4\n"
               "  Created:   2026-12-01 10:01:37.070989509 +0000 UTC\n  Info:      \n\n\n"

@@ -149,7 +149,8 @@ def test_placeholders_stay_visible_in_markdown():
     nb = new_notebook(cells=[
         new_markdown_cell("Plain http://127.0.0.1:5000, code `http://127.0.0.1:5000`"),
         new_code_cell("show()", outputs=[new_output("display_data", data={
-            "text/markdown": "**Target**: emulator at http://localhost:4566 (`arn:aws:iam::123456789012:root`)",
+            "text/markdown": ("**Target**: emulator at http://localhost:4566 "
+                              "(`arn:aws:iam::123456789012:root`)"),
             "text/plain": "<IPython.core.display.Markdown object>"})]),
     ])
     masked = mask_notebook(nb)
