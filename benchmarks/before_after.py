@@ -30,8 +30,13 @@ def _formatted_bare_tree(original):
 
     def bare_tree(*args, **kwargs):
         root = original(*args, **kwargs)
-        subprocess.run(["terraform", "fmt", "terraform.tfvars"], cwd=root, env=run._bare_environment(),
-                       capture_output=True, check=True)
+        subprocess.run(
+            ["terraform", "fmt", "terraform.tfvars"],
+            cwd=root,
+            env=run._bare_environment(),
+            capture_output=True,
+            check=True,
+        )
         return root
 
     return bare_tree
@@ -39,8 +44,13 @@ def _formatted_bare_tree(original):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, required=True, metavar="CHECKOUT",
-                        help="the checkout to compare with (its package runs with this environment's packages)")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        required=True,
+        metavar="CHECKOUT",
+        help="the checkout to compare with (its package runs with this environment's packages)",
+    )
     parser.add_argument("--pairs", type=int, default=3, metavar="N", help="alternating pairs (default 3)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="as runbook run --only")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
@@ -48,22 +58,27 @@ def main() -> int:
     run._bare_tree = _formatted_bare_tree(run._bare_tree)
     load = run._load()
     with tempfile.TemporaryDirectory(prefix="runbook-before-after-") as scratch:
-        figures = run.bare_pairs(Path(scratch), args.pairs, args.only, import_cycle=not args.only,
-                                 candidate=args.before.resolve())
+        figures = run.bare_pairs(
+            Path(scratch), args.pairs, args.only, import_cycle=not args.only, candidate=args.before.resolve()
+        )
     figures.update(load=load, load_after=run._load())
     bare = figures["bare_seconds"]["raw"]
     after = figures["runbook_seconds"]["raw"]
     before = figures["candidate"]["runbook_seconds"]["raw"]
     ratios = [a / b for a, b in zip(after, before)]
-    figures["after_over_before"] = {"pair_ratios": [round(r, 3) for r in ratios],
-                                    "median": round(statistics.median(ratios), 3)}
+    figures["after_over_before"] = {
+        "pair_ratios": [round(r, 3) for r in ratios],
+        "median": round(statistics.median(ratios), 3),
+    }
     print(f"load average {load['loadavg']} on {load['cpus']} cores (after: {figures['load_after']['loadavg']})")
     print(f"notebooks: {' '.join(args.only) or 'all'}; before: {args.before}")
     print(f"{'pair':<6}{'bare s':>10}{'before s':>10}{'after s':>10}{'after/before':>14}{'after/bare':>12}")
     for index, (b, old, new) in enumerate(zip(bare, before, after), 1):
         print(f"{index:<6}{b:>10.1f}{old:>10.1f}{new:>10.1f}{new / old:>14.3f}{new / b:>12.3f}")
-    print(f"median after/before {figures['after_over_before']['median']}; after/bare {figures['ratio']['median']:.3f}; "
-          f"before/bare {figures['candidate']['ratio']['median']:.3f}")
+    print(
+        f"median after/before {figures['after_over_before']['median']}; after/bare {figures['ratio']['median']:.3f}; "
+        f"before/bare {figures['candidate']['ratio']['median']:.3f}"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0

@@ -57,8 +57,14 @@ ITEMS = 3
 @contextmanager
 def fresh_emulator():
     """``runbook emulator`` in a process of its own (moto keeps its state per process): its endpoint URL."""
-    process = subprocess.Popen([sys.executable, "-m", "runbook.cli", "emulator"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runbook.cli", "emulator"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
     deadline = time.monotonic() + 60
@@ -103,8 +109,14 @@ RECOVER_CHILD = textwrap.dedent("""
 def kill_when(code: str, ready, timeout: float = 300.0) -> str:
     """Run ``code`` in a child process group; SIGKILL the whole group as soon as ``ready()`` is true. Returns how it
     ended ('killed' or its exit status and output when it finished first)."""
-    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     try:
         while child.poll() is None and time.monotonic() < deadline:
@@ -208,10 +220,31 @@ def prepare(work: Path, endpoint: str) -> None:
 
 
 def runbook_run(endpoint: str, work: Path, output: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "runbook.cli", "run", "--env", ENVIRONMENT, "--only", "01",
-                             "--only", "02", "--endpoint-url", endpoint, "--work-dir", str(work.parent),
-                             "--output-dir", str(output)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runbook.cli",
+            "run",
+            "--env",
+            ENVIRONMENT,
+            "--only",
+            "01",
+            "--only",
+            "02",
+            "--endpoint-url",
+            endpoint,
+            "--work-dir",
+            str(work.parent),
+            "--output-dir",
+            str(output),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def kill_everything(process: subprocess.Popen) -> int:
@@ -259,8 +292,10 @@ def run_command_case(work: Path, endpoint: str, target: Target, outcome: dict) -
     check = next((c for c in setup.get("checks", []) if c["name"] == "interrupted apply"), None)
     outcome["first_message"] = check["detail"] if check else "(01 found nothing)"
     kept = json.loads((output / ENVIRONMENT / "02-plan-and-apply.ipynb").read_text())
-    outcome["kept_02"] = {"status": (kept["metadata"].get("runbook") or {}).get("status"),
-                          "banner": kept["cells"][0]["source"][:1500] if kept["cells"] else ""}
+    outcome["kept_02"] = {
+        "status": (kept["metadata"].get("runbook") or {}).get("status"),
+        "banner": kept["cells"][0]["source"][:1500] if kept["cells"] else "",
+    }
 
 
 def run_case(case: str, base: Path) -> dict:
@@ -275,26 +310,36 @@ def run_case(case: str, base: Path) -> dict:
             config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
             lock = statebucket.read_lock(target, config)
             outcome["left_behind"]["lock"] = lock.id if lock else ""
-            outcome["names_everything"] = all(name in outcome["first_message"] for name in
-                                              [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]]
-                                              if name) and outcome["kept_02"]["status"] == "interrupted"
+            outcome["names_everything"] = (
+                all(
+                    name in outcome["first_message"]
+                    for name in [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]]
+                    if name
+                )
+                and outcome["kept_02"]["status"] == "interrupted"
+            )
             return finish(case, work, endpoint, target, outcome, lock.id if lock else "")
         prepare(work, endpoint)
-        child = CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint, work=str(work),
-                             apply=case != "bootstrap")
+        child = CHILD.format(
+            root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint, work=str(work), apply=case != "bootstrap"
+        )
         if case == "bootstrap":
             outcome["kill"] = kill_when(child, lambda: statebucket.bucket_exists(target, backend.EMULATOR_BUCKET))
             s3 = statebucket.s3_client(target)
-            outcome["left_behind"] = {"bucket": backend.EMULATOR_BUCKET, "versioning": s3.get_bucket_versioning(
-                Bucket=backend.EMULATOR_BUCKET).get("Status", "off")}
+            outcome["left_behind"] = {
+                "bucket": backend.EMULATOR_BUCKET,
+                "versioning": s3.get_bucket_versioning(Bucket=backend.EMULATOR_BUCKET).get("Status", "off"),
+            }
             ctx = context(work, endpoint)  # 01's bucket check, as the re-run's 01 makes it
             found, _ = preflight.state_bucket(ctx, Target(REGION, endpoint))
             outcome["first_message"] = "; ".join(f"{c.name}: {c.detail}" for c in found)
             versioning = s3.get_bucket_versioning(Bucket=backend.EMULATOR_BUCKET).get("Status", "off")
             outcome["versioning_after"] = versioning
-            outcome["names_everything"] = ("interrupted" in outcome["first_message"]
-                                           and backend.EMULATOR_BUCKET in outcome["first_message"]
-                                           and versioning == "Enabled")
+            outcome["names_everything"] = (
+                "interrupted" in outcome["first_message"]
+                and backend.EMULATOR_BUCKET in outcome["first_message"]
+                and versioning == "Enabled"
+            )
             deploy.init(ctx)
             return finish(case, work, endpoint, target, outcome, "")
         else:
@@ -304,15 +349,19 @@ def run_case(case: str, base: Path) -> dict:
         ctx = context(work, endpoint)
         config = backend.resolve(ctx.workspace, ctx.target, check_bucket_exists=False)
         left_lock = statebucket.read_lock(target, config) if statebucket.bucket_exists(target, config.bucket) else None
-        outcome["left_behind"] = {"lock": left_lock.id if left_lock else "",
-                                  "objects": existing(target, planned_names(work))}
+        outcome["left_behind"] = {
+            "lock": left_lock.id if left_lock else "",
+            "objects": existing(target, planned_names(work)),
+        }
         message, lock_id = first_message(work, endpoint)
         outcome["first_message"] = message
-        outcome["names_everything"] = all(name in message for name in
-                                          [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]] if name)
+        outcome["names_everything"] = all(
+            name in message for name in [outcome["left_behind"]["lock"], *outcome["left_behind"]["objects"]] if name
+        )
         if case == "import":
-            code = RECOVER_CHILD.format(root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint,
-                                        work=str(work), lock_id=lock_id)
+            code = RECOVER_CHILD.format(
+                root=str(ROOT), env=ENVIRONMENT, region=REGION, endpoint=endpoint, work=str(work), lock_id=lock_id
+            )
             outcome["kill_import"] = kill_when(code, lambda: _recovery_applying(target, config))
             message, lock_id = first_message(work, endpoint)
             outcome["second_message"] = message
@@ -328,9 +377,12 @@ def finish(case: str, work: Path, endpoint: str, target: Target, outcome: dict, 
     lines: list[str] = []
     try:
         recovered = interrupted.recover(ctx, lock_id, apply=True, show=lambda text: lines.append(str(text)))
-        outcome["recovery"] = {"released": recovered.released, "rounds": recovered.rounds,
-                               "left": [o.address for o in recovered.left],
-                               "nothing_to_recover": recovered.nothing_to_recover}
+        outcome["recovery"] = {
+            "released": recovered.released,
+            "rounds": recovered.rounds,
+            "left": [o.address for o in recovered.left],
+            "nothing_to_recover": recovered.nothing_to_recover,
+        }
     except RunbookError as error:
         outcome["recovery"] = {"error": f"{type(error).__name__}: {error}"}
     try:
@@ -341,15 +393,22 @@ def finish(case: str, work: Path, endpoint: str, target: Target, outcome: dict, 
         outcome["next_plan"] = "clean" if not final.has_changes else f"changes: {final.plan.summary}"
     except RunbookError as error:
         outcome["next_plan"] = f"{type(error).__name__}: {error}"
-    table = (ctx.table.name if ctx.table else "")
+    table = ctx.table.name if ctx.table else ""
     if table and table_exists(target, table) and case != "bootstrap":
         outcome["items"] = target.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
     after = state_versions(target, config)
-    outcome["state_versions"] = {"before_recovery": len(before), "after": len(after),
-                                 "lost": sorted(set(before) - set(after))}
-    outcome["ok"] = (outcome["names_everything"] and outcome["next_plan"] == "clean"
-                     and not outcome["state_versions"]["lost"]
-                     and outcome.get("items", ITEMS) == ITEMS and "error" not in outcome["recovery"])
+    outcome["state_versions"] = {
+        "before_recovery": len(before),
+        "after": len(after),
+        "lost": sorted(set(before) - set(after)),
+    }
+    outcome["ok"] = (
+        outcome["names_everything"]
+        and outcome["next_plan"] == "clean"
+        and not outcome["state_versions"]["lost"]
+        and outcome.get("items", ITEMS) == ITEMS
+        and "error" not in outcome["recovery"]
+    )
     return outcome
 
 

@@ -46,8 +46,12 @@ FIGURES = ("suite", "discovery", "bare", "suite-bare", "lab", "docs")
 
 
 def stats(samples: list[float]) -> dict:
-    return {"median": round(statistics.median(samples), 3), "min": round(min(samples), 3),
-            "max": round(max(samples), 3), "runs": len(samples)}
+    return {
+        "median": round(statistics.median(samples), 3),
+        "min": round(min(samples), 3),
+        "max": round(max(samples), 3),
+        "runs": len(samples),
+    }
 
 
 def timed(function, repeats: int) -> tuple[list[float], object]:
@@ -77,8 +81,11 @@ def terraform_breakdown(timings: Path, runs: int) -> dict:
     by_command: dict[str, float] = {}
     for entry in entries:
         by_command[entry["command"]] = by_command.get(entry["command"], 0) + entry["seconds"] / runs
-    return {"commands": len(entries) // runs, "total": round(sum(by_command.values()), 2),
-            "by_command": {name: round(seconds, 2) for name, seconds in by_command.items()}}
+    return {
+        "commands": len(entries) // runs,
+        "total": round(sum(by_command.values()), 2),
+        "by_command": {name: round(seconds, 2) for name, seconds in by_command.items()},
+    }
 
 
 def without_provider(out: Path) -> dict[str, str]:
@@ -100,9 +107,12 @@ def plain_python(environment: str, workdir: Path) -> float:  # noqa: C901
     scripts = []
     with Emulator() as emu:
         emu.reset()  # moto's state is per process: start from an empty account, as the suite does
-        parameters = {**runner.environment_parameters(environment),
-                      **runner.target_parameters(environment, emu.endpoint_url), "environment": environment,
-                      "work_dir": str(workdir / "plain-work")}
+        parameters = {
+            **runner.environment_parameters(environment),
+            **runner.target_parameters(environment, emu.endpoint_url),
+            "environment": environment,
+            "work_dir": str(workdir / "plain-work"),
+        }
         for notebook in runner.select_notebooks(ONLY):
             nb = load_notebook_node(str(notebook))
             declared = {k: v for k, v in parameters.items() if k in _declared(notebook)}
@@ -112,8 +122,13 @@ def plain_python(environment: str, workdir: Path) -> float:  # noqa: C901
             scripts.append(script)
         start = time.perf_counter()
         for script in scripts:
-            proc = subprocess.run([sys.executable, str(script)], cwd=paths.NOTEBOOKS, capture_output=True,
-                                  text=True, env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+            proc = subprocess.run(
+                [sys.executable, str(script)],
+                cwd=paths.NOTEBOOKS,
+                capture_output=True,
+                text=True,
+                env={**__import__("os").environ, "MPLBACKEND": "Agg"},
+            )
             if proc.returncode:
                 raise SystemExit(f"{script.name} failed as a plain script:\n{proc.stderr[-2000:]}")
         return time.perf_counter() - start
@@ -140,8 +155,12 @@ def emulator_process():
     """``runbook emulator`` in its own process, as notebooks meet it: the emulator runs in the runner's (or
     ``runbook lab``'s) process and discovery in the kernel's. Sharing one process would make the client's and
     the server's threads queue on one interpreter lock and measure that instead."""
-    proc = subprocess.Popen([sys.executable, "-m", "runbook.cli", "emulator"], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runbook.cli", "emulator"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         match = re.search(r"http://\S+", proc.stdout.readline())
         if not match:
@@ -163,9 +182,12 @@ def discovery(sizes: list[int], repeats: int) -> dict:
         made = 0
         for size in sorted(sizes):
             for i in range(made, size):
-                client.create_table(TableName=f"bench-{i:04d}", BillingMode="PAY_PER_REQUEST",
-                                    KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-                                    AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
+                client.create_table(
+                    TableName=f"bench-{i:04d}",
+                    BillingMode="PAY_PER_REQUEST",
+                    KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+                )
             made = size
             samples, _ = timed(lambda: describe_tables(target, list_tables(target)), repeats)
             figures[str(size)] = stats(samples)
@@ -198,14 +220,18 @@ def _bare_tree(base: Path, environment: str, endpoint_url: str, state_key: str =
     from runbook.terraform.workspace import OVERRIDE_FILE, _is_local_artifact, override_text
 
     tree = base / "infrastructure"
-    shutil.copytree(paths.INFRASTRUCTURE, tree, ignore=lambda d, names: [
-        n for n in names if n == ".terraform" or _is_local_artifact(Path(d) / n)])
+    shutil.copytree(
+        paths.INFRASTRUCTURE,
+        tree,
+        ignore=lambda d, names: [n for n in names if n == ".terraform" or _is_local_artifact(Path(d) / n)],
+    )
     root = tree / environment
     (root / OVERRIDE_FILE).write_text(override_text(endpoint_url))
     # the generated override is not in fmt's canonical layout (the runbook's fmt check leaves it out); an operator's
     # own file would be: format it here, untimed, so the guide's ``fmt -check`` passes as it does for them
-    subprocess.run(["terraform", "fmt", OVERRIDE_FILE], cwd=root, env=_bare_environment(), capture_output=True,
-                   check=True)
+    subprocess.run(
+        ["terraform", "fmt", OVERRIDE_FILE], cwd=root, env=_bare_environment(), capture_output=True, check=True
+    )
     example = (root / "terraform.tfvars.example").read_text()
     text = re.sub(r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', r'\1"us-east-1"', example)
     text, _ = emulator_ami(Target("us-east-1", endpoint_url), text)
@@ -225,9 +251,17 @@ def _bare_bootstrap(tree: Path, endpoint_url: str, env: dict, log: list) -> floa
     root = tree / bucket_bootstrap.BOOTSTRAP_DIR
     (root / OVERRIDE_FILE).write_text(override_text(endpoint_url))
     seconds = 0.0
-    for args in (("init", "-input=false"),
-                 ("apply", "-input=false", "-auto-approve", f"-var=bucket_name={backend.EMULATOR_BUCKET}",
-                  "-var=region=us-east-1", "-var=require_tls=false")):  # plain HTTP emulator, as the runbook
+    for args in (
+        ("init", "-input=false"),
+        (
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            f"-var=bucket_name={backend.EMULATOR_BUCKET}",
+            "-var=region=us-east-1",
+            "-var=require_tls=false",
+        ),
+    ):  # plain HTTP emulator, as the runbook
         start = time.perf_counter()
         _terraform(root, args, env, log)
         seconds += time.perf_counter() - start
@@ -281,16 +315,27 @@ def bare_run(base: Path, environment: str = "staging", import_cycle: bool = Fals
             client = Target("us-east-1", endpoint_url).client("dynamodb")
             described = client.describe_table(TableName=table)["Table"]
             keys = {k["AttributeName"] for k in described["KeySchema"]}
-            client.create_table(TableName=name, KeySchema=described["KeySchema"], BillingMode="PAY_PER_REQUEST",
-                                AttributeDefinitions=[a for a in described["AttributeDefinitions"]
-                                                      if a["AttributeName"] in keys])
-            scratch = _bare_tree(base / "import-demo", environment, endpoint_url,
-                                 backend.default_key(environment, "import-demo"))
+            client.create_table(
+                TableName=name,
+                KeySchema=described["KeySchema"],
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[a for a in described["AttributeDefinitions"] if a["AttributeName"] in keys],
+            )
+            scratch = _bare_tree(
+                base / "import-demo", environment, endpoint_url, backend.default_key(environment, "import-demo")
+            )
             (scratch / "runbook_import.tf").write_text(f'import {{\n  to = {TABLE_ADDRESS}\n  id = "{name}"\n}}\n')
-            for args in (("init", "-input=false", "-backend-config=backend.hcl"),
-                         ("plan", "-input=false", "-out=tfplan", f"-var=dynamodb_notifications_table_name={name}",
-                          f"-target={TABLE_ADDRESS}"),
-                         ("apply", "-input=false", "tfplan")):
+            for args in (
+                ("init", "-input=false", "-backend-config=backend.hcl"),
+                (
+                    "plan",
+                    "-input=false",
+                    "-out=tfplan",
+                    f"-var=dynamodb_notifications_table_name={name}",
+                    f"-target={TABLE_ADDRESS}",
+                ),
+                ("apply", "-input=false", "tfplan"),
+            ):
                 start = time.perf_counter()
                 _terraform(scratch, args, env, log)
                 seconds += time.perf_counter() - start
@@ -305,8 +350,16 @@ def runbook_cli_run(base: Path, only: list[str], checkout: Path | None = None) -
     this environment's packages: how a proposed change is measured against the current one in the same pairs.
     """
     timings = base / "terraform-timings.jsonl"
-    command = [sys.executable, "-m", "runbook.cli", "run", "--output-dir", str(base / "runs"),
-               "--work-dir", str(base / "work")] + [arg for name in only for arg in ("--only", name)]
+    command = [
+        sys.executable,
+        "-m",
+        "runbook.cli",
+        "run",
+        "--output-dir",
+        str(base / "runs"),
+        "--work-dir",
+        str(base / "work"),
+    ] + [arg for name in only for arg in ("--only", name)]
     env = {**os.environ, "RUNBOOK_TERRAFORM_TIMINGS": str(timings)}
     if checkout is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(checkout), *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -357,8 +410,7 @@ def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool, candi
             other_logs.append(last_other)
     figures = _pair_figures(bare, runbook, runbook_logs, last_bare, only)
     if candidate:
-        figures["candidate"] = {"checkout": str(candidate),
-                                **_pair_figures(bare, other, other_logs, last_bare, only)}
+        figures["candidate"] = {"checkout": str(candidate), **_pair_figures(bare, other, other_logs, last_bare, only)}
     return figures
 
 
@@ -381,10 +433,13 @@ def _pair_figures(bare, runbook, runbook_logs, last_bare, only) -> dict:
         "terraform_ratios": [round(t / b, 3) for t, b in zip(terraform, bare)],
         "outside_terraform_seconds": {**stats(outside), "raw": [round(x, 2) for x in outside]},
         "runbook_notebooks": " ".join(only) or "all",
-        "last_pair": {"bare_commands": _commands(last_bare), "runbook_commands": _commands(last_runbook),
-                      "runbook_terraform_seconds": round(terraform[-1], 2) if terraform else 0.0,
-                      "runbook_notebook_seconds": last_runbook[0]["notebooks"] if last_runbook else {},
-                      "runbook_outside_terraform_seconds": round(outside[-1], 2) if outside else 0.0},
+        "last_pair": {
+            "bare_commands": _commands(last_bare),
+            "runbook_commands": _commands(last_runbook),
+            "runbook_terraform_seconds": round(terraform[-1], 2) if terraform else 0.0,
+            "runbook_notebook_seconds": last_runbook[0]["notebooks"] if last_runbook else {},
+            "runbook_outside_terraform_seconds": round(outside[-1], 2) if outside else 0.0,
+        },
     }
 
 
@@ -399,12 +454,20 @@ def lab_ready(out: Path, repeats: int) -> list[float]:
         lab_dir = out / f"lab-{index}"
         env = {**os.environ, "RUNBOOK_LAB_DIR": str(lab_dir), "PYTHONUNBUFFERED": "1"}
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "runbook.cli", "lab"], cwd=ROOT, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runbook.cli", "lab"],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         lines: queue.Queue = queue.Queue()
-        reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)],
-                                  daemon=True)
+        reader = threading.Thread(
+            target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)], daemon=True
+        )
         reader.start()
         seen, text = set(), []
         try:
@@ -434,15 +497,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run each, small table counts, no bare pairs")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
-    parser.add_argument("--only", action="append", default=[], metavar="NAME",
-                        help="measure only these notebooks (as runbook run --only); the JSON names them")
-    parser.add_argument("--pairs", type=int, default=3, metavar="N",
-                        help="alternating bare/runbook pairs for bare_ratio and suite_bare_ratio (default 3)")
-    parser.add_argument("--candidate", type=Path, metavar="CHECKOUT",
-                        help="also run this checkout's runbook in every bare pair (a proposed change, measured "
-                             "against the current one under the same load)")
-    parser.add_argument("--figures", default=",".join(FIGURES), metavar="NAME,...",
-                        help=f"what to measure, of {', '.join(FIGURES)} (default: all)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="measure only these notebooks (as runbook run --only); the JSON names them",
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=3,
+        metavar="N",
+        help="alternating bare/runbook pairs for bare_ratio and suite_bare_ratio (default 3)",
+    )
+    parser.add_argument(
+        "--candidate",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also run this checkout's runbook in every bare pair (a proposed change, measured "
+        "against the current one under the same load)",
+    )
+    parser.add_argument(
+        "--figures",
+        default=",".join(FIGURES),
+        metavar="NAME,...",
+        help=f"what to measure, of {', '.join(FIGURES)} (default: all)",
+    )
     args = parser.parse_args()
     ONLY.extend(args.only)
     args.figures = [name.strip() for name in args.figures.split(",") if name.strip()]
@@ -459,8 +540,11 @@ def main() -> int:
 
 
 def measure(args, repeats: int, out: Path) -> dict:
-    figures: dict = {"quick": args.quick, "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)],
-                     "load": _load()}
+    figures: dict = {
+        "quick": args.quick,
+        "notebooks": [nb.stem for nb in runner.select_notebooks(ONLY)],
+        "load": _load(),
+    }
     wanted = set(args.figures)
     staging = None
     if "suite" in wanted:
@@ -471,16 +555,20 @@ def measure(args, repeats: int, out: Path) -> dict:
         # Terraform is the only path (issue 12): without the provider 01 stops with the fix, the rest is skipped;
         # this measures how long the runbook takes to say so
         with patch.dict(os.environ, without_provider(out)):
-            unavailable, stopped = timed(lambda: suite(["staging"], out / "no-terraform-runs", must_pass=False),
-                                         repeats)
+            unavailable, stopped = timed(
+                lambda: suite(["staging"], out / "no-terraform-runs", must_pass=False), repeats
+            )
         figures["suite_seconds_terraform_unavailable"] = stats(unavailable)
         figures["terraform_unavailable_outcome"] = {r.notebook: r.status for r in stopped.results}
         production, _ = timed(lambda: suite(["production"], out / "production-runs"), repeats)
         both, _ = timed(lambda: suite(list(paths.ENVIRONMENTS), out / "all-runs"), repeats)
         figures["suite_seconds"] = {"staging": stats(staging), "production": stats(production), "all": stats(both)}
-        figures["all_ratio"] = {"to_staging": round(statistics.median(both) / statistics.median(staging), 2),
-                                "to_slower_environment": round(statistics.median(both) / max(
-                                    statistics.median(staging), statistics.median(production)), 2)}
+        figures["all_ratio"] = {
+            "to_staging": round(statistics.median(both) / statistics.median(staging), 2),
+            "to_slower_environment": round(
+                statistics.median(both) / max(statistics.median(staging), statistics.median(production)), 2
+            ),
+        }
         figures["per_notebook_seconds"] = {r.notebook: r.seconds for r in result.results}
         plain, _ = timed(lambda: plain_python("staging", out), repeats)
         figures["plain_python_seconds"] = stats(plain)
@@ -496,14 +584,18 @@ def measure(args, repeats: int, out: Path) -> dict:
             figures["discovery"].update({"100": None, "200": None})
     if "lab" in wanted:
         figures["lab_ready_seconds"] = stats(lab_ready(out, repeats))
-    for name, key, only, import_cycle in (("bare", "bare", ["01-setup", "02-plan-and-apply"], False),
-                                          ("suite-bare", "suite_bare", [], True)):
+    for name, key, only, import_cycle in (
+        ("bare", "bare", ["01-setup", "02-plan-and-apply"], False),
+        ("suite-bare", "suite_bare", [], True),
+    ):
         if name not in wanted:
             continue
         if args.quick or args.pairs < 1:
             figures[f"{key}_ratio"] = None
-            figures[key] = {"skipped": "--quick: no bare/runbook pairs (each pair applies twice for real; "
-                                       "run without --quick to measure them)"}
+            figures[key] = {
+                "skipped": "--quick: no bare/runbook pairs (each pair applies twice for real; "
+                "run without --quick to measure them)"
+            }
             continue
         figures[key] = bare_pairs(out / key, args.pairs, only, import_cycle, args.candidate)
         figures[f"{key}_ratio"] = figures[key]["ratio"]["median"]
@@ -518,26 +610,34 @@ def _load() -> dict:
 
 
 def report(figures: dict) -> None:
-    print(f"load average {figures['load']['loadavg']} on {figures['load']['cpus']} cores "
-          f"(after: {figures['load_after']['loadavg']})")
+    print(
+        f"load average {figures['load']['loadavg']} on {figures['load']['cpus']} cores "
+        f"(after: {figures['load_after']['loadavg']})"
+    )
     print(f"{'measure':<38}{'median s':>10}{'min s':>10}{'max s':>10}")
     rows = [(f"suite {k}", v) for k, v in figures.get("suite_seconds", {}).items()]
     if "suite_seconds_terraform_unavailable" in figures:
-        rows += [("suite staging, no provider (01 stops)", figures["suite_seconds_terraform_unavailable"]),
-                 ("plain python (staging)", figures["plain_python_seconds"])]
+        rows += [
+            ("suite staging, no provider (01 stops)", figures["suite_seconds_terraform_unavailable"]),
+            ("plain python (staging)", figures["plain_python_seconds"]),
+        ]
     if "docs_seconds" in figures:
         rows += [("docs build", figures["docs_seconds"])]
     if "lab_ready_seconds" in figures:
         rows += [("runbook lab ready", figures["lab_ready_seconds"])]
     for key, label in (("bare", "01+02"), ("suite_bare", "suite")):
         if figures.get(f"{key}_ratio") is not None:
-            rows += [(f"{label}: bare Terraform", figures[key]["bare_seconds"]),
-                     (f"{label}: runbook run", figures[key]["runbook_seconds"])]
+            rows += [
+                (f"{label}: bare Terraform", figures[key]["bare_seconds"]),
+                (f"{label}: runbook run", figures[key]["runbook_seconds"]),
+            ]
     rows += [(f"discovery {k} tables", v) for k, v in figures.get("discovery", {}).items() if v]
     for name, value in rows:
         print(f"{name:<38}{value['median']:>10.2f}{value['min']:>10.2f}{value['max']:>10.2f}")
-    for key, label in (("bare", "bare_ratio (01+02 / the guide's commands)"),
-                       ("suite_bare", "suite_bare_ratio (suite / its bare Terraform)")):
+    for key, label in (
+        ("bare", "bare_ratio (01+02 / the guide's commands)"),
+        ("suite_bare", "suite_bare_ratio (suite / its bare Terraform)"),
+    ):
         if key not in figures:
             continue
         if figures[f"{key}_ratio"] is None:
@@ -545,27 +645,39 @@ def report(figures: dict) -> None:
             continue
         ratio, last = figures[key]["ratio"], figures[key]["last_pair"]
         print(f"{label}: {ratio['median']} (pairs {figures[key]['pair_ratios']})")
-        print(f"  runbook's Terraform / bare Terraform: pairs {figures[key]['terraform_ratios']}; outside Terraform: "
-              f"median {figures[key]['outside_terraform_seconds']['median']}s "
-              f"(pairs {figures[key]['outside_terraform_seconds']['raw']})")
+        print(
+            f"  runbook's Terraform / bare Terraform: pairs {figures[key]['terraform_ratios']}; outside Terraform: "
+            f"median {figures[key]['outside_terraform_seconds']['median']}s "
+            f"(pairs {figures[key]['outside_terraform_seconds']['raw']})"
+        )
         if "candidate" in figures[key]:
             candidate = figures[key]["candidate"]
-            print(f"  candidate {candidate['checkout']}: {candidate['ratio']['median']} "
-                  f"(pairs {candidate['pair_ratios']}; runbook s {candidate['runbook_seconds']['raw']})")
-        print("  last pair, bare:    " + ", ".join(f"{k} {v['count']}× {v['seconds']}s"
-                                                   for k, v in last["bare_commands"].items()))
-        print("  last pair, runbook: " + ", ".join(f"{k} {v['count']}× {v['seconds']}s"
-                                                   for k, v in last["runbook_commands"].items())
-              + f"; outside Terraform {last['runbook_outside_terraform_seconds']}s")
+            print(
+                f"  candidate {candidate['checkout']}: {candidate['ratio']['median']} "
+                f"(pairs {candidate['pair_ratios']}; runbook s {candidate['runbook_seconds']['raw']})"
+            )
+        print(
+            "  last pair, bare:    "
+            + ", ".join(f"{k} {v['count']}× {v['seconds']}s" for k, v in last["bare_commands"].items())
+        )
+        print(
+            "  last pair, runbook: "
+            + ", ".join(f"{k} {v['count']}× {v['seconds']}s" for k, v in last["runbook_commands"].items())
+            + f"; outside Terraform {last['runbook_outside_terraform_seconds']}s"
+        )
     if "overhead_ratio" in figures:
         print(f"overhead ratio (suite / plain python): {figures['overhead_ratio']}")
-        print(f"--env all / one environment: {figures['all_ratio']['to_staging']} (staging), "
-              f"{figures['all_ratio']['to_slower_environment']} (the slower one)")
+        print(
+            f"--env all / one environment: {figures['all_ratio']['to_staging']} (staging), "
+            f"{figures['all_ratio']['to_slower_environment']} (the slower one)"
+        )
         for name, seconds in figures["per_notebook_seconds"].items():
             print(f"  {name:<30}{seconds:>8.2f}")
         tf = figures["terraform_seconds"]
-        print(f"Terraform in the staging suite: {tf['commands']} commands, {tf['total']} s — "
-              + ", ".join(f"{k} {v}" for k, v in tf["by_command"].items()))
+        print(
+            f"Terraform in the staging suite: {tf['commands']} commands, {tf['total']} s — "
+            + ", ".join(f"{k} {v}" for k, v in tf["by_command"].items())
+        )
 
 
 if __name__ == "__main__":

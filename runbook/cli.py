@@ -18,8 +18,16 @@ def cli() -> None:
     """Operator's runbook for the user-notifications DynamoDB table (Terraform, notebooks, docs)."""
 
 
-for _command in (local.run, infrastructure.cost, infrastructure.drift, infrastructure.destroy, local.emulator,
-                 local.lab, local.docs, infrastructure.recover):
+for _command in (
+    local.run,
+    infrastructure.cost,
+    infrastructure.drift,
+    infrastructure.destroy,
+    local.emulator,
+    local.lab,
+    local.docs,
+    infrastructure.recover,
+):
     cli.add_command(_command)
 
 
@@ -45,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: one line, and the traceback on request
         if os.environ.get("RUNBOOK_DEBUG"):
             raise
-        click.echo(f"runbook: internal error: {type(error).__name__}: {error} (RUNBOOK_DEBUG=1 shows the traceback)",
-                   err=True)
+        click.echo(
+            f"runbook: internal error: {type(error).__name__}: {error} (RUNBOOK_DEBUG=1 shows the traceback)", err=True
+        )
         return 1
 
 

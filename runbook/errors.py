@@ -60,18 +60,24 @@ class EndpointUnreachable(RunbookError, ConnectionError):
 def unreachable_message(endpoint: str, reason: str) -> str:
     """One paragraph: which endpoint, why, and what to run (an emulator on this machine, or elsewhere)."""
     host = urlparse(endpoint).hostname or ""
-    where = (f"Nothing answers at {endpoint} ({reason}), the AWS endpoint this run uses (the aws_endpoint_url "
-             "parameter, else AWS_ENDPOINT_URL).")
+    where = (
+        f"Nothing answers at {endpoint} ({reason}), the AWS endpoint this run uses (the aws_endpoint_url "
+        "parameter, else AWS_ENDPOINT_URL)."
+    )
     if host in ("127.0.0.1", "localhost", "::1"):
-        return (f"{where} The emulator on this machine is not running: it stops with the `runbook lab` or "
-                "`runbook emulator` that started it, and its tables go with it. Restart `runbook lab` and run the "
-                "notebook again from the top (the lab injects its new endpoint), or start `runbook emulator` in a "
-                "terminal and pass the "
-                "endpoint it prints as aws_endpoint_url; leave aws_endpoint_url empty (and unset "
-                "AWS_ENDPOINT_URL) to use real AWS.")
-    return (f"{where} Start the emulator at {host or endpoint} (or check the address and port), or use "
-            "`runbook emulator` on this machine and pass the endpoint it prints as aws_endpoint_url; leave "
-            "aws_endpoint_url empty (and unset AWS_ENDPOINT_URL) to use real AWS.")
+        return (
+            f"{where} The emulator on this machine is not running: it stops with the `runbook lab` or "
+            "`runbook emulator` that started it, and its tables go with it. Restart `runbook lab` and run the "
+            "notebook again from the top (the lab injects its new endpoint), or start `runbook emulator` in a "
+            "terminal and pass the "
+            "endpoint it prints as aws_endpoint_url; leave aws_endpoint_url empty (and unset "
+            "AWS_ENDPOINT_URL) to use real AWS."
+        )
+    return (
+        f"{where} Start the emulator at {host or endpoint} (or check the address and port), or use "
+        "`runbook emulator` on this machine and pass the endpoint it prints as aws_endpoint_url; leave "
+        "aws_endpoint_url empty (and unset AWS_ENDPOINT_URL) to use real AWS."
+    )
 
 
 class TerraformUnavailable(RunbookError):
@@ -106,8 +112,18 @@ class StateLocked(RunbookError):
     that the holder (a colleague, a CI job, a crashed run) is gone.
     """
 
-    def __init__(self, lock_id: str, who: str, created: str, operation: str, state: str, age: str = "",
-                 version: str = "", command: str = "", command_args: list[str] | None = None):
+    def __init__(
+        self,
+        lock_id: str,
+        who: str,
+        created: str,
+        operation: str,
+        state: str,
+        age: str = "",
+        version: str = "",
+        command: str = "",
+        command_args: list[str] | None = None,
+    ):
         self.lock_id = lock_id
         self.who = who
         self.created = created
@@ -118,9 +134,12 @@ class StateLocked(RunbookError):
         self.command = command
         self.command_args = list(command_args or [])
         since = f"since {created}" + (f" ({age} ago)" if age and age != "unknown" else "") if created else "since ?"
-        message = (f"the state {state} is locked by {who or 'an unknown holder'} {since} for {operation or '?'}"
-                   + (f" (Terraform {version})" if version else "") + f", lock ID {lock_id or '?'}. Nothing was "
-                   "changed. If that run is still going, wait for it and try again; once you have checked the holder "
-                   "is gone, release the lock")
+        message = (
+            f"the state {state} is locked by {who or 'an unknown holder'} {since} for {operation or '?'}"
+            + (f" (Terraform {version})" if version else "")
+            + f", lock ID {lock_id or '?'}. Nothing was "
+            "changed. If that run is still going, wait for it and try again; once you have checked the holder "
+            "is gone, release the lock"
+        )
         message += f": {command}" if command else " (delete the lock object next to the state)"
         super().__init__(message)

@@ -29,8 +29,9 @@ from hcl2.utils import SerializationOptions
 
 from runbook.errors import ConfigurationError
 
-OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True,
-                               preserve_heredocs=False)
+OPTIONS = SerializationOptions(
+    with_comments=False, explicit_blocks=False, strip_string_quotes=True, preserve_heredocs=False
+)
 
 
 def read(path: Path | str) -> dict:
@@ -48,7 +49,7 @@ def read(path: Path | str) -> dict:
     try:
         parsed = _parsed(path.resolve(), stat.st_mtime_ns, stat.st_size)
     except UnicodeDecodeError:
-        raise ConfigurationError(path, "not a text file (HCL is UTF-8 text, e.g. name = \"value\")") from None
+        raise ConfigurationError(path, 'not a text file (HCL is UTF-8 text, e.g. name = "value")') from None
     except Exception as exc:  # lark's parse errors (UnexpectedInput and its kinds) carry a line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigurationError(path, f"cannot parse as HCL: {first}", getattr(exc, "line", None)) from None

@@ -33,8 +33,10 @@ def known_regions() -> dict[str, tuple[str, ...]]:
     in an unparseable answer (botocore's "ResponseParserError … invalid XML") instead of an error naming it.
     """
     session = boto3.session.Session()
-    return {partition: tuple(session.get_available_regions(REGION_SERVICE, partition_name=partition))
-            for partition in session.get_available_partitions()}
+    return {
+        partition: tuple(session.get_available_regions(REGION_SERVICE, partition_name=partition))
+        for partition in session.get_available_partitions()
+    }
 
 
 def region(value: object, name: str = "aws_region") -> str:
@@ -42,8 +44,9 @@ def region(value: object, name: str = "aws_region") -> str:
     regions = known_regions()
     if not isinstance(value, str) or not any(value in names for names in regions.values()):
         listed = "; ".join(f"{partition}: {', '.join(names)}" for partition, names in regions.items() if names)
-        raise ParameterError(name, value, f"an AWS region where {REGION_SERVICE} is offered (botocore's endpoint "
-                             f"data) — {listed}")
+        raise ParameterError(
+            name, value, f"an AWS region where {REGION_SERVICE} is offered (botocore's endpoint data) — {listed}"
+        )
     return value
 
 
@@ -126,8 +129,12 @@ class ChangeGuard:
 
 def change_guard(environment_name: str, table: str, apply: object, confirm: object) -> ChangeGuard:
     """Validate ``apply``/``confirm`` and return the guard (raises before any change)."""
-    guard = ChangeGuard(environment(environment_name), table_name(table), boolean(apply, "apply"),
-                        confirm if isinstance(confirm, str) else "")
+    guard = ChangeGuard(
+        environment(environment_name),
+        table_name(table),
+        boolean(apply, "apply"),
+        confirm if isinstance(confirm, str) else "",
+    )
     if not isinstance(confirm, str):
         raise ParameterError("confirm", confirm, "a string: the table name, to confirm a production change")
     guard.check()
@@ -152,13 +159,21 @@ def allow_destroy(value: object, name: str = "allow_destroy") -> tuple[str, ...]
     changes is the gate's decision (``runbook.steps.gate.decide``), which refuses with the list to pass.
     """
     if not isinstance(value, str):
-        raise ParameterError(name, value, "a string: comma-separated resource addresses of the plan's destructive "
-                             "changes (e.g. 'module.dynamodb.aws_dynamodb_table.notifications'), or ''")
+        raise ParameterError(
+            name,
+            value,
+            "a string: comma-separated resource addresses of the plan's destructive "
+            "changes (e.g. 'module.dynamodb.aws_dynamodb_table.notifications'), or ''",
+        )
     addresses = [part.strip() for part in value.split(",")]
     bad = [a for a in addresses if a and (any(c.isspace() for c in a) or "." not in a)]
     if bad:
-        raise ParameterError(name, value, f"comma-separated resource addresses such as "
-                             f"'module.dynamodb.aws_dynamodb_table.notifications' ({bad[0]!r} is not one)")
+        raise ParameterError(
+            name,
+            value,
+            f"comma-separated resource addresses such as "
+            f"'module.dynamodb.aws_dynamodb_table.notifications' ({bad[0]!r} is not one)",
+        )
     return tuple(dict.fromkeys(a for a in addresses if a))
 
 
@@ -172,8 +187,12 @@ def lock_id(value: object, name: str = "unlock_lock_id") -> str:
     if text == "":
         return ""
     if not isinstance(text, str) or not LOCK_ID_PATTERN.match(text):
-        raise ParameterError(name, value, "'' or the stale lock's ID as the diagnosis shows it: a UUID such as "
-                             "'3f1c0d5e-9a2b-4c7d-8e6f-0a1b2c3d4e5f'")
+        raise ParameterError(
+            name,
+            value,
+            "'' or the stale lock's ID as the diagnosis shows it: a UUID such as "
+            "'3f1c0d5e-9a2b-4c7d-8e6f-0a1b2c3d4e5f'",
+        )
     return text
 
 
@@ -182,8 +201,12 @@ def plan_sha256(value: object, name: str = "plan_sha256") -> str:
     if value == "":
         return ""
     if not isinstance(value, str) or not SHA256_PATTERN.match(value):
-        raise ParameterError(name, value, "'' or the saved plan's SHA-256: exactly 64 hexadecimal characters "
-                             "(as 02 shows and records it as plan_sha256)")
+        raise ParameterError(
+            name,
+            value,
+            "'' or the saved plan's SHA-256: exactly 64 hexadecimal characters "
+            "(as 02 shows and records it as plan_sha256)",
+        )
     return value.lower()
 
 
@@ -201,7 +224,10 @@ def lab_environment_check(environment: str) -> None:
     """In a lab's kernel, refuse another environment than the lab's (ParameterError naming ``environment``)."""
     lab = lab_environment()
     if lab and environment != lab:
-        raise ParameterError("environment", environment,
-                             f"{lab!r} in this lab: it was started for {lab} (its emulator, work directory and "
-                             f"terraform.tfvars are {lab}'s). To work on {environment}, run "
-                             f"`runbook lab --env {environment}` (nothing was called)")
+        raise ParameterError(
+            "environment",
+            environment,
+            f"{lab!r} in this lab: it was started for {lab} (its emulator, work directory and "
+            f"terraform.tfvars are {lab}'s). To work on {environment}, run "
+            f"`runbook lab --env {environment}` (nothing was called)",
+        )

@@ -94,8 +94,12 @@ def stop_workers_of(parents: Iterable[int], signum: int, timeout: float = GRACE,
         send(workers, forwarded_signal(signum))
         if wait_gone(workers, min(timeout, 1.0)):
             names = ", ".join(sorted({_name(pid) for pid in workers}))
-            print(f"waiting up to {timeout:.0f}s for {names} to stop on its own (Terraform finishes what is in "
-                  "flight and releases its state lock); signal again to force", file=sys.stderr, flush=True)
+            print(
+                f"waiting up to {timeout:.0f}s for {names} to stop on its own (Terraform finishes what is in "
+                "flight and releases its state lock); signal again to force",
+                file=sys.stderr,
+                flush=True,
+            )
             wait_gone(workers, timeout)
 
 
@@ -352,8 +356,13 @@ def _start_watchdog() -> subprocess.Popen | None:
         return None
     try:
         watch = [sys.executable, "-I", "-S", os.path.abspath(proctree.__file__), "--watch", str(os.getpid())]
-        return subprocess.Popen(watch,
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True, close_fds=True)
+        return subprocess.Popen(
+            watch,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
     except OSError:
         return None

@@ -38,9 +38,11 @@ class WorkingTfvars:
         return self.path.is_file()
 
     def describe(self) -> str:
-        what = {"parameter": "given with the tfvars parameter",
-                "operator": "the operator's (guide Step 1)",
-                "generated": "the work directory's copy of terraform.tfvars.example"}[self.origin]
+        what = {
+            "parameter": "given with the tfvars parameter",
+            "operator": "the operator's (guide Step 1)",
+            "generated": "the work directory's copy of terraform.tfvars.example",
+        }[self.origin]
         return f"{self.path} ({what})"
 
 
@@ -57,8 +59,9 @@ def generated_file(work_base: Path) -> Path:
     return Path(work_base) / "terraform.tfvars"
 
 
-def resolve(environment: str, tfvars: object = "", work_base: Path | None = None,
-            parameter: str = "tfvars") -> WorkingTfvars:
+def resolve(
+    environment: str, tfvars: object = "", work_base: Path | None = None, parameter: str = "tfvars"
+) -> WorkingTfvars:
     """The working tfvars of ``environment``. An explicit file must exist and parse (errors name ``parameter``)."""
     if not isinstance(tfvars, (str, Path)):
         raise ParameterError(parameter, tfvars, "a tfvars file path, or '' for the environment's working file")
@@ -110,22 +113,33 @@ def check_environment(path: Path, environment: str) -> None:
     table = values.get("dynamodb_notifications_table_name")
     tags = values.get("common_tags") if isinstance(values.get("common_tags"), dict) else {}
     for other in (e for e in paths.ENVIRONMENTS if e != environment):
-        said = [f"{name} = {value!r}" for name, value in (
-            ("dynamodb_notifications_table_name", table), ("common_tags.Environment", tags.get("Environment")),
-            ("environment", values.get("environment")))
-            if isinstance(value, str) and (value.lower() == other or value.lower().startswith(f"{other}-"))]
+        said = [
+            f"{name} = {value!r}"
+            for name, value in (
+                ("dynamodb_notifications_table_name", table),
+                ("common_tags.Environment", tags.get("Environment")),
+                ("environment", values.get("environment")),
+            )
+            if isinstance(value, str) and (value.lower() == other or value.lower().startswith(f"{other}-"))
+        ]
         if said:
             variable = said[0].split(" ", 1)[0].split(".")[0]
-            raise ConfigurationError(path, f"written for {other}, not {environment}: {said[0]} "
-                                           f"(pass {other}'s tfvars to {other}, or a {environment} file here)",
-                                     line_of(path, variable))
+            raise ConfigurationError(
+                path,
+                f"written for {other}, not {environment}: {said[0]} "
+                f"(pass {other}'s tfvars to {other}, or a {environment} file here)",
+                line_of(path, variable),
+            )
 
 
 def missing_error(environment: str, working: WorkingTfvars) -> ConfigurationError:
     """The working tfvars does not exist yet: say how to make one."""
-    return ConfigurationError(working.path, f"missing: run 01-setup for {environment} (it copies "
-                                            f"{example_file(environment).name} there), or create "
-                                            f"{operator_file(environment)} (the guide's Step 1), or pass a tfvars file")
+    return ConfigurationError(
+        working.path,
+        f"missing: run 01-setup for {environment} (it copies "
+        f"{example_file(environment).name} there), or create "
+        f"{operator_file(environment)} (the guide's Step 1), or pass a tfvars file",
+    )
 
 
 def named_table(environment: str, working: WorkingTfvars) -> str | None:

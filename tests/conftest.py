@@ -47,8 +47,11 @@ def emulator():
 
 def _clients(port: int) -> list[psutil.Process]:
     """Other processes with a connection to the emulator's port (this process's own clients excluded)."""
-    pids = {c.pid for c in psutil.net_connections(kind="tcp")
-            if c.raddr and c.raddr.port == port and c.pid and c.pid != os.getpid()}
+    pids = {
+        c.pid
+        for c in psutil.net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.pid and c.pid != os.getpid()
+    }
     processes = []
     for pid in sorted(pids):
         try:
@@ -89,17 +92,27 @@ def wait_for_stragglers(port: int, grace: float = STRAGGLER_GRACE) -> list[str]:
 def target(emulator) -> Target:
     stragglers = wait_for_stragglers(urlparse(emulator.endpoint_url).port)
     if stragglers:
-        warnings.warn("still talking to the emulator before this test's reset (waited for, then reset): "
-                      + "; ".join(stragglers), stacklevel=1)
+        warnings.warn(
+            "still talking to the emulator before this test's reset (waited for, then reset): " + "; ".join(stragglers),
+            stacklevel=1,
+        )
     emulator.reset()
     return Target(region="us-east-1", endpoint_url=emulator.endpoint_url)
 
 
 def pytest_addoption(parser):
-    parser.addini("unmarked_test_seconds", "a test without a slow-test marker whose call or set-up takes longer "
-                  "than this (seconds, on a machine that is not oversubscribed) fails", default="5")
-    parser.addini("unmarked_test_load_scaling", "scale unmarked_test_seconds by the load per core when the machine "
-                  "is oversubscribed", type="bool", default=True)
+    parser.addini(
+        "unmarked_test_seconds",
+        "a test without a slow-test marker whose call or set-up takes longer "
+        "than this (seconds, on a machine that is not oversubscribed) fails",
+        default="5",
+    )
+    parser.addini(
+        "unmarked_test_load_scaling",
+        "scale unmarked_test_seconds by the load per core when the machine is oversubscribed",
+        type="bool",
+        default=True,
+    )
 
 
 def allowed_seconds(limit: float, load: float, cpus: int) -> float:
@@ -127,6 +140,8 @@ def pytest_runtest_makereport(item, call):
     phase = "its set-up (fixtures)" if call.when == "setup" else "its call"
     report.outcome = "failed"
     allowed = f"{limit:.1f} s ({base:g} s scaled by the machine's load)" if limit > base else f"{base:g} s"
-    report.longrepr = (f"{item.nodeid}: {phase} took {call.duration:.1f} s, more than {allowed}, without a "
-                       f"slow-test marker: the default run (plain pytest) must stay fast. Make it faster, or mark it "
-                       f"(the test, its class or its module's pytestmark) with the one that fits:\n{markers}")
+    report.longrepr = (
+        f"{item.nodeid}: {phase} took {call.duration:.1f} s, more than {allowed}, without a "
+        f"slow-test marker: the default run (plain pytest) must stay fast. Make it faster, or mark it "
+        f"(the test, its class or its module's pytestmark) with the one that fits:\n{markers}"
+    )

@@ -28,8 +28,9 @@ server.stop()
 @contextmanager
 def stock_moto() -> Iterator[str]:
     """The endpoint URL of a stock moto server (127.0.0.1, a free port), stopped on exit."""
-    process = subprocess.Popen([sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         line = process.stdout.readline()
         if not line.strip().isdigit():

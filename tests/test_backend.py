@@ -44,17 +44,26 @@ Lock Info:
 
 Terraform acquires a state lock to protect the state from being written
 by multiple users at the same time."""
-LOCKED_JSON = json.dumps({"@level": "error", "type": "diagnostic", "diagnostic": {
-    "severity": "error", "summary": "Error acquiring the state lock",
-    "detail": "Error message: operation error S3: PutObject, StatusCode: 412\n"
-              "Lock Info:\n  ID:        abc-123\n"
-              "  Path:      b/notifications/production.tfstate\n  Operation: OperationTypePlan\n"
-              "  Who:       ci@runner\n  Version:   1.11.4\n"
-              "  Created:   2026-12-01 10:01:37.070989509 +0000 UTC\n  Info:      \n\n\n"
-              "Terraform acquires a state lock"}})
+LOCKED_JSON = json.dumps(
+    {
+        "@level": "error",
+        "type": "diagnostic",
+        "diagnostic": {
+            "severity": "error",
+            "summary": "Error acquiring the state lock",
+            "detail": "Error message: operation error S3: PutObject, StatusCode: 412\n"
+            "Lock Info:\n  ID:        abc-123\n"
+            "  Path:      b/notifications/production.tfstate\n  Operation: OperationTypePlan\n"
+            "  Who:       ci@runner\n  Version:   1.11.4\n"
+            "  Created:   2026-12-01 10:01:37.070989509 +0000 UTC\n  Info:      \n\n\n"
+            "Terraform acquires a state lock",
+        },
+    }
+)
 
 
 # --- the committed configuration ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
 def test_each_root_ships_a_partial_s3_backend_example_and_its_config(environment):
@@ -62,7 +71,7 @@ def test_each_root_ships_a_partial_s3_backend_example_and_its_config(environment
     guide's local state (tests/test_terraform_config.py checks that)."""
     versions = (paths.environment_dir(environment) / "versions.tf").read_text()
     example = (paths.environment_dir(environment) / "backend.tf.example").read_text()
-    assert re.search(r'(?m)^\s*backend\s+"s3"\s*\{\s*\}', example), "partial configuration: backend \"s3\" {}"
+    assert re.search(r'(?m)^\s*backend\s+"s3"\s*\{\s*\}', example), 'partial configuration: backend "s3" {}'
     required = re.search(r'required_version\s*=\s*">=\s*(\d+)\.(\d+)', versions)
     assert required and (int(required.group(1)), int(required.group(2))) >= (1, 10), "use_lockfile needs 1.10"
     values, lines = backend.read_file(backend.example_file(environment))
@@ -83,14 +92,20 @@ def test_the_bootstrap_configuration_keeps_local_state_and_secures_the_bucket():
     bootstrap = paths.INFRASTRUCTURE / "bootstrap"
     text = "".join(p.read_text() for p in sorted(bootstrap.glob("*.tf")))
     assert not re.search(r"(?m)^\s*backend\s+\"", text), (
-        "the bootstrap keeps local state: it creates the backend's bucket")
-    for resource in ("aws_s3_bucket_versioning", "aws_s3_bucket_server_side_encryption_configuration",
-                     "aws_s3_bucket_public_access_block", "aws_s3_bucket_policy"):
+        "the bootstrap keeps local state: it creates the backend's bucket"
+    )
+    for resource in (
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_policy",
+    ):
         assert f'resource "{resource}"' in text
     assert "aws:SecureTransport" in text
 
 
 # --- validating a backend.hcl --------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def operator_files(tmp_path, monkeypatch):
@@ -102,26 +117,35 @@ def operator_files(tmp_path, monkeypatch):
     return files
 
 
-GOOD = 'bucket = "team-tfstate"\nkey = "notifications/staging.tfstate"\nregion = "us-east-1"\nencrypt = true\n' \
-       'use_lockfile = true\n'
+GOOD = (
+    'bucket = "team-tfstate"\nkey = "notifications/staging.tfstate"\nregion = "us-east-1"\nencrypt = true\n'
+    "use_lockfile = true\n"
+)
 
 
 def test_a_valid_file_is_read_with_its_settings(operator_files):
     operator_files["staging"].write_text(GOOD)
     config = backend.validate(operator_files["staging"], "staging")
-    assert (config.bucket, config.key, config.region, config.uses_lockfile) == \
-        ("team-tfstate", "notifications/staging.tfstate", "us-east-1", True)
+    assert (config.bucket, config.key, config.region, config.uses_lockfile) == (
+        "team-tfstate",
+        "notifications/staging.tfstate",
+        "us-east-1",
+        True,
+    )
     assert config.init_args() == [f"-backend-config={operator_files['staging']}"]
 
 
-@pytest.mark.parametrize("text, message, line", [
-    ('key = "notifications/staging.tfstate"\nuse_lockfile = true\n', "`bucket` is missing", None),
-    ('bucket = "b"\nuse_lockfile = true\n', "`key` is missing", None),
-    ('bucket = "b"\nkey = ""\nuse_lockfile = true\n', "`key` is empty", 2),
-    ('bucket = "b"\nkey = "notifications/staging.tfstate"\nuse_lockfile = false\n', "locking is off", 3),
-    ('bucket = "b"\nkey = "notifications/production.tfstate"\nuse_lockfile = true\n', "production's state key", 2),
-    ('bucket = "b"\nkey = \n', "cannot parse", None),
-])
+@pytest.mark.parametrize(
+    "text, message, line",
+    [
+        ('key = "notifications/staging.tfstate"\nuse_lockfile = true\n', "`bucket` is missing", None),
+        ('bucket = "b"\nuse_lockfile = true\n', "`key` is missing", None),
+        ('bucket = "b"\nkey = ""\nuse_lockfile = true\n', "`key` is empty", 2),
+        ('bucket = "b"\nkey = "notifications/staging.tfstate"\nuse_lockfile = false\n', "locking is off", 3),
+        ('bucket = "b"\nkey = "notifications/production.tfstate"\nuse_lockfile = true\n', "production's state key", 2),
+        ('bucket = "b"\nkey = \n', "cannot parse", None),
+    ],
+)
 def test_bad_input_names_the_file_and_line(operator_files, text, message, line):
     operator_files["staging"].write_text(text)
     with pytest.raises(ConfigurationError) as caught:
@@ -181,6 +205,7 @@ def test_on_an_emulator_the_config_is_generated_in_the_work_directory(tmp_path):
 
 # --- the bucket and the probe ---------------------------------------------------------------------------------------
 
+
 def test_a_bare_bucket_fails_the_checks_each_with_its_fix(target):
     s3 = statebucket.s3_client(target)
     s3.create_bucket(Bucket="bare-bucket")
@@ -189,8 +214,9 @@ def test_a_bare_bucket_fails_the_checks_each_with_its_fix(target):
     assert checks["state bucket bare-bucket"].ok
     assert not checks["state bucket versioning"].ok and "put-bucket-versioning" in checks["state bucket versioning"].fix
     assert not checks["state bucket encryption"].ok and "put-bucket-encryption" in checks["state bucket encryption"].fix
-    assert (not checks["state bucket not public"].ok
-            and "put-public-access-block" in checks["state bucket not public"].fix)
+    assert (
+        not checks["state bucket not public"].ok and "put-public-access-block" in checks["state bucket not public"].fix
+    )
     missing = statebucket.check_bucket(target, "no-such-bucket")
     assert len(missing) == 1 and not missing[0].ok and "infrastructure/bootstrap" in missing[0].fix
 
@@ -218,8 +244,12 @@ def test_on_an_emulator_the_bucket_is_looked_for_once_a_bootstrap_in_flight_has_
             taken.set()
             threading.Event().wait(0.6)
             statebucket.s3_client(target).create_bucket(Bucket=backend.EMULATOR_BUCKET)
-            record = {"bucket": backend.EMULATOR_BUCKET, "endpoint_url": target.endpoint_url, "run": "run-1",
-                      "outputs": {"bucket": backend.EMULATOR_BUCKET}}
+            record = {
+                "bucket": backend.EMULATOR_BUCKET,
+                "endpoint_url": target.endpoint_url,
+                "run": "run-1",
+                "outputs": {"bucket": backend.EMULATOR_BUCKET},
+            }
             (base / bucket_bootstrap.AHEAD_RECORD).write_text(json.dumps(record))
             done.append(True)
 
@@ -295,10 +325,14 @@ def test_an_endpoint_that_ignores_if_none_match_is_reported_not_safe():
 
 # --- lock messages and timeouts -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    (LOCKED_PLAIN, ("9e293330-b402-bfa2-f439-a8a20778707c", "root@vm", "OperationTypeApply")),
-    (LOCKED_JSON, ("abc-123", "ci@runner", "OperationTypePlan")),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (LOCKED_PLAIN, ("9e293330-b402-bfa2-f439-a8a20778707c", "root@vm", "OperationTypeApply")),
+        (LOCKED_JSON, ("abc-123", "ci@runner", "OperationTypePlan")),
+    ],
+)
 def test_terraform_lock_info_is_read(text, expected):
     info = state_lock.parse_lock_info(text)
     assert (info.id, info.who, info.operation) == expected
@@ -340,8 +374,10 @@ def test_paths_of_the_generated_files_stay_out_of_the_tree(tmp_path):
     workspace = Workspace("staging", tmp_path / "staging")
     config = backend.resolve(workspace, Target("us-east-1", "http://127.0.0.1:4566"))
     assert paths.ROOT not in config.path.parents
-    assert not (paths.environment_dir("staging") / "backend.hcl").exists() or \
-        Path(paths.environment_dir("staging") / "backend.hcl") != config.path
+    assert (
+        not (paths.environment_dir("staging") / "backend.hcl").exists()
+        or Path(paths.environment_dir("staging") / "backend.hcl") != config.path
+    )
 
 
 def test_init_against_aws_without_a_backend_file_stops_before_anything_changes(operator_files, tmp_path):
@@ -358,8 +394,7 @@ def test_01_lists_a_bad_backend_file_as_a_failed_check(operator_files, tmp_path)
     assert checks[0].fix == f"edit {operator_files['staging']} line 2"
 
 
-def test_01_against_aws_shows_the_bootstrap_command_for_a_missing_bucket(operator_files, target, monkeypatch,
-                                                                          tmp_path):
+def test_01_against_aws_shows_the_bootstrap_command_for_a_missing_bucket(operator_files, target, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(Target, "is_emulator", property(lambda self: False))  # as if it were AWS
@@ -395,14 +430,21 @@ def test_the_state_key_never_depends_on_where_the_work_directory_lies(tmp_path):
     own = backend.resolve(main, emulator)
     assert own.key == "notifications/staging.tfstate" == backend.state_key("staging")
     assert backend.key_note("staging", own) == ""
-    for nested in (tmp_path / "staging" / "import-demo", tmp_path / "staging" / "staging",
-                   tmp_path / "staging" / "diagnostics-plan"):
+    for nested in (
+        tmp_path / "staging" / "import-demo",
+        tmp_path / "staging" / "staging",
+        tmp_path / "staging" / "diagnostics-plan",
+    ):
         assert backend.resolve(Workspace("staging", nested), emulator).key == "notifications/staging.tfstate"
-    demo = backend.resolve(Workspace("staging", tmp_path / "staging" / "import-demo"), emulator,
-                           key=backend.default_key("staging", "import-demo"))
+    demo = backend.resolve(
+        Workspace("staging", tmp_path / "staging" / "import-demo"),
+        emulator,
+        key=backend.default_key("staging", "import-demo"),
+    )
     assert demo.key == "notifications/staging-import-demo.tfstate"
-    assert "chosen explicitly" in backend.key_note("staging", demo) and "notifications/staging.tfstate" in \
-        backend.key_note("staging", demo)
+    assert "chosen explicitly" in backend.key_note(
+        "staging", demo
+    ) and "notifications/staging.tfstate" in backend.key_note("staging", demo)
 
 
 def test_a_scratch_state_can_be_discarded_but_never_the_environments(target, tmp_path):

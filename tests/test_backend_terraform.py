@@ -90,15 +90,21 @@ def race(target, tmp_path_factory):
         thread.start()
     for thread in threads:
         thread.join(timeout=600)
-    return {"alice": alice, "bob": bob, "outcomes": outcomes, "bootstrap_and_init": bootstrap_and_init,
-            "apply": time.perf_counter() - start}
+    return {
+        "alice": alice,
+        "bob": bob,
+        "outcomes": outcomes,
+        "bootstrap_and_init": bootstrap_and_init,
+        "apply": time.perf_counter() - start,
+    }
 
 
 def test_on_the_emulator_the_bootstrap_creates_a_sound_bucket_and_the_probe_trusts_it(race, target):
     checks = statebucket.check_bucket(target, backend.EMULATOR_BUCKET)
     assert all(check.ok for check in checks), [c for c in checks if not c.ok]
-    assert (race["alice"].workspace.base.parent / "bootstrap" / "infrastructure" / "bootstrap"
-            / "terraform.tfstate").is_file(), "the bootstrap's local state is kept in the work directory"
+    assert (
+        race["alice"].workspace.base.parent / "bootstrap" / "infrastructure" / "bootstrap" / "terraform.tfstate"
+    ).is_file(), "the bootstrap's local state is kept in the work directory"
     assert statebucket.probe_conditional_writes(target, backend.EMULATOR_BUCKET).ok
     assert race["alice"].backend.origin == "generated"
     assert paths.ROOT not in race["alice"].backend.path.parents, "generated in the work directory, not the tree"
@@ -126,11 +132,18 @@ def test_two_applies_at_once_one_proceeds_the_other_stops_on_the_lock(race, targ
 def test_a_stale_lock_is_diagnosed_and_cleared_with_the_printed_command(race, target):
     terraform = race["alice"]
     since = (datetime.now(timezone.utc) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    lock = {"ID": "5f1c7c0e-0d3b-4bd7-9d55-3a2f6c1e9b10", "Operation": "OperationTypeApply", "Info": "",
-            "Who": "alice@old-laptop", "Version": "1.11.4", "Created": since,
-            "Path": f"{backend.EMULATOR_BUCKET}/notifications/staging.tfstate"}
-    statebucket.s3_client(target).put_object(Bucket=backend.EMULATOR_BUCKET, Key="notifications/staging.tfstate.tflock",
-                                         Body=json.dumps(lock).encode())
+    lock = {
+        "ID": "5f1c7c0e-0d3b-4bd7-9d55-3a2f6c1e9b10",
+        "Operation": "OperationTypeApply",
+        "Info": "",
+        "Who": "alice@old-laptop",
+        "Version": "1.11.4",
+        "Created": since,
+        "Path": f"{backend.EMULATOR_BUCKET}/notifications/staging.tfstate",
+    }
+    statebucket.s3_client(target).put_object(
+        Bucket=backend.EMULATOR_BUCKET, Key="notifications/staging.tfstate.tflock", Body=json.dumps(lock).encode()
+    )
     before = _state_object(target, "notifications/staging.tfstate")
 
     check = backend.lock_check(terraform)  # what 04 shows
@@ -157,8 +170,13 @@ def test_a_local_state_in_the_work_directory_is_refused_with_the_command(race, t
     key = "notifications/staging-local.tfstate"
     terraform = _workspace(tmp_path / "old", "staging", target, key=key)
     local = terraform.workspace.root / "terraform.tfstate"
-    stray = {"version": 4, "serial": 3, "lineage": "00000000-0000-0000-0000-000000000000", "resources": [],
-             "outputs": {}}
+    stray = {
+        "version": 4,
+        "serial": 3,
+        "lineage": "00000000-0000-0000-0000-000000000000",
+        "resources": [],
+        "outputs": {},
+    }
     local.write_text(json.dumps(stray))  # a by-hand apply in the work directory, without the backend
 
     with pytest.raises(ConfigurationError) as caught:
@@ -186,9 +204,14 @@ def test_two_environments_leave_two_state_objects(race, target, tmp_path):
     production.run(*APPLY_TABLE, *production.var_args())
     keys = _keys(target)
     assert {"notifications/staging.tfstate", "notifications/production.tfstate"} <= set(keys)
-    names = {key: [r["instances"][0]["attributes"]["name"] for r in _state_object(target, key)["resources"]
-                   if r["type"] == "aws_dynamodb_table"]
-             for key in ("notifications/staging.tfstate", "notifications/production.tfstate")}
+    names = {
+        key: [
+            r["instances"][0]["attributes"]["name"]
+            for r in _state_object(target, key)["resources"]
+            if r["type"] == "aws_dynamodb_table"
+        ]
+        for key in ("notifications/staging.tfstate", "notifications/production.tfstate")
+    }
     assert names["notifications/staging.tfstate"] != names["notifications/production.tfstate"]
     assert not [k for k in keys if k.endswith(".tflock")]
 

@@ -39,35 +39,50 @@ def test_quick_benchmark_writes_the_documented_json(bench, tmp_path, monkeypatch
         calls.append(("suite", tuple(environments), unavailable))
         if os.environ.get("RUNBOOK_TERRAFORM_TIMINGS"):  # the runbook's Terraform appends one line per command
             with open(os.environ["RUNBOOK_TERRAFORM_TIMINGS"], "a") as log:
-                log.writelines(json.dumps({"command": c, "seconds": s}) + "\n" for c, s in (("init", 1.5),
-                                                                                          ("plan", 2.25)))
+                log.writelines(
+                    json.dumps({"command": c, "seconds": s}) + "\n" for c, s in (("init", 1.5), ("plan", 2.25))
+                )
         statuses = ["failed"] + ["skipped"] * (len(bench.ONLY) - 1) if unavailable else ["ok"] * len(bench.ONLY)
         time.sleep(0.01)
-        return runner.RunResult([runner.NotebookResult(environment, name, status, seconds=1.0)
-                                 for environment in environments for name, status in zip(bench.ONLY, statuses)])
+        return runner.RunResult(
+            [
+                runner.NotebookResult(environment, name, status, seconds=1.0)
+                for environment in environments
+                for name, status in zip(bench.ONLY, statuses)
+            ]
+        )
 
     def stand_in(name, value):
         def measured(*args):
             calls.append((name, *args[:1]))
             time.sleep(0.01)
             return value(*args)
+
         return measured
 
     monkeypatch.setattr(bench, "suite", suite)
     monkeypatch.setattr(bench, "plain_python", stand_in("plain", lambda *args: None))
     monkeypatch.setattr(bench, "docs_build", stand_in("docs", lambda runs: None))
-    monkeypatch.setattr(bench, "discovery", stand_in("discovery", lambda sizes, repeats: {
-        str(size): bench.stats([0.01] * repeats) for size in sizes}))
+    monkeypatch.setattr(
+        bench,
+        "discovery",
+        stand_in("discovery", lambda sizes, repeats: {str(size): bench.stats([0.01] * repeats) for size in sizes}),
+    )
     monkeypatch.setattr(bench, "lab_ready", stand_in("lab", lambda out, repeats: [0.5] * repeats))
     monkeypatch.setattr(bench, "bare_pairs", lambda *args: pytest.fail("--quick measures no bare pairs"))
     out = tmp_path / "bench.json"
-    monkeypatch.setattr(sys, "argv", ["run.py", "--quick", *[a for n in QUICK_NOTEBOOKS for a in ("--only", n)],
-                                      "--json", str(out)])
+    monkeypatch.setattr(
+        sys, "argv", ["run.py", "--quick", *[a for n in QUICK_NOTEBOOKS for a in ("--only", n)], "--json", str(out)]
+    )
     assert bench.main() == 0
     stdout = capsys.readouterr().out
     suites = [call[1:] for call in calls if call[0] == "suite"]
-    assert suites == [(("staging",), False), (("staging",), True), (("production",), False),
-                      (("staging", "production"), False)], "one run each, the second without the provider"
+    assert suites == [
+        (("staging",), False),
+        (("staging",), True),
+        (("production",), False),
+        (("staging", "production"), False),
+    ], "one run each, the second without the provider"
     assert ("discovery", [10, 50]) in calls, "--quick: small table counts"
 
     figures = json.loads(out.read_text())
@@ -137,8 +152,12 @@ def test_pair_figures_are_medians_of_per_pair_ratios(bench, tmp_path, monkeypatc
 
     def fake_runbook(base, only):
         calls.append(("runbook", tuple(only)))
-        return next(runbook), [{"notebooks": {"01-setup": 2.0}}, {"command": "plan", "seconds": 5.0},
-                               {"command": "plan", "seconds": 4.0}, {"command": "show", "seconds": 2.0}]
+        return next(runbook), [
+            {"notebooks": {"01-setup": 2.0}},
+            {"command": "plan", "seconds": 5.0},
+            {"command": "plan", "seconds": 4.0},
+            {"command": "show", "seconds": 2.0},
+        ]
 
     monkeypatch.setattr(bench, "bare_run", fake_bare)
     monkeypatch.setattr(bench, "runbook_cli_run", fake_runbook)

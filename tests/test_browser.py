@@ -31,8 +31,20 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = paths.BUILD / "screenshots"
 WIDTHS = {"desktop": 1280, "mobile": 390}
-OTHER_PAGES = ["/", "/getting-started/", "/guide/", "/configuration/", "/architecture/", "/runbooks/", "/cost/",
-               "/troubleshooting/", "/ci/", "/reference/", "/safety/", "/performance/"]
+OTHER_PAGES = [
+    "/",
+    "/getting-started/",
+    "/guide/",
+    "/configuration/",
+    "/architecture/",
+    "/runbooks/",
+    "/cost/",
+    "/troubleshooting/",
+    "/ci/",
+    "/reference/",
+    "/safety/",
+    "/performance/",
+]
 
 #: In the page: every output area, code block, table and diagram either fits the content column or sits in a box
 #: of its own that scrolls sideways and fits (code blocks may use the full width on phones, as the theme does).
@@ -81,8 +93,9 @@ def browser():
         pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=binary, args=["--no-sandbox", "--disable-gpu",
-                                                                              "--disable-dev-shm-usage"])
+        instance = playwright.chromium.launch(
+            executable_path=binary, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         try:
             yield instance
         finally:
@@ -182,8 +195,9 @@ def test_every_in_page_link_resolves(browser, site, server):
         try:
             dead += [f"{path}#{anchor}" for anchor in page.evaluate(DEAD_ANCHORS)]
             # links to an anchor of another page of the site: the id exists there
-            for href in page.evaluate("() => [...document.querySelectorAll('article a[href*=\"#\"]')]"
-                                      ".map(a => a.href)"):
+            for href in page.evaluate(
+                "() => [...document.querySelectorAll('article a[href*=\"#\"]')].map(a => a.href)"
+            ):
                 target = urlparse(href)
                 if not href.startswith(server) or target.path == urlparse(page.url).path:
                     continue
@@ -203,8 +217,11 @@ def test_the_configuration_toc_lists_the_module_readme_sections(browser, server)
         toc = page.locator(".md-nav--secondary").first.inner_text()
     finally:
         context.close()
-    sections = [re.sub(r"[`*_]", "", line[3:].strip()) for line in MODULE_README.read_text().splitlines()
-                if line.startswith("## ")]
+    sections = [
+        re.sub(r"[`*_]", "", line[3:].strip())
+        for line in MODULE_README.read_text().splitlines()
+        if line.startswith("## ")
+    ]
     missing = [s for s in sections if s not in toc]
     assert len(sections) >= 10 and not missing, f"the configuration page's TOC lacks {missing}"
     for reference in ("Requirements", "Providers", "Modules", "Resources", "Inputs", "Outputs", "Usage", "Examples"):
@@ -232,8 +249,9 @@ def test_the_run_record_shows_the_injected_parameters(browser, server, site_info
 
 def machine_literals(site_info) -> list[str]:
     found = [str(paths.ROOT), str(Path(site_info["runs"]).parent.parent), str(Path.home()) + "/", sys.prefix]
-    found += [p for p in (shutil.which("terraform"), shutil.which("tofu"), os.environ.get("RUNBOOK_TF_PLUGIN_MIRROR"))
-              if p]
+    found += [
+        p for p in (shutil.which("terraform"), shutil.which("tofu"), os.environ.get("RUNBOOK_TF_PLUGIN_MIRROR")) if p
+    ]
     return found + [m for m in ("/opt/tf-plugins",) if Path(m).is_dir()]
 
 
@@ -279,16 +297,23 @@ def test_plots_are_readable_in_both_colour_schemes(browser, site, server):
         data = output.get("data", {})
         return "image/png" in data or "data:image/svg+xml" in "".join(data.get("text/html", ""))
 
-    plotted = [n for n in expected_runbooks()
-               if any(plots(o) for c in json.loads((site / "runbooks" / n / f"{n}.ipynb").read_text())["cells"]
-                      for o in c.get("outputs", []) or [])]
+    plotted = [
+        n
+        for n in expected_runbooks()
+        if any(
+            plots(o)
+            for c in json.loads((site / "runbooks" / n / f"{n}.ipynb").read_text())["cells"]
+            for o in c.get("outputs", []) or []
+        )
+    ]
     if not plotted:
         pytest.skip("no runbook has a plot in this build")
     for scheme in ("light", "dark"):
         context, page = open_page(browser, server + f"/runbooks/{plotted[0]}/", WIDTHS["desktop"], scheme)
         try:
-            assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == \
-                ("slate" if scheme == "dark" else "default")
+            assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == (
+                "slate" if scheme == "dark" else "default"
+            )
             image = page.locator(".jp-OutputArea-output img").first
             background = image.evaluate("i => getComputedStyle(i).backgroundColor")
             if scheme == "dark":  # a white card under the plot, which matplotlib draws for white
@@ -403,8 +428,10 @@ def test_the_architecture_page_draws_both_environments_with_edges_offline(browse
 
 
 # -- third-party checkers: axe-core and the Nu HTML Checker (npm packages, installed once into a cache) -------
-NPM_TOOLS = Path(os.environ.get("RUNBOOK_NPM_TOOLS") or
-                 Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "runbook" / "npm-tools")
+NPM_TOOLS = Path(
+    os.environ.get("RUNBOOK_NPM_TOOLS")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "runbook" / "npm-tools"
+)
 NPM_PACKAGES = ("axe-core@4.14", "vnu-jar@26")
 AXE_JS = NPM_TOOLS / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = NPM_TOOLS / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -418,11 +445,11 @@ THEME_AXE_SELECTORS = (".md-search", "nav[data-md-level", ".md-nav", ".md-header
 #: Nu HTML Checker errors caused by the theme's templates (a part of the message → why they stay).
 THEME_NU_MESSAGES = {
     "Attribute “autocomplete” is only allowed": "mkdocs-material's drawer and search toggles are checkboxes "
-                                                "with autocomplete=off",
+    "with autocomplete=off",
     "for attribute “tabindex” on element “label”": "mkdocs-material's section labels (navigation.sections) "
-                                                   "carry an empty tabindex",
+    "carry an empty tabindex",
     "The value of the “for” attribute of the “label” element": "mkdocs-material's table-of-contents label "
-                                                                "points at a toggle hidden on pages without one",
+    "points at a toggle hidden on pages without one",
 }
 
 
@@ -436,8 +463,12 @@ def npm_tools() -> None:
     NPM_TOOLS.mkdir(parents=True, exist_ok=True)
     import subprocess
 
-    done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(NPM_TOOLS),
-                           *NPM_PACKAGES], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(NPM_TOOLS), *NPM_PACKAGES],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0 or not (AXE_JS.is_file() and VNU_JAR.is_file()):
         pytest.skip(f"npm could not install {NPM_PACKAGES}: {done.stderr.strip()[-300:]}")
 
@@ -471,8 +502,10 @@ def test_axe_core_finds_no_violation_of_the_projects_own(browser, site, server):
         for path in site_pages(site):
             page.goto(server + path, wait_until="load")
             page.add_script_tag(content=axe)
-            result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                                   ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))}))")
+            result = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))}))"
+            )
             for violation in result:
                 ours = [n for n in violation["nodes"] if not n.startswith(THEME_AXE_SELECTORS)]
                 if not ours:
@@ -495,8 +528,23 @@ def test_the_nu_html_checker_finds_no_error_in_the_projects_pages(site):
         pytest.skip("java is not installed: the Nu HTML Checker needs it (apt-get install -y default-jre-headless)")
     import subprocess
 
-    done = subprocess.run([java, "-Xss1024k", "-jar", str(VNU_JAR), "--skip-non-html", "--errors-only", "--format",
-                           "json", "--exit-zero-always", str(site)], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            java,
+            "-Xss1024k",
+            "-jar",
+            str(VNU_JAR),
+            "--skip-non-html",
+            "--errors-only",
+            "--format",
+            "json",
+            "--exit-zero-always",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     messages = json.loads(done.stderr or done.stdout or '{"messages": []}')["messages"]
     errors, theme = [], {}
     for message in messages:

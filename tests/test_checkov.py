@@ -27,8 +27,9 @@ def ensure_checkov() -> None:
         return
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True, clear=True)
-    install = subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "checkov"],
-                             capture_output=True, text=True, timeout=900)
+    install = subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "--quiet", "checkov"], capture_output=True, text=True, timeout=900
+    )
     if install.returncode != 0 or not CHECKOV.exists():
         last = (install.stderr or install.stdout).strip().splitlines()[-1:] or ["no output"]
         pytest.skip(f"cannot install checkov into {VENV}: {last[0]}")
@@ -38,9 +39,22 @@ def ensure_checkov() -> None:
 def checkov_report() -> dict:
     ensure_checkov()
     result = subprocess.run(
-        [str(CHECKOV), "-d", str(paths.INFRASTRUCTURE), "--skip-download", "--framework", "terraform",
-         "--quiet", "--compact", "-o", "json"],
-        capture_output=True, text=True, timeout=600, cwd=paths.ROOT,
+        [
+            str(CHECKOV),
+            "-d",
+            str(paths.INFRASTRUCTURE),
+            "--skip-download",
+            "--framework",
+            "terraform",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=paths.ROOT,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert result.stdout.strip(), f"checkov printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
@@ -52,8 +66,10 @@ def checkov_report() -> dict:
 
 @pytest.mark.slow  # checkov in its own virtual environment (created on first use)
 def test_checkov_reports_no_failed_check(checkov_report):
-    failed = [f"{c['check_id']} {c['check_name']}: {c['resource']} ({c['file_path']}:{c['file_line_range'][0]})"
-              for c in checkov_report["results"].get("failed_checks", [])]
+    failed = [
+        f"{c['check_id']} {c['check_name']}: {c['resource']} ({c['file_path']}:{c['file_line_range'][0]})"
+        for c in checkov_report["results"].get("failed_checks", [])
+    ]
     assert not failed, "\n".join(failed)
     summary = checkov_report["summary"]
     assert summary["parsing_errors"] == 0

@@ -66,8 +66,10 @@ def project_settings(limit: float) -> str:
     addopts = settings["addopts"]
     addopts = shlex.join(addopts) if isinstance(addopts, list) else addopts
     markers = "".join(f"\n    {line}" for line in settings["markers"])
-    return (f"[pytest]\naddopts = {addopts}\nmarkers ={markers}\nunmarked_test_seconds = {limit}\n"
-            "unmarked_test_load_scaling = false\n")  # the scratch tests' timings must not depend on the load
+    return (
+        f"[pytest]\naddopts = {addopts}\nmarkers ={markers}\nunmarked_test_seconds = {limit}\n"
+        "unmarked_test_load_scaling = false\n"
+    )  # the scratch tests' timings must not depend on the load
 
 
 def scratch_project(pytester):
@@ -82,10 +84,14 @@ def test_the_default_run_leaves_out_the_slow_markers_and_fails_a_slow_unmarked_t
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=2, errors=1, deselected=2)
     text = result.stdout.str()
-    assert re.search(rf"test_scratch.py::test_slow_unmarked: its call took \d+\.\d s, more than {LIMIT:g} s, "
-                     "without a slow-test marker", text), text
-    assert re.search(r"test_scratch.py::test_quick_with_a_slow_fixture: its set-up \(fixtures\) took \d+\.\d s",
-                     text), text
+    assert re.search(
+        rf"test_scratch.py::test_slow_unmarked: its call took \d+\.\d s, more than {LIMIT:g} s, "
+        "without a slow-test marker",
+        text,
+    ), text
+    assert re.search(
+        r"test_scratch.py::test_quick_with_a_slow_fixture: its set-up \(fixtures\) took \d+\.\d s", text
+    ), text
     for name in SLOW_MARKERS:
         assert f"@pytest.mark.{name}: " in text, text
     assert "its own assertion" in text and "failing_keeps_its_own_failure: its" not in text, "its own failure"

@@ -88,8 +88,15 @@ def test_current_prices_halve_the_throughput():
 # -- the JSON shape ------------------------------------------------------------------------------------------
 def test_json_shape_is_the_design():
     data = json.loads(cost.estimate("production", table=planned("production")).to_json())
-    assert list(data) == ["environment", "configuration", "pricing", "usage", "components", "total_monthly_usd",
-                          "ceiling"]
+    assert list(data) == [
+        "environment",
+        "configuration",
+        "pricing",
+        "usage",
+        "components",
+        "total_monthly_usd",
+        "ceiling",
+    ]
     assert data["environment"] == "production" and data["ceiling"] is None
     assert set(data["pricing"]) == {"name", "source", "effective_date"}
     assert data["pricing"]["name"] == "us-east-1" and data["pricing"]["effective_date"] == "2024-11-01"
@@ -101,8 +108,11 @@ def test_json_shape_is_the_design():
     total = sum(D(str(c["monthly_usd"])) for c in data["components"])
     assert D(str(data["total_monthly_usd"])) == total
     # every input used says where it came from
-    assert data["usage"]["users"] == {"value": 1000000, "source": "profile",
-                                      "ref": "infrastructure/production/usage.yml"}
+    assert data["usage"]["users"] == {
+        "value": 1000000,
+        "source": "profile",
+        "ref": "infrastructure/production/usage.yml",
+    }
     assert data["usage"]["writes_per_day"]["source"] == "derived"
     assert data["usage"]["pitr_enabled"] == {"value": True, "source": "configuration"}
     assert data["usage"]["alarms"]["value"] == 4
@@ -111,20 +121,33 @@ def test_json_shape_is_the_design():
 
 def test_configuration_names_what_was_priced():
     spec = planned("production")
-    data = cost.estimate("production", table=spec, configuration=cost.describe_configuration(
-        spec, source="plan", tfvars="/x/terraform.tfvars", origin="operator")).to_dict()["configuration"]
+    data = cost.estimate(
+        "production",
+        table=spec,
+        configuration=cost.describe_configuration(spec, source="plan", tfvars="/x/terraform.tfvars", origin="operator"),
+    ).to_dict()["configuration"]
     assert (data["tfvars"], data["tfvars_origin"], data["source"]) == ("/x/terraform.tfvars", "operator", "plan")
     assert (data["billing_mode"], data["table_class"], data["pitr_enabled"], data["dashboard_enabled"]) == (
-        "PAY_PER_REQUEST", "STANDARD", True, True)
+        "PAY_PER_REQUEST",
+        "STANDARD",
+        True,
+        True,
+    )
     assert data["alarms"] == spec.alarm_names() and len(data["alarms"]) == 4
     assert data["autoscaling"] is None and data["on_demand_throughput"] is None
     provisioned = cost.describe_configuration(planned("provisioned"))
     assert provisioned["source"] == "argument" and provisioned["tfvars"] is None
     assert (provisioned["read_capacity"], provisioned["write_capacity"]) == (10, 20)
-    assert provisioned["autoscaling"] == {"read_min": 5, "read_max": 100, "write_min": 5, "write_max": 100,
-                                          "target_utilization": 70.0}
+    assert provisioned["autoscaling"] == {
+        "read_min": 5,
+        "read_max": 100,
+        "write_min": 5,
+        "write_max": 100,
+        "target_utilization": 70.0,
+    }
     assert provisioned["global_secondary_indexes"] == [
-        {"name": "by-status", "read_capacity": 5, "write_capacity": 5, "on_demand_throughput": None}]
+        {"name": "by-status", "read_capacity": 5, "write_capacity": 5, "on_demand_throughput": None}
+    ]
     assert len(provisioned["alarms"]) == 6
     json.dumps(provisioned)  # JSON-serialisable as it is
 
@@ -146,8 +169,9 @@ def test_item_size_rounding_and_consistency():
     r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 4.5}, table=staging)
     assert r.component("writes").quantity == 75  # 5 KB -> 5 units
     assert r.component("reads").quantity == 6  # 8 KB -> 2 units, strongly consistent
-    r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 4.5, "read_consistency": "eventual"},
-                      table=staging)
+    r = cost.estimate(
+        "staging", "us-east-1-legacy", usage={"item_size_kb": 4.5, "read_consistency": "eventual"}, table=staging
+    )
     assert r.component("reads").quantity == 3  # eventually consistent halves
     r = cost.estimate("staging", "us-east-1-legacy", usage={"item_size_kb": 0.2}, table=staging)
     assert r.component("writes").quantity == 15  # rounded up to 1 KB
@@ -163,8 +187,14 @@ def test_transactions_double():
 
 def fixed_capacity(write: int, read: int) -> TableSpec:
     """The provisioned plan without autoscaling or its GSI, Standard class, fixed capacities."""
-    return planned("provisioned", autoscaling=Autoscaling(), write_capacity=write, read_capacity=read,
-                   global_secondary_indexes=(), table_class="STANDARD")
+    return planned(
+        "provisioned",
+        autoscaling=Autoscaling(),
+        write_capacity=write,
+        read_capacity=read,
+        global_secondary_indexes=(),
+        table_class="STANDARD",
+    )
 
 
 def test_provisioned_with_fixed_capacity():
@@ -198,8 +228,16 @@ def test_provisioned_with_autoscaling_uses_the_load_within_bounds():
 def test_the_provisioned_plan_as_planned():
     """Standard-IA, autoscaling 5-100 at 70%, one GSI of 5 RCU / 5 WCU, six alarms: every figure by hand."""
     r = cost.estimate("staging", "us-east-1", table=planned("provisioned"))
-    assert [c.name for c in r.components] == ["writes", "reads", "storage", "gsi_writes", "gsi_reads",
-                                              "gsi_storage", "streams", "alarms"]
+    assert [c.name for c in r.components] == [
+        "writes",
+        "reads",
+        "storage",
+        "gsi_writes",
+        "gsi_reads",
+        "gsi_storage",
+        "streams",
+        "alarms",
+    ]
     m = monthly(r)
     assert m["writes"] == D("5.27")  # 9 WCU x 720 h x $0.0008125 (IA: Standard x 1.25) = 5.265
     assert m["reads"] == D("0.59")  # 5 RCU x 720 x $0.0001625 = 0.585
@@ -211,8 +249,9 @@ def test_the_provisioned_plan_as_planned():
 
 def test_gsi_writes_and_storage():
     spec = planned("staging", global_secondary_indexes=(GlobalSecondaryIndex(name="by-status", hash_key="status"),))
-    r = cost.estimate("staging", "us-east-1-legacy", usage={"gsi_write_fraction": 0.5, "gsi_item_size_kb": 0.5},
-                      table=spec)
+    r = cost.estimate(
+        "staging", "us-east-1-legacy", usage={"gsi_write_fraction": 0.5, "gsi_item_size_kb": 0.5}, table=spec
+    )
     names = [c.name for c in r.components]
     assert names[:5] == ["writes", "reads", "storage", "gsi_writes", "gsi_storage"]
     assert r.component("gsi_writes").quantity == D("7.5")  # 15M writes x 0.5 x 1 unit
@@ -228,9 +267,18 @@ def test_pitr_backups_restores_streams_contributor_insights():
     spec = planned("production", contributor_insights_enabled=True, dashboard_enabled=False)
     usage = {"on_demand_backup_gb": 100, "restore_gb_per_month": 50, "stream_consumers": 2}
     r = cost.estimate("production", "us-east-1", usage=usage, table=spec)
-    assert [c.name for c in r.components] == ["writes", "reads", "storage", "pitr", "backups", "restores",
-                                              "streams", "alarms", "contributor_insights",
-                                              "contributor_insights_events"]
+    assert [c.name for c in r.components] == [
+        "writes",
+        "reads",
+        "storage",
+        "pitr",
+        "backups",
+        "restores",
+        "streams",
+        "alarms",
+        "contributor_insights",
+        "contributor_insights_events",
+    ]
     assert r.monthly("pitr") == D("10.00")
     assert r.monthly("backups") == D("10.00")  # 100 GB x 0.10
     assert r.monthly("restores") == D("7.50")  # 50 GB x 0.15
@@ -268,11 +316,18 @@ def test_ceiling_worst_case_from_the_planned_maxima():
     assert ceiling.total_monthly_usd == D("116.64")
     data = report.to_dict()["ceiling"]
     assert data["total_monthly_usd"] == 116.64 and data["bounded"] is False
-    assert data["components"][0] == {"name": "reads", "max_request_units_per_second": 100, "quantity": 259.2,
-                                     "unit": "million read request units", "unit_price_usd": 0.125,
-                                     "monthly_usd": 32.4}
-    assert report.to_dict()["configuration"]["on_demand_throughput"] == {"max_read_request_units": 100,
-                                                                         "max_write_request_units": 50}
+    assert data["components"][0] == {
+        "name": "reads",
+        "max_request_units_per_second": 100,
+        "quantity": 259.2,
+        "unit": "million read request units",
+        "unit_price_usd": 0.125,
+        "monthly_usd": 32.4,
+    }
+    assert report.to_dict()["configuration"]["on_demand_throughput"] == {
+        "max_read_request_units": 100,
+        "max_write_request_units": 50,
+    }
     assert any("not bounded" in note for note in report.notes)
     # the usage profile's production load (578.7 write units/s) is above the 50/s maximum: said so
     production = cost.estimate("production", table=planned("ceiling"))

@@ -52,22 +52,42 @@ def test_prices_the_plan_of_the_working_tfvars(plans, tmp_path, no_operator_file
     (work / "production").mkdir(parents=True)
     tfvars = work / "production" / "terraform.tfvars"  # what 01-setup makes
     tfvars.write_text(workconfig.example_file("production").read_text())
-    data = json.loads(cost.cost_command("production", "us-east-1-legacy", "json", False, work_dir=work / "production",
-                                        endpoint_url="http://127.0.0.1:4566/"))
+    data = json.loads(
+        cost.cost_command(
+            "production",
+            "us-east-1-legacy",
+            "json",
+            False,
+            work_dir=work / "production",
+            endpoint_url="http://127.0.0.1:4566/",
+        )
+    )
     assert plans == [("production", tfvars, work / "production", "http://127.0.0.1:4566")]
     assert data["total_monthly_usd"] == 1975.9 and data["pricing"]["name"] == "us-east-1-legacy"
     configuration = data["configuration"]
     assert (configuration["source"], configuration["tfvars"], configuration["tfvars_origin"]) == (
-        "plan", str(tfvars), "generated")
+        "plan",
+        str(tfvars),
+        "generated",
+    )
     assert configuration["note"] == "planned by Terraform from terraform.tfvars"
     assert len(configuration["alarms"]) == 4 and configuration["not_priced"] == []
-    assert list(data) == ["environment", "configuration", "pricing", "usage", "components", "total_monthly_usd",
-                          "ceiling", "plan_delta"]
+    assert list(data) == [
+        "environment",
+        "configuration",
+        "pricing",
+        "usage",
+        "components",
+        "total_monthly_usd",
+        "ceiling",
+        "plan_delta",
+    ]
     # the recorded plan creates the table: from $0 to the whole estimate, component by component
     delta = data["plan_delta"]
     assert (delta["before_usd"], delta["after_usd"], delta["before_table"]) == (0.0, 1975.9, None)
     assert {c["name"]: c["after_usd"] for c in delta["components"]} == {
-        c["name"]: c["monthly_usd"] for c in data["components"]}
+        c["name"]: c["monthly_usd"] for c in data["components"]
+    }
 
 
 def test_table_output_names_the_tfvars_and_the_guides_figures(plans, tmp_path):
@@ -130,8 +150,9 @@ def test_the_module_defaults_are_not_restated_in_the_cost_package():
 
 
 def test_ceiling_in_the_command(monkeypatch):
-    monkeypatch.setattr(configured, "configured_plan",
-                        lambda *args: (recorded("ceiling"), "us-east-1", "recorded plan"))
+    monkeypatch.setattr(
+        configured, "configured_plan", lambda *args: (recorded("ceiling"), "us-east-1", "recorded plan")
+    )
     data = json.loads(cost.cost_command("staging", "us-east-1", "json", False))
     assert data["ceiling"]["total_monthly_usd"] == 116.64 and data["ceiling"]["unlimited"] == ["gsi_writes:by-status"]
     text = cost.cost_command("staging", "us-east-1", "table", False)
@@ -140,11 +161,14 @@ def test_ceiling_in_the_command(monkeypatch):
     assert "gsi_writes:by-status: unlimited" in text
 
 
-@pytest.mark.parametrize("args, parameter", [
-    (("qa", "us-east-1", "json", False), "environment"),
-    (("staging", "mars-1", "json", False), "pricing"),
-    (("staging", "us-east-1", "yaml", False), "format"),
-])
+@pytest.mark.parametrize(
+    "args, parameter",
+    [
+        (("qa", "us-east-1", "json", False), "environment"),
+        (("staging", "mars-1", "json", False), "pricing"),
+        (("staging", "us-east-1", "yaml", False), "format"),
+    ],
+)
 def test_cost_command_errors(plans, args, parameter):
     with pytest.raises(ParameterError) as error:
         cost.cost_command(*args)
@@ -177,8 +201,12 @@ def test_bad_tfvars_is_one_line_exit_2(plans, tmp_path, capsys, case):
 def test_cli_prints_the_report(plans, capsys, tmp_path):
     tfvars = tmp_path / "staging.tfvars"
     tfvars.write_text(workconfig.example_file("staging").read_text())
-    assert cli.main(["cost", "--env", "staging", "--tfvars", str(tfvars), "--format", "json",
-                     "--pricing", "us-east-1-legacy"]) == 0
+    assert (
+        cli.main(
+            ["cost", "--env", "staging", "--tfvars", str(tfvars), "--format", "json", "--pricing", "us-east-1-legacy"]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["total_monthly_usd"] == 20.0 and data["configuration"]["source"] == "plan"
     assert cli.main(["cost", "--env", "qa"]) == 2

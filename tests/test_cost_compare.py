@@ -60,8 +60,17 @@ def test_compare_billing_modes_production():
     assert c.provisioned_at(0.2) > c.on_demand_monthly_usd > c.provisioned_at(0.35)
     with pytest.raises(ParameterError, match="target_utilization"):
         cost.compare_billing_modes("production", table=planned("production"), target_utilization=1.5)
-    assert set(c.to_dict()) == {"target_utilization", "hours_per_month", "wcu", "rcu", "on_demand_monthly_usd",
-                                "provisioned_monthly_usd", "saving_usd", "cheaper", "break_even_utilization"}
+    assert set(c.to_dict()) == {
+        "target_utilization",
+        "hours_per_month",
+        "wcu",
+        "rcu",
+        "on_demand_monthly_usd",
+        "provisioned_monthly_usd",
+        "saving_usd",
+        "cheaper",
+        "break_even_utilization",
+    }
 
 
 def test_measured_load_uses_the_same_month_and_prices():
@@ -74,11 +83,15 @@ def test_measured_load_uses_the_same_month_and_prices():
     # the peak hour 2,083,333 / 3,600 / 0.7 -> 827 WCU; 416,667 -> 166 RCU: the profile comparison's capacities
     assert (c.wcu, c.rcu) == (827, 166)
     assert c.provisioned_monthly_usd == D("402.57")
-    assert c.on_demand_monthly_usd == cost.compare_billing_modes(
-        "production", table=planned("production")).on_demand_monthly_usd == D("975.00")
+    assert (
+        c.on_demand_monthly_usd
+        == cost.compare_billing_modes("production", table=planned("production")).on_demand_monthly_usd
+        == D("975.00")
+    )
     # bursty: the same volume in one hour of the day needs capacity for the peak
-    bursty = cost.compare_measured_load(planned("production"), [0.0] * 23 + [reads[0] * 24],
-                                        [0.0] * 23 + [writes[0] * 24])
+    bursty = cost.compare_measured_load(
+        planned("production"), [0.0] * 23 + [reads[0] * 24], [0.0] * 23 + [writes[0] * 24]
+    )
     assert bursty.on_demand_monthly_usd == D("975.00") and bursty.wcu == 19_842 and bursty.cheaper == "PAY_PER_REQUEST"
     # the autoscaling target of a provisioned plan, the class's prices
     scaled = cost.compare_measured_load(planned("provisioned"), reads, writes)

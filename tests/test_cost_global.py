@@ -42,9 +42,18 @@ def recorded(name: str) -> PlanJson:
 def provisioned(write: int, read: int, **changes) -> TableSpec:
     """The recorded provisioned plan with fixed capacities, Standard class, nothing else priced."""
     spec = table_spec(recorded("provisioned").planned_resources())
-    return spec.model_copy(update={"autoscaling": Autoscaling(), "write_capacity": write, "read_capacity": read,
-                                   "global_secondary_indexes": (), "table_class": "STANDARD", "alarms": (),
-                                   "region": "us-east-1", **changes})
+    return spec.model_copy(
+        update={
+            "autoscaling": Autoscaling(),
+            "write_capacity": write,
+            "read_capacity": read,
+            "global_secondary_indexes": (),
+            "table_class": "STANDARD",
+            "alarms": (),
+            "region": "us-east-1",
+            **changes,
+        }
+    )
 
 
 def on_demand(**changes) -> TableSpec:
@@ -92,17 +101,22 @@ def test_current_replicated_writes_cost_the_same_as_single_region_writes():
         assert figures.replicated_wcu_hour == standard.wcu_hour
         old = legacy.for_replica(region)  # Prescriptive Guidance: 50% above single-region units before the cut
         assert old.replicated_write_request_units_per_million == legacy.for_class(
-            "STANDARD").write_request_units_per_million * D("1.5")
+            "STANDARD"
+        ).write_request_units_per_million * D("1.5")
         assert old.replicated_wcu_hour == legacy.for_class("STANDARD").wcu_hour * D("1.5")
     assert legacy.for_replica("us-east-1").replicated_write_request_units_per_million / 3 == D("0.625")
-    report = cost.estimate("staging", "us-east-1", usage={"writes_per_day": 100_000},
-                           table=on_demand(replicas=(Replica(region="us-east-2"),)))
+    report = cost.estimate(
+        "staging",
+        "us-east-1",
+        usage={"writes_per_day": 100_000},
+        table=on_demand(replicas=(Replica(region="us-east-2"),)),
+    )
     assert report.monthly("replicated_writes:us-east-2") == report.monthly("writes") == D("1.88")  # 3M x $0.625
     assert report.monthly("replica_storage:us-east-2") == report.monthly("storage")  # a full copy of the table
 
 
 def test_a_month_of_730_hours_is_awss_wcu_month():
-    """"$0.47 per write capacity unit-month" (AWS) = $0.00065 x 730 h; 20 WCU = $9.49 (Infracost)."""
+    """ "$0.47 per write capacity unit-month" (AWS) = $0.00065 x 730 h; 20 WCU = $9.49 (Infracost)."""
     report = cost.estimate("staging", "us-east-1", usage=MONTH_730, table=provisioned(1, 1))
     assert report.component("writes").quantity == 730 and report.monthly("writes") == D("0.47")
     assert report.usage["month_hours"] == {"value": 730, "source": "override"}
@@ -140,16 +154,22 @@ def test_replica_regions_without_prices_and_standard_ia_are_named():
     assert [c.name for c in report.components if c.name.endswith("ap-south-1")] == ["replication_transfer:ap-south-1"]
     assert any("replicated writes in ap-south-1" in n for n in report.notes)
     assert any("replica storage in ap-south-1" in n for n in report.notes)
-    infrequent = cost.estimate("staging", "us-east-1", table=on_demand(
-        replicas=(Replica(region="us-east-2"),), table_class="STANDARD_INFREQUENT_ACCESS"))
+    infrequent = cost.estimate(
+        "staging",
+        "us-east-1",
+        table=on_demand(replicas=(Replica(region="us-east-2"),), table_class="STANDARD_INFREQUENT_ACCESS"),
+    )
     assert any("Standard class only" in n for n in infrequent.notes)
     # data transfer does not depend on the table class: only it is priced for the IA replica
     assert [c.name for c in infrequent.components if ":" in c.name] == ["replication_transfer:us-east-2"]
 
 
 def test_ceiling_per_region():
-    spec = on_demand(max_write_request_units=50, max_read_request_units=100,
-                     replicas=(Replica(region="us-east-2"), Replica(region="eu-west-3")))
+    spec = on_demand(
+        max_write_request_units=50,
+        max_read_request_units=100,
+        replicas=(Replica(region="us-east-2"), Replica(region="eu-west-3")),
+    )
     ceiling = cost.on_demand_ceiling(spec, "us-east-1")
     east2 = ceiling.component("replicated_writes:us-east-2")
     assert east2.quantity == D("129.6") and east2.monthly_usd == D("81.00")  # 50/s x 2,592,000 s x $0.625 per M
@@ -167,9 +187,10 @@ def _plan_adding_replicas(regions: list[str]) -> PlanJson:
     raw["prior_state"] = {"format_version": "1.0", "values": copy.deepcopy(raw["planned_values"])}
     for resource in PlanJson(raw).planned_resources():
         if resource["type"] == "aws_dynamodb_table":
-            resource["values"]["replica"] = [{"region_name": region, "kms_key_arn": "",
-                                              "point_in_time_recovery": False, "propagate_tags": True}
-                                             for region in regions]
+            resource["values"]["replica"] = [
+                {"region_name": region, "kms_key_arn": "", "point_in_time_recovery": False, "propagate_tags": True}
+                for region in regions
+            ]
     return PlanJson(raw)
 
 
@@ -188,11 +209,18 @@ def test_plan_delta_of_adding_a_replica():
     assert delta.delta_usd == delta.after_usd - delta.before_usd
     # once, on apply: the new replica is seeded with the profile's 2 GB: a restore ($0.15/GB), the data ($0.01/GB)
     assert [(c.name, c.quantity, c.monthly_usd) for c in delta.one_time] == [
-        ("replica_seeding:us-east-2", 2, D("0.30")), ("replica_seeding_transfer:us-east-2", 2, D("0.02"))]
+        ("replica_seeding:us-east-2", 2, D("0.30")),
+        ("replica_seeding_transfer:us-east-2", 2, D("0.02")),
+    ]
     data = delta.to_dict()
     assert (data["before_usd"], data["after_usd"], data["one_time_usd"]) == (20.0, 58.15, 0.32)
-    assert data["one_time"][0] == {"name": "replica_seeding:us-east-2", "quantity": 2, "unit": "GB restored",
-                                   "unit_price_usd": 0.15, "usd": 0.3}
+    assert data["one_time"][0] == {
+        "name": "replica_seeding:us-east-2",
+        "quantity": 2,
+        "unit": "GB restored",
+        "unit_price_usd": 0.15,
+        "usd": 0.3,
+    }
     assert {"name": "reads", "before_usd": 0.75, "after_usd": 0.75, "delta_usd": 0.0} in data["components"]
     line = delta.markdown()
     assert "$20.00 → $58.15 (+$38.15 a month)" in line and "replicated_writes:us-east-2 +$28.13" in line
@@ -218,8 +246,14 @@ def test_region_costs_of_a_global_table():
     rows = {row["region"]: row for row in cost.region_costs(report)}
     assert list(rows) == ["us-east-1", "us-east-2", "eu-west-3"]
     assert rows["us-east-1"]["role"] == "table" and rows["us-east-1"]["writes_usd"] == 9.38  # 15M x $0.625
-    assert rows["us-east-2"] == {"region": "us-east-2", "role": "replica", "writes_usd": 9.38, "storage_usd": 0.5,
-                                 "transfer_in_usd": 0.14, "write_ceiling_usd": 81.0}
+    assert rows["us-east-2"] == {
+        "region": "us-east-2",
+        "role": "replica",
+        "writes_usd": 9.38,
+        "storage_usd": 0.5,
+        "transfer_in_usd": 0.14,
+        "write_ceiling_usd": 81.0,
+    }
     assert rows["eu-west-3"]["writes_usd"] is None and rows["eu-west-3"]["write_ceiling_usd"] is None  # no price
     assert rows["eu-west-3"]["transfer_in_usd"] == 0.29  # 14.305 GB from us-east-1 at $0.02
     assert rows["us-east-1"]["transfer_in_usd"] is None

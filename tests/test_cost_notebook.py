@@ -46,8 +46,14 @@ def execute(tmp_path: Path, **parameters) -> dict:
     from runbook.execution.record import read_records
 
     output = tmp_path / f"05-{parameters['environment']}.ipynb"
-    papermill.execute_notebook(str(NOTEBOOK), str(output), parameters=parameters, cwd=str(ROOT / "notebooks"),
-                               progress_bar=False, kernel_name="python3")
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(output),
+        parameters=parameters,
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
     return read_records(output)
 
 
@@ -59,8 +65,9 @@ def test_cost_analysis_notebook(environment, tmp_path, target):
     # (the example's own placeholders are refused by the module's validation rules, so it cannot be planned as is)
     tfvars = tmp_path / "terraform.tfvars"
     tfvars.write_text(preflight.emulator_ami(target, workconfig.example_file(environment).read_text())[0])
-    records = execute(tmp_path, environment=environment, aws_endpoint_url=target.endpoint_url, work_dir=str(work),
-                      tfvars=str(tfvars))
+    records = execute(
+        tmp_path, environment=environment, aws_endpoint_url=target.endpoint_url, work_dir=str(work), tfvars=str(tfvars)
+    )
     seed = cost.SEED_FIGURES[environment]
     assert D(str(records["legacy_writes_usd"])) == seed["writes"]
     assert D(str(records["legacy_reads_usd"])) == seed["reads"]
@@ -102,8 +109,9 @@ def test_cost_analysis_notebook_without_aws_says_no_plan_no_estimate(tmp_path, m
     tfvars = tmp_path / "production.tfvars"
     tfvars.write_text(workconfig.example_file("production").read_text())
     with pytest.raises(papermill.PapermillExecutionError) as raised:
-        execute(tmp_path, environment="production", users=2_000_000, tfvars=str(tfvars),
-                work_dir=str(tmp_path / "work"))
+        execute(
+            tmp_path, environment="production", users=2_000_000, tfvars=str(tfvars), work_dir=str(tmp_path / "work")
+        )
     error = raised.value
     assert error.ename == "NoPlanToPrice", f"{error.ename}: {error.evalue}"
     assert str(tfvars) in error.evalue and "no cost estimate" in error.evalue

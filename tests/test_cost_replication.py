@@ -63,13 +63,16 @@ def test_the_plan_delta_adds_the_new_region_monthly_and_its_seeding_once(plan):
     delta = cost.plan_delta("staging", plan, "us-east-1", region="us-east-1")
     rows = {c.name: c for c in delta.components}
     assert rows["replication_transfer:us-west-1"].delta_usd == 0  # there before and after
-    assert rows["replication_transfer:us-east-2"].after_usd == D("0.14") and rows[
-        "replication_transfer:us-east-2"].before_usd == 0
+    assert (
+        rows["replication_transfer:us-east-2"].after_usd == D("0.14")
+        and rows["replication_transfer:us-east-2"].before_usd == 0
+    )
     assert rows["replicated_writes:us-east-2"].delta_usd == D("9.38")  # 15M rWRU x $0.625
     assert delta.delta_usd == D("10.02")  # 9.38 + 0.50 storage + 0.14 transfer
     assert [(c.name, c.quantity, c.unit_price_usd, c.monthly_usd) for c in delta.one_time] == [
         ("replica_seeding:us-east-2", 2, D("0.15"), D("0.30")),
-        ("replica_seeding_transfer:us-east-2", 2, D("0.01"), D("0.02"))]
+        ("replica_seeding_transfer:us-east-2", 2, D("0.01"), D("0.02")),
+    ]
     assert delta.one_time_usd == D("0.32") and delta.one_time_notes == ()
     assert "once, on apply: $0.32" in delta.markdown()
 
@@ -77,11 +80,13 @@ def test_the_plan_delta_adds_the_new_region_monthly_and_its_seeding_once(plan):
 def test_runbook_cost_json_carries_the_one_time_charges(plan, monkeypatch, tmp_path):
     monkeypatch.setattr(configured, "configured_plan", lambda *args: (plan, "us-east-1", "recorded plan"))
     tfvars = tmp_path / "staging.tfvars"
-    tfvars.write_text("dynamodb_billing_mode = \"PAY_PER_REQUEST\"\n")
+    tfvars.write_text('dynamodb_billing_mode = "PAY_PER_REQUEST"\n')
     data = json.loads(cost.cost_command("staging", "us-east-1", "json", tfvars=str(tfvars)))
     assert data["plan_delta"]["one_time_usd"] == 0.32
-    assert [c["name"] for c in data["plan_delta"]["one_time"]] == ["replica_seeding:us-east-2",
-                                                                   "replica_seeding_transfer:us-east-2"]
+    assert [c["name"] for c in data["plan_delta"]["one_time"]] == [
+        "replica_seeding:us-east-2",
+        "replica_seeding_transfer:us-east-2",
+    ]
     names = {c["name"] for c in data["components"]}
     assert {"replication_transfer:us-west-1", "replication_transfer:us-east-2"} <= names
     text = cost.cost_command("staging", "us-east-1", "table", tfvars=str(tfvars))
@@ -92,12 +97,15 @@ def test_regions_the_price_set_cannot_price_are_named():
     prices = cost.load_pricing("us-east-1")
     charges, notes = seeding("us-east-1", ["eu-west-3"], prices, D(2))
     assert [c.name for c in charges] == ["replica_seeding_transfer:eu-west-3"]  # data leaves us-east-1: priced
-    assert notes == ["Not priced: seeding the new replica in eu-west-3 (no restore price for eu-west-3 in "
-                     "us-east-1)."]
+    assert notes == ["Not priced: seeding the new replica in eu-west-3 (no restore price for eu-west-3 in us-east-1)."]
     charges, notes = replication_transfer("eu-west-3", ["us-east-1"], prices, GB_WRITTEN)
     assert charges == [] and "no inter-region transfer price from eu-west-3" in notes[0]
-    report = cost.estimate("staging", "us-east-1", table=table_spec(
-        PlanJson.from_file(FIXTURE).planned_resources(), "eu-west-3").model_copy(
-        update={"replicas": (Replica(region="us-east-1"),)}))
+    report = cost.estimate(
+        "staging",
+        "us-east-1",
+        table=table_spec(PlanJson.from_file(FIXTURE).planned_resources(), "eu-west-3").model_copy(
+            update={"replicas": (Replica(region="us-east-1"),)}
+        ),
+    )
     assert report.component("replication_transfer:us-east-1") is None
     assert any("replication data transfer eu-west-3 → us-east-1" in note for note in report.notes)

@@ -13,18 +13,25 @@ from runbook.steps import diagnostics as dx
 from runbook.steps import highcosts, safeguards
 
 
-def _put_hourly(target, table: str, metric: str, values: list[float], operation: str | None = None,
-                statistic_values: bool = False) -> None:
+def _put_hourly(
+    target, table: str, metric: str, values: list[float], operation: str | None = None, statistic_values: bool = False
+) -> None:
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     dimensions = [{"Name": "TableName", "Value": table}]
     if operation:
         dimensions.append({"Name": "Operation", "Value": operation})
-    data = [{"MetricName": metric, "Dimensions": dimensions, "Value": value,
-             "Timestamp": now - timedelta(hours=hours_ago, minutes=-30)}
-            for hours_ago, value in enumerate(values)]
+    data = [
+        {
+            "MetricName": metric,
+            "Dimensions": dimensions,
+            "Value": value,
+            "Timestamp": now - timedelta(hours=hours_ago, minutes=-30),
+        }
+        for hours_ago, value in enumerate(values)
+    ]
     cloudwatch = target.client("cloudwatch")
     for i in range(0, len(data), 500):
-        cloudwatch.put_metric_data(Namespace="AWS/DynamoDB", MetricData=data[i:i + 500])
+        cloudwatch.put_metric_data(Namespace="AWS/DynamoDB", MetricData=data[i : i + 500])
 
 
 def test_table_exists_but_not_in_state(target):
@@ -53,12 +60,17 @@ def test_access_denied_says_simulation_is_unavailable_on_moto(target):
 
 def test_access_denied_reports_missing_actions(target, monkeypatch):
     """Where the endpoint simulates policies (real IAM), the denied actions are named."""
+
     def fake_probe(target_, service, operation, **kwargs):
         assert (service, operation) == ("iam", "simulate_principal_policy")
         assert kwargs["PolicySourceArn"] == "arn:aws:iam::123456789012:user/moto"
-        return {"EvaluationResults": [
-            {"EvalActionName": action, "EvalDecision": "allowed" if "Describe" in action else "implicitDeny"}
-            for action in kwargs["ActionNames"]], "IsTruncated": False}
+        return {
+            "EvaluationResults": [
+                {"EvalActionName": action, "EvalDecision": "allowed" if "Describe" in action else "implicitDeny"}
+                for action in kwargs["ActionNames"]
+            ],
+            "IsTruncated": False,
+        }
 
     monkeypatch.setattr(dx, "probe", fake_probe)
     finding = dx.access_denied(target, ["dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:DeleteTable"])
@@ -75,9 +87,16 @@ def test_module_not_found(tmp_path):
     (modules / "modules.json").write_text(json.dumps({"Modules": [{"Key": "", "Source": "", "Dir": "."}]}))
     finding = dx.module_not_found(tmp_path)
     assert finding.status == "problem" and "init" in finding.fix
-    (modules / "modules.json").write_text(json.dumps({"Modules": [
-        {"Key": "", "Source": "", "Dir": "."},
-        {"Key": "dynamodb", "Source": "./modules/dynamodb", "Dir": "modules/dynamodb"}]}))
+    (modules / "modules.json").write_text(
+        json.dumps(
+            {
+                "Modules": [
+                    {"Key": "", "Source": "", "Dir": "."},
+                    {"Key": "dynamodb", "Source": "./modules/dynamodb", "Dir": "modules/dynamodb"},
+                ]
+            }
+        )
+    )
     assert dx.module_not_found(tmp_path).status == "ok"
 
 
@@ -93,12 +112,14 @@ def test_high_costs_without_metric_data(target):
 def test_high_costs_ttl_wrong_attribute_and_off(target):
     create_table(target, STAGING)
     dynamodb = target.client("dynamodb")
-    dynamodb.update_time_to_live(TableName=STAGING.name,
-                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    dynamodb.update_time_to_live(
+        TableName=STAGING.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
     ttl = highcosts.high_costs(target, STAGING.name, STAGING)[1]
     assert ttl.status == "problem" and "'expires_at'" in ttl.finding and "'ttl'" in ttl.finding
-    dynamodb.update_time_to_live(TableName=STAGING.name,
-                                 TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"})
+    dynamodb.update_time_to_live(
+        TableName=STAGING.name, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"}
+    )
     assert highcosts.high_costs(target, STAGING.name, STAGING)[1].status == "problem"
     no_ttl = STAGING.model_copy(update={"ttl_enabled": False})
     assert highcosts.high_costs(target, STAGING.name, no_ttl)[1].status == "warning"
@@ -123,18 +144,30 @@ def test_high_costs_scans_and_steady_on_demand(target):
 
 def test_high_costs_bursty_load_stays_on_demand(target):
     create_table(target, STAGING)
-    _put_hourly(target, STAGING.name, "ConsumedWriteCapacityUnits",
-                [500_000.0 if hour % 24 == 0 else 100.0 for hour in range(168)])
+    _put_hourly(
+        target,
+        STAGING.name,
+        "ConsumedWriteCapacityUnits",
+        [500_000.0 if hour % 24 == 0 else 100.0 for hour in range(168)],
+    )
     billing = highcosts.high_costs(target, STAGING.name, STAGING)[3]
     assert billing.status == "ok" and "varies" in billing.finding
 
 
 def _put_items(target, spec, count: int, user: str, ttl: int | None) -> None:
-    items = [{"user_id": {"S": user}, "notification_id": {"S": f"{user}-{i:05d}"},
-              **({"ttl": {"N": str(ttl)}} if ttl is not None else {})} for i in range(count)]
+    items = [
+        {
+            "user_id": {"S": user},
+            "notification_id": {"S": f"{user}-{i:05d}"},
+            **({"ttl": {"N": str(ttl)}} if ttl is not None else {}),
+        }
+        for i in range(count)
+    ]
     client = target.client("dynamodb")
     for i in range(0, len(items), 25):
-        client.batch_write_item(RequestItems={spec.name: [{"PutRequest": {"Item": item}} for item in items[i:i + 25]]})
+        client.batch_write_item(
+            RequestItems={spec.name: [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]}
+        )
 
 
 def test_ttl_and_hot_keys_on_the_evidence_of_the_items(target):
@@ -193,12 +226,21 @@ def test_hot_keys_from_contributor_insights_where_the_table_has_it(target, monke
 
     def fake_probe(target_, service, operation, **kwargs):
         if operation == "describe_contributor_insights":
-            return {"ContributorInsightsStatus": "ENABLED",
-                    "ContributorInsightsRuleList": [f"DynamoDBContributorInsights-PKC-{STAGING.name}-1",
-                                                    f"DynamoDBContributorInsights-PKT-{STAGING.name}-1"]}
+            return {
+                "ContributorInsightsStatus": "ENABLED",
+                "ContributorInsightsRuleList": [
+                    f"DynamoDBContributorInsights-PKC-{STAGING.name}-1",
+                    f"DynamoDBContributorInsights-PKT-{STAGING.name}-1",
+                ],
+            }
         assert (service, operation) == ("cloudwatch", "get_insight_rule_report") and "-PKC-" in kwargs["RuleName"]
-        return {"AggregateValue": 1000.0, "Contributors": [{"Keys": ["celebrity"], "ApproximateAggregateValue": 700.0},
-                                                           {"Keys": ["someone"], "ApproximateAggregateValue": 50.0}]}
+        return {
+            "AggregateValue": 1000.0,
+            "Contributors": [
+                {"Keys": ["celebrity"], "ApproximateAggregateValue": 700.0},
+                {"Keys": ["someone"], "ApproximateAggregateValue": 50.0},
+            ],
+        }
 
     monkeypatch.setattr(highcosts, "probe", fake_probe)
     found = highcosts.hot_key_finding(target, spec)
@@ -208,8 +250,11 @@ def test_hot_keys_from_contributor_insights_where_the_table_has_it(target, monke
 def test_throttling_alarm_in_alarm(target):
     create_table(target, PRODUCTION)
     assert safeguards.throttling_alarms_in_alarm(target, PRODUCTION).status == "ok"
-    target.client("cloudwatch").set_alarm_state(AlarmName=f"{PRODUCTION.name}-write-throttle-events",
-                                                StateValue="ALARM", StateReason="Threshold crossed: 42 > 10")
+    target.client("cloudwatch").set_alarm_state(
+        AlarmName=f"{PRODUCTION.name}-write-throttle-events",
+        StateValue="ALARM",
+        StateReason="Threshold crossed: 42 > 10",
+    )
     finding = safeguards.throttling_alarms_in_alarm(target, PRODUCTION)
     assert finding.status == "problem"
     assert f"{PRODUCTION.name}-write-throttle-events" in finding.finding and "42 > 10" in finding.finding
@@ -229,8 +274,9 @@ def test_pitr_and_deletion_protection_off_in_production(target):
     assert safeguards.deletion_protection_off_in_production(live, "staging").status == "ok"
     assert safeguards.pitr_off_in_production(None, "production").status == "unavailable"
     dynamodb = target.client("dynamodb")
-    dynamodb.update_continuous_backups(TableName=PRODUCTION.name, PointInTimeRecoverySpecification={
-        "PointInTimeRecoveryEnabled": True})
+    dynamodb.update_continuous_backups(
+        TableName=PRODUCTION.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
     dynamodb.update_table(TableName=PRODUCTION.name, DeletionProtectionEnabled=True)
     live = describe_table(target, PRODUCTION.name)
     assert safeguards.pitr_off_in_production(live, "production").status == "ok"

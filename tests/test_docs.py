@@ -31,8 +31,9 @@ from runbook.publish import docs, notebookcopies, pagehtml, runsummary, sitepage
 PLANTED = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "AWS_SESSION_TOKEN": ("IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ"
-                          "DplantedFAKEtoken0123456789abcdefABCDEF"),
+    "AWS_SESSION_TOKEN": (
+        "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDplantedFAKEtoken0123456789abcdefABCDEF"
+    ),
 }
 WORKFLOW = paths.ROOT / ".github" / "workflows" / "runbook.yml"
 MODULE_README = paths.MODULE_DIR / "README.md"
@@ -67,8 +68,10 @@ def _build(shared: Path) -> dict:
     if os.environ.get(REUSE_VARIABLE) and previous.exists() and any((runs / "staging").glob("*.ipynb")):
         info = json.loads(previous.read_text())
         started = time.perf_counter()
-        info.update(status=docs.build(site_dir=shared / "site", runs_dir=runs / "staging"),
-                    build_seconds=round(time.perf_counter() - started, 1))
+        info.update(
+            status=docs.build(site_dir=shared / "site", runs_dir=runs / "staging"),
+            build_seconds=round(time.perf_counter() - started, 1),
+        )
         return info
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as mp:
@@ -109,8 +112,11 @@ def built_site_info(tmp_path_factory) -> dict:
     with open(shared / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         info_path = shared / "info.json"
-        if os.environ.get(REUSE_VARIABLE) and os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0" \
-                and not getattr(built_site_info, "done", False):
+        if (
+            os.environ.get(REUSE_VARIABLE)
+            and os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0"
+            and not getattr(built_site_info, "done", False)
+        ):
             info_path.unlink(missing_ok=True)  # rebuild the site once per session
             built_site_info.done = True
         if not info_path.exists():
@@ -139,15 +145,35 @@ def test_mkdocs_config():
     jupyter = next(p["mkdocs-jupyter"] for p in config["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p)
     assert jupyter["include"] == ["runbooks/*.ipynb"], "keep include explicit: the default renders any *.py"
     assert jupyter["execute"] == "false" and jupyter["include_source"] == "true"
-    snippets = next(e["pymdownx.snippets"] for e in config["markdown_extensions"]
-                    if isinstance(e, dict) and "pymdownx.snippets" in e)
+    snippets = next(
+        e["pymdownx.snippets"]
+        for e in config["markdown_extensions"]
+        if isinstance(e, dict) and "pymdownx.snippets" in e
+    )
     assert snippets["check_paths"] == "true" and snippets["base_path"] == ["."]
     nav = json.dumps(config["nav"])
-    for name in ("01-setup", "02-plan-and-apply", "03-import", "04-troubleshooting", "05-cost-analysis",
-                 "06-operations"):
+    for name in (
+        "01-setup",
+        "02-plan-and-apply",
+        "03-import",
+        "04-troubleshooting",
+        "05-cost-analysis",
+        "06-operations",
+    ):
         assert f"runbooks/{name}.ipynb" in nav
-    for page in ("index.md", "getting-started.md", "guide.md", "configuration.md", "architecture.md", "cost.md",
-                 "troubleshooting.md", "ci.md", "reference.md", "safety.md", "performance.md"):
+    for page in (
+        "index.md",
+        "getting-started.md",
+        "guide.md",
+        "configuration.md",
+        "architecture.md",
+        "cost.md",
+        "troubleshooting.md",
+        "ci.md",
+        "reference.md",
+        "safety.md",
+        "performance.md",
+    ):
         assert page in nav and (paths.DOCS / page).exists()
     assert "pymdownx.superfences" in config["markdown_extensions"]  # no Mermaid fence: diagrams are drawn at build
     assert "remove_tag_config" not in jupyter  # code is folded by the hook, not hidden by tags no notebook carries
@@ -162,8 +188,12 @@ def test_workflow_is_valid_against_the_github_schema():
     checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
     if not Path(checker).exists():
         pytest.skip("check-jsonschema is not installed")
-    proc = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -172,11 +202,15 @@ def test_workflow_runs_each_environment_and_publishes_the_site():
     run = workflow["jobs"]["run"]
     assert run["strategy"]["matrix"]["environment"] == ["staging", "production"]
     steps = run["steps"]
-    assert any(s.get("uses", "").startswith("actions/setup-python") and s["with"]["python-version"] == "3.11"
-               for s in steps)
+    assert any(
+        s.get("uses", "").startswith("actions/setup-python") and s["with"]["python-version"] == "3.11" for s in steps
+    )
     # the matrix value reaches the script through the environment (zizmor: no template expansion in `run`)
-    assert any('runbook run --env "$ENVIRONMENT"' in s.get("run", "")
-               and s.get("env", {}).get("ENVIRONMENT") == "${{ matrix.environment }}" for s in steps)
+    assert any(
+        'runbook run --env "$ENVIRONMENT"' in s.get("run", "")
+        and s.get("env", {}).get("ENVIRONMENT") == "${{ matrix.environment }}"
+        for s in steps
+    )
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["with"]["path"].startswith("build/runs/")
     site_steps = workflow["jobs"]["site"]["steps"]
@@ -192,18 +226,30 @@ def test_workflow_runs_each_environment_and_publishes_the_site():
 def executed_notebook() -> dict:
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    nb = new_notebook(cells=[
-        new_markdown_cell("# 01 · Setup"),
-        new_code_cell('environment: str = "staging"', metadata={"tags": ["parameters"]}),
-        new_code_cell('environment = "staging"\naws_endpoint_url = "http://127.0.0.1:41234"',
-                      metadata={"tags": ["injected-parameters"]}),
-        new_code_cell("record('ok', True)", outputs=[
-            new_output("display_data", data={MIME_TYPE: {"name": "ok", "value": True}}),
-            new_output("stream", name="stdout", text="arn:aws:iam::123456789012:root via http://127.0.0.1:41234\n"),
-        ]),
-    ])
-    nb.metadata["papermill"] = {"parameters": {"aws_endpoint_url": "http://127.0.0.1:41234"},
-                                "input_path": str(paths.NOTEBOOKS / "01-setup.ipynb"), "exception": None}
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# 01 · Setup"),
+            new_code_cell('environment: str = "staging"', metadata={"tags": ["parameters"]}),
+            new_code_cell(
+                'environment = "staging"\naws_endpoint_url = "http://127.0.0.1:41234"',
+                metadata={"tags": ["injected-parameters"]},
+            ),
+            new_code_cell(
+                "record('ok', True)",
+                outputs=[
+                    new_output("display_data", data={MIME_TYPE: {"name": "ok", "value": True}}),
+                    new_output(
+                        "stream", name="stdout", text="arn:aws:iam::123456789012:root via http://127.0.0.1:41234\n"
+                    ),
+                ],
+            ),
+        ]
+    )
+    nb.metadata["papermill"] = {
+        "parameters": {"aws_endpoint_url": "http://127.0.0.1:41234"},
+        "input_path": str(paths.NOTEBOOKS / "01-setup.ipynb"),
+        "exception": None,
+    }
     return nb
 
 
@@ -227,28 +273,48 @@ def test_publish_notebook_adds_the_run_record_labels_parameters_drops_records_an
 def test_run_summary_shows_what_ran_and_never_a_secret():
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    nb = new_notebook(cells=[
-        new_markdown_cell("# 02 · Plan and apply"),
-        new_code_cell('apply: bool = False  # apply\nconfirm: str = ""', metadata={"tags": ["parameters"]}),
-        new_code_cell("apply = True", metadata={"tags": ["injected-parameters"]}),
-        new_markdown_cell("## Step 4 · `terraform plan`"),
-        new_code_cell("plan()", execution_count=3, outputs=[
-            new_output("display_data", data={MIME_TYPE: {"name": "plan_summary", "value": {"create": 7}}}),
-            new_output("display_data", data={MIME_TYPE: {"name": "plan_sha256", "value": "ab" * 32}}),
-            new_output("display_data", data={MIME_TYPE: {"name": "terraform_version", "value": "1.11.4"}})]),
-        new_markdown_cell("## Step 5 · apply"),
-        new_code_cell("apply()", execution_count=4, outputs=[
-            new_output("stream", name="stdout", text="Not applied: pass apply=True\n")]),
-        new_markdown_cell("## Verify"),
-        new_code_cell("verify()", execution_count=5, metadata={"papermill": {"status": "failed"}}, outputs=[
-            new_output("error", ename="AssertionError", evalue="drift", traceback=[])]),
-        new_markdown_cell("## After"),
-        new_code_cell("after()", metadata={"papermill": {"status": "pending"}}),
-    ])
-    nb.metadata["papermill"] = {"parameters": {"apply": True, "environment": "staging",
-                                               "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
-                                "start_time": "2026-12-01T09:58:29+00:00", "duration": 65.4,
-                                "exception": True}
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# 02 · Plan and apply"),
+            new_code_cell('apply: bool = False  # apply\nconfirm: str = ""', metadata={"tags": ["parameters"]}),
+            new_code_cell("apply = True", metadata={"tags": ["injected-parameters"]}),
+            new_markdown_cell("## Step 4 · `terraform plan`"),
+            new_code_cell(
+                "plan()",
+                execution_count=3,
+                outputs=[
+                    new_output("display_data", data={MIME_TYPE: {"name": "plan_summary", "value": {"create": 7}}}),
+                    new_output("display_data", data={MIME_TYPE: {"name": "plan_sha256", "value": "ab" * 32}}),
+                    new_output("display_data", data={MIME_TYPE: {"name": "terraform_version", "value": "1.11.4"}}),
+                ],
+            ),
+            new_markdown_cell("## Step 5 · apply"),
+            new_code_cell(
+                "apply()",
+                execution_count=4,
+                outputs=[new_output("stream", name="stdout", text="Not applied: pass apply=True\n")],
+            ),
+            new_markdown_cell("## Verify"),
+            new_code_cell(
+                "verify()",
+                execution_count=5,
+                metadata={"papermill": {"status": "failed"}},
+                outputs=[new_output("error", ename="AssertionError", evalue="drift", traceback=[])],
+            ),
+            new_markdown_cell("## After"),
+            new_code_cell("after()", metadata={"papermill": {"status": "pending"}}),
+        ]
+    )
+    nb.metadata["papermill"] = {
+        "parameters": {
+            "apply": True,
+            "environment": "staging",
+            "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        },
+        "start_time": "2026-12-01T09:58:29+00:00",
+        "duration": 65.4,
+        "exception": True,
+    }
     summary = runsummary.run_summary(nb)
     assert "| `apply` | `True` | `False` |" in summary
     assert "wJalrXUtnFEMI" not in summary and "<redacted>" in summary
@@ -294,8 +360,10 @@ def test_display_helpers():
     assert "images" in mapping and "new: yes" in mapping
     assert display.sentence({"create": 7}) == "Plan: 7 to add, 0 to change, 0 to destroy."
     assert display.sentence({"update": 1, "replace": 1}) == "Plan: 1 to add, 1 to change, 1 to destroy."
-    assert display.sentence({"import": 1, "add": 0, "change": 1, "remove": 0}) == \
-        "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."
+    assert (
+        display.sentence({"import": 1, "add": 0, "change": 1, "remove": 0})
+        == "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."
+    )
     assert display.sentence({}).startswith("No changes.")
     assert pd.get_option("display.max_colwidth") is None
 
@@ -308,12 +376,19 @@ def test_the_included_readme_nests_under_the_page_and_has_the_differences_once()
         if line.startswith("## "):
             assert "#" + line in included
     assert included.count(sitepages.DIFFERENCES_MARKER) == 1
-    link = sitepages.rewrite_links("[x](../../terraform.tfvars.example) [m](main.tf#L1) [e](examples/none/) [w](https://x.y)",
-                              MODULE_README, "configuration.md")
-    assert link == ("[x](source/infrastructure/staging/terraform.tfvars.example.md) "
-                    "[m](source/infrastructure/staging/modules/dynamodb/main.tf.md#L1) e [w](https://x.y)")
-    assert "[e](https://github.com/o/r/tree/main/infrastructure/staging/modules/dynamodb/examples/none)" in \
-        sitepages.rewrite_links("[e](examples/none/)", MODULE_README, "configuration.md", "https://github.com/o/r")
+    link = sitepages.rewrite_links(
+        "[x](../../terraform.tfvars.example) [m](main.tf#L1) [e](examples/none/) [w](https://x.y)",
+        MODULE_README,
+        "configuration.md",
+    )
+    assert link == (
+        "[x](source/infrastructure/staging/terraform.tfvars.example.md) "
+        "[m](source/infrastructure/staging/modules/dynamodb/main.tf.md#L1) e [w](https://x.y)"
+    )
+    assert (
+        "[e](https://github.com/o/r/tree/main/infrastructure/staging/modules/dynamodb/examples/none)"
+        in sitepages.rewrite_links("[e](examples/none/)", MODULE_README, "configuration.md", "https://github.com/o/r")
+    )
 
 
 def test_source_pages_publish_the_tf_files_but_never_an_operators_tfvars():
@@ -339,8 +414,10 @@ def test_the_architecture_graph_follows_terraforms_references_across_modules():
         edges = set(graph.edges)
         # the app's policy attachment references the dynamodb module's policy: through the app module's input
         # variable, the root's module call and the dynamodb module's output
-        assert ("module.app.aws_iam_role_policy_attachment.app_dynamodb",
-                "module.dynamodb.aws_iam_policy.full_access") in edges
+        assert (
+            "module.app.aws_iam_role_policy_attachment.app_dynamodb",
+            "module.dynamodb.aws_iam_policy.full_access",
+        ) in edges
         assert ("module.app.aws_iam_role_policy_attachment.app_dynamodb", "module.app.aws_iam_role.app") in edges
         assert "127.0.0.1" not in recording.read_text()  # nothing of the recording run's emulator
         svg = render_svg(graph, f"{environment} architecture", element_id=f"a-{environment}")
@@ -360,8 +437,13 @@ def test_architecture_is_drawn_from_terraform_never_by_hand(tmp_path):
     runs = tmp_path / "runs"
     (runs / "staging").mkdir(parents=True)
     graph = plan_graph(json.loads(RECORDED_PLANS["staging"].read_text())).to_dict()
-    nb = new_notebook(cells=[new_code_cell("x", outputs=[new_output("display_data", data={
-        MIME_TYPE: {"name": "plan_graph", "value": graph}})])])
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "x", outputs=[new_output("display_data", data={MIME_TYPE: {"name": "plan_graph", "value": graph}})]
+            )
+        ]
+    )
     nb.metadata["papermill"] = {"parameters": {"environment": "staging", "work_dir": str(tmp_path / "none")}}
     (runs / "staging" / "02-plan-and-apply.ipynb").write_text(json.dumps(nb))
     page = docs.architecture_markdown(runs / "staging", environments=["staging", "production"])
@@ -393,14 +475,19 @@ def test_environment_differences_table_is_generated_from_the_tfvars_examples():
         if not sitepages.tfvars_example(env).exists():
             pytest.skip(f"{sitepages.tfvars_example(env)} does not exist yet")
     table = sitepages.environment_differences()
-    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
-            for line in map(str.strip, table.splitlines()) if line.startswith("| `")}
+    rows = {
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+        for line in map(str.strip, table.splitlines())
+        if line.startswith("| `")
+    }
     staging, production = sitepages.environment_settings("staging"), sitepages.environment_settings("production")
     for name in set(staging) | set(production):
         assert f"`{name}`" in rows, name
     assert rows["`dynamodb_pitr_enabled`"] == ["`false`", "`true`"]
-    assert rows["`dynamodb_notifications_table_name`"] == ['`"staging-user-notifications"`',
-                                                          '`"production-user-notifications"`']
+    assert rows["`dynamodb_notifications_table_name`"] == [
+        '`"staging-user-notifications"`',
+        '`"production-user-notifications"`',
+    ]
 
 
 def test_runs_are_stale(tmp_path):
@@ -428,8 +515,9 @@ def test_build_runs_the_notebooks_first_when_stale(monkeypatch, tmp_path):
     monkeypatch.delenv(docs.RUNS_VARIABLE, raising=False)
     monkeypatch.setattr(docs, "runs_are_stale", lambda *a: True)
     commands = []
-    monkeypatch.setattr(docs.subprocess, "run", lambda cmd, **kw: commands.append((cmd, kw)) or
-                        subprocess.CompletedProcess(cmd, 0))
+    monkeypatch.setattr(
+        docs.subprocess, "run", lambda cmd, **kw: commands.append((cmd, kw)) or subprocess.CompletedProcess(cmd, 0)
+    )
     assert docs.build(site_dir=tmp_path / "site") == 0
     assert calls == [{"environments": ("staging",)}]
     command, kwargs = commands[0]
@@ -493,9 +581,20 @@ def test_the_run_bootstrapped_its_emulator_as_it_started_and_01_says_so(built_si
 @pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_navigation_lists_every_page(built_site):
     home = (Path(built_site["site"]) / "index.html").read_text(encoding="utf-8")
-    for target in ["getting-started/", "guide/", "configuration/", "architecture/", "runbooks/", "cost/",
-                   "troubleshooting/", "ci/", "reference/", "safety/", "performance/",
-                   *[f"runbooks/{n}/" for n in expected_runbooks()]]:
+    for target in [
+        "getting-started/",
+        "guide/",
+        "configuration/",
+        "architecture/",
+        "runbooks/",
+        "cost/",
+        "troubleshooting/",
+        "ci/",
+        "reference/",
+        "safety/",
+        "performance/",
+        *[f"runbooks/{n}/" for n in expected_runbooks()],
+    ]:
         assert f'href="{target}"' in home, target
 
 
@@ -503,15 +602,18 @@ def test_navigation_lists_every_page(built_site):
 def test_configuration_page_includes_the_module_readme_and_the_differences(built_site):
     page = text_of(Path(built_site["site"]) / "configuration" / "index.html")
     page = re.sub(r"\s+", " ", page)
-    headings = [re.sub(r"[`*_]", "", line.lstrip("#").strip()) for line in MODULE_README.read_text().splitlines()
-                if re.match(r"#{2,4} ", line)]  # its H1 gives way to the page's own title
+    headings = [
+        re.sub(r"[`*_]", "", line.lstrip("#").strip())
+        for line in MODULE_README.read_text().splitlines()
+        if re.match(r"#{2,4} ", line)
+    ]  # its H1 gives way to the page's own title
     assert headings, "the module README has no headings"
     for heading in headings:
         heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
         assert re.sub(r"\s+", " ", heading) in page, f"module README heading {heading!r} missing"
     assert "dynamodb_pitr_enabled" in page and "production-user-notifications" in page
     content = (Path(built_site["site"]) / "configuration" / "index.html").read_text(encoding="utf-8")
-    toc = content.split('md-nav--secondary', 1)[1].split('class="md-content"', 1)[0]  # nested <nav>s inside
+    toc = content.split("md-nav--secondary", 1)[1].split('class="md-content"', 1)[0]  # nested <nav>s inside
     toc_text = html.unescape(re.sub(r"<[^>]+>", " ", toc))
     for line in MODULE_README.read_text().splitlines():
         if line.startswith("## "):
@@ -532,8 +634,9 @@ SECRET_PATTERNS = {
 def machine_paths(built_site) -> list[str]:
     """Paths of this machine that must appear in no page, download or search index."""
     found = [str(paths.ROOT), str(Path(built_site["runs"]).parent.parent), str(Path.home()) + "/", sys.prefix]
-    found += [p for p in (shutil.which("terraform"), shutil.which("tofu"), os.environ.get("RUNBOOK_TF_PLUGIN_MIRROR"))
-              if p]
+    found += [
+        p for p in (shutil.which("terraform"), shutil.which("tofu"), os.environ.get("RUNBOOK_TF_PLUGIN_MIRROR")) if p
+    ]
     found += [m for m in ("/opt/tf-plugins",) if Path(m).is_dir()]
     return found
 
@@ -562,8 +665,13 @@ def test_no_endpoint_key_account_id_or_machine_path_anywhere_in_the_site(built_s
 
 
 def test_runbook_docs_cli_help():
-    proc = subprocess.run([sys.executable, "-m", "runbook.cli", "docs", "--help"], capture_output=True, text=True,
-                          cwd=paths.ROOT, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "runbook.cli", "docs", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=paths.ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "--serve" in proc.stdout
 
 
@@ -642,8 +750,17 @@ def test_the_plan_review_drops_empty_columns_and_says_the_summary_once():
     replaced = review(json.loads((fixture / "hash_key.json").read_text())).to_markdown()
     assert "forces replacement" in next(line for line in replaced.splitlines() if line.startswith("| address"))
     panel = table_panel(json.loads((fixture / "cost-production-plan.json").read_text()))
-    for setting in ("name", "billing", "point-in-time recovery", "stream", "TTL", "table class", "encryption",
-                    "deletion protection", "alarm"):
+    for setting in (
+        "name",
+        "billing",
+        "point-in-time recovery",
+        "stream",
+        "TTL",
+        "table class",
+        "encryption",
+        "deletion protection",
+        "alarm",
+    ):
         assert f"| {setting}" in panel, setting
     assert "on-demand ceiling" in panel or "provisioned capacity" in panel
 
@@ -655,8 +772,9 @@ def test_figures_for_people():
     assert display.label("break_even_utilization") == "Break-even utilization"
     assert display.money(1234.5) == "$1,234.50" and display.money(None) == display.MISSING
     assert display.percent(0.28887) == "28.9%"
-    html = display.settings({"break_even_utilization": 0.28887, "wcu": 12000, "saving_usd": 3.5,
-                             "gsis": [], "note": None}).to_html()
+    html = display.settings(
+        {"break_even_utilization": 0.28887, "wcu": 12000, "saving_usd": 3.5, "gsis": [], "note": None}
+    ).to_html()
     assert "28.9%" in html and "12,000" in html and "$3.50" in html and "tex2jax_ignore" in html
     assert "None" not in html and "[]" not in html and "nan" not in html.lower()
 
@@ -675,8 +793,13 @@ def test_both_downloads_run_as_they_are_with_papermill(built_site, target, tmp_p
     assert template.is_file() and record.is_file() and f"downloads/{name}.ipynb" in page
     for kind, notebook in (("template", template), ("record", record)):
         output = tmp_path / f"{kind}.ipynb"
-        papermill.execute_notebook(str(notebook), str(output), cwd=str(paths.NOTEBOOKS), progress_bar=False,
-                                   kernel_name="python3", parameters={
-                                       "aws_endpoint_url": target.endpoint_url, "work_dir": str(tmp_path / kind)})
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            cwd=str(paths.NOTEBOOKS),
+            progress_bar=False,
+            kernel_name="python3",
+            parameters={"aws_endpoint_url": target.endpoint_url, "work_dir": str(tmp_path / kind)},
+        )
         executed = json.loads(output.read_text())
         assert not executed["metadata"]["papermill"].get("exception"), kind

@@ -40,6 +40,7 @@ def settings(result, status: str) -> set[tuple[str, str]]:
 
 # --- in sync ----------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["staging-applied", "production-applied"])
 def test_right_after_an_apply_every_managed_resource_is_in_sync(name):
     recorded = plan(name)
@@ -51,9 +52,15 @@ def test_right_after_an_apply_every_managed_resource_is_in_sync(name):
 
 def test_production_with_every_feature_covers_each_optional_resource():
     types = {c["type"] for c in plan("production-applied").resource_changes if c.get("mode") == "managed"}
-    assert {"aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard", "aws_appautoscaling_target",
-            "aws_appautoscaling_policy", "aws_kms_key", "aws_dynamodb_resource_policy",
-            "aws_vpc_endpoint"} <= types, types
+    assert {
+        "aws_cloudwatch_metric_alarm",
+        "aws_cloudwatch_dashboard",
+        "aws_appautoscaling_target",
+        "aws_appautoscaling_policy",
+        "aws_kms_key",
+        "aws_dynamodb_resource_policy",
+        "aws_vpc_endpoint",
+    } <= types, types
 
 
 def test_the_system_errors_alarms_period_read_back_as_0_is_not_drift():
@@ -76,6 +83,7 @@ def test_the_earlier_plain_staging_recordings_agree():
 
 
 # --- drift --------------------------------------------------------------------------------------------------------
+
 
 def test_changes_made_by_hand_are_drift_named_by_resource_and_setting():
     result = report("staging-out-of-band")
@@ -102,8 +110,11 @@ def test_a_deleted_alarm_and_pitr_turned_off_are_drift():
     assert result.exit_code == EXIT_DRIFT
     deleted = result.row(SYSTEM_ERRORS, "(resource)", "drift")
     assert deleted.live == "deleted outside Terraform" and "creates it again" in deleted.note
-    assert settings(result, "drift") == {(SYSTEM_ERRORS, "(resource)"), (TABLE, "point_in_time_recovery[0].enabled"),
-                                         (TABLE, "point_in_time_recovery[0].recovery_period_in_days")}
+    assert settings(result, "drift") == {
+        (SYSTEM_ERRORS, "(resource)"),
+        (TABLE, "point_in_time_recovery[0].enabled"),
+        (TABLE, "point_in_time_recovery[0].recovery_period_in_days"),
+    }
     pitr = result.row(TABLE, "point_in_time_recovery[0].enabled")
     assert (pitr.state, pitr.live, pitr.configured) == ("true", "false", "true")
 
@@ -119,13 +130,17 @@ def test_with_autoscaling_the_capacity_the_autoscaler_set_is_not_drift():
 
 # --- pending ------------------------------------------------------------------------------------------------------
 
+
 def test_a_common_tags_edit_not_applied_is_pending_not_drift():
     """Issue 34: editing ``common_tags`` (``default_tags``) was reported as drift on the IAM policies and the table.
     The provider computes the refreshed ``tags`` as live tags minus the *new* default_tags; ``tags_all`` did not
     move: the configuration changed, nothing outside Terraform."""
     recorded = plan("staging-common-tags")
-    refreshed_tags = {d["address"] for d in recorded.resource_drift
-                      if d["change"]["before"].get("tags") != d["change"]["after"].get("tags")}
+    refreshed_tags = {
+        d["address"]
+        for d in recorded.resource_drift
+        if d["change"]["before"].get("tags") != d["change"]["after"].get("tags")
+    }
     assert FULL_ACCESS in refreshed_tags, "the recording holds the refreshed tags the provider derived"
     result = drift_report(recorded)
     assert result.exit_code == EXIT_PENDING and not result.drifted
@@ -139,8 +154,11 @@ def test_tfvars_edits_not_applied_are_pending_and_named():
     result = report("staging-tfvars-edit")
     assert result.exit_code == EXIT_PENDING and not result.drifted
     pending = settings(result, "pending")
-    assert {(TABLE, "point_in_time_recovery[0].enabled"), (TABLE, "tags_all.Team"),
-            (TABLE, "tags_all.CostCenter")} <= pending
+    assert {
+        (TABLE, "point_in_time_recovery[0].enabled"),
+        (TABLE, "tags_all.Team"),
+        (TABLE, "tags_all.CostCenter"),
+    } <= pending
     pitr = result.row(TABLE, "point_in_time_recovery[0].enabled")
     assert (pitr.state, pitr.live, pitr.configured) == ("false", "false", "true")
     assert "pending" in result.verdict and "no drift" in result.verdict
@@ -164,6 +182,7 @@ def test_nothing_applied_yet_is_pending():
 
 # --- both ---------------------------------------------------------------------------------------------------------
 
+
 def test_drift_and_pending_at_once_are_both_reported():
     result = report("staging-both")
     assert result.exit_code == EXIT_DRIFT, "drift wins the exit code; pending is listed too"
@@ -174,9 +193,20 @@ def test_drift_and_pending_at_once_are_both_reported():
 
 # --- comparison rules and output ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("a,b", [(None, 0), (None, ""), ([], None), ({}, None), (False, None), (1.0, 1),
-                                 ([{"id": "b"}, {"id": "a"}], [{"id": "a"}, {"id": "b"}]),
-                                 ('{"b": 1, "a": [2, 1]}', '{"a": [1, 2], "b": 1}')])
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        (None, 0),
+        (None, ""),
+        ([], None),
+        ({}, None),
+        (False, None),
+        (1.0, 1),
+        ([{"id": "b"}, {"id": "a"}], [{"id": "a"}, {"id": "b"}]),
+        ('{"b": 1, "a": [2, 1]}', '{"a": [1, 2], "b": 1}'),
+    ],
+)
 def test_equivalent_forms_are_equal(a, b):
     assert equivalent(a, b) and differences({"x": a}, {"x": b}) == []
 
@@ -198,8 +228,7 @@ def test_json_and_frame_carry_every_row(name):
     result = report(name)
     data = result.to_dict()
     assert data["exit_code"] == result.exit_code and len(data["rows"]) == len(result.rows)
-    assert list(result.to_frame().columns) == ["resource", "attribute", "state", "live", "configured", "status",
-                                               "note"]
+    assert list(result.to_frame().columns) == ["resource", "attribute", "state", "live", "configured", "status", "note"]
     assert sum(result.summary().values()) == len(result.rows)
 
 
@@ -229,8 +258,7 @@ def test_replica_blocks_are_dynamic_so_the_configuration_expressions_do_not_list
 def test_a_replica_deleted_and_a_schedule_edited_by_hand_are_drift():
     result = report("growth-out-of-band")
     assert result.exit_code == EXIT_DRIFT
-    assert settings(result, "drift") == {(TABLE, "replica"),
-                                         (SCHEDULE, "scalable_target_action[0].min_capacity")}
+    assert settings(result, "drift") == {(TABLE, "replica"), (SCHEDULE, "scalable_target_action[0].min_capacity")}
     assert not result.pending, "the plan only sets them back"
     replica = result.row(TABLE, "replica")
     assert replica.note == "us-west-2 removed outside Terraform; the next apply sets it back"

@@ -28,9 +28,11 @@ def test_environment_points_clients_at_the_emulator(monkeypatch):
             monkeypatch.setenv(name, value)
         emu.reset()
         boto3.client("dynamodb").create_table(
-            TableName="t1", BillingMode="PAY_PER_REQUEST",
+            TableName="t1",
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        )
         assert Target.resolve("us-east-1").client("dynamodb").list_tables()["TableNames"] == ["t1"]
         lines = export_lines(emu.environment())
         assert f"export AWS_ENDPOINT_URL={emu.endpoint_url}" in lines
@@ -60,9 +62,14 @@ def test_unreachable_endpoint_in_a_notebook_is_one_paragraph(tmp_path):
 
     with Emulator() as emu:
         url = emu.endpoint_url
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from runbook.steps.context import open_context\n"
-        f"open_context('staging', 'us-east-1', {url!r}, {str(tmp_path)!r})")])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "from runbook.steps.context import open_context\n"
+                f"open_context('staging', 'us-east-1', {url!r}, {str(tmp_path)!r})"
+            )
+        ]
+    )
     with pytest.raises(nbclient.exceptions.CellExecutionError):
         nbclient.NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
     error = notebook.cells[0].outputs[-1]
@@ -94,15 +101,24 @@ def _client(target: Target, service: str):
 
 def _provisioned_table(dynamodb, name: str, **extra) -> None:
     dynamodb.create_table(
-        TableName=name, BillingMode="PROVISIONED",
+        TableName=name,
+        BillingMode="PROVISIONED",
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"},
-                              {"AttributeName": "g", "AttributeType": "S"}],
-        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                                 "Projection": {"ProjectionType": "ALL"},
-                                 "ProvisionedThroughput": {"ReadCapacityUnits": 3, "WriteCapacityUnits": 3}}],
-        **extra)
+        AttributeDefinitions=[
+            {"AttributeName": "k", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 3, "WriteCapacityUnits": 3},
+            }
+        ],
+        **extra,
+    )
 
 
 def _capacity(throughput: dict) -> tuple[int, int]:
@@ -121,10 +137,18 @@ def test_fill_pay_per_request_keeps_provisioned_throughput(gap_target):
     assert _capacity(table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]) == (0, 0)
 
     dynamodb.update_table(
-        TableName="billing-switch", BillingMode="PROVISIONED",
+        TableName="billing-switch",
+        BillingMode="PROVISIONED",
         ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 6},
-        GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by-g", "ProvisionedThroughput": {
-            "ReadCapacityUnits": 4, "WriteCapacityUnits": 2}}}])
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Update": {
+                    "IndexName": "by-g",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 4, "WriteCapacityUnits": 2},
+                }
+            }
+        ],
+    )
     table = dynamodb.describe_table(TableName="billing-switch")["Table"]
     assert _capacity(table["ProvisionedThroughput"]) == (7, 6)
     assert _capacity(table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]) == (4, 2)
@@ -134,20 +158,23 @@ def test_fill_stream_reenable_refused_after_disable(gap_target):
     """A stream disabled and enabled again (here with another view type) is a new stream; enabling an enabled
     stream is still refused."""
     dynamodb = _client(gap_target, "dynamodb")
-    _provisioned_table(dynamodb, "stream-toggle", StreamSpecification={"StreamEnabled": True,
-                                                                       "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    _provisioned_table(
+        dynamodb, "stream-toggle", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )
     first = dynamodb.describe_table(TableName="stream-toggle")["Table"]["LatestStreamArn"]
     dynamodb.update_table(TableName="stream-toggle", StreamSpecification={"StreamEnabled": False})
     assert not dynamodb.describe_table(TableName="stream-toggle")["Table"].get("StreamSpecification")
 
-    dynamodb.update_table(TableName="stream-toggle",
-                          StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    dynamodb.update_table(
+        TableName="stream-toggle", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    )
     table = dynamodb.describe_table(TableName="stream-toggle")["Table"]
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
     assert table["LatestStreamArn"] != first
     with pytest.raises(ClientError):
-        dynamodb.update_table(TableName="stream-toggle",
-                              StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        dynamodb.update_table(
+            TableName="stream-toggle", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+        )
 
 
 @pytest.mark.slow  # EC2 on the emulator (its image catalogue)
@@ -172,8 +199,13 @@ def test_fill_autoscaling_tagging_not_implemented(gap_target):
     _provisioned_table(dynamodb, "t2")
     autoscaling = _client(gap_target, "application-autoscaling")
     arn = autoscaling.register_scalable_target(
-        ServiceNamespace="dynamodb", ResourceId="table/t2", ScalableDimension="dynamodb:table:ReadCapacityUnits",
-        MinCapacity=5, MaxCapacity=50, Tags={"Team": "notifications"})["ScalableTargetARN"]
+        ServiceNamespace="dynamodb",
+        ResourceId="table/t2",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        MinCapacity=5,
+        MaxCapacity=50,
+        Tags={"Team": "notifications"},
+    )["ScalableTargetARN"]
     assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Team": "notifications"}
     autoscaling.tag_resource(ResourceARN=arn, Tags={"Owner": "ops"})
     autoscaling.untag_resource(ResourceARN=arn, TagKeys=["Team"])
@@ -196,8 +228,11 @@ def test_fill_cloudtrail_short_target_not_routed(gap_target):
 
 
 def _signed(service: str) -> dict:
-    return {"PATH_INFO": "/", "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/"
-                                                  f"{service}/aws4_request, SignedHeaders=host, Signature=0"}
+    return {
+        "PATH_INFO": "/",
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/"
+        f"{service}/aws4_request, SignedHeaders=host, Signature=0",
+    }
 
 
 def test_requests_for_filled_services_wait_for_the_fills_and_a_failed_fill_is_their_500():
@@ -214,8 +249,15 @@ def test_requests_for_filled_services_wait_for_the_fills_and_a_failed_fill_is_th
     def call(gated, environ):
         statuses = []
         body = gated(environ, lambda status, headers: statuses.append(status))
-        served.append((environ["HTTP_AUTHORIZATION"].split("/")[3] if "HTTP_AUTHORIZATION" in environ
-                       else environ["PATH_INFO"], statuses[0], b"".join(body)))
+        served.append(
+            (
+                environ["HTTP_AUTHORIZATION"].split("/")[3]
+                if "HTTP_AUTHORIZATION" in environ
+                else environ["PATH_INFO"],
+                statuses[0],
+                b"".join(body),
+            )
+        )
 
     slow = _after(_Preparation(release.wait), app)  # fills that take until `release`
     first = threading.Thread(target=call, args=(slow, _signed("ec2")))  # the first EC2 request applies them
@@ -245,16 +287,22 @@ def test_fills_are_applied_once():
     fills.fill_moto_gaps()
     assert DynamoDBBackend.update_table is patched
     assert [f.__name__ for f in fills.GAP_FILLS] == [
-        "fill_ec2_monitor_instances_not_implemented", "fill_autoscaling_tagging_not_implemented",
-        "fill_pay_per_request_keeps_provisioned_throughput", "fill_stream_reenable_refused_after_disable",
-        "fill_global_table_replicas_not_implemented", "fill_import_table_csv_not_implemented",
-        "fill_cloudtrail_short_target_not_routed"]
+        "fill_ec2_monitor_instances_not_implemented",
+        "fill_autoscaling_tagging_not_implemented",
+        "fill_pay_per_request_keeps_provisioned_throughput",
+        "fill_stream_reenable_refused_after_disable",
+        "fill_global_table_replicas_not_implemented",
+        "fill_import_table_csv_not_implemented",
+        "fill_cloudtrail_short_target_not_routed",
+    ]
 
 
 # -- the billing-mode and stream round trip with real Terraform --------------------------------------------------
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
-GSI_VARS = ('-var=dynamodb_additional_attributes=[{name="type",type="S"}]',
-            '-var=dynamodb_global_secondary_indexes=[{name="by-type",hash_key="type",range_key="notification_id"}]')
+GSI_VARS = (
+    '-var=dynamodb_additional_attributes=[{name="type",type="S"}]',
+    '-var=dynamodb_global_secondary_indexes=[{name="by-type",hash_key="type",range_key="notification_id"}]',
+)
 
 
 def _settings(billing: str, stream: bool) -> list[str]:
@@ -291,8 +339,9 @@ def test_billing_mode_round_trip_applies_and_replans_clean(emulator, tmp_path):
         replan = terraform.plan(*_settings(billing, stream))
         assert not replan.has_changes, f"after {billing}, stream {stream}: {replan.rows}"
         live = dynamodb.describe_table(TableName="staging-user-notifications")["Table"]
-        capacity = [live["ProvisionedThroughput"]] + [i["ProvisionedThroughput"]
-                                                      for i in live["GlobalSecondaryIndexes"]]
+        capacity = [live["ProvisionedThroughput"]] + [
+            i["ProvisionedThroughput"] for i in live["GlobalSecondaryIndexes"]
+        ]
         expected = (5, 5) if billing == "PROVISIONED" else (0, 0)
         assert [(c["ReadCapacityUnits"], c["WriteCapacityUnits"]) for c in capacity] == [expected, expected]
         assert bool((live.get("StreamSpecification") or {}).get("StreamEnabled")) is stream

@@ -15,14 +15,22 @@ NAME = "global-notifications"
 
 def _table(dynamodb) -> None:
     dynamodb.create_table(
-        TableName=NAME, BillingMode="PAY_PER_REQUEST",
+        TableName=NAME,
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"},
-                              {"AttributeName": "status", "AttributeType": "S"}],
-        GlobalSecondaryIndexes=[{"IndexName": "by-status", "KeySchema": [{"AttributeName": "status",
-                                                                          "KeyType": "HASH"}],
-                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        AttributeDefinitions=[
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "status", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-status",
+                "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
     dynamodb.put_item(TableName=NAME, Item={"user_id": {"S": "u1"}, "status": {"S": "unread"}})
 
 
@@ -37,8 +45,7 @@ def test_fill_global_table_replicas_not_implemented(gap_target):  # noqa: F811
     _table(home)
     key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
     home.update_table(TableName=NAME, ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
-    home.update_table(TableName=NAME, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1",
-                                                                  "KMSMasterKeyId": key}}])
+    home.update_table(TableName=NAME, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1", "KMSMasterKeyId": key}}])
 
     described = home.describe_table(TableName=NAME)["Table"]
     replicas = _regions(described)
@@ -53,13 +60,19 @@ def test_fill_global_table_replicas_not_implemented(gap_target):  # noqa: F811
     assert set(_regions(replica)) == {"us-east-1", "eu-west-1"}
     assert europe.describe_table(TableName=NAME)["Table"]["SSEDescription"]["KMSMasterKeyArn"] == key
     assert west.get_item(TableName=NAME, Key={"user_id": {"S": "u1"}})["Item"]["status"] == {"S": "unread"}
-    west.update_continuous_backups(TableName=NAME,
-                                   PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
-    assert west.describe_continuous_backups(TableName=NAME)["ContinuousBackupsDescription"][
-        "PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    west.update_continuous_backups(
+        TableName=NAME, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    assert (
+        west.describe_continuous_backups(TableName=NAME)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"
+        ]["PointInTimeRecoveryStatus"]
+        == "ENABLED"
+    )
     west.tag_resource(ResourceArn=replica["TableArn"], Tags=[{"Key": "Environment", "Value": "production"}])
     assert west.list_tags_of_resource(ResourceArn=replica["TableArn"])["Tags"] == [
-        {"Key": "Environment", "Value": "production"}]
+        {"Key": "Environment", "Value": "production"}
+    ]
 
     # a second replica in the same region is refused; removing one deletes its table
     with pytest.raises(ClientError, match="already exist"):
@@ -82,19 +95,30 @@ def test_fill_import_table_csv_not_implemented(gap_target):  # noqa: F811
 
     s3 = _client(gap_target, "s3")
     s3.create_bucket(Bucket="seed-notifications")
-    s3.put_object(Bucket="seed-notifications", Key="exports/part-1.csv",
-                  Body=b"u1;100;unread;hello\nu1;101;read;\nu2;100;unread;bye\n")
+    s3.put_object(
+        Bucket="seed-notifications",
+        Key="exports/part-1.csv",
+        Body=b"u1;100;unread;hello\nu1;101;read;\nu2;100;unread;bye\n",
+    )
     dynamodb = _client(gap_target, "dynamodb")
     started = dynamodb.import_table(
-        S3BucketSource={"S3Bucket": "seed-notifications", "S3KeyPrefix": "exports/"}, InputFormat="CSV",
+        S3BucketSource={"S3Bucket": "seed-notifications", "S3KeyPrefix": "exports/"},
+        InputFormat="CSV",
         InputFormatOptions={"Csv": {"Delimiter": ";", "HeaderList": ["user_id", "created_at", "status", "text"]}},
         InputCompressionType="NONE",
         TableCreationParameters={
-            "TableName": "imported", "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"},
-                          {"AttributeName": "created_at", "KeyType": "RANGE"}],
-            "AttributeDefinitions": [{"AttributeName": "user_id", "AttributeType": "S"},
-                                     {"AttributeName": "created_at", "AttributeType": "N"}]})
+            "TableName": "imported",
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [
+                {"AttributeName": "user_id", "KeyType": "HASH"},
+                {"AttributeName": "created_at", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "user_id", "AttributeType": "S"},
+                {"AttributeName": "created_at", "AttributeType": "N"},
+            ],
+        },
+    )
     arn = started["ImportTableDescription"]["ImportArn"]
     for _ in range(50):
         described = dynamodb.describe_import(ImportArn=arn)["ImportTableDescription"]

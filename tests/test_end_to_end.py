@@ -16,15 +16,31 @@ pytestmark = pytest.mark.notebooks
 def run_all(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     before = git_status()
-    proc = subprocess.run([sys.executable, "-m", "runbook.cli", "run", "--env", "all", "--output-dir", str(out),
-                           "--work-dir", str(out / "work")],
-                          cwd=paths.ROOT, capture_output=True, text=True, timeout=1500)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "runbook.cli",
+            "run",
+            "--env",
+            "all",
+            "--output-dir",
+            str(out),
+            "--work-dir",
+            str(out / "work"),
+        ],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     return proc, out, before
 
 
 def git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=paths.ROOT,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=paths.ROOT, capture_output=True, text=True
+    ).stdout
 
 
 def records(out, env, name):
@@ -35,8 +51,9 @@ def test_every_notebook_succeeds_in_both_environments(run_all):
     proc, out, _ = run_all
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     for env in paths.ENVIRONMENTS:
-        assert sorted(p.stem for p in (out / env).glob("*.ipynb")) == [nb.stem for nb in
-                                                                       sorted(paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))]
+        assert sorted(p.stem for p in (out / env).glob("*.ipynb")) == [
+            nb.stem for nb in sorted(paths.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+        ]
     assert "Executed notebooks for staging" in proc.stdout
 
 

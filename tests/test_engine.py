@@ -40,8 +40,9 @@ def shown(cell) -> tuple:
 def test_the_executed_notebook_is_papermills(tmp_path):
     notebook = quick_notebook(tmp_path / "quick.ipynb")
     runner.execute_notebook(notebook, tmp_path / "ours.ipynb", {"label": "same"})
-    papermill.execute_notebook(str(notebook), str(tmp_path / "theirs.ipynb"), parameters={"label": "same"},
-                               progress_bar=False)
+    papermill.execute_notebook(
+        str(notebook), str(tmp_path / "theirs.ipynb"), parameters={"label": "same"}, progress_bar=False
+    )
     ours, theirs = (nbformat.read(tmp_path / f"{who}.ipynb", as_version=4) for who in ("ours", "theirs"))
     assert read_records(ours) == {"total": sum(range(20)), "label": "same"}
     assert all(c.metadata.papermill["status"] == "completed" for c in ours.cells)

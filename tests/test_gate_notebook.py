@@ -27,19 +27,28 @@ def test_a_replacement_needs_allow_destroy(tmp_path, target):
     if find_mirror() is None:
         pytest.skip("the AWS provider cannot be installed here (no filesystem mirror)")
     tfvars = tmp_path / "operator.tfvars"
-    text, _ = preflight.emulator_ami(target,
-                                     (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
+    text, _ = preflight.emulator_ami(
+        target, (paths.environment_dir("staging") / "terraform.tfvars.example").read_text()
+    )
     tfvars.write_text(text)
-    parameters = {"environment": "staging", "aws_region": "us-east-1", "aws_endpoint_url": target.endpoint_url,
-                  "work_dir": str(tmp_path / "work"), "tfvars": str(tfvars)}
+    parameters = {
+        "environment": "staging",
+        "aws_region": "us-east-1",
+        "aws_endpoint_url": target.endpoint_url,
+        "work_dir": str(tmp_path / "work"),
+        "tfvars": str(tfvars),
+    }
     notebook = paths.NOTEBOOKS / "02-plan-and-apply.ipynb"
     runner.execute_notebook(notebook, tmp_path / "create.ipynb", {**parameters, "apply": True})
     dynamodb = target.client("dynamodb")
     for i in range(3):
         dynamodb.put_item(TableName=NAME, Item={"user_id": {"S": f"u{i}"}, "notification_id": {"S": f"n{i}"}})
 
-    tfvars.write_text(re.sub(r'(?m)^dynamodb_notifications_table_name\s*=.*$',
-                             f'dynamodb_notifications_table_name = "{RENAMED}"', text))
+    tfvars.write_text(
+        re.sub(
+            r"(?m)^dynamodb_notifications_table_name\s*=.*$", f'dynamodb_notifications_table_name = "{RENAMED}"', text
+        )
+    )
     refused = tmp_path / "refused.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as raised:
         runner.execute_notebook(notebook, refused, {**parameters, "apply": True})

@@ -23,7 +23,7 @@ from runbook.terraform.workspace import Workspace
 NAME = "staging-user-notifications"
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
 
-GROWN = '''dynamodb_replicas = [
+GROWN = """dynamodb_replicas = [
   { region_name = "us-west-2" },
   { region_name = "eu-west-1", point_in_time_recovery = true },
 ]
@@ -35,14 +35,14 @@ dynamodb_autoscaling_indexes      = { "by-status" = { write_min = 2, write_max =
 dynamodb_autoscaling_schedules = [
   { name = "burst-up", schedule = "cron(45 6 * * ? *)", target = "index/by-status", min_capacity = 10 },
 ]
-'''
-IMPORT = '''dynamodb_import_table = {
+"""
+IMPORT = """dynamodb_import_table = {
   bucket       = "seed-notifications"
   key_prefix   = "seed/"
   input_format = "CSV"
   csv          = { delimiter = "," }
 }
-'''
+"""
 
 
 @pytest.fixture
@@ -69,8 +69,9 @@ def apply_through_the_gate(terraform: Terraform, destroy: bool = False):
     """Plan, review and apply through the gate (staging: apply=True, and allow_destroy naming exactly the
     destructive changes). Returns the review and the completed addresses."""
     reviewed = plan_and_review(terraform, plan_args=("-destroy",) if destroy else ()).review
-    decision = decide(reviewed, "staging", NAME, apply=True, allow_destroy=",".join(reviewed.destructive_addresses),
-                      destroy=destroy)  # a teardown also needs its own parameter
+    decision = decide(
+        reviewed, "staging", NAME, apply=True, allow_destroy=",".join(reviewed.destructive_addresses), destroy=destroy
+    )  # a teardown also needs its own parameter
     return reviewed, {c["address"] for c in apply_reviewed(terraform, reviewed, decision).completed}
 
 
@@ -101,17 +102,28 @@ def test_replicas_scaling_schedule_and_import_apply_replan_clean_and_go(staging,
     replicas = {r["RegionName"]: r["ReplicaStatus"] for r in home.describe_table(TableName=NAME)["Table"]["Replicas"]}
     assert replicas == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
     assert _exists(west, NAME) and _exists(europe, NAME)
-    assert europe.describe_continuous_backups(TableName=NAME)["ContinuousBackupsDescription"][
-        "PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
-    assert west.describe_continuous_backups(TableName=NAME)["ContinuousBackupsDescription"][
-        "PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"  # follows pitr_enabled (off)
+    assert (
+        europe.describe_continuous_backups(TableName=NAME)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"
+        ]["PointInTimeRecoveryStatus"]
+        == "ENABLED"
+    )
+    assert (
+        west.describe_continuous_backups(TableName=NAME)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"
+        ]["PointInTimeRecoveryStatus"]
+        == "DISABLED"
+    )  # follows pitr_enabled (off)
     action = scaling.describe_scheduled_actions(ServiceNamespace="dynamodb")["ScheduledActions"]
-    assert [(a["ResourceId"], a["ScalableDimension"], a["Schedule"], a["ScalableTargetAction"]["MinCapacity"])
-            for a in action] == [(f"table/{NAME}/index/by-status", "dynamodb:index:WriteCapacityUnits",
-                                  "cron(45 6 * * ? *)", 10)]
+    assert [
+        (a["ResourceId"], a["ScalableDimension"], a["Schedule"], a["ScalableTargetAction"]["MinCapacity"])
+        for a in action
+    ] == [(f"table/{NAME}/index/by-status", "dynamodb:index:WriteCapacityUnits", "cron(45 6 * * ? *)", 10)]
     index_target = scaling.describe_scalable_targets(
-        ServiceNamespace="dynamodb", ResourceIds=[f"table/{NAME}/index/by-status"],
-        ScalableDimension="dynamodb:index:WriteCapacityUnits")["ScalableTargets"]
+        ServiceNamespace="dynamodb",
+        ResourceIds=[f"table/{NAME}/index/by-status"],
+        ScalableDimension="dynamodb:index:WriteCapacityUnits",
+    )["ScalableTargets"]
     assert [(t["MinCapacity"], t["MaxCapacity"]) for t in index_target] == [(2, 40)]
     applied(staging(GROWN), destroy=True)
     assert not _exists(home, NAME) and not _exists(west, NAME) and not _exists(europe, NAME)
@@ -120,8 +132,11 @@ def test_replicas_scaling_schedule_and_import_apply_replan_clean_and_go(staging,
     # 3. a new table loaded from a CSV in the emulator's S3; then destroyed
     s3 = target.client("s3")
     s3.create_bucket(Bucket="seed-notifications")
-    s3.put_object(Bucket="seed-notifications", Key="seed/part-1.csv",
-                  Body=b"user_id,notification_id,status\nu1,n1,unread\nu1,n2,read\nu2,n1,unread\n")
+    s3.put_object(
+        Bucket="seed-notifications",
+        Key="seed/part-1.csv",
+        Body=b"user_id,notification_id,status\nu1,n1,unread\nu1,n2,read\nu2,n1,unread\n",
+    )
     _, done = apply_through_the_gate(staging(IMPORT))
     assert TABLE in done
     # The provider's import path creates the table without its stream and tags (hashicorp/terraform-provider-aws
@@ -130,11 +145,15 @@ def test_replicas_scaling_schedule_and_import_apply_replan_clean_and_go(staging,
     change = follow_up.change(TABLE)
     assert [c.address for c in follow_up.changes] == [TABLE] and change.action == "update"
     changed = {a.path.split(".")[0].split("[")[0] for a in change.attributes}
-    assert {"stream_enabled", "tags"} <= changed <= {"stream_enabled", "stream_view_type", "tags", "tags_all",
-                                                     "stream_arn", "stream_label"}, changed
+    assert (
+        {"stream_enabled", "tags"}
+        <= changed
+        <= {"stream_enabled", "stream_view_type", "tags", "tags_all", "stream_arn", "stream_label"}
+    ), changed
     assert not staging(IMPORT).plan().has_changes
     assert home.scan(TableName=NAME, Select="COUNT")["Count"] == 3
-    assert home.get_item(TableName=NAME, Key={"user_id": {"S": "u1"}, "notification_id": {"S": "n2"}})[
-        "Item"]["status"] == {"S": "read"}
+    assert home.get_item(TableName=NAME, Key={"user_id": {"S": "u1"}, "notification_id": {"S": "n2"}})["Item"][
+        "status"
+    ] == {"S": "read"}
     applied(staging(IMPORT), destroy=True)
     assert not _exists(home, NAME)

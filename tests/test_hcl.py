@@ -9,7 +9,7 @@ import pytest
 from runbook import hcl
 from runbook.errors import ConfigurationError
 
-TFVARS = r'''# a comment
+TFVARS = r"""# a comment
 aws_region  = "us-east-1" # inline comment
 escaped     = "say \"hi\"\\n"
 interpolate = "x-${var.y}"
@@ -26,9 +26,9 @@ reference   = var.region
 text = <<EOT
 two "lines"
 EOT
-'''
+"""
 
-TF = '''variable "x" {
+TF = """variable "x" {
   type    = list(string)
   default = ["a"]
   validation {
@@ -40,17 +40,24 @@ TF = '''variable "x" {
 resource "aws_s3_bucket" "b" {
   bucket = "name"
 }
-'''
+"""
 
 
 def test_values_are_plain_python(tmp_path):
     path = tmp_path / "terraform.tfvars"
     path.write_text(TFVARS)
     assert hcl.read(path) == {
-        "aws_region": "us-east-1", "escaped": 'say "hi"\\n', "interpolate": "x-${var.y}", "count": 5, "ratio": 1.5,
-        "enabled": True, "nothing": None, "names": ["a", "b"],
+        "aws_region": "us-east-1",
+        "escaped": 'say "hi"\\n',
+        "interpolate": "x-${var.y}",
+        "count": 5,
+        "ratio": 1.5,
+        "enabled": True,
+        "nothing": None,
+        "names": ["a", "b"],
         "common_tags": {"Environment": "staging", "Cost Centre": "42"},
-        "reference": "${var.region}", "text": 'two "lines"',
+        "reference": "${var.region}",
+        "text": 'two "lines"',
     }
 
 
@@ -58,8 +65,15 @@ def test_blocks_are_lists_of_dicts_and_expressions_keep_their_wrapper(tmp_path):
     path = tmp_path / "variables.tf"
     path.write_text(TF)
     assert hcl.read(path) == {
-        "variable": [{"x": {"type": "${list(string)}", "default": ["a"], "validation": [
-            {"condition": "${length(var.x) > 0}", "error_message": "x must not be empty."}]}}],
+        "variable": [
+            {
+                "x": {
+                    "type": "${list(string)}",
+                    "default": ["a"],
+                    "validation": [{"condition": "${length(var.x) > 0}", "error_message": "x must not be empty."}],
+                }
+            }
+        ],
         "resource": [{"aws_s3_bucket": {"b": {"bucket": "name"}}}],
     }
 
@@ -73,8 +87,9 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path):
     assert str(caught.value).startswith(f"{path}:2: cannot parse as HCL: ")
 
 
-@pytest.mark.parametrize("case, message", [("missing", "file not found"), ("directory", "is a directory"),
-                                           ("binary", "not a text file")])
+@pytest.mark.parametrize(
+    "case, message", [("missing", "file not found"), ("directory", "is a directory"), ("binary", "not a text file")]
+)
 def test_a_file_that_is_not_hcl_text_is_named(tmp_path, case, message):
     path = tmp_path / "x.tfvars"
     if case == "directory":

@@ -48,19 +48,25 @@ def access_level(action: str) -> str:
 def template_variables(tables: list[str], keys: dict[str, str]) -> dict[str, str]:
     """The templates' variables as ``iam.tf`` encodes them: JSON, one string for one value, a list for more, "" for
     none. ``keys``: customer managed key ARN by region."""
+
     def encode(values: list[str]) -> str:
         return "" if not values else json.dumps(values[0] if len(values) == 1 else values)
 
-    return {"table_arns": encode(tables), "index_arns": encode([f"{arn}/index/*" for arn in tables]),
-            "stream_arns": encode([f"{arn}/stream/*" for arn in tables]), "kms_key_arns": encode(list(keys.values())),
-            "dynamodb_services": encode([f"dynamodb.{region}.amazonaws.com" for region in keys])}
+    return {
+        "table_arns": encode(tables),
+        "index_arns": encode([f"{arn}/index/*" for arn in tables]),
+        "stream_arns": encode([f"{arn}/stream/*" for arn in tables]),
+        "kms_key_arns": encode(list(keys.values())),
+        "dynamodb_services": encode([f"dynamodb.{region}.amazonaws.com" for region in keys]),
+    }
 
 
 CASES = {
     "aws-owned-key": template_variables([TABLE_ARN], {}),
     "customer-managed-key": template_variables([TABLE_ARN], {REGION: KMS_KEY_ARN}),
-    "replica-with-its-key": template_variables([TABLE_ARN, REPLICA_ARN],
-                                               {REGION: KMS_KEY_ARN, "eu-west-1": REPLICA_KMS_KEY_ARN}),
+    "replica-with-its-key": template_variables(
+        [TABLE_ARN, REPLICA_ARN], {REGION: KMS_KEY_ARN, "eu-west-1": REPLICA_KMS_KEY_ARN}
+    ),
 }
 
 
@@ -97,8 +103,9 @@ def test_every_statement_is_scoped_to_the_table_its_indexes_or_stream(documents)
 
 
 def test_only_dynamodb_actions_and_kms_only_with_a_customer_key(documents):
-    has_cmk = any(KMS_KEY_ARN in as_list(statement["Resource"])
-                  for d in documents.values() for statement in statements(d))
+    has_cmk = any(
+        KMS_KEY_ARN in as_list(statement["Resource"]) for d in documents.values() for statement in statements(d)
+    )
     for name, document in documents.items():
         services = {action.split(":")[0] for action in actions(document)}
         assert services == ({"dynamodb", "kms"} if has_cmk else {"dynamodb"}), (name, services)
@@ -116,8 +123,15 @@ def test_full_access_is_item_level_not_table_administration(documents):
     full = actions(documents["full-access"])
     for action in full:
         assert access_level(action) in ("Read", "List", "Write"), f"{action}: {access_level(action)}"
-    for forbidden in ("dynamodb:DeleteTable", "dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:ListStreams",
-                      "dynamodb:TagResource", "kms:CreateGrant", "kms:ScheduleKeyDeletion"):
+    for forbidden in (
+        "dynamodb:DeleteTable",
+        "dynamodb:CreateTable",
+        "dynamodb:UpdateTable",
+        "dynamodb:ListStreams",
+        "dynamodb:TagResource",
+        "kms:CreateGrant",
+        "kms:ScheduleKeyDeletion",
+    ):
         assert forbidden not in full
     assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:GetRecords"} <= full
 
@@ -142,8 +156,10 @@ def test_python_rendering_equals_terraform_templatefile(tmp_path):
     for label, variables in CASES.items():
         arguments = ", ".join(f"{key} = {json.dumps(value)}" for key, value in variables.items())
         for name, file in POLICY_TEMPLATES.items():
-            outputs.append(f'output "{label.replace("-", "_")}_{name.replace("-", "_")}" {{\n'
-                           f'  value = templatefile("{policies}/{file}", {{ {arguments} }})\n}}\n')
+            outputs.append(
+                f'output "{label.replace("-", "_")}_{name.replace("-", "_")}" {{\n'
+                f'  value = templatefile("{policies}/{file}", {{ {arguments} }})\n}}\n'
+            )
     (tmp_path / "main.tf").write_text("".join(outputs))
     env = base_environment()
 

@@ -23,12 +23,14 @@ def test_second_run_changes_nothing(tmp_path):
     with Emulator() as emu:
         emu.reset()
         target = Target("us-east-1", emu.endpoint_url)
-        first = runner.run(["staging"], ["01", "02"], emu.endpoint_url, output_dir=tmp_path / "a",
-                           work_dir=tmp_path / "work")
+        first = runner.run(
+            ["staging"], ["01", "02"], emu.endpoint_url, output_dir=tmp_path / "a", work_dir=tmp_path / "work"
+        )
         assert first.ok, [r.error for r in first.results]
         after_first = inventory(target)
-        second = runner.run(["staging"], ["01", "02"], emu.endpoint_url, output_dir=tmp_path / "b",
-                            work_dir=tmp_path / "work")
+        second = runner.run(
+            ["staging"], ["01", "02"], emu.endpoint_url, output_dir=tmp_path / "b", work_dir=tmp_path / "work"
+        )
         assert second.ok, [r.error for r in second.results]
         assert inventory(target) == after_first
     one = read_records(tmp_path / "a" / "staging" / "02-plan-and-apply.ipynb")

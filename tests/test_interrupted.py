@@ -42,8 +42,9 @@ def config(target) -> BackendConfig:
 
 def fake_terraform(target, tmp_path) -> SimpleNamespace:
     """What the diagnosis reads of a Terraform: its target, its backend, its workspace."""
-    return SimpleNamespace(target=target, backend=config(target),
-                           workspace=SimpleNamespace(environment="staging", root=tmp_path))
+    return SimpleNamespace(
+        target=target, backend=config(target), workspace=SimpleNamespace(environment="staging", root=tmp_path)
+    )
 
 
 def put_lock(target, who: str, created: datetime | None = None, lock_id: str = "1111-aaaa") -> str:
@@ -51,9 +52,15 @@ def put_lock(target, who: str, created: datetime | None = None, lock_id: str = "
 
     s3 = s3_client(target)
     s3.create_bucket(Bucket=BUCKET)
-    body = {"ID": lock_id, "Operation": "OperationTypeApply", "Info": "", "Who": who, "Version": "1.11.4",
-            "Created": (created or datetime.now(timezone.utc)).isoformat().replace("+00:00", "Z"),
-            "Path": f"{BUCKET}/{KEY}"}
+    body = {
+        "ID": lock_id,
+        "Operation": "OperationTypeApply",
+        "Info": "",
+        "Who": who,
+        "Version": "1.11.4",
+        "Created": (created or datetime.now(timezone.utc)).isoformat().replace("+00:00", "Z"),
+        "Path": f"{BUCKET}/{KEY}",
+    }
     s3.put_object(Bucket=BUCKET, Key=KEY + ".tflock", Body=json.dumps(body).encode())
     return lock_id
 
@@ -66,12 +73,18 @@ def test_every_object_the_plan_creates_that_exists_is_found_under_the_plan_s_nam
     assert interrupted.find_orphans(target, plan) == []  # nothing exists yet
 
     target.client("dynamodb").create_table(
-        TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+    )
     iam = target.client("iam")
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
-    arn = iam.create_policy(PolicyName=policies[0], PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]})
+    arn = iam.create_policy(
+        PolicyName=policies[0],
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]}
+        ),
     )["Policy"]["Arn"]
 
     found = {o.type: o for o in interrupted.find_orphans(target, plan)}
@@ -118,19 +131,35 @@ def test_a_live_terraform_on_the_same_state_keeps_the_lock_held(target, tmp_path
     """A Terraform process of this machine whose working directory uses this backend (bucket, key, endpoint)."""
     root = tmp_path / "root"
     (root / ".terraform").mkdir(parents=True)
-    (root / ".terraform" / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "s3", "config": {
-        "bucket": BUCKET, "key": KEY, "endpoints": {"s3": target.endpoint_url}}}}))
+    (root / ".terraform" / "terraform.tfstate").write_text(
+        json.dumps(
+            {
+                "backend": {
+                    "type": "s3",
+                    "config": {"bucket": BUCKET, "key": KEY, "endpoints": {"s3": target.endpoint_url}},
+                }
+            }
+        )
+    )
     # a stand-in named terraform (its /proc/PID/comm): Python renaming itself, so that it works whatever `sleep` is
     # (a multi-call coreutils binary refuses to run under another name)
     process = subprocess.Popen([sys.executable, "-c", STAND_IN], cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout.readline().strip() == "renamed"
         assert stalelock.terraform_alive(config(target)) == [process.pid]
-        production = BackendConfig(Path("backend.hcl"), "generated", BUCKET, "notifications/production.tfstate",
-                                   target.region, target.endpoint_url)
+        production = BackendConfig(
+            Path("backend.hcl"),
+            "generated",
+            BUCKET,
+            "notifications/production.tfstate",
+            target.region,
+            target.endpoint_url,
+        )
         assert stalelock.terraform_alive(production) == []  # another environment's state: not its run
-        verdict = stalelock.judge_lock(LockInfo(id="a", who=stalelock.this_operator(),
-                                                created=datetime.now(timezone.utc).isoformat()), config(target))
+        verdict = stalelock.judge_lock(
+            LockInfo(id="a", who=stalelock.this_operator(), created=datetime.now(timezone.utc).isoformat()),
+            config(target),
+        )
         assert not verdict.stale and str(process.pid) in verdict.reason
     finally:
         process.kill()
@@ -142,14 +171,18 @@ def test_one_message_names_the_lock_every_orphan_and_the_next_step(target, plan,
     lock_id = put_lock(target, stalelock.this_operator())
     table = planned(plan, "aws_dynamodb_table")[0]["name"]
     target.client("dynamodb").create_table(
-        TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+    )
     diagnosis = interrupted.diagnose(fake_terraform(target, tmp_path), plan)
     text = diagnosis.text
     assert diagnosis.found and lock_id in text and table in text and "apply" in text
     assert f"unlock_lock_id={lock_id!r}" in text and "03-import" in text
-    assert f"runbook recover --env staging --endpoint-url {target.endpoint_url} --unlock-lock-id {lock_id} --apply" \
-        in text
+    assert (
+        f"runbook recover --env staging --endpoint-url {target.endpoint_url} --unlock-lock-id {lock_id} --apply" in text
+    )
     assert text.count("\n") >= 3  # the lock, the objects, the next step
 
 
@@ -171,8 +204,10 @@ def test_nothing_to_recover_says_so_and_changes_nothing(target, plan, tmp_path, 
     context = SimpleNamespace(terraform=terraform, environment="staging")
     result = recovery.recover(context, "", apply=True, show=lambda text: shown.append(str(text)))
     assert result.nothing_to_recover and not result.rounds and not result.released
-    assert shown == [f"staging: nothing to recover (no stale lock on s3://{BUCKET}/{KEY}, nothing the plan creates "
-                     "exists outside the state)"]
+    assert shown == [
+        f"staging: nothing to recover (no stale lock on s3://{BUCKET}/{KEY}, nothing the plan creates "
+        "exists outside the state)"
+    ]
     assert not (tmp_path / interrupted.IMPORT_FILE).exists()
     assert os.listdir(tmp_path) == []
 
@@ -206,11 +241,27 @@ def test_a_notebook_a_killed_run_left_half_written_is_marked_interrupted(tmp_pat
     assert "after cell 0 (`print('init')`) had finished" in json.loads(saved_earlier.read_text())["cells"][0]["source"]
 
     setup = new_notebook(cells=[new_code_cell("record('checks', …)")])
-    setup.cells[0].outputs = [nbformat.v4.new_output("display_data", data={MIME_TYPE: {"name": "checks", "value": [
-        {"name": "interrupted apply", "ok": False, "detail": "An interrupted apply left … lock 1111 … table t"}]}})]
+    setup.cells[0].outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                MIME_TYPE: {
+                    "name": "checks",
+                    "value": [
+                        {
+                            "name": "interrupted apply",
+                            "ok": False,
+                            "detail": "An interrupted apply left … lock 1111 … table t",
+                        }
+                    ],
+                }
+            },
+        )
+    ]
     nbformat.write(setup, tmp_path / "rerun-01.ipynb")
-    found = crashmarks.left_behind(runner.NotebookResult("staging", "01-setup", "failed",
-                                                     output=str(tmp_path / "rerun-01.ipynb")))
+    found = crashmarks.left_behind(
+        runner.NotebookResult("staging", "01-setup", "failed", output=str(tmp_path / "rerun-01.ipynb"))
+    )
     assert "lock 1111" in found
     crashmarks.add_left_behind(marked, found)
     kept = json.loads(marked.read_text())

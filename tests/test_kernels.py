@@ -15,13 +15,17 @@ def probe_notebook(path):
     nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     parameters = new_code_cell('environment: str = "staging"  # env')
     parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, new_code_cell(
-        "import os, sys\n"
-        "from runbook.execution.record import record\n"
-        f"record('imported', sorted(m for m in {WARM_IMPORTS!r} if m in sys.modules))\n"
-        "record('bound', sorted(n for n in ('pandas', 'boto3', 'runbook', 'm') if n in globals()))\n"
-        "record('cwd', os.getcwd())\n"
-        "record('pid', os.getpid())")]
+    nb.cells = [
+        parameters,
+        new_code_cell(
+            "import os, sys\n"
+            "from runbook.execution.record import record\n"
+            f"record('imported', sorted(m for m in {WARM_IMPORTS!r} if m in sys.modules))\n"
+            "record('bound', sorted(n for n in ('pandas', 'boto3', 'runbook', 'm') if n in globals()))\n"
+            "record('cwd', os.getcwd())\n"
+            "record('pid', os.getpid())"
+        ),
+    ]
     nbformat.write(nb, path)
     return path
 
@@ -78,11 +82,14 @@ def test_kernels_boot_ahead_once_each_and_are_taken_for_their_notebook(tmp_path)
 def modules_notebook(path, top: str = ""):
     """A notebook that records which of a few modules its kernel had loaded before its first cell ran."""
     nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nb.cells = [new_code_cell(
-        "import sys\n"
-        "loaded = sorted(m for m in ('runbook.terraform.planning', 'pydantic', 'matplotlib_inline.backend_inline')"
-        " if m in sys.modules)\n" + top),
-        new_code_cell("from runbook.execution.record import record\nrecord('loaded', loaded)")]
+    nb.cells = [
+        new_code_cell(
+            "import sys\n"
+            "loaded = sorted(m for m in ('runbook.terraform.planning', 'pydantic', 'matplotlib_inline.backend_inline')"
+            " if m in sys.modules)\n" + top
+        ),
+        new_code_cell("from runbook.execution.record import record\nrecord('loaded', loaded)"),
+    ]
     nbformat.write(nb, path)
     return path
 
@@ -96,8 +103,10 @@ def test_a_kernel_booting_ahead_also_has_the_plan_readers_and_the_run_s_first_do
             kernel = kernels.take(notebook)
             runner.execute_notebook(notebook, tmp_path / f"out-{notebook.name}", {}, kernel)
             kernels.done(kernel)
-    loaded = {nb.name: read_records(nbformat.read(tmp_path / f"out-{nb.name}", as_version=4))["loaded"]
-              for nb in (first, later)}
+    loaded = {
+        nb.name: read_records(nbformat.read(tmp_path / f"out-{nb.name}", as_version=4))["loaded"]
+        for nb in (first, later)
+    }
     assert loaded == {"01-a.ipynb": [], "02-b.ipynb": ["pydantic", "runbook.terraform.planning"]}
 
 
@@ -172,8 +181,11 @@ def test_a_kernel_that_never_answers_is_handed_out_after_the_timeout(tmp_path, m
     """The starter stops waiting (papermill then reports the kernel); it never holds ``take`` for ever."""
     import runbook.execution.kernels as kernels_module
 
-    monkeypatch.setattr(kernels_module, "_boot_arguments", lambda modules: [
-        *kernels_module._ARGUMENTS, "--IPKernelApp.exec_lines=import time; time.sleep(30)"])
+    monkeypatch.setattr(
+        kernels_module,
+        "_boot_arguments",
+        lambda modules: [*kernels_module._ARGUMENTS, "--IPKernelApp.exec_lines=import time; time.sleep(30)"],
+    )
     monkeypatch.setattr(kernels_module, "STARTUP_TIMEOUT", 1.0)
     kernels = WarmKernels(tmp_path)
     kernels.start_next()

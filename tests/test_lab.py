@@ -37,16 +37,36 @@ def execute(lab, kernel_id: str, code: str, timeout: float = 60.0) -> str:
     """Run ``code`` in the kernel over JupyterLab's websocket (Jupyter messaging protocol); return its stdout."""
     ws = websocket.create_connection(
         f"ws://127.0.0.1:{lab.port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}",
-        header=[f"Authorization: token {lab.token}"], timeout=timeout)
+        header=[f"Authorization: token {lab.token}"],
+        timeout=timeout,
+    )
     try:
         msg_id = uuid.uuid4().hex
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True},
-        }))
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         stdout, deadline = [], time.monotonic() + timeout
         while time.monotonic() < deadline:
             message = json.loads(ws.recv())
@@ -98,15 +118,25 @@ def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator(tmp_path):
         assert refused.value.code == 403
 
         # a table created from outside must be visible from the kernel: same emulator
-        boto3.client("dynamodb", endpoint_url=lab.endpoint_url, region_name="us-east-1",
-                     aws_access_key_id="testing", aws_secret_access_key="testing").create_table(
-            TableName="lab-probe", BillingMode="PAY_PER_REQUEST",
+        boto3.client(
+            "dynamodb",
+            endpoint_url=lab.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).create_table(
+            TableName="lab-probe",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
 
         notebook = sorted(expected)[0]
-        session = lab.api("POST", "/api/sessions", {"path": notebook, "name": notebook, "type": "notebook",
-                                                    "kernel": {"name": "python3"}})
+        session = lab.api(
+            "POST",
+            "/api/sessions",
+            {"path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}},
+        )
         out = execute(lab, session["kernel"]["id"], KERNEL_CODE)
         result = json.loads(out.split("RESULT ", 1)[1])
         assert "lab-probe" in result["tables"]  # (moto's state is per process: other tests' tables may show)
@@ -124,9 +154,15 @@ def test_lab_lists_notebooks_and_a_kernel_reaches_the_emulator(tmp_path):
 @pytest.mark.slow  # starts JupyterLab
 def test_runbook_lab_command_prints_url_and_stops_on_ctrl_c(tmp_path):
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "runbook.cli", "lab"], cwd=paths.ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                            env={**os.environ, "RUNBOOK_LAB_DIR": str(tmp_path)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runbook.cli", "lab"],
+        cwd=paths.ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "RUNBOOK_LAB_DIR": str(tmp_path)},
+    )
     lines = []
     try:
         deadline = time.monotonic() + 90
@@ -155,8 +191,13 @@ def test_runbook_lab_command_prints_url_and_stops_on_ctrl_c(tmp_path):
 
 # -- working copies -------------------------------------------------------------------------------------------
 def _git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=paths.ROOT,
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_copies_hold_the_lab_values_as_their_own_defaults(tmp_path):
@@ -177,8 +218,11 @@ def test_copies_hold_the_lab_values_as_their_own_defaults(tmp_path):
         assert {n: v["help"] for n, v in declared.items()} == {n: v["help"] for n, v in originals.items()}
         assert declared.get("apply", {}).get("default") in (None, "False"), "the lab never arms a copy"
         others = [c["source"] for c in copy["cells"] if "parameters" not in c["metadata"].get("tags", [])]
-        assert others == [c["source"] for c in json.loads(template.read_text())["cells"]
-                          if "parameters" not in c["metadata"].get("tags", [])], template.name
+        assert others == [
+            c["source"]
+            for c in json.loads(template.read_text())["cells"]
+            if "parameters" not in c["metadata"].get("tags", [])
+        ], template.name
 
 
 def test_values_are_written_into_the_parameters_cell_as_papermill_writes_them():
@@ -188,12 +232,30 @@ def test_values_are_written_into_the_parameters_cell_as_papermill_writes_them():
 
     from papermill.translators import PythonTranslator
 
-    source = ('name: str = "old"  # help one\nflag: bool = False  # help two\nitems: list = []\n'
-              'nothing = "x"\nmapping: dict = {}  # help five\n')
-    nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": source, "outputs": [],
-                     "execution_count": None}], "metadata": {}}
-    values = {"name": 'say "hi" \\ there\n', "flag": True, "items": ["a", 1, None], "nothing": None,
-              "mapping": {"k": "v"}, "undeclared": "ignored"}
+    source = (
+        'name: str = "old"  # help one\nflag: bool = False  # help two\nitems: list = []\n'
+        'nothing = "x"\nmapping: dict = {}  # help five\n'
+    )
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"tags": ["parameters"]},
+                "source": source,
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+    }
+    values = {
+        "name": 'say "hi" \\ there\n',
+        "flag": True,
+        "items": ["a", 1, None],
+        "nothing": None,
+        "mapping": {"k": "v"},
+        "undeclared": "ignored",
+    }
     labcopies.prepare_notebook(nb, {"cells": []}, values)
     assert len(nb["cells"]) == 1
     written = nb["cells"][0]["source"]
@@ -201,16 +263,26 @@ def test_values_are_written_into_the_parameters_cell_as_papermill_writes_them():
     assert lines[0] == f"name: str = {PythonTranslator.translate(values['name'])}  # help one"
     assert lines[1] == "flag: bool = True  # help two" and lines[3] == "nothing = None"
     assert lines[4] == 'mapping: dict = {"k": "v"}  # help five'
-    assert {name: ast.literal_eval(text) for name, text in labcopies.defaults(written).items()} == \
-        {name: value for name, value in values.items() if name != "undeclared"}
+    assert {name: ast.literal_eval(text) for name, text in labcopies.defaults(written).items()} == {
+        name: value for name, value in values.items() if name != "undeclared"
+    }
 
 
 def test_a_copy_left_from_an_earlier_lab_loses_its_injected_cell(tmp_path):
     labcopies.prepare_copies("staging", "http://127.0.0.1:1111", lab_dir=tmp_path)
     copy = tmp_path / "staging" / "02-plan-and-apply.ipynb"
     nb = json.loads(copy.read_text())
-    nb["cells"].insert(2, {"cell_type": "code", "id": "inj", "metadata": {"tags": ["injected-parameters"]},
-                           "execution_count": None, "outputs": [], "source": 'environment = "production"\n'})
+    nb["cells"].insert(
+        2,
+        {
+            "cell_type": "code",
+            "id": "inj",
+            "metadata": {"tags": ["injected-parameters"]},
+            "execution_count": None,
+            "outputs": [],
+            "source": 'environment = "production"\n',
+        },
+    )
     copy.write_text(json.dumps(nb))
     labcopies.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
     assert "injected-parameters" not in copy.read_text()
@@ -221,24 +293,40 @@ def test_nothing_stays_armed_and_old_outputs_are_cleared(tmp_path):
     copy = tmp_path / "production" / "02-plan-and-apply.ipynb"
     nb = json.loads(copy.read_text())
     cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
-    cell["source"] = (cell["source"].replace("apply: bool = False", "apply: bool = True")
-                      .replace('confirm: str = ""', 'confirm: str = "production-user-notifications"')
-                      .replace('plan_sha256: str = ""', 'plan_sha256: str = "ab" * 32'))
-    cell["source"] += '\nsmoke: int = 3  # mine\n'
+    cell["source"] = (
+        cell["source"]
+        .replace("apply: bool = False", "apply: bool = True")
+        .replace('confirm: str = ""', 'confirm: str = "production-user-notifications"')
+        .replace('plan_sha256: str = ""', 'plan_sha256: str = "ab" * 32')
+    )
+    cell["source"] += "\nsmoke: int = 3  # mine\n"
     nb["cells"][4]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "an earlier emulator"}]
     nb["cells"][4]["execution_count"] = 7
     copy.write_text(json.dumps(nb))
     report = labcopies.prepare_copies("production", "http://127.0.0.1:2222", lab_dir=tmp_path)
     assert report.reset["02-plan-and-apply.ipynb"] == [
-        "apply = True -> False", 'confirm = "production-user-notifications" -> ""', 'plan_sha256 = "ab" * 32 -> ""']
+        "apply = True -> False",
+        'confirm = "production-user-notifications" -> ""',
+        'plan_sha256 = "ab" * 32 -> ""',
+    ]
     assert report.cleared == ["02-plan-and-apply.ipynb"]
     again = json.loads(copy.read_text())
     source = next(c["source"] for c in again["cells"] if "parameters" in c["metadata"].get("tags", []))
     assert "apply: bool = False" in source and 'confirm: str = ""' in source and "smoke: int = 3  # mine" in source
-    assert all(not c.get("outputs") and c.get("execution_count") is None
-               for c in again["cells"] if c["cell_type"] == "code")
-    lab = labmod.Lab(1, "t", "http://127.0.0.1:2222", tmp_path / "production", None, tmp_path / "log",
-                     {"AWS_REGION": "us-east-1"}, report, "production")
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None for c in again["cells"] if c["cell_type"] == "code"
+    )
+    lab = labmod.Lab(
+        1,
+        "t",
+        "http://127.0.0.1:2222",
+        tmp_path / "production",
+        None,
+        tmp_path / "log",
+        {"AWS_REGION": "us-east-1"},
+        report,
+        "production",
+    )
     message = labmod.startup_message(lab)
     assert "Reset:         02-plan-and-apply.ipynb: apply = True -> False" in message
     assert "Cleared:       outputs of 02-plan-and-apply.ipynb" in message
@@ -249,8 +337,11 @@ def test_a_broken_parameters_cell_is_named_kept_and_refreshable(tmp_path):
     copy = tmp_path / "staging" / "03-import.ipynb"
     nb = json.loads(copy.read_text())
     cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
-    cell["source"] = cell["source"].replace('work_dir: str = "', 'work_dir: str = "oops ', 1).replace(
-        "apply: bool = False", "apply: bool = = True")
+    cell["source"] = (
+        cell["source"]
+        .replace('work_dir: str = "', 'work_dir: str = "oops ', 1)
+        .replace("apply: bool = False", "apply: bool = = True")
+    )
     broken = json.dumps(nb)
     copy.write_text(broken)
     report = labcopies.prepare_copies("staging", "http://127.0.0.1:2222", lab_dir=tmp_path)
@@ -325,8 +416,9 @@ def test_terminals_get_the_project_and_kernels_the_lab_environment(tmp_path):
     assert f'export PATH="{os.path.dirname(sys.executable)}:$PATH"' in rc
     assert "export AWS_ENDPOINT_URL=http://127.0.0.1:5000" in rc and "unset JUPYTER_PATH" in rc
     assert shell[1:3] == ["--rcfile", str(tmp_path / "production" / ".jupyter" / "bashrc")]
-    kernel = json.loads((Path(variables["JUPYTER_PATH"].split(os.pathsep)[0]) / "kernels" / "python3" /
-                         "kernel.json").read_text())
+    kernel = json.loads(
+        (Path(variables["JUPYTER_PATH"].split(os.pathsep)[0]) / "kernels" / "python3" / "kernel.json").read_text()
+    )
     assert kernel["env"] == {"RUNBOOK_LAB_ENVIRONMENT": "production"}
     assert "runbook.execution.labkernel" in " ".join(kernel["argv"])
     for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTER_CONFIG_DIR"):
@@ -345,8 +437,9 @@ def test_saving_through_the_lab_leaves_the_checkout_clean_and_the_links_read_onl
             if "parameters" in cell["metadata"].get("tags", []):
                 cell["source"] = cell["source"].replace("apply: bool = False", "apply: bool = True")
         nb["cells"][0].setdefault("outputs", [])
-        saved = lab.api("PUT", "/api/contents/02-plan-and-apply.ipynb",
-                        {"type": "notebook", "format": "json", "content": nb})
+        saved = lab.api(
+            "PUT", "/api/contents/02-plan-and-apply.ipynb", {"type": "notebook", "format": "json", "content": nb}
+        )
         assert saved["path"] == "02-plan-and-apply.ipynb"
         lab.api("POST", "/api/contents/02-plan-and-apply.ipynb/checkpoints")
         assert "apply: bool = True" in (tmp_path / "staging" / "02-plan-and-apply.ipynb").read_text()
@@ -357,11 +450,12 @@ def test_saving_through_the_lab_leaves_the_checkout_clean_and_the_links_read_onl
         opened = lab.api("GET", f"/api/contents/{readme}")
         assert opened["writable"] is False and opened["content"]
         for method, path, body in (
-                ("PUT", readme, {"type": "file", "format": "text", "content": "changed"}),
-                ("POST", f"{readme}/checkpoints", None),
-                ("DELETE", readme, None),
-                ("PATCH", readme, {"path": "infrastructure/moved.md"}),
-                ("PUT", "docs/new.md", {"type": "file", "format": "text", "content": "new"})):
+            ("PUT", readme, {"type": "file", "format": "text", "content": "changed"}),
+            ("POST", f"{readme}/checkpoints", None),
+            ("DELETE", readme, None),
+            ("PATCH", readme, {"path": "infrastructure/moved.md"}),
+            ("PUT", "docs/new.md", {"type": "file", "format": "text", "content": "new"}),
+        ):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 lab.api(method, f"/api/contents/{path}", body)
             assert refused.value.code == 403, (method, path)
@@ -372,6 +466,7 @@ def test_saving_through_the_lab_leaves_the_checkout_clean_and_the_links_read_onl
 @pytest.mark.slow  # starts JupyterLab
 def test_no_news_prompt_no_update_check_and_readable_names(tmp_path):
     with running_lab(lab_dir=tmp_path) as lab:
+
         def default(plugin: str, name: str):  # overrides.json becomes the schema's default, as the page sees it
             return lab.api("GET", f"/lab/api/settings/{plugin}")["schema"]["properties"][name]["default"]
 
@@ -400,10 +495,25 @@ def test_in_a_browser_no_news_prompt_and_whole_file_names(tmp_path):
     if binary is None:
         pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
     with running_lab(lab_dir=tmp_path / "lab") as lab, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        dom = subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                              "--no-first-run", "--disable-background-networking", f"--user-data-dir={profile}",
-                              "--window-size=1280,900", "--virtual-time-budget=20000", "--dump-dom", lab.url],
-                             capture_output=True, text=True, timeout=180).stdout
+        dom = subprocess.run(
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--disable-background-networking",
+                f"--user-data-dir={profile}",
+                "--window-size=1280,900",
+                "--virtual-time-budget=20000",
+                "--dump-dom",
+                lab.url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        ).stdout
     assert "jp-DirListing-item" in dom and "02-plan-and-apply.ipynb" in dom, dom[-2000:]
     assert "official Jupyter news" not in dom, "the news prompt is shown"
     assert not re.search(r"<div class=\"jp-DirListing-headerItem jp-id-modified", dom), "a last-modified column"

@@ -28,8 +28,14 @@ from runbook import paths
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1440, "height": 900}
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--no-first-run", "--disable-dev-shm-usage"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 COST_CENTER = "Lab-Journey"
 
 
@@ -63,9 +69,14 @@ class LabProcess:
 
     def __init__(self, lab_dir: Path, environment: str = "staging"):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "runbook.cli", "lab", "--env", environment], cwd=paths.ROOT, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RUNBOOK_LAB_DIR": str(lab_dir)})
+            [sys.executable, "-m", "runbook.cli", "lab", "--env", environment],
+            cwd=paths.ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "RUNBOOK_LAB_DIR": str(lab_dir)},
+        )
         lines, deadline = [], time.monotonic() + 120
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
@@ -98,8 +109,9 @@ class LabProcess:
 
 
 def git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain"], cwd=paths.ROOT, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=paths.ROOT, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def port_open(port: int) -> bool:
@@ -157,8 +169,10 @@ def run_all(page) -> None:
 
 def wait_until_idle(page, timeout: float = 300_000) -> None:
     """Every cell has finished: a cell still running changes its outputs, and the notebook is modified again."""
-    page.wait_for_function("() => ![...document.querySelectorAll('.jp-InputPrompt')]"
-                           ".some(prompt => prompt.textContent.includes('[*]'))", timeout=timeout)
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.jp-InputPrompt')].some(prompt => prompt.textContent.includes('[*]'))",
+        timeout=timeout,
+    )
 
 
 def save(page) -> None:
@@ -201,8 +215,9 @@ def journey(tmp_path_factory, browser):
         seen["dirty_on_open"] = page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
         params = parameters_cell(panel)
         seen["parameters"] = cell_text(params)
-        set_cell_text(page, params, seen["parameters"].replace('environment: str = "staging"',
-                                                               'environment: str = "production"'))
+        set_cell_text(
+            page, params, seen["parameters"].replace('environment: str = "staging"', 'environment: str = "production"')
+        )
         run_all(page)
         seen["refusal"] = wait_for_output(panel, "ParameterError|runbook lab --env", 120_000)
         seen["first_output"] = panel.locator(".jp-OutputArea-output").first.text_content()
@@ -213,8 +228,9 @@ def journey(tmp_path_factory, browser):
         run_all(page)
         seen["applied"] = wait_for_output(panel, r"dynamodb_notifications_table_name = ", 600_000)
         seen["progress"] = panel.locator(".jp-OutputArea-output", has_text="Creation complete after").count()
-        seen["stray_results"] = panel.locator(".jp-OutputArea-executeResult", has_text=re.compile(
-            r"^\s*(True|False)\s*$")).count()
+        seen["stray_results"] = panel.locator(
+            ".jp-OutputArea-executeResult", has_text=re.compile(r"^\s*(True|False)\s*$")
+        ).count()
 
         # Steps 1-2: terraform.tfvars, opened from the start page, edited, saved
         page.goto(lab.url)
@@ -256,8 +272,10 @@ def journey(tmp_path_factory, browser):
         page.wait_for_timeout(2000)
         page.locator(".jp-Terminal-body .xterm-helper-textarea").first.focus()
         printed = lab_dir / "terminal.txt"
-        page.keyboard.insert_text(f"(runbook --help; echo ENDPOINT=$AWS_ENDPOINT_URL; terraform -version) > {printed} "
-                                  f"2>&1; mv {printed} {printed}.done")
+        page.keyboard.insert_text(
+            f"(runbook --help; echo ENDPOINT=$AWS_ENDPOINT_URL; terraform -version) > {printed} "
+            f"2>&1; mv {printed} {printed}.done"
+        )
         page.keyboard.press("Enter")
         deadline = time.monotonic() + 60
         while not Path(f"{printed}.done").exists() and time.monotonic() < deadline:
@@ -302,8 +320,14 @@ def journey(tmp_path_factory, browser):
 def test_the_lab_opens_on_a_rendered_start_page_for_its_environment(journey):
     assert journey["start_h1"].startswith("Staging"), journey["start_h1"]
     text = journey["start_text"]
-    for expected in ("terraform.tfvars", "01-setup", "06-operations", "apply = True", "Getting started",
-                     "runbook lab --env"):
+    for expected in (
+        "terraform.tfvars",
+        "01-setup",
+        "06-operations",
+        "apply = True",
+        "Getting started",
+        "runbook lab --env",
+    ):
         assert expected in text, expected
     assert journey["news_prompt"] == 0, "the Jupyter news prompt is shown"
     assert "staging" in journey["title"], journey["title"]
@@ -313,8 +337,10 @@ def test_the_tfvars_opened_from_the_start_page_is_the_file_the_runbooks_read(jou
     assert "dynamodb_notifications_table_name" in journey["tfvars_in_editor"]
     assert f'"{COST_CENTER}"' in journey["tfvars_file"], "saved through the link, into the working tfvars"
     assert journey["tfvars_target"].name == "terraform.tfvars"
-    assert not str(journey["tfvars_target"]).startswith(str(paths.ROOT / "infrastructure")) or \
-        (paths.ROOT / "infrastructure" / "staging" / "terraform.tfvars").exists()
+    assert (
+        not str(journey["tfvars_target"]).startswith(str(paths.ROOT / "infrastructure"))
+        or (paths.ROOT / "infrastructure" / "staging" / "terraform.tfvars").exists()
+    )
 
 
 def test_what_the_user_edits_runs_and_another_environment_is_refused(journey):

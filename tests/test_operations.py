@@ -21,8 +21,15 @@ from runbook.steps.writes import batch_write, new_ulid, ulid_time
 
 
 def _put(target, table: str, n: int) -> None:
-    batch_write(target, table, [{"PutRequest": {"Item": {
-        "user_id": {"S": f"user-{i % 7}"}, "notification_id": {"S": new_ulid()}}}} for i in range(n)], workers=1)
+    batch_write(
+        target,
+        table,
+        [
+            {"PutRequest": {"Item": {"user_id": {"S": f"user-{i % 7}"}, "notification_id": {"S": new_ulid()}}}}
+            for i in range(n)
+        ],
+        workers=1,
+    )
 
 
 def test_ulids_sort_in_creation_order():
@@ -35,8 +42,9 @@ def test_ulids_sort_in_creation_order():
 def test_alarms_state_lists_states_and_missing(target):
     create_table(target, PRODUCTION)
     cloudwatch = target.client("cloudwatch")
-    cloudwatch.set_alarm_state(AlarmName=f"{PRODUCTION.name}-read-throttle-events", StateValue="ALARM",
-                               StateReason="test")
+    cloudwatch.set_alarm_state(
+        AlarmName=f"{PRODUCTION.name}-read-throttle-events", StateValue="ALARM", StateReason="test"
+    )
     cloudwatch.delete_alarms(AlarmNames=[f"{PRODUCTION.name}-user-errors"])
     frame = alarms_state(target, PRODUCTION).set_index("alarm")
     assert frame.loc[f"{PRODUCTION.name}-read-throttle-events", "state"] == "ALARM"
@@ -53,9 +61,16 @@ def test_metrics_empty_with_reason_then_data(target):
     create_table(target, STAGING)
     frame = metrics(target, STAGING.name, hours=1)
     assert frame.empty and "no CloudWatch data" in frame.attrs["reason"]
-    target.client("cloudwatch").put_metric_data(Namespace="AWS/DynamoDB", MetricData=[{
-        "MetricName": "ConsumedWriteCapacityUnits", "Value": 42.0,
-        "Dimensions": [{"Name": "TableName", "Value": STAGING.name}]}])
+    target.client("cloudwatch").put_metric_data(
+        Namespace="AWS/DynamoDB",
+        MetricData=[
+            {
+                "MetricName": "ConsumedWriteCapacityUnits",
+                "Value": 42.0,
+                "Dimensions": [{"Name": "TableName", "Value": STAGING.name}],
+            }
+        ],
+    )
     frame = metrics(target, STAGING.name, hours=1)
     assert not frame.empty and frame["ConsumedWriteCapacityUnits"].sum() == 42
 
@@ -75,7 +90,8 @@ def test_ttl_check_reports_eligible_items_honestly(target):
 def test_ttl_check_on_wrong_attribute(target):
     create_table(target, STAGING)
     target.client("dynamodb").update_time_to_live(
-        TableName=STAGING.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+        TableName=STAGING.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
     result = ttl_check(target, STAGING, count=2)
     assert not result.ok and "expires_at" in result.note
 
@@ -111,8 +127,7 @@ def test_drill_verifies_counts_and_leaves_only_the_source(target):
     create_table(target, PRODUCTION)
     _put(target, PRODUCTION.name, 60)
     before = target.client("dynamodb").describe_table(TableName=PRODUCTION.name)["Table"]
-    result = backup_restore_drill(target, PRODUCTION,
-                                  ChangeGuard("production", PRODUCTION.name, True, PRODUCTION.name))
+    result = backup_restore_drill(target, PRODUCTION, ChangeGuard("production", PRODUCTION.name, True, PRODUCTION.name))
     assert result.ok, result
     assert result.source_items == result.backup_items == result.pitr_items == 60
     assert result.backup_table.startswith(f"{PRODUCTION.name}-restore-drill-")
@@ -204,10 +219,13 @@ class FaultInjector:
 
     @staticmethod
     def _response(request, status: int, error_type: str, message: str) -> AWSResponse:
-        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{error_type}",
-                           "message": message}).encode()
-        return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.0",
-                                                 "x-amzn-RequestId": "fault-injection"}, _Body(body))
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{error_type}", "message": message}).encode()
+        return AWSResponse(
+            request.url,
+            status,
+            {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault-injection"},
+            _Body(body),
+        )
 
     def before_send(self, request, **kwargs):
         with self.lock:
@@ -225,8 +243,9 @@ class FaultInjector:
         if kind == "throttle":
             return self._response(request, 400, "ProvisionedThroughputExceededException", "injected throttle")
         if kind == "lost":
-            forwarded = urllib.request.Request(request.url, data=request.body, method="POST",
-                                               headers={k: v for k, v in request.headers.items()})
+            forwarded = urllib.request.Request(
+                request.url, data=request.body, method="POST", headers={k: v for k, v in request.headers.items()}
+            )
             urllib.request.urlopen(forwarded, timeout=30).read()
         if kind in ("error", "lost"):
             return self._response(request, 500, "InternalServerError", f"injected {kind} error")
@@ -243,7 +262,7 @@ class FaultInjector:
         table, items = next(iter(requests.items()))
         if len(items) < 2:
             return
-        keep, drop = items[: len(items) // 2], items[len(items) // 2:]
+        keep, drop = items[: len(items) // 2], items[len(items) // 2 :]
         params["RequestItems"] = {table: keep}
         self.local.dropped = (table, drop)
         with self.lock:
@@ -265,8 +284,9 @@ def test_smoke_test_under_injected_faults_loses_and_duplicates_nothing(target):
     try:
         # 5 users × 2,000 notifications, read back in pages of 700 (3 pages per user). moto's Query costs about
         # half a millisecond per returned item, so the read-back dominates the test's time.
-        result = smoke_test(target, STAGING.name, users=5, per_user=2000, page_size=700, base_delay=0.01,
-                            max_delay=0.2, workers=4)
+        result = smoke_test(
+            target, STAGING.name, users=5, per_user=2000, page_size=700, base_delay=0.01, max_delay=0.2, workers=4
+        )
     finally:
         injector.uninstall()
     assert result.written == 10_000
@@ -291,8 +311,9 @@ def test_demo_data_is_idempotent(target):
 
 
 def test_restore_drill_config_calls_the_module_with_the_restore_inputs():
-    config = drills.restore_drill_config(PRODUCTION, "production-user-notifications-restore-drill-tf-x",
-                                             "production", "eu-west-1")
+    config = drills.restore_drill_config(
+        PRODUCTION, "production-user-notifications-restore-drill-tf-x", "production", "eu-west-1"
+    )
     assert config["provider"] == {"aws": {"region": "eu-west-1"}}
     module = config["module"]["restored"]
     assert module["source"] == "../staging/modules/dynamodb" and module["environment"] == "production-drill"
@@ -328,7 +349,8 @@ def test_terraform_restore_drill_restores_compares_and_destroys(target, tmp_path
     terraform = Terraform(Workspace("production", tmp_path), target)
     try:
         result = drills.terraform_restore_drill(
-            terraform, PRODUCTION, ChangeGuard("production", PRODUCTION.name, True, PRODUCTION.name))
+            terraform, PRODUCTION, ChangeGuard("production", PRODUCTION.name, True, PRODUCTION.name)
+        )
     except TerraformUnavailable as error:
         pytest.skip(str(error))
     assert result.ok, result

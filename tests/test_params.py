@@ -4,17 +4,20 @@ from runbook import params
 from runbook.errors import ConfirmationError, ParameterError
 
 
-@pytest.mark.parametrize("call, value, name", [
-    (params.environment, "qa", "environment"),
-    (params.region, "us_east_1", "aws_region"),
-    (params.region, "", "aws_region"),
-    (params.region, "us-east-9", "aws_region"),
-    (params.endpoint_url, "localhost:5000", "aws_endpoint_url"),
-    (params.endpoint_url, "ftp://127.0.0.1:21", "aws_endpoint_url"),
-    (params.endpoint_url, "http://127.0.0.1:99999", "aws_endpoint_url"),
-    (params.table_name, "ab", "table_name"),
-    (params.table_name, "bad name!", "table_name"),
-])
+@pytest.mark.parametrize(
+    "call, value, name",
+    [
+        (params.environment, "qa", "environment"),
+        (params.region, "us_east_1", "aws_region"),
+        (params.region, "", "aws_region"),
+        (params.region, "us-east-9", "aws_region"),
+        (params.endpoint_url, "localhost:5000", "aws_endpoint_url"),
+        (params.endpoint_url, "ftp://127.0.0.1:21", "aws_endpoint_url"),
+        (params.endpoint_url, "http://127.0.0.1:99999", "aws_endpoint_url"),
+        (params.table_name, "ab", "table_name"),
+        (params.table_name, "bad name!", "table_name"),
+    ],
+)
 def test_bad_values_name_the_parameter_and_what_is_allowed(call, value, name):
     with pytest.raises(ParameterError) as error:
         call(value)

@@ -21,8 +21,10 @@ FORBIDDEN = {
     r"/autogroup\b": "the scheduler's autogroup (/proc)",
 }
 #: A write to /proc: a path under /proc opened for writing, or written to, on the same line.
-PROC_WRITE = re.compile(r"""open\([^)]*/proc/[^)]*,\s*(mode=)?["'][^"']*[wa+]"""
-                        r"""|/proc/.*\.(write_text|write_bytes|write)\(""")
+PROC_WRITE = re.compile(
+    r"""open\([^)]*/proc/[^)]*,\s*(mode=)?["'][^"']*[wa+]"""
+    r"""|/proc/.*\.(write_text|write_bytes|write)\("""
+)
 
 
 def offences(root: Path = PACKAGE) -> list[str]:
@@ -53,7 +55,8 @@ def test_the_scan_finds_each_kind_of_offence(tmp_path):
         "with open(f'/proc/{pid}/oom_score_adj', 'w') as f: pass\n"
         "pids = list(pool._processes)\n"
         "getattr(pool, '_processes', None)\n"
-        "ok = client.wait_for_ready(timeout=1)\n")
+        "ok = client.wait_for_ready(timeout=1)\n"
+    )
     lines = offences(package)
     assert {int(line.split(":")[1]) for line in lines} == {1, 2, 3, 4, 5, 6, 7, 8, 9}, lines
     assert lines[0].startswith("pkg/bad.py:1: ")

@@ -29,8 +29,14 @@ pytestmark = pytest.mark.terraform
 @pytest.fixture
 def fresh_emulator():
     """An emulator process with nothing in it; stopped afterwards."""
-    process = subprocess.Popen([sys.executable, "-m", "runbook.cli", "emulator"], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, cwd=paths.ROOT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runbook.cli", "emulator"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=paths.ROOT,
+        start_new_session=True,
+    )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
     deadline = time.monotonic() + 60
@@ -67,8 +73,13 @@ def test_killed_after_the_table_the_rerun_names_the_lock_and_every_orphan_and_re
     the state; the recovery (03's) releases that lock by its ID and imports them through the gate; the next plan is
     clean, the items written meanwhile are intact, no version of the state object was lost."""
     out = tmp_path / "matrix.json"
-    proc = subprocess.run([sys.executable, "benchmarks/kill_matrix.py", "--case", "table", "--json", str(out)],
-                          cwd=paths.ROOT, capture_output=True, text=True, timeout=1500)
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/kill_matrix.py", "--case", "table", "--json", str(out)],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     (case,) = json.loads(out.read_text())
     report = proc.stdout[-4000:] + proc.stderr[-2000:]
     assert case["kill"] == "killed", report
@@ -90,16 +101,18 @@ def test_a_run_that_waits_for_the_lock_plans_from_the_state_the_first_one_left(t
     then plans from the state the first wrote — nothing left to create, nothing half-created by it."""
     from runbook.steps import deploy
 
-    first, second = (open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / name))
-                     for name in ("first", "second"))
+    first, second = (
+        open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / name)) for name in ("first", "second")
+    )
     for ctx in (first, second):
         preflight.working_tfvars(ctx)
         deploy.init(ctx)
     reviewed = deploy.plan_and_review(first)
     config = first.terraform.backend
     outcome: dict = {}
-    applying = threading.Thread(target=lambda: outcome.update(decision=deploy.gate_and_apply(first, reviewed, True,
-                                                                                             "")))
+    applying = threading.Thread(
+        target=lambda: outcome.update(decision=deploy.gate_and_apply(first, reviewed, True, ""))
+    )
     applying.start()
     deadline = time.monotonic() + 300
     while statebucket.read_lock(target, config) is None:  # the first holds the lock now

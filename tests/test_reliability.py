@@ -46,8 +46,12 @@ def failed_cells(nb: dict) -> list[int]:
 
 def record_outputs(nb: dict) -> list[str]:
     """The name of every record output, in order, duplicates included (a stacked re-run would repeat them)."""
-    return [output["data"][MIME_TYPE]["name"] for cell in nb["cells"] for output in cell.get("outputs", []) or []
-            if MIME_TYPE in output.get("data", {})]
+    return [
+        output["data"][MIME_TYPE]["name"]
+        for cell in nb["cells"]
+        for output in cell.get("outputs", []) or []
+        if MIME_TYPE in output.get("data", {})
+    ]
 
 
 def load(path: str | Path) -> dict:
@@ -112,8 +116,15 @@ def test_the_counting_endpoint_counts():
 # -- 1. one broken environment does not hide the other ------------------------------------------------------
 def copy_repository(root: Path) -> None:
     """What RUNBOOK_ROOT must hold (runbook/paths.py): notebooks/ (with environments/) and infrastructure/."""
-    ignore = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", "terraform.tfvars", "tfplan",
-                                    ".terraform.lock.hcl", ".ipynb_checkpoints")
+    ignore = shutil.ignore_patterns(
+        ".terraform",
+        "*.tfstate",
+        "*.tfstate.*",
+        "terraform.tfvars",
+        "tfplan",
+        ".terraform.lock.hcl",
+        ".ipynb_checkpoints",
+    )
     for name in ("notebooks", "infrastructure"):
         shutil.copytree(paths.ROOT / name, root / name, ignore=ignore)
 
@@ -139,8 +150,13 @@ def test_run_all_with_a_broken_production_still_reports_staging(tmp_path):
 
     env = {**os.environ, "RUNBOOK_ROOT": str(root), "COLUMNS": "400"}
     env.pop("AWS_ENDPOINT_URL", None)
-    proc = subprocess.run(RUNBOOK + ["run", "--env", "all", "--only", "01-setup", "--work-dir", str(work)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        RUNBOOK + ["run", "--env", "all", "--only", "01-setup", "--work-dir", str(work)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 1, log
 
@@ -163,8 +179,9 @@ def test_run_all_with_a_broken_production_still_reports_staging(tmp_path):
     assert Path(records["tfvars_path"]) == work / "staging" / "terraform.tfvars"
     assert Path(records["tfvars_path"]).is_file()
     checks = {c["name"]: c for c in records["checks"]}
-    assert {"Python", "Terraform", "AWS identity (STS)", "terraform.tfvars", "tfvars (Terraform)",
-            "Region"} <= set(checks)
+    assert {"Python", "Terraform", "AWS identity (STS)", "terraform.tfvars", "tfvars (Terraform)", "Region"} <= set(
+        checks
+    )
     assert checks["AWS identity (STS)"]["ok"] and "(emulator)" in checks["AWS identity (STS)"]["detail"]
     assert checks["Region"]["ok"] and checks["Region"]["detail"].startswith("us-east-1")
 
@@ -181,8 +198,9 @@ def test_run_all_with_a_broken_production_still_reports_staging(tmp_path):
 # -- 2. an executed notebook runs again -----------------------------------------------------------------------
 def test_an_executed_notebook_runs_again_as_the_input(target, tmp_path):
     setup = NOTEBOOKS["01-setup"]
-    [first] = runner.run_environment("staging", [setup], target.endpoint_url, tmp_path / "first",
-                                     work_dir=tmp_path / "work")
+    [first] = runner.run_environment(
+        "staging", [setup], target.endpoint_url, tmp_path / "first", work_dir=tmp_path / "work"
+    )
     assert first.status == "ok", first.error
     executed = load(first.output)
     # the same parameters: those the runner passed, as papermill recorded them
@@ -191,8 +209,9 @@ def test_an_executed_notebook_runs_again_as_the_input(target, tmp_path):
     assert parameters["work_dir"] == str(tmp_path / "work") and parameters["environment"] == "staging"
 
     again = tmp_path / "again.ipynb"
-    papermill.execute_notebook(first.output, str(again), parameters=parameters, cwd=str(setup.parent),
-                               progress_bar=False, log_output=False)
+    papermill.execute_notebook(
+        first.output, str(again), parameters=parameters, cwd=str(setup.parent), progress_bar=False, log_output=False
+    )
     rerun = load(again)
 
     assert not rerun["metadata"]["papermill"]["exception"] and failed_cells(rerun) == []
@@ -212,10 +231,12 @@ def test_an_executed_notebook_runs_again_as_the_input(target, tmp_path):
     # deterministic checks: same name, outcome and detail; the tfvars check now keeps the file the first made
     varying = {"terraform.tfvars", "AWS provider source", "state bucket notifications-tfstate"}
     assert [(c["name"], c["ok"]) for c in after["checks"]] == [(c["name"], c["ok"]) for c in before["checks"]]
-    assert ([c for c in after["checks"] if c["name"] not in varying]
-            == [c for c in before["checks"] if c["name"] not in varying])
-    tfvars_before, tfvars_after = ({c["name"]: c["detail"] for c in r["checks"]}["terraform.tfvars"]
-                                   for r in (before, after))
+    assert [c for c in after["checks"] if c["name"] not in varying] == [
+        c for c in before["checks"] if c["name"] not in varying
+    ]
+    tfvars_before, tfvars_after = (
+        {c["name"]: c["detail"] for c in r["checks"]}["terraform.tfvars"] for r in (before, after)
+    )
     assert tfvars_before.startswith("created ") and tfvars_after.startswith(f"kept {before['tfvars_path']} ")
 
 
@@ -306,14 +327,25 @@ def test_a_bad_parameter_fails_first_before_any_aws_call(stem, name, tmp_path, c
     # a call that slips past the validation lands on the counter, even one that ignores aws_endpoint_url
     monkeypatch.setenv("AWS_ENDPOINT_URL", counting_endpoint.url)
     extra = WITH.get(name, {})
-    parameters = {**runner.environment_parameters(extra.get("environment", "staging")),
-                  "aws_endpoint_url": counting_endpoint.url, "work_dir": str(tmp_path / "work"), **extra, name: bad}
+    parameters = {
+        **runner.environment_parameters(extra.get("environment", "staging")),
+        "aws_endpoint_url": counting_endpoint.url,
+        "work_dir": str(tmp_path / "work"),
+        **extra,
+        name: bad,
+    }
     parameters = {key: value for key, value in parameters.items() if key in DECLARED[stem]}
     output = tmp_path / f"{stem}.ipynb"
 
     with pytest.raises(papermill.PapermillExecutionError) as raised:
-        papermill.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=str(notebook.parent),
-                                   progress_bar=False, log_output=False)
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
+        )
     error = raised.value
     assert error.ename in ("ParameterError", "ConfirmationError"), f"{error.ename}: {error.evalue}"
     assert name in error.evalue and repr(bad) in error.evalue, error.evalue

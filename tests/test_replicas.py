@@ -18,9 +18,12 @@ def _spec(**changes) -> TableSpec:
 
 def _table(target) -> None:
     target.client("dynamodb").create_table(
-        TableName=NAME, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+        TableName=NAME,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
 
 
 def test_replica_status_planned_and_live(target):
@@ -38,7 +41,8 @@ def test_replica_status_planned_and_live(target):
     finding, rows = replicas.replica_status(target, _spec(replicas=(Replica(region="us-west-2"),)))
     assert finding.status == "warning" and "eu-west-1" in finding.finding
     finding, rows = replicas.replica_status(
-        target, _spec(replicas=(Replica(region="eu-west-1"), Replica(region="us-west-2"))))
+        target, _spec(replicas=(Replica(region="eu-west-1"), Replica(region="us-west-2")))
+    )
     assert finding.status == "ok" and "2 replica(s) ACTIVE: eu-west-1, us-west-2 (2019.11.21)" == finding.finding
     assert [r["status"] for r in rows] == ["ACTIVE", "ACTIVE"]
 
@@ -49,17 +53,34 @@ def test_scaling_activity_lists_scheduled_actions_and_says_what_it_cannot_read(t
     assert finding.status == "ok" and "no autoscaling" in finding.finding
     scaling = target.client("application-autoscaling")
     index = f"table/{NAME}/index/by-status"
-    scaling.register_scalable_target(ServiceNamespace="dynamodb", ResourceId=index,
-                                     ScalableDimension="dynamodb:index:WriteCapacityUnits", MinCapacity=2,
-                                     MaxCapacity=40)
-    scaling.put_scheduled_action(ServiceNamespace="dynamodb", ScheduledActionName="burst-up", ResourceId=index,
-                                 ScalableDimension="dynamodb:index:WriteCapacityUnits", Schedule="cron(45 6 * * ? *)",
-                                 ScalableTargetAction={"MinCapacity": 10})
-    spec = _spec(autoscaling=Autoscaling(enabled=True),
-                 global_secondary_indexes=(GlobalSecondaryIndex(name="by-status", hash_key="status"),))
+    scaling.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId=index,
+        ScalableDimension="dynamodb:index:WriteCapacityUnits",
+        MinCapacity=2,
+        MaxCapacity=40,
+    )
+    scaling.put_scheduled_action(
+        ServiceNamespace="dynamodb",
+        ScheduledActionName="burst-up",
+        ResourceId=index,
+        ScalableDimension="dynamodb:index:WriteCapacityUnits",
+        Schedule="cron(45 6 * * ? *)",
+        ScalableTargetAction={"MinCapacity": 10},
+    )
+    spec = _spec(
+        autoscaling=Autoscaling(enabled=True),
+        global_secondary_indexes=(GlobalSecondaryIndex(name="by-status", hash_key="status"),),
+    )
     finding, rows = replicas.scaling_activity(target, spec)
-    assert rows[0] == {"kind": "scheduled", "resource": index, "dimension": "dynamodb:index:WriteCapacityUnits",
-                       "when": "cron(45 6 * * ? *)", "what": "min 10, max -", "status": ""}
+    assert rows[0] == {
+        "kind": "scheduled",
+        "resource": index,
+        "dimension": "dynamodb:index:WriteCapacityUnits",
+        "when": "cron(45 6 * * ? *)",
+        "what": "min 10, max -",
+        "status": "",
+    }
     # moto 5.2 does not implement DescribeScalingActivities: unavailable, with the scheduled actions it did read
     assert finding.status == "unavailable", finding
     assert "scheduled actions: 1" in finding.finding and "scaling activities unavailable" in finding.finding

@@ -145,8 +145,10 @@ def check_apply_outputs_and_the_state_is_the_file_terraform_wrote(deployed):
 def _comparable(state: dict) -> dict:
     """What the runbooks read of a state: every resource's fields but ``sensitive_values``, and the outputs."""
     values = state.get("values") or {}
-    resources = {r["address"]: {k: v for k, v in r.items() if k != "sensitive_values"}
-                 for r in planning.tfjson.flatten(values.get("root_module"))}
+    resources = {
+        r["address"]: {k: v for k, v in r.items() if k != "sensitive_values"}
+        for r in planning.tfjson.flatten(values.get("root_module"))
+    }
     return {"resources": resources, "outputs": values.get("outputs")}
 
 
@@ -163,7 +165,6 @@ def check_the_cost_table_comes_from_the_saved_plan_only_for_the_same_configurati
         tfvars.write_text(text)
 
 
-
 @pytest.mark.terraform
 def test_terraforms_answers_are_reused_only_while_their_inputs_hold(deployed):
     """One deployment (one apply) for every step, in order: the steps build on each other's state."""
@@ -172,10 +173,16 @@ def test_terraforms_answers_are_reused_only_while_their_inputs_hold(deployed):
     check_apply_outputs_and_the_state_is_the_file_terraform_wrote(deployed)
     check_the_cost_table_comes_from_the_saved_plan_only_for_the_same_configuration(deployed)
 
+
 def test_a_warm_kernel_imports_what_its_notebook_imports():
     modules = notebook_imports(paths.NOTEBOOKS / "02-plan-and-apply.ipynb")
-    assert {"IPython.display", "runbook", "runbook.steps.context", "runbook.steps.drift",
-            "runbook.steps.deploy"} <= set(modules)
+    assert {
+        "IPython.display",
+        "runbook",
+        "runbook.steps.context",
+        "runbook.steps.drift",
+        "runbook.steps.deploy",
+    } <= set(modules)
     assert notebook_imports(paths.NOTEBOOKS / "missing.ipynb") == ()
 
 
@@ -200,53 +207,108 @@ def test_clients_are_cached_by_their_options_not_by_object_identity():
 
 
 def test_the_command_exits_with_mains_status():
-    proc = subprocess.run([sys.executable, "-m", "runbook.cli", "cost", "--env", "qa"], capture_output=True,
-                          text=True, cwd=paths.ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "runbook.cli", "cost", "--env", "qa"], capture_output=True, text=True, cwd=paths.ROOT
+    )
     assert proc.returncode == 2 and "--env" in proc.stderr
 
 
 # -- the state file laid out as show -json lays it out (no Terraform needed) --------------------------------------
 def _pulled(*resources, outputs=None):
-    return {"version": 4, "terraform_version": "1.11.0", "serial": 3, "lineage": "x", "outputs": outputs or {},
-            "resources": list(resources)}
+    return {
+        "version": 4,
+        "terraform_version": "1.11.0",
+        "serial": 3,
+        "lineage": "x",
+        "outputs": outputs or {},
+        "resources": list(resources),
+    }
 
 
 def test_state_values_addresses_modules_keys_and_data_sources():
     from runbook.terraform.tfjson import flatten, state_values
 
     provider = 'provider["registry.terraform.io/hashicorp/aws"]'
-    state = state_values(_pulled(
-        {"mode": "managed", "type": "aws_a", "name": "one", "provider": provider,
-         "instances": [{"schema_version": 1, "attributes": {"id": "1"}, "dependencies": ["aws_b.x"]}]},
-        {"module": "module.m", "mode": "data", "type": "aws_region", "name": "here", "provider": provider + ".west",
-         "instances": [{"schema_version": 0, "attributes": {"name": "us-east-1"}}]},
-        {"module": "module.m[0].module.n", "mode": "managed", "type": "aws_c", "name": "each", "provider": provider,
-         "instances": [{"index_key": "k", "attributes": {"id": "c"}}, {"index_key": 2, "attributes": {"id": "d"}}]},
-        outputs={"name": {"value": "t", "type": "string"}, "secret": {"value": "s", "type": "string",
-                                                                      "sensitive": True}}))
+    state = state_values(
+        _pulled(
+            {
+                "mode": "managed",
+                "type": "aws_a",
+                "name": "one",
+                "provider": provider,
+                "instances": [{"schema_version": 1, "attributes": {"id": "1"}, "dependencies": ["aws_b.x"]}],
+            },
+            {
+                "module": "module.m",
+                "mode": "data",
+                "type": "aws_region",
+                "name": "here",
+                "provider": provider + ".west",
+                "instances": [{"schema_version": 0, "attributes": {"name": "us-east-1"}}],
+            },
+            {
+                "module": "module.m[0].module.n",
+                "mode": "managed",
+                "type": "aws_c",
+                "name": "each",
+                "provider": provider,
+                "instances": [
+                    {"index_key": "k", "attributes": {"id": "c"}},
+                    {"index_key": 2, "attributes": {"id": "d"}},
+                ],
+            },
+            outputs={
+                "name": {"value": "t", "type": "string"},
+                "secret": {"value": "s", "type": "string", "sensitive": True},
+            },
+        )
+    )
     root = state["values"]["root_module"]
     assert [r["address"] for r in flatten(root)] == [
-        "aws_a.one", "module.m.data.aws_region.here", 'module.m[0].module.n.aws_c.each["k"]',
-        "module.m[0].module.n.aws_c.each[2]"]
+        "aws_a.one",
+        "module.m.data.aws_region.here",
+        'module.m[0].module.n.aws_c.each["k"]',
+        "module.m[0].module.n.aws_c.each[2]",
+    ]
     first = root["resources"][0]
-    assert first == {"address": "aws_a.one", "mode": "managed", "type": "aws_a", "name": "one",
-                     "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 1,
-                     "values": {"id": "1"}, "depends_on": ["aws_b.x"]}
+    assert first == {
+        "address": "aws_a.one",
+        "mode": "managed",
+        "type": "aws_a",
+        "name": "one",
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "schema_version": 1,
+        "values": {"id": "1"},
+        "depends_on": ["aws_b.x"],
+    }
     assert root["child_modules"][0]["resources"][0]["provider_name"] == "registry.terraform.io/hashicorp/aws"
     nested = root["child_modules"][1]
     assert nested["address"] == "module.m[0]" and nested["child_modules"][0]["address"] == "module.m[0].module.n"
     assert [r["index"] for r in nested["child_modules"][0]["resources"]] == ["k", 2]
-    assert state["values"]["outputs"] == {"name": {"sensitive": False, "value": "t", "type": "string"},
-                                          "secret": {"sensitive": True, "value": "s", "type": "string"}}
+    assert state["values"]["outputs"] == {
+        "name": {"sensitive": False, "value": "t", "type": "string"},
+        "secret": {"sensitive": True, "value": "s", "type": "string"},
+    }
 
 
 def test_state_values_tainted_deposed_empty_and_unknown_versions():
     from runbook.steps.recovery import state_findings
     from runbook.terraform.tfjson import flatten, state_values
 
-    state = state_values(_pulled({"mode": "managed", "type": "aws_a", "name": "t", "provider": "p",
-                                  "instances": [{"status": "tainted", "attributes": {"id": "new"}},
-                                                {"deposed": "0a1b2c3d", "attributes": {"id": "old"}}]}))
+    state = state_values(
+        _pulled(
+            {
+                "mode": "managed",
+                "type": "aws_a",
+                "name": "t",
+                "provider": "p",
+                "instances": [
+                    {"status": "tainted", "attributes": {"id": "new"}},
+                    {"deposed": "0a1b2c3d", "attributes": {"id": "old"}},
+                ],
+            }
+        )
+    )
     current, deposed = flatten(state["values"]["root_module"])
     assert current["tainted"] is True and "deposed_key" not in current
     assert deposed["deposed_key"] == "0a1b2c3d" and "tainted" not in deposed
@@ -264,21 +326,37 @@ def _recorded(tmp_path, target, bucket="runbook-reuse-state", key="notifications
     workspace = Workspace("staging", tmp_path / "work")
     dot = workspace.root / ".terraform"
     dot.mkdir(parents=True)
-    (dot / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "s3", "config": {
-        "bucket": bucket, "key": key, "endpoints": {"s3": target.endpoint_url}}}}))
+    (dot / "terraform.tfstate").write_text(
+        json.dumps(
+            {
+                "backend": {
+                    "type": "s3",
+                    "config": {"bucket": bucket, "key": key, "endpoints": {"s3": target.endpoint_url}},
+                }
+            }
+        )
+    )
     config = BackendConfig(tmp_path / "backend.hcl", "generated", bucket, key, "us-east-1", target.endpoint_url)
     s3 = target.client("s3")
     s3.create_bucket(Bucket=bucket)
     return Terraform(workspace, target), config, lambda body: s3.put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def test_the_state_file_is_read_from_the_bucket_only_when_terraform_would_read_that_object(target, tmp_path,
-                                                                                            monkeypatch):
+def test_the_state_file_is_read_from_the_bucket_only_when_terraform_would_read_that_object(
+    target, tmp_path, monkeypatch
+):
     terraform, config, put = _recorded(tmp_path, target)
     monkeypatch.delenv("TF_WORKSPACE", raising=False)
     assert terraform._backend_state(config) == {}, "no object yet: an empty state"
-    state = _pulled({"mode": "managed", "type": "aws_dynamodb_table", "name": "notifications", "provider":
-                     'provider["registry.terraform.io/hashicorp/aws"]', "instances": [{"attributes": {"name": "t"}}]})
+    state = _pulled(
+        {
+            "mode": "managed",
+            "type": "aws_dynamodb_table",
+            "name": "notifications",
+            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+            "instances": [{"attributes": {"name": "t"}}],
+        }
+    )
     put(json.dumps(state))
     assert terraform._backend_state(config) == state
 
@@ -296,7 +374,8 @@ def test_the_state_file_is_read_from_the_bucket_only_when_terraform_would_read_t
     # refuses: runbook.terraform.initialised.refuse_local_state)
     assert terraform._backend_state(config) == state, "a local terraform.tfstate is not the backend's state"
     (terraform.workspace.root / "terraform.tfstate").unlink()
-    moved = type(config)(config.path, config.origin, config.bucket, "notifications/other.tfstate", config.region,
-                         config.endpoint_url)
+    moved = type(config)(
+        config.path, config.origin, config.bucket, "notifications/other.tfstate", config.region, config.endpoint_url
+    )
     assert terraform._backend_state(moved) is None, "the directory is initialised for another key"
     assert terraform._backend_state(config) == state

@@ -47,9 +47,9 @@ LIVE = {NAME: TableLive(NAME, 3, 2048)}
 
 # --- the review ------------------------------------------------------------------------------------------------
 
+
 def test_fixtures_are_real_terraform_output():
-    for name in ("create", "no_change", "rename", "hash_key", "gsi_removed", "detach_policy", "import",
-                 "tainted_plan"):
+    for name in ("create", "no_change", "rename", "hash_key", "gsi_removed", "detach_policy", "import", "tainted_plan"):
         raw = plan(name).raw
         assert raw["terraform_version"].startswith("1.") and raw["format_version"]
         assert raw["resource_changes"]
@@ -87,8 +87,10 @@ def test_rename_replaces_the_table_and_the_access():
     # The policies' descriptions name the table: they are replaced too, and with them the role's attachment.
     assert r.destructive_addresses == sorted([ATTACHMENT, TABLE, *POLICIES])
     assert r.change(ATTACHMENT).replace_paths == ["policy_arn"]
-    assert r.summary == ("4 to replace — the table: data is lost (3 items, 2.0 KB); the application role loses its "
-                         "access (3 IAM resources deleted and re-created)")
+    assert r.summary == (
+        "4 to replace — the table: data is lost (3 items, 2.0 KB); the application role loses its "
+        "access (3 IAM resources deleted and re-created)"
+    )
 
 
 def test_hash_key_change_is_a_replacement_with_its_own_cause():
@@ -135,10 +137,14 @@ def test_live_values_in_any_form_and_no_call_when_absent():
 
 
 def test_sensitive_values_are_never_shown():
-    change = {"actions": ["update"], "before": {"password": "hunter2", "tags": {"a": "1"}, "nested": [{"s": "old"}]},
-              "after": {"password": "s3cret", "tags": {"a": "2"}, "nested": [{"s": "new"}]},
-              "after_unknown": {}, "before_sensitive": {"password": True, "nested": [{"s": True}]},
-              "after_sensitive": {"password": True, "nested": [{"s": True}]}}
+    change = {
+        "actions": ["update"],
+        "before": {"password": "hunter2", "tags": {"a": "1"}, "nested": [{"s": "old"}]},
+        "after": {"password": "s3cret", "tags": {"a": "2"}, "nested": [{"s": "new"}]},
+        "after_unknown": {},
+        "before_sensitive": {"password": True, "nested": [{"s": True}]},
+        "after_sensitive": {"password": True, "nested": [{"s": True}]},
+    }
     rows = {r.path: r for r in attribute_changes(change)}
     assert (rows["password"].before, rows["password"].after) == (SENSITIVE, SENSITIVE)
     assert (rows["nested[0].s"].before, rows["nested[0].s"].after) == (SENSITIVE, SENSITIVE)
@@ -177,7 +183,7 @@ def test_table_outside_terraform_is_a_conflict():
     assert table_conflict(r, table_exists=False) is None and r.conflict is None
     conflict = table_conflict(r, table_exists=True)
     assert conflict.table == NAME and conflict.address == TABLE
-    assert f'to = {TABLE}' in conflict.import_block and f'id = "{NAME}"' in conflict.import_block
+    assert f"to = {TABLE}" in conflict.import_block and f'id = "{NAME}"' in conflict.import_block
     assert "03-import" in r.summary and "Table Already Exists" in r.to_markdown()
     assert "import {" in r.to_markdown()
     assert table_conflict(reviewed("rename"), table_exists=True) is None, "only a create of the table conflicts"
@@ -195,6 +201,7 @@ def test_import_plan_review():
 
 
 # --- parameters ------------------------------------------------------------------------------------------------
+
 
 def test_allow_destroy_parameter():
     assert params.allow_destroy("") == ()
@@ -215,6 +222,7 @@ def test_plan_sha256_parameter():
 
 
 # --- the gate --------------------------------------------------------------------------------------------------
+
 
 def test_plan_only_and_no_changes_are_not_refusals():
     d = decide(reviewed("rename"), "staging", NAME, apply=False)
@@ -247,16 +255,22 @@ def test_replacement_with_apply_alone_is_refused_with_the_list_to_pass():
     assert decide(r, "staging", NAME, apply=True, allow_destroy=expected).allowed
 
 
-@pytest.mark.parametrize("allow, problem", [
-    ("TABLE", "not listed: aws_iam_role_policy_attachment.app_dynamodb"),  # missing
-    ("ALL,aws_iam_role.app", "not destructive changes of this plan: aws_iam_role.app"),  # extra
-    ("ALL-TYPO", "not destructive changes of this plan: module.dynamodb.aws_dynamodb_table.notificatons"),
-])
+@pytest.mark.parametrize(
+    "allow, problem",
+    [
+        ("TABLE", "not listed: aws_iam_role_policy_attachment.app_dynamodb"),  # missing
+        ("ALL,aws_iam_role.app", "not destructive changes of this plan: aws_iam_role.app"),  # extra
+        ("ALL-TYPO", "not destructive changes of this plan: module.dynamodb.aws_dynamodb_table.notificatons"),
+    ],
+)
 def test_allow_destroy_must_list_exactly_the_destructive_addresses(allow, problem):
     r = reviewed("rename")
     everything = ",".join(r.destructive_addresses)
-    allow = (allow.replace("ALL-TYPO", everything.replace(TABLE, TABLE.replace("notifications", "notificatons")))
-             .replace("ALL", everything).replace("TABLE", TABLE))
+    allow = (
+        allow.replace("ALL-TYPO", everything.replace(TABLE, TABLE.replace("notifications", "notificatons")))
+        .replace("ALL", everything)
+        .replace("TABLE", TABLE)
+    )
     with pytest.raises(ChangeRefused, match="does not list exactly") as error:
         decide(r, "staging", NAME, apply=True, allow_destroy=allow)
     assert problem in str(error.value) and f"allow_destroy={everything!r}" in str(error.value)
@@ -310,6 +324,7 @@ def test_gate_parameters_are_validated():
 
 # --- the plan hash and apply_reviewed (a stub Terraform: no apply must happen) ----------------------------------
 
+
 class StubWorkspace:
     def __init__(self, root: Path):
         self.root = root
@@ -322,8 +337,13 @@ class StubTerraform:
     def __init__(self, root: Path, result: Result | None = None):
         self.workspace = StubWorkspace(root)
         self.calls: list[tuple] = []
-        self.result = result or Result([], 0, '{"type":"change_summary","@message":"Apply complete! Resources: 1 '
-                                       'added, 0 changed, 0 destroyed.","changes":{}}\n', "")
+        self.result = result or Result(
+            [],
+            0,
+            '{"type":"change_summary","@message":"Apply complete! Resources: 1 '
+            'added, 0 changed, 0 destroyed.","changes":{}}\n',
+            "",
+        )
         self.applied_bytes = b""
         self.shown = "create"
 
@@ -423,8 +443,11 @@ def test_a_failed_apply_raises_its_report(tmp_path, monkeypatch):
     from runbook.terraform import tfjson
 
     state = load_state(FIXTURES / "failed_apply_state.json")
-    monkeypatch.setattr(recovery, "state_resources",  # what explains the failed apply reads
-                        lambda tf: tfjson.managed(tfjson.flatten(state["values"]["root_module"])))
+    monkeypatch.setattr(
+        recovery,
+        "state_resources",  # what explains the failed apply reads
+        lambda tf: tfjson.managed(tfjson.flatten(state["values"]["root_module"])),
+    )
     with pytest.raises(ApplyFailed) as error:
         apply_reviewed(terraform, r, decide(r, "staging", NAME, apply=True))
     assert "collecting instance settings: couldn't find resource" in str(error.value)
@@ -434,14 +457,24 @@ def test_a_failed_apply_raises_its_report(tmp_path, monkeypatch):
 
 # --- the failed apply and the state it leaves ------------------------------------------------------------------
 
+
 def test_failed_apply_from_terraforms_json_stream():
-    report = explain_failed_apply(None, (FIXTURES / "failed_apply.jsonl").read_text(), reviewed("failed_apply_plan"),
-                                  state=load_state(FIXTURES / "failed_apply_state.json"))
+    report = explain_failed_apply(
+        None,
+        (FIXTURES / "failed_apply.jsonl").read_text(),
+        reviewed("failed_apply_plan"),
+        state=load_state(FIXTURES / "failed_apply_state.json"),
+    )
     assert report.error.summary == "collecting instance settings: couldn't find resource"
     assert report.error.address == "aws_instance.app" and (report.error.filename, report.error.line) == ("main.tf", 84)
     assert {d["address"]: d["outcome"] for d in report.done} == {
-        "aws_iam_instance_profile.app": "created", "aws_iam_role.app": "created", ATTACHMENT: "created",
-        TABLE: "created", POLICIES[0]: "created", POLICIES[1]: "created"}
+        "aws_iam_instance_profile.app": "created",
+        "aws_iam_role.app": "created",
+        ATTACHMENT: "created",
+        TABLE: "created",
+        POLICIES[0]: "created",
+        POLICIES[1]: "created",
+    }
     assert report.not_done == [{"address": "aws_instance.app", "action": "create", "outcome": "failed: not created"}]
     assert "Terraform resumes from the state" in report.text and "re-run" in report.next_step
     assert json.loads(json.dumps(report.to_dict()))["error"]["address"] == "aws_instance.app"
@@ -453,12 +486,19 @@ def test_failed_apply_from_terraforms_text_output():
 
     text = (FIXTURES / "failed_apply.txt").read_text()
     error = TerraformError(["apply", "tfplan"], 1, text)
-    report = explain_failed_apply(None, error, reviewed("failed_apply_plan"),
-                                  state=load_state(FIXTURES / "failed_apply_state.json"))
-    assert report.error.text == ("Error: collecting instance settings: couldn't find resource "
-                                 "(aws_instance.app, main.tf line 84)")
-    assert {d["address"] for d in report.done} == {"aws_iam_instance_profile.app", "aws_iam_role.app", ATTACHMENT,
-                                                   TABLE, *POLICIES}
+    report = explain_failed_apply(
+        None, error, reviewed("failed_apply_plan"), state=load_state(FIXTURES / "failed_apply_state.json")
+    )
+    assert report.error.text == (
+        "Error: collecting instance settings: couldn't find resource (aws_instance.app, main.tf line 84)"
+    )
+    assert {d["address"] for d in report.done} == {
+        "aws_iam_instance_profile.app",
+        "aws_iam_role.app",
+        ATTACHMENT,
+        TABLE,
+        *POLICIES,
+    }
     boxed = "\n".join("│ " + line for line in text.splitlines())
     assert text_diagnostics(boxed) == text_diagnostics(text)
 

@@ -45,9 +45,12 @@ def test_the_gate_on_real_plans(terraform, target):
     dynamodb = target.client("dynamodb")
 
     # A hand-made table with the configured name: 02 stops before any resource is created.
-    dynamodb.create_table(TableName=NAME, BillingMode="PAY_PER_REQUEST",
-                          KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-                          AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}])
+    dynamodb.create_table(
+        TableName=NAME,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+    )
     first = plan_and_review(terraform, table_exists=lambda name: table_exists(target, name)).review
     assert first.conflict and "03-import" in first.summary
     with pytest.raises(ChangeRefused, match="already exists outside Terraform"):
@@ -78,8 +81,15 @@ def test_the_gate_on_real_plans(terraform, target):
 
     # Production refuses it outright while deletion protection is on (the live table's value passed in).
     with pytest.raises(ChangeRefused, match="deletion protection is on"):
-        decide(rename, "production", NAME, apply=True, confirm=NAME,
-               allow_destroy=",".join(rename.destructive_addresses), deletion_protection=True)
+        decide(
+            rename,
+            "production",
+            NAME,
+            apply=True,
+            confirm=NAME,
+            allow_destroy=",".join(rename.destructive_addresses),
+            deletion_protection=True,
+        )
 
     # The right allow_destroy, but a plan_sha256 that is not this plan's: refused, nothing changed.
     decision = decide(rename, "staging", NAME, apply=True, allow_destroy=",".join(rename.destructive_addresses))

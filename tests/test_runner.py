@@ -43,14 +43,17 @@ def test_resolve_environments():
         runner.resolve_environments("qa")
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["run", "--env", "qa"], "--env"),
-    (["run", "--only", "nope"], "--only"),
-    (["run", "--target", "gcp"], "--target"),
-    (["run", "--bogus"], "--bogus"),
-    (["cost", "--env", "qa"], "--env"),
-    (["emulator", "--port", "-1"], "--port"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["run", "--env", "qa"], "--env"),
+        (["run", "--only", "nope"], "--only"),
+        (["run", "--target", "gcp"], "--target"),
+        (["run", "--bogus"], "--bogus"),
+        (["cost", "--env", "qa"], "--env"),
+        (["emulator", "--port", "-1"], "--port"),
+    ],
+)
 def test_bad_arguments_are_one_line_and_exit_2(argv, words):
     proc = subprocess.run(RUNBOOK + argv, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
@@ -77,8 +80,13 @@ def test_cli_summary_names_the_failure_and_exits_1(tmp_path):
     notebook(root / "notebooks" / "01-bad.ipynb", "raise RuntimeError('setup incomplete')")
     notebook(root / "notebooks" / "02-next.ipynb", "print(1)")
     env = {**os.environ, "RUNBOOK_ROOT": str(root), "COLUMNS": "200"}
-    proc = subprocess.run(RUNBOOK + ["run", "--target", "aws", "--work-dir", str(tmp_path / "work")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        RUNBOOK + ["run", "--target", "aws", "--work-dir", str(tmp_path / "work")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "01-bad" in proc.stdout and "failed" in proc.stdout and "RuntimeError: setup incomplete" in proc.stdout
     assert "skipped" in proc.stdout

@@ -47,11 +47,17 @@ def failing_runs() -> list[tuple[str, dict[str, object], set[str]]]:
         module = suite.parent.parent.name
         for run in read_hcl(suite).get("run", []):
             for _, body in run.items():
-                expected = {re.sub(r"^\$\{|\}$", "", e).removeprefix("var.") for e in body.get("expect_failures", [])
-                            if str(e).lstrip("${").startswith("var.")}
+                expected = {
+                    re.sub(r"^\$\{|\}$", "", e).removeprefix("var.")
+                    for e in body.get("expect_failures", [])
+                    if str(e).lstrip("${").startswith("var.")
+                }
                 values = {}
-                for block in body.get("variables", []) if isinstance(body.get("variables"), list) else [
-                        body.get("variables") or {}]:
+                for block in (
+                    body.get("variables", [])
+                    if isinstance(body.get("variables"), list)
+                    else [body.get("variables") or {}]
+                ):
                     values.update(block)
                 if expected & set(values):
                     runs.append((module, values, expected))
@@ -60,8 +66,12 @@ def failing_runs() -> list[tuple[str, dict[str, object], set[str]]]:
 
 def failing_cases() -> list[tuple[str, str, object]]:
     """``(module directory, input, bad value)`` from every run that expects a variable's validation to fail."""
-    return [(module, name, value) for module, values, expected in failing_runs() for name, value in values.items()
-            if name in expected]
+    return [
+        (module, name, value)
+        for module, values, expected in failing_runs()
+        for name, value in values.items()
+        if name in expected
+    ]
 
 
 def root_variables_in(environment: str) -> dict[tuple[str, str], set[str]]:
@@ -103,7 +113,7 @@ def batched(rounds: list[tuple[dict[str, object], set[str]]], environment: str) 
     merged: list[tuple[dict, set[str]]] = []
     for bad, expected in sorted(rounds, key=lambda r: -len(r[0])):
         for index, (other, other_expected) in enumerate(merged):
-            if (set(bad) & set(other) or referred(bad) & inputs_fed(other) or referred(other) & inputs_fed(bad)):
+            if set(bad) & set(other) or referred(bad) & inputs_fed(other) or referred(other) & inputs_fed(bad):
                 continue
             merged[index] = ({**other, **bad}, other_expected | expected)
             break
@@ -164,8 +174,12 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
         if set(given) <= expected and not {(module, name) for name in given} & linked:
             independent += [(inputs[(module, name)], value) for name, value in given.items()]
         else:
-            own_rounds.append(({inputs[(module, name)]: value for name, value in given.items()},
-                               {inputs[(module, name)] for name in expected & set(given)}))
+            own_rounds.append(
+                (
+                    {inputs[(module, name)]: value for name, value in given.items()},
+                    {inputs[(module, name)] for name in expected & set(given)},
+                )
+            )
     exercised = {variable for variable, _ in independent} | {variable for bad, _ in own_rounds for variable in bad}
     assert len(exercised) >= 15, "the module suites should exercise most inputs"
     rounds: list[dict[str, object]] = []
@@ -177,15 +191,15 @@ def test_every_validation_rule_reachable_from_tfvars_is_reported_by_01(tmp_path,
     assert any("dynamodb_restore_source_name" in expected for _, expected in own_rounds), "restore: two sources"
     checked = batched([(bad, set(bad)) for bad in rounds] + own_rounds, "staging")
     assert sum(len(expected) for _, expected in checked) == (
-        sum(len(bad) for bad in rounds) + sum(len(expected) for _, expected in own_rounds)), "every case is checked"
+        sum(len(bad) for bad in rounds) + sum(len(expected) for _, expected in own_rounds)
+    ), "every case is checked"
 
     example, _ = preflight.emulator_ami(target, workconfig.example_file("staging").read_text())
     for number, (bad, expected) in enumerate(checked):
         tfvars = tmp_path / f"bad-{number}.tfvars"
         kept = [line for line in example.splitlines() if not re.match(rf"^\s*({'|'.join(bad)})\s*=", line)]
         tfvars.write_text("\n".join(kept + [f"{name} = {hcl(value)}" for name, value in bad.items()]) + "\n")
-        ctx = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"),
-                           tfvars=str(tfvars))
+        ctx = open_context("staging", "us-east-1", target.endpoint_url, str(tmp_path / "work"), tfvars=str(tfvars))
         checks = tfvarsverdict.terraform_verdict(ctx)
         failed = {c.name.removeprefix("tfvars: "): c for c in checks if not c.ok}
         for name in expected:
@@ -214,8 +228,14 @@ def stub_local_checks(monkeypatch):
     """run_all's Python checks, each passing at once (no AWS, no Terraform)."""
     from runbook.checks import Check
 
-    for name in ("python_version", "terraform_binary", "provider_source", "caller_identity", "working_tfvars",
-                 "region"):
+    for name in (
+        "python_version",
+        "terraform_binary",
+        "provider_source",
+        "caller_identity",
+        "working_tfvars",
+        "region",
+    ):
         monkeypatch.setattr(preflight, name, lambda *args, _n=name, **kwargs: Check(_n, True, ""))
     monkeypatch.setattr(preflight, "package", lambda name: Check(f"package {name}", True, ""))
     monkeypatch.setattr(preflight, "placeholders", lambda context: [])
@@ -234,8 +254,11 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
     verdict_started = threading.Event()
     order = []
     stub_local_checks(monkeypatch)
-    monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
-        order.append("bucket") or [Check("state bucket", True, "")], "config"))
+    monkeypatch.setattr(
+        preflight,
+        "state_bucket",
+        lambda context, target: (order.append("bucket") or [Check("state bucket", True, "")], "config"),
+    )
 
     def settings(target, config):
         assert config == "config"
@@ -250,8 +273,9 @@ def test_terraform_s_verdict_starts_once_the_bucket_exists_beside_the_bucket_s_s
 
     monkeypatch.setattr(preflight, "settings_checks", settings)
     monkeypatch.setattr(preflight, "terraform_verdict", verdict)
-    context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url="http://127.0.0.1:1",
-                                                     profile=None))
+    context = SimpleNamespace(
+        target=SimpleNamespace(region="us-east-1", endpoint_url="http://127.0.0.1:1", profile=None)
+    )
     checks = preflight.run_all(context)
     assert order[0] == "bucket" and set(order[1:]) == {"verdict", "settings"}
     names = [c.name for c in checks]
@@ -265,8 +289,11 @@ def test_no_settings_and_no_wait_when_the_bucket_is_not_there(monkeypatch):
     from runbook.checks import Check
 
     stub_local_checks(monkeypatch)
-    monkeypatch.setattr(preflight, "state_bucket", lambda context, target: (
-        [Check("state bucket", False, "does not exist", "create it")], None))
+    monkeypatch.setattr(
+        preflight,
+        "state_bucket",
+        lambda context, target: ([Check("state bucket", False, "does not exist", "create it")], None),
+    )
     monkeypatch.setattr(preflight, "settings_checks", lambda *args: pytest.fail("no bucket: nothing to check"))
     monkeypatch.setattr(preflight, "terraform_verdict", lambda context: [Check("tfvars (Terraform)", False, "")])
     context = SimpleNamespace(target=SimpleNamespace(region="us-east-1", endpoint_url=None, profile=None))

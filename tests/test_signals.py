@@ -30,8 +30,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 from runbook import paths
 
 psutil = pytest.importorskip("psutil")
-pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-tree checks use Linux /proc"),
-              pytest.mark.slow]  # each test starts runbook run, lab, docs --serve or the emulator in its own process
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-tree checks use Linux /proc"),
+    pytest.mark.slow,
+]  # each test starts runbook run, lab, docs --serve or the emulator in its own process
 
 RUNBOOK = [sys.executable, "-m", "runbook.cli"]
 STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
@@ -41,9 +43,16 @@ class Command:
     """A ``runbook`` command in its own session, its output collected by a thread."""
 
     def __init__(self, argv: list[str], env: dict | None = None, cwd: Path | None = None):
-        self.process = subprocess.Popen([*RUNBOOK, *argv], cwd=cwd or paths.ROOT, env={**os.environ, **(env or {})},
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            [*RUNBOOK, *argv],
+            cwd=cwd or paths.ROOT,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -203,10 +212,13 @@ def _lab(tmp_path) -> tuple[Command, dict]:
     import urllib.request
 
     request = urllib.request.Request(  # a kernel, as opening a runbook starts one
-        f"http://127.0.0.1:{port}/api/sessions", method="POST",
-        data=json.dumps({"path": "01-setup.ipynb", "type": "notebook", "name": "01-setup.ipynb",
-                         "kernel": {"name": "python3"}}).encode(),
-        headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        f"http://127.0.0.1:{port}/api/sessions",
+        method="POST",
+        data=json.dumps(
+            {"path": "01-setup.ipynb", "type": "notebook", "name": "01-setup.ipynb", "kernel": {"name": "python3"}}
+        ).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         session = json.loads(response.read())
     return command, session
@@ -233,7 +245,7 @@ def test_lab_killed_leaves_no_jupyterlab_nor_kernel(tmp_path):
 
 
 # -- runbook run ----------------------------------------------------------------------------------------------
-FAKE_TERRAFORM = '''
+FAKE_TERRAFORM = """
 import os, signal, sys, time
 marker = sys.argv[1]
 ignore = len(sys.argv) > 2
@@ -249,7 +261,7 @@ signal.signal(signal.SIGTERM, handler)
 with open(marker + ".started", "w") as f:
     f.write(str(os.getpid()))
 time.sleep(120)
-'''
+"""
 
 
 def scratch_checkout(tmp_path: Path, ignore_signals: bool = False) -> Path:
@@ -264,15 +276,18 @@ def scratch_checkout(tmp_path: Path, ignore_signals: bool = False) -> Path:
     extra = ', "ignore"' if ignore_signals else ""
     sources = {
         "01-first": "print('first done')",
-        "02-terraform": ("import subprocess, sys\n"  # one marker per environment: 'terraform-staging.started'
-                         f"subprocess.run([sys.executable, {str(tmp_path / 'fake_terraform.py')!r}, "
-                         f"{str(marker)!r} + '-' + environment{extra}], capture_output=True, text=True)\n"
-                         "print('terraform returned')"),
+        "02-terraform": (
+            "import subprocess, sys\n"  # one marker per environment: 'terraform-staging.started'
+            f"subprocess.run([sys.executable, {str(tmp_path / 'fake_terraform.py')!r}, "
+            f"{str(marker)!r} + '-' + environment{extra}], capture_output=True, text=True)\n"
+            "print('terraform returned')"
+        ),
         "03-last": "print('never')",
     }
     for name, source in sources.items():
-        nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                   "language": "python"}})
+        nb = new_notebook(
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
         parameters = new_code_cell('environment: str = "staging"  # env\naws_endpoint_url: str = ""  # endpoint')
         parameters.metadata["tags"] = ["parameters"]
         nb.cells = [parameters, new_code_cell(source)]
@@ -284,8 +299,11 @@ def _run(tmp_path, ignore_signals: bool = False, env: str = "staging") -> tuple[
     """``runbook run --env env`` on the scratch checkout, once every environment's stand-in has started; the path
     of the staging stand-in's ``.released`` marker (``terraform-<env>.released`` for the others)."""
     root = scratch_checkout(tmp_path, ignore_signals)
-    command = Command(["run", "--env", env, "--output-dir", str(tmp_path / "runs"),
-                       "--work-dir", str(tmp_path / "work")], env={"RUNBOOK_ROOT": str(root)}, cwd=root)
+    command = Command(
+        ["run", "--env", env, "--output-dir", str(tmp_path / "runs"), "--work-dir", str(tmp_path / "work")],
+        env={"RUNBOOK_ROOT": str(root)},
+        cwd=root,
+    )
     environments = paths.ENVIRONMENTS if env == "all" else (env,)
     deadline = time.monotonic() + 120
     while not all((tmp_path / f"terraform-{name}.started").exists() for name in environments):
@@ -377,8 +395,13 @@ with processes.supervise(watchdog=False) as supervisor:
 def test_a_shutdown_that_hangs_is_forced_and_leaves_by_a_normal_exit():
     """After ``force_after`` the stop is forced from the supervisor's thread: the main thread gets SystemExit (no
     ``os._exit``), so the command still exits 128 + signal."""
-    process = subprocess.Popen([sys.executable, "-c", HANGING_SHUTDOWN], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=paths.ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HANGING_SHUTDOWN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=paths.ROOT,
+    )
     try:
         assert process.stdout.readline().strip() == "ready"
         started = time.monotonic()
@@ -406,8 +429,11 @@ def test_run_stopped_while_it_bootstraps_its_emulator_stops_terraform_first(tmp_
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters, new_code_cell("import time\ntime.sleep(120)")]
     nbformat.write(nb, root / "notebooks" / "01-setup.ipynb")
-    command = Command(["run", "--output-dir", str(tmp_path / "runs"), "--work-dir", str(tmp_path / "work")],
-                      env={"RUNBOOK_ROOT": str(root)}, cwd=root)
+    command = Command(
+        ["run", "--output-dir", str(tmp_path / "runs"), "--work-dir", str(tmp_path / "work")],
+        env={"RUNBOOK_ROOT": str(root)},
+        cwd=root,
+    )
     try:
         deadline = time.monotonic() + 60
         while not any("terraform" in " ".join(p.cmdline()) for p in _alive(command.tree())):
@@ -445,25 +471,30 @@ def test_a_failed_run_leaves_no_process_behind(tmp_path):
     (tmp_path / "fake_terraform.py").write_text(FAKE_TERRAFORM)
     pid_file = tmp_path / "leftover.pid"
     sources = {  # the stand-in, in a session of its own, outlives its kernel unless the run stops it
-        "01-fails": ("import subprocess, sys, time\n"
-                     f"child = subprocess.Popen([sys.executable, {str(tmp_path / 'fake_terraform.py')!r}, "
-                     f"{str(tmp_path / 'terraform')!r}], start_new_session=True)\n"
-                     f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-                     "time.sleep(1.5)\n"  # it works a while (the run's watchdog sees it), then the notebook fails
-                     "raise RuntimeError('no credentials')"),
+        "01-fails": (
+            "import subprocess, sys, time\n"
+            f"child = subprocess.Popen([sys.executable, {str(tmp_path / 'fake_terraform.py')!r}, "
+            f"{str(tmp_path / 'terraform')!r}], start_new_session=True)\n"
+            f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+            "time.sleep(1.5)\n"  # it works a while (the run's watchdog sees it), then the notebook fails
+            "raise RuntimeError('no credentials')"
+        ),
         "02-never": "print('never')",
     }
     for name, source in sources.items():
-        nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                   "language": "python"}})
+        nb = new_notebook(
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
         parameters = new_code_cell('environment: str = "staging"  # env\naws_endpoint_url: str = ""  # endpoint')
         parameters.metadata["tags"] = ["parameters"]
         nb.cells = [parameters, new_code_cell(source)]
         nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
     marker = f"runbook-failed-run-{os.getpid()}-{time.monotonic_ns()}"
-    command = Command(["run", "--target", "aws", "--output-dir", str(tmp_path / "runs"), "--work-dir",
-                       str(tmp_path / "work")], env={"RUNBOOK_ROOT": str(root), "RUNBOOK_TEST_MARKER": marker},
-                      cwd=root)
+    command = Command(
+        ["run", "--target", "aws", "--output-dir", str(tmp_path / "runs"), "--work-dir", str(tmp_path / "work")],
+        env={"RUNBOOK_ROOT": str(root), "RUNBOOK_TEST_MARKER": marker},
+        cwd=root,
+    )
     try:
         assert command.process.wait(timeout=120) == 1, command.output
     finally:
@@ -472,8 +503,11 @@ def test_a_failed_run_leaves_no_process_behind(tmp_path):
     leftover = psutil.Process(int(pid_file.read_text())) if pid_file.exists() else None
     assert leftover is not None, command.output
     assert_all_gone([leftover], 2.0, command.output)
-    started = [p for p in psutil.process_iter(["environ"]) if (p.info.get("environ") or {}).get(
-        "RUNBOOK_TEST_MARKER") == marker]
+    started = [
+        p
+        for p in psutil.process_iter(["environ"])
+        if (p.info.get("environ") or {}).get("RUNBOOK_TEST_MARKER") == marker
+    ]
     assert not _alive(started), [" ".join(p.cmdline()) for p in _alive(started)]
 
 
@@ -481,11 +515,31 @@ def test_run_against_aws_without_credentials_fails_clearly_and_leaves_nothing(tm
     """Issue 32's report, as an operator meets it: ``runbook run --target aws`` with no credentials at all."""
     marker = f"runbook-no-credentials-{os.getpid()}-{time.monotonic_ns()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-               AWS_EC2_METADATA_DISABLED="true", RUNBOOK_TEST_MARKER=marker)
-    proc = subprocess.run([*RUNBOOK, "run", "--target", "aws", "--only", "01", "--output-dir", str(tmp_path / "runs"),
-                           "--work-dir", str(tmp_path / "work")], cwd=paths.ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        RUNBOOK_TEST_MARKER=marker,
+    )
+    proc = subprocess.run(
+        [
+            *RUNBOOK,
+            "run",
+            "--target",
+            "aws",
+            "--only",
+            "01",
+            "--output-dir",
+            str(tmp_path / "runs"),
+            "--work-dir",
+            str(tmp_path / "work"),
+        ],
+        cwd=paths.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert re.search(r"01-setup\s.*FAILED", proc.stdout + proc.stderr), proc.stdout + proc.stderr
     from runbook.execution.record import read_records
@@ -493,6 +547,9 @@ def test_run_against_aws_without_credentials_fails_clearly_and_leaves_nothing(tm
     checks = read_records(tmp_path / "runs" / "staging" / "01-setup.ipynb")["checks"]
     identity = next(c for c in checks if c["name"] == "AWS identity (STS)")  # the failed check says why
     assert not identity["ok"] and "credentials" in identity["fix"], identity
-    started = [p for p in psutil.process_iter(["environ"]) if (p.info.get("environ") or {}).get(
-        "RUNBOOK_TEST_MARKER") == marker]
+    started = [
+        p
+        for p in psutil.process_iter(["environ"])
+        if (p.info.get("environ") or {}).get("RUNBOOK_TEST_MARKER") == marker
+    ]
     assert not _alive(started), [" ".join(p.cmdline()) for p in _alive(started)]

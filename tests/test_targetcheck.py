@@ -11,17 +11,38 @@ from runbook import paths
 from runbook.aws.target import Target
 from runbook.steps import targetcheck
 
-INSTANCE = {"address": "aws_instance.app", "type": "aws_instance", "name": "app",
-            "values": {"monitoring": True, "instance_type": "t3.micro"}}
+INSTANCE = {
+    "address": "aws_instance.app",
+    "type": "aws_instance",
+    "name": "app",
+    "values": {"monitoring": True, "instance_type": "t3.micro"},
+}
 UNMONITORED = {**INSTANCE, "values": {"monitoring": False}}
-SCALING = [{"address": f'module.dynamodb.aws_appautoscaling_target.capacity["table/{d}"]',
-            "type": "aws_appautoscaling_target", "name": "capacity",
-            "values": {"resource_id": "table/t", "tags": {"Team": "x"}, "tags_all": {"Team": "x"}}}
-           for d in ("read", "write")]
-TABLE = {"address": "module.dynamodb.aws_dynamodb_table.notifications", "type": "aws_dynamodb_table",
-         "name": "notifications", "values": {"name": "t"}}
-CONFIGURATION = {"root_module": {"resources": [{"address": "aws_instance.app", "expressions": {
-    "monitoring": {"references": ["var.instance_detailed_monitoring"]}}}]}}
+SCALING = [
+    {
+        "address": f'module.dynamodb.aws_appautoscaling_target.capacity["table/{d}"]',
+        "type": "aws_appautoscaling_target",
+        "name": "capacity",
+        "values": {"resource_id": "table/t", "tags": {"Team": "x"}, "tags_all": {"Team": "x"}},
+    }
+    for d in ("read", "write")
+]
+TABLE = {
+    "address": "module.dynamodb.aws_dynamodb_table.notifications",
+    "type": "aws_dynamodb_table",
+    "name": "notifications",
+    "values": {"name": "t"},
+}
+CONFIGURATION = {
+    "root_module": {
+        "resources": [
+            {
+                "address": "aws_instance.app",
+                "expressions": {"monitoring": {"references": ["var.instance_detailed_monitoring"]}},
+            }
+        ]
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,27 +54,36 @@ def stock_endpoint():
 def _nothing_created(target: Target) -> None:
     reservations = target.client("ec2").describe_instances()["Reservations"]
     assert reservations == []
-    assert target.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="dynamodb")["ScalableTargets"] == []
+    assert (
+        target.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="dynamodb")[
+            "ScalableTargets"
+        ]
+        == []
+    )
     assert target.client("dynamodb").list_tables()["TableNames"] == []
 
 
 def test_needs_follow_the_planned_settings():
     assert targetcheck.needs([TABLE, UNMONITORED]) == []
     calls = [(n.call, n.addresses) for n in targetcheck.needs([TABLE, INSTANCE, *SCALING])]
-    assert calls == [("EC2 MonitorInstances", ("aws_instance.app",)),
-                     ("Application Auto Scaling ListTagsForResource", tuple(r["address"] for r in SCALING))]
+    assert calls == [
+        ("EC2 MonitorInstances", ("aws_instance.app",)),
+        ("Application Auto Scaling ListTagsForResource", tuple(r["address"] for r in SCALING)),
+    ]
     assert "2 of 2 with tags" in targetcheck.needs(SCALING)[0].setting
     assert targetcheck.setting_variables(CONFIGURATION, [INSTANCE]) == {
-        "aws_instance.app": "instance_detailed_monitoring"}
+        "aws_instance.app": "instance_detailed_monitoring"
+    }
 
 
 @pytest.mark.slow  # a stock moto server of its own
 def test_stock_moto_names_each_missing_call_and_creates_nothing(stock_endpoint):
     target = Target("us-east-1", stock_endpoint)
     checks = targetcheck.check_target(target, [TABLE, INSTANCE, *SCALING], CONFIGURATION)
-    assert [(c.name, c.ok) for c in checks] == [("target: EC2 MonitorInstances", False),
-                                                ("target: Application Auto Scaling ListTagsForResource", False)]
+    assert [(c.name, c.ok) for c in checks] == [
+        ("target: EC2 MonitorInstances", False),
+        ("target: Application Auto Scaling ListTagsForResource", False),
+    ]
     monitoring, tagging = checks
     assert "does not implement EC2 MonitorInstances" in monitoring.detail
     assert "aws_instance with monitoring = true" in monitoring.detail and "aws_instance.app" in monitoring.detail
@@ -101,8 +131,11 @@ def test_a_real_plan_on_stock_moto_is_stopped_before_anything_changes(stock_endp
         terraform.init()
     except TerraformUnavailable as error:
         pytest.skip(f"Terraform cannot install the AWS provider here: {error}")
-    terraform.plan("-var=dynamodb_billing_mode=PROVISIONED", "-var=dynamodb_autoscaling_enabled=true",
-                   "-var=instance_detailed_monitoring=true")
+    terraform.plan(
+        "-var=dynamodb_billing_mode=PROVISIONED",
+        "-var=dynamodb_autoscaling_enabled=true",
+        "-var=instance_detailed_monitoring=true",
+    )
     plan = tfjson.load_plan(terraform)
     checks = targetcheck.check_plan(target, plan)
     failed = {c.name: c for c in checks if not c.ok}

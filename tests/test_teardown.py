@@ -37,6 +37,7 @@ def _plan(name: str) -> dict:
 
 # --- the guard -----------------------------------------------------------------------------------------------------
 
+
 def test_only_production_has_the_guard():
     """Production's root has one resource with prevent_destroy, depending on nothing (so never replaced); staging,
     which the guide tears down, has none."""
@@ -51,6 +52,7 @@ def test_only_production_has_the_guard():
 
 
 # --- the gate on a recorded destroy plan -------------------------------------------------------------------------
+
 
 def test_the_gate_asks_a_teardown_for_its_own_parameter():
     teardown = review(_plan("teardown.json"), live={"ItemCount": 3, "TableSizeBytes": 2048})
@@ -81,8 +83,9 @@ def test_destroy_true_refuses_any_other_plan(fixture):
     assert not plan.teardown
     if plan.has_changes:
         with pytest.raises(gate.ChangeRefused, match="not a teardown"):
-            gate.decide(plan, "staging", NAME, apply=True, destroy=True,
-                        allow_destroy=",".join(plan.destructive_addresses))
+            gate.decide(
+                plan, "staging", NAME, apply=True, destroy=True, allow_destroy=",".join(plan.destructive_addresses)
+            )
     else:
         assert gate.decide(plan, "staging", NAME, apply=True, destroy=True).reason.startswith("no changes")
 
@@ -98,11 +101,24 @@ def test_check_teardown_refuses_production_and_bad_values_before_anything():
 
 # --- production refuses, before anything is planned --------------------------------------------------------------
 
+
 def test_production_teardown_is_refused_before_anything_is_planned(tmp_path, capsys):
     """The CLI: one line, exit 2, no work directory made, no request (the endpoint does not even exist)."""
     work = tmp_path / "work"
-    code = cli.main(["destroy", "--env", "production", "--work-dir", str(work), "--endpoint-url",
-                     "http://127.0.0.1:9", "--apply", "--allow-destroy", TABLE])
+    code = cli.main(
+        [
+            "destroy",
+            "--env",
+            "production",
+            "--work-dir",
+            str(work),
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--apply",
+            "--allow-destroy",
+            TABLE,
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "production is never torn down" in err
     assert not work.exists()
@@ -112,14 +128,22 @@ def test_production_teardown_is_refused_before_anything_is_planned(tmp_path, cap
 def test_02_refuses_a_production_teardown_in_its_first_cell(tmp_path):
     out = tmp_path / "02.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as raised:
-        runner.execute_notebook(paths.NOTEBOOKS / "02-plan-and-apply.ipynb", out,
-                                {"environment": "production", "aws_endpoint_url": "http://127.0.0.1:9",
-                                 "work_dir": str(tmp_path / "work"), "destroy": True})
+        runner.execute_notebook(
+            paths.NOTEBOOKS / "02-plan-and-apply.ipynb",
+            out,
+            {
+                "environment": "production",
+                "aws_endpoint_url": "http://127.0.0.1:9",
+                "work_dir": str(tmp_path / "work"),
+                "destroy": True,
+            },
+        )
     assert raised.value.ename == "TeardownRefused" and "production is never torn down" in raised.value.evalue
     assert not (tmp_path / "work").exists(), "nothing planned"
 
 
 # --- with real Terraform on the emulator -------------------------------------------------------------------------
+
 
 def _tfvars(target, environment: str, directory: Path) -> Path:
     path = directory / f"{environment}.tfvars"
@@ -146,19 +170,26 @@ def test_a_plain_terraform_destroy_in_production_destroys_nothing(tmp_path, targ
     from runbook.terraform.workspace import Workspace
 
     _need_provider()
-    terraform = Terraform(Workspace("production", tmp_path / "work"), target,
-                          var_file=_tfvars(target, "production", tmp_path))
+    terraform = Terraform(
+        Workspace("production", tmp_path / "work"), target, var_file=_tfvars(target, "production", tmp_path)
+    )
     terraform.init()
-    targets = [f"-target={address}" for address in ("terraform_data.production_guard",
-                                                     "module.dynamodb.aws_iam_policy.full_access",
-                                                     "module.dynamodb.aws_iam_policy.read_only")]
+    targets = [
+        f"-target={address}"
+        for address in (
+            "terraform_data.production_guard",
+            "module.dynamodb.aws_iam_policy.full_access",
+            "module.dynamodb.aws_iam_policy.read_only",
+        )
+    ]
     terraform.plan(*targets)
     terraform.apply_plan()
     state = sorted(terraform.state_addresses())
     assert "terraform_data.production_guard" in state and "module.dynamodb.aws_iam_policy.read_only" in state
 
-    destroyed = terraform.run("destroy", "-auto-approve", "-input=false", "-no-color", *terraform.var_args(),
-                              check=False)
+    destroyed = terraform.run(
+        "destroy", "-auto-approve", "-input=false", "-no-color", *terraform.var_args(), check=False
+    )
     assert destroyed.returncode != 0
     assert "Instance cannot be destroyed" in destroyed.stderr and "production_guard" in destroyed.stderr
     assert "Destruction complete" not in destroyed.stdout
@@ -190,10 +221,19 @@ def test_staging_teardown_through_the_gate_then_recreate(tmp_path, target):
 
     refused = tmp_path / "refused.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as raised:
-        runner.execute_notebook(paths.NOTEBOOKS / "02-plan-and-apply.ipynb", refused,
-                                {"environment": "staging", "aws_region": "us-east-1",
-                                 "aws_endpoint_url": target.endpoint_url, "work_dir": str(base),
-                                 "tfvars": str(tfvars), "apply": True, "destroy": True})
+        runner.execute_notebook(
+            paths.NOTEBOOKS / "02-plan-and-apply.ipynb",
+            refused,
+            {
+                "environment": "staging",
+                "aws_region": "us-east-1",
+                "aws_endpoint_url": target.endpoint_url,
+                "work_dir": str(base),
+                "tfvars": str(tfvars),
+                "apply": True,
+                "destroy": True,
+            },
+        )
     assert raised.value.ename == "ChangeRefused" and "allow_destroy=" in raised.value.evalue
     records = read_records(refused)
     reviewed = records["plan_review"]
@@ -202,9 +242,24 @@ def test_staging_teardown_through_the_gate_then_recreate(tmp_path, target):
     assert "the table: data is lost (3 items" in reviewed["summary"]
     assert dynamodb.scan(TableName=NAME)["Count"] == 3, "refused: nothing destroyed"
 
-    code = cli.main(["destroy", "--env", "staging", "--work-dir", str(base), "--tfvars", str(tfvars),
-                     "--endpoint-url", target.endpoint_url, "--apply", "--plan-sha256", records["plan_sha256"],
-                     "--allow-destroy", ",".join(reviewed["destructive"])])
+    code = cli.main(
+        [
+            "destroy",
+            "--env",
+            "staging",
+            "--work-dir",
+            str(base),
+            "--tfvars",
+            str(tfvars),
+            "--endpoint-url",
+            target.endpoint_url,
+            "--apply",
+            "--plan-sha256",
+            records["plan_sha256"],
+            "--allow-destroy",
+            ",".join(reviewed["destructive"]),
+        ]
+    )
     assert code == 0
     assert NAME not in dynamodb.list_tables()["TableNames"]
     assert terraform.state_addresses() == []

@@ -25,16 +25,38 @@ INFRA = paths.INFRASTRUCTURE
 MODULE = paths.MODULE_DIR
 APP_MODULE = INFRA / "staging" / "modules" / "app"
 SEED_VARIABLES = {
-    "dynamodb_notifications_table_name", "dynamodb_billing_mode", "dynamodb_stream_enabled",
-    "dynamodb_stream_view_type", "dynamodb_pitr_enabled", "dynamodb_prevent_destroy", "dynamodb_ttl_enabled",
-    "dynamodb_ttl_attribute_name", "dynamodb_enable_alarms", "aws_region", "ami_id", "key_name", "common_tags",
+    "dynamodb_notifications_table_name",
+    "dynamodb_billing_mode",
+    "dynamodb_stream_enabled",
+    "dynamodb_stream_view_type",
+    "dynamodb_pitr_enabled",
+    "dynamodb_prevent_destroy",
+    "dynamodb_ttl_enabled",
+    "dynamodb_ttl_attribute_name",
+    "dynamodb_enable_alarms",
+    "aws_region",
+    "ami_id",
+    "key_name",
+    "common_tags",
 }
-SEED_OUTPUTS = {"dynamodb_notifications_table_name", "dynamodb_notifications_table_arn",
-                "dynamodb_notifications_stream_arn", "dynamodb_access_policy_arn"}
+SEED_OUTPUTS = {
+    "dynamodb_notifications_table_name",
+    "dynamodb_notifications_table_arn",
+    "dynamodb_notifications_stream_arn",
+    "dynamodb_access_policy_arn",
+}
 SEED_TAGS = {"Project": "Twitter Backend", "ManagedBy": "Terraform", "CostCenter": "Engineering"}
 ROOT_FILES = ("main.tf", "variables.tf", "output.tf", "versions.tf", "terraform.tfvars.example")
-MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "iam.tf", "alarms.tf", "autoscaling.tf", "versions.tf",
-                "README.md")
+MODULE_FILES = (
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "iam.tf",
+    "alarms.tf",
+    "autoscaling.tf",
+    "versions.tf",
+    "README.md",
+)
 #: Root variables that feed no module input: described (and defaulted) in the roots, the only place they exist.
 ROOT_ONLY_VARIABLES = {"aws_region", "common_tags", "dynamodb_full_access_principal_arns"}
 
@@ -56,6 +78,7 @@ def terraform_binary():
 
 
 # --- layout and names ------------------------------------------------------------------------------------------
+
 
 def test_layout_is_the_seeds():
     for environment in paths.ENVIRONMENTS:
@@ -99,8 +122,10 @@ def test_the_roots_differ_only_in_environment_and_module_paths():
     for name in ("main.tf", "output.tf", "moved.tf"):
         staging = (INFRA / "staging" / name).read_text()
         production = (INFRA / "production" / name).read_text()
-        normalised = [line.replace("../staging/modules/", "./modules/").replace('"production"', '"staging"')
-                      for line in _code_lines(production)]
+        normalised = [
+            line.replace("../staging/modules/", "./modules/").replace('"production"', '"staging"')
+            for line in _code_lines(production)
+        ]
         assert normalised == _code_lines(staging), name
 
 
@@ -111,8 +136,13 @@ def _code_lines(text: str) -> list[str]:
 @pytest.mark.parametrize("environment", paths.ENVIRONMENTS)
 def test_moved_blocks_keep_states_from_before_the_app_module(environment):
     moved = {m["from"]: m["to"] for m in hcl.read(INFRA / environment / "moved.tf")["moved"]}
-    for address in ("aws_iam_role.app", "aws_iam_role_policy_attachment.app_dynamodb", "aws_iam_instance_profile.app",
-                    "aws_instance.app", "aws_vpc_endpoint.dynamodb"):
+    for address in (
+        "aws_iam_role.app",
+        "aws_iam_role_policy_attachment.app_dynamodb",
+        "aws_iam_instance_profile.app",
+        "aws_instance.app",
+        "aws_vpc_endpoint.dynamodb",
+    ):
         assert moved["${" + address + "}"] == "${module.app." + address + "}"
 
 
@@ -135,22 +165,42 @@ def test_module_outputs_serve_the_seeds_manual_attachment_snippet():
     assert "policy_arn = module.dynamodb.dynamodb_access_policy_arn" in readme
 
 
-@pytest.mark.parametrize("directory", ["staging", "production", "bootstrap", "staging/modules/dynamodb",
-                                       "staging/modules/app", *[f"staging/modules/dynamodb/examples/{name}" for name in
-                                                               ("on-demand", "provisioned-autoscaling",
-                                                                "customer-managed-kms", "global-table",
-                                                                "scheduled-scaling")]])
+@pytest.mark.parametrize(
+    "directory",
+    [
+        "staging",
+        "production",
+        "bootstrap",
+        "staging/modules/dynamodb",
+        "staging/modules/app",
+        *[
+            f"staging/modules/dynamodb/examples/{name}"
+            for name in (
+                "on-demand",
+                "provisioned-autoscaling",
+                "customer-managed-kms",
+                "global-table",
+                "scheduled-scaling",
+            )
+        ],
+    ],
+)
 def test_versions_pin_the_provider(directory):
     terraform = hcl.read(INFRA / directory / "versions.tf")["terraform"][0]
     # the roots' team state (backend.tf.example) uses the S3 backend's lock file (use_lockfile, Terraform >= 1.10);
     # the dynamodb module's rules that refer to other inputs (restore_*, replicas, autoscaling_*) need 1.9
     examples = "staging/modules/dynamodb/examples"
-    expected = {"staging/modules/dynamodb": ">= 1.9.0", f"{examples}/global-table": ">= 1.9.0",
-                f"{examples}/scheduled-scaling": ">= 1.9.0"}.get(directory, ">= 1.5.0" if "modules" in directory
-                                                                 else ">= 1.10.0")
+    expected = {
+        "staging/modules/dynamodb": ">= 1.9.0",
+        f"{examples}/global-table": ">= 1.9.0",
+        f"{examples}/scheduled-scaling": ">= 1.9.0",
+    }.get(directory, ">= 1.5.0" if "modules" in directory else ">= 1.10.0")
     assert terraform["required_version"] == expected
-    aws = terraform["required_providers"][0]["aws"] if isinstance(terraform["required_providers"], list) \
+    aws = (
+        terraform["required_providers"][0]["aws"]
+        if isinstance(terraform["required_providers"], list)
         else terraform["required_providers"]["aws"]
+    )
     assert aws == {"source": "hashicorp/aws", "version": "~> 5.100"}
 
 
@@ -171,7 +221,7 @@ def test_roots_keep_local_state_and_team_state_is_one_copy_away(environment):
 def test_each_root_commits_a_lock_file_with_every_platforms_hashes(root):
     lock = INFRA / root / ".terraform.lock.hcl"
     provider = hcl.read(lock)["provider"][0]
-    (address, entry), = provider.items()
+    ((address, entry),) = provider.items()
     assert address.strip('"') == "registry.terraform.io/hashicorp/aws"
     assert entry["version"] == "5.100.0" and entry["constraints"] == "~> 5.100"
     hashes = entry["hashes"]
@@ -216,9 +266,20 @@ def test_every_variable_is_typed_described_and_enums_validated():
         for var in variables.values():
             assert var.type and var.type != "any", var.name
             assert len(var.description) > 10, var.name
-    for name in ("billing_mode", "stream_view_type", "table_name", "encryption_type", "table_class",
-                 "pitr_recovery_period_days", "read_capacity", "autoscaling_target_utilization",
-                 "alarm_period_seconds", "ttl_attribute_name", "kms_key_arn", "on_demand_throughput"):
+    for name in (
+        "billing_mode",
+        "stream_view_type",
+        "table_name",
+        "encryption_type",
+        "table_class",
+        "pitr_recovery_period_days",
+        "read_capacity",
+        "autoscaling_target_utilization",
+        "alarm_period_seconds",
+        "ttl_attribute_name",
+        "kms_key_arn",
+        "on_demand_throughput",
+    ):
         assert module[name].validations, f"module variable {name} needs a validation block"
     for name in ("ami_id", "key_name", "instance_type", "root_volume_size"):
         assert app[name].validations, f"app module variable {name} needs a validation block"
@@ -236,12 +297,21 @@ def test_every_variable_is_typed_described_and_enums_validated():
             target, argument = feeds[name]
             spec = modules[target][argument]
             assert re.sub(r"\s", "", var.type) == re.sub(r"\s", "", spec.type), (environment, name, var.type, spec.type)
-            assert var.description == spec.description, \
+            assert var.description == spec.description, (
                 f"{environment}: {name} carries the description of module {target}'s {argument}"
-            assert var.default is None or var.default != spec.default, \
+            )
+            assert var.default is None or var.default != spec.default, (
                 f"{environment}: {name} repeats module {target}'s default {spec.default!r}; leave it null"
-        for seed in ("dynamodb_billing_mode", "dynamodb_stream_view_type", "dynamodb_notifications_table_name",
-                     "ami_id", "dynamodb_encryption_type", "dynamodb_table_class", "dynamodb_ttl_attribute_name"):
+            )
+        for seed in (
+            "dynamodb_billing_mode",
+            "dynamodb_stream_view_type",
+            "dynamodb_notifications_table_name",
+            "ami_id",
+            "dynamodb_encryption_type",
+            "dynamodb_table_class",
+            "dynamodb_ttl_attribute_name",
+        ):
             target, argument = feeds[seed]
             assert modules[target][argument].validations, f"{seed} is validated by module {target} ({argument})"
 
@@ -267,31 +337,44 @@ def blocks_of(directory: Path, kind: str) -> dict:
 def test_tfvars_examples_hold_the_seeds_values():
     staging = hcl.read(INFRA / "staging" / "terraform.tfvars.example")
     assert {k: staging[k] for k in ("aws_region", "ami_id", "key_name")} == {
-        "aws_region": "us-east-1", "ami_id": "ami-xxxxx", "key_name": "your-key-pair"}
+        "aws_region": "us-east-1",
+        "ami_id": "ami-xxxxx",
+        "key_name": "your-key-pair",
+    }
     assert staging["dynamodb_notifications_table_name"] == "staging-user-notifications"
     assert staging["dynamodb_billing_mode"] == "PAY_PER_REQUEST"
     assert staging["dynamodb_stream_enabled"] is True and staging["dynamodb_ttl_enabled"] is True
-    assert (staging["dynamodb_pitr_enabled"], staging["dynamodb_prevent_destroy"], staging["dynamodb_enable_alarms"]) \
-        == (False, False, False)
+    assert (
+        staging["dynamodb_pitr_enabled"],
+        staging["dynamodb_prevent_destroy"],
+        staging["dynamodb_enable_alarms"],
+    ) == (False, False, False)
     assert staging["common_tags"] == {**SEED_TAGS, "Environment": "staging"}
 
     production = hcl.read(INFRA / "production" / "terraform.tfvars.example")
     assert production["dynamodb_notifications_table_name"] == "production-user-notifications"
     assert production["dynamodb_billing_mode"] == "PAY_PER_REQUEST"
-    assert (production["dynamodb_pitr_enabled"], production["dynamodb_prevent_destroy"],
-            production["dynamodb_enable_alarms"]) == (True, True, True)
+    assert (
+        production["dynamodb_pitr_enabled"],
+        production["dynamodb_prevent_destroy"],
+        production["dynamodb_enable_alarms"],
+    ) == (True, True, True)
     assert production["dynamodb_stream_view_type"] == "NEW_AND_OLD_IMAGES" and production["dynamodb_ttl_enabled"]
     assert production["common_tags"] == {**SEED_TAGS, "Environment": "production"}
 
 
 def test_policy_names_follow_the_seed():
-    policies = {name: body for block in hcl.read(MODULE / "iam.tf")["resource"]
-                for name, body in block.get("aws_iam_policy", {}).items()}
+    policies = {
+        name: body
+        for block in hcl.read(MODULE / "iam.tf")["resource"]
+        for name, body in block.get("aws_iam_policy", {}).items()
+    }
     assert policies["full_access"]["name"] == "${var.environment}-dynamodb-notifications-access"
     assert policies["read_only"]["name"] == "${var.environment}-dynamodb-notifications-read-only"
 
 
 # --- docs ------------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.slow  # parses the module's files with python-hcl2
 def test_module_readme_tables_are_current():
@@ -309,8 +392,9 @@ def test_tfdocs_check_reports_a_stale_readme(tmp_path):
     shutil.copytree(MODULE, module)
     assert tfdocs.main(["--check", "--module-dir", str(module)]) == 0
     with open(module / "variables.tf", "a") as handle:
-        handle.write('\nvariable "extra" {\n  description = "An extra input."\n  type        = string\n'
-                     '  default = "x"\n}\n')
+        handle.write(
+            '\nvariable "extra" {\n  description = "An extra input."\n  type        = string\n  default = "x"\n}\n'
+        )
     assert tfdocs.main(["--check", "--module-dir", str(module)]) == 1
     assert tfdocs.main(["--module-dir", str(module)]) == 0
     assert "| `extra` | An extra input. |" in (module / "README.md").read_text()
@@ -320,8 +404,11 @@ def test_module_readme_relative_links_resolve():
     """Every relative link of the module README points at a file or folder that exists (the docs hook rewrites
     them to the site's source pages, GitHub follows them as they are)."""
     readme = (MODULE / "README.md").read_text()
-    links = [link.split("#")[0] for link in re.findall(r"\]\(([^)]+)\)", readme)
-             if not link.startswith(("https://", "http://", "#", "mailto:"))]
+    links = [
+        link.split("#")[0]
+        for link in re.findall(r"\]\(([^)]+)\)", readme)
+        if not link.startswith(("https://", "http://", "#", "mailto:"))
+    ]
     assert links, "the README links its examples"
     missing = [link for link in links if not (MODULE / link).exists()]
     assert not missing, missing
@@ -329,12 +416,17 @@ def test_module_readme_relative_links_resolve():
 
 # --- real Terraform ----------------------------------------------------------------------------------------------
 
+
 def test_terraform_fmt_check_is_clean():
     from runbook.terraform.binary import base_environment
 
     binary = terraform_binary()
-    result = subprocess.run([*binary.command, "fmt", "-check", "-recursive", "-no-color", str(INFRA)],
-                            capture_output=True, text=True, env=base_environment())
+    result = subprocess.run(
+        [*binary.command, "fmt", "-check", "-recursive", "-no-color", str(INFRA)],
+        capture_output=True,
+        text=True,
+        env=base_environment(),
+    )
     assert result.returncode == 0, f"terraform fmt would change: {result.stdout}{result.stderr}"
 
 
@@ -379,8 +471,9 @@ def test_thin_production_root_gets_its_settings_and_the_module_defaults(initiali
     """Only ami_id and key_name given: production's own defaults (PITR, deletion protection, alarms, monitoring)
     apply, and every variable left null takes the module's default (nullable = false)."""
     terraform = _emulator_terraform(initialized, "production", emulator)
-    terraform.run("plan", "-input=false", "-no-color", "-out=thin.tfplan", "-var=ami_id=ami-0abcdef0",
-                  "-var=key_name=k")
+    terraform.run(
+        "plan", "-input=false", "-no-color", "-out=thin.tfplan", "-var=ami_id=ami-0abcdef0", "-var=key_name=k"
+    )
     plan = json.loads(terraform.run("show", "-json", "thin.tfplan").stdout)
     planned = {c["address"]: c["change"]["after"] for c in plan["resource_changes"]}
     table = planned["module.dynamodb.aws_dynamodb_table.notifications"]
@@ -398,8 +491,11 @@ def test_thin_production_root_gets_its_settings_and_the_module_defaults(initiali
     assert "module.dynamodb.aws_kms_key.alarms[0]" in planned
     assert planned["module.app.aws_instance.app"]["monitoring"] is True
     assert planned["module.app.aws_instance.app"]["instance_type"] == "t3.micro"
-    assert not [a for a in planned if "appautoscaling" in a or "aws_kms_key.notifications" in a
-                or "resource_policy" in a or "cloudtrail" in a]
+    assert not [
+        a
+        for a in planned
+        if "appautoscaling" in a or "aws_kms_key.notifications" in a or "resource_policy" in a or "cloudtrail" in a
+    ]
 
 
 @pytest.mark.terraform
@@ -410,13 +506,22 @@ def test_a_bad_tfvars_value_is_reported_by_the_module_at_the_module_call(initial
 
     terraform = _emulator_terraform(initialized, "staging", emulator)
     tfvars = tmp_path / "bad.tfvars"
-    tfvars.write_text((INFRA / "staging" / "terraform.tfvars.example").read_text().replace(
-        'dynamodb_billing_mode             = "PAY_PER_REQUEST"', 'dynamodb_billing_mode             = "ONDEMAND"')
-        .replace("ami-xxxxx", "ami-0abcdef0").replace("your-key-pair", "ops-key"))
+    tfvars.write_text(
+        (INFRA / "staging" / "terraform.tfvars.example")
+        .read_text()
+        .replace(
+            'dynamodb_billing_mode             = "PAY_PER_REQUEST"', 'dynamodb_billing_mode             = "ONDEMAND"'
+        )
+        .replace("ami-xxxxx", "ami-0abcdef0")
+        .replace("your-key-pair", "ops-key")
+    )
     result = terraform.run("plan", "-input=false", "-json", "-refresh=false", f"-var-file={tfvars}", check=False)
     assert result.returncode == 1
-    (diagnostic,) = [m["diagnostic"] for m in ui_messages(result.stdout)
-                     if m.get("type") == "diagnostic" and m["diagnostic"]["severity"] == "error"]
+    (diagnostic,) = [
+        m["diagnostic"]
+        for m in ui_messages(result.stdout)
+        if m.get("type") == "diagnostic" and m["diagnostic"]["severity"] == "error"
+    ]
     assert diagnostic["summary"] == "Invalid value for variable"
     assert diagnostic["detail"].startswith('billing_mode must be PAY_PER_REQUEST or PROVISIONED; got "ONDEMAND".')
     assert "modules/dynamodb/variables.tf" in diagnostic["detail"]
@@ -425,8 +530,10 @@ def test_a_bad_tfvars_value_is_reported_by_the_module_at_the_module_call(initial
     assert main_tf[diagnostic["range"]["start"]["line"] - 1].strip().startswith("billing_mode")
     snippet = diagnostic["snippet"]
     assert snippet["context"] == 'module "dynamodb"'
-    assert snippet["code"][snippet["highlight_start_offset"]:snippet["highlight_end_offset"]] \
+    assert (
+        snippet["code"][snippet["highlight_start_offset"] : snippet["highlight_end_offset"]]
         == "var.dynamodb_billing_mode"
+    )
 
 
 AUTOSCALING_ROOT = """
@@ -493,18 +600,27 @@ def test_autoscaling_keeps_plans_clean_and_the_table_address(tmp_path, emulator)
     target.client("dynamodb").update_table(
         TableName="autoscaling-check",
         ProvisionedThroughput={"ReadCapacityUnits": 37, "WriteCapacityUnits": 21},
-        GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "status-index", "ProvisionedThroughput": {
-            "ReadCapacityUnits": 17, "WriteCapacityUnits": 9}}}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Update": {
+                    "IndexName": "status-index",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 17, "WriteCapacityUnits": 9},
+                }
+            }
+        ],
     )
     assert tf("plan", "-input=false", "-detailed-exitcode", "-var=autoscaling=true").returncode == 0
 
     tf("plan", "-input=false", "-var=autoscaling=false", "-out=off.tfplan", ok=(0,))
     plan = json.loads(tf("show", "-json", "off.tfplan").stdout)
-    changes = {c["address"]: c["change"]["actions"] for c in plan["resource_changes"]
-               if c["change"]["actions"] != ["no-op"]}
+    changes = {
+        c["address"]: c["change"]["actions"] for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]
+    }
     assert changes.pop("module.dynamodb.aws_dynamodb_table.notifications") == ["update"]
-    assert changes and all(address.startswith("module.dynamodb.aws_appautoscaling_") and actions == ["delete"]
-                           for address, actions in changes.items()), changes
+    assert changes and all(
+        address.startswith("module.dynamodb.aws_appautoscaling_") and actions == ["delete"]
+        for address, actions in changes.items()
+    ), changes
 
     state = json.loads(tf("show", "-json").stdout)
     alarm_names = state["values"]["outputs"]["alarm_names"]["value"]

@@ -15,8 +15,12 @@ from runbook.terraform.workspace import OVERRIDE_FILE, Workspace, override_text
 
 
 def git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "infrastructure"],
-                          cwd=paths.ROOT, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", "infrastructure"],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def test_workspace_copies_configuration_and_keeps_local_state(tmp_path):
@@ -58,8 +62,11 @@ def planned(address: str, action: str, importing: dict | None = None) -> dict:
 def test_plan_changes_marks_imports_and_replacements():
     messages = [
         {"type": "version", "terraform": "1.11.4"},
-        planned("a", "create"), planned("b", "replace"), planned("c", "noop", {"id": "x"}),
-        planned("d", "update", {"id": "y"}), planned("e", "noop"),
+        planned("a", "create"),
+        planned("b", "replace"),
+        planned("c", "noop", {"id": "x"}),
+        planned("d", "update", {"id": "y"}),
+        planned("e", "noop"),
         {"type": "change_summary", "changes": {"add": 1, "change": 2, "import": 2, "remove": 0}},
     ]
     rows = plan_changes(messages)
@@ -68,13 +75,17 @@ def test_plan_changes_marks_imports_and_replacements():
 
 
 def test_ui_stream_errors_read_like_terraform():
-    stdout = "\n".join([
-        '{"type": "version", "terraform": "1.11.4"}',
-        "not json",
-        '{"type": "diagnostic", "diagnostic": {"severity": "warning", "summary": "Deprecated"}}',
-        ('{"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "Invalid value", '
-         '"detail": "must be > 0"}}'),
-    ])
+    stdout = "\n".join(
+        [
+            '{"type": "version", "terraform": "1.11.4"}',
+            "not json",
+            '{"type": "diagnostic", "diagnostic": {"severity": "warning", "summary": "Deprecated"}}',
+            (
+                '{"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "Invalid value", '
+                '"detail": "must be > 0"}}'
+            ),
+        ]
+    )
     messages = ui_messages(stdout)
     assert len(messages) == 3
     assert diagnostics_text(messages) == "Error: Invalid value: must be > 0"
@@ -150,8 +161,11 @@ def test_plan_and_apply_progress_streams_resource_by_resource(capsys, tmp_path):
     result = run_streaming([sys.executable, "-c", script, str(recorded)], tmp_path, dict(os.environ))
     assert result.returncode == 0 and result.stdout.splitlines() == lines
     printed = capsys.readouterr().out.splitlines()
-    expected = [json.loads(line)["@message"] for line in lines
-                if json.loads(line)["type"] in ("apply_start", "apply_complete", "apply_errored")]
+    expected = [
+        json.loads(line)["@message"]
+        for line in lines
+        if json.loads(line)["type"] in ("apply_start", "apply_complete", "apply_errored")
+    ]
     assert printed == expected and len(printed) == 14
     assert any(line.endswith(": Creating...") for line in printed)
     assert progress_line(lines[1]) == "", "planned changes are the review's, not progress"

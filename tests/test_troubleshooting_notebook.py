@@ -24,8 +24,9 @@ pytestmark = pytest.mark.notebooks
 
 
 def run(name: str, out, **parameters) -> dict:
-    papermill.execute_notebook(str(paths.NOTEBOOKS / name), str(out), parameters=parameters, progress_bar=False,
-                               cwd=str(paths.NOTEBOOKS))
+    papermill.execute_notebook(
+        str(paths.NOTEBOOKS / name), str(out), parameters=parameters, progress_bar=False, cwd=str(paths.NOTEBOOKS)
+    )
     return read_records(out)
 
 
@@ -52,26 +53,46 @@ def test_each_problem_is_found_and_displayed_where_computed(emu, tmp_path):
     name = workconfig.read_values(tfvars)["dynamodb_notifications_table_name"]
     dynamodb = target.client("dynamodb")
     dynamodb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"},
-                   {"AttributeName": "notification_id", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"},
-                              {"AttributeName": "notification_id", "AttributeType": "S"}])
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "notification_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "notification_id", "AttributeType": "S"},
+        ],
+    )
     cloudwatch = target.client("cloudwatch")
     alarm = f"{name}-read-throttle-events"
-    cloudwatch.put_metric_alarm(AlarmName=alarm, Namespace="AWS/DynamoDB", MetricName="ReadThrottleEvents",
-                                Dimensions=[{"Name": "TableName", "Value": name}], Statistic="Sum",
-                                Period=300, EvaluationPeriods=1, Threshold=10,
-                                ComparisonOperator="GreaterThanThreshold")
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm,
+        Namespace="AWS/DynamoDB",
+        MetricName="ReadThrottleEvents",
+        Dimensions=[{"Name": "TableName", "Value": name}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=10,
+        ComparisonOperator="GreaterThanThreshold",
+    )
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: throttled")
     work = tmp_path / "work"
-    records = run("04-troubleshooting.ipynb", tmp_path / "04.ipynb", environment="production",
-                  aws_endpoint_url=emu.endpoint_url, work_dir=str(work), tfvars=tfvars)
+    records = run(
+        "04-troubleshooting.ipynb",
+        tmp_path / "04.ipynb",
+        environment="production",
+        aws_endpoint_url=emu.endpoint_url,
+        work_dir=str(work),
+        tfvars=tfvars,
+    )
     if records["table_source"]["table"] is None and "provider" in records["table_source"]["source"]:
         pytest.skip(f"Terraform cannot plan here: {records['table_source']['source']}")
     assert records["table_source"]["table"] == name and "a plan of" in records["table_source"]["source"]
-    assert not (work / "production" / "infrastructure" / "production" / ".terraform").exists(), \
+    assert not (work / "production" / "infrastructure" / "production" / ".terraform").exists(), (
         "04 planned in the work directory"
+    )
     findings = records["findings"]
     assert findings["table exists but not in state"] == "problem"
     assert findings["module not found"] == "problem"
@@ -92,8 +113,14 @@ def test_each_problem_is_found_and_displayed_where_computed(emu, tmp_path):
 
 
 def test_operations_without_a_table_say_why_each_step_is_skipped(emu, tmp_path):
-    records = run("06-operations.ipynb", tmp_path / "06.ipynb", environment="staging",
-                  aws_endpoint_url=emu.endpoint_url, work_dir=str(tmp_path / "work"), apply=True)
+    records = run(
+        "06-operations.ipynb",
+        tmp_path / "06.ipynb",
+        environment="staging",
+        aws_endpoint_url=emu.endpoint_url,
+        work_dir=str(tmp_path / "work"),
+        apply=True,
+    )
     assert records["table_exists"] is False
     drill = records["drill"]
     assert drill["status"] == "skipped: no table" and not drill["ok"]
@@ -123,8 +150,9 @@ def test_operations_rerun_reports_the_same_counts(emu, planned_staging, tmp_path
     """06 twice with apply=True: 50 demo items stay 50, the drill restores the same count, and the checks leave
     nothing behind (same smoke and TTL figures, no drill tables)."""
     base, tfvars, spec = planned_staging
-    parameters = dict(environment="staging", aws_endpoint_url=emu.endpoint_url, work_dir=str(base / "work"),
-                      tfvars=tfvars, apply=True)
+    parameters = dict(
+        environment="staging", aws_endpoint_url=emu.endpoint_url, work_dir=str(base / "work"), tfvars=tfvars, apply=True
+    )
     first = run("06-operations.ipynb", tmp_path / "first.ipynb", **parameters)
     second = run("06-operations.ipynb", tmp_path / "second.ipynb", **parameters)
     for records in (first, second):
@@ -133,8 +161,10 @@ def test_operations_rerun_reports_the_same_counts(emu, planned_staging, tmp_path
         assert records["drill"]["ok"] and records["drill"]["source_items"] == 50
         assert records["drill"]["backup_items"] == 50 and records["drill"]["remaining_drill_tables"] == []
     assert first["smoke"]["written"] == second["smoke"]["written"] and second["smoke"]["ok"]
-    assert first["ttl"]["written"] == second["ttl"]["written"] and first["ttl"]["cleaned_up"] == \
-        second["ttl"]["cleaned_up"]
+    assert (
+        first["ttl"]["written"] == second["ttl"]["written"]
+        and first["ttl"]["cleaned_up"] == second["ttl"]["cleaned_up"]
+    )
     dynamodb = Target("us-east-1", emu.endpoint_url).client("dynamodb")
     assert dynamodb.list_tables()["TableNames"] == [spec.name]
     assert dynamodb.scan(TableName=spec.name, Select="COUNT")["Count"] == 50
@@ -147,20 +177,27 @@ def test_ttl_and_hot_keys_verdicts_follow_the_items_in_04_and_06(emu, planned_st
     base, tfvars, spec = planned_staging
     dynamodb = Target("us-east-1", emu.endpoint_url).client("dynamodb")
     expired = str(int(time.time()) - 10 * 86400)
-    keys = [{"user_id": {"S": "hot-user" if i < 500 else f"user-{i % 4}"}, "notification_id": {"S": f"n{i:04d}"}}
-            for i in range(600)]
+    keys = [
+        {"user_id": {"S": "hot-user" if i < 500 else f"user-{i % 4}"}, "notification_id": {"S": f"n{i:04d}"}}
+        for i in range(600)
+    ]
     for i in range(0, len(keys), 25):
-        dynamodb.batch_write_item(RequestItems={spec.name: [{"PutRequest": {"Item": {**key, "ttl": {"N": expired}}}}
-                                                            for key in keys[i:i + 25]]})
+        dynamodb.batch_write_item(
+            RequestItems={
+                spec.name: [{"PutRequest": {"Item": {**key, "ttl": {"N": expired}}}} for key in keys[i : i + 25]]
+            }
+        )
     try:
-        parameters = dict(environment="staging", aws_endpoint_url=emu.endpoint_url, work_dir=str(base / "work"),
-                          tfvars=tfvars)
+        parameters = dict(
+            environment="staging", aws_endpoint_url=emu.endpoint_url, work_dir=str(base / "work"), tfvars=tfvars
+        )
         four = run("04-troubleshooting.ipynb", tmp_path / "04.ipynb", **parameters)
         six = run("06-operations.ipynb", tmp_path / "06.ipynb", **parameters)
     finally:
         for i in range(0, len(keys), 25):
-            dynamodb.batch_write_item(RequestItems={spec.name: [{"DeleteRequest": {"Key": key}}
-                                                                for key in keys[i:i + 25]]})
+            dynamodb.batch_write_item(
+                RequestItems={spec.name: [{"DeleteRequest": {"Key": key}} for key in keys[i : i + 25]]}
+            )
     assert four["findings"]["high costs: TTL"] == "problem"
     assert four["findings"]["high costs: hot keys"] == "warning"
     assert six["ttl_verdict"]["status"] == "problem"

@@ -22,8 +22,9 @@ def repo(tmp_path, monkeypatch):
     import shutil
 
     root = tmp_path / "repo"
-    shutil.copytree(paths.INFRASTRUCTURE, root / "infrastructure",
-                    ignore=shutil.ignore_patterns(".terraform", "terraform.tfvars"))
+    shutil.copytree(
+        paths.INFRASTRUCTURE, root / "infrastructure", ignore=shutil.ignore_patterns(".terraform", "terraform.tfvars")
+    )
     monkeypatch.setattr(paths, "INFRASTRUCTURE", root / "infrastructure")
     return root
 
@@ -93,9 +94,12 @@ def test_a_module_validation_is_traced_back_to_the_tfvars_variable(tmp_path):
     """A module's validation points at the module call in main.tf: its snippet names the root variable."""
     tfvars = tmp_path / "terraform.tfvars"
     tfvars.write_text('aws_region = "us-east-1"\ndynamodb_billing_mode = "ON_DEMAND"\n')
-    diagnostic = {"severity": "error", "summary": "Invalid value for variable",
-                  "range": {"filename": "main.tf", "start": {"line": 20}},
-                  "snippet": {"code": "  billing_mode = var.dynamodb_billing_mode"}}
+    diagnostic = {
+        "severity": "error",
+        "summary": "Invalid value for variable",
+        "range": {"filename": "main.tf", "start": {"line": 20}},
+        "snippet": {"code": "  billing_mode = var.dynamodb_billing_mode"},
+    }
     assert tfvarsverdict._where(diagnostic, tfvars) == ("dynamodb_billing_mode", 2)
 
 

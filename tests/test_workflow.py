@@ -54,8 +54,14 @@ def step_env(environment: str, **extra: str) -> dict:
     workflow = load()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.update({"ENVIRONMENT": environment, "TF_STATE_BUCKET": backend.EMULATOR_BUCKET, "AWS_REGION": "us-east-1",
-                "RUNBOOK_LOCK_TIMEOUT": workflow["env"]["RUNBOOK_LOCK_TIMEOUT"]})
+    env.update(
+        {
+            "ENVIRONMENT": environment,
+            "TF_STATE_BUCKET": backend.EMULATOR_BUCKET,
+            "AWS_REGION": "us-east-1",
+            "RUNBOOK_LOCK_TIMEOUT": workflow["env"]["RUNBOOK_LOCK_TIMEOUT"],
+        }
+    )
     env.update(extra)
     return env
 
@@ -69,8 +75,11 @@ def _tool(name: str) -> str:
 
 @pytest.mark.slow  # check-jsonschema on the workflows
 def test_workflows_are_valid_against_the_github_schema():
-    proc = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                           *map(str, WORKFLOWS)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -110,7 +119,8 @@ def test_pull_requests_plan_each_environment_and_a_schedule_checks_drift():
     upload = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/upload"))
     assert "build/plan/${{ matrix.environment }}/" in upload["with"]["path"]
     assert "--target aws" in step("plan", "Plan (") and "apply" not in step("plan", "Plan (").replace(
-        "02-plan-and-apply", "")
+        "02-plan-and-apply", ""
+    )
 
 
 def test_the_backend_step_writes_a_valid_backend_file_from_the_example(tmp_path):
@@ -131,13 +141,19 @@ def test_the_backend_step_writes_a_valid_backend_file_from_the_example(tmp_path)
         assert missing.returncode == 2 and "TF_STATE_BUCKET" in missing.stdout
 
 
-@pytest.mark.parametrize("code, outcome, annotation", [
-    (0, 0, "in sync"), (3, 0, "::warning::"), (1, 1, "::error::staging: drift found"), (2, 2, "::error::"),
-])
+@pytest.mark.parametrize(
+    "code, outcome, annotation",
+    [
+        (0, 0, "in sync"),
+        (3, 0, "::warning::"),
+        (1, 1, "::error::staging: drift found"),
+        (2, 2, "::error::"),
+    ],
+)
 def test_the_drift_step_fails_on_drift_only(tmp_path, code, outcome, annotation):
     fake = tmp_path / "bin" / "runbook"
     fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\necho \"runbook $*\"\nexit {code}\n")
+    fake.write_text(f'#!/bin/sh\necho "runbook $*"\nexit {code}\n')
     fake.chmod(0o755)
     env = step_env("staging")
     env["PATH"] = f"{fake.parent}{os.pathsep}{env['PATH']}"
@@ -151,8 +167,13 @@ def test_the_plan_hash_and_drift_steps_run_for_real_on_the_emulator(tmp_path):
     """The PR job's plan and hash steps, then the scheduled drift step, as CI runs them (emulator for AWS)."""
     with Emulator() as emu:
         emu.reset()
-        env = step_env("staging", AWS_ENDPOINT_URL=emu.endpoint_url, AWS_ACCESS_KEY_ID="testing",
-                       AWS_SECRET_ACCESS_KEY="testing", GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"))
+        env = step_env(
+            "staging",
+            AWS_ENDPOINT_URL=emu.endpoint_url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+        )
         plan = run_step(step("plan", "Plan ("), env, paths.ROOT)
         assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
         hashed = run_step(step("plan", "Plan hash"), env, paths.ROOT)

@@ -34,8 +34,21 @@ def _provider_or_skip():
 
 def _drift(capsys, work, tfvars, endpoint) -> tuple[int, dict]:
     capsys.readouterr()
-    code = cli.main(["drift", "--env", "staging", "--work-dir", str(work), "--tfvars", str(tfvars),
-                     "--endpoint-url", endpoint, "--format", "json"])
+    code = cli.main(
+        [
+            "drift",
+            "--env",
+            "staging",
+            "--work-dir",
+            str(work),
+            "--tfvars",
+            str(tfvars),
+            "--endpoint-url",
+            endpoint,
+            "--format",
+            "json",
+        ]
+    )
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -43,12 +56,19 @@ def test_edited_tfvars_is_applied_and_compared(tmp_path, target, capsys):
     _provider_or_skip()
     work = tmp_path / "work"  # the base (work/staging), for the notebooks and --work-dir alike
     tfvars = tmp_path / "operator.tfvars"
-    text, _ = preflight.emulator_ami(target,
-                                     (paths.environment_dir("staging") / "terraform.tfvars.example").read_text())
-    tfvars.write_text(re.sub(r'(?m)^dynamodb_ttl_attribute_name\s*=.*$', 'dynamodb_ttl_attribute_name = "expires_at"',
-                             text))
-    parameters = {"environment": "staging", "aws_region": "us-east-1", "aws_endpoint_url": target.endpoint_url,
-                  "work_dir": str(work), "tfvars": str(tfvars)}
+    text, _ = preflight.emulator_ami(
+        target, (paths.environment_dir("staging") / "terraform.tfvars.example").read_text()
+    )
+    tfvars.write_text(
+        re.sub(r"(?m)^dynamodb_ttl_attribute_name\s*=.*$", 'dynamodb_ttl_attribute_name = "expires_at"', text)
+    )
+    parameters = {
+        "environment": "staging",
+        "aws_region": "us-east-1",
+        "aws_endpoint_url": target.endpoint_url,
+        "work_dir": str(work),
+        "tfvars": str(tfvars),
+    }
     out = tmp_path / "runs"
     out.mkdir()
     runner.execute_notebook(paths.NOTEBOOKS / "01-setup.ipynb", out / "01.ipynb", parameters)
@@ -57,8 +77,9 @@ def test_edited_tfvars_is_applied_and_compared(tmp_path, target, capsys):
     assert setup["setup_ok"] is True
     assert tfvars.read_text().count("expires_at") == 1, "01 never writes the operator's file"
 
-    runner.execute_notebook(paths.NOTEBOOKS / "02-plan-and-apply.ipynb", out / "02.ipynb",
-                            {**parameters, "apply": True})
+    runner.execute_notebook(
+        paths.NOTEBOOKS / "02-plan-and-apply.ipynb", out / "02.ipynb", {**parameters, "apply": True}
+    )
     applied = read_records(out / "02.ipynb")
     assert applied["tfvars_path"] == str(tfvars) and applied["applied"] is True
     assert len(applied["plan_sha256"]) == 64
@@ -72,11 +93,13 @@ def test_edited_tfvars_is_applied_and_compared(tmp_path, target, capsys):
     tfvars.write_text(re.sub(r"(?m)^dynamodb_pitr_enabled\s*=.*$", "dynamodb_pitr_enabled = true", tfvars.read_text()))
     code, result = _drift(capsys, work, tfvars, target.endpoint_url)
     assert code == 3, result["rows"]
-    assert any(r["status"] == "pending" and r["attribute"] == "point_in_time_recovery[0].enabled"
-               for r in result["rows"])
+    assert any(
+        r["status"] == "pending" and r["attribute"] == "point_in_time_recovery[0].enabled" for r in result["rows"]
+    )
 
     target.client("dynamodb").update_time_to_live(
-        TableName=TABLE, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"})
+        TableName=TABLE, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"}
+    )
     code, result = _drift(capsys, work, tfvars, target.endpoint_url)
     assert code == 1, result["rows"]
     drifted = [r for r in result["rows"] if r["status"] == "drift"]

@@ -29,11 +29,21 @@ from runbook.terraform.workspace import Workspace  # noqa: E402
 
 def reduced(plan: dict) -> dict:
     """The parts of ``show -json`` the diagram reads (no values: nothing of the emulator's run is kept)."""
-    changes = [{"address": c["address"], "type": c["type"], "mode": c.get("mode", "managed"),
-                "change": {"actions": c["change"]["actions"]}} for c in plan.get("resource_changes", [])]
-    return {"format_version": plan.get("format_version"), "terraform_version": plan.get("terraform_version"),
-            "resource_changes": changes,
-            "configuration": {"root_module": (plan.get("configuration") or {}).get("root_module", {})}}
+    changes = [
+        {
+            "address": c["address"],
+            "type": c["type"],
+            "mode": c.get("mode", "managed"),
+            "change": {"actions": c["change"]["actions"]},
+        }
+        for c in plan.get("resource_changes", [])
+    ]
+    return {
+        "format_version": plan.get("format_version"),
+        "terraform_version": plan.get("terraform_version"),
+        "resource_changes": changes,
+        "configuration": {"root_module": (plan.get("configuration") or {}).get("root_module", {})},
+    }
 
 
 def main(environments: list[str]) -> None:

@@ -62,7 +62,7 @@ def _nav_runbooks(nav) -> list[str]:
     def walk(item) -> None:
         if isinstance(item, str):
             if item.startswith(RUNBOOKS_DIR) and item.endswith(".ipynb"):
-                found.append(item[len(RUNBOOKS_DIR):-len(".ipynb")])
+                found.append(item[len(RUNBOOKS_DIR) : -len(".ipynb")])
         elif isinstance(item, dict):
             for value in item.values():
                 walk(value)
@@ -102,8 +102,9 @@ def on_files(files, config):
             files.remove(existing)
         # A plain File rooted in the staging directory (not File.generated: mkdocs-jupyter's wrapper recomputes
         # abs_src_path from src_dir, which a generated file lacks).
-        files.append(File(src_uri, src_dir=str(staging), dest_dir=config.site_dir,
-                          use_directory_urls=config.use_directory_urls))
+        files.append(
+            File(src_uri, src_dir=str(staging), dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls)
+        )
         if state != "executed":
             log.info("runbook %s: %s (from %s)", name, state, runs_dir)
     for notebook in sorted(runs_dir.glob("[0-9][0-9]-*.ipynb")) if runs_dir.is_dir() else []:
@@ -117,8 +118,13 @@ def on_files(files, config):
     for name in status:
         template = notebookcopies.template_notebook(name)
         if template is not None:
-            files.append(File.generated(config, f"{DOWNLOADS_DIR}{name}.ipynb",
-                                        content=json.dumps(template, indent=1, ensure_ascii=False) + "\n"))
+            files.append(
+                File.generated(
+                    config,
+                    f"{DOWNLOADS_DIR}{name}.ipynb",
+                    content=json.dumps(template, indent=1, ensure_ascii=False) + "\n",
+                )
+            )
     for src_uri, content in sitepages.source_pages(config.get("repo_url") or "").items():
         if files.get_file_from_path(src_uri) is None:
             files.append(File.generated(config, src_uri, content=content))
@@ -179,11 +185,13 @@ def on_page_context(context, page, config, nav):
 def on_page_content(html, page, config, files):
     if page.file.src_uri.endswith(".ipynb"):
         html = _ANCHOR_LINK.sub(r'<a class="headerlink" href="\1" title="Permanent link">¶</a>', html)
-        html = _CODE_INPUT.sub(r'\1<pre data-search-exclude>', html)
+        html = _CODE_INPUT.sub(r"\1<pre data-search-exclude>", html)
         html = _PROMPT.sub(r'<div data-search-exclude class="\1"', html)
         html = _CELL_TAG.sub('<span data-search-exclude class="cell-tag">', html)
-        html = html.replace('<span class="notice" hidden="">Copied!</span>',
-                            '<span data-search-exclude class="notice" hidden="">Copied!</span>')
+        html = html.replace(
+            '<span class="notice" hidden="">Copied!</span>',
+            '<span data-search-exclude class="notice" hidden="">Copied!</span>',
+        )
         html = _CLIPBOARD_TEXT.sub('<div data-search-exclude class="clipboard-copy-txt"', html)
         page.toc = _notebook_toc(html)
         html, styles, scripts = pagehtml.split_notebook_assets(html)

@@ -22,8 +22,15 @@ NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1})
 AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 
 #: HTTP statuses and error codes that mean "this endpoint does not implement the API".
-_UNSUPPORTED_CODES = {"500", "501", "NotImplemented", "NotImplementedException", "UnknownOperationException",
-                      "InternalFailure", "InvalidAction"}
+_UNSUPPORTED_CODES = {
+    "500",
+    "501",
+    "NotImplemented",
+    "NotImplementedException",
+    "UnknownOperationException",
+    "InternalFailure",
+    "InvalidAction",
+}
 
 
 def error_code(error: BaseException) -> str:

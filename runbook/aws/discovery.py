@@ -173,8 +173,9 @@ def describe_table(target: Target, name: str, include: Iterable[str] | None = No
     return describe_tables(target, [name], include=include)[name]
 
 
-def describe_tables(target: Target, names: Iterable[str], max_workers: int = 8,
-                    include: Iterable[str] | None = None) -> dict[str, LiveTable | None]:
+def describe_tables(
+    target: Target, names: Iterable[str], max_workers: int = 8, include: Iterable[str] | None = None
+) -> dict[str, LiveTable | None]:
     """Read ``names`` concurrently. Returns ``{name: LiveTable}``, with ``None`` for a table that does not exist.
 
     ``include`` limits the reads to a subset of :data:`ALL_READS` (``describe`` is always read), e.g. the import
@@ -190,8 +191,9 @@ def describe_tables(target: Target, names: Iterable[str], max_workers: int = 8,
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="discovery") as pool:
         # Account-wide listings run while the per-table reads proceed.
-        shared = {read: pool.submit(_SHARED[read], target, names)
-                  for read in SHARED_READS if read in reads and read != "kms"}
+        shared = {
+            read: pool.submit(_SHARED[read], target, names) for read in SHARED_READS if read in reads and read != "kms"
+        }
         descriptions = {pool.submit(table_description, dynamodb, name): name for name in names}
         per_table: list[tuple[LiveTable, str, Any]] = []
         for future in as_completed(descriptions):
@@ -267,10 +269,16 @@ def _resource_table(resource_id: str) -> str | None:
 
 def _autoscaling(target: Target, names: list[str]):
     client = target.client("application-autoscaling")
-    scalable = [t for page in client.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="dynamodb")
-                for t in page.get("ScalableTargets", [])]
-    policies = [p for page in client.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="dynamodb")
-                for p in page.get("ScalingPolicies", [])]
+    scalable = [
+        t
+        for page in client.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="dynamodb")
+        for t in page.get("ScalableTargets", [])
+    ]
+    policies = [
+        p
+        for page in client.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="dynamodb")
+        for p in page.get("ScalingPolicies", [])
+    ]
 
     def assign(tables: dict[str, LiveTable]) -> None:
         for item in scalable:
@@ -281,6 +289,7 @@ def _autoscaling(target: Target, names: list[str]):
             table = tables.get(_resource_table(item["ResourceId"]) or "")
             if table is not None:
                 table.scaling_policies.append(item)
+
     return assign
 
 
@@ -289,14 +298,16 @@ def _alarms(target: Target, names: list[str]):
     paginate = client.get_paginator("describe_alarms").paginate
     # One table: the module's alarms are named "<table>-..."; many tables: one listing of every alarm.
     kwargs = {"AlarmNamePrefix": f"{names[0]}-"} if len(names) == 1 else {}
-    alarms = [alarm for page in paginate(AlarmTypes=["MetricAlarm"], **kwargs)
-              for alarm in page.get("MetricAlarms", [])]
+    alarms = [
+        alarm for page in paginate(AlarmTypes=["MetricAlarm"], **kwargs) for alarm in page.get("MetricAlarms", [])
+    ]
 
     def assign(tables: dict[str, LiveTable]) -> None:
         for alarm in alarms:
             owner = alarm_table(alarm, tables)
             if owner is not None:
                 tables[owner].alarms.append(alarm)
+
     return assign
 
 
@@ -328,6 +339,7 @@ def _contributor_insights(target: Target, names: list[str]):
             if table is not None:
                 key = summary.get("IndexName") or "table"
                 table.contributor_insights[key] = summary.get("ContributorInsightsStatus", "DISABLED")
+
     return assign
 
 
@@ -343,8 +355,11 @@ def _read_kms_keys(target: Target, tables: dict[str, LiveTable], pool: ThreadPoo
 
     def read(arn: str) -> dict:
         metadata = kms.describe_key(KeyId=arn)["KeyMetadata"]
-        aliases = [a["AliasName"] for page in kms.get_paginator("list_aliases").paginate(KeyId=metadata["KeyId"])
-                   for a in page.get("Aliases", [])]
+        aliases = [
+            a["AliasName"]
+            for page in kms.get_paginator("list_aliases").paginate(KeyId=metadata["KeyId"])
+            for a in page.get("Aliases", [])
+        ]
         return {"arn": arn, "key_manager": metadata.get("KeyManager"), "aliases": aliases}
 
     futures = {arn: pool.submit(read, arn) for arn in keys}

@@ -181,18 +181,34 @@ def fill_global_table_replicas_not_implemented() -> None:
         if region in group:
             raise MockValidationException(
                 f"Failed to create a the new replica of table with name: '{table.name}' because one or more "
-                f"replicas already existed as tables (region {region}).")
+                f"replicas already existed as tables (region {region})."
+            )
         backend = dynamodb_backends[table.account_id][region]
-        indexes = [{"IndexName": i.name, "KeySchema": i.schema, "Projection": i.projection,
-                    **({"ProvisionedThroughput": dict(i.throughput)} if i.throughput else {})}
-                   for i in table.global_indexes]
+        indexes = [
+            {
+                "IndexName": i.name,
+                "KeySchema": i.schema,
+                "Projection": i.projection,
+                **({"ProvisionedThroughput": dict(i.throughput)} if i.throughput else {}),
+            }
+            for i in table.global_indexes
+        ]
         local = [{"IndexName": i.name, "KeySchema": i.schema, "Projection": i.projection} for i in table.indexes]
         throughput = {k: v for k, v in table.throughput.items() if k != "NumberOfDecreasesToday"}
         replica = backend.create_table(
-            table.name, schema=table.schema, throughput=throughput if table.billing_mode != "PAY_PER_REQUEST"
-            else None, attr=table.attr, global_indexes=indexes, indexes=local,
-            streams=dict(table.stream_specification or {}) or None, billing_mode=table.billing_mode,
-            sse_specification=key_spec(key), tags=[], deletion_protection_enabled=False, warm_throughput=None)
+            table.name,
+            schema=table.schema,
+            throughput=throughput if table.billing_mode != "PAY_PER_REQUEST" else None,
+            attr=table.attr,
+            global_indexes=indexes,
+            indexes=local,
+            streams=dict(table.stream_specification or {}) or None,
+            billing_mode=table.billing_mode,
+            sse_specification=key_spec(key),
+            tags=[],
+            deletion_protection_enabled=False,
+            warm_throughput=None,
+        )
         replica.items = copy.deepcopy(table.items)
         group[region] = {"RegionName": region, **({"KMSMasterKeyId": key} if key else {})}
         replica.runbook_replicas = group
@@ -231,9 +247,11 @@ def fill_global_table_replicas_not_implemented() -> None:
 
     def describe(self, base_key: str = "TableDescription") -> dict:
         result = original_describe(self, base_key)
-        others = [dict(member, ReplicaStatus="ACTIVE")
-                  for region, member in (getattr(self, "runbook_replicas", None) or {}).items()
-                  if region != self.region_name]
+        others = [
+            dict(member, ReplicaStatus="ACTIVE")
+            for region, member in (getattr(self, "runbook_replicas", None) or {}).items()
+            if region != self.region_name
+        ]
         if others:
             result[base_key]["Replicas"] = others
             result[base_key]["GlobalTableVersion"] = "2019.11.21"
@@ -289,15 +307,26 @@ def fill_import_table_csv_not_implemented() -> None:
             return original_process(self, s3_backend, bucket)
 
         self.table = dynamodb_backends[self.account_id][self.region_name].create_table(
-            name=self.table_name, billing_mode=self.billing_mode, throughput=self.throughput,
-            schema=self.key_schema, global_indexes=self.global_indexes, indexes=None, attr=self.attrs,
-            sse_specification=None, streams=None, tags=[], deletion_protection_enabled=False, warm_throughput=None)
+            name=self.table_name,
+            billing_mode=self.billing_mode,
+            throughput=self.throughput,
+            schema=self.key_schema,
+            global_indexes=self.global_indexes,
+            indexes=None,
+            attr=self.attrs,
+            sse_specification=None,
+            streams=None,
+            tags=[],
+            deletion_protection_enabled=False,
+            warm_throughput=None,
+        )
         types = {a["AttributeName"]: a["AttributeType"] for a in self.attrs}
         keys = {k["AttributeName"] for k in self.key_schema}
         delimiter = (options.get("Csv") or {}).get("Delimiter") or ","
         header = list((options.get("Csv") or {}).get("HeaderList") or [])
-        objects, _, _, _ = s3_backend.list_objects(bucket, prefix=self.s3_source.get("S3KeyPrefix"), delimiter=None,
-                                                   marker=None, max_keys=None)
+        objects, _, _, _ = s3_backend.list_objects(
+            bucket, prefix=self.s3_source.get("S3KeyPrefix"), delimiter=None, marker=None, max_keys=None
+        )
         for obj in objects:
             raw = gzip_decompress(obj.value) if self.compression_type == "GZIP" else obj.value
             rows = list(csv.reader(io.StringIO(raw.decode("utf-8")), delimiter=delimiter))
@@ -305,8 +334,11 @@ def fill_import_table_csv_not_implemented() -> None:
             for row in rows:
                 self.processed_count += 1
                 self.processed_bytes += len(delimiter.join(row))
-                item = {name: {types.get(name, "S") if name in keys else "S": value}
-                        for name, value in zip(names, row) if value != ""}
+                item = {
+                    name: {types.get(name, "S") if name in keys else "S": value}
+                    for name, value in zip(names, row)
+                    if value != ""
+                }
                 try:
                     self.table.put_item(item_attrs=item)
                     self.imported_count += 1
@@ -337,7 +369,7 @@ def fill_cloudtrail_short_target_not_routed() -> None:
         action = original(self, request)
         target = request.headers.get("X-Amz-Target", "") or ""
         if action is None and target.startswith(short):
-            return target[len(short):]
+            return target[len(short) :]
         return action
 
     CloudTrailResponse._get_action_from_request = _get_action_from_request

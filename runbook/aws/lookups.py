@@ -19,8 +19,17 @@ from runbook.aws.target import Target
 
 def _missing(error: Exception) -> bool:
     code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return code in ("ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException", "NotFoundException",
-                    "ResourceNotFound", "NotFound", "404", "NoSuchKey", "InvalidParameterValue")
+    return code in (
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NoSuchEntityException",
+        "NotFoundException",
+        "ResourceNotFound",
+        "NotFound",
+        "404",
+        "NoSuchKey",
+        "InvalidParameterValue",
+    )
 
 
 def _try(call: Callable[[], object]) -> object | None:
@@ -72,8 +81,11 @@ def _attachment(target: "Target", after: dict) -> tuple[str, str, str] | None:
     found = _try(lambda: target.client("iam").list_attached_role_policies(RoleName=role))
     if not found or arn not in [p["PolicyArn"] for p in found["AttachedPolicies"]]:
         return None
-    return f"{role} ← {arn}", f"{role}/{arn}", (f"aws iam detach-role-policy --role-name {shlex.quote(role)} "
-                                                  f"--policy-arn {shlex.quote(arn)}")
+    return (
+        f"{role} ← {arn}",
+        f"{role}/{arn}",
+        (f"aws iam detach-role-policy --role-name {shlex.quote(role)} --policy-arn {shlex.quote(arn)}"),
+    )
 
 
 def _alarm(target: "Target", after: dict) -> tuple[str, str, str] | None:
@@ -104,12 +116,16 @@ def _scaling_target(target: "Target", after: dict) -> tuple[str, str, str] | Non
         return None
     namespace, resource, dimension = key
     found = target.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace=namespace, ResourceIds=[resource], ScalableDimension=dimension)["ScalableTargets"]
+        ServiceNamespace=namespace, ResourceIds=[resource], ScalableDimension=dimension
+    )["ScalableTargets"]
     if not found:
         return None
-    return (f"{resource} {dimension}", f"{namespace}/{resource}/{dimension}",
-            f"aws application-autoscaling deregister-scalable-target --service-namespace {namespace} "
-            f"--resource-id {shlex.quote(resource)} --scalable-dimension {dimension}")
+    return (
+        f"{resource} {dimension}",
+        f"{namespace}/{resource}/{dimension}",
+        f"aws application-autoscaling deregister-scalable-target --service-namespace {namespace} "
+        f"--resource-id {shlex.quote(resource)} --scalable-dimension {dimension}",
+    )
 
 
 def _scaling_policy(target: "Target", after: dict) -> tuple[str, str, str] | None:
@@ -118,12 +134,16 @@ def _scaling_policy(target: "Target", after: dict) -> tuple[str, str, str] | Non
         return None
     namespace, resource, dimension = key
     found = target.client("application-autoscaling").describe_scaling_policies(
-        ServiceNamespace=namespace, ResourceId=resource, ScalableDimension=dimension, PolicyNames=[name])
+        ServiceNamespace=namespace, ResourceId=resource, ScalableDimension=dimension, PolicyNames=[name]
+    )
     if not found["ScalingPolicies"]:
         return None
-    return (name, f"{namespace}/{resource}/{dimension}/{name}",
-            f"aws application-autoscaling delete-scaling-policy --service-namespace {namespace} --resource-id "
-            f"{shlex.quote(resource)} --scalable-dimension {dimension} --policy-name {shlex.quote(name)}")
+    return (
+        name,
+        f"{namespace}/{resource}/{dimension}/{name}",
+        f"aws application-autoscaling delete-scaling-policy --service-namespace {namespace} --resource-id "
+        f"{shlex.quote(resource)} --scalable-dimension {dimension} --policy-name {shlex.quote(name)}",
+    )
 
 
 def _kms_alias(target: "Target", after: dict) -> tuple[str, str, str] | None:
@@ -141,8 +161,9 @@ def _topic(target: "Target", after: dict) -> tuple[str, str, str] | None:
     if not name:
         return None
     pages = target.client("sns").get_paginator("list_topics").paginate()
-    arn = next((t["TopicArn"] for page in pages for t in page["Topics"] if t["TopicArn"].rsplit(":", 1)[-1] == name),
-               None)
+    arn = next(
+        (t["TopicArn"] for page in pages for t in page["Topics"] if t["TopicArn"].rsplit(":", 1)[-1] == name), None
+    )
     if arn is None:
         return None
     return name, arn, f"aws sns delete-topic --topic-arn {shlex.quote(arn)}"
@@ -154,9 +175,12 @@ def _instance(target: "Target", after: dict) -> tuple[str, str, str] | None:
     name = (after.get("tags") or {}).get("Name")
     if not name:
         return None
-    reservations = target.client("ec2").describe_instances(Filters=[
-        {"Name": "tag:Name", "Values": [name]},
-        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"]
+    reservations = target.client("ec2").describe_instances(
+        Filters=[
+            {"Name": "tag:Name", "Values": [name]},
+            {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+        ]
+    )["Reservations"]
     ids = sorted(i["InstanceId"] for r in reservations for i in r["Instances"])
     if not ids:
         return None

@@ -46,8 +46,9 @@ class Metric:
         return self.label or self.name
 
 
-def table_metric(table_name: str, name: str, statistic: str = "Sum", operation: str | None = None,
-                 label: str = "") -> Metric:
+def table_metric(
+    table_name: str, name: str, statistic: str = "Sum", operation: str | None = None, label: str = ""
+) -> Metric:
     """A DynamoDB table metric (``TableName``, and ``Operation`` for the per-operation ones)."""
     dimensions = {"TableName": table_name, **({"Operation": operation} if operation else {})}
     return Metric(name, statistic, dimensions, label or (name if operation is None else f"{name} ({operation})"))
@@ -60,8 +61,9 @@ def window(hours: float, period: int, now: datetime | None = None) -> tuple[date
     return now - timedelta(hours=hours), end
 
 
-def read(target: "Target", metrics: Sequence[Metric], start: datetime, end: datetime, period: int,
-         namespace: str = NAMESPACE) -> dict[str, Series]:
+def read(
+    target: "Target", metrics: Sequence[Metric], start: datetime, end: datetime, period: int, namespace: str = NAMESPACE
+) -> dict[str, Series]:
     """Every metric's datapoints between ``start`` and ``end`` at ``period`` seconds: ``{label: series}``.
 
     Metrics without data are left out. Duplicate timestamps (pages overlapping) are kept once.
@@ -72,12 +74,25 @@ def read(target: "Target", metrics: Sequence[Metric], start: datetime, end: date
         raise ValueError(f"metric labels must be unique: {keys}")
     found: dict[str, dict[datetime, float]] = {}
     for offset in range(0, len(metrics), MAX_QUERIES):
-        batch = metrics[offset:offset + MAX_QUERIES]
+        batch = metrics[offset : offset + MAX_QUERIES]
         ids = {f"m{offset + i}": metric.key for i, metric in enumerate(batch)}
-        queries = [{"Id": query_id, "Label": ids[query_id], "ReturnData": True, "MetricStat": {
-            "Metric": {"Namespace": namespace, "MetricName": metric.name,
-                       "Dimensions": [{"Name": k, "Value": v} for k, v in metric.dimensions.items()]},
-            "Period": period, "Stat": metric.statistic}} for query_id, metric in zip(ids, batch)]
+        queries = [
+            {
+                "Id": query_id,
+                "Label": ids[query_id],
+                "ReturnData": True,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": metric.name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in metric.dimensions.items()],
+                    },
+                    "Period": period,
+                    "Stat": metric.statistic,
+                },
+            }
+            for query_id, metric in zip(ids, batch)
+        ]
         kwargs: dict = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
         while True:
             page = client.get_metric_data(**kwargs)
@@ -91,24 +106,31 @@ def read(target: "Target", metrics: Sequence[Metric], start: datetime, end: date
     return {key: sorted(points.items()) for key, points in found.items() if points}
 
 
-def datapoints(target: "Target", metric: str, dimensions: Mapping[str, str], statistic: str, hours: float,
-               period: int = 3600, namespace: str = NAMESPACE) -> list[dict]:
+def datapoints(
+    target: "Target",
+    metric: str,
+    dimensions: Mapping[str, str],
+    statistic: str,
+    hours: float,
+    period: int = 3600,
+    namespace: str = NAMESPACE,
+) -> list[dict]:
     """One metric over the last ``hours``: ``[{"Timestamp": t, statistic: value}]``, oldest first."""
     start, end = window(hours, period)
     series = read(target, [Metric(metric, statistic, dict(dimensions))], start, end, period, namespace)
     return [{"Timestamp": t, statistic: v} for t, v in series.get(metric, [])]
 
 
-def daily_totals(target: "Target", table_name: str, names: Iterable[str], days: int = 30,
-                 now: datetime | None = None) -> dict[str, list[float]]:
+def daily_totals(
+    target: "Target", table_name: str, names: Iterable[str], days: int = 30, now: datetime | None = None
+) -> dict[str, list[float]]:
     """Daily sums of table metrics over the last ``days`` whole hours: ``{metric: [sum of one day, ...]}``.
 
     Only metrics with data are returned; a day without a datapoint had no traffic (the list is shorter than
     ``days``: its length is the number of days with data).
     """
     end = (now or datetime.now(timezone.utc)).replace(minute=0, second=0, microsecond=0)
-    series = read(target, [table_metric(table_name, name) for name in names], end - timedelta(days=days), end,
-                  86_400)
+    series = read(target, [table_metric(table_name, name) for name in names], end - timedelta(days=days), end, 86_400)
     return {name: [value for _, value in points] for name, points in series.items()}
 
 
@@ -117,8 +139,7 @@ def auto_period(hours: float) -> int:
     return 60 if hours <= 3 else 300 if hours <= 24 else 3600
 
 
-def frame(target: "Target", metrics: Sequence[Metric], hours: float = 3, period: int | None = None,
-          subject: str = ""):
+def frame(target: "Target", metrics: Sequence[Metric], hours: float = 3, period: int | None = None, subject: str = ""):
     """The metrics over the last ``hours`` as a DataFrame: one column per metric, one row per period.
 
     Empty (every column, no rows) with ``attrs["reason"]`` when there is no data, or when CloudWatch cannot be
@@ -137,12 +158,17 @@ def frame(target: "Target", metrics: Sequence[Metric], hours: float = 3, period:
         return result
     if not series:
         result = pd.DataFrame(columns=labels)
-        result.attrs["reason"] = (f"no CloudWatch data{f' for {subject}' if subject else ''} in the last {hours:g} h "
-                                  "(an emulator publishes no DynamoDB metrics; an idle table has none)")
+        result.attrs["reason"] = (
+            f"no CloudWatch data{f' for {subject}' if subject else ''} in the last {hours:g} h "
+            "(an emulator publishes no DynamoDB metrics; an idle table has none)"
+        )
         return result
-    result = pd.DataFrame({label: pd.Series([v for _, v in points],
-                                            index=pd.to_datetime([t for t, _ in points], utc=True))
-                           for label, points in series.items()}).sort_index()
+    result = pd.DataFrame(
+        {
+            label: pd.Series([v for _, v in points], index=pd.to_datetime([t for t, _ in points], utc=True))
+            for label, points in series.items()
+        }
+    ).sort_index()
     result.index.name = "timestamp"
     result.attrs["reason"] = ""
     return result

@@ -35,8 +35,10 @@ def s3_client(target: Target, endpoint_url: str | None = None):
 
 def bootstrap_command(bucket: str, region: str) -> str:
     """What an operator runs once per account to create the state bucket (from the repository root)."""
-    return (f"terraform -chdir=infrastructure/bootstrap init && terraform -chdir=infrastructure/bootstrap apply "
-            f"-var bucket_name={shlex.quote(bucket)} -var region={shlex.quote(region)}")
+    return (
+        f"terraform -chdir=infrastructure/bootstrap init && terraform -chdir=infrastructure/bootstrap apply "
+        f"-var bucket_name={shlex.quote(bucket)} -var region={shlex.quote(region)}"
+    )
 
 
 def _error_code(error) -> str:
@@ -55,51 +57,93 @@ def check_bucket(target: Target, bucket: str, region: str | None = None) -> list
         code = _error_code(error)
         missing = code in ("404", "NoSuchBucket", "NotFound")
         detail = "does not exist" if missing else f"not accessible ({code})"
-        fix = (f"create it once per account: {bootstrap_command(bucket, region)}" if missing
-               else "check the name in backend.hcl and that these credentials may use the bucket")
+        fix = (
+            f"create it once per account: {bootstrap_command(bucket, region)}"
+            if missing
+            else "check the name in backend.hcl and that these credentials may use the bucket"
+        )
         return [Check(name, False, f"{detail} on {target.label}", fix)]
     checks = [Check(name, True, f"exists on {target.label}")]
 
     status = s3.get_bucket_versioning(Bucket=bucket).get("Status", "never enabled")
-    checks.append(Check("state bucket versioning", status == "Enabled", status,
-                        "" if status == "Enabled" else f"aws s3api put-bucket-versioning --bucket {bucket} "
-                        "--versioning-configuration Status=Enabled  (every earlier state stays recoverable)"))
+    checks.append(
+        Check(
+            "state bucket versioning",
+            status == "Enabled",
+            status,
+            ""
+            if status == "Enabled"
+            else f"aws s3api put-bucket-versioning --bucket {bucket} "
+            "--versioning-configuration Status=Enabled  (every earlier state stays recoverable)",
+        )
+    )
 
     try:
         rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-        algorithms = sorted({r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules
-                             if "ApplyServerSideEncryptionByDefault" in r})
-        checks.append(Check("state bucket encryption", bool(algorithms), ", ".join(algorithms) or "no default rule",
-                            "" if algorithms else _encryption_fix(bucket)))
+        algorithms = sorted(
+            {
+                r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+                for r in rules
+                if "ApplyServerSideEncryptionByDefault" in r
+            }
+        )
+        checks.append(
+            Check(
+                "state bucket encryption",
+                bool(algorithms),
+                ", ".join(algorithms) or "no default rule",
+                "" if algorithms else _encryption_fix(bucket),
+            )
+        )
     except ClientError as error:
-        checks.append(Check("state bucket encryption", False, f"no default encryption ({_error_code(error)})",
-                            _encryption_fix(bucket)))
+        checks.append(
+            Check(
+                "state bucket encryption",
+                False,
+                f"no default encryption ({_error_code(error)})",
+                _encryption_fix(bucket),
+            )
+        )
 
     try:
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         off = sorted(flag for flag, value in block.items() if not value)
     except ClientError:
         off = ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"]
-    checks.append(Check("state bucket not public", not off,
-                        "public access blocked (all four settings)" if not off else f"not blocked: {', '.join(off)}",
-                        "" if not off else f"aws s3api put-public-access-block --bucket {bucket} "
-                        "--public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,"
-                        "BlockPublicPolicy=true,RestrictPublicBuckets=true"))
+    checks.append(
+        Check(
+            "state bucket not public",
+            not off,
+            "public access blocked (all four settings)" if not off else f"not blocked: {', '.join(off)}",
+            ""
+            if not off
+            else f"aws s3api put-public-access-block --bucket {bucket} "
+            "--public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,"
+            "BlockPublicPolicy=true,RestrictPublicBuckets=true",
+        )
+    )
 
     try:
         policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     except ClientError:
         policy = {}
-    tls_only = any(s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
-                   for s in _statements(policy))
+    tls_only = any(
+        s.get("Effect") == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition", {}))
+        for s in _statements(policy)
+    )
     if target.is_emulator and not tls_only:
         checks.append(Check("state bucket TLS only", True, "not required on an emulator served over plain HTTP"))
     else:
-        checks.append(Check("state bucket TLS only", tls_only,
-                            "a bucket policy denies requests without TLS" if tls_only
-                            else "no policy denies plain HTTP",
-                            "" if tls_only else "apply infrastructure/bootstrap (its bucket policy denies "
-                            "aws:SecureTransport = false)"))
+        checks.append(
+            Check(
+                "state bucket TLS only",
+                tls_only,
+                "a bucket policy denies requests without TLS" if tls_only else "no policy denies plain HTTP",
+                ""
+                if tls_only
+                else "apply infrastructure/bootstrap (its bucket policy denies aws:SecureTransport = false)",
+            )
+        )
     return checks
 
 
@@ -109,8 +153,10 @@ def _statements(policy: dict) -> list[dict]:
 
 
 def _encryption_fix(bucket: str) -> str:
-    return (f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
-            "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"AES256\"}}]}'")
+    return (
+        f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
+        '\'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}\''
+    )
 
 
 def bucket_exists(target: Target, bucket: str) -> bool:
@@ -126,8 +172,10 @@ def bucket_exists(target: Target, bucket: str) -> bool:
 
 # --- conditional writes -----------------------------------------------------------------------------------------
 
-def probe_conditional_writes(target: Target, bucket: str, endpoint_url: str | None = None,
-                             prefix: str = "runbook-probe/") -> Check:
+
+def probe_conditional_writes(
+    target: Target, bucket: str, endpoint_url: str | None = None, prefix: str = "runbook-probe/"
+) -> Check:
     """Does the endpoint refuse a second ``PutObject`` with ``If-None-Match: *``? Only then does the lock hold.
 
     Writes a probe object (``<prefix>conditional-write-<uuid>``) twice and removes every version of it afterwards.
@@ -142,28 +190,47 @@ def probe_conditional_writes(target: Target, bucket: str, endpoint_url: str | No
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=b"1", IfNoneMatch="*")
         except (ClientError, BotoCoreError) as error:
-            return Check(name, False, f"could not write a probe object to {bucket} at {where}: {error}",
-                         "check the bucket and the credentials, then probe again")
+            return Check(
+                name,
+                False,
+                f"could not write a probe object to {bucket} at {where}: {error}",
+                "check the bucket and the credentials, then probe again",
+            )
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=b"2", IfNoneMatch="*")
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status == 412 or _error_code(error) == "PreconditionFailed":
-                return Check(name, True, f"{where} refused the second If-None-Match: * write (HTTP 412): the S3 "
-                             "backend's lock object holds")
-            return Check(name, False, f"not safe: {where} answered the second If-None-Match: * write with "
-                         f"{status} {_error_code(error)} instead of 412", _unsafe_fix())
+                return Check(
+                    name,
+                    True,
+                    f"{where} refused the second If-None-Match: * write (HTTP 412): the S3 backend's lock object holds",
+                )
+            return Check(
+                name,
+                False,
+                f"not safe: {where} answered the second If-None-Match: * write with "
+                f"{status} {_error_code(error)} instead of 412",
+                _unsafe_fix(),
+            )
         except BotoCoreError as error:
             return Check(name, False, f"not safe: the second conditional write failed oddly: {error}", _unsafe_fix())
-        return Check(name, False, f"not safe: {where} accepted a second If-None-Match: * write to the same key, so "
-                     "two runs could both take the state lock", _unsafe_fix())
+        return Check(
+            name,
+            False,
+            f"not safe: {where} accepted a second If-None-Match: * write to the same key, so "
+            "two runs could both take the state lock",
+            _unsafe_fix(),
+        )
     finally:
         _remove_probe(s3, bucket, key)
 
 
 def _unsafe_fix() -> str:
-    return ("use an S3 endpoint that supports conditional writes (AWS S3 does; so do moto ≥ 5.0.x and recent "
-            "LocalStack), and do not run two Terraform commands on this environment at once until then")
+    return (
+        "use an S3 endpoint that supports conditional writes (AWS S3 does; so do moto ≥ 5.0.x and recent "
+        "LocalStack), and do not run two Terraform commands on this environment at once until then"
+    )
 
 
 def _remove_probe(s3, bucket: str, key: str) -> None:
@@ -182,6 +249,7 @@ def _remove_probe(s3, bucket: str, key: str) -> None:
 
 # --- the lock and state objects ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LockInfo:
     """Terraform's lock info: the lock object's JSON, or the "Lock Info:" block of its error message."""
@@ -196,9 +264,15 @@ class LockInfo:
 
     @classmethod
     def from_json(cls, raw: dict) -> "LockInfo":
-        return cls(id=raw.get("ID", ""), who=raw.get("Who", ""), operation=raw.get("Operation", ""),
-                   created=raw.get("Created", ""), path=raw.get("Path", ""), version=raw.get("Version", ""),
-                   info=raw.get("Info", ""))
+        return cls(
+            id=raw.get("ID", ""),
+            who=raw.get("Who", ""),
+            operation=raw.get("Operation", ""),
+            created=raw.get("Created", ""),
+            path=raw.get("Path", ""),
+            version=raw.get("Version", ""),
+            info=raw.get("Info", ""),
+        )
 
     @property
     def created_at(self) -> datetime | None:

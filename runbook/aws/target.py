@@ -61,9 +61,11 @@ class Target:
             kwargs["profile_name"] = self.profile
         session = _session(**kwargs)
         if self.is_emulator and session.get_credentials() is None:
-            session = _session(region_name=self.region,
-                               aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                               aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+            session = _session(
+                region_name=self.region,
+                aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            )
         return session
 
     def client(self, service: str, config: Config | None = None):

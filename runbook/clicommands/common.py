@@ -32,15 +32,19 @@ def work_base(value: str | Path | None) -> Path | None:
 def check_credentials(target) -> None:
     """Real AWS: credentials must be found before Terraform or boto3 try (an emulator takes dummy ones)."""
     if not target.is_emulator and target.session.get_credentials() is None:
-        raise RunbookError("no AWS credentials found (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…); or pass "
-                           "--endpoint-url for an emulator")
+        raise RunbookError(
+            "no AWS credentials found (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…); or pass "
+            "--endpoint-url for an emulator"
+        )
 
 
 def problem_line(error: BaseException) -> str:
     """One line naming what is wrong: the file, the endpoint (with its URL), the credentials."""
     if isinstance(error, EndpointUnreachable):
-        text = (f"nothing answers at {error.endpoint} ({error.reason}): check --endpoint-url (or AWS_ENDPOINT_URL), "
-                "or start the emulator (`runbook emulator`)")
+        text = (
+            f"nothing answers at {error.endpoint} ({error.reason}): check --endpoint-url (or AWS_ENDPOINT_URL), "
+            "or start the emulator (`runbook emulator`)"
+        )
     elif isinstance(error, NoCredentialsError):
         text = "no AWS credentials found (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…)"
     elif isinstance(error, EndpointConnectionError):

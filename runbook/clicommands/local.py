@@ -21,19 +21,42 @@ from runbook.errors import RunbookError
 
 
 @click.command()
-@click.option("--env", "env", type=ENV_CHOICES, default="staging", show_default=True,
-              help="Environment to run, or all (concurrently).")
-@click.option("--only", multiple=True, metavar="NAME",
-              help="Run only this notebook (01-setup, setup or 01). Repeatable.")
-@click.option("--endpoint-url", default=None, metavar="URL",
-              help="An AWS emulator already running (instead of the embedded one).")
-@click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
-              help="local: an emulator (embedded unless --endpoint-url); aws: real AWS, usual credentials.")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where executed notebooks go (default build/runs), one folder per environment.")
+@click.option(
+    "--env",
+    "env",
+    type=ENV_CHOICES,
+    default="staging",
+    show_default=True,
+    help="Environment to run, or all (concurrently).",
+)
+@click.option(
+    "--only", multiple=True, metavar="NAME", help="Run only this notebook (01-setup, setup or 01). Repeatable."
+)
+@click.option(
+    "--endpoint-url", default=None, metavar="URL", help="An AWS emulator already running (instead of the embedded one)."
+)
+@click.option(
+    "--target",
+    type=click.Choice(["local", "aws"]),
+    default="local",
+    show_default=True,
+    help="local: an emulator (embedded unless --endpoint-url); aws: real AWS, usual credentials.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where executed notebooks go (default build/runs), one folder per environment.",
+)
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=WORK_DIR_HELP)
-def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, output_dir: Path | None,
-        work_dir: Path | None) -> None:
+def run(
+    env: str,
+    only: tuple[str, ...],
+    endpoint_url: str | None,
+    target: str,
+    output_dir: Path | None,
+    work_dir: Path | None,
+) -> None:
     """Execute the notebooks with papermill for an environment and summarise."""
     from runbook.execution import runner  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it
 
@@ -48,8 +71,12 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
     started = time.perf_counter()
 
     def progress(result) -> None:
-        mark = {"ok": "[green]ok[/]", "failed": "[red]FAILED[/]", "skipped": "[yellow]skipped[/]",
-                "interrupted": "[red]interrupted[/]"}[result.status]
+        mark = {
+            "ok": "[green]ok[/]",
+            "failed": "[red]FAILED[/]",
+            "skipped": "[yellow]skipped[/]",
+            "interrupted": "[red]interrupted[/]",
+        }[result.status]
         console.print(f"  {result.environment:<10} {result.notebook:<24} {mark} {result.seconds:6.1f}s")
 
     # SIGINT/SIGTERM/SIGHUP: the running notebook is interrupted (Terraform first), kept as far as it ran and
@@ -57,8 +84,9 @@ def run(env: str, only: tuple[str, ...], endpoint_url: str | None, target: str, 
     # A run that fails stops everything it started too (a kernel booting ahead, a Terraform of a notebook's thread)
     with processes.supervise(sweep=True) as supervisor:
         try:
-            result = runner.run(environments, only, endpoint_url, target, output_dir, on_event=progress,
-                                work_dir=work_dir)
+            result = runner.run(
+                environments, only, endpoint_url, target, output_dir, on_event=progress, work_dir=work_dir
+            )
         except RunbookError as error:
             raise UsageProblem(str(error)) from None
         except processes.Interrupted:  # before any notebook ran (start-up)
@@ -76,8 +104,9 @@ def _print_summary(result, seconds: float) -> None:
     for column in ("environment", "notebook", "status", "seconds", "details"):
         table.add_column(column)
     for r in result.results:
-        detail = (f"{r.error}\n{r.output}" if r.status in ("failed", "interrupted")
-                  else ("" if r.status == "ok" else r.error))
+        detail = (
+            f"{r.error}\n{r.output}" if r.status in ("failed", "interrupted") else ("" if r.status == "ok" else r.error)
+        )
         style = {"ok": "green", "failed": "red", "skipped": "yellow", "interrupted": "red"}[r.status]
         table.add_row(r.environment, r.notebook, f"[{style}]{r.status}[/]", f"{r.seconds:.1f}", detail)
     console = Console()
@@ -114,13 +143,27 @@ def emulator(port: int, region: str) -> None:
 
 
 @click.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="JupyterLab port; 0 picks a free one.")
-@click.option("--env", "env", type=ONE_ENV, default="staging", show_default=True,
-              help="Environment whose parameters the working copies get.")
-@click.option("--refresh", "refresh", is_flag=False, flag_value="*", default=None, metavar="[NAME]",
-              help="Re-create the working copy NAME (02 or 02-plan-and-apply) in build/lab/<env>/ from notebooks/, "
-                   "or every copy without NAME (discards your edits there).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="JupyterLab port; 0 picks a free one."
+)
+@click.option(
+    "--env",
+    "env",
+    type=ONE_ENV,
+    default="staging",
+    show_default=True,
+    help="Environment whose parameters the working copies get.",
+)
+@click.option(
+    "--refresh",
+    "refresh",
+    is_flag=False,
+    flag_value="*",
+    default=None,
+    metavar="[NAME]",
+    help="Re-create the working copy NAME (02 or 02-plan-and-apply) in build/lab/<env>/ from notebooks/, "
+    "or every copy without NAME (discards your edits there).",
+)
 def lab(port: int, env: str, refresh: str | None) -> None:
     """Embedded emulator + JupyterLab on 127.0.0.1, on working copies of the runbooks (build/lab/<env>/)."""
     from runbook.execution.lab import lab as run_lab  # noqa: PLC0415 — CLI start-up: loaded only by the command that needs it

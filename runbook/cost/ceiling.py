@@ -35,9 +35,14 @@ class CeilingComponent:
     monthly_usd: Decimal
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "max_request_units_per_second": self.max_request_units_per_second,
-                "quantity": number(self.quantity), "unit": self.unit,
-                "unit_price_usd": float(self.unit_price_usd), "monthly_usd": float(self.monthly_usd)}
+        return {
+            "name": self.name,
+            "max_request_units_per_second": self.max_request_units_per_second,
+            "quantity": number(self.quantity),
+            "unit": self.unit,
+            "unit_price_usd": float(self.unit_price_usd),
+            "monthly_usd": float(self.monthly_usd),
+        }
 
 
 @dataclass(frozen=True)
@@ -66,14 +71,22 @@ class Ceiling:
         return next((c for c in self.components if c.name == name), None)
 
     def to_dict(self) -> dict:
-        return {"seconds_per_month": number(self.seconds_per_month),
-                "components": [c.to_dict() for c in self.components],
-                "unlimited": list(self.unlimited), "unpriced": list(self.unpriced), "bounded": self.bounded,
-                "total_monthly_usd": float(self.total_monthly_usd)}
+        return {
+            "seconds_per_month": number(self.seconds_per_month),
+            "components": [c.to_dict() for c in self.components],
+            "unlimited": list(self.unlimited),
+            "unpriced": list(self.unpriced),
+            "bounded": self.bounded,
+            "total_monthly_usd": float(self.total_monthly_usd),
+        }
 
 
-def on_demand_ceiling(spec: TableSpec, pricing: "str | Path | Pricing" = DEFAULT_PRICING,
-                      days_per_month: int = 30, hours_per_month: "float | Decimal | None" = None) -> Ceiling | None:
+def on_demand_ceiling(
+    spec: TableSpec,
+    pricing: "str | Path | Pricing" = DEFAULT_PRICING,
+    days_per_month: int = 30,
+    hours_per_month: "float | Decimal | None" = None,
+) -> Ceiling | None:
     """The worst-case throughput spend the table's on-demand ceilings allow; ``None`` when it sets none (or is
     provisioned, where the capacity itself bounds the bill). ``hours_per_month``, when given, decides the month.
 
@@ -84,18 +97,23 @@ def on_demand_ceiling(spec: TableSpec, pricing: "str | Path | Pricing" = DEFAULT
         return None
     dimensions = [("reads", spec.max_read_request_units, "read"), ("writes", spec.max_write_request_units, "write")]
     for index in spec.global_secondary_indexes:
-        dimensions += [(f"gsi_reads:{index.name}", index.max_read_request_units, "read"),
-                       (f"gsi_writes:{index.name}", index.max_write_request_units, "write")]
+        dimensions += [
+            (f"gsi_reads:{index.name}", index.max_read_request_units, "read"),
+            (f"gsi_writes:{index.name}", index.max_write_request_units, "write"),
+        ]
     if all(_limit(limit) is None for _, limit, _ in dimensions):
         return None
     price_set = load_pricing(pricing)
     prices = price_set.for_class(spec.table_class)
-    seconds = (dec(hours_per_month) * 3600 if hours_per_month is not None else SECONDS_PER_DAY * days_per_month)
+    seconds = dec(hours_per_month) * 3600 if hours_per_month is not None else SECONDS_PER_DAY * days_per_month
     replicated = replicated_write_prices(spec, price_set)
     if replicated:
         home = table_region(spec, price_set)
-        dimensions[2:2] = [(f"replicated_writes:{region}", spec.max_write_request_units, "replicated")
-                           for region in replicated if region != home]
+        dimensions[2:2] = [
+            (f"replicated_writes:{region}", spec.max_write_request_units, "replicated")
+            for region in replicated
+            if region != home
+        ]
     components, unlimited, unpriced = [], [], []
     for name, limit, kind in dimensions:
         limit = _limit(limit)
@@ -121,18 +139,25 @@ def on_demand_ceiling(spec: TableSpec, pricing: "str | Path | Pricing" = DEFAULT
 def _ceiling_notes(spec: TableSpec, ceiling: Ceiling, d: Drivers) -> list[str]:
     worst = f"${ceiling.total_monthly_usd:,.2f}"
     if ceiling.bounded:
-        notes = [f"On-demand throughput ceiling: at most {worst} a month of throughput, whatever the traffic "
-                 "(requests above the maxima are throttled)."]
+        notes = [
+            f"On-demand throughput ceiling: at most {worst} a month of throughput, whatever the traffic "
+            "(requests above the maxima are throttled)."
+        ]
     else:
         open_ = ([f"{', '.join(ceiling.unlimited)} unlimited"] if ceiling.unlimited else []) + (
-            [f"{', '.join(ceiling.unpriced)} not priced"] if ceiling.unpriced else [])
-        notes = [f"On-demand throughput ceiling: the capped dimensions cost at most {worst} a month; "
-                 f"{'; '.join(open_)}, so the worst case is not bounded."]
+            [f"{', '.join(ceiling.unpriced)} not priced"] if ceiling.unpriced else []
+        )
+        notes = [
+            f"On-demand throughput ceiling: the capped dimensions cost at most {worst} a month; "
+            f"{'; '.join(open_)}, so the worst case is not bounded."
+        ]
     for name, units_per_day in (("writes", d.write_units_per_day), ("reads", d.read_units_per_day)):
         capped = ceiling.component(name)
         average = units_per_day / SECONDS_PER_DAY
         if capped and average > capped.max_request_units_per_second:
-            notes.append(f"The usage profile's {name} ({float(average):,.1f} units/s on average) exceed the "
-                         f"table's maximum of {capped.max_request_units_per_second} units/s: requests above "
-                         "it are throttled, and the estimate prices them as if they were served.")
+            notes.append(
+                f"The usage profile's {name} ({float(average):,.1f} units/s on average) exceed the "
+                f"table's maximum of {capped.max_request_units_per_second} units/s: requests above "
+                "it are throttled, and the estimate prices them as if they were served."
+            )
     return notes

@@ -18,8 +18,15 @@ from runbook.params import environment as check_environment
 FORMATS = ("table", "json")
 
 
-def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "table", free_tier: bool = False,
-                 tfvars: str | Path = "", work_dir: str | Path | None = None, endpoint_url: str = "") -> str:
+def cost_command(
+    environment: str,
+    pricing: str = DEFAULT_PRICING,
+    fmt: str = "table",
+    free_tier: bool = False,
+    tfvars: str | Path = "",
+    work_dir: str | Path | None = None,
+    endpoint_url: str = "",
+) -> str:
     """The text ``runbook cost`` prints. Every argument is checked before Terraform or AWS is asked anything:
     a bad environment, format, price set, endpoint or ``--tfvars`` raises :class:`ParameterError` naming it.
 
@@ -37,8 +44,9 @@ def cost_command(environment: str, pricing: str = DEFAULT_PRICING, fmt: str = "t
     endpoint = check_endpoint(endpoint_url or "", "--endpoint-url")
     work_base = Path(work_dir).expanduser().resolve() if work_dir else paths.work_dir(environment)
     priced = priced_configuration(environment, tfvars or "", work_base, endpoint, parameter="--tfvars")
-    report = estimate(environment, prices, free_tier=bool(free_tier), table=priced.table,
-                      configuration=priced.configuration)
+    report = estimate(
+        environment, prices, free_tier=bool(free_tier), table=priced.table, configuration=priced.configuration
+    )
     delta = plan_delta(environment, priced.plan, prices, free_tier=bool(free_tier), region=priced.region)
     if fmt == "json":
         return json.dumps({**report.to_dict(), "plan_delta": delta.to_dict()}, indent=2)

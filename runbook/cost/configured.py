@@ -23,8 +23,9 @@ from runbook.terraform.planning import configured_plan as planned
 from runbook.terraform.tfjson import PlanJson, table_spec
 
 
-def configured_plan(environment: str, tfvars: Path, work_base: Path,
-                    endpoint_url: str = "") -> tuple[PlanJson | None, str, str]:
+def configured_plan(
+    environment: str, tfvars: Path, work_base: Path, endpoint_url: str = ""
+) -> tuple[PlanJson | None, str, str]:
     """Terraform's plan of ``tfvars`` in ``work_base`` (no refresh), its region and a note:
     :func:`runbook.terraform.planning.configured_plan`. ``(None, region, reason)`` when no plan can be made here.
 
@@ -54,8 +55,9 @@ class PricedConfiguration:
         return priced_line(self.configuration)
 
 
-def working_tfvars(environment: str, tfvars: Any = "", work_base: Path | None = None,
-                   parameter: str = "tfvars") -> tuple[workconfig.WorkingTfvars, Path, str]:
+def working_tfvars(
+    environment: str, tfvars: Any = "", work_base: Path | None = None, parameter: str = "tfvars"
+) -> tuple[workconfig.WorkingTfvars, Path, str]:
     """The working tfvars (:func:`runbook.workconfig.resolve`), the file to read, and a note.
 
     A bad explicit file is a :class:`ParameterError` naming ``parameter`` and the file. When the working file does
@@ -72,12 +74,20 @@ def working_tfvars(environment: str, tfvars: Any = "", work_base: Path | None = 
         workconfig.check_environment(working.path, environment)  # not another environment's file
         return working, working.path, ""
     example = workconfig.example_file(environment)
-    return working, example, (f"{working.path} does not exist yet (01-setup creates it from the example): "
-                              f"read {example}")
+    return (
+        working,
+        example,
+        (f"{working.path} does not exist yet (01-setup creates it from the example): read {example}"),
+    )
 
 
-def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | str | None = None,
-                         endpoint_url: str = "", parameter: str = "tfvars") -> PricedConfiguration:
+def priced_configuration(
+    environment: str,
+    tfvars: Any = "",
+    work_dir: Path | str | None = None,
+    endpoint_url: str = "",
+    parameter: str = "tfvars",
+) -> PricedConfiguration:
     """The working configuration of ``environment`` as Terraform plans it, for the estimate to price.
 
     ``work_dir``: the environment's work directory (default ``build/work/<env>``). The ``configuration`` object
@@ -90,10 +100,12 @@ def priced_configuration(environment: str, tfvars: Any = "", work_dir: Path | st
     planned, region, why = configured_plan(environment, path, work_base, endpoint_url)
     spec = table_spec(planned.planned_resources(), region, environment) if planned else None
     if spec is None:
-        raise NoPlanToPrice(path, why.removeprefix("no plan: ") if planned is None else
-                            f"{why}: it plans no DynamoDB table")
-    configuration = describe_configuration(spec, source="plan", tfvars=path, origin=working.origin,
-                                           note="; ".join(n for n in (note, why) if n))
+        raise NoPlanToPrice(
+            path, why.removeprefix("no plan: ") if planned is None else f"{why}: it plans no DynamoDB table"
+        )
+    configuration = describe_configuration(
+        spec, source="plan", tfvars=path, origin=working.origin, note="; ".join(n for n in (note, why) if n)
+    )
     return PricedConfiguration(spec, configuration, working, planned, region)
 
 
@@ -107,4 +119,5 @@ class NoPlanToPrice(RunbookError):
             f"no cost estimate: Terraform could not plan {tfvars} here ({reason.rstrip('.')}). The estimate prices "
             "Terraform's plan, never the tfvars on its own (the module's defaults and what it creates are "
             "Terraform's): make a plan possible (Terraform with the AWS provider, and credentials or an emulator's "
-            "--endpoint-url / aws_endpoint_url), then run it again.")
+            "--endpoint-url / aws_endpoint_url), then run it again."
+        )

@@ -41,8 +41,12 @@ class ComponentDelta:
         return self.after_usd - self.before_usd
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "before_usd": float(self.before_usd), "after_usd": float(self.after_usd),
-                "delta_usd": float(self.delta_usd)}
+        return {
+            "name": self.name,
+            "before_usd": float(self.before_usd),
+            "after_usd": float(self.after_usd),
+            "delta_usd": float(self.delta_usd),
+        }
 
 
 @dataclass(frozen=True)
@@ -80,21 +84,27 @@ class PlanDelta:
         """``plan_delta`` of ``runbook cost --format json``: ``before_usd``, ``after_usd``, ``delta_usd``,
         ``components`` (``{name, before_usd, after_usd, delta_usd}``), ``one_time`` (``{name, quantity, unit,
         unit_price_usd, usd}``), ``one_time_usd``, ``one_time_notes``, and the table each side prices."""
-        one_time = [{**{k: v for k, v in c.to_dict().items() if k != "monthly_usd"}, "usd": float(c.monthly_usd)}
-                    for c in self.one_time]
-        return {"before_usd": float(self.before_usd), "after_usd": float(self.after_usd),
-                "delta_usd": float(self.delta_usd), "components": [c.to_dict() for c in self.components],
-                "one_time": one_time, "one_time_usd": float(self.one_time_usd),
-                "one_time_notes": list(self.one_time_notes),
-                "before_table": self.before.configuration.get("table") if self.before else None,
-                "after_table": self.after.configuration.get("table") if self.after else None}
+        one_time = [
+            {**{k: v for k, v in c.to_dict().items() if k != "monthly_usd"}, "usd": float(c.monthly_usd)}
+            for c in self.one_time
+        ]
+        return {
+            "before_usd": float(self.before_usd),
+            "after_usd": float(self.after_usd),
+            "delta_usd": float(self.delta_usd),
+            "components": [c.to_dict() for c in self.components],
+            "one_time": one_time,
+            "one_time_usd": float(self.one_time_usd),
+            "one_time_notes": list(self.one_time_notes),
+            "before_table": self.before.configuration.get("table") if self.before else None,
+            "after_table": self.after.configuration.get("table") if self.after else None,
+        }
 
     def markdown(self) -> str:
         """One line for a review: ``$before → $after (±$delta)`` and the components that change."""
         if self.before is None and self.after is None:
             return "Monthly cost: the plan has no table before or after (nothing to price)."
-        line = (f"**Monthly cost: {_usd(self.before_usd)} → {_usd(self.after_usd)} "
-                f"({_signed(self.delta_usd)} a month)**")
+        line = f"**Monthly cost: {_usd(self.before_usd)} → {_usd(self.after_usd)} ({_signed(self.delta_usd)} a month)**"
         if self.before is None:
             line += " — the plan creates the table"
         elif self.after is None:
@@ -105,8 +115,11 @@ class PlanDelta:
         elif self.before is not None and self.after is not None:
             line += ": no priced component changes"
         if self.one_time:
-            line += (f"; once, on apply: {_usd(self.one_time_usd)} ("
-                     + ", ".join(f"{c.name} {_usd(c.monthly_usd)}" for c in self.one_time) + ")")
+            line += (
+                f"; once, on apply: {_usd(self.one_time_usd)} ("
+                + ", ".join(f"{c.name} {_usd(c.monthly_usd)}" for c in self.one_time)
+                + ")"
+            )
         prices = (self.after or self.before).pricing
         return f"{line}. Prices {prices.name} (effective {prices.effective_date.isoformat()}), same usage profile."
 
@@ -119,8 +132,14 @@ def _signed(value: Decimal) -> str:
     return f"{'+' if value >= 0 else '−'}${abs(value):,.2f}"
 
 
-def plan_delta(environment: str, plan: PlanJson, pricing: "str | Path | Pricing" = DEFAULT_PRICING,
-               usage: Any = None, free_tier: bool = False, region: str = "") -> PlanDelta:
+def plan_delta(
+    environment: str,
+    plan: PlanJson,
+    pricing: "str | Path | Pricing" = DEFAULT_PRICING,
+    usage: Any = None,
+    free_tier: bool = False,
+    region: str = "",
+) -> PlanDelta:
     """The monthly cost of the plan's prior state and of its planned values, with one usage profile and prices."""
     prices = load_pricing(pricing)
     inputs = usage_inputs(environment, usage)
@@ -138,11 +157,17 @@ def plan_delta(environment: str, plan: PlanJson, pricing: "str | Path | Pricing"
         for component in report.components if report else ():
             if component.name not in names:
                 names.append(component.name)
-    components = tuple(ComponentDelta(name, before.monthly(name) if before else ZERO,
-                                      after.monthly(name) if after else ZERO) for name in names)
+    components = tuple(
+        ComponentDelta(name, before.monthly(name) if before else ZERO, after.monthly(name) if after else ZERO)
+        for name in names
+    )
     added = added_replicas(before_spec, after_spec)
-    charges, notes = (seeding(table_region(after_spec, prices), added, prices,
-                              dec(after.usage["storage_gb"]["value"])) if added else ([], []))
-    one_time = tuple(Component(c.name, c.quantity, c.unit, c.unit_price_usd, money(c.quantity * c.unit_price_usd))
-                     for c in charges)
+    charges, notes = (
+        seeding(table_region(after_spec, prices), added, prices, dec(after.usage["storage_gb"]["value"]))
+        if added
+        else ([], [])
+    )
+    one_time = tuple(
+        Component(c.name, c.quantity, c.unit, c.unit_price_usd, money(c.quantity * c.unit_price_usd)) for c in charges
+    )
     return PlanDelta(before, after, components, one_time, tuple(notes))

@@ -29,8 +29,13 @@ class Component:
     monthly_usd: Decimal
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "quantity": number(self.quantity), "unit": self.unit,
-                "unit_price_usd": float(self.unit_price_usd), "monthly_usd": float(self.monthly_usd)}
+        return {
+            "name": self.name,
+            "quantity": number(self.quantity),
+            "unit": self.unit,
+            "unit_price_usd": float(self.unit_price_usd),
+            "monthly_usd": float(self.monthly_usd),
+        }
 
 
 def _component(name: str, quantity: Decimal, unit: str, price: Decimal) -> Component:

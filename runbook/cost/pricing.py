@@ -31,7 +31,7 @@ HUNDRED_K = Decimal(100_000)
 SECONDS_PER_HOUR = Decimal(3_600)
 SECONDS_PER_DAY = Decimal(86_400)
 KB_PER_GB = Decimal(1024 * 1024)
-BYTES_PER_GB = Decimal(1024 ** 3)
+BYTES_PER_GB = Decimal(1024**3)
 
 
 # -- money ------------------------------------------------------------------------------------------------------
@@ -177,8 +177,9 @@ def load_pricing(name_or_path: "str | Path | Pricing" = DEFAULT_PRICING) -> Pric
     else:
         candidate = Path(value).expanduser()
         if not (value.endswith((".yaml", ".yml", ".json")) or "/" in value) or not candidate.is_file():
-            raise ParameterError("pricing", name_or_path,
-                                 f"one of {', '.join(known_pricing())}, or the path of a price-set YAML file")
+            raise ParameterError(
+                "pricing", name_or_path, f"one of {', '.join(known_pricing())}, or the path of a price-set YAML file"
+            )
         path = candidate
     data = read_yaml(path)
     try:
@@ -199,8 +200,9 @@ def read_yaml(path: Path) -> dict:
         raise ConfigurationError(path, "file not found") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise ConfigurationError(path, f"not valid YAML: {getattr(error, 'problem', error)}",
-                                 line=mark.line + 1 if mark else None) from None
+        raise ConfigurationError(
+            path, f"not valid YAML: {getattr(error, 'problem', error)}", line=mark.line + 1 if mark else None
+        ) from None
     if not isinstance(data, dict):
         raise ConfigurationError(path, "expected a mapping of keys to values")
     return data

@@ -22,42 +22,67 @@ def drivers(inputs: UsageInputs, spec: TableSpec, measured: Mapping[str, Any] | 
     measured = measured or {}
     usage: dict[str, dict] = {name: {"value": getattr(p, name), **inputs.source(name)} for name in USAGE_FIELDS}
     days = p.month_days
-    usage["month_hours"] = {"value": number(p.month_hours), **(
-        inputs.source("hours_per_month") if p.hours_per_month is not None
-        else {"source": "derived", "ref": "days_per_month x 24"})}
+    usage["month_hours"] = {
+        "value": number(p.month_hours),
+        **(
+            inputs.source("hours_per_month")
+            if p.hours_per_month is not None
+            else {"source": "derived", "ref": "days_per_month x 24"}
+        ),
+    }
 
     writes_per_day = dec(p.effective_writes_per_day)
     if p.writes_per_day is None:
-        usage["writes_per_day"] = {"value": number(writes_per_day), "source": "derived",
-                                   "ref": "users x notifications_per_user_per_day"}
+        usage["writes_per_day"] = {
+            "value": number(writes_per_day),
+            "source": "derived",
+            "ref": "users x notifications_per_user_per_day",
+        }
     size = dec(p.item_size_kb)
     tw, tr = dec(p.transactional_write_fraction), dec(p.transactional_read_fraction)
     consistency = Decimal("0.5") if p.read_consistency == "eventual" else Decimal(1)
     units_per_write = ceil(size) * (1 + tw)
     units_per_read = ceil(size / 4) * ((1 - tr) * consistency + tr * 2)
-    usage["write_units_per_write"] = {"value": number(units_per_write), "source": "derived",
-                                      "ref": "ceil(item_size_kb / 1 KB) x (1 + transactional_write_fraction)"}
+    usage["write_units_per_write"] = {
+        "value": number(units_per_write),
+        "source": "derived",
+        "ref": "ceil(item_size_kb / 1 KB) x (1 + transactional_write_fraction)",
+    }
     usage["read_units_per_read"] = {
-        "value": number(units_per_read), "source": "derived",
-        "ref": "ceil(item_size_kb / 4 KB) x (consistency 1 or 0.5, transactional reads 2)"}
+        "value": number(units_per_read),
+        "source": "derived",
+        "ref": "ceil(item_size_kb / 4 KB) x (consistency 1 or 0.5, transactional reads 2)",
+    }
 
     reads_per_day = dec(p.reads_per_day)
     if "write_units_per_day" in measured:
         write_units = dec(measured["write_units_per_day"])
-        usage["write_units_per_day"] = {"value": number(write_units), "source": "cloudwatch",
-                                        "ref": f"ConsumedWriteCapacityUnits, {measured.get('days', 30)}-day sum / days"}
+        usage["write_units_per_day"] = {
+            "value": number(write_units),
+            "source": "cloudwatch",
+            "ref": f"ConsumedWriteCapacityUnits, {measured.get('days', 30)}-day sum / days",
+        }
     else:
         write_units = writes_per_day * units_per_write
-        usage["write_units_per_day"] = {"value": number(write_units), "source": "derived",
-                                        "ref": "writes_per_day x write_units_per_write"}
+        usage["write_units_per_day"] = {
+            "value": number(write_units),
+            "source": "derived",
+            "ref": "writes_per_day x write_units_per_write",
+        }
     if "read_units_per_day" in measured:
         read_units = dec(measured["read_units_per_day"])
-        usage["read_units_per_day"] = {"value": number(read_units), "source": "cloudwatch",
-                                       "ref": f"ConsumedReadCapacityUnits, {measured.get('days', 30)}-day sum / days"}
+        usage["read_units_per_day"] = {
+            "value": number(read_units),
+            "source": "cloudwatch",
+            "ref": f"ConsumedReadCapacityUnits, {measured.get('days', 30)}-day sum / days",
+        }
     else:
         read_units = reads_per_day * units_per_read
-        usage["read_units_per_day"] = {"value": number(read_units), "source": "derived",
-                                       "ref": "reads_per_day x read_units_per_read"}
+        usage["read_units_per_day"] = {
+            "value": number(read_units),
+            "source": "derived",
+            "ref": "reads_per_day x read_units_per_read",
+        }
     storage = dec(p.storage_gb)
     if "storage_gb" in measured:
         storage = dec(round(float(measured["storage_gb"]), 6))
@@ -78,10 +103,19 @@ def drivers(inputs: UsageInputs, spec: TableSpec, measured: Mapping[str, Any] | 
     usage["alarms"] = {"value": len(spec.alarms), "source": "configuration", "ref": "planned alarms"}
     usage["dashboard_enabled"] = {"value": spec.dashboard_enabled, "source": "configuration"}
     usage["contributor_insights_enabled"] = {"value": spec.contributor_insights_enabled, "source": "configuration"}
-    return Drivers(days=days, hours=p.month_hours, writes_per_month=writes_per_day * days,
-                   reads_per_month=reads_per_day * days, write_units_per_day=write_units,
-                   read_units_per_day=read_units, storage_gb=storage, gsi_count=gsi_count,
-                   gsi_write_units_per_day=gsi_write_units, gsi_storage_gb=gsi_storage, usage=usage)
+    return Drivers(
+        days=days,
+        hours=p.month_hours,
+        writes_per_month=writes_per_day * days,
+        reads_per_month=reads_per_day * days,
+        write_units_per_day=write_units,
+        read_units_per_day=read_units,
+        storage_gb=storage,
+        gsi_count=gsi_count,
+        gsi_write_units_per_day=gsi_write_units,
+        gsi_storage_gb=gsi_storage,
+        usage=usage,
+    )
 
 
 def capacity_for(units_per_day: Decimal, utilization: Decimal) -> Decimal:

@@ -55,10 +55,14 @@ def render_table(report: CostReport, width: int = 110) -> str:
     for c in report.components:
         table.add_row(c.name, quantity(c.quantity), c.unit, price(c.unit_price_usd), usd(c.monthly_usd))
     buffer = StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, force_jupyter=False,
-                      highlight=False)
-    console.print(f"Monthly cost of {report.environment} ({report.billing_mode}, {report.table_class}), "
-                  f"prices {prices.name} effective {prices.effective_date.isoformat()}", soft_wrap=True)
+    console = Console(
+        file=buffer, width=width, color_system=None, force_terminal=False, force_jupyter=False, highlight=False
+    )
+    console.print(
+        f"Monthly cost of {report.environment} ({report.billing_mode}, {report.table_class}), "
+        f"prices {prices.name} effective {prices.effective_date.isoformat()}",
+        soft_wrap=True,
+    )
     console.print(priced_line(report.configuration), soft_wrap=True)
     console.print(table)
     if report.ceiling:
@@ -77,32 +81,48 @@ def render_ceiling(report: CostReport) -> str:
     seconds = ceiling.seconds_per_month
     lines = [f"Worst case allowed by the on-demand throughput ceiling ({quantity(seconds)} s in the month):"]
     for c in ceiling.components:
-        lines.append(f"  {c.name}: {c.max_request_units_per_second:,} units/s x {quantity(seconds)} s = "
-                     f"{quantity(c.quantity)} {c.unit} x {price(c.unit_price_usd)} = {usd(c.monthly_usd)}")
+        lines.append(
+            f"  {c.name}: {c.max_request_units_per_second:,} units/s x {quantity(seconds)} s = "
+            f"{quantity(c.quantity)} {c.unit} x {price(c.unit_price_usd)} = {usd(c.monthly_usd)}"
+        )
     for name in ceiling.unlimited:
         lines.append(f"  {name}: unlimited (no maximum set)")
     for name in ceiling.unpriced:
         lines.append(f"  {name}: not priced (no price for its region in {report.pricing.name})")
     total = usd(ceiling.total_monthly_usd)
-    lines.append(f"  at most {total} a month of throughput" if ceiling.bounded
-                 else f"  capped dimensions at most {total} a month; not bounded overall")
+    lines.append(
+        f"  at most {total} a month of throughput"
+        if ceiling.bounded
+        else f"  capped dimensions at most {total} a month; not bounded overall"
+    )
     return "\n".join(lines)
 
 
 def report_heading(report: CostReport) -> str:
     """What was priced, in two sentences (above the components table)."""
     prices = report.pricing
-    return (f"Monthly cost of {report.environment} ({report.billing_mode}, {report.table_class}), prices "
-            f"{prices.name} effective {prices.effective_date.isoformat()}. {priced_line(report.configuration)}")
+    return (
+        f"Monthly cost of {report.environment} ({report.billing_mode}, {report.table_class}), prices "
+        f"{prices.name} effective {prices.effective_date.isoformat()}. {priced_line(report.configuration)}"
+    )
 
 
 def report_rows(report: CostReport) -> list[dict]:
     """The components and the total as rows for a table people read (``runbook.execution.display.people``): quantities
     with separators, unit prices with their digits, monthly figures in dollars and cents."""
-    rows = [{"component": c.name, "quantity": quantity(c.quantity), "unit": c.unit,
-             "unit price": price(c.unit_price_usd), "monthly": usd(c.monthly_usd)} for c in report.components]
-    rows.append({"component": "total", "quantity": "", "unit": "", "unit price": "",
-                 "monthly": usd(report.total_monthly_usd)})
+    rows = [
+        {
+            "component": c.name,
+            "quantity": quantity(c.quantity),
+            "unit": c.unit,
+            "unit price": price(c.unit_price_usd),
+            "monthly": usd(c.monthly_usd),
+        }
+        for c in report.components
+    ]
+    rows.append(
+        {"component": "total", "quantity": "", "unit": "", "unit price": "", "monthly": usd(report.total_monthly_usd)}
+    )
     return rows
 
 

@@ -30,8 +30,9 @@ class Charge:
     unit_price_usd: Decimal
 
 
-def replication_transfer(home: str, replicas: Sequence[str], prices: Pricing,
-                         gb_per_month: Decimal) -> tuple[list[Charge], list[str]]:
+def replication_transfer(
+    home: str, replicas: Sequence[str], prices: Pricing, gb_per_month: Decimal
+) -> tuple[list[Charge], list[str]]:
     """``replication_transfer:<region>``: the GB written each month, sent from ``home`` to each replica region at
     ``home``'s inter-region transfer price; notes for the regions the price set cannot price."""
     figures = prices.for_replica(home)
@@ -39,8 +40,10 @@ def replication_transfer(home: str, replicas: Sequence[str], prices: Pricing,
     for region in replicas:
         price = figures.transfer_to(region)
         if price is None:
-            notes.append(f"Not priced: replication data transfer {home} → {region} (no inter-region transfer price "
-                         f"from {home} in {prices.name}).")
+            notes.append(
+                f"Not priced: replication data transfer {home} → {region} (no inter-region transfer price "
+                f"from {home} in {prices.name})."
+            )
         else:
             charges.append(Charge(f"replication_transfer:{region}", gb_per_month, "GB transferred", price))
     return charges, notes
@@ -55,22 +58,24 @@ def added_replicas(before: TableSpec | None, after: TableSpec | None) -> list[st
     return [replica.region for replica in after.replicas if replica.region not in existing]
 
 
-def seeding(home: str, regions: Sequence[str], prices: Pricing,
-            table_gb: Decimal) -> tuple[list[Charge], list[str]]:
+def seeding(home: str, regions: Sequence[str], prices: Pricing, table_gb: Decimal) -> tuple[list[Charge], list[str]]:
     """One-time charges of seeding each new replica with the table's ``table_gb``: ``replica_seeding:<region>`` (a
     restore in that region) and ``replica_seeding_transfer:<region>`` (the data sent there from ``home``)."""
     charges, notes = [], []
     for region in regions:
         restore = prices.for_replica(region).restore_gb
         if restore is None:
-            notes.append(f"Not priced: seeding the new replica in {region} (no restore price for {region} in "
-                         f"{prices.name}).")
+            notes.append(
+                f"Not priced: seeding the new replica in {region} (no restore price for {region} in {prices.name})."
+            )
         else:
             charges.append(Charge(f"replica_seeding:{region}", table_gb, "GB restored", restore))
         transfer = prices.for_replica(home).transfer_to(region)
         if transfer is None:
-            notes.append(f"Not priced: sending the table's data {home} → {region} to seed the new replica (no "
-                         f"inter-region transfer price from {home} in {prices.name}).")
+            notes.append(
+                f"Not priced: sending the table's data {home} → {region} to seed the new replica (no "
+                f"inter-region transfer price from {home} in {prices.name})."
+            )
         else:
             charges.append(Charge(f"replica_seeding_transfer:{region}", table_gb, "GB transferred", transfer))
     return charges, notes

@@ -73,8 +73,11 @@ class UsageProfile(_Frozen):
     @property
     def month_hours(self) -> Decimal:
         """Hours billed in the estimate's month: ``hours_per_month``, else ``days_per_month x 24``."""
-        return Decimal(str(self.hours_per_month)) if self.hours_per_month is not None else Decimal(
-            self.days_per_month * 24)
+        return (
+            Decimal(str(self.hours_per_month))
+            if self.hours_per_month is not None
+            else Decimal(self.days_per_month * 24)
+        )
 
     @property
     def month_days(self) -> Decimal:
@@ -92,10 +95,13 @@ class UsageProfile(_Frozen):
         if self.users == 0:
             return self.model_copy(update={"users": users})
         k = users / self.users
-        update: dict[str, Any] = {"users": users, "reads_per_day": self.reads_per_day * k,
-                                  "storage_gb": self.storage_gb * k,
-                                  "on_demand_backup_gb": self.on_demand_backup_gb * k,
-                                  "restore_gb_per_month": self.restore_gb_per_month * k}
+        update: dict[str, Any] = {
+            "users": users,
+            "reads_per_day": self.reads_per_day * k,
+            "storage_gb": self.storage_gb * k,
+            "on_demand_backup_gb": self.on_demand_backup_gb * k,
+            "restore_gb_per_month": self.restore_gb_per_month * k,
+        }
         if self.writes_per_day is not None:
             update["writes_per_day"] = self.writes_per_day * k
         return self.model_copy(update=update)
@@ -147,8 +153,9 @@ def load_usage(environment: str, overrides: Mapping[str, Any] | None = None, pat
         raise config_error(path, error) from None
     _check_month(data, path)
     ref = relative(path)
-    sources = {name: ({"source": "profile", "ref": ref} if name in data else {"source": "default"})
-               for name in USAGE_FIELDS}
+    sources = {
+        name: ({"source": "profile", "ref": ref} if name in data else {"source": "default"}) for name in USAGE_FIELDS
+    }
     return apply_overrides(UsageInputs(profile, sources, path), overrides or {})
 
 
@@ -156,11 +163,20 @@ def _check_month(data: Mapping[str, Any], path: Path) -> None:
     """A profile giving both ``days_per_month`` and ``hours_per_month`` must give the same month."""
     days, hours = data.get("days_per_month"), data.get("hours_per_month")
     if days is not None and hours is not None and float(days) * 24 != float(hours):
-        line = next((n for n, text in enumerate(path.read_text().splitlines(), start=1)
-                     if text.lstrip().startswith("hours_per_month")), None)
-        raise ConfigurationError(path, f"hours_per_month: {hours} h disagrees with days_per_month: {days} "
-                                 f"({float(days) * 24:g} h); set one of them (hours_per_month decides the month)",
-                                 line=line)
+        line = next(
+            (
+                n
+                for n, text in enumerate(path.read_text().splitlines(), start=1)
+                if text.lstrip().startswith("hours_per_month")
+            ),
+            None,
+        )
+        raise ConfigurationError(
+            path,
+            f"hours_per_month: {hours} h disagrees with days_per_month: {days} "
+            f"({float(days) * 24:g} h); set one of them (hours_per_month decides the month)",
+            line=line,
+        )
 
 
 def apply_overrides(inputs: UsageInputs, overrides: Mapping[str, Any]) -> UsageInputs:
@@ -171,17 +187,23 @@ def apply_overrides(inputs: UsageInputs, overrides: Mapping[str, Any]) -> UsageI
             raise ParameterError(key, value, f"a usage profile field ({', '.join(USAGE_FIELDS)})")
     hours = inputs.profile.hours_per_month
     if "days_per_month" in overrides and "hours_per_month" not in overrides and hours is not None:
-        raise ParameterError("days_per_month", overrides["days_per_month"],
-                             f"no override while the usage profile sets hours_per_month = {hours:g}, which decides "
-                             "the month: override hours_per_month instead")
+        raise ParameterError(
+            "days_per_month",
+            overrides["days_per_month"],
+            f"no override while the usage profile sets hours_per_month = {hours:g}, which decides "
+            "the month: override hours_per_month instead",
+        )
     profile, sources = inputs.profile, dict(inputs.sources)
     if "users" in overrides and overrides["users"] != profile.users:
         users = _validated({**profile.model_dump(), "users": overrides["users"]}, {"users": overrides["users"]}).users
         base_users = profile.users
         profile = profile.scaled(users)
         for name in SCALED_FIELDS:
-            if base_users and name not in overrides and (name != "writes_per_day"
-                                                         or profile.writes_per_day is not None):
+            if (
+                base_users
+                and name not in overrides
+                and (name != "writes_per_day" or profile.writes_per_day is not None)
+            ):
                 sources[name] = {"source": "scaled", "ref": f"profile value x {users}/{base_users} users"}
     if overrides:
         profile = _validated({**profile.model_dump(), **overrides}, overrides)
@@ -254,12 +276,16 @@ def sync_usage(target: "Target", table_name: str, days: int = 30) -> tuple[dict 
     except EndpointUnreachable as error:
         return None, f"{error}: every figure comes from the usage profile."
     except (BotoCoreError, ClientError) as error:
-        return None, (f"CloudWatch usage sync from {where} failed ({type(error).__name__}: {error}): "
-                      "every figure comes from the usage profile.")
+        return None, (
+            f"CloudWatch usage sync from {where} failed ({type(error).__name__}: {error}): "
+            "every figure comes from the usage profile."
+        )
     if measured is None:
         why = " (the emulator publishes no DynamoDB metrics)" if target.is_emulator else ""
-        return None, (f"No CloudWatch data for {table_name} on {where} in the last {days} days{why}: "
-                      "every figure comes from the usage profile.")
+        return None, (
+            f"No CloudWatch data for {table_name} on {where} in the last {days} days{why}: "
+            "every figure comes from the usage profile."
+        )
     got = [k for k in MEASURED_KEYS if k in measured]
     missing = [k for k in MEASURED_KEYS if k not in measured]
     note = f"Measured on {where} over {days} days: {', '.join(got)}"

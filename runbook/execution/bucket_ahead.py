@@ -47,9 +47,13 @@ def bootstrapping(endpoint_url: str, region: str, work_dir: Path) -> Iterator[su
             yield None
             return
         with open(base / LOG_FILE, "w") as log:
-            process = processes.popen([sys.executable, "-m", __name__, endpoint_url, region, str(work_dir),
-                                       str(lock.fileno())], pass_fds=(lock.fileno(),),
-                                      stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            process = processes.popen(
+                [sys.executable, "-m", __name__, endpoint_url, region, str(work_dir), str(lock.fileno())],
+                pass_fds=(lock.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
     try:
         yield process
     finally:
@@ -62,8 +66,7 @@ def main(argv: list[str]) -> int:
     """``python -m runbook.bucket_ahead ENDPOINT_URL REGION WORK_DIR LOCK_FD`` (:func:`bootstrapping`)."""
     endpoint_url, region, work_dir, lock = argv
     try:
-        outputs = bootstrap(Target(region, endpoint_url), EMULATOR_BUCKET, Path(work_dir), held=int(lock),
-                            ahead=True)
+        outputs = bootstrap(Target(region, endpoint_url), EMULATOR_BUCKET, Path(work_dir), held=int(lock), ahead=True)
     except KeyboardInterrupt:
         return 130
     print(f"state bucket {outputs.get('bucket', EMULATOR_BUCKET)} on {endpoint_url}")

@@ -40,16 +40,22 @@ def mark_interrupted(output_dir: Path) -> list[Path]:
         if running is not None:
             where = f"while cell {running} was running (`{_first_source_line(cells[running])}`)"
         elif done:  # killed between two cells: papermill writes the notebook before and after each
-            where = (f"after cell {done[-1]} (`{_first_source_line(cells[done[-1]])}`) had finished, in a later cell "
-                     "(the notebook was last saved then)")
+            where = (
+                f"after cell {done[-1]} (`{_first_source_line(cells[done[-1]])}`) had finished, in a later cell "
+                "(the notebook was last saved then)"
+            )
         else:
             where = "before any of its cells had finished"
-        text = (f"**Interrupted.** This run of the notebook stopped {where} and never finished: it was killed "
-                f"outright (nothing recorded its end), so no cell after that one ran. Resources an apply had created "
-                f"by then exist on the target but not in Terraform's state; the next run's diagnosis names them "
-                f"below once it has run (01-setup's 'interrupted apply' check, or 02/03).")
-        cells.insert(0, {"cell_type": "markdown", "id": INTERRUPTED_CELL, "metadata": {"tags": [INTERRUPTED_CELL]},
-                         "source": text})
+        text = (
+            f"**Interrupted.** This run of the notebook stopped {where} and never finished: it was killed "
+            f"outright (nothing recorded its end), so no cell after that one ran. Resources an apply had created "
+            f"by then exist on the target but not in Terraform's state; the next run's diagnosis names them "
+            f"below once it has run (01-setup's 'interrupted apply' check, or 02/03)."
+        )
+        cells.insert(
+            0,
+            {"cell_type": "markdown", "id": INTERRUPTED_CELL, "metadata": {"tags": [INTERRUPTED_CELL]}, "source": text},
+        )
         meta["runbook"] = {"status": "interrupted", "interrupted_at_cell": running}
         path.write_text(json.dumps(nb, indent=1))
         marked.append(path)

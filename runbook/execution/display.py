@@ -84,8 +84,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def table(rows_or_frame: Any, columns: Iterable[str] | None = None, caption: str | None = None,
-          index: bool | None = None):
+def table(
+    rows_or_frame: Any, columns: Iterable[str] | None = None, caption: str | None = None, index: bool | None = None
+):
     """A table of ``rows_or_frame`` (list of dicts, DataFrame or Series): all columns, whole values.
 
     The index is shown only when it means something (named, or not the default 0…n-1), unless ``index`` says
@@ -110,9 +111,19 @@ def mapping(values: Mapping[str, Any], key: str = "name", value: str = "value", 
 
 #: Terraform's words for the actions of a plan, in the order its "Plan:" line gives them.
 _PLAN_WORDS = (("import", "to import"), ("add", "to add"), ("change", "to change"), ("remove", "to destroy"))
-_ACTION_KEYS = {"create": "add", "add": "add", "update": "change", "change": "change", "delete": "remove",
-                "remove": "remove", "destroy": "remove", "import": "import", "replace": "replace",
-                "move": "move", "forget": "forget"}
+_ACTION_KEYS = {
+    "create": "add",
+    "add": "add",
+    "update": "change",
+    "change": "change",
+    "delete": "remove",
+    "remove": "remove",
+    "destroy": "remove",
+    "import": "import",
+    "replace": "replace",
+    "move": "move",
+    "forget": "forget",
+}
 
 
 def sentence(plan_summary: Mapping[str, Any] | str | None) -> str:
@@ -147,8 +158,19 @@ def dumps(value: Any) -> str:
 
 # -- figures for people: labels, money, percentages ------------------------------------------------------------
 #: Words a label spells differently from its snake_case name (``usd`` is said by the value: ``$``).
-_WORDS = {"usd": "", "wcu": "WCU", "rcu": "RCU", "gb": "GB", "kb": "KB", "ttl": "TTL", "pitr": "PITR",
-          "gsi": "GSI", "sse": "SSE", "ia": "IA", "kms": "KMS"}
+_WORDS = {
+    "usd": "",
+    "wcu": "WCU",
+    "rcu": "RCU",
+    "gb": "GB",
+    "kb": "KB",
+    "ttl": "TTL",
+    "pitr": "PITR",
+    "gsi": "GSI",
+    "sse": "SSE",
+    "ia": "IA",
+    "kms": "KMS",
+}
 _PHRASES = {"on_demand": "on-demand", "break_even": "break-even"}
 
 
@@ -222,8 +244,9 @@ def people(rows_or_frame: Any, index: str | None = None, caption: str | None = N
     rows = []
     for record_ in frame.to_dict(orient="records"):
         rows.append({label(k): _people_value(k, v) for k, v in record_.items()})
-    return _numbers_kept_whole(table(rows, caption=caption, index=False)
-                               .set_table_attributes(f'class="{TABLE_CLASS} tex2jax_ignore"'))
+    return _numbers_kept_whole(
+        table(rows, caption=caption, index=False).set_table_attributes(f'class="{TABLE_CLASS} tex2jax_ignore"')
+    )
 
 
 #: A cell that is one figure (``$1,234.50``, ``28.9%``, ``10,000``): kept on one line.
@@ -239,9 +262,11 @@ def _numbers_kept_whole(styler):
 def settings(values: Mapping[str, Any], key: str = "Setting", value: str = "Value", caption: str | None = None):
     """A dict for people as a two-column table: each name a label, each value formatted by its name."""
     rows = [{key: label(k), value: _people_value(k, v)} for k, v in (values or {}).items()]
-    return _numbers_kept_whole(table(rows or [{key: MISSING, value: MISSING}], columns=[key, value],
-                                     caption=caption, index=False)
-                               .set_table_attributes(f'class="{TABLE_CLASS} tex2jax_ignore"'))
+    return _numbers_kept_whole(
+        table(
+            rows or [{key: MISSING, value: MISSING}], columns=[key, value], caption=caption, index=False
+        ).set_table_attributes(f'class="{TABLE_CLASS} tex2jax_ignore"')
+    )
 
 
 class Figure:
@@ -265,8 +290,10 @@ class Figure:
 
     def _repr_html_(self) -> str:
 
-        return (f'<img class="runbook-figure" alt="{html_lib.escape(self.alt, quote=True)}" '
-                f'src="data:image/svg+xml;base64,{self._data}">')
+        return (
+            f'<img class="runbook-figure" alt="{html_lib.escape(self.alt, quote=True)}" '
+            f'src="data:image/svg+xml;base64,{self._data}">'
+        )
 
     def __repr__(self) -> str:
         return f"<figure: {self.alt}>"

@@ -135,11 +135,15 @@ class WarmKernels:
         """On the starter thread: the kernel for ``notebook``, launched and (see :meth:`_ready`) booted."""
         if self._closing.is_set():
             raise RuntimeError("the kernels are being closed")
-        modules = (WARM_IMPORTS + (AHEAD_IMPORTS if ahead else ())
-                   + (notebook_imports(notebook) if notebook is not None else ()))
+        modules = (
+            WARM_IMPORTS
+            + (AHEAD_IMPORTS if ahead else ())
+            + (notebook_imports(notebook) if notebook is not None else ())
+        )
         manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip)
-        run_sync(manager.start_kernel)(extra_arguments=_boot_arguments(modules), cwd=str(self.cwd),
-                                       preexec_fn=processes.die_with_parent)
+        run_sync(manager.start_kernel)(
+            extra_arguments=_boot_arguments(modules), cwd=str(self.cwd), preexec_fn=processes.die_with_parent
+        )
         run_sync(self._ready)(manager)
         return manager
 

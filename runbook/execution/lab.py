@@ -113,8 +113,12 @@ class Lab:
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 10.0):
         """Call JupyterLab's REST API (``/api/...``) with the token; returns the decoded JSON (or None)."""
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.base_url}{path}", data=data, method=method, headers={
-            "Authorization": f"token {self.token}", "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.base_url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             payload = response.read()
         return json.loads(payload) if payload else None
@@ -184,18 +188,31 @@ body { box-shadow: inset 0 0 0 4px #b71c1c; }
 def kernelspec(environment: str) -> dict:
     """The lab's ``python3`` kernel: this Python, the lab's extension (:mod:`runbook.execution.labkernel`) and its
     environment; it replaces the default one inside the lab only (``JUPYTER_PATH``)."""
-    return {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                     "--IPKernelApp.extensions=runbook.execution.labkernel"],
-            "display_name": "Python 3", "language": "python", "metadata": {"debugger": True},
-            "env": {ENVIRONMENT_VARIABLE: environment}}
+    return {
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.extensions=runbook.execution.labkernel",
+        ],
+        "display_name": "Python 3",
+        "language": "python",
+        "metadata": {"debugger": True},
+        "env": {ENVIRONMENT_VARIABLE: environment},
+    }
 
 
 def terminal_rc(client_environment: dict[str, str]) -> str:
     """The lab's terminals' start-up (bash ``--rcfile``): the user's ``~/.bashrc``, then the project's virtual
     environment first on PATH and this lab's emulator in the AWS variables (a login shell would reset PATH)."""
     exports = {"PATH": f"{Path(sys.executable).parent}:$PATH", **client_environment}
-    lines = ["# runbook lab: written at each start", "[ -f ~/.bashrc ] && . ~/.bashrc",
-             "unset JUPYTER_PATH  # the lab's kernelspec is for its notebooks, not for `runbook run` here"]
+    lines = [
+        "# runbook lab: written at each start",
+        "[ -f ~/.bashrc ] && . ~/.bashrc",
+        "unset JUPYTER_PATH  # the lab's kernelspec is for its notebooks, not for `runbook run` here",
+    ]
     for name, value in exports.items():
         quoted = f'"{value}"' if name == "PATH" else shlex.quote(value)
         lines.append(f"export {name}={quoted}")
@@ -203,8 +220,9 @@ def terminal_rc(client_environment: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def lab_files(environment: str, client_environment: dict[str, str],
-              lab_dir: Path | None = None) -> tuple[dict[str, str], list[str]]:
+def lab_files(
+    environment: str, client_environment: dict[str, str], lab_dir: Path | None = None
+) -> tuple[dict[str, str], list[str]]:
     """Write JupyterLab's per-environment files; returns the environment variables that point JupyterLab at them
     and the terminals' shell command."""
     base = jupyter_dir(environment, lab_dir)
@@ -217,17 +235,22 @@ def lab_files(environment: str, client_environment: dict[str, str],
     _write(base / "bashrc", terminal_rc(client_environment))
     bash = shutil.which("bash")
     shell = [bash, "--rcfile", str(base / "bashrc"), "-i"] if bash else [os.environ.get("SHELL") or "sh"]
-    return {"JUPYTER_CONFIG_DIR": str(config), "JUPYTERLAB_SETTINGS_DIR": str(base / "user-settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-            "JUPYTER_PATH": os.pathsep.join([str(base / "data"), *filter(None, [os.environ.get("JUPYTER_PATH")])]),
-            }, shell
+    return {
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTERLAB_SETTINGS_DIR": str(base / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "JUPYTER_PATH": os.pathsep.join([str(base / "data"), *filter(None, [os.environ.get("JUPYTER_PATH")])]),
+    }, shell
 
 
-def lab_command(port: int, token: str, root_dir: Path, app_settings_dir: Path | None = None,
-                shell: list[str] | None = None) -> list[str]:
+def lab_command(
+    port: int, token: str, root_dir: Path, app_settings_dir: Path | None = None, shell: list[str] | None = None
+) -> list[str]:
     """The JupyterLab command line: loopback, a fixed token, no browser, no calls home."""
     command = [
-        sys.executable, "-m", "runbook.execution.labserver",
+        sys.executable,
+        "-m",
+        "runbook.execution.labserver",
         "--no-browser",
         f"--ServerApp.ip={LOOPBACK}",
         f"--ServerApp.port={port}",
@@ -256,8 +279,9 @@ def link_tfvars(copies: Copies, environment: str, endpoint_url: str, region: str
     step of the lab reads (``runbook.workconfig``): the operator's ``infrastructure/<env>/terraform.tfvars`` when
     it exists, else the lab work directory's copy of the example, made now as 01 makes it (on the emulator with an
     image it knows). Nothing committed is written."""
-    context = open_context(environment, region, endpoint_url, str(work_dir(environment, lab_dir).parent),
-                           check_endpoint=False)  # work_dir is the base, as in the copies' parameters cell
+    context = open_context(
+        environment, region, endpoint_url, str(work_dir(environment, lab_dir).parent), check_endpoint=False
+    )  # work_dir is the base, as in the copies' parameters cell
     if context.working.origin == "generated" and not context.working.exists:
         preflight.working_tfvars(context)
     link = copies_dir(environment, lab_dir) / TFVARS_LINK
@@ -294,8 +318,14 @@ def _stop(lab: Lab, signum: int | None = None) -> None:
 
 
 @contextmanager
-def running_lab(port: int = 0, environment: str = "staging", refresh=False, lab_dir: Path | None = None,
-                region: str | None = None, startup_timeout: float = STARTUP_TIMEOUT) -> Iterator[Lab]:
+def running_lab(
+    port: int = 0,
+    environment: str = "staging",
+    refresh=False,
+    lab_dir: Path | None = None,
+    region: str | None = None,
+    startup_timeout: float = STARTUP_TIMEOUT,
+) -> Iterator[Lab]:
     """Start the emulator and JupyterLab on the working copies; stop both on exit, whatever happens."""
     lab_dir = Path(lab_dir or LAB_DIR).resolve()
     refresh_names(refresh)  # a --refresh NAME that names no runbook: before anything starts
@@ -308,18 +338,30 @@ def running_lab(port: int = 0, environment: str = "staging", refresh=False, lab_
 
     client_environment = emulator_environment(endpoint_url, region)
     jupyter_environment, shell = lab_files(environment, client_environment, lab_dir)
-    environment_variables = {**os.environ, **client_environment, **jupyter_environment, "PYTHONUNBUFFERED": "1",
-                             "RUNBOOK_LAB_READ_ONLY": os.pathsep.join(READ_ONLY)}
+    environment_variables = {
+        **os.environ,
+        **client_environment,
+        **jupyter_environment,
+        "PYTHONUNBUFFERED": "1",
+        "RUNBOOK_LAB_READ_ONLY": os.pathsep.join(READ_ONLY),
+    }
     environment_variables.pop("AWS_PROFILE", None)  # the emulator's dummy keys, never a real profile
     environment_variables.pop("AWS_SESSION_TOKEN", None)
     log_file = tempfile.NamedTemporaryFile(prefix="runbook-lab-", suffix=".log", delete=False)
     lab_port = port or free_port()
     command = lab_command(lab_port, token, root_dir, settings_dir(environment, lab_dir), shell)
-    process = processes.popen(command, cwd=root_dir, env=environment_variables, stdin=subprocess.DEVNULL,
-                              stdout=log_file, stderr=subprocess.STDOUT)  # its own session: we stop it in order
+    process = processes.popen(
+        command,
+        cwd=root_dir,
+        env=environment_variables,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )  # its own session: we stop it in order
     log_file.close()
-    lab = Lab(lab_port, token, endpoint_url, root_dir, process, Path(log_file.name), client_environment,
-              env_name=environment)
+    lab = Lab(
+        lab_port, token, endpoint_url, root_dir, process, Path(log_file.name), client_environment, env_name=environment
+    )
     started = False
     try:
         emulator.start()  # while JupyterLab boots
@@ -351,8 +393,9 @@ def startup_message(lab: Lab) -> str:
         f"{START_PAGE}. The templates in notebooks/ are never opened for editing nor written.",
     ]
     if copies.tfvars is not None:
-        lines.append(f"terraform.tfvars: {_relative(copies.tfvars)} ({copies.tfvars_origin}), shown in the lab as "
-                     f"{TFVARS_LINK}")
+        lines.append(
+            f"terraform.tfvars: {_relative(copies.tfvars)} ({copies.tfvars_origin}), shown in the lab as {TFVARS_LINK}"
+        )
     if copies.tfvars_error:
         lines.append(f"terraform.tfvars: NOT SHOWN: {copies.tfvars_error}")
     if copies.created or copies.refreshed:
@@ -360,12 +403,16 @@ def startup_message(lab: Lab) -> str:
     for name, changes in copies.reset.items():
         lines.append(f"Reset:         {name}: {'; '.join(changes)} (nothing stays armed across sessions)")
     if copies.cleared:
-        lines.append(f"Cleared:       outputs of {', '.join(copies.cleared)} (recorded against an earlier session's "
-                     "emulator, which is gone)")
+        lines.append(
+            f"Cleared:       outputs of {', '.join(copies.cleared)} (recorded against an earlier session's "
+            "emulator, which is gone)"
+        )
     for broken in copies.broken:
         stem = broken.notebook.removesuffix(".ipynb")
-        lines.append(f"NOT READY:     {broken} - kept as you left it (not reset); fix it in the lab, or "
-                     f"`runbook lab --refresh {stem}` re-creates it from notebooks/")
+        lines.append(
+            f"NOT READY:     {broken} - kept as you left it (not reset); fix it in the lab, or "
+            f"`runbook lab --refresh {stem}` re-creates it from notebooks/"
+        )
     if copies.outdated:
         lines.append(f"               kept your edited {', '.join(copies.outdated)} although the template changed")
     lines += [

@@ -69,8 +69,12 @@ ARMING = ("apply", "confirm", "allow_destroy", "plan_sha256", "destroy", "unlock
 #: What the kernel reports about its language (ipykernel's ``language_info``): written into the copies so that
 #: opening one and starting its kernel does not mark it modified.
 LANGUAGE_INFO = {
-    "codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py", "mimetype": "text/x-python",
-    "name": "python", "nbconvert_exporter": "python", "pygments_lexer": "ipython3",
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
     "version": ".".join(map(str, sys.version_info[:3])),
 }
 
@@ -131,8 +135,11 @@ def _default_spans(source: str) -> dict[str, tuple[int, int]]:
 
     spans = {}
     for node in ast.parse(source).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        )
         if isinstance(target, ast.Name) and node.value is not None:
             value = node.value
             spans[target.id] = (offset(value.lineno, value.col_offset), offset(value.end_lineno, value.end_col_offset))
@@ -190,6 +197,7 @@ def prepare_notebook(nb: dict, template: dict, parameters: dict, name: str = "no
         template_cell = _parameters_cell(template)
         safe = defaults(_source(template_cell)) if template_cell is not None else {}
         from papermill.translators import PythonTranslator  # noqa: PLC0415 — papermill's import (1-2.5 s: nbformat, jsonschema) overlaps JupyterLab's boot here
+
         values = {key: PythonTranslator.translate(value) for key, value in parameters.items() if key in current}
         for key in ARMING:
             if key in current and key in safe and current[key] != safe[key]:
@@ -221,8 +229,12 @@ def _environment_values(environment: str) -> dict:
 def lab_parameters(environment: str, endpoint_url: str, lab_dir: Path | None = None) -> dict:
     """The defaults the lab writes into each copy's parameters cell: the environment's parameter file,
     ``environment``, the endpoint, the lab's work directory."""
-    return {**_environment_values(environment), "environment": environment, "aws_endpoint_url": endpoint_url,
-            "work_dir": str(work_dir(environment, lab_dir).parent)}  # the base: <work_dir>/<environment>
+    return {
+        **_environment_values(environment),
+        "environment": environment,
+        "aws_endpoint_url": endpoint_url,
+        "work_dir": str(work_dir(environment, lab_dir).parent),
+    }  # the base: <work_dir>/<environment>
 
 
 def copies_dir(environment: str, lab_dir: Path | None = None) -> Path:
@@ -243,22 +255,28 @@ def _selected(refresh, name: str) -> bool:
     if refresh is True:
         return True
     stem = name.removesuffix(".ipynb")
-    return any(wanted and (stem == wanted.removesuffix(".ipynb") or stem.split("-", 1)[0] == wanted)
-               for wanted in (refresh or ()))
+    return any(
+        wanted and (stem == wanted.removesuffix(".ipynb") or stem.split("-", 1)[0] == wanted)
+        for wanted in (refresh or ())
+    )
 
 
 def refresh_names(refresh, templates: Path | None = None) -> list[str]:
     """The template names ``refresh`` selects; a name that matches no runbook is a ParameterError."""
     names = [p.name for p in sorted((templates or paths.NOTEBOOKS).glob("[0-9][0-9]-*.ipynb"))]
-    for wanted in (() if refresh in (True, False, None) else refresh):
+    for wanted in () if refresh in (True, False, None) else refresh:
         if not any(_selected([wanted], name) for name in names):
-            raise ParameterError("--refresh", wanted, "a runbook such as 02 or 02-plan-and-apply: "
-                                 + ", ".join(n.removesuffix(".ipynb") for n in names))
+            raise ParameterError(
+                "--refresh",
+                wanted,
+                "a runbook such as 02 or 02-plan-and-apply: " + ", ".join(n.removesuffix(".ipynb") for n in names),
+            )
     return [name for name in names if _selected(refresh, name)]
 
 
-def prepare_copies(environment: str, endpoint_url: str, refresh=False, lab_dir: Path | None = None,
-                   templates: Path | None = None) -> Copies:
+def prepare_copies(
+    environment: str, endpoint_url: str, refresh=False, lab_dir: Path | None = None, templates: Path | None = None
+) -> Copies:
     """Write the working copies of ``templates`` (``notebooks/``) for ``environment``; see the module docstring.
 
     ``refresh``: True re-creates every copy from its template; a list of names (``02``, ``02-plan-and-apply``)
@@ -311,8 +329,11 @@ def prepare_copies(environment: str, endpoint_url: str, refresh=False, lab_dir: 
         if text != current:
             copy.write_text(text)
         # an outdated copy keeps the old template's hash: it is reported again at the next start
-        state[template.name] = {"template": known.get("template") if outdated else _sha(template_text),
-                                "copy": _sha(text), "edited": edited and template.name in report.kept}
+        state[template.name] = {
+            "template": known.get("template") if outdated else _sha(template_text),
+            "copy": _sha(text),
+            "edited": edited and template.name in report.kept,
+        }
     for name in READ_ONLY:
         link, target = directory / name, paths.ROOT / name
         if target.is_dir() and not link.exists() and not link.is_symlink():

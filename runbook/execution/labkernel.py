@@ -20,10 +20,16 @@ from runbook.params import lab_environment
 def banner(environment: str) -> tuple[str, str]:
     """The banner as HTML and as text."""
     production = environment == "production"
-    text = ("PRODUCTION lab: these runbooks act on production's configuration (on this lab's emulator)"
-            if production else f"{environment} lab (on this lab's emulator)")
-    style = ("background:#b71c1c;color:#fff;font-weight:bold;padding:6px 10px;border-radius:3px"
-             if production else "background:#e8eef7;color:#1a3a6b;padding:4px 10px;border-radius:3px")
+    text = (
+        "PRODUCTION lab: these runbooks act on production's configuration (on this lab's emulator)"
+        if production
+        else f"{environment} lab (on this lab's emulator)"
+    )
+    style = (
+        "background:#b71c1c;color:#fff;font-weight:bold;padding:6px 10px;border-radius:3px"
+        if production
+        else "background:#e8eef7;color:#1a3a6b;padding:4px 10px;border-radius:3px"
+    )
     return f'<div class="runbook-lab-banner" style="{style}">{html.escape(text)}</div>', text
 
 

@@ -40,9 +40,14 @@ RUNBOOK_LINES = {
 
 
 #: Pages of the documentation site (docs/, linked read-only in the lab; `runbook docs --serve` serves the site).
-SITE_PAGES = (("Getting started", "getting-started.md"), ("The configuration guide", "guide.md"),
-              ("Safety: what changes what", "safety.md"), ("Troubleshooting", "troubleshooting.md"),
-              ("Cost", "cost.md"), ("Command reference", "reference.md"))
+SITE_PAGES = (
+    ("Getting started", "getting-started.md"),
+    ("The configuration guide", "guide.md"),
+    ("Safety: what changes what", "safety.md"),
+    ("Troubleshooting", "troubleshooting.md"),
+    ("Cost", "cost.md"),
+    ("Command reference", "reference.md"),
+)
 
 
 def _title(notebook: Path) -> str:
@@ -57,32 +62,42 @@ def start_page(lab: "Lab") -> str:
     production = environment == "production"
     table = ""
     if copies.tfvars is not None:
-
         try:
             table = workconfig.read_values(copies.tfvars).get("dynamodb_notifications_table_name") or ""
         except Exception:  # a broken tfvars: 01 names the line
             table = ""
     lines = [f"# {'PRODUCTION' if production else environment.capitalize()} · runbook lab", ""]
     if production:
-        lines += ["> **Production.** These runbooks work on production's configuration. Here they run against this "
-                  "lab's emulator, never real AWS; applying still needs `apply = True` **and** `confirm` set to the "
-                  "table name, as it would against AWS.", ""]
+        lines += [
+            "> **Production.** These runbooks work on production's configuration. Here they run against this "
+            "lab's emulator, never real AWS; applying still needs `apply = True` **and** `confirm` set to the "
+            "table name, as it would against AWS.",
+            "",
+        ]
     lines += [
         f"JupyterLab on working copies of the operator's runbooks for **{environment}**, with an AWS emulator "
         f"(moto, `{lab.endpoint_url}`, dummy credentials) started for this session: its resources are gone when "
-        "the lab stops. Nothing here reaches real AWS.", "",
-        "## 1 · Your configuration: `terraform.tfvars`", "",
+        "the lab stops. Nothing here reaches real AWS.",
+        "",
+        "## 1 · Your configuration: `terraform.tfvars`",
+        "",
         f"[terraform.tfvars](terraform.tfvars) (in this folder) is {environment}'s working configuration, the guide's "
-        "Steps 1–2: open it, edit it, save it. Every runbook reads it.", ""]
+        "Steps 1–2: open it, edit it, save it. Every runbook reads it.",
+        "",
+    ]
     if copies.tfvars is not None:
         if copies.tfvars_origin == "operator":
-            lines.append(f"It is your `{_relative(copies.tfvars)}` (the guide's Step 1), the file `runbook run`, "
-                         f"`runbook cost --env {environment}` and plain `terraform plan -var-file=…` read too.")
+            lines.append(
+                f"It is your `{_relative(copies.tfvars)}` (the guide's Step 1), the file `runbook run`, "
+                f"`runbook cost --env {environment}` and plain `terraform plan -var-file=…` read too."
+            )
         else:
-            lines.append(f"It is the lab's copy of `terraform.tfvars.example`, `{_relative(copies.tfvars)}` (you "
-                         f"have no `infrastructure/{environment}/terraform.tfvars`; on the emulator `ami_id` is an "
-                         "image the emulator knows). From the lab's terminal (it opens in the checkout): "
-                         f"`runbook cost --env {environment} --tfvars {_relative(copies.tfvars)}`.")
+            lines.append(
+                f"It is the lab's copy of `terraform.tfvars.example`, `{_relative(copies.tfvars)}` (you "
+                f"have no `infrastructure/{environment}/terraform.tfvars`; on the emulator `ami_id` is an "
+                "image the emulator knows). From the lab's terminal (it opens in the checkout): "
+                f"`runbook cost --env {environment} --tfvars {_relative(copies.tfvars)}`."
+            )
         lines.append("")
     if copies.tfvars_error:
         lines += [f"**Not shown here:** {copies.tfvars_error}", ""]
@@ -91,27 +106,39 @@ def start_page(lab: "Lab") -> str:
         line = RUNBOOK_LINES.get(notebook.stem) or _title(notebook)
         lines.append(f"{number}. [{notebook.stem}]({notebook.name}): {line}")
     lines += [
-        "", "Open one and *Run → Run All Cells*. Each parameters cell (the second cell) holds this lab's values: "
+        "",
+        "Open one and *Run → Run All Cells*. Each parameters cell (the second cell) holds this lab's values: "
         f"`environment = \"{environment}\"`, this emulator's `aws_endpoint_url`, the lab's `work_dir`. Edit any "
         "value there and run: what you see is what runs. A notebook set to another environment stops at its first "
-        f"step, before any AWS call: this lab is {environment}'s (`runbook lab --env ENV` starts another).", "",
-        "## 3 · How to apply", "",
+        f"step, before any AWS call: this lab is {environment}'s (`runbook lab --env ENV` starts another).",
+        "",
+        "## 3 · How to apply",
+        "",
         "Run 02 as it is first: it plans and shows the review (every change, before → after, what is destroyed) "
         "and changes nothing. To apply that plan, set `apply = True` in 02's parameters cell"
-        + (f" and `confirm = \"{table or 'the table name'}\"`" if production else "")
-        + " and run it again. A destructive change also needs `allow_destroy` naming it (the review says which).", "",
+        + (f' and `confirm = "{table or "the table name"}"`' if production else "")
+        + " and run it again. A destructive change also needs `allow_destroy` naming it (the review says which).",
+        "",
         "Nothing stays armed: each `runbook lab` start puts `apply`, `confirm`, `allow_destroy` and `plan_sha256` "
         "back to their safe defaults and clears the outputs of the last session (its emulator is gone). Your other "
-        "edits are kept; `runbook lab --refresh 02` re-creates one copy from `notebooks/`.", "",
-        "## 4 · Terminal", "",
+        "edits are kept; `runbook lab --refresh 02` re-creates one copy from `notebooks/`.",
+        "",
+        "## 4 · Terminal",
+        "",
         "*File → New → Terminal* opens a shell in the checkout with the project's virtual environment on `PATH` and "
         "this emulator in `AWS_ENDPOINT_URL` and the dummy credentials: `runbook --help`, `runbook cost --env "
-        f"{environment}`, `terraform -chdir=infrastructure/{environment} fmt -check`.", "",
-        "## 5 · Read more", "",
+        f"{environment}`, `terraform -chdir=infrastructure/{environment} fmt -check`.",
+        "",
+        "## 5 · Read more",
+        "",
         *[f"- [{title}](docs/{page})" for title, page in SITE_PAGES],
         f"- [The Terraform configuration](infrastructure/{environment}/) (read-only here; edit it in your editor)",
-        "", "The site itself: `runbook docs --serve` in a terminal.", "",
-        f"*This page is written by `runbook lab` at each start ({START_PAGE}); edits to it are not kept.*", ""]
+        "",
+        "The site itself: `runbook docs --serve` in a terminal.",
+        "",
+        f"*This page is written by `runbook lab` at each start ({START_PAGE}); edits to it are not kept.*",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -37,8 +37,11 @@ class LabContentsManager(AsyncLargeFileManager):
         return _top(path) in _read_only_roots()
 
     def _refuse(self, path: str, what: str):
-        raise web.HTTPError(403, f"{_top(path)}/ is read-only in runbook lab (it is your checkout): "
-                                 f"cannot {what} {path}; edit it in your editor and commit it as usual")
+        raise web.HTTPError(
+            403,
+            f"{_top(path)}/ is read-only in runbook lab (it is your checkout): "
+            f"cannot {what} {path}; edit it in your editor and commit it as usual",
+        )
 
     async def get(self, path, content=True, type=None, format=None, require_hash=False):
         model = await super().get(path, content=content, type=type, format=format, require_hash=require_hash)

@@ -118,8 +118,9 @@ def target_parameters(environment: str, endpoint_url: str | None, work_dir: Path
     """
     if not endpoint_url:
         return {"aws_endpoint_url": ""}
-    table = workconfig.named_table(environment,
-                                   workconfig.resolve(environment, "", work_dir or paths.work_dir(environment)))
+    table = workconfig.named_table(
+        environment, workconfig.resolve(environment, "", work_dir or paths.work_dir(environment))
+    )
     return {"aws_endpoint_url": endpoint_url, "apply": True, **({"confirm": table} if table else {})}
 
 
@@ -131,9 +132,12 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel=None
     """
     declared = set(papermill.inspect_notebook(str(notebook)))
     papermill.execute_notebook(
-        str(notebook), str(output),
+        str(notebook),
+        str(output),
         parameters={k: v for k, v in parameters.items() if k in declared},
-        cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        cwd=str(notebook.parent),
+        progress_bar=False,
+        log_output=False,
         **({"km": kernel} if kernel is not None else {}),  # an engine argument: nbclient runs on that kernel
     )
 
@@ -145,9 +149,15 @@ def _first_line(error: BaseException) -> str:
     return f"{ename}: {first}" if ename else first
 
 
-def run_environment(environment: str, notebooks: list[Path], endpoint_url: str | None, output_dir: Path,
-                    on_event: Callable[[NotebookResult], None] | None = None,
-                    work_dir: Path | None = None, kernels: WarmKernels | None = None) -> list[NotebookResult]:
+def run_environment(
+    environment: str,
+    notebooks: list[Path],
+    endpoint_url: str | None,
+    output_dir: Path,
+    on_event: Callable[[NotebookResult], None] | None = None,
+    work_dir: Path | None = None,
+    kernels: WarmKernels | None = None,
+) -> list[NotebookResult]:
     """Execute ``notebooks`` in order for one environment; stop at the first failure.
 
     ``work_dir``: the base of the work directories (default ``build/work``), passed through to the notebooks as
@@ -158,17 +168,22 @@ def run_environment(environment: str, notebooks: list[Path], endpoint_url: str |
     base = work_dir or paths.WORK
     work = paths.work_dir(environment, base)
     try:
-        parameters = {**environment_parameters(environment), **target_parameters(environment, endpoint_url, work),
-                      "environment": environment, "work_dir": str(base)}
+        parameters = {
+            **environment_parameters(environment),
+            **target_parameters(environment, endpoint_url, work),
+            "environment": environment,
+            "work_dir": str(base),
+        }
         lock = lock_work_dir(work)
     except Exception as error:  # the environment's configuration or work directory is unusable: report it
         for notebook in notebooks:
-            results.append(NotebookResult(environment, notebook.stem, "failed",
-                                          error=f"parameters: {_first_line(error)}"))
+            results.append(
+                NotebookResult(environment, notebook.stem, "failed", error=f"parameters: {_first_line(error)}")
+            )
             if on_event:
                 on_event(results[-1])
         return results
-    with lock, (nullcontext(kernels) if kernels is not None else WarmKernels(_kernel_cwd(notebooks))) as warm:
+    with lock, nullcontext(kernels) if kernels is not None else WarmKernels(_kernel_cwd(notebooks)) as warm:
         return _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results, warm)
 
 
@@ -176,8 +191,9 @@ def _kernel_cwd(notebooks: list[Path]) -> Path:
     return notebooks[0].parent if notebooks else paths.NOTEBOOKS
 
 
-def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, results,
-                   kernels: WarmKernels) -> list[NotebookResult]:
+def _run_notebooks(
+    environment, notebooks, parameters, output_dir, on_event, results, kernels: WarmKernels
+) -> list[NotebookResult]:
     output_dir.mkdir(parents=True, exist_ok=True)
     crashed = mark_interrupted(output_dir)  # what a run killed outright left half-written
     failed = False
@@ -190,7 +206,7 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
         else:
             start = time.perf_counter()
             kernel = kernels.take(notebook) if _runs_on(notebook, kernels) else None
-            ahead = [nb for nb in notebooks[index + 1:index + 1 + KERNELS_AHEAD] if _runs_on(nb, kernels)]
+            ahead = [nb for nb in notebooks[index + 1 : index + 1 + KERNELS_AHEAD] if _runs_on(nb, kernels)]
             kernels.start_ahead(ahead)  # one after the other (runbook.kernels)
             try:
                 with _interruptible():
@@ -202,11 +218,17 @@ def _run_notebooks(environment, notebooks, parameters, output_dir, on_event, res
                 failed = True
                 if processes.requested():  # a signal: the notebook as far as it ran is kept
                     processes.current().acknowledge()
-                    result = NotebookResult(environment, notebook.stem, "interrupted",
-                                            output=str(output) if output.exists() else "", error=_interrupted())
+                    result = NotebookResult(
+                        environment,
+                        notebook.stem,
+                        "interrupted",
+                        output=str(output) if output.exists() else "",
+                        error=_interrupted(),
+                    )
                 elif isinstance(error, Exception):
-                    result = NotebookResult(environment, notebook.stem, "failed", output=str(output),
-                                            error=_first_line(error))
+                    result = NotebookResult(
+                        environment, notebook.stem, "failed", output=str(output), error=_first_line(error)
+                    )
                 else:
                     raise
             finally:
@@ -296,13 +318,18 @@ def lock_work_dir(work: Path):
 
 
 def _run_environment_in_child(environment, notebooks, endpoint_url, output_dir, work_dir, queue):
-    return [asdict(r) for r in run_environment(environment, notebooks, endpoint_url, output_dir, queue.put,
-                                               work_dir)]
+    return [asdict(r) for r in run_environment(environment, notebooks, endpoint_url, output_dir, queue.put, work_dir)]
 
 
-def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), endpoint_url: str | None = None,
-        target: str = "local", output_dir: Path | None = None,
-        on_event: Callable[[NotebookResult], None] | None = None, work_dir: Path | None = None) -> RunResult:
+def run(
+    environments: Iterable[str] = ("staging",),
+    only: Iterable[str] = (),
+    endpoint_url: str | None = None,
+    target: str = "local",
+    output_dir: Path | None = None,
+    on_event: Callable[[NotebookResult], None] | None = None,
+    work_dir: Path | None = None,
+) -> RunResult:
     """Run the selected notebooks for each environment; see the module docstring.
 
     ``target="local"`` starts the embedded emulator unless ``endpoint_url`` names one already running;
@@ -328,7 +355,6 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
             kernels = stack.enter_context(WarmKernels(_kernel_cwd(notebooks)))
             kernels.start_next(notebooks[0])
         if target == "local" and not endpoint_url:
-
             emulator = stack.enter_context(Emulator())
             emulator.reset()  # the run's own, disposable emulator starts empty (moto's state is per process)
             endpoint_url = emulator.endpoint_url
@@ -336,17 +362,16 @@ def run(environments: Iterable[str] = ("staging",), only: Iterable[str] = (), en
             if region and notebooks[0].stem == SETUP_NOTEBOOK:  # which bootstraps the state bucket: started now,
                 # while the first kernel boots (runbook.bucket_ahead)
 
-                stack.enter_context(bootstrapping(endpoint_url, region,
-                                                  paths.work_dir(environments[0], work_dir).parent))
+                stack.enter_context(
+                    bootstrapping(endpoint_url, region, paths.work_dir(environments[0], work_dir).parent)
+                )
         if endpoint_url:
-
             check_endpoint(endpoint_url)
         outputs = {env: paths.runs_dir(env, output_dir) for env in environments}
         result = RunResult(endpoint_url=endpoint_url)
         if len(environments) == 1:
             env = environments[0]
-            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event, work_dir,
-                                             kernels)
+            result.results = run_environment(env, notebooks, endpoint_url, outputs[env], on_event, work_dir, kernels)
             return result
         result.results = _run_concurrently(environments, notebooks, endpoint_url, outputs, work_dir, on_event)
         return result
@@ -381,11 +406,13 @@ def _run_concurrently(environments, notebooks, endpoint_url, outputs, work_dir, 
     with context.Manager() as manager:
         queue, pids = manager.Queue(), manager.list()
         forwarder = _Forwarder(pids)
-        with ProcessPoolExecutor(len(environments), mp_context=context, initializer=_worker_init,
-                                 initargs=(pids,)) as pool:
-            futures = {env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env],
-                                        work_dir, queue)
-                       for env in environments}
+        with ProcessPoolExecutor(
+            len(environments), mp_context=context, initializer=_worker_init, initargs=(pids,)
+        ) as pool:
+            futures = {
+                env: pool.submit(_run_environment_in_child, env, notebooks, endpoint_url, outputs[env], work_dir, queue)
+                for env in environments
+            }
             with forwarder.forwarding():
                 _pass_events(queue, futures, len(environments) * len(notebooks), forwarder, on_event)
             return _results(futures, notebooks)

@@ -40,8 +40,10 @@ class Graph:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Graph":
-        return cls(resources=[dict(r) for r in data.get("resources", [])],
-                   edges=[(str(a), str(b)) for a, b in data.get("edges", [])])
+        return cls(
+            resources=[dict(r) for r in data.get("resources", [])],
+            edges=[(str(a), str(b)) for a, b in data.get("edges", [])],
+        )
 
     def module_of(self, address: str) -> str:
         parts = address.split(".")
@@ -81,13 +83,19 @@ class _Configuration:
                 walk(child, call.get("module") or {})
 
         walk("", (configuration or {}).get("root_module") or {})
-        self.resources = {self._full(prefix, r["address"]): (prefix, r)
-                          for prefix, module in self.modules.items()
-                          for r in module.get("resources", []) or [] if r.get("mode", "managed") == "managed"}
+        self.resources = {
+            self._full(prefix, r["address"]): (prefix, r)
+            for prefix, module in self.modules.items()
+            for r in module.get("resources", []) or []
+            if r.get("mode", "managed") == "managed"
+        }
         #: Data sources (``data.aws_iam_policy_document.x``): a reference to one stands for what it references.
-        self.data = {self._full(prefix, r["address"]): (prefix, r)
-                     for prefix, module in self.modules.items()
-                     for r in module.get("resources", []) or [] if r.get("mode") == "data"}
+        self.data = {
+            self._full(prefix, r["address"]): (prefix, r)
+            for prefix, module in self.modules.items()
+            for r in module.get("resources", []) or []
+            if r.get("mode") == "data"
+        }
 
     @staticmethod
     def _full(prefix: str, address: str) -> str:
@@ -158,7 +166,6 @@ def plan_graph(plan: dict) -> Graph:
             action = "replace" if set(actions) == {"create", "delete"} else ",".join(actions) or "no-op"
             _add_node(nodes, change["address"], change.get("type", ""), action)
     else:
-
         for resource in managed(flatten(((plan.get("values") or {}).get("root_module")))):
             _add_node(nodes, resource["address"], resource.get("type", ""), "in state")
     edges = {(a, b) for a, b in _Configuration(plan.get("configuration") or {}).edges() if a in nodes and b in nodes}
@@ -212,8 +219,13 @@ def layers(graph: Graph) -> list[list[str]]:
     def sweep(order: Iterable[int], neighbours: dict[str, list[str]]) -> None:
         for index in order:
             column = columns[index]
-            column.sort(key=lambda a: (sum(position[n] for n in neighbours[a]) / len(neighbours[a])
-                                       if neighbours[a] else position[a], module_of(a), a))
+            column.sort(
+                key=lambda a: (
+                    sum(position[n] for n in neighbours[a]) / len(neighbours[a]) if neighbours[a] else position[a],
+                    module_of(a),
+                    a,
+                )
+            )
             position.update({a: i for i, a in enumerate(column)})
 
     for _ in range(2):
@@ -244,45 +256,55 @@ def render_svg(graph: Graph, title: str, element_id: str = "architecture") -> st
     esc = html.escape
     title_id, desc_id = f"{element_id}-title", f"{element_id}-desc"
     words = "; ".join(f"{a} references {b}" for a, b in graph.edges) or "no resource references another"
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="runbook-architecture" id="{esc(element_id)}" '
-           f'role="img" aria-labelledby="{title_id} {desc_id}" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}">',
-           f'<title id="{title_id}">{esc(title)}</title>',
-           f'<desc id="{desc_id}">{len(graph.resources)} resources, {len(graph.edges)} references: '
-           f"{esc(words)}.</desc>",
-           '<defs><marker id="{0}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-           'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="runbook-arch-arrowhead"/></marker>'
-           '</defs>'.format(esc(element_id))]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="runbook-architecture" id="{esc(element_id)}" '
+        f'role="img" aria-labelledby="{title_id} {desc_id}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">',
+        f'<title id="{title_id}">{esc(title)}</title>',
+        f'<desc id="{desc_id}">{len(graph.resources)} resources, {len(graph.edges)} references: {esc(words)}.</desc>',
+        '<defs><marker id="{0}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="runbook-arch-arrowhead"/></marker>'
+        "</defs>".format(esc(element_id)),
+    ]
     legend_x = MARGIN
     for module in modules:
         label = module or "root module"
-        out.append(f'<rect x="{legend_x}" y="{MARGIN}" width="14" height="14" rx="3" '
-                   f'class="runbook-arch-node {style_of[module]}"/>'
-                   f'<text x="{legend_x + 20}" y="{MARGIN + 11}" class="runbook-arch-legend">{esc(label)}</text>')
+        out.append(
+            f'<rect x="{legend_x}" y="{MARGIN}" width="14" height="14" rx="3" '
+            f'class="runbook-arch-node {style_of[module]}"/>'
+            f'<text x="{legend_x + 20}" y="{MARGIN + 11}" class="runbook-arch-legend">{esc(label)}</text>'
+        )
         legend_x += 40 + 8 * len(label)
     for a, b in graph.edges:  # a references b: b is to the left
         (ax, ay), (bx, by) = box[a], box[b]
         x1, y1 = ax, ay + NODE_HEIGHT / 2
         x2, y2 = bx + NODE_WIDTH, by + NODE_HEIGHT / 2
         bend = max((x1 - x2) / 2, 20)
-        out.append(f'<path d="M{x1:.0f},{y1:.0f} C{x1 - bend:.0f},{y1:.0f} {x2 + bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}" '
-                   f'class="runbook-arch-edge" marker-end="url(#{esc(element_id)}-arrow)">'
-                   f'<title>{esc(a)} references {esc(b)}</title></path>')
+        out.append(
+            f'<path d="M{x1:.0f},{y1:.0f} C{x1 - bend:.0f},{y1:.0f} {x2 + bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}" '
+            f'class="runbook-arch-edge" marker-end="url(#{esc(element_id)}-arrow)">'
+            f"<title>{esc(a)} references {esc(b)}</title></path>"
+        )
     for address, (x, y) in box.items():
         resource = by_address[address]
         module = graph.module_of(address)
-        short = address[len(module) + 1:] if module else address
+        short = address[len(module) + 1 :] if module else address
         rtype, _, name = short.partition(".")
         count = resource.get("count", 1)
         action = resource.get("action", "")
-        note = " ".join(p for p in (f"×{count}" if count > 1 else "",
-                                    action if action not in ("no-op", "in state", "") else "") if p)
-        out.append(f'<g class="runbook-arch-resource"><title>{esc(address)}</title>'
-                   f'<rect x="{x}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="6" '
-                   f'class="runbook-arch-node {style_of[module]}"/>'
-                   f'<text x="{x + 10}" y="{y + 18:.0f}" class="runbook-arch-type">{esc(rtype)}</text>'
-                   f'<text x="{x + 10}" y="{y + 36:.0f}" class="runbook-arch-name">{esc(name)}'
-                   + (f' <tspan class="runbook-arch-note">{esc(note)}</tspan>' if note else "")
-                   + "</text></g>")
+        note = " ".join(
+            p
+            for p in (f"×{count}" if count > 1 else "", action if action not in ("no-op", "in state", "") else "")
+            if p
+        )
+        out.append(
+            f'<g class="runbook-arch-resource"><title>{esc(address)}</title>'
+            f'<rect x="{x}" y="{y:.0f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="6" '
+            f'class="runbook-arch-node {style_of[module]}"/>'
+            f'<text x="{x + 10}" y="{y + 18:.0f}" class="runbook-arch-type">{esc(rtype)}</text>'
+            f'<text x="{x + 10}" y="{y + 36:.0f}" class="runbook-arch-name">{esc(name)}'
+            + (f' <tspan class="runbook-arch-note">{esc(note)}</tspan>' if note else "")
+            + "</text></g>"
+        )
     out.append("</svg>")
     return "".join(out)

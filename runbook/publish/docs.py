@@ -71,16 +71,21 @@ def environment_graph(environment: str, runs_dir: Path):
     if notebook.is_file():
         recorded = read_records(json.loads(notebook.read_text(encoding="utf-8"))).get("plan_graph")
         if isinstance(recorded, dict) and recorded.get("resources"):
-            return Graph.from_dict(recorded), ("the saved plan that this build's executed `02-plan-and-apply` "
-                                               f"reviewed for {environment}")
+            return Graph.from_dict(recorded), (
+                f"the saved plan that this build's executed `02-plan-and-apply` reviewed for {environment}"
+            )
     recording = recorded_plan(environment)
     if recording.is_file():
         plan = json.loads(recording.read_text(encoding="utf-8"))
-        return plan_graph(plan), (f"`terraform show -json` of {environment}'s plan from an empty state, recorded "
-                                  f"with Terraform {plan.get('terraform_version', '?')} by "
-                                  f"`docs/architecture/record.py` (this build did not run {environment})")
-    return None, (f"no executed `02-plan-and-apply` for {environment} and no recorded plan "
-                  f"(`docs/architecture/{environment}.plan.json`): run `runbook run --env {environment}`")
+        return plan_graph(plan), (
+            f"`terraform show -json` of {environment}'s plan from an empty state, recorded "
+            f"with Terraform {plan.get('terraform_version', '?')} by "
+            f"`docs/architecture/record.py` (this build did not run {environment})"
+        )
+    return None, (
+        f"no executed `02-plan-and-apply` for {environment} and no recorded plan "
+        f"(`docs/architecture/{environment}.plan.json`): run `runbook run --env {environment}`"
+    )
 
 
 def architecture_markdown(runs_dir: Path | None = None, environments: Iterable[str] = paths.ENVIRONMENTS) -> str:
@@ -96,18 +101,26 @@ def architecture_markdown(runs_dir: Path | None = None, environments: Iterable[s
             continue
         title = f"{environment}: {len(graph.resources)} resources and what references what"
         svg = render_svg(graph, title, element_id=f"architecture-{environment}")
-        lines += [f"{len(graph.resources)} resources and {len(graph.edges)} references, from {source}.", "",
-                  f'<div class="runbook-architecture-box" tabindex="0" role="group" aria-label="{title}">{svg}</div>',
-                  "", f'??? note "The {len(graph.resources)} resources of {environment} and what each references"',
-                  "", "    | resource | type | planned | references |", "    | --- | --- | --- | --- |"]
+        lines += [
+            f"{len(graph.resources)} resources and {len(graph.edges)} references, from {source}.",
+            "",
+            f'<div class="runbook-architecture-box" tabindex="0" role="group" aria-label="{title}">{svg}</div>',
+            "",
+            f'??? note "The {len(graph.resources)} resources of {environment} and what each references"',
+            "",
+            "    | resource | type | planned | references |",
+            "    | --- | --- | --- | --- |",
+        ]
         references: dict[str, list[str]] = {}
         for a, b in graph.edges:
             references.setdefault(a, []).append(b)
         for resource in graph.resources:
             count = resource.get("count", 1)
             refs = ", ".join(f"`{r}`" for r in references.get(resource["address"], [])) or "—"
-            lines.append(f"    | `{resource['address']}`{f' ×{count}' if count > 1 else ''} | "
-                         f"`{resource.get('type', '')}` | {resource.get('action', '')} | {refs} |")
+            lines.append(
+                f"    | `{resource['address']}`{f' ×{count}' if count > 1 else ''} | "
+                f"`{resource.get('type', '')}` | {resource.get('action', '')} | {refs} |"
+            )
         lines.append("")
     return mask("\n".join(lines)) + "\n"
 
@@ -139,8 +152,13 @@ def mkdocs_environment(runs_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
-def build(serve: bool = False, strict: bool = True, site_dir: str | Path | None = None,
-          runs_dir: str | Path | None = None, run_first: bool = True) -> int:
+def build(
+    serve: bool = False,
+    strict: bool = True,
+    site_dir: str | Path | None = None,
+    runs_dir: str | Path | None = None,
+    run_first: bool = True,
+) -> int:
     """Build the site into ``site_dir`` (default ``site/``) or serve it on 127.0.0.1; returns an exit status.
 
     The staging notebooks are executed first (``runbook.execution.runner.run``) when ``run_first`` and their executed
@@ -152,9 +170,12 @@ def build(serve: bool = False, strict: bool = True, site_dir: str | Path | None 
     override = runs_dir or os.environ.get(RUNS_VARIABLE, "").strip()
     runs = Path(override).resolve() if override else None  # an explicit directory is published as it is
     if run_first and runs is None and runs_are_stale():
-
-        print(f"Executing the {PUBLISHED_ENVIRONMENT} notebooks first (build/runs/{PUBLISHED_ENVIRONMENT} is missing "
-              "or older than notebooks/) ...", file=sys.stderr, flush=True)
+        print(
+            f"Executing the {PUBLISHED_ENVIRONMENT} notebooks first (build/runs/{PUBLISHED_ENVIRONMENT} is missing "
+            "or older than notebooks/) ...",
+            file=sys.stderr,
+            flush=True,
+        )
         result = runner.run(environments=(PUBLISHED_ENVIRONMENT,))
         for r in result.results:
             print(f"  {r.notebook:<24} {r.status} {r.seconds:6.1f}s {r.error}", file=sys.stderr, flush=True)

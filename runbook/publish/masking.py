@@ -73,7 +73,9 @@ _TOKEN_SHAPE = re.compile(
 
 _LOOPBACK_HOST = r"(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\]|::1)"
 # Any http(s)/ws URL with an explicit port (an emulator's), or any URL to a loopback host with or without one.
-_URL_WITH_PORT = re.compile(r"(?i)\b(?:https?|wss?)://(?:[A-Za-z0-9._~%-]+(?::[^@\s/]*)?@)?(?:\[[0-9a-f:]+\]|[A-Za-z0-9._-]+):\d{1,5}\b")
+_URL_WITH_PORT = re.compile(
+    r"(?i)\b(?:https?|wss?)://(?:[A-Za-z0-9._~%-]+(?::[^@\s/]*)?@)?(?:\[[0-9a-f:]+\]|[A-Za-z0-9._-]+):\d{1,5}\b"
+)
 # (not when the port is a placeholder, as in documentation: ``http://127.0.0.1:<port>``)
 _LOOPBACK_URL = re.compile(rf"(?i)\b(?:https?|wss?)://{_LOOPBACK_HOST}(?::\d{{1,5}})?\b(?!:(?:<|&lt;|\{{|PORT))")
 _LOOPBACK_HOSTPORT = re.compile(rf"(?i)(?<![\w.:/-]){_LOOPBACK_HOST}:\d{{1,5}}\b")
@@ -117,8 +119,13 @@ def _environment_literals() -> list[tuple[str, str]]:
 #: Paths added at run time (a run's work directory, the directory of the executed notebooks).
 _EXTRA_PATHS: dict[str, str] = {}
 #: Terraform's implied local mirrors (and this project's usual one), as ``runbook.terraform.command`` looks for them.
-_KNOWN_MIRRORS = (".terraform.d/plugins", ".local/share/terraform/plugins", "/usr/local/share/terraform/plugins",
-                  "/usr/share/terraform/plugins", "/opt/tf-plugins")
+_KNOWN_MIRRORS = (
+    ".terraform.d/plugins",
+    ".local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+    "/opt/tf-plugins",
+)
 
 
 def add_machine_path(path: str | os.PathLike, placeholder: str = WORK_DIR) -> None:
@@ -238,7 +245,7 @@ def _markdown(text: str, accounts: Iterable[str] = (), paths: Mapping[str, str] 
     masked = mask(text, accounts, paths)
     out, index = [], 0
     for match in _MARKDOWN_CODE.finditer(masked):
-        out.append(_escape_placeholders(masked[index:match.start()]))
+        out.append(_escape_placeholders(masked[index : match.start()]))
         out.append(match.group(0))
         index = match.end()
     out.append(_escape_placeholders(masked[index:]))

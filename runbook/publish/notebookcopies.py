@@ -19,8 +19,10 @@ from runbook.publish.docs import PUBLISHED_ENVIRONMENT, published_runs_dir
 from runbook.publish.masking import PLACEHOLDERS, RUNS_DIR, WORK_DIR, mask_notebook
 from runbook.publish.runsummary import _SECRET_PARAMETER, _relative, _source, _tags, run_summary
 
-_DEFAULTS_NOTE = ("*Defaults* — the notebook's parameters cell as written: what a run **without** parameters "
-                  "would use. This run's values are in the next cell and in the run record above.")
+_DEFAULTS_NOTE = (
+    "*Defaults* — the notebook's parameters cell as written: what a run **without** parameters "
+    "would use. This run's values are in the next cell and in the run record above."
+)
 
 
 _INJECTED_NOTE = "*This run's parameters* — the cell papermill injected: the values this run used."
@@ -47,8 +49,13 @@ def machine_paths_of(nb: dict) -> dict[str, str]:
         if isinstance(value, str) and value.startswith("/"):
             found[str(Path(value).parent)] = RUNS_DIR
     tfvars = read_records(nb).get("tfvars_path")
-    if isinstance(tfvars, str) and tfvars.startswith("/") and work is not None \
-            and not tfvars.startswith(str(work)) and not tfvars.startswith(str(paths.ROOT)):
+    if (
+        isinstance(tfvars, str)
+        and tfvars.startswith("/")
+        and work is not None
+        and not tfvars.startswith(str(work))
+        and not tfvars.startswith(str(paths.ROOT))
+    ):
         found[str(Path(tfvars).parent)] = WORK_DIR
     return found
 
@@ -99,8 +106,10 @@ def publish_notebook(nb: dict) -> dict:
                 outputs.append(output)
             cell["outputs"] = outputs
         cells.append(cell)
-    title = next((i for i, c in enumerate(cells) if c.get("cell_type") == "markdown"
-                  and _source(c).lstrip().startswith("# ")), -1)
+    title = next(
+        (i for i, c in enumerate(cells) if c.get("cell_type") == "markdown" and _source(c).lstrip().startswith("# ")),
+        -1,
+    )
     cells.insert(title + 1, _markdown_cell(summary, "runbook-run-record"))
     nb["cells"] = cells
     papermill = nb.get("metadata", {}).get("papermill")
@@ -116,8 +125,10 @@ def publish_notebook(nb: dict) -> dict:
         if "injected-parameters" in _tags(cell):
             cell["source"] = "\n".join(
                 re.sub(r"^(\s*(\w+)\s*=\s*).*$", lambda m: m.group(1) + '"<redacted>"', line)
-                if _SECRET_PARAMETER.search(line.split("=", 1)[0]) and "=" in line else line
-                for line in _source(cell).splitlines())
+                if _SECRET_PARAMETER.search(line.split("=", 1)[0]) and "=" in line
+                else line
+                for line in _source(cell).splitlines()
+            )
     return runnable_parameters(mask_notebook(nb, paths=extra_paths))
 
 
@@ -135,8 +146,10 @@ def runnable_parameters(nb: dict) -> dict:
         for line in _source(cell).splitlines():
             match = re.match(r"^(\s*)(\w+)\s*=", line)
             if match and any(p in line.split("=", 1)[1] for p in PLACEHOLDERS):
-                line = (f"{match[1]}# {match[2]}: this run's value is not published (masked); the default above "
-                        f"applies, pass yours with -p {match[2]} VALUE")
+                line = (
+                    f"{match[1]}# {match[2]}: this run's value is not published (masked); the default above "
+                    f"applies, pass yours with -p {match[2]} VALUE"
+                )
             lines.append(line)
         cell["source"] = "\n".join(lines)
     return nb
@@ -170,20 +183,35 @@ def placeholder_notebook(name: str, source: Path | None = None) -> dict:
         for cell in nb.get("cells", []):
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
-        title = next((c for c in nb["cells"] if c.get("cell_type") == "markdown"
-                      and "".join(c.get("source", "")).lstrip().startswith("# ")), None)
+        title = next(
+            (
+                c
+                for c in nb["cells"]
+                if c.get("cell_type") == "markdown" and "".join(c.get("source", "")).lstrip().startswith("# ")
+            ),
+            None,
+        )
         position = nb["cells"].index(title) + 1 if title is not None else 0
         nb["cells"].insert(position, _markdown_cell(notice, "runbook-not-executed"))
         return mask_notebook(nb)
     title = name[3:].replace("-", " ").capitalize() if name[:2].isdigit() else name
     return {
-        "nbformat": 4, "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                     "language_info": {"name": "python"}},
-        "cells": [_markdown_cell(f"# {name[:2]} · {title}", "runbook-title"),
-                  _markdown_cell(notice.replace("The cells below are the runbook without results.",
-                                                f"`notebooks/{name}.ipynb` does not exist yet either."),
-                                 "runbook-not-executed")],
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "cells": [
+            _markdown_cell(f"# {name[:2]} · {title}", "runbook-title"),
+            _markdown_cell(
+                notice.replace(
+                    "The cells below are the runbook without results.",
+                    f"`notebooks/{name}.ipynb` does not exist yet either.",
+                ),
+                "runbook-not-executed",
+            ),
+        ],
     }
 
 

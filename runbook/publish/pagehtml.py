@@ -59,9 +59,11 @@ def split_notebook_assets(page_html: str) -> tuple[str, list[str], list[str]]:
     # Outputs' own <style> blocks (pandas' "scoped" table styles): invalid in a body, and the site styles tables.
     body = _STYLE_BLOCK.sub("", body)
     # The copy button: a custom element labelled for screen readers must say what it is.
-    body = re.sub(r"<clipboard-copy\b(?![^>]*\brole=)([^>]*)>",
-                  lambda m: '<clipboard-copy role="button" tabindex="0"' + re.sub(r'\s*,(="")?', "", m.group(1)) + ">",
-                  body)
+    body = re.sub(
+        r"<clipboard-copy\b(?![^>]*\brole=)([^>]*)>",
+        lambda m: '<clipboard-copy role="button" tabindex="0"' + re.sub(r'\s*,(="")?', "", m.group(1)) + ">",
+        body,
+    )
     return head.strip() + body, styles, scripts
 
 
@@ -91,11 +93,13 @@ def fold_code_inputs(page_html: str) -> str:
         if wrapper is None:
             continue
         end = _element_end(page_html, wrapper.start())
-        fragment = page_html[wrapper.start():end]
+        fragment = page_html[wrapper.start() : end]
         lines = _code_lines(fragment)
-        out.append(page_html[index:wrapper.start()])
-        out.append(f'<details class="runbook-code"><summary data-search-exclude>Code ({lines} '
-                   f'line{"s" if lines != 1 else ""})</summary>{fragment}</details>')
+        out.append(page_html[index : wrapper.start()])
+        out.append(
+            f'<details class="runbook-code"><summary data-search-exclude>Code ({lines} '
+            f"line{'s' if lines != 1 else ''})</summary>{fragment}</details>"
+        )
         index = end
     out.append(page_html[index:])
     return "".join(out)
@@ -115,7 +119,7 @@ def fold_noisy_outputs(page_html: str, max_lines: int = NOISY_OUTPUT_LINES) -> s
         if child.start() < index:
             continue
         end = _element_end(page_html, child.start())
-        fragment = page_html[child.start():end]
+        fragment = page_html[child.start() : end]
         if 'data-mime-type="text/plain"' not in fragment and "jp-RenderedText" not in fragment:
             continue
         if "<table" in fragment or "<img" in fragment or "<svg" in fragment:
@@ -123,9 +127,11 @@ def fold_noisy_outputs(page_html: str, max_lines: int = NOISY_OUTPUT_LINES) -> s
         lines = _code_lines(fragment)
         if lines <= max_lines:
             continue
-        out.append(page_html[index:child.start()])
-        out.append(f'<details class="runbook-output"><summary data-search-exclude>Output ({lines} lines)</summary>'
-                   f"{fragment}</details>")
+        out.append(page_html[index : child.start()])
+        out.append(
+            f'<details class="runbook-output"><summary data-search-exclude>Output ({lines} lines)</summary>'
+            f"{fragment}</details>"
+        )
         index = end
     out.append(page_html[index:])
     return "".join(out)
@@ -162,17 +168,20 @@ def accessible_notebook_html(page_html: str) -> str:
         if wrapper.start() < index:
             continue
         end = _element_end(page_html, wrapper.start())
-        out += [page_html[index:wrapper.start()], _OUTPUT_TABLE.sub("<table data-search-exclude",
-                                                                    page_html[wrapper.start():end])]
+        out += [
+            page_html[index : wrapper.start()],
+            _OUTPUT_TABLE.sub("<table data-search-exclude", page_html[wrapper.start() : end]),
+        ]
         index = end
     page_html = "".join(out) + page_html[index:]
     page_html = _PRE_TAG.sub('<pre tabindex="0"', page_html)
-    page_html = re.sub(r'(<div class="jp-OutputArea-output[^"]*")(?![^>]*tabindex)([^>]*>\s*<table)',
-                       r'\1 tabindex="0"\2', page_html)
+    page_html = re.sub(
+        r'(<div class="jp-OutputArea-output[^"]*")(?![^>]*tabindex)([^>]*>\s*<table)', r'\1 tabindex="0"\2', page_html
+    )
     page_html = _EMPTY_TH.sub(r"<td\1></td>", page_html)
     out, index, heading = [], 0, ""
     for match in re.finditer(rf"{_SECTION_HEADING.pattern}|{_IMG_NO_ALT.pattern}", page_html, re.DOTALL):
-        out.append(page_html[index:match.start()])
+        out.append(page_html[index : match.start()])
         text = match.group(0)
         if text.startswith("<h"):
             heading = html_text(match.group(1))

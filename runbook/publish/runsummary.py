@@ -122,8 +122,7 @@ def step_results(nb: dict) -> list[dict[str, str]]:
         if cell.get("cell_type") != "code" or {"parameters", "injected-parameters"} & set(_tags(cell)):
             continue
         if pending_titles:
-            steps.append({"step": " / ".join(t for t, _ in pending_titles), "id": pending_titles[-1][1],
-                          "cells": []})
+            steps.append({"step": " / ".join(t for t, _ in pending_titles), "id": pending_titles[-1][1], "cells": []})
             pending_titles = []
         steps[-1]["cells"].append(cell)
     results = []
@@ -156,8 +155,11 @@ def provider_versions(work_dir: Path | None, environment: str) -> dict[str, str]
     lock = _work_root(work_dir, environment) / ".terraform.lock.hcl"
     if not lock.is_file():
         return {}
-    found = re.findall(r'provider\s+"(?:registry\.terraform\.io/)?([^"]+)"\s*\{[^}]*?version\s*=\s*"([^"]+)"',
-                       lock.read_text(encoding="utf-8"), flags=re.DOTALL)
+    found = re.findall(
+        r'provider\s+"(?:registry\.terraform\.io/)?([^"]+)"\s*\{[^}]*?version\s*=\s*"([^"]+)"',
+        lock.read_text(encoding="utf-8"),
+        flags=re.DOTALL,
+    )
     return dict(found)
 
 
@@ -175,10 +177,18 @@ def _commit(nb: dict, records: dict) -> tuple[str | None, str]:
     if recorded:
         return str(recorded)[:12], ""
     try:
-        head = subprocess.run(["git", "-C", str(paths.ROOT), "rev-parse", "--short=12", "HEAD"],
-                              capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(paths.ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "-C", str(paths.ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(paths.ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return None, ""
     if head.returncode != 0:
@@ -218,13 +228,23 @@ def _findings(records: dict) -> list[tuple[str, str]]:
         found.append(("setup checks", "all passed" if records["setup_ok"] else "**some failed** (see the steps)"))
     drift = records.get("drift_summary")
     if isinstance(drift, dict):
-        found.append(("drift and pending changes", ", ".join(f"{n} {kind}" for kind, n in drift.items() if n)
-                      or "in sync"))
+        found.append(
+            ("drift and pending changes", ", ".join(f"{n} {kind}" for kind, n in drift.items() if n) or "in sync")
+        )
     status = records.get("table_status")
     if isinstance(status, dict) and status.get("table"):
-        found.append(("table", f"{_code(status['table'])}: " + ("exists" if status.get("exists") else "absent")
-                      + (", managed by Terraform" if status.get("managed") else
-                         (", not in the state" if status.get("exists") else ""))))
+        found.append(
+            (
+                "table",
+                f"{_code(status['table'])}: "
+                + ("exists" if status.get("exists") else "absent")
+                + (
+                    ", managed by Terraform"
+                    if status.get("managed")
+                    else (", not in the state" if status.get("exists") else "")
+                ),
+            )
+        )
     smoke = records.get("smoke")
     if isinstance(smoke, dict) and "ok" in smoke:
         found.append(("access-pattern smoke test", "passed" if smoke["ok"] else "**failed**"))
@@ -234,8 +254,7 @@ def _findings(records: dict) -> list[tuple[str, str]]:
         total = money(records["total_monthly_usd"]).replace("$", "\\$")  # Markdown: money, never maths
         found.append(("monthly cost", f"{total} ({records.get('pricing', 'prices')})"))
     if isinstance(records.get("break_even_utilization"), (int, float)):
-        found.append(("break-even utilisation (on-demand vs provisioned)",
-                      percent(records["break_even_utilization"])))
+        found.append(("break-even utilisation (on-demand vs provisioned)", percent(records["break_even_utilization"])))
     return found
 
 
@@ -256,17 +275,22 @@ def run_summary(nb: dict, records: dict | None = None, work_dir: Path | None = N
     if papermill.get("exception"):
         failed = next((c for c in nb.get("cells", []) if _cell_status(c) == "failed"), None)
         error = next((o for o in (failed or {}).get("outputs", []) if o.get("output_type") == "error"), None)
-        result = "**failed**" + (f": {_code(error.get('ename', ''))} {_cell(error.get('evalue', ''))[:300]}"
-                                 if error else "")
+        result = "**failed**" + (
+            f": {_code(error.get('ename', ''))} {_cell(error.get('evalue', ''))[:300]}" if error else ""
+        )
     else:
         result = "ok: every cell ran"
     commit, commit_note = _commit(nb, records)
     terraform = _terraform_version(records)
     providers = records.get("provider_versions") if isinstance(records.get("provider_versions"), dict) else None
     providers = providers or provider_versions(work_dir, environment)
-    rows = [("result", result), ("environment", _code(environment)), ("target", target),
-            ("started", _when(papermill)),
-            ("commit", (_code(commit) + (f" ({commit_note})" if commit_note else "")) if commit else "not recorded")]
+    rows = [
+        ("result", result),
+        ("environment", _code(environment)),
+        ("target", target),
+        ("started", _when(papermill)),
+        ("commit", (_code(commit) + (f" ({commit_note})" if commit_note else "")) if commit else "not recorded"),
+    ]
     if terraform or providers:
         parts = [f"Terraform {terraform}" if terraform else "Terraform (version not recorded)"]
         parts += [f"{_code(name)} {version}" for name, version in sorted(providers.items())]
@@ -280,15 +304,25 @@ def run_summary(nb: dict, records: dict | None = None, work_dir: Path | None = N
     if "applied" in records:
         rows.append(("applied", "yes" if records["applied"] else "no"))
     rows += _findings(records)
-    lines = ["## Run record", "",
-             f"This page is the executed notebook of one {_code(environment)} run, published as it ran (secrets, "
-             "endpoints, account ids and machine paths masked). The steps cite the "
-             "[configuration guide](../../guide/).", "",
-             "| what | this run |", "| --- | --- |"]
+    lines = [
+        "## Run record",
+        "",
+        f"This page is the executed notebook of one {_code(environment)} run, published as it ran (secrets, "
+        "endpoints, account ids and machine paths masked). The steps cite the "
+        "[configuration guide](../../guide/).",
+        "",
+        "| what | this run |",
+        "| --- | --- |",
+    ]
     lines += [f"| {name} | {value} |" for name, value in rows]
-    lines += ["", "**Parameters this run used** (papermill injected them; every other parameter kept the default "
-              "of the cell marked *defaults* below):", "",
-              "| parameter | this run | default |", "| --- | --- | --- |"]
+    lines += [
+        "",
+        "**Parameters this run used** (papermill injected them; every other parameter kept the default "
+        "of the cell marked *defaults* below):",
+        "",
+        "| parameter | this run | default |",
+        "| --- | --- | --- |",
+    ]
     names = list(dict.fromkeys([*parameters, *defaults]))
     injected = [n for n in names if n in parameters]
     for name in injected:

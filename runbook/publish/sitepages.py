@@ -36,8 +36,11 @@ def _format(value: Any) -> str:
     elif isinstance(value, dict):
         return "<br>".join(f"`{k} = {_format_scalar(v)}`" for k, v in value.items()) or "`{}`"
     elif isinstance(value, list):
-        text = "[" + ", ".join(_format_scalar(v) if not isinstance(v, (dict, list)) else json.dumps(v)
-                               for v in value) + "]"
+        text = (
+            "["
+            + ", ".join(_format_scalar(v) if not isinstance(v, (dict, list)) else json.dumps(v) for v in value)
+            + "]"
+        )
     else:
         text = _format_scalar(value)
     return f"`{text}`"
@@ -61,8 +64,9 @@ def environment_differences(environments: Iterable[str] = paths.ENVIRONMENTS) ->
     environments = list(environments)
     settings = {env: environment_settings(env) for env in environments}
     names = list(dict.fromkeys(n for env in environments for n in settings[env]))
-    differ = [n for n in names if len({json.dumps(settings[e].get(n), sort_keys=True, default=str)
-                                       for e in environments}) > 1]
+    differ = [
+        n for n in names if len({json.dumps(settings[e].get(n), sort_keys=True, default=str) for e in environments}) > 1
+    ]
     same = [n for n in names if n not in differ]
     sources = " and ".join(f"`infrastructure/{env}/terraform.tfvars.example`" for env in environments)
     lines = [f"Generated when the site is built, from {sources}.", ""]
@@ -72,10 +76,14 @@ def environment_differences(environments: Iterable[str] = paths.ENVIRONMENTS) ->
     else:
         lines.append("The environments set every variable alike.")
     if same:
-        lines += ["", f'??? note "Set alike in both environments ({len(same)} variables)"', "",
-                  "    | variable | value | from |", "    | --- | --- | --- |"]
-        lines += [f"    | `{n}` | {_format(settings[environments[0]].get(n))} | "
-                  "example |" for n in same]
+        lines += [
+            "",
+            f'??? note "Set alike in both environments ({len(same)} variables)"',
+            "",
+            "    | variable | value | from |",
+            "    | --- | --- | --- |",
+        ]
+        lines += [f"    | `{n}` | {_format(settings[environments[0]].get(n))} | example |" for n in same]
     return mask("\n".join(lines)) + "\n"
 
 
@@ -96,16 +104,26 @@ _LANGUAGES = {".tf": "hcl", ".hcl": "hcl", ".example": "hcl", ".tftpl": "json", 
 def source_files() -> list[str]:
     """Repository-relative paths of the Terraform files the site publishes (git's view of ``infrastructure/``)."""
     try:
-        listed = subprocess.run(["git", "-C", str(paths.ROOT), "ls-files", "--cached", "--others",
-                                 "--exclude-standard", "infrastructure"], capture_output=True, text=True, timeout=20)
+        listed = subprocess.run(
+            ["git", "-C", str(paths.ROOT), "ls-files", "--cached", "--others", "--exclude-standard", "infrastructure"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
         names = listed.stdout.split() if listed.returncode == 0 else []
     except (OSError, subprocess.SubprocessError):
         names = []
     if not names:
         names = [p.relative_to(paths.ROOT).as_posix() for p in paths.INFRASTRUCTURE.rglob("*") if p.is_file()]
     module_readme = (paths.MODULE_DIR / "README.md").relative_to(paths.ROOT).as_posix()
-    return sorted(n for n in set(names) if n.endswith(_SOURCE_SUFFIXES) and not _NEVER_PUBLISHED.search(n)
-                  and n != module_readme and (paths.ROOT / n).is_file())
+    return sorted(
+        n
+        for n in set(names)
+        if n.endswith(_SOURCE_SUFFIXES)
+        and not _NEVER_PUBLISHED.search(n)
+        and n != module_readme
+        and (paths.ROOT / n).is_file()
+    )
 
 
 def source_page_uri(path: str) -> str:
@@ -145,8 +163,15 @@ def source_pages(repo_url: str = "") -> dict[str, str]:
             body = rewrite_links(text, paths.ROOT / path, uri, repo_url, published)
             if not re.search(r"^# ", body, re.MULTILINE):
                 body = f"# `{Path(path).parent.as_posix()}`\n\n" + body
-            pages[uri] = header + body + ("\n\n[This folder in the repository]"
-                                          f"({_repo_link(repo_url, str(Path(path).parent), True)})\n" if repo else "")
+            pages[uri] = (
+                header
+                + body
+                + (
+                    f"\n\n[This folder in the repository]({_repo_link(repo_url, str(Path(path).parent), True)})\n"
+                    if repo
+                    else ""
+                )
+            )
             continue
         suffix = Path(path).suffix
         language = _LANGUAGES.get(suffix, "text")
@@ -159,8 +184,11 @@ def source_pages(repo_url: str = "") -> dict[str, str]:
         lines += [f"{fence}{language}", text.rstrip("\n"), fence, ""]
         if siblings:
             here = posixpath.dirname(uri)
-            lines += ["In the same folder: " + ", ".join(
-                f"[`{Path(p).name}`]({posixpath.relpath(source_page_uri(p), here)})" for p in siblings), ""]
+            lines += [
+                "In the same folder: "
+                + ", ".join(f"[`{Path(p).name}`]({posixpath.relpath(source_page_uri(p), here)})" for p in siblings),
+                "",
+            ]
         pages[uri] = header + "\n".join(lines)
     return pages
 
@@ -168,8 +196,9 @@ def source_pages(repo_url: str = "") -> dict[str, str]:
 _LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s#]+)(?P<anchor>#[^)\s]*)?\)")
 
 
-def rewrite_links(markdown_text: str, source: Path, page_uri: str, repo_url: str = "",
-                  published: list[str] | None = None) -> str:
+def rewrite_links(
+    markdown_text: str, source: Path, page_uri: str, repo_url: str = "", published: list[str] | None = None
+) -> str:
     """Relative links of a repository Markdown file, made to work from site page ``page_uri``: to the page of a
     published file, to a folder's README or ``main.tf`` page, else to the repository (with ``repo_url``)."""
     published = source_files() if published is None else published
@@ -184,8 +213,11 @@ def rewrite_links(markdown_text: str, source: Path, page_uri: str, repo_url: str
             relative = resolved.relative_to(paths.ROOT).as_posix()
         except ValueError:
             return match.group(0)
-        candidates = [f"{relative}/README.md", f"{relative}/main.tf"] if resolved.is_dir() or target.endswith("/") \
+        candidates = (
+            [f"{relative}/README.md", f"{relative}/main.tf"]
+            if resolved.is_dir() or target.endswith("/")
             else [relative]
+        )
         for candidate in candidates:
             if candidate in published:
                 link = posixpath.relpath(source_page_uri(candidate), here)
@@ -197,7 +229,7 @@ def rewrite_links(markdown_text: str, source: Path, page_uri: str, repo_url: str
 
     out, index = [], 0
     for fence in re.finditer(r"^(```|~~~).*?^\1", markdown_text, flags=re.DOTALL | re.MULTILINE):
-        out.append(_LINK.sub(target_of, markdown_text[index:fence.start()]))
+        out.append(_LINK.sub(target_of, markdown_text[index : fence.start()]))
         out.append(fence.group(0))
         index = fence.end()
     out.append(_LINK.sub(target_of, markdown_text[index:]))
@@ -231,5 +263,5 @@ def included_readme(source: Path, page_uri: str, repo_url: str = "") -> str:
     text = "\n".join(out) + "\n"
     section = re.search(rf"^(#+) {DIFFERENCES_HEADING}\s*\n(.*?)(?=^#{{1,3}} |\Z)", text, re.MULTILINE | re.DOTALL)
     if section:
-        text = text[:section.start(2)] + "\n" + DIFFERENCES_MARKER + "\n\n" + text[section.end(2):]
+        text = text[: section.start(2)] + "\n" + DIFFERENCES_MARKER + "\n\n" + text[section.end(2) :]
     return text

@@ -59,8 +59,13 @@ def _variables(module_dir: Path) -> dict[str, _Variable]:
     result = {}
     for _, block in _blocks(module_dir, "variable"):
         for name, body in block.items():
-            result[name] = _Variable(name, str(_unwrap(body.get("type", "any"))), body.get("default"),
-                                     str(body.get("description", "")), "default" not in body)
+            result[name] = _Variable(
+                name,
+                str(_unwrap(body.get("type", "any"))),
+                body.get("default"),
+                str(body.get("description", "")),
+                "default" not in body,
+            )
     return result
 
 
@@ -117,8 +122,12 @@ def render(module_dir: Path = paths.MODULE_DIR) -> str:
     for name in sorted(providers):
         lines.append(f"| {_anchor('requirement', name)} | {_cell(providers[name].get('version', 'n/a'))} |")
 
-    used = {rtype.split("_", 1)[0] for kind in ("resource", "data") for _, block in _blocks(module_dir, kind)
-            for rtype in block}
+    used = {
+        rtype.split("_", 1)[0]
+        for kind in ("resource", "data")
+        for _, block in _blocks(module_dir, kind)
+        for rtype in block
+    }
     lines += ["", "## Providers", "", "| Name | Version |", "| --- | --- |"]
     for name in sorted(used | set(providers)):
         lines.append(f"| {_anchor('provider', name)} | {_cell(providers.get(name, {}).get('version', 'n/a'))} |")
@@ -127,9 +136,10 @@ def render(module_dir: Path = paths.MODULE_DIR) -> str:
     lines += ["", "## Modules", ""]
     if modules:
         lines += ["| Name | Source | Version |", "| --- | --- | --- |"]
-        lines += [f"| {_anchor('module', name)} | {_cell(body.get('source', ''))} | "
-                  f"{_cell(body.get('version', 'n/a'))} |"
-                  for name, body in sorted(modules)]
+        lines += [
+            f"| {_anchor('module', name)} | {_cell(body.get('source', ''))} | {_cell(body.get('version', 'n/a'))} |"
+            for name, body in sorted(modules)
+        ]
     else:
         lines.append("No modules.")
 
@@ -143,17 +153,25 @@ def render(module_dir: Path = paths.MODULE_DIR) -> str:
     lines += ["", "## Resources", "", "| Name | Type |", "| --- | --- |"]
     for address, rtype, kind in sorted(set(resources), key=lambda r: (r[0].removeprefix("data."), r[0])):
         url = _resource_docs_url(providers, rtype, kind == "data")
-        lines.append(f"| [{address.removeprefix('data.')}]({url}) | "
-                     f"{'data source' if kind == 'data' else 'resource'} |")
+        lines.append(
+            f"| [{address.removeprefix('data.')}]({url}) | {'data source' if kind == 'data' else 'resource'} |"
+        )
 
     variables = _variables(module_dir)
-    lines += ["", "## Inputs", "", "| Name | Description | Type | Default | Required |",
-              "| --- | --- | --- | --- | :---: |"]
+    lines += [
+        "",
+        "## Inputs",
+        "",
+        "| Name | Description | Type | Default | Required |",
+        "| --- | --- | --- | --- | :---: |",
+    ]
     for name in sorted(variables, key=lambda n: (not variables[n].required, n)):
         var = variables[name]
         default = "n/a" if var.required else f"`{_cell(_hcl(var.default))}`"
-        lines.append(f"| {_anchor('input', name)} | {_cell(var.description)} | `{_cell(var.type)}` | {default} | "
-                     f"{'yes' if var.required else 'no'} |")
+        lines.append(
+            f"| {_anchor('input', name)} | {_cell(var.description)} | `{_cell(var.type)}` | {default} | "
+            f"{'yes' if var.required else 'no'} |"
+        )
 
     outputs = {name: body for _, block in _blocks(module_dir, "output") for name, body in block.items()}
     lines += ["", "## Outputs", "", "| Name | Description |", "| --- | --- |"]

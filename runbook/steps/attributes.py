@@ -26,8 +26,9 @@ class AttributeChange:
 
     @property
     def text(self) -> str:
-        return f"{self.path}: {self.before} → {self.after}" + (" (forces replacement)" if self.forces_replacement
-                                                                else "")
+        return f"{self.path}: {self.before} → {self.after}" + (
+            " (forces replacement)" if self.forces_replacement else ""
+        )
 
 
 def path_text(steps: Iterable[Any]) -> str:
@@ -72,7 +73,7 @@ def _render(value: Any) -> str:
         return value
     text = json.dumps(value, sort_keys=True, separators=(", ", ": "))
     if len(text) > MAX_VALUE_CHARS:
-        text = text[:MAX_VALUE_CHARS - 1] + f"…({len(text)} characters)"
+        text = text[: MAX_VALUE_CHARS - 1] + f"…({len(text)} characters)"
     return text
 
 
@@ -92,8 +93,14 @@ def attribute_changes(change: dict) -> list[AttributeChange]:
     rows: list[AttributeChange] = []
 
     def forces(path: str) -> bool:
-        return any(path == r or path.startswith(r + ".") or path.startswith(r + "[") or r.startswith(path + ".")
-                   or r.startswith(path + "[") for r in replace)
+        return any(
+            path == r
+            or path.startswith(r + ".")
+            or path.startswith(r + "[")
+            or r.startswith(path + ".")
+            or r.startswith(path + "[")
+            for r in replace
+        )
 
     def emit(path: str, before: Any, after: Any) -> None:
         rows.append(AttributeChange(path, _render(before), _render(after), forces(path)))
@@ -102,17 +109,25 @@ def attribute_changes(change: dict) -> list[AttributeChange]:
         here = path_text(path)
         if b_sens is True or a_sens is True:
             if before != after or unknown is True:
-                emit(here, SENSITIVE if b_sens is True else _masked(before, b_sens),
-                     KNOWN_AFTER_APPLY if unknown is True
-                     else (SENSITIVE if a_sens is True else _masked(after, a_sens)))
+                emit(
+                    here,
+                    SENSITIVE if b_sens is True else _masked(before, b_sens),
+                    KNOWN_AFTER_APPLY if unknown is True else (SENSITIVE if a_sens is True else _masked(after, a_sens)),
+                )
             return
         if unknown is True:
             emit(here, _masked(before, b_sens), KNOWN_AFTER_APPLY)
             return
         if isinstance(before, dict) and isinstance(after, dict):
             for key in sorted(set(before) | set(after) | (set(unknown) if isinstance(unknown, dict) else set())):
-                walk(path + [key], before.get(key), after.get(key), _sub(unknown, key), _sub(b_sens, key),
-                     _sub(a_sens, key))
+                walk(
+                    path + [key],
+                    before.get(key),
+                    after.get(key),
+                    _sub(unknown, key),
+                    _sub(b_sens, key),
+                    _sub(a_sens, key),
+                )
             return
         if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
             for i, (b, a) in enumerate(zip(before, after)):
@@ -125,8 +140,14 @@ def attribute_changes(change: dict) -> list[AttributeChange]:
         if before != after:
             emit(here, _masked(before, b_sens), _masked(after, a_sens, unknown))
 
-    walk([], change.get("before") or {}, change.get("after") or {}, change.get("after_unknown") or {},
-         change.get("before_sensitive") or {}, change.get("after_sensitive") or {})
+    walk(
+        [],
+        change.get("before") or {},
+        change.get("after") or {},
+        change.get("after_unknown") or {},
+        change.get("before_sensitive") or {},
+        change.get("after_sensitive") or {},
+    )
     # What forces the replacement first, then what the configuration changes, then values computed at apply.
     return sorted(rows, key=lambda r: (not r.forces_replacement, r.after == KNOWN_AFTER_APPLY, r.path))
 

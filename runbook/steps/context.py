@@ -54,8 +54,9 @@ class RunContext:
         if self.terraform.initialized:
             spec = tfjson.table_spec(tfjson.state_resources(self.terraform), self.region, self.environment)
             if spec is None and self.workspace.plan_file.is_file():
-                spec = tfjson.table_spec(tfjson.load_plan(self.terraform).planned_resources(), self.region,
-                                         self.environment)
+                spec = tfjson.table_spec(
+                    tfjson.load_plan(self.terraform).planned_resources(), self.region, self.environment
+                )
         return spec
 
     def forget_table(self) -> None:
@@ -63,12 +64,23 @@ class RunContext:
         self.__dict__.pop("table", None)
 
     def describe(self) -> dict:
-        return {"environment": self.environment, "region": self.region, "target": self.target.label,
-                "work_dir": str(self.workspace.base), "tfvars": self.working.describe()}
+        return {
+            "environment": self.environment,
+            "region": self.region,
+            "target": self.target.label,
+            "work_dir": str(self.workspace.base),
+            "tfvars": self.working.describe(),
+        }
 
 
-def open_context(environment: str, aws_region: str, aws_endpoint_url: str = "", work_dir: str = "",
-                 check_endpoint: bool = True, tfvars: str = "") -> RunContext:
+def open_context(
+    environment: str,
+    aws_region: str,
+    aws_endpoint_url: str = "",
+    work_dir: str = "",
+    check_endpoint: bool = True,
+    tfvars: str = "",
+) -> RunContext:
     """Validate the common notebook parameters and build the run's context."""
     environment = params.environment(environment)
 
@@ -97,6 +109,7 @@ def _work_dir(value: object) -> Path | None:
     path = Path(value).resolve()
     existing = next(p for p in (path, *path.parents) if p.exists())  # the filesystem root always exists
     if not existing.is_dir():
-        raise params.ParameterError("work_dir", value,
-                                    f"a directory path, or '' for build/work ({existing} is not a directory)")
+        raise params.ParameterError(
+            "work_dir", value, f"a directory path, or '' for build/work ({existing} is not a directory)"
+        )
     return path

@@ -24,9 +24,11 @@ from runbook.workconfig import missing_error, named_table
 if TYPE_CHECKING:
     from runbook.steps.gate import Decision, Reviewed
 
-PROVIDER_FIX = ("Give Terraform the AWS provider: allow access to registry.terraform.io, or point "
-                "RUNBOOK_TF_PLUGIN_MIRROR at a filesystem mirror that holds hashicorp/aws "
-                "(`terraform providers mirror DIR` on a machine that has access), then run 01-setup again.")
+PROVIDER_FIX = (
+    "Give Terraform the AWS provider: allow access to registry.terraform.io, or point "
+    "RUNBOOK_TF_PLUGIN_MIRROR at a filesystem mirror that holds hashicorp/aws "
+    "(`terraform providers mirror DIR` on a machine that has access), then run 01-setup again."
+)
 
 
 def check_confirmation(context: RunContext, apply: bool, confirm: str) -> None:
@@ -38,8 +40,10 @@ def check_confirmation(context: RunContext, apply: bool, confirm: str) -> None:
         return
     expected = named_table(context.environment, context.working)
     if expected and confirm != expected:
-        raise ConfirmationError(f"apply=True in production needs confirm={expected!r} (the table "
-                                f"{context.tfvars.name} names; got confirm={confirm!r}); nothing was changed")
+        raise ConfirmationError(
+            f"apply=True in production needs confirm={expected!r} (the table "
+            f"{context.tfvars.name} names; got confirm={confirm!r}); nothing was changed"
+        )
 
 
 def check_teardown(environment: str, destroy: object) -> bool:
@@ -66,8 +70,10 @@ def outputs(context: RunContext) -> dict:
 
 def application_environment(context: RunContext, values: dict) -> dict[str, str]:
     """The seed's Next Steps: the application's environment variables, ready to paste."""
-    return {"DYNAMODB_NOTIFICATIONS_TABLE": values.get("dynamodb_notifications_table_name") or "",
-            "AWS_REGION": context.region}
+    return {
+        "DYNAMODB_NOTIFICATIONS_TABLE": values.get("dynamodb_notifications_table_name") or "",
+        "AWS_REGION": context.region,
+    }
 
 
 def plan_and_review(context: RunContext, plan_sha256: str = "", destroy: bool = False) -> "Reviewed":
@@ -79,9 +85,13 @@ def plan_and_review(context: RunContext, plan_sha256: str = "", destroy: bool = 
     destroy = check_teardown(context.environment, destroy)
     terraform = context.terraform
     before_plan(terraform)  # an interrupted apply's lock, or another run's: stop here, naming it (issue 32)
-    reviewed = plan_and_review_(terraform, plan_sha256, live=live_reader(context.target),
-                                table_exists=lambda name: table_exists(context.target, name),
-                                plan_args=("-destroy",) if destroy else ())
+    reviewed = plan_and_review_(
+        terraform,
+        plan_sha256,
+        live=live_reader(context.target),
+        table_exists=lambda name: table_exists(context.target, name),
+        plan_args=("-destroy",) if destroy else (),
+    )
     context.forget_table()
     after_plan(terraform, reviewed.json)  # objects the plan creates that exist outside the state: one diagnosis
     return reviewed
@@ -93,8 +103,15 @@ def planned_table_name(reviewed: "Reviewed") -> str:
     return table.name if table else ""
 
 
-def gate_and_apply(context: RunContext, reviewed: "Reviewed", apply: bool, confirm: str,
-                   allow_destroy: tuple[str, ...] = (), plan_sha256: str = "", destroy: bool = False) -> "Decision":
+def gate_and_apply(
+    context: RunContext,
+    reviewed: "Reviewed",
+    apply: bool,
+    confirm: str,
+    allow_destroy: tuple[str, ...] = (),
+    plan_sha256: str = "",
+    destroy: bool = False,
+) -> "Decision":
     """Decide from the reviewed plan (:func:`runbook.steps.gate.decide`) and apply exactly it when allowed.
 
     ``destroy``: the teardown's own parameter (a teardown plan needs it; see :mod:`runbook.steps.gate`).
@@ -102,8 +119,15 @@ def gate_and_apply(context: RunContext, reviewed: "Reviewed", apply: bool, confi
     A refusal raises :class:`~runbook.steps.gate.ChangeRefused` and changes nothing; a failed apply raises
     :class:`~runbook.steps.gate.ApplyFailed` whose report says what was done and what to do next.
     """
-    decision = decide(reviewed.review, context.environment, planned_table_name(reviewed), apply, confirm,
-                      ",".join(allow_destroy), destroy=destroy)
+    decision = decide(
+        reviewed.review,
+        context.environment,
+        planned_table_name(reviewed),
+        apply,
+        confirm,
+        ",".join(allow_destroy),
+        destroy=destroy,
+    )
     print(decision.reason)
     if decision.allowed:
         applied = apply_reviewed(context.terraform, reviewed.review, decision, expected_sha256=plan_sha256)
@@ -112,9 +136,18 @@ def gate_and_apply(context: RunContext, reviewed: "Reviewed", apply: bool, confi
     return decision
 
 
-def teardown(environment: str, tfvars: str = "", work_dir: str | None = None, endpoint_url: str = "",
-             region: str = "", apply: bool = False, allow_destroy: str = "", plan_sha256: str = "",
-             option_names: dict | None = None, echo=print) -> "Decision":
+def teardown(
+    environment: str,
+    tfvars: str = "",
+    work_dir: str | None = None,
+    endpoint_url: str = "",
+    region: str = "",
+    apply: bool = False,
+    allow_destroy: str = "",
+    plan_sha256: str = "",
+    option_names: dict | None = None,
+    echo=print,
+) -> "Decision":
     """``runbook destroy``: the guide's "Destroy Resources (Staging Only)" through 02's own review and gate.
 
     Production is refused first, before any input is read or anything planned. Then, as 02 with ``destroy=True``:
@@ -133,13 +166,18 @@ def teardown(environment: str, tfvars: str = "", work_dir: str | None = None, en
         terraform.init()
     except TerraformUnavailable as error:
         raise TerraformUnavailable(f"{error} {PROVIDER_FIX}") from None
-    reviewed = plan_and_review_(terraform, plan_sha256, live=live_reader(terraform.target),
-                                table_exists=lambda name: table_exists(terraform.target, name),
-                                plan_args=("-destroy",))
+    reviewed = plan_and_review_(
+        terraform,
+        plan_sha256,
+        live=live_reader(terraform.target),
+        table_exists=lambda name: table_exists(terraform.target, name),
+        plan_args=("-destroy",),
+    )
     echo(reviewed.review.to_markdown())
     echo(f"plan SHA-256: {reviewed.sha256} ({reviewed.origin})")
-    decision = decide(reviewed.review, environment, planned_table_name(reviewed), apply, "", ",".join(allowed),
-                      destroy=True)
+    decision = decide(
+        reviewed.review, environment, planned_table_name(reviewed), apply, "", ",".join(allowed), destroy=True
+    )
     echo(decision.reason)
     if decision.allowed:
         echo(apply_reviewed(terraform, reviewed.review, decision, expected_sha256=plan_sha256).summary)

@@ -40,10 +40,19 @@ FindingStatus = Literal["ok", "problem", "warning", "unavailable"]
 
 #: What Terraform needs to manage the table (the seed's "Access Denied": dynamodb:CreateTable, DescribeTable, ...).
 TERRAFORM_ACTIONS = (
-    "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
-    "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive", "dynamodb:DescribeContinuousBackups",
-    "dynamodb:UpdateContinuousBackups", "dynamodb:ListTagsOfResource", "dynamodb:TagResource",
-    "dynamodb:UntagResource", "dynamodb:DescribeContributorInsights", "dynamodb:UpdateContributorInsights",
+    "dynamodb:CreateTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:DeleteTable",
+    "dynamodb:DescribeTimeToLive",
+    "dynamodb:UpdateTimeToLive",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:ListTagsOfResource",
+    "dynamodb:TagResource",
+    "dynamodb:UntagResource",
+    "dynamodb:DescribeContributorInsights",
+    "dynamodb:UpdateContributorInsights",
 )
 
 
@@ -98,51 +107,79 @@ def table_to_diagnose(context: "RunContext") -> DiagnosedTable:
         saved = planning.saved_plan_json(context.workspace)
         return DiagnosedTable(spec, f"Terraform's state or saved plan in {root}", saved.variables if saved else {})
     if not context.working.exists:
-        return DiagnosedTable(None, f"no state or saved plan in {root}, and no working tfvars to plan "
-                              f"({context.tfvars}): run 01-setup, or pass tfvars", {})
+        return DiagnosedTable(
+            None,
+            f"no state or saved plan in {root}, and no working tfvars to plan "
+            f"({context.tfvars}): run 01-setup, or pass tfvars",
+            {},
+        )
     try:
-        planned = planning.plan_environment(context.environment, str(context.tfvars),
-                                            context.workspace.base / SCRATCH_WORKSPACE,
-                                            context.target.endpoint_url or "", context.region, refresh=False)
+        planned = planning.plan_environment(
+            context.environment,
+            str(context.tfvars),
+            context.workspace.base / SCRATCH_WORKSPACE,
+            context.target.endpoint_url or "",
+            context.region,
+            refresh=False,
+        )
     except RunbookError as error:
         return DiagnosedTable(None, f"no state or saved plan in {root}, and no plan could be made: {error}", {})
-    return DiagnosedTable(planned.table(), f"a plan of {context.tfvars} (no state in {root} yet)",
-                          planned.result.json.variables)
+    return DiagnosedTable(
+        planned.table(), f"a plan of {context.tfvars} (no state in {root} yet)", planned.result.json.variables
+    )
 
 
 def unavailable(check: str, table: DiagnosedTable) -> Finding:
     """The finding of a check that needs the table when Terraform could not describe it."""
-    return Finding(check, "unavailable", f"no table to check: {table.source}",
-                   "run 01-setup and 02-plan-and-apply for this environment")
+    return Finding(
+        check,
+        "unavailable",
+        f"no table to check: {table.source}",
+        "run 01-setup and 02-plan-and-apply for this environment",
+    )
 
 
 # -- Table already exists (not in state) -------------------------------------------------------------------------
-def table_exists_but_not_in_state(target: Target, table_name: str,
-                                  state_addresses: list[str] | None) -> Finding:
+def table_exists_but_not_in_state(target: Target, table_name: str, state_addresses: list[str] | None) -> Finding:
     """The table exists in the account but Terraform's state does not manage it (``state_addresses``: the
     state's resource addresses, what ``terraform state list`` prints; ``None`` when the state could not be read)."""
     check = "table exists but not in state"
     try:
         exists = describe_tables(target, [table_name], include=())[table_name] is not None
     except AWS_ERRORS as error:
-        return Finding(check, "unavailable", f"could not describe {table_name}: {describe_error(error)}",
-                       "check credentials and region (see the access check)")
+        return Finding(
+            check,
+            "unavailable",
+            f"could not describe {table_name}: {describe_error(error)}",
+            "check credentials and region (see the access check)",
+        )
     managed = state_addresses is not None and TABLE_ADDRESS in state_addresses
     if not exists:
         if managed:
-            return Finding(check, "problem", f"the state has {TABLE_ADDRESS} but table {table_name} does not exist",
-                           "terraform plan shows it will be re-created; if it was deleted on purpose, "
-                           f"`terraform state rm {TABLE_ADDRESS}`")
+            return Finding(
+                check,
+                "problem",
+                f"the state has {TABLE_ADDRESS} but table {table_name} does not exist",
+                "terraform plan shows it will be re-created; if it was deleted on purpose, "
+                f"`terraform state rm {TABLE_ADDRESS}`",
+            )
         return Finding(check, "ok", f"table {table_name} does not exist yet", "`terraform apply` creates it")
     if state_addresses is None:
-        return Finding(check, "unavailable", f"table {table_name} exists; Terraform's state could not be read",
-                       "run `terraform init` in the environment's work directory, then `terraform state list`")
+        return Finding(
+            check,
+            "unavailable",
+            f"table {table_name} exists; Terraform's state could not be read",
+            "run `terraform init` in the environment's work directory, then `terraform state list`",
+        )
     if managed:
         return Finding(check, "ok", f"table {table_name} exists and the state manages it as {TABLE_ADDRESS}")
-    return Finding(check, "problem", f"table {table_name} exists but is not in Terraform's state "
-                   "(`terraform apply` would fail with ResourceInUseException: Table already exists)",
-                   f"{import_command(table_name)}   (or an import block: "
-                   f"{' '.join(import_block(table_name).split())})")
+    return Finding(
+        check,
+        "problem",
+        f"table {table_name} exists but is not in Terraform's state "
+        "(`terraform apply` would fail with ResourceInUseException: Table already exists)",
+        f"{import_command(table_name)}   (or an import block: {' '.join(import_block(table_name).split())})",
+    )
 
 
 # -- Access denied ---------------------------------------------------------------------------------------------------
@@ -165,19 +202,28 @@ def _principal_arn(target: Target, caller_arn: str) -> tuple[str | None, str]:
     return caller_arn, resource
 
 
-def access_denied(target: Target, required_actions: Iterable[str] = TERRAFORM_ACTIONS,
-                  table_name: str | None = None) -> Finding:
+def access_denied(
+    target: Target, required_actions: Iterable[str] = TERRAFORM_ACTIONS, table_name: str | None = None
+) -> Finding:
     """Who am I (STS), and which of ``required_actions`` my policies do not allow (IAM policy simulation)."""
     check = "access denied"
     actions = list(required_actions)
     try:
         identity = target.client("sts").get_caller_identity()
     except NoCredentialsError:
-        return Finding(check, "problem", "no AWS credentials found",
-                       "configure credentials: `aws configure`, `aws sso login` or AWS_PROFILE")
+        return Finding(
+            check,
+            "problem",
+            "no AWS credentials found",
+            "configure credentials: `aws configure`, `aws sso login` or AWS_PROFILE",
+        )
     except AWS_ERRORS as error:
-        return Finding(check, "problem", f"the credentials were rejected: {describe_error(error)}",
-                       "refresh the credentials (expired session?) and check the region")
+        return Finding(
+            check,
+            "problem",
+            f"the credentials were rejected: {describe_error(error)}",
+            "refresh the credentials (expired session?) and check the region",
+        )
     caller = identity["Arn"]
     principal, who = _principal_arn(target, caller)
     if principal is None:
@@ -186,8 +232,9 @@ def access_denied(target: Target, required_actions: Iterable[str] = TERRAFORM_AC
     simulate: dict = {"PolicySourceArn": principal, "ActionNames": actions}
     if table_name:
         partition = caller.split(":")[1]
-        simulate["ResourceArns"] = [f"arn:{partition}:dynamodb:{target.region}:{identity['Account']}:table/"
-                                    f"{table_name}"]
+        simulate["ResourceArns"] = [
+            f"arn:{partition}:dynamodb:{target.region}:{identity['Account']}:table/{table_name}"
+        ]
     try:
         results, marker = [], {}
         while True:
@@ -203,13 +250,20 @@ def access_denied(target: Target, required_actions: Iterable[str] = TERRAFORM_AC
             reason = "not allowed to simulate policies (needs iam:SimulatePrincipalPolicy)"
         else:
             reason = describe_error(error)
-        return Finding(check, "unavailable", f"calls run as {caller}; which permissions are missing could not be "
-                       f"checked: {reason}", "compare the caller's policies with the required actions: "
-                       + ", ".join(actions))
+        return Finding(
+            check,
+            "unavailable",
+            f"calls run as {caller}; which permissions are missing could not be checked: {reason}",
+            "compare the caller's policies with the required actions: " + ", ".join(actions),
+        )
     denied = sorted(r["EvalActionName"] for r in results if r.get("EvalDecision") != "allowed")
     if denied:
-        return Finding(check, "problem", f"{who} ({caller}) is not allowed: {', '.join(denied)}",
-                       "attach the module's policy (output dynamodb_access_policy_arn) or grant these actions")
+        return Finding(
+            check,
+            "problem",
+            f"{who} ({caller}) is not allowed: {', '.join(denied)}",
+            "attach the module's policy (output dynamodb_access_policy_arn) or grant these actions",
+        )
     return Finding(check, "ok", f"{who} ({caller}) is allowed all {len(actions)} required actions")
 
 
@@ -230,6 +284,7 @@ def module_not_found(work_dir: Path | str) -> Finding:
         return Finding(check, "problem", f"{manifest} is unreadable: {error}", fix)
     entry = next((m for m in modules if m.get("Key") == "dynamodb"), None)
     if entry is None:
-        return Finding(check, "problem", f"{manifest} does not list module \"dynamodb\"", fix)
-    return Finding(check, "ok", f"module \"dynamodb\" is installed (source {entry.get('Source')}, "
-                   f"dir {entry.get('Dir')})")
+        return Finding(check, "problem", f'{manifest} does not list module "dynamodb"', fix)
+    return Finding(
+        check, "ok", f'module "dynamodb" is installed (source {entry.get("Source")}, dir {entry.get("Dir")})'
+    )

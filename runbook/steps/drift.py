@@ -107,15 +107,21 @@ class DriftReport:
 
     @property
     def verdict(self) -> str:
-        pending = (f"{len(self.pending)} setting(s) of {len(self.resources('pending'))} resource(s) to change by the "
-                   "configuration (not applied yet)")
+        pending = (
+            f"{len(self.pending)} setting(s) of {len(self.resources('pending'))} resource(s) to change by the "
+            "configuration (not applied yet)"
+        )
         if self.drifted:
-            text = (f"drift: {len(self.drifted)} setting(s) of {len(self.resources('drift'))} resource(s) changed "
-                    "outside Terraform")
+            text = (
+                f"drift: {len(self.drifted)} setting(s) of {len(self.resources('drift'))} resource(s) changed "
+                "outside Terraform"
+            )
             return text + (f"; also pending: {pending}" if self.pending else "")
         if self.nothing_applied:
-            return (f"pending: nothing applied yet — {len(self.resources('pending'))} resource(s) to create, "
-                    "no state to drift from")
+            return (
+                f"pending: nothing applied yet — {len(self.resources('pending'))} resource(s) to create, "
+                "no state to drift from"
+            )
         if self.pending:
             return f"pending: {pending}; no drift"
         return "in sync: Terraform found no change outside Terraform and plans none"
@@ -131,12 +137,23 @@ class DriftReport:
 
     def row(self, resource: str, attribute: str, status: Status | None = None) -> DriftRow | None:
         """The row of one setting (and status), if the report has it."""
-        return next((r for r in self.rows if r.resource == resource and r.attribute == attribute
-                     and (status is None or r.status == status)), None)
+        return next(
+            (
+                r
+                for r in self.rows
+                if r.resource == resource and r.attribute == attribute and (status is None or r.status == status)
+            ),
+            None,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "exit_code": self.exit_code, "nothing_applied": self.nothing_applied,
-                "summary": self.summary(), "rows": [asdict(r) for r in self.rows]}
+        return {
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "nothing_applied": self.nothing_applied,
+            "summary": self.summary(),
+            "rows": [asdict(r) for r in self.rows],
+        }
 
     def to_frame(self):
         import pandas as pd  # noqa: PLC0415 — `runbook drift` starts faster without pandas
@@ -147,8 +164,8 @@ class DriftReport:
         return self.to_frame().to_string(index=False)
 
 
-
 # --- the report ---------------------------------------------------------------------------------------------------
+
 
 def drift_report(plan: PlanJson, not_readable: Mapping[str, str] | None = None) -> DriftReport:
     """The drift report of a plan (``terraform show -json`` of a saved plan made with refresh).
@@ -174,18 +191,53 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
     actions = [a for a in body.get("actions", []) if a != "read"]
     importing = bool(body.get("importing"))
     if drift and "delete" in drift["change"].get("actions", []):
-        return [DriftRow(address, "(resource)", "exists", "deleted outside Terraform",
-                         "to create" if "create" in actions else "removed from the configuration", "drift",
-                         "the next apply creates it again" if "create" in actions else "")]
+        return [
+            DriftRow(
+                address,
+                "(resource)",
+                "exists",
+                "deleted outside Terraform",
+                "to create" if "create" in actions else "removed from the configuration",
+                "drift",
+                "the next apply creates it again" if "create" in actions else "",
+            )
+        ]
     if "create" in actions and "delete" not in actions:
         if importing:
-            return [DriftRow(address, "(resource)", "not in the state", "exists", "configured", "pending",
-                             "import: adopts the existing resource")]
-        return [DriftRow(address, "(resource)", "not in the state", "absent", "configured", "pending",
-                         "nothing applied yet" if nothing_applied else "not created yet")]
+            return [
+                DriftRow(
+                    address,
+                    "(resource)",
+                    "not in the state",
+                    "exists",
+                    "configured",
+                    "pending",
+                    "import: adopts the existing resource",
+                )
+            ]
+        return [
+            DriftRow(
+                address,
+                "(resource)",
+                "not in the state",
+                "absent",
+                "configured",
+                "pending",
+                "nothing applied yet" if nothing_applied else "not created yet",
+            )
+        ]
     if actions == ["delete"]:
-        return [DriftRow(address, "(resource)", "exists", "exists", "removed from the configuration", "pending",
-                         "the next apply deletes it")]
+        return [
+            DriftRow(
+                address,
+                "(resource)",
+                "exists",
+                "exists",
+                "removed from the configuration",
+                "pending",
+                "the next apply deletes it",
+            )
+        ]
 
     live, configured = body.get("before"), body.get("after")
     state = drift["change"].get("before") if drift else live
@@ -201,8 +253,9 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
     def planned_change(attribute: str) -> bool:
         """Terraform plans a known value that differs from the live one: the configuration sets it, even where the
         configuration's ``expressions`` cannot say so (a ``dynamic`` block: replicas, indexes, an import)."""
-        return not unknown_at(unknown, attribute) and not equivalent(value_at(configured, attribute),
-                                                                     value_at(live, attribute))
+        return not unknown_at(unknown, attribute) and not equivalent(
+            value_at(configured, attribute), value_at(live, attribute)
+        )
 
     rows: list[DriftRow] = []
     set_back: set[str] = set()
@@ -216,9 +269,9 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
             if equivalent(configured_value, value_at(live, attribute)):
                 continue  # the live value is what the configuration asks for (e.g. the autoscaler's capacity)
             configured_text = shown(configured_value)
-        if configured_text != UNKNOWN and matches_where_known(value_at(configured, attribute),
-                                                              value_at(state, attribute),
-                                                              unknown_mask_at(unknown, attribute)):
+        if configured_text != UNKNOWN and matches_where_known(
+            value_at(configured, attribute), value_at(state, attribute), unknown_mask_at(unknown, attribute)
+        ):
             note = "changed outside Terraform; the next apply sets it back"
             set_back.add(attribute)
         else:
@@ -229,9 +282,11 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
 
     forced = {path_text(p) for p in body.get("replace_paths") or []}
     for attribute, live_text, configured_text in differences(live, configured, unknown, body.get("after_sensitive")):
-        if not setting(attribute) or attribute in set_back or any(attribute.startswith(s + ".")
-                                                                    or attribute.startswith(s + "[")
-                                                                    for s in set_back):
+        if (
+            not setting(attribute)
+            or attribute in set_back
+            or any(attribute.startswith(s + ".") or attribute.startswith(s + "[") for s in set_back)
+        ):
             continue
         top = top_attribute(attribute)
         if configured_text == UNKNOWN and top not in (expressions or {}) and top != TAGS_ALL:
@@ -248,8 +303,17 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
         why = ", ".join(sorted(forced)) or "see the plan"
         rows.append(DriftRow(address, "(resource)", "", "", "", "pending", f"{'/'.join(actions)} ({why})"))
     if importing and not rows:
-        rows.append(DriftRow(address, "(resource)", "not in the state", "exists", "configured", "pending",
-                             "import: adopts the existing resource"))
+        rows.append(
+            DriftRow(
+                address,
+                "(resource)",
+                "not in the state",
+                "exists",
+                "configured",
+                "pending",
+                "import: adopts the existing resource",
+            )
+        )
     if not rows:
         rows.append(DriftRow(address, "(all)", "as configured", "as configured", "as configured", "in sync"))
     return rows

@@ -57,8 +57,9 @@ class DrillResult:
 
         rows = [{"table": self.source_table, "role": "source", "items": self.source_items}]
         if self.backup_table:
-            rows.append({"table": self.backup_table, "role": "restored from on-demand backup",
-                         "items": self.backup_items})
+            rows.append(
+                {"table": self.backup_table, "role": "restored from on-demand backup", "items": self.backup_items}
+            )
         if self.pitr_table:
             rows.append({"table": self.pitr_table, "role": "restored to a point in time", "items": self.pitr_items})
         return pd.DataFrame(rows, columns=["table", "role", "items"])
@@ -85,8 +86,14 @@ def wait_for_table(target: Target, name: str, timeout: float = 600, gone: bool =
         table = table_description(dynamodb, name)
         if table is None and gone:
             return
-        if table is not None and not gone and table.get("TableStatus") == "ACTIVE" and all(
-                index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in table.get("GlobalSecondaryIndexes") or []):
+        if (
+            table is not None
+            and not gone
+            and table.get("TableStatus") == "ACTIVE"
+            and all(
+                index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in table.get("GlobalSecondaryIndexes") or []
+            )
+        ):
             return
         if time.monotonic() > deadline:
             raise RunbookError(f"table {name} did not become {'deleted' if gone else 'ACTIVE'} within {timeout:.0f} s")
@@ -106,11 +113,15 @@ def backup_restore_drill(target: Target, spec: TableSpec, guard: ChangeGuard, ti
     """
     source = spec.name
     if guard.table_name != source:
-        raise ConfirmationError(f"the change guard is for table {guard.table_name!r}, the drill is on {source!r}; "
-                                "nothing was changed")
+        raise ConfirmationError(
+            f"the change guard is for table {guard.table_name!r}, the drill is on {source!r}; nothing was changed"
+        )
     if not guard.check():
-        return DrillResult(status="skipped: pass apply=True", source_table=source,
-                           notes=["read-only run: no backup, no restore, nothing created"])
+        return DrillResult(
+            status="skipped: pass apply=True",
+            source_table=source,
+            notes=["read-only run: no backup, no restore, nothing created"],
+        )
     started = time.monotonic()
     dynamodb = target.client("dynamodb")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
@@ -139,25 +150,30 @@ def backup_restore_drill(target: Target, spec: TableSpec, guard: ChangeGuard, ti
         pitr = dynamodb.describe_continuous_backups(TableName=source)["ContinuousBackupsDescription"]
         pitr_on = (pitr.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED"
         if pitr_on:
-            dynamodb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=pitr_restored,
-                                                    UseLatestRestorableTime=True)
+            dynamodb.restore_table_to_point_in_time(
+                SourceTableName=source, TargetTableName=pitr_restored, UseLatestRestorableTime=True
+            )
             created.append(pitr_restored)
             wait_for_table(target, pitr_restored, timeout)
             result.pitr_table = pitr_restored
             result.pitr_items = count_items(target, pitr_restored)
-            result.steps.append(f"restored the latest restorable time into {pitr_restored}: "
-                                f"{result.pitr_items} items")
+            result.steps.append(f"restored the latest restorable time into {pitr_restored}: {result.pitr_items} items")
             if target.is_emulator:
-                result.notes.append("the emulator's point-in-time restore copies the table's current data "
-                                    "(it accepts any time); on AWS it restores the chosen second")
+                result.notes.append(
+                    "the emulator's point-in-time restore copies the table's current data "
+                    "(it accepts any time); on AWS it restores the chosen second"
+                )
         else:
-            result.notes.append("PITR is off on the source: no point-in-time restore "
-                                "(set dynamodb_pitr_enabled = true)")
+            result.notes.append(
+                "PITR is off on the source: no point-in-time restore (set dynamodb_pitr_enabled = true)"
+            )
         counts = [result.backup_items] + ([result.pitr_items] if pitr_on else [])
         result.status = "ok" if all(c == result.source_items for c in counts) else "mismatch"
         if result.status == "mismatch":
-            result.notes.append("restored item counts differ from the source (writes during the drill change the "
-                                "source; on a quiet table this is a failed restore)")
+            result.notes.append(
+                "restored item counts differ from the source (writes during the drill change the "
+                "source; on a quiet table this is a failed restore)"
+            )
     except AWS_ERRORS as error:
         result.notes.append(f"drill failed: {describe_error(error)}")
     finally:
@@ -228,10 +244,20 @@ def seed_demo_notifications(target: Target, table_name: str, users: int = 5, per
         raise RealAwsRefused("demo notifications are written only on an emulator")
     hash_key, range_key = key_names(target, table_name)
     prefix = demo_user_prefix()
-    requests = [{"PutRequest": {"Item": {hash_key: {"S": f"{prefix}{u}"},
-                                         range_key: {"S": ulid_at(DEMO_EPOCH_MS + u * per_user + n)},
-                                         "type": {"S": "like"}, "read": {"BOOL": False}}}}
-                for u in range(users) for n in range(per_user)]
+    requests = [
+        {
+            "PutRequest": {
+                "Item": {
+                    hash_key: {"S": f"{prefix}{u}"},
+                    range_key: {"S": ulid_at(DEMO_EPOCH_MS + u * per_user + n)},
+                    "type": {"S": "like"},
+                    "read": {"BOOL": False},
+                }
+            }
+        }
+        for u in range(users)
+        for n in range(per_user)
+    ]
     batch_write(target, table_name, requests)
     present = sum(len(query_all(target, table_name, hash_key, f"{prefix}{u}")[0]) for u in range(users))
     return DemoData(table_name, users, per_user, written=len(requests), present=present)
@@ -280,13 +306,25 @@ def restore_drill_config(spec: TableSpec, restored: str, environment: str, regio
         "range_key": spec.range_key,
         "additional_attributes": [a.model_dump() for a in spec.attributes if a.name not in keys],
         "global_secondary_indexes": [
-            {"name": i.name, "hash_key": i.hash_key, "range_key": i.range_key, "projection_type": i.projection_type,
-             "non_key_attributes": list(i.non_key_attributes),
-             **({"read_capacity": i.read_capacity, "write_capacity": i.write_capacity} if spec.provisioned else {})}
-            for i in spec.global_secondary_indexes],
-        "local_secondary_indexes": [{"name": i.name, "range_key": i.range_key, "projection_type": i.projection_type,
-                                     "non_key_attributes": list(i.non_key_attributes)}
-                                    for i in spec.local_secondary_indexes],
+            {
+                "name": i.name,
+                "hash_key": i.hash_key,
+                "range_key": i.range_key,
+                "projection_type": i.projection_type,
+                "non_key_attributes": list(i.non_key_attributes),
+                **({"read_capacity": i.read_capacity, "write_capacity": i.write_capacity} if spec.provisioned else {}),
+            }
+            for i in spec.global_secondary_indexes
+        ],
+        "local_secondary_indexes": [
+            {
+                "name": i.name,
+                "range_key": i.range_key,
+                "projection_type": i.projection_type,
+                "non_key_attributes": list(i.non_key_attributes),
+            }
+            for i in spec.local_secondary_indexes
+        ],
         "restore_source_name": spec.name,
         "restore_to_latest_time": True,
     }
@@ -313,8 +351,10 @@ def terraform_restore_drill(terraform, spec: TableSpec, guard: ChangeGuard) -> T
     if not guard.check():
         return result
     if not spec.pitr_enabled:
-        result.status = ("skipped: point-in-time recovery is off for this table (dynamodb_pitr_enabled = false): "
-                         "there is nothing to restore from")
+        result.status = (
+            "skipped: point-in-time recovery is off for this table (dynamodb_pitr_enabled = false): "
+            "there is nothing to restore from"
+        )
         return result
     restored = f"{drill_table_prefix(spec.name)}tf-{run_id()}"
     workspace = Workspace(RESTORE_ROOT, terraform.workspace.base)
@@ -331,8 +371,9 @@ def terraform_restore_drill(terraform, spec: TableSpec, guard: ChangeGuard) -> T
         drill.run("init", "-input=false", "-no-color")
         drill.run("apply", "-input=false", "-no-color", "-auto-approve")
         result.restored_table = json.loads(drill.run("output", "-json").stdout)["table_name"]["value"]
-        result.steps.append(f"terraform apply: {result.restored_table} restored from {spec.name} "
-                            "(restore_to_latest_time)")
+        result.steps.append(
+            f"terraform apply: {result.restored_table} restored from {spec.name} (restore_to_latest_time)"
+        )
         result.source_items = count_items(target, spec.name)
         result.restored_items = count_items(target, result.restored_table)
         result.steps.append(f"items: source {result.source_items}, restored {result.restored_items}")
@@ -344,8 +385,11 @@ def terraform_restore_drill(terraform, spec: TableSpec, guard: ChangeGuard) -> T
         try:
             drill.run("destroy", "-input=false", "-no-color", "-auto-approve")
             result.destroyed = not table_exists_quietly(target, restored)
-            result.steps.append(f"terraform destroy: {restored} removed" if result.destroyed
-                                else f"terraform destroy ran, but {restored} still exists")
+            result.steps.append(
+                f"terraform destroy: {restored} removed"
+                if result.destroyed
+                else f"terraform destroy ran, but {restored} still exists"
+            )
         except RunbookError as error:
             result.steps.append(f"terraform destroy failed: {error}; remove {restored} by hand")
     result.seconds = round(time.monotonic() - started, 1)

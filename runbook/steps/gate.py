@@ -60,9 +60,11 @@ class TeardownRefused(RunbookError):
 
 
 #: Why production is never torn down, in one line (the CLI and 02 say it as is).
-PRODUCTION_TEARDOWN = ("refused: production is never torn down (the guide destroys staging only; "
-                       "infrastructure/production/guard.tf makes terraform destroy fail there too). "
-                       "Nothing was planned or changed.")
+PRODUCTION_TEARDOWN = (
+    "refused: production is never torn down (the guide destroys staging only; "
+    "infrastructure/production/guard.tf makes terraform destroy fail there too). "
+    "Nothing was planned or changed."
+)
 
 
 def check_teardown(environment: object, destroy: object) -> bool:
@@ -109,18 +111,34 @@ class Decision:
         return format_parameters(self.to_pass)
 
     def to_dict(self) -> dict:
-        return {"allowed": self.allowed, "reason": self.reason, "to_pass": dict(self.to_pass),
-                "destructive": list(self.destructive), "blockers": list(self.blockers),
-                "plan_sha256": self.plan_sha256}
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "to_pass": dict(self.to_pass),
+            "destructive": list(self.destructive),
+            "blockers": list(self.blockers),
+            "plan_sha256": self.plan_sha256,
+        }
 
 
 def _protected(plan_review: PlanReview, deletion_protection: bool | None) -> list[str]:
-    return [rc.address for rc in plan_review.table_loss
-            if (deletion_protection if deletion_protection is not None else rc.deletion_protection)]
+    return [
+        rc.address
+        for rc in plan_review.table_loss
+        if (deletion_protection if deletion_protection is not None else rc.deletion_protection)
+    ]
 
 
-def decide(plan_review: PlanReview, environment: str, table_name: str, apply: object = False, confirm: object = "",
-           allow_destroy: object = "", deletion_protection: bool | None = None, destroy: object = False) -> Decision:
+def decide(
+    plan_review: PlanReview,
+    environment: str,
+    table_name: str,
+    apply: object = False,
+    confirm: object = "",
+    allow_destroy: object = "",
+    deletion_protection: bool | None = None,
+    destroy: object = False,
+) -> Decision:
     """Whether ``plan_review``'s saved plan may be applied with these parameters.
 
     ``deletion_protection``: the table's deletion protection now (the live table's, or the state's); ``None``
@@ -157,7 +175,8 @@ def decide(plan_review: PlanReview, environment: str, table_name: str, apply: ob
             f"while its deletion protection is on. AWS would refuse the DeleteTable only after Terraform had already "
             f"deleted what does not depend on it (the IAM policies: the application's access). To proceed, turn "
             f"protection off in its own reviewed change first (dynamodb_prevent_destroy = false and nothing else: "
-            f"plan, review, apply), then plan this change again")
+            f"plan, review, apply), then plan this change again"
+        )
     if plan_review.teardown and production:
         blockers.append(PRODUCTION_TEARDOWN.removeprefix("refused: ").removesuffix(" Nothing was planned or changed."))
     if destroy and plan_review.has_changes and not plan_review.teardown:
@@ -170,26 +189,36 @@ def decide(plan_review: PlanReview, environment: str, table_name: str, apply: ob
         return decision
     if not apply:
         decision.reason = "plan only (apply=False): nothing was applied. " + (
-            "This plan cannot be applied: " + "; ".join(blockers) if blockers
-            else f"To apply exactly this plan, pass {decision.parameters}")
+            "This plan cannot be applied: " + "; ".join(blockers)
+            if blockers
+            else f"To apply exactly this plan, pass {decision.parameters}"
+        )
         return decision
 
     if plan_review.conflict:
-        raise ChangeRefused(f"the plan creates the table {plan_review.conflict.table}, which already exists outside "
-                            f"Terraform",
-                            f"Import it first: run 03-import (it writes this block: "
-                            f"{plan_review.conflict.import_block.strip()!r}), then re-run 02.")
+        raise ChangeRefused(
+            f"the plan creates the table {plan_review.conflict.table}, which already exists outside Terraform",
+            f"Import it first: run 03-import (it writes this block: "
+            f"{plan_review.conflict.import_block.strip()!r}), then re-run 02.",
+        )
     if plan_review.teardown and production:
         raise ChangeRefused(blockers[-1], "No parameter can override this.")
     if destroy and not plan_review.teardown:
-        raise ChangeRefused(blockers[-1], "To apply this plan pass destroy=False; to tear down, plan again with "
-                            "destroy=True and plan_sha256='' and review the teardown.")
+        raise ChangeRefused(
+            blockers[-1],
+            "To apply this plan pass destroy=False; to tear down, plan again with "
+            "destroy=True and plan_sha256='' and review the teardown.",
+        )
     if plan_review.teardown and not destroy:
-        raise ChangeRefused("the plan is a teardown (it deletes every resource) and destroy=True was not given",
-                            f"Review it ({plan_review.summary}); to tear down, pass {format_parameters(to_pass)}.")
+        raise ChangeRefused(
+            "the plan is a teardown (it deletes every resource) and destroy=True was not given",
+            f"Review it ({plan_review.summary}); to tear down, pass {format_parameters(to_pass)}.",
+        )
     if production and confirm != table_name:
-        raise ChangeRefused(f"apply=True in production without confirm={table_name!r} (got confirm={confirm!r})",
-                            f"To apply this plan pass {format_parameters(to_pass)}.")
+        raise ChangeRefused(
+            f"apply=True in production without confirm={table_name!r} (got confirm={confirm!r})",
+            f"To apply this plan pass {format_parameters(to_pass)}.",
+        )
     if protected:
         raise ChangeRefused(blockers[-1], "No allow_destroy can override this.")
     if set(allowed_addresses) != set(destructive):
@@ -201,23 +230,29 @@ def decide(plan_review: PlanReview, environment: str, table_name: str, apply: ob
         if extra:
             problems.append("not destructive changes of this plan: " + ", ".join(extra))
         if destructive:
-            what = (f"the plan has {len(destructive)} destructive change{'s' if len(destructive) > 1 else ''} "
-                    f"and allow_destroy={','.join(allowed_addresses)!r} does not list exactly "
-                    f"{'them' if len(destructive) > 1 else 'it'} ({'; '.join(problems)})")
-            remedy = (f"Review them ({plan_review.summary}); to apply, pass exactly "
-                      f"allow_destroy={','.join(destructive)!r} (with {format_parameters(to_pass)}).")
+            what = (
+                f"the plan has {len(destructive)} destructive change{'s' if len(destructive) > 1 else ''} "
+                f"and allow_destroy={','.join(allowed_addresses)!r} does not list exactly "
+                f"{'them' if len(destructive) > 1 else 'it'} ({'; '.join(problems)})"
+            )
+            remedy = (
+                f"Review them ({plan_review.summary}); to apply, pass exactly "
+                f"allow_destroy={','.join(destructive)!r} (with {format_parameters(to_pass)})."
+            )
         else:
             what = f"allow_destroy lists addresses this plan does not destroy ({', '.join(extra)})"
             remedy = f"This plan destroys nothing: pass allow_destroy='' (with {format_parameters(to_pass)})."
         raise ChangeRefused(what, remedy)
 
     decision.allowed = True
-    decision.reason = (f"allowed: {plan_review.summary}" + (f" (allow_destroy lists all {len(destructive)} destructive "
-                                                            f"changes)" if destructive else ""))
+    decision.reason = f"allowed: {plan_review.summary}" + (
+        f" (allow_destroy lists all {len(destructive)} destructive changes)" if destructive else ""
+    )
     return decision
 
 
 # --- the saved plan's hash and the apply -------------------------------------------------------------------------
+
 
 def plan_sha256(path: Path | str) -> str:
     """SHA-256 (hex) of a saved plan file, as ``sha256sum tfplan`` prints it."""
@@ -249,8 +284,13 @@ class Reviewed:
         return self.review.plan_sha256
 
 
-def plan_and_review(terraform: "Terraform", plan_sha256: str = "", live=None,
-                    table_exists: "Callable[[str], bool] | None" = None, plan_args: tuple[str, ...] = ()) -> Reviewed:
+def plan_and_review(
+    terraform: "Terraform",
+    plan_sha256: str = "",
+    live=None,
+    table_exists: "Callable[[str], bool] | None" = None,
+    plan_args: tuple[str, ...] = (),
+) -> Reviewed:
     """02's plan step: ``terraform plan -out=tfplan`` and its review — or, with ``plan_sha256``, no new plan.
 
     A new plan is new bytes (it records its own time: ``timestamp`` in ``show -json``), so a plan reviewed in an
@@ -263,12 +303,17 @@ def plan_and_review(terraform: "Terraform", plan_sha256: str = "", live=None,
     plan_file = terraform.workspace.plan_file
     if expected:
         if not plan_file.is_file():
-            raise PlanMismatch(f"plan_sha256={expected!r} was given but there is no saved plan at {plan_file}",
-                               "Run with plan_sha256='' to plan and review, then pass the hash it shows.")
+            raise PlanMismatch(
+                f"plan_sha256={expected!r} was given but there is no saved plan at {plan_file}",
+                "Run with plan_sha256='' to plan and review, then pass the hash it shows.",
+            )
         digest = plan_sha256_of(plan_file)
         if digest != expected:
-            raise PlanMismatch(f"the saved plan's SHA-256 is {digest}, not plan_sha256={expected!r}: it is not the "
-                               f"plan that was reviewed", "Re-run with plan_sha256='' to plan and review again.")
+            raise PlanMismatch(
+                f"the saved plan's SHA-256 is {digest}, not plan_sha256={expected!r}: it is not the "
+                f"plan that was reviewed",
+                "Re-run with plan_sha256='' to plan and review again.",
+            )
         view, origin = load_plan(terraform), "kept from an earlier review (plan_sha256)"
     else:
         made = make_plan(terraform, *plan_args)
@@ -287,8 +332,9 @@ class Applied:
     completed: list[dict]
 
 
-def apply_reviewed(terraform: "Terraform", plan_review: PlanReview, decision: Decision,
-                   expected_sha256: str = "") -> Applied:
+def apply_reviewed(
+    terraform: "Terraform", plan_review: PlanReview, decision: Decision, expected_sha256: str = ""
+) -> Applied:
     """Apply the workspace's saved plan — exactly the reviewed bytes — when ``decision`` allows it.
 
     Right before ``terraform apply``, the saved plan is read and hashed; it must equal the review's hash (the plan
@@ -299,8 +345,10 @@ def apply_reviewed(terraform: "Terraform", plan_review: PlanReview, decision: De
     """
     expected = params.plan_sha256(expected_sha256)
     if not decision.allowed:
-        raise ChangeRefused(decision.reason or "the gate did not allow this plan",
-                            f"Pass {decision.parameters}." if decision.to_pass else "")
+        raise ChangeRefused(
+            decision.reason or "the gate did not allow this plan",
+            f"Pass {decision.parameters}." if decision.to_pass else "",
+        )
     plan_file = terraform.workspace.plan_file
     if not plan_file.is_file():
         raise ChangeRefused(f"no saved plan at {plan_file}", "Run the plan step first.")
@@ -308,26 +356,35 @@ def apply_reviewed(terraform: "Terraform", plan_review: PlanReview, decision: De
     actual = hashlib.sha256(data).hexdigest()
     reviewed = plan_review.plan_sha256 or decision.plan_sha256
     if expected and actual != expected:
-        raise PlanMismatch(f"the saved plan's SHA-256 is {actual}, not plan_sha256={expected!r}: it is not the plan "
-                           f"that was reviewed", "Review this plan (it is shown above) and pass its hash, or re-plan "
-                           "from the reviewed configuration.")
+        raise PlanMismatch(
+            f"the saved plan's SHA-256 is {actual}, not plan_sha256={expected!r}: it is not the plan that was reviewed",
+            "Review this plan (it is shown above) and pass its hash, or re-plan from the reviewed configuration.",
+        )
     if reviewed and actual != reviewed:
-        raise PlanMismatch(f"the saved plan changed after it was reviewed (SHA-256 {actual}, reviewed {reviewed})",
-                           "Re-run the plan and review cells.")
+        raise PlanMismatch(
+            f"the saved plan changed after it was reviewed (SHA-256 {actual}, reviewed {reviewed})",
+            "Re-run the plan and review cells.",
+        )
     if not reviewed and not expected:
-        raise PlanMismatch("the review does not carry the saved plan's hash, so what was reviewed cannot be "
-                           "checked", "Review with runbook.steps.gate.review_saved_plan (or pass plan_sha256).")
+        raise PlanMismatch(
+            "the review does not carry the saved plan's hash, so what was reviewed cannot be checked",
+            "Review with runbook.steps.gate.review_saved_plan (or pass plan_sha256).",
+        )
     copy = plan_file.with_name(REVIEWED_PLAN_FILE)
     copy.write_bytes(data)
     try:
-        result = terraform.run("apply", "-input=false", "-json", "-auto-approve", copy.name, check=False,
-                               progress=True)  # resource by resource, into the cell
+        result = terraform.run(
+            "apply", "-input=false", "-json", "-auto-approve", copy.name, check=False, progress=True
+        )  # resource by resource, into the cell
     finally:
         copy.unlink(missing_ok=True)
     messages = ui_messages(result.stdout)
     if result.returncode != 0:
         raise ApplyFailed(explain_failed_apply(terraform, result, plan_review))
     summary = next((m.get("@message", "") for m in messages if m.get("type") == "change_summary"), "Apply complete!")
-    completed = [{"address": m["hook"]["resource"]["addr"], "action": m["hook"].get("action", "")}
-                 for m in messages if m.get("type") == "apply_complete"]
+    completed = [
+        {"address": m["hook"]["resource"]["addr"], "action": m["hook"].get("action", "")}
+        for m in messages
+        if m.get("type") == "apply_complete"
+    ]
     return Applied(actual, summary, completed)

@@ -58,8 +58,7 @@ def planned_table(context: RunContext):
     """The table Terraform plans from the working tfvars (state first; else ``plan -refresh=false``)."""
     table = context.table
     if table is None:
-        table = make_plan(context.terraform, "-refresh=false", "-lock=false").table(context.region,
-                                                                                    context.environment)
+        table = make_plan(context.terraform, "-refresh=false", "-lock=false").table(context.region, context.environment)
         context.forget_table()
     if table is None:
         raise ConfigurationError(context.tfvars, "Terraform plans no aws_dynamodb_table from this configuration")
@@ -116,10 +115,16 @@ def create_out_of_band_table(target: Target, spec, name: str) -> None:
     if spec.range_key:
         keys.append({"AttributeName": spec.range_key, "KeyType": "RANGE"})
     client = target.client("dynamodb")
-    client.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attributes,
-                        BillingMode="PAY_PER_REQUEST",
-                        Tags=[{"Key": "CreatedBy", "Value": "runbook import demo"},
-                              {"Key": "CreatedAt", "Value": datetime.now(timezone.utc).isoformat(timespec="seconds")}])
+    client.create_table(
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[
+            {"Key": "CreatedBy", "Value": "runbook import demo"},
+            {"Key": "CreatedAt", "Value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+        ],
+    )
     client.get_waiter("table_exists").wait(TableName=name)
 
 

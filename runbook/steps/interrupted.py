@@ -41,15 +41,20 @@ def release_lock(terraform: "Terraform", lock_id: str) -> str:
     returns what was done. A different ID: :class:`WrongLockId`, nothing released."""
     verdict = read_lock_verdict(terraform)
     if verdict is None:
-        raise WrongLockId(f"{UNLOCK_PARAMETER}={lock_id!r}: {state_name(terraform)} is not locked now; nothing was "
-                          "released")
+        raise WrongLockId(
+            f"{UNLOCK_PARAMETER}={lock_id!r}: {state_name(terraform)} is not locked now; nothing was released"
+        )
     if verdict.info.id != lock_id:
-        raise WrongLockId(f"{UNLOCK_PARAMETER}={lock_id!r} is not the current lock's ID {verdict.info.id!r} (held by "
-                          f"{verdict.info.who or '?'} since {verdict.info.created or '?'} for "
-                          f"{verdict.info.operation_label}); nothing was released")
+        raise WrongLockId(
+            f"{UNLOCK_PARAMETER}={lock_id!r} is not the current lock's ID {verdict.info.id!r} (held by "
+            f"{verdict.info.who or '?'} since {verdict.info.created or '?'} for "
+            f"{verdict.info.operation_label}); nothing was released"
+        )
     force_unlock(terraform, lock_id)
-    return (f"released the lock {lock_id} held by {verdict.info.who or '?'} since {verdict.info.created or '?'} for "
-            f"{verdict.info.operation_label} ({verdict.reason})")
+    return (
+        f"released the lock {lock_id} held by {verdict.info.who or '?'} since {verdict.info.created or '?'} for "
+        f"{verdict.info.operation_label} ({verdict.reason})"
+    )
 
 
 #: How many plans a recovery makes at most: an object whose identifier the plan knows only once another is
@@ -70,12 +75,23 @@ class Recovery:
         return not self.diagnosis.found and not self.released
 
     def to_dict(self) -> dict:
-        return {"diagnosis": self.diagnosis.to_dict(), "released": self.released, "rounds": self.rounds,
-                "left": [asdict(o) for o in self.left], "nothing_to_recover": self.nothing_to_recover}
+        return {
+            "diagnosis": self.diagnosis.to_dict(),
+            "released": self.released,
+            "rounds": self.rounds,
+            "left": [asdict(o) for o in self.left],
+            "nothing_to_recover": self.nothing_to_recover,
+        }
 
 
-def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str = "",
-            allow_destroy: tuple[str, ...] = (), show: Callable[[object], None] = print) -> Recovery:
+def recover(
+    context,
+    unlock_lock_id: str = "",
+    apply: bool = False,
+    confirm: str = "",
+    allow_destroy: tuple[str, ...] = (),
+    show: Callable[[object], None] = print,
+) -> Recovery:
     """03's recovery: the diagnosis (lock + orphans, from a plan without the lock); the lock released only when
     ``unlock_lock_id`` is its ID; an ``import {}`` block for every importable orphan, planned, reviewed and applied
     through the gate (``apply``, ``confirm``, ``allow_destroy`` as in 02); the rest listed with its removal command.
@@ -117,16 +133,23 @@ def recover(context, unlock_lock_id: str = "", apply: bool = False, confirm: str
         try:
             show(reviewed.review.to_markdown())
             decision = deploy.gate_and_apply(context, reviewed, apply, confirm, allow_destroy)
-            result.rounds.append({"summary": reviewed.review.summary, "plan_sha256": reviewed.sha256,
-                                  "applied": decision.allowed,
-                                  "imported": [o.address for o in orphans if o.importable]})
+            result.rounds.append(
+                {
+                    "summary": reviewed.review.summary,
+                    "plan_sha256": reviewed.sha256,
+                    "applied": decision.allowed,
+                    "imported": [o.address for o in orphans if o.importable],
+                }
+            )
         finally:
             remove_import_blocks(terraform)
         break
     result.left = [o for o in orphans if not o.importable]
     for orphan in result.left:
-        show(f"cannot import {orphan.address} ({orphan.identifier}): {orphan.note}; remove it with: "
-             f"{orphan.remove_command}")
+        show(
+            f"cannot import {orphan.address} ({orphan.identifier}): {orphan.note}; remove it with: "
+            f"{orphan.remove_command}"
+        )
     if result.nothing_to_recover:
         show(diagnosis.text)  # "<environment>: nothing to recover (…)"
     return result

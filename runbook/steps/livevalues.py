@@ -58,8 +58,10 @@ def _as_live(name: str, value: Any) -> TableLive | None:
         if name in value:  # a mapping of table name → values
             return _as_live(name, value[name])
         return None
-    raise TypeError(f"live values for table {name!r}: expected a mapping, a LiveTable, a TableLive or None, "
-                    f"got {type(value).__name__}")
+    raise TypeError(
+        f"live values for table {name!r}: expected a mapping, a LiveTable, a TableLive or None, "
+        f"got {type(value).__name__}"
+    )
 
 
 def live_values(live: Any, name: str) -> TableLive | None:
@@ -71,6 +73,7 @@ def live_values(live: Any, name: str) -> TableLive | None:
 
 def live_reader(target: "Target") -> Callable[[str], TableLive | None]:
     """A callable for :func:`review`'s ``live``: ``DescribeTable``'s item count and size (``None``: no such table)."""
+
     def read(name: str) -> TableLive | None:
         table = table_description(target.client("dynamodb"), name)
         return None if table is None else TableLive(name, table.get("ItemCount"), table.get("TableSizeBytes"))

@@ -29,24 +29,45 @@ def alarms_state(target: Target, spec: TableSpec):
     columns = ["alarm", "state", "metric", "threshold", "reason", "updated"]
     if not spec.alarms:
         frame = pd.DataFrame(columns=columns)
-        frame.attrs["reason"] = (f"Terraform plans no CloudWatch alarms for {spec.name} "
-                                 "(alarms are off in this configuration: dynamodb_enable_alarms = false)")
+        frame.attrs["reason"] = (
+            f"Terraform plans no CloudWatch alarms for {spec.name} "
+            "(alarms are off in this configuration: dynamodb_enable_alarms = false)"
+        )
         return frame
     names = spec.alarm_names()
-    live = {a["AlarmName"]: a for page in target.client("cloudwatch").get_paginator("describe_alarms").paginate(
-        AlarmNames=names) for a in page.get("MetricAlarms", [])}
+    live = {
+        a["AlarmName"]: a
+        for page in target.client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNames=names)
+        for a in page.get("MetricAlarms", [])
+    }
     rows = []
     for wanted in spec.alarms:
         alarm = live.get(wanted.name)
         if alarm is None:
-            rows.append({"alarm": wanted.name, "state": "MISSING", "metric": "+".join(wanted.metrics),
-                         "threshold": wanted.threshold, "reason": "not created (terraform apply)", "updated": None})
+            rows.append(
+                {
+                    "alarm": wanted.name,
+                    "state": "MISSING",
+                    "metric": "+".join(wanted.metrics),
+                    "threshold": wanted.threshold,
+                    "reason": "not created (terraform apply)",
+                    "updated": None,
+                }
+            )
             continue
-        metric = alarm.get("MetricName") or "+".join(sorted(
-            {m["MetricStat"]["Metric"]["MetricName"] for m in alarm.get("Metrics") or [] if m.get("MetricStat")}))
-        rows.append({"alarm": wanted.name, "state": alarm.get("StateValue"), "metric": metric,
-                     "threshold": alarm.get("Threshold"), "reason": alarm.get("StateReason", ""),
-                     "updated": alarm.get("StateUpdatedTimestamp")})
+        metric = alarm.get("MetricName") or "+".join(
+            sorted({m["MetricStat"]["Metric"]["MetricName"] for m in alarm.get("Metrics") or [] if m.get("MetricStat")})
+        )
+        rows.append(
+            {
+                "alarm": wanted.name,
+                "state": alarm.get("StateValue"),
+                "metric": metric,
+                "threshold": alarm.get("Threshold"),
+                "reason": alarm.get("StateReason", ""),
+                "updated": alarm.get("StateUpdatedTimestamp"),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -61,8 +82,11 @@ def alarm_destinations(target: Target, spec: TableSpec):
     if not spec.alarms:
         frame.attrs["reason"] = f"Terraform plans no CloudWatch alarms for {spec.name} (dynamodb_enable_alarms = false)"
         return frame
-    live = [a for page in target.client("cloudwatch").get_paginator("describe_alarms").paginate(
-        AlarmNames=spec.alarm_names()) for a in page.get("MetricAlarms", [])]
+    live = [
+        a
+        for page in target.client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNames=spec.alarm_names())
+        for a in page.get("MetricAlarms", [])
+    ]
     if not live:
         frame.attrs["reason"] = f"none of the {len(spec.alarms)} planned alarms exists yet (terraform apply)"
         return frame
@@ -74,14 +98,28 @@ def alarm_destinations(target: Target, spec: TableSpec):
                 counts.setdefault(arn, [0, 0])[index] += 1
     rows = []
     for arn, (on_alarm, on_ok) in sorted(counts.items()):
-        row = {"destination": arn, "on_alarm": on_alarm, "on_ok": on_ok, "exists": None, "encryption": "",
-               "subscriptions": ""}
+        row = {
+            "destination": arn,
+            "on_alarm": on_alarm,
+            "on_ok": on_ok,
+            "exists": None,
+            "encryption": "",
+            "subscriptions": "",
+        }
         if arn.startswith("arn:") and arn.split(":")[2] == "sns":
             row.update(_topic_state(target, arn))
         rows.append(row)
     if silent:
-        rows.append({"destination": "(none)", "on_alarm": len(silent), "on_ok": 0, "exists": None,
-                     "encryption": "", "subscriptions": "no action: " + ", ".join(sorted(silent))})
+        rows.append(
+            {
+                "destination": "(none)",
+                "on_alarm": len(silent),
+                "on_ok": 0,
+                "exists": None,
+                "encryption": "",
+                "subscriptions": "no action: " + ", ".join(sorted(silent)),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -92,13 +130,25 @@ def _topic_state(target: Target, arn: str) -> dict:
         attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
     except ClientError as error:
         return {"exists": False, "subscriptions": error.response.get("Error", {}).get("Code", str(error))}
-    subscriptions = [s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
-                     for s in page.get("Subscriptions", [])]
-    listed = [f"{s['Protocol']}:{s['Endpoint']}" + (" (pending confirmation)"
-              if s.get("SubscriptionArn") in ("PendingConfirmation", "pending confirmation") else "")
-              for s in subscriptions]
-    return {"exists": True, "encryption": attributes.get("KmsMasterKeyId") or "none",
-            "subscriptions": ", ".join(listed) or "none"}
+    subscriptions = [
+        s
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+        for s in page.get("Subscriptions", [])
+    ]
+    listed = [
+        f"{s['Protocol']}:{s['Endpoint']}"
+        + (
+            " (pending confirmation)"
+            if s.get("SubscriptionArn") in ("PendingConfirmation", "pending confirmation")
+            else ""
+        )
+        for s in subscriptions
+    ]
+    return {
+        "exists": True,
+        "encryption": attributes.get("KmsMasterKeyId") or "none",
+        "subscriptions": ", ".join(listed) or "none",
+    }
 
 
 #: The key table metrics: (metric, statistic, needs the Operation dimension).
@@ -168,8 +218,11 @@ def ttl_check(target: Target, spec: TableSpec, count: int = 10, cleanup: bool = 
     items = []
     for i in range(count):
         expires = now - 1800 - i if i < expired_n else now + 86400 + i
-        item = {hash_key: {"S": user}, attribute: {"N": str(expires)},
-                "message": {"S": f"ttl check {'expired' if i < expired_n else 'future'} #{i}"}}
+        item = {
+            hash_key: {"S": user},
+            attribute: {"N": str(expires)},
+            "message": {"S": f"ttl check {'expired' if i < expired_n else 'future'} #{i}"},
+        }
         if range_key:
             item[range_key] = {"S": new_ulid()}
         items.append(item)
@@ -185,16 +238,27 @@ def ttl_check(target: Target, spec: TableSpec, count: int = 10, cleanup: bool = 
     if not enabled:
         note = f"TTL is off on {table}: nothing will ever expire"
     elif live_attribute != attribute:
-        note = (f"TTL is on attribute {live_attribute!r} but items carry {attribute!r}: nothing expires")
+        note = f"TTL is on attribute {live_attribute!r} but items carry {attribute!r}: nothing expires"
     else:
-        note = (f"{eligible} expired item(s) still present: DynamoDB deletes expired items in the background, "
-                "typically within a few days (the guide says up to 48 hours), so reads must filter "
-                f"{attribute} > now. " + ("The emulator never deletes expired items." if target.is_emulator
-                                          else ""))
-    return TtlCheck(table=table, ttl_enabled=enabled, live_attribute=live_attribute, spec_attribute=attribute,
-                    written=count, expired=expired_n, future=count - expired_n, eligible_still_present=eligible,
-                    deleted_by_ttl=expired_n - eligible, future_present=future_present, cleaned_up=cleaned,
-                    note=note.strip())
+        note = (
+            f"{eligible} expired item(s) still present: DynamoDB deletes expired items in the background, "
+            "typically within a few days (the guide says up to 48 hours), so reads must filter "
+            f"{attribute} > now. " + ("The emulator never deletes expired items." if target.is_emulator else "")
+        )
+    return TtlCheck(
+        table=table,
+        ttl_enabled=enabled,
+        live_attribute=live_attribute,
+        spec_attribute=attribute,
+        written=count,
+        expired=expired_n,
+        future=count - expired_n,
+        eligible_still_present=eligible,
+        deleted_by_ttl=expired_n - eligible,
+        future_present=future_present,
+        cleaned_up=cleaned,
+        note=note.strip(),
+    )
 
 
 # -- Streams -------------------------------------------------------------------------------------------------------
@@ -224,8 +288,9 @@ def stream_check(target: Target, table_name: str, timeout: float = 20.0) -> Stre
     table = dynamodb.describe_table(TableName=table_name)["Table"]
     spec = table.get("StreamSpecification") or {}
     if not spec.get("StreamEnabled") or not table.get("LatestStreamArn"):
-        return StreamCheck(table_name, False, None, note="streams are disabled on this table "
-                           "(dynamodb_stream_enabled = false)")
+        return StreamCheck(
+            table_name, False, None, note="streams are disabled on this table (dynamodb_stream_enabled = false)"
+        )
     arn = table["LatestStreamArn"]
     streams = target.client("dynamodbstreams")
     hash_key, range_key = key_names(target, table_name)
@@ -240,9 +305,11 @@ def stream_check(target: Target, table_name: str, timeout: float = 20.0) -> Stre
             kwargs["ExclusiveStartShardId"] = description["LastEvaluatedShardId"]
 
     # Iterators at the tip of every open shard, taken before the write.
-    iterators = {sid: streams.get_shard_iterator(StreamArn=arn, ShardId=sid, ShardIteratorType="LATEST")
-                 ["ShardIterator"] for sid, s in shards().items()
-                 if not s.get("SequenceNumberRange", {}).get("EndingSequenceNumber")}
+    iterators = {
+        sid: streams.get_shard_iterator(StreamArn=arn, ShardId=sid, ShardIteratorType="LATEST")["ShardIterator"]
+        for sid, s in shards().items()
+        if not s.get("SequenceNumberRange", {}).get("EndingSequenceNumber")
+    }
     user = f"{TEST_USER_PREFIX}stream-{run_id()}"
     key = {hash_key: {"S": user}}
     if range_key:
@@ -255,20 +322,30 @@ def stream_check(target: Target, table_name: str, timeout: float = 20.0) -> Stre
     deadline = started + timeout
     while time.monotonic() < deadline:
         for sid in set(shards()) - set(iterators):  # a shard opened after the write: read it from the start
-            iterators[sid] = streams.get_shard_iterator(StreamArn=arn, ShardId=sid,
-                                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            iterators[sid] = streams.get_shard_iterator(StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON")[
+                "ShardIterator"
+            ]
         for sid, iterator in list(iterators.items()):
             if iterator is None:
                 continue
             page = streams.get_records(ShardIterator=iterator)
             iterators[sid] = page.get("NextShardIterator")
-            ours += [r for r in page.get("Records", [])
-                     if r.get("dynamodb", {}).get("Keys", {}).get(hash_key) == {"S": user}]
+            ours += [
+                r for r in page.get("Records", []) if r.get("dynamodb", {}).get("Keys", {}).get(hash_key) == {"S": user}
+            ]
         if {r.get("eventName") for r in ours} >= {"INSERT", "REMOVE"}:
             break
         time.sleep(0.2 if target.is_emulator else 1.0)
     names = [r.get("eventName") for r in ours]
     found = "INSERT" in names
     note = "" if found else f"no record for the test write within {timeout:g} s"
-    return StreamCheck(table_name, True, spec.get("StreamViewType"), records=len(ours), event_names=names,
-                       found_write=found, seconds=round(time.monotonic() - started, 3), note=note)
+    return StreamCheck(
+        table_name,
+        True,
+        spec.get("StreamViewType"),
+        records=len(ours),
+        event_names=names,
+        found_write=found,
+        seconds=round(time.monotonic() - started, 3),
+        note=note,
+    )

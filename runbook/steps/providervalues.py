@@ -19,6 +19,7 @@ ABSENT = "null"
 #: The tags on the resource (``tags`` + the provider's ``default_tags``): what tag drift is judged on.
 TAGS_ALL = "tags_all"
 
+
 def _canonical(value: Any) -> Any:
     """``value`` with the provider's spelling differences removed: empty forms → None, lists sorted, JSON parsed."""
     if value is None or value is False or value == "" or (isinstance(value, (int, float)) and value == 0):
@@ -69,8 +70,9 @@ def _join(prefix: str, key: Any) -> str:
     return f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
 
 
-def differences(old: Any, new: Any, unknown: Any = None, sensitive: Any = None,
-                prefix: str = "") -> list[tuple[str, str, str]]:
+def differences(
+    old: Any, new: Any, unknown: Any = None, sensitive: Any = None, prefix: str = ""
+) -> list[tuple[str, str, str]]:
     """``(attribute, old, new)`` for each setting whose values differ in meaning, as deep as they can be told apart.
 
     ``unknown``/``sensitive`` are Terraform's masks of ``new`` (``after_unknown``, ``after_sensitive``).
@@ -90,11 +92,16 @@ def differences(old: Any, new: Any, unknown: Any = None, sensitive: Any = None,
         rows = []
         keys = list(dict.fromkeys([*old, *new, *(unknown if isinstance(unknown, dict) else {})]))
         for key in keys:
-            rows += differences(old.get(key), new.get(key), _child(unknown, key), _child(sensitive, key),
-                                _join(prefix, key))
+            rows += differences(
+                old.get(key), new.get(key), _child(unknown, key), _child(sensitive, key), _join(prefix, key)
+            )
         return rows
-    if (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)
-            and all(isinstance(v, dict) for v in old + new)):
+    if (
+        isinstance(old, list)
+        and isinstance(new, list)
+        and len(old) == len(new)
+        and all(isinstance(v, dict) for v in old + new)
+    ):
         rows = []
         for index, (a, b) in enumerate(zip(old, new)):
             rows += differences(a, b, _child(unknown, index), _child(sensitive, index), _join(prefix, index))
@@ -159,10 +166,16 @@ def matches_where_known(configured: Any, value: Any, unknown: Any) -> bool:
     if unknown is True:
         return True
     if isinstance(configured, dict) and isinstance(value, dict):
-        return all(matches_where_known(configured.get(key), value.get(key), _child(unknown, key))
-                   for key in {*configured, *value})
-    if (isinstance(configured, list) and isinstance(value, list) and len(configured) == len(value)
-            and all(isinstance(v, dict) for v in configured + value)):
+        return all(
+            matches_where_known(configured.get(key), value.get(key), _child(unknown, key))
+            for key in {*configured, *value}
+        )
+    if (
+        isinstance(configured, list)
+        and isinstance(value, list)
+        and len(configured) == len(value)
+        and all(isinstance(v, dict) for v in configured + value)
+    ):
         left = list(value)
         for index, block in enumerate(configured):
             match = next((v for v in left if matches_where_known(block, v, _child(unknown, index))), None)
@@ -179,6 +192,7 @@ _BLOCK_NAMES = ("region_name", "name", "index_name")
 
 def blocks_changed(old: Any, new: Any) -> str:
     """For two lists of named blocks: which were removed and which added (``replica us-west-2 removed``)."""
+
     def names(blocks: Any) -> list[str]:
         if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
             return []
@@ -190,8 +204,11 @@ def blocks_changed(old: Any, new: Any) -> str:
         return ""
     removed = [n for n in before if n not in after]
     added = [n for n in after if n not in before]
-    return "; ".join(part for part in (f"{', '.join(removed)} removed" if removed else "",
-                                       f"{', '.join(added)} added" if added else "") if part)
+    return "; ".join(
+        part
+        for part in (f"{', '.join(removed)} removed" if removed else "", f"{', '.join(added)} added" if added else "")
+        if part
+    )
 
 
 def tags_beside_tags_all(attribute: str, values: tuple) -> bool:
@@ -202,8 +219,9 @@ def tags_beside_tags_all(attribute: str, values: tuple) -> bool:
     match = re.match(r"^(?:(.*)\.)?tags(?:\.|$)", attribute)
     while match:
         parent = match.group(1) or ""
-        if any(isinstance(v := (value_at(value, parent) if parent else value), dict) and TAGS_ALL in v
-               for value in values):
+        if any(
+            isinstance(v := (value_at(value, parent) if parent else value), dict) and TAGS_ALL in v for value in values
+        ):
             return True
         match = re.match(r"^(?:(.*)\.)?tags(?:\.|$)", parent) if parent else None
     return False

@@ -31,20 +31,28 @@ if TYPE_CHECKING:
 
     from runbook.terraform.command import Terraform
 
-NEXT_STEP = ("Fix the cause (Terraform's error above), then re-run 02-plan-and-apply: plan again, review, apply. "
-             "Terraform resumes from the state: what was created stays, a tainted resource is replaced, the rest is "
-             "created.")
+NEXT_STEP = (
+    "Fix the cause (Terraform's error above), then re-run 02-plan-and-apply: plan again, review, apply. "
+    "Terraform resumes from the state: what was created stays, a tainted resource is replaced, the rest is "
+    "created."
+)
 #: Hints for errors whose cause the runbooks know how to fix (matched on Terraform's error text).
 HINTS = (
-    (re.compile(r"ResourceInUseException: Table already exists|Table already exists", re.I),
-     "A table with this name exists outside Terraform (the guide's 'Error: Table Already Exists'): import it with "
-     "03-import instead of creating it, then re-run 02."),
-    (re.compile(r"EntityAlreadyExists", re.I),
-     "An IAM resource with this name exists outside Terraform: import it (an import {} block for that address) or "
-     "remove the stray copy, then re-run 02."),
-    (re.compile(r"deletion protection|DeletionProtection", re.I),
-     "The table's deletion protection refused the delete: turn it off in its own reviewed change first "
-     "(dynamodb_prevent_destroy = false), then plan again."),
+    (
+        re.compile(r"ResourceInUseException: Table already exists|Table already exists", re.I),
+        "A table with this name exists outside Terraform (the guide's 'Error: Table Already Exists'): import it with "
+        "03-import instead of creating it, then re-run 02.",
+    ),
+    (
+        re.compile(r"EntityAlreadyExists", re.I),
+        "An IAM resource with this name exists outside Terraform: import it (an import {} block for that address) or "
+        "remove the stray copy, then re-run 02.",
+    ),
+    (
+        re.compile(r"deletion protection|DeletionProtection", re.I),
+        "The table's deletion protection refused the delete: turn it off in its own reviewed change first "
+        "(dynamodb_prevent_destroy = false), then plan again.",
+    ),
 )
 
 
@@ -80,8 +88,15 @@ def text_diagnostics(text: str) -> list[Diagnostic]:
 
     def close() -> None:
         if current:
-            diagnostics.append(Diagnostic(current["summary"], " ".join(current["detail"]).strip(),
-                                          current.get("address", ""), current.get("file", ""), current.get("line")))
+            diagnostics.append(
+                Diagnostic(
+                    current["summary"],
+                    " ".join(current["detail"]).strip(),
+                    current.get("address", ""),
+                    current.get("file", ""),
+                    current.get("line"),
+                )
+            )
 
     for raw in text.splitlines():
         line = raw.strip(_BOX)
@@ -108,9 +123,15 @@ def json_diagnostics(messages: Iterable[dict]) -> list[Diagnostic]:
         diagnostic = message.get("diagnostic") or {}
         if message.get("type") == "diagnostic" and diagnostic.get("severity") == "error":
             where = diagnostic.get("range") or {}
-            found.append(Diagnostic(diagnostic.get("summary", ""), (diagnostic.get("detail") or "").strip(),
-                                    diagnostic.get("address", ""), where.get("filename", ""),
-                                    (where.get("start") or {}).get("line")))
+            found.append(
+                Diagnostic(
+                    diagnostic.get("summary", ""),
+                    (diagnostic.get("detail") or "").strip(),
+                    diagnostic.get("address", ""),
+                    where.get("filename", ""),
+                    (where.get("start") or {}).get("line"),
+                )
+            )
     return found
 
 
@@ -130,6 +151,7 @@ def _output_of(error: Any) -> str:
 
 # --- the state ---------------------------------------------------------------------------------------------------
 
+
 def is_tainted(resource: dict) -> bool:
     return bool(resource.get("tainted")) or resource.get("status") == "tainted"
 
@@ -142,6 +164,7 @@ def resources_of_state(state: dict | list) -> list[dict]:
 
 
 # --- the failed apply --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class FailedApply:
@@ -159,10 +182,14 @@ class FailedApply:
     def text(self) -> str:
         lines = ["terraform apply failed: " + (self.error.text if self.error else "(no error diagnostic found)")]
         if len(self.diagnostics) > 1:
-            lines.append(f"({len(self.diagnostics) - 1} more error{'s' if len(self.diagnostics) > 2 else ''}: "
-                         + "; ".join(d.summary for d in self.diagnostics[1:]) + ")")
-        lines.append("Done before it failed: " + (", ".join(f"{d['address']} ({d['outcome']})" for d in self.done)
-                                                   or "nothing"))
+            lines.append(
+                f"({len(self.diagnostics) - 1} more error{'s' if len(self.diagnostics) > 2 else ''}: "
+                + "; ".join(d.summary for d in self.diagnostics[1:])
+                + ")"
+            )
+        lines.append(
+            "Done before it failed: " + (", ".join(f"{d['address']} ({d['outcome']})" for d in self.done) or "nothing")
+        )
         if self.not_done:
             lines.append("Not done: " + ", ".join(f"{d['address']} ({d['action']})" for d in self.not_done))
         if self.tainted:
@@ -173,8 +200,14 @@ class FailedApply:
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
-        lines = ["**terraform apply failed.**", "", "```text",
-                 "\n".join(d.text for d in self.diagnostics) or "(no error diagnostic found)", "```", ""]
+        lines = [
+            "**terraform apply failed.**",
+            "",
+            "```text",
+            "\n".join(d.text for d in self.diagnostics) or "(no error diagnostic found)",
+            "```",
+            "",
+        ]
         lines += ["| address | action | outcome |", "| --- | --- | --- |"]
         lines += [f"| {d['address']} | {d['action']} | {d['outcome']} |" for d in self.done + self.not_done]
         if self.tainted:
@@ -188,18 +221,30 @@ class FailedApply:
         return self.to_markdown()
 
     def to_dict(self) -> dict:
-        return {"error": asdict(self.error) if self.error else None,
-                "diagnostics": [asdict(d) for d in self.diagnostics],
-                "done": self.done, "not_done": self.not_done, "tainted": self.tainted, "hint": self.hint,
-                "next_step": self.next_step}
+        return {
+            "error": asdict(self.error) if self.error else None,
+            "diagnostics": [asdict(d) for d in self.diagnostics],
+            "done": self.done,
+            "not_done": self.not_done,
+            "tainted": self.tainted,
+            "hint": self.hint,
+            "next_step": self.next_step,
+        }
 
 
-_OUTCOME = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced",
-            "import": "imported", "import+update": "imported and updated"}
+_OUTCOME = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "replace": "replaced",
+    "import": "imported",
+    "import+update": "imported and updated",
+}
 
 
-def explain_failed_apply(terraform: "Terraform | None", error: Any, plan_review: PlanReview | None = None,
-                         state: dict | list | None = None) -> FailedApply:
+def explain_failed_apply(
+    terraform: "Terraform | None", error: Any, plan_review: PlanReview | None = None, state: dict | list | None = None
+) -> FailedApply:
     """What a failed ``terraform apply`` did and what to do next.
 
     ``error``: what carries Terraform's output — the ``Result`` of ``apply -json`` (what
@@ -214,15 +259,17 @@ def explain_failed_apply(terraform: "Terraform | None", error: Any, plan_review:
     if not diagnostics:
         diagnostics = text_diagnostics(output) or text_diagnostics(str(getattr(error, "stderr", "") or ""))
     if state is None and terraform is not None:
-
         resources = state_resources(terraform)
     else:
         resources = resources_of_state(state or [])
     in_state = {r["address"]: r for r in resources}
     tainted = sorted(a for a, r in in_state.items() if is_tainted(r))
 
-    completed = {m["hook"]["resource"]["addr"]: m["hook"].get("action", "")
-                 for m in messages if m.get("type") == "apply_complete" and m.get("hook")}
+    completed = {
+        m["hook"]["resource"]["addr"]: m["hook"].get("action", "")
+        for m in messages
+        if m.get("type") == "apply_complete" and m.get("hook")
+    }
     errored = [m["hook"]["resource"]["addr"] for m in messages if m.get("type") == "apply_errored" and m.get("hook")]
     failed = set(errored) | {d.address for d in diagnostics if d.address}
 
@@ -233,8 +280,9 @@ def explain_failed_apply(terraform: "Terraform | None", error: Any, plan_review:
         row = {"address": rc.address, "action": rc.action, "outcome": outcome}
         (done if outcome in _OUTCOME.values() or outcome.startswith(("created", "replaced")) else not_done).append(row)
     if plan_review is None:  # no review: what the apply stream says it completed
-        done = [{"address": a, "action": action, "outcome": _OUTCOME.get(action, action)}
-                for a, action in completed.items()]
+        done = [
+            {"address": a, "action": action, "outcome": _OUTCOME.get(action, action)} for a, action in completed.items()
+        ]
     not_done.sort(key=lambda d: d["address"] not in failed)
     text = " ".join(d.summary + " " + d.detail for d in diagnostics)
     hint = next((h for pattern, h in HINTS if pattern.search(text)), "")
@@ -247,8 +295,13 @@ def _outcome(address: str, action: str, in_state: dict, completed: dict, failed:
     if address in failed:
         if tainted:
             return "created, but tainted: failed while finishing (the next plan replaces it)"
-        return "failed: " + ("in the state, unchanged" if present and action != "create" else "not created"
-                             if action in ("create", "replace") else "not done")
+        return "failed: " + (
+            "in the state, unchanged"
+            if present and action != "create"
+            else "not created"
+            if action in ("create", "replace")
+            else "not done"
+        )
     if address in completed:
         return _OUTCOME.get(action, action)
     if have_stream:
@@ -262,6 +315,7 @@ def _outcome(address: str, action: str, in_state: dict, completed: dict, failed:
 
 
 # --- 04-troubleshooting ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -288,8 +342,9 @@ class StateFindings:
             head = "The state shows no failed apply: nothing tainted, no partial create."
         else:
             head = "**The state shows a failed apply:**"
-        lines = [head, ""] + [f"- **{f.kind}** `{f.address}`: {f.message}" for f in self.findings
-                              if f.kind != "next-plan"]
+        lines = [head, ""] + [
+            f"- **{f.kind}** `{f.address}`: {f.message}" for f in self.findings if f.kind != "next-plan"
+        ]
         if self.next_plan:
             lines += ["", f"Next plan: {self.next_plan}"]
         return "\n".join(lines) + "\n"
@@ -310,24 +365,37 @@ def state_findings(state_resources: dict | list, plan: PlanJson | PlanReview | d
         address = resource["address"]
         if is_tainted(resource):
             change = plan_review.change(address) if plan_review else None
-            message = ("tainted: a previous apply created it but failed before finishing; the next plan replaces it"
-                       + (f" ({change.action} planned)" if change else ""))
+            message = "tainted: a previous apply created it but failed before finishing; the next plan replaces it" + (
+                f" ({change.action} planned)" if change else ""
+            )
             if resource.get("type") == TABLE_TYPE:
-                message += (". Replacing the table deletes its items: if it holds data you keep, run "
-                            f"`terraform untaint {address}` instead and plan again")
+                message += (
+                    ". Replacing the table deletes its items: if it holds data you keep, run "
+                    f"`terraform untaint {address}` instead and plan again"
+                )
             findings.append(Finding("tainted", address, message))
         if resource.get("deposed_key") or resource.get("deposed"):
-            findings.append(Finding("deposed", address, "an old object left by a create-before-destroy replacement "
-                                    "that failed; the next apply deletes it"))
+            findings.append(
+                Finding(
+                    "deposed",
+                    address,
+                    "an old object left by a create-before-destroy replacement that failed; the next apply deletes it",
+                )
+            )
     if plan_review is not None and resources:
         creates = [rc.address for rc in plan_review.changes if rc.action == "create"]
         if creates:
-            findings.append(Finding("partial", ", ".join(creates),
-                                    f"the state holds {len(resources)} resource{'s' if len(resources) != 1 else ''} "
-                                    f"and {len(creates)} of the configuration {'are' if len(creates) != 1 else 'is'} "
-                                    f"not created yet: a partial create if an apply failed (or resources just added "
-                                    f"to the configuration); the next apply creates "
-                                    f"{'them' if len(creates) != 1 else 'it'}"))
+            findings.append(
+                Finding(
+                    "partial",
+                    ", ".join(creates),
+                    f"the state holds {len(resources)} resource{'s' if len(resources) != 1 else ''} "
+                    f"and {len(creates)} of the configuration {'are' if len(creates) != 1 else 'is'} "
+                    f"not created yet: a partial create if an apply failed (or resources just added "
+                    f"to the configuration); the next apply creates "
+                    f"{'them' if len(creates) != 1 else 'it'}",
+                )
+            )
     next_plan = plan_review.summary if plan_review is not None else ""
     if plan_review is not None:
         findings.append(Finding("next-plan", "", next_plan))

@@ -24,31 +24,50 @@ def replica_status(target: "Target", spec: "TableSpec") -> tuple[Finding, list[d
         table = target.client("dynamodb").describe_table(TableName=spec.name)["Table"]
     except AWS_ERRORS as error:
         if error_code(error) == "ResourceNotFoundException":
-            return Finding("global table replicas", "unavailable", f"table {spec.name} does not exist",
-                           "run 02-plan-and-apply with apply=True"), []
+            return Finding(
+                "global table replicas",
+                "unavailable",
+                f"table {spec.name} does not exist",
+                "run 02-plan-and-apply with apply=True",
+            ), []
         return Finding("global table replicas", "unavailable", f"DescribeTable: {describe_error(error)}"), []
     live = {r["RegionName"]: r.get("ReplicaStatus", "") for r in table.get("Replicas") or []}
-    rows = [{"region": region, "planned": region in planned, "status": live.get(region, "absent")}
-            for region in sorted(planned | set(live))]
+    rows = [
+        {"region": region, "planned": region in planned, "status": live.get(region, "absent")}
+        for region in sorted(planned | set(live))
+    ]
     missing = sorted(planned - set(live))
     extra = sorted(set(live) - planned)
     not_active = sorted(region for region, status in live.items() if status != "ACTIVE")
     if not planned and not live:
         return Finding("global table replicas", "ok", "no replica planned or live: a single-region table"), rows
     if missing:
-        return Finding("global table replicas", "problem", f"planned but not live: {', '.join(missing)}",
-                       "run 02-plan-and-apply: its plan adds the missing replicas"), rows
+        return Finding(
+            "global table replicas",
+            "problem",
+            f"planned but not live: {', '.join(missing)}",
+            "run 02-plan-and-apply: its plan adds the missing replicas",
+        ), rows
     if extra:
-        return Finding("global table replicas", "warning",
-                       f"live but not in the configuration: {', '.join(extra)} (the next apply removes them)",
-                       "add them to dynamodb_replicas, or let the next apply remove them"), rows
+        return Finding(
+            "global table replicas",
+            "warning",
+            f"live but not in the configuration: {', '.join(extra)} (the next apply removes them)",
+            "add them to dynamodb_replicas, or let the next apply remove them",
+        ), rows
     if not_active:
-        return Finding("global table replicas", "warning",
-                       f"not ACTIVE yet: {', '.join(f'{r} ({live[r]})' for r in not_active)}",
-                       "wait: a new replica is copied from the table before it becomes ACTIVE"), rows
-    return Finding("global table replicas", "ok",
-                   f"{len(live)} replica(s) ACTIVE: {', '.join(sorted(live))}" +
-                   (f" ({table.get('GlobalTableVersion')})" if table.get("GlobalTableVersion") else "")), rows
+        return Finding(
+            "global table replicas",
+            "warning",
+            f"not ACTIVE yet: {', '.join(f'{r} ({live[r]})' for r in not_active)}",
+            "wait: a new replica is copied from the table before it becomes ACTIVE",
+        ), rows
+    return Finding(
+        "global table replicas",
+        "ok",
+        f"{len(live)} replica(s) ACTIVE: {', '.join(sorted(live))}"
+        + (f" ({table.get('GlobalTableVersion')})" if table.get("GlobalTableVersion") else ""),
+    ), rows
 
 
 def _resource_ids(spec: "TableSpec") -> list[str]:
@@ -64,24 +83,40 @@ def scaling_activity(target: "Target", spec: "TableSpec", limit: int = 10) -> tu
     rows: list[dict] = []
     try:
         for resource_id in _resource_ids(spec):
-            for action in client.describe_scheduled_actions(ServiceNamespace="dynamodb",
-                                                            ResourceId=resource_id)["ScheduledActions"]:
+            for action in client.describe_scheduled_actions(ServiceNamespace="dynamodb", ResourceId=resource_id)[
+                "ScheduledActions"
+            ]:
                 target_action = action.get("ScalableTargetAction") or {}
-                rows.append({"kind": "scheduled", "resource": resource_id,
-                             "dimension": action.get("ScalableDimension"), "when": action.get("Schedule"),
-                             "what": f"min {target_action.get('MinCapacity', '-')}, "
-                                     f"max {target_action.get('MaxCapacity', '-')}", "status": ""})
+                rows.append(
+                    {
+                        "kind": "scheduled",
+                        "resource": resource_id,
+                        "dimension": action.get("ScalableDimension"),
+                        "when": action.get("Schedule"),
+                        "what": f"min {target_action.get('MinCapacity', '-')}, "
+                        f"max {target_action.get('MaxCapacity', '-')}",
+                        "status": "",
+                    }
+                )
     except AWS_ERRORS as error:
         why = describe_error(error)
         return Finding("autoscaling activity", "unavailable", f"DescribeScheduledActions: {why}"), rows
     try:
         for resource_id in _resource_ids(spec):
-            activities = client.describe_scaling_activities(ServiceNamespace="dynamodb", ResourceId=resource_id,
-                                                            MaxResults=limit)["ScalingActivities"]
+            activities = client.describe_scaling_activities(
+                ServiceNamespace="dynamodb", ResourceId=resource_id, MaxResults=limit
+            )["ScalingActivities"]
             for activity in activities:
-                rows.append({"kind": "activity", "resource": resource_id,
-                             "dimension": activity.get("ScalableDimension"), "when": str(activity.get("StartTime")),
-                             "what": activity.get("Description", ""), "status": activity.get("StatusCode", "")})
+                rows.append(
+                    {
+                        "kind": "activity",
+                        "resource": resource_id,
+                        "dimension": activity.get("ScalableDimension"),
+                        "when": str(activity.get("StartTime")),
+                        "what": activity.get("Description", ""),
+                        "status": activity.get("StatusCode", ""),
+                    }
+                )
     except AWS_ERRORS as error:
         why = describe_error(error)
         detail = f"scheduled actions: {len(rows)}; scaling activities unavailable: {why}"
@@ -90,7 +125,12 @@ def scaling_activity(target: "Target", spec: "TableSpec", limit: int = 10) -> tu
     scheduled = sum(r["kind"] == "scheduled" for r in rows)
     activities = sum(r["kind"] == "activity" for r in rows)
     if failed:
-        return Finding("autoscaling activity", "problem", f"failed scaling activities: {len(failed)} (latest: "
-                       f"{failed[0]['what']})", "read the activity's cause; check the table's limits and IAM"), rows
-    return Finding("autoscaling activity", "ok",
-                   f"recent scaling activities: {activities}; scheduled actions: {scheduled}"), rows
+        return Finding(
+            "autoscaling activity",
+            "problem",
+            f"failed scaling activities: {len(failed)} (latest: {failed[0]['what']})",
+            "read the activity's cause; check the table's limits and IAM",
+        ), rows
+    return Finding(
+        "autoscaling activity", "ok", f"recent scaling activities: {activities}; scheduled actions: {scheduled}"
+    ), rows

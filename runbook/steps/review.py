@@ -43,17 +43,28 @@ KMS_KEY_TYPE = "aws_kms_key"
 
 
 #: IAM resources whose delete or replace removes the application role's access (for a replace: until re-created).
-ACCESS_TYPES = ("aws_iam_policy", "aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_role",
-                "aws_iam_role_policy")
+ACCESS_TYPES = (
+    "aws_iam_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_iam_policy_attachment",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+)
 
 
 #: Order in which actions are counted in the summary.
 ACTION_ORDER = ("import", "import+update", "create", "update", "replace", "delete", "forget")
 
 
-_ACTION_WORDS = {"import": "to import", "import+update": "to import and update", "create": "to create",
-                 "update": "to update", "replace": "to replace", "delete": "to delete",
-                 "forget": "to forget (removed from state, kept in AWS)"}
+_ACTION_WORDS = {
+    "import": "to import",
+    "import+update": "to import and update",
+    "create": "to create",
+    "update": "to update",
+    "replace": "to replace",
+    "delete": "to delete",
+    "forget": "to forget (removed from state, kept in AWS)",
+}
 
 
 #: Terraform's ``action_reason`` values, in words.
@@ -126,7 +137,7 @@ def _destructive(rc: ResourceChange, change: dict) -> str:
     removes = action in ("delete", "replace") or action.endswith("+replace") or action.endswith("+delete")
     if rc.is_table:
         if removes:
-            what = (f"the table {rc.before_name}: data is lost" if rc.before_name else "the table: data is lost")
+            what = f"the table {rc.before_name}: data is lost" if rc.before_name else "the table: data is lost"
             if action == "replace" and rc.after_name and rc.after_name != rc.before_name:
                 what += f" (replaced by a new, empty table {rc.after_name})"
             elif action == "replace":
@@ -134,8 +145,11 @@ def _destructive(rc: ResourceChange, change: dict) -> str:
             return what
         dropped = sorted(_gsi_names(change.get("before")) - _gsi_names(change.get("after")))
         if dropped:
-            return ("drops global secondary index " + ", ".join(dropped)
-                    + ": DynamoDB deletes it; queries on it fail until it is re-created and back-filled")
+            return (
+                "drops global secondary index "
+                + ", ".join(dropped)
+                + ": DynamoDB deletes it; queries on it fail until it is re-created and back-filled"
+            )
         return ""
     if not removes:
         return ""
@@ -154,11 +168,14 @@ def resource_change(raw: dict, live: Any = None) -> ResourceChange:
     action = action_of(raw)
     before, after = change.get("before") or {}, change.get("after") or {}
     rc = ResourceChange(
-        address=raw["address"], type=raw.get("type", ""), action=action,
+        address=raw["address"],
+        type=raw.get("type", ""),
+        action=action,
         reason=REASONS.get(raw.get("action_reason", ""), raw.get("action_reason", "")),
         replace_paths=[path_text(p) for p in change.get("replace_paths") or []],
         importing_id=str((change.get("importing") or {}).get("id", "")),
-        previous_address=raw.get("previous_address", ""), deposed=raw.get("deposed", ""),
+        previous_address=raw.get("previous_address", ""),
+        deposed=raw.get("deposed", ""),
     )
     if rc.is_table:
         rc.before_name = before.get("name") if isinstance(before, dict) else None
@@ -185,10 +202,12 @@ class TableConflict:
 
     @property
     def message(self) -> str:
-        return (f"a table named {self.table!r} already exists on the target, but Terraform's state does not manage "
-                f"it: applying this plan would fail with the guide's 'Error: Table Already Exists' after creating "
-                f"the other resources. Import it first: run 03-import (it writes this import block and plans it), "
-                f"then re-run 02.")
+        return (
+            f"a table named {self.table!r} already exists on the target, but Terraform's state does not manage "
+            f"it: applying this plan would fail with the guide's 'Error: Table Already Exists' after creating "
+            f"the other resources. Import it first: run 03-import (it writes this import block and plans it), "
+            f"then re-run 02."
+        )
 
 
 @dataclass
@@ -253,24 +272,30 @@ class PlanReview:
             notes.append(f"{len(keys)} KMS key{'s' if len(keys) > 1 else ''} deleted: encrypted data unreadable")
         access = [rc for rc in self.destructive if rc.type in ACCESS_TYPES]
         if access:
-            notes.append(f"the application role loses its access ({len(access)} IAM "
-                         f"resource{'s' if len(access) > 1 else ''} deleted"
-                         + (" and re-created)" if all(rc.action == "replace" for rc in access) else ")"))
+            notes.append(
+                f"the application role loses its access ({len(access)} IAM "
+                f"resource{'s' if len(access) > 1 else ''} deleted"
+                + (" and re-created)" if all(rc.action == "replace" for rc in access) else ")")
+            )
         if self.conflict:
-            notes.append(f"the table {self.conflict.table} already exists outside Terraform: import it first "
-                         "(03-import)")
+            notes.append(
+                f"the table {self.conflict.table} already exists outside Terraform: import it first (03-import)"
+            )
         return text + (" — " + "; ".join(notes) if notes else "")
 
     # -- renderings -----------------------------------------------------------------------------------------------
     def rows(self) -> list[dict]:
-        return [{
-            "address": rc.address,
-            "action": rc.action + (f" (deposed {rc.deposed})" if rc.deposed else ""),
-            "destructive": rc.destructive,
-            "forces replacement": ", ".join(rc.replace_paths),
-            "changes": "; ".join(a.text for a in rc.attributes),
-            "reason": rc.reason,
-        } for rc in self.changes]
+        return [
+            {
+                "address": rc.address,
+                "action": rc.action + (f" (deposed {rc.deposed})" if rc.deposed else ""),
+                "destructive": rc.destructive,
+                "forces replacement": ", ".join(rc.replace_paths),
+                "changes": "; ".join(a.text for a in rc.attributes),
+                "reason": rc.reason,
+            }
+            for rc in self.changes
+        ]
 
     def to_frame(self) -> "pd.DataFrame":
         """One row per resource change (display with ``.style.hide(axis="index")`` or :meth:`to_html`)."""
@@ -289,30 +314,41 @@ class PlanReview:
             head += f" · saved plan SHA-256 {_code(self.plan_sha256)}"
         lines = [head + (f" ({origin})" if origin else ""), ""]
         if self.teardown:
-            lines += ["**Teardown:** every resource below is deleted and nothing is left in the state; the gate "
-                      "needs `destroy=True` as well as `apply=True` and `allow_destroy`.", ""]
+            lines += [
+                "**Teardown:** every resource below is deleted and nothing is left in the state; the gate "
+                "needs `destroy=True` as well as `apply=True` and `allow_destroy`.",
+                "",
+            ]
         if self.conflict:
-            lines += [f"**Refused before apply:** {self.conflict.message}", "", "```hcl",
-                      self.conflict.import_block.rstrip(), "```", ""]
+            lines += [
+                f"**Refused before apply:** {self.conflict.message}",
+                "",
+                "```hcl",
+                self.conflict.import_block.rstrip(),
+                "```",
+                "",
+            ]
         if self.destructive:
             lines += ["**Destructive changes** (the gate needs `allow_destroy` listing exactly these addresses):", ""]
             lines += [f"- {_code(rc.address)} ({rc.action}): {rc.destructive}" for rc in self.destructive]
-            lines += ["", f"`allow_destroy = \"{','.join(self.destructive_addresses)}\"`", ""]
+            lines += ["", f'`allow_destroy = "{",".join(self.destructive_addresses)}"`', ""]
         if not self.changes:
             return "\n".join(lines).rstrip() + "\n"
         rows = self.rows()
         columns = [c for c in _REVIEW_COLUMNS if c in ("address", "action") or any(row.get(c) for row in rows)]
         lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
         for row in rows:
-            lines.append("| " + " | ".join(_code(row[c]) if c == "address" else _cell(row[c]) for c in columns)
-                         + " |")
+            lines.append("| " + " | ".join(_code(row[c]) if c == "address" else _cell(row[c]) for c in columns) + " |")
         for rc in self.changes:
             if rc.attributes and rc.action != "create":
                 lines += ["", f"{_code(rc.address)} ({rc.action}):", ""]
                 later = known_after_apply(rc.attributes)
-                lines += [f"- `{a.path}`: `{a.before}` → `{a.after}`" + (" **(forces replacement)**"
-                                                                      if a.forces_replacement else "")
-                          for a in rc.attributes if not later or a not in later]
+                lines += [
+                    f"- `{a.path}`: `{a.before}` → `{a.after}`"
+                    + (" **(forces replacement)**" if a.forces_replacement else "")
+                    for a in rc.attributes
+                    if not later or a not in later
+                ]
                 if later:
                     lines.append(known_after_apply_line(later))
         return "\n".join(lines) + "\n"
@@ -338,8 +374,9 @@ class PlanReview:
 _REVIEW_COLUMNS = ("address", "action", "destructive", "forces replacement", "reason")
 
 
-def review(plan: PlanJson | dict, live: Any = None, plan_sha256: str = "",
-           table_exists: bool | None = None) -> PlanReview:
+def review(
+    plan: PlanJson | dict, live: Any = None, plan_sha256: str = "", table_exists: bool | None = None
+) -> PlanReview:
     """The review of a saved plan (``runbook.terraform.tfjson.PlanJson`` or the raw ``show -json`` dict).
 
     ``live``: what the table holds now, for a delete/replace of it — ``None`` (not read), a
@@ -354,8 +391,9 @@ def review(plan: PlanJson | dict, live: Any = None, plan_sha256: str = "",
         if action_of(raw) in ("no-op", "read"):
             continue
         changes.append(resource_change(raw, live))
-    result = PlanReview(changes, terraform_version=plan.terraform_version, plan_sha256=plan_sha256,
-                        teardown=is_teardown(plan))
+    result = PlanReview(
+        changes, terraform_version=plan.terraform_version, plan_sha256=plan_sha256, teardown=is_teardown(plan)
+    )
     if table_exists is not None:
         table_conflict(result, table_exists)
     return result

@@ -17,22 +17,33 @@ def throttling_alarms_in_alarm(target: Target, spec: TableSpec) -> Finding:
     names = spec.alarm_names()
     if not names:
         status: FindingStatus = "warning" if spec.environment == "production" else "ok"
-        return Finding(check, status, f"alarms are disabled for {spec.environment} (dynamodb_enable_alarms = false)"
-                       + ("" if status == "ok" else ": throttling would go unnoticed"),
-                       "" if status == "ok" else "set dynamodb_enable_alarms = true and terraform apply")
+        return Finding(
+            check,
+            status,
+            f"alarms are disabled for {spec.environment} (dynamodb_enable_alarms = false)"
+            + ("" if status == "ok" else ": throttling would go unnoticed"),
+            "" if status == "ok" else "set dynamodb_enable_alarms = true and terraform apply",
+        )
     try:
-        alarms = {a["AlarmName"]: a for page in target.client("cloudwatch").get_paginator("describe_alarms")
-                  .paginate(AlarmNames=names) for a in page.get("MetricAlarms", [])}
+        alarms = {
+            a["AlarmName"]: a
+            for page in target.client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNames=names)
+            for a in page.get("MetricAlarms", [])
+        }
     except AWS_ERRORS as error:
         return Finding(check, "unavailable", f"could not read alarms: {describe_error(error)}")
     firing = [name for name in names if alarms.get(name, {}).get("StateValue") == "ALARM"]
     missing = [name for name in names if name not in alarms]
     if firing:
-        throttled = [name for name in firing
-                     if any("Throttle" in metric for metric in getattr(spec.alarm(name), "metrics", ()))]
-        fix = ("throttling: raise capacity or the autoscaling maximum (or use on-demand), and look for hot "
-               "partition keys with Contributor Insights" if throttled else
-               "read the alarm's reason and the table's metrics (06-operations)")
+        throttled = [
+            name for name in firing if any("Throttle" in metric for metric in getattr(spec.alarm(name), "metrics", ()))
+        ]
+        fix = (
+            "throttling: raise capacity or the autoscaling maximum (or use on-demand), and look for hot "
+            "partition keys with Contributor Insights"
+            if throttled
+            else "read the alarm's reason and the table's metrics (06-operations)"
+        )
         reasons = "; ".join(f"{name}: {alarms[name].get('StateReason', '')}" for name in firing)
         return Finding(check, "problem", f"{len(firing)} alarm(s) in ALARM — {reasons}", fix)
     if missing:
@@ -46,14 +57,20 @@ def pitr_off_in_production(live: LiveTable | None, environment: str) -> Finding:
     if live is None:
         return Finding(check, "unavailable", "the table does not exist")
     if live.pitr_enabled is None:
-        return Finding(check, "unavailable", f"continuous backups could not be read: "
-                       f"{live.unsupported.get('continuous_backups', 'not read')}")
+        return Finding(
+            check,
+            "unavailable",
+            f"continuous backups could not be read: {live.unsupported.get('continuous_backups', 'not read')}",
+        )
     if live.pitr_enabled:
         return Finding(check, "ok", f"PITR is on ({live.pitr_recovery_period_days or '?'} days)")
     if environment == "production":
-        return Finding(check, "problem", f"PITR is off on the production table {live.name}: no point-in-time "
-                       "restore after a bad write or delete",
-                       "set dynamodb_pitr_enabled = true in production and terraform apply")
+        return Finding(
+            check,
+            "problem",
+            f"PITR is off on the production table {live.name}: no point-in-time restore after a bad write or delete",
+            "set dynamodb_pitr_enabled = true in production and terraform apply",
+        )
     return Finding(check, "ok", f"PITR is off in {environment} (the guide enables it in production only)")
 
 
@@ -64,7 +81,10 @@ def deletion_protection_off_in_production(live: LiveTable | None, environment: s
     if live.deletion_protection:
         return Finding(check, "ok", "deletion protection is on")
     if environment == "production":
-        return Finding(check, "problem", f"deletion protection is off on the production table {live.name}: "
-                       "one `delete-table` loses everything",
-                       "set dynamodb_prevent_destroy = true in production and terraform apply")
+        return Finding(
+            check,
+            "problem",
+            f"deletion protection is off on the production table {live.name}: one `delete-table` loses everything",
+            "set dynamodb_prevent_destroy = true in production and terraform apply",
+        )
     return Finding(check, "ok", f"deletion protection is off in {environment} (the guide protects production)")

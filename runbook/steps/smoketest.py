@@ -55,8 +55,14 @@ class SmokeResult:
 
     @property
     def ok(self) -> bool:
-        return (self.written == self.users * self.per_user and self.read == self.written and self.missing == 0
-                and self.duplicated == 0 and self.unexpected == 0 and self.ordered_newest_first)
+        return (
+            self.written == self.users * self.per_user
+            and self.read == self.written
+            and self.missing == 0
+            and self.duplicated == 0
+            and self.unexpected == 0
+            and self.ordered_newest_first
+        )
 
     def to_dict(self) -> dict:
         return {**asdict(self), "ok": self.ok}
@@ -66,9 +72,19 @@ class SmokeResult:
         return pd.DataFrame([{"measure": k, "value": v} for k, v in self.to_dict().items()])
 
 
-def smoke_test(target: Target, table_name: str, users: int = 3, per_user: int = 20, *, page_size: int | None = None,
-               workers: int = 4, cleanup: bool = True, base_delay: float = 0.05, max_delay: float = 2.0,
-               max_attempts: int = 10) -> SmokeResult:
+def smoke_test(
+    target: Target,
+    table_name: str,
+    users: int = 3,
+    per_user: int = 20,
+    *,
+    page_size: int | None = None,
+    workers: int = 4,
+    cleanup: bool = True,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+    max_attempts: int = 10,
+) -> SmokeResult:
     """Write ``users × per_user`` notifications, read each user's back newest first with Query, verify, clean up.
 
     User ids are ``runbook-smoke-<run>-<n>``; notification ids are ULIDs (time-sortable). Retries of every kind
@@ -87,10 +103,19 @@ def smoke_test(target: Target, table_name: str, users: int = 3, per_user: int = 
         for user, ids in written.items():
             notification_id = new_ulid()
             ids.append(notification_id)
-            requests.append({"PutRequest": {"Item": {
-                hash_key: {"S": user}, range_key: {"S": notification_id},
-                "type": {"S": "smoke-test"}, "message": {"S": f"notification {n} for {user}"},
-                "created_at": {"S": ulid_time(notification_id).isoformat()}}}})
+            requests.append(
+                {
+                    "PutRequest": {
+                        "Item": {
+                            hash_key: {"S": user},
+                            range_key: {"S": notification_id},
+                            "type": {"S": "smoke-test"},
+                            "message": {"S": f"notification {n} for {user}"},
+                            "created_at": {"S": ulid_time(notification_id).isoformat()},
+                        }
+                    }
+                }
+            )
     retry = {"max_attempts": max_attempts, "base_delay": base_delay, "max_delay": max_delay}
     started = time.monotonic()
     try:
@@ -103,8 +128,9 @@ def smoke_test(target: Target, table_name: str, users: int = 3, per_user: int = 
         read_back: dict[str, list[str]] = {}
 
         def read(user: str) -> tuple[str, list[str], int]:
-            items, pages = query_all(target, table_name, hash_key, user, stats, newest_first=True,
-                                     page_size=page_size, **retry)
+            items, pages = query_all(
+                target, table_name, hash_key, user, stats, newest_first=True, page_size=page_size, **retry
+            )
             return user, [it[range_key]["S"] for it in items], pages
 
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="smoke-read") as pool:
@@ -122,11 +148,17 @@ def smoke_test(target: Target, table_name: str, users: int = 3, per_user: int = 
         result.read_seconds = round(time.monotonic() - started, 3)
     finally:
         if cleanup:
-            deletes = [{"DeleteRequest": {"Key": {hash_key: {"S": user}, range_key: {"S": i}}}}
-                       for user, ids in written.items() for i in ids]
+            deletes = [
+                {"DeleteRequest": {"Key": {hash_key: {"S": user}, range_key: {"S": i}}}}
+                for user, ids in written.items()
+                for i in ids
+            ]
             batch_write(target, table_name, deletes, stats, workers=workers, **retry)
             result.cleaned_up = len(deletes)
         result.sdk_retries, result.unprocessed_retries, result.request_retries = (
-            stats.sdk, stats.unprocessed, stats.request)
+            stats.sdk,
+            stats.unprocessed,
+            stats.request,
+        )
         result.retries = stats.total
     return result

@@ -67,21 +67,37 @@ def needs(resources: Iterable[dict]) -> list[Need]:
     """The calls these planned resources need that an emulator may lack (empty when none)."""
     resources = list(resources)
     found: list[Need] = []
-    monitored = [r["address"] for r in resources
-                 if r.get("type") == "aws_instance" and (r.get("values") or {}).get("monitoring") is True]
+    monitored = [
+        r["address"]
+        for r in resources
+        if r.get("type") == "aws_instance" and (r.get("values") or {}).get("monitoring") is True
+    ]
     if monitored:
-        found.append(Need("EC2 MonitorInstances", "aws_instance with monitoring = true (detailed monitoring)",
-                          tuple(monitored), "detailed monitoring (monitoring = false on the instance)",
-                          _probe_monitor_instances))
+        found.append(
+            Need(
+                "EC2 MonitorInstances",
+                "aws_instance with monitoring = true (detailed monitoring)",
+                tuple(monitored),
+                "detailed monitoring (monitoring = false on the instance)",
+                _probe_monitor_instances,
+            )
+        )
     targets = [r for r in resources if r.get("type") == "aws_appautoscaling_target"]
     if targets:
         tagged = [r for r in targets if (r.get("values") or {}).get("tags") or (r.get("values") or {}).get("tags_all")]
         setting = "aws_appautoscaling_target (autoscaling)" + (
-            f", {len(tagged)} of {len(targets)} with tags" if tagged else "")
+            f", {len(tagged)} of {len(targets)} with tags" if tagged else ""
+        )
         # The provider reads every scalable target's tags after creating it (tags_all), tagged or not.
-        found.append(Need("Application Auto Scaling ListTagsForResource", setting,
-                          tuple(r["address"] for r in targets), "autoscaling (no aws_appautoscaling_target planned)",
-                          _probe_autoscaling_tags))
+        found.append(
+            Need(
+                "Application Auto Scaling ListTagsForResource",
+                setting,
+                tuple(r["address"] for r in targets),
+                "autoscaling (no aws_appautoscaling_target planned)",
+                _probe_autoscaling_tags,
+            )
+        )
     return found
 
 
@@ -109,26 +125,37 @@ def check_target(target: Target, resources: Iterable[dict], configuration: dict 
     if not wanted:
         return [Check("target capabilities", True, "this configuration needs no API that emulators commonly lack")]
     if not target.is_emulator:
-        return [Check(f"target: {need.call}", True, f"needed by {need.setting}; real AWS has it (not probed)")
-                for need in wanted]
+        return [
+            Check(f"target: {need.call}", True, f"needed by {need.setting}; real AWS has it (not probed)")
+            for need in wanted
+        ]
     variables = setting_variables(configuration, resources)
     checks = []
     for need in wanted:
         supported, answer = _answer(need, target)
-        where = ", ".join(need.addresses[:3]) + (f" and {len(need.addresses) - 3} more" if len(need.addresses) > 3
-                                                 else "")
+        where = ", ".join(need.addresses[:3]) + (
+            f" and {len(need.addresses) - 3} more" if len(need.addresses) > 3 else ""
+        )
         if supported:
-            checks.append(Check(f"target: {need.call}", True, f"{target.endpoint_url} {answer}; needed by "
-                                f"{need.setting} ({where})"))
+            checks.append(
+                Check(
+                    f"target: {need.call}", True, f"{target.endpoint_url} {answer}; needed by {need.setting} ({where})"
+                )
+            )
             continue
         names = sorted({variables[a] for a in need.addresses if a in variables})
-        turn_off = (" or ".join(f"`-var {name}=false`" for name in names) + f" ({need.turn_off})" if names
-                    else need.turn_off)
-        checks.append(Check(
-            f"target: {need.call}", False,
-            f"the emulator at {target.endpoint_url} does not implement {need.call} ({answer}), which "
-            f"{need.setting} needs: {where}. An apply would fail half-way and leave a partial state.",
-            f"{EMULATOR_FIX}; or turn off {turn_off} for this run"))
+        turn_off = (
+            " or ".join(f"`-var {name}=false`" for name in names) + f" ({need.turn_off})" if names else need.turn_off
+        )
+        checks.append(
+            Check(
+                f"target: {need.call}",
+                False,
+                f"the emulator at {target.endpoint_url} does not implement {need.call} ({answer}), which "
+                f"{need.setting} needs: {where}. An apply would fail half-way and leave a partial state.",
+                f"{EMULATOR_FIX}; or turn off {turn_off} for this run",
+            )
+        )
     return checks
 
 

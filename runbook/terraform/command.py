@@ -42,8 +42,12 @@ from runbook.terraform.workspace import (
 )
 
 #: Terraform's messages when it cannot install a provider (no registry access, no mirror).
-_INSTALL_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
-                     "could not connect to registry", "Failed to resolve provider packages")
+_INSTALL_FAILURES = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+    "could not connect to registry",
+    "Failed to resolve provider packages",
+)
 #: Beside ``.terraform``: the digest of what the last successful ``init`` was run with (see :meth:`Terraform.init`).
 INIT_MARKER = "runbook-init.sha256"
 
@@ -93,16 +97,18 @@ class Terraform(TerraformRunner):
         if recorded and recorded.get("type") == "s3" and not self.target.is_emulator:
             before = recorded.get("config") or {}
             if (before.get("bucket"), before.get("key")) != (config.bucket, config.key):
-                raise ConfigurationError(config.path, f"this work directory was initialised with "
-                                         f"s3://{before.get('bucket')}/{before.get('key')}, the backend config "
-                                         f"now says s3://{config.bucket}/{config.key}. To move the state, run "
-                                         f"`terraform -chdir={root} init -migrate-state {' '.join(config.init_args())}`"
-                                         f"; to start over on the new one, remove {root / '.terraform'}")
+                raise ConfigurationError(
+                    config.path,
+                    f"this work directory was initialised with "
+                    f"s3://{before.get('bucket')}/{before.get('key')}, the backend config "
+                    f"now says s3://{config.bucket}/{config.key}. To move the state, run "
+                    f"`terraform -chdir={root} init -migrate-state {' '.join(config.init_args())}`"
+                    f"; to start over on the new one, remove {root / '.terraform'}",
+                )
         args = ("init", "-input=false", "-no-color", "-reconfigure", *config.init_args())
         marker = root / ".terraform" / INIT_MARKER
         inputs = self.inputs_digest(*args, config.path)
-        if (self.initialized and initialised_for(root, config) and marker.is_file()
-                and marker.read_text() == inputs):
+        if self.initialized and initialised_for(root, config) and marker.is_file() and marker.read_text() == inputs:
             # Initialised from exactly these inputs (01 did, earlier in the run): Terraform would install nothing
             # and configure the same backend again. No second provider-and-backend start.
             return Result(list(args), 0, "already initialised from the same configuration and backend", "")
@@ -133,8 +139,9 @@ class Terraform(TerraformRunner):
         result = self.run("fmt", "-check", "-recursive", "-no-color", "..", check=False, ok_codes=(0, 3))
         if result.returncode not in (0, 3):
             raise TerraformError(["fmt"], result.returncode, result.stderr)
-        return [line for line in result.stdout.splitlines() if line.strip()
-                and not line.strip().endswith(OVERRIDE_FILE)]
+        return [
+            line for line in result.stdout.splitlines() if line.strip() and not line.strip().endswith(OVERRIDE_FILE)
+        ]
 
     def validate(self) -> dict:
         result = self.run("validate", "-json", "-no-color", check=False, ok_codes=(0, 1))
@@ -146,15 +153,22 @@ class Terraform(TerraformRunner):
         The changes come from the plan's own ``-json`` messages, so no second Terraform run (``show -json``,
         another provider start) is needed to read them.
         """
-        args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={out or self.workspace.plan_file.name}",
-                *self.var_args()]
+        args = [
+            "plan",
+            "-input=false",
+            "-json",
+            "-detailed-exitcode",
+            f"-out={out or self.workspace.plan_file.name}",
+            *self.var_args(),
+        ]
         if destroy:
             args.append("-destroy")
         result = self.run(*args, *extra, check=False, progress=True)
         messages = ui_messages(result.stdout)
         if result.returncode not in (0, 2):
-            raise TerraformError(args, result.returncode, diagnostics_text(messages) or result.stderr,
-                                 diagnostics=diagnostics(messages))
+            raise TerraformError(
+                args, result.returncode, diagnostics_text(messages) or result.stderr, diagnostics=diagnostics(messages)
+            )
         return Plan(plan_changes(messages), has_changes=result.returncode == 2, messages=messages)
 
     def check_variables(self, plan_file: str | None = None) -> list[dict]:
@@ -175,8 +189,12 @@ class Terraform(TerraformRunner):
         result = self.run(*command, check=False, progress=True)
         if result.returncode != 0:
             messages = ui_messages(result.stdout)
-            raise TerraformError(list(command), result.returncode, diagnostics_text(messages) or result.stderr,
-                                 diagnostics=diagnostics(messages))
+            raise TerraformError(
+                list(command),
+                result.returncode,
+                diagnostics_text(messages) or result.stderr,
+                diagnostics=diagnostics(messages),
+            )
         return result
 
     def apply_plan(self) -> Result:
@@ -213,8 +231,11 @@ class Terraform(TerraformRunner):
         if not (root / ".terraform").is_dir() or selected_workspace(root) != "default":
             return None
         try:
-            config = config or self.backend or backends.resolve(self.workspace, self.target, key=self.state_key,
-                                                                check_bucket_exists=False)
+            config = (
+                config
+                or self.backend
+                or backends.resolve(self.workspace, self.target, key=self.state_key, check_bucket_exists=False)
+            )
             if not initialised_for(root, config):
                 return None
             body = state_object(self.target, config)
@@ -280,6 +301,7 @@ def _first_error(text: str) -> str:
 
 # --- the state bucket's bootstrap, run with this wrapper ---------------------------------------------------------
 
+
 def bootstrap_run(target: Target, bucket: str, binary: Binary | None = None) -> bootstraps.Run:
     """The bootstrap root's Terraform run (init + apply in ``base``; local state there), for
     :mod:`runbook.terraform.bootstrap`."""
@@ -294,14 +316,21 @@ def bootstrap_run(target: Target, bucket: str, binary: Binary | None = None) -> 
     return run
 
 
-def ensure_bucket(target: Target, bucket: str, work_dir: Path, *, create: bool = False,
-                  binary: Binary | None = None) -> bootstraps.BootstrapResult:
+def ensure_bucket(
+    target: Target, bucket: str, work_dir: Path, *, create: bool = False, binary: Binary | None = None
+) -> bootstraps.BootstrapResult:
     """:func:`runbook.terraform.bootstrap.ensure_bucket` with this wrapper's Terraform."""
     return bootstraps.ensure_bucket(target, bucket, work_dir, bootstrap_run(target, bucket, binary), create=create)
 
 
-def bootstrap(target: Target, bucket: str, work_dir: Path, binary: Binary | None = None, *, held: int | None = None,
-              ahead: bool = False) -> dict:
+def bootstrap(
+    target: Target,
+    bucket: str,
+    work_dir: Path,
+    binary: Binary | None = None,
+    *,
+    held: int | None = None,
+    ahead: bool = False,
+) -> dict:
     """:func:`runbook.terraform.bootstrap.bootstrap` with this wrapper's Terraform."""
-    return bootstraps.bootstrap(target, bucket, work_dir, bootstrap_run(target, bucket, binary), held=held,
-                                ahead=ahead)
+    return bootstraps.bootstrap(target, bucket, work_dir, bootstrap_run(target, bucket, binary), held=held, ahead=ahead)

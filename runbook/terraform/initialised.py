@@ -39,11 +39,14 @@ def refuse_local_state(root: Path, config: BackendConfig) -> None:
     except FileNotFoundError:
         return
     if text.strip():
-        raise ConfigurationError(path, "is a local Terraform state in the work directory; the runbook uses the S3 "
-                                 f"backend (s3://{config.bucket}/{config.key}) and will not take it over. Move it "
-                                 f"into the bucket with `terraform -chdir={root} init -migrate-state "
-                                 f"{' '.join(config.init_args())}` after comparing it with the bucket's state, or "
-                                 "move it aside if the bucket's is the right one")
+        raise ConfigurationError(
+            path,
+            "is a local Terraform state in the work directory; the runbook uses the S3 "
+            f"backend (s3://{config.bucket}/{config.key}) and will not take it over. Move it "
+            f"into the bucket with `terraform -chdir={root} init -migrate-state "
+            f"{' '.join(config.init_args())}` after comparing it with the bucket's state, or "
+            "move it aside if the bucket's is the right one",
+        )
 
 
 def selected_workspace(root: Path) -> str:
@@ -61,5 +64,9 @@ def initialised_for(root: Path, config) -> bool:
     recorded = recorded_backend(root) or {}
     settings = recorded.get("config") or {}
     endpoint = (settings.get("endpoints") or {}).get("s3")
-    return (recorded.get("type") == "s3" and settings.get("bucket") == config.bucket
-            and settings.get("key") == config.key and (endpoint or None) == (config.endpoint_url or None))
+    return (
+        recorded.get("type") == "s3"
+        and settings.get("bucket") == config.bucket
+        and settings.get("key") == config.key
+        and (endpoint or None) == (config.endpoint_url or None)
+    )

@@ -53,6 +53,7 @@ UNLOCK_PARAMETER = "unlock_lock_id"
 
 # --- what exists on the target --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Orphan:
     """An object the plan would create that already exists on the target, outside the state."""
@@ -74,8 +75,11 @@ class Orphan:
 
 def created(plan: "PlanJson") -> list[dict]:
     """The managed resources the plan creates (not imports), with their planned values."""
-    return [rc for rc in plan.resource_changes if rc.get("mode") == "managed"
-            and rc["change"]["actions"] == ["create"] and not rc["change"].get("importing")]
+    return [
+        rc
+        for rc in plan.resource_changes
+        if rc.get("mode") == "managed" and rc["change"]["actions"] == ["create"] and not rc["change"].get("importing")
+    ]
 
 
 def find_orphans(target: "Target", plan: "PlanJson") -> list[Orphan]:
@@ -93,6 +97,7 @@ def find_orphans(target: "Target", plan: "PlanJson") -> list[Orphan]:
 
 # --- the diagnosis ----------------------------------------------------------------------------------------------
 
+
 class InterruptedApply(RunbookError):
     """What an interrupted apply left (a stale lock, objects outside the state) and the exact next step.
     Nothing was changed."""
@@ -108,8 +113,10 @@ class LockHeld(RunbookError):
 
     def __init__(self, verdict: LockVerdict, state: str):
         self.verdict = verdict
-        super().__init__(f"{state}: {verdict.describe()}. Nothing was changed; this run stops here. Once it has "
-                         "finished, run again: the plan is made from the state it leaves.")
+        super().__init__(
+            f"{state}: {verdict.describe()}. Nothing was changed; this run stops here. Once it has "
+            "finished, run again: the plan is made from the state it leaves."
+        )
 
 
 @dataclass
@@ -140,30 +147,41 @@ class Diagnosis:
         if stale:
             what.append(f"releases the lock {self.lock.info.id} (only that ID)")
         if self.importable:
-            what.append(f"writes an import {{}} block for each of the {len(self.importable)} object(s), shows them "
-                        "in the review and applies them through the gate")
+            what.append(
+                f"writes an import {{}} block for each of the {len(self.importable)} object(s), shows them "
+                "in the review and applies them through the gate"
+            )
         if self.not_importable:
             what.append("lists the objects it cannot import with the command that removes them")
-        command = " ".join(["runbook recover", *self.options, *([f"--unlock-lock-id {self.lock.info.id}"] if stale
-                                                              else []), "--apply"])
+        command = " ".join(
+            ["runbook recover", *self.options, *([f"--unlock-lock-id {self.lock.info.id}"] if stale else []), "--apply"]
+        )
         notebook = f"{RECOVERY_NOTEBOOK} with " + (f"{UNLOCK_PARAMETER}={self.lock.info.id!r} and " if stale else "")
-        return (f"{command} (or run {notebook}apply=True; in production also confirm=<table name>): it "
-                f"{', then '.join(what)}; then plan again (02)")
+        return (
+            f"{command} (or run {notebook}apply=True; in production also confirm=<table name>): it "
+            f"{', then '.join(what)}; then plan again (02)"
+        )
 
     @property
     def text(self) -> str:
         if not self.found:
-            return f"{self.environment}: nothing to recover (no stale lock on {self.state}, nothing the plan creates " \
-                   "exists outside the state)"
+            return (
+                f"{self.environment}: nothing to recover (no stale lock on {self.state}, nothing the plan creates "
+                "exists outside the state)"
+            )
         lines = [f"An interrupted apply left {self.environment}'s state ({self.state}) behind:"]
         if self.lock is not None:
             info = self.lock.info
-            lines.append(f"- interrupted: an {info.operation_label} by {info.who or '?'}, started "
-                         f"{info.created or '?'} ({info.age()} ago); its state lock {info.id or '?'} is still held, "
-                         f"{'stale' if self.lock.stale else 'not stale'}: {self.lock.reason}")
+            lines.append(
+                f"- interrupted: an {info.operation_label} by {info.who or '?'}, started "
+                f"{info.created or '?'} ({info.age()} ago); its state lock {info.id or '?'} is still held, "
+                f"{'stale' if self.lock.stale else 'not stale'}: {self.lock.reason}"
+            )
         if self.orphans:
-            lines.append(f"- {len(self.orphans)} object(s) the plan would create already exist outside the state: "
-                         + "; ".join(o.describe() for o in self.orphans))
+            lines.append(
+                f"- {len(self.orphans)} object(s) the plan would create already exist outside the state: "
+                + "; ".join(o.describe() for o in self.orphans)
+            )
         for orphan in self.not_importable:
             lines.append(f"  - cannot import {orphan.address}: {orphan.note}; remove with: {orphan.remove_command}")
         lines.append("Next: " + self.next_step + ".")
@@ -176,11 +194,25 @@ class Diagnosis:
         return self.to_markdown()
 
     def to_dict(self) -> dict:
-        return {"environment": self.environment, "state": self.state, "found": self.found,
-                "lock": ({"id": self.lock.info.id, "who": self.lock.info.who, "created": self.lock.info.created,
-                          "operation": self.lock.info.operation_label, "stale": self.lock.stale,
-                          "reason": self.lock.reason} if self.lock else None),
-                "orphans": [asdict(o) for o in self.orphans], "next_step": self.next_step if self.found else ""}
+        return {
+            "environment": self.environment,
+            "state": self.state,
+            "found": self.found,
+            "lock": (
+                {
+                    "id": self.lock.info.id,
+                    "who": self.lock.info.who,
+                    "created": self.lock.info.created,
+                    "operation": self.lock.info.operation_label,
+                    "stale": self.lock.stale,
+                    "reason": self.lock.reason,
+                }
+                if self.lock
+                else None
+            ),
+            "orphans": [asdict(o) for o in self.orphans],
+            "next_step": self.next_step if self.found else "",
+        }
 
 
 def state_name(terraform: "Terraform") -> str:
@@ -197,14 +229,14 @@ def read_lock_verdict(terraform: "Terraform") -> LockVerdict | None:
     return judge_lock(info, config) if info is not None else None
 
 
-def diagnose(terraform: "Terraform", plan: "PlanJson | None" = None, lock: "LockVerdict | None | bool" = True
-             ) -> Diagnosis:
+def diagnose(
+    terraform: "Terraform", plan: "PlanJson | None" = None, lock: "LockVerdict | None | bool" = True
+) -> Diagnosis:
     """The lock (``True``: read now; ``None``/``False``: not looked at; or a verdict already read) and the orphans
     of ``plan`` (when given)."""
     verdict = read_lock_verdict(terraform) if lock is True else (lock or None)
     orphans = find_orphans(terraform.target, plan) if plan is not None else []
-    return Diagnosis(terraform.workspace.environment, state_name(terraform), verdict, orphans,
-                     _options(terraform))
+    return Diagnosis(terraform.workspace.environment, state_name(terraform), verdict, orphans, _options(terraform))
 
 
 def _options(terraform: "Terraform") -> list[str]:
@@ -249,10 +281,10 @@ def after_plan(terraform: "Terraform", plan: "PlanJson") -> None:
 
 # --- the recovery -----------------------------------------------------------------------------------------------
 
+
 def import_blocks(orphans: list[Orphan]) -> str:
     """``import {}`` blocks for every importable orphan (Terraform ≥ 1.5), for the workspace's root."""
-    blocks = [f"import {{\n  to = {o.address}\n  id = {json.dumps(o.import_id)}\n}}\n" for o in orphans
-              if o.importable]
+    blocks = [f"import {{\n  to = {o.address}\n  id = {json.dumps(o.import_id)}\n}}\n" for o in orphans if o.importable]
     return "".join(blocks)
 
 
@@ -313,6 +345,8 @@ def recover_bootstrap(terraform: "Terraform", variables: list[str], left: "LockI
         remove_import_blocks(terraform)
     (terraform.workspace.root / LOCAL_LOCK_INFO).unlink(missing_ok=True)
     found = "; ".join(o.describe() for o in orphans) or "nothing outside its state"
-    return (f"the bootstrap of the state bucket was interrupted ({left.operation_label} by {left.who or '?'} at "
-            f"{left.created or '?'}, lock {left.id or '?'}); found outside its state: {found}. Imported with import "
-            "{} blocks and the bootstrap applied again: the bucket has every setting it declares")
+    return (
+        f"the bootstrap of the state bucket was interrupted ({left.operation_label} by {left.who or '?'} at "
+        f"{left.created or '?'}, lock {left.id or '?'}); found outside its state: {found}. Imported with import "
+        "{} blocks and the bootstrap applied again: the bucket has every setting it declares"
+    )

@@ -22,8 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
 LOCK_ERROR = "Error acquiring the state lock"
 
 
-_LOCK_FIELDS = {"ID": "id", "Path": "path", "Operation": "operation", "Who": "who", "Version": "version",
-                "Created": "created", "Info": "info"}
+_LOCK_FIELDS = {
+    "ID": "id",
+    "Path": "path",
+    "Operation": "operation",
+    "Who": "who",
+    "Version": "version",
+    "Created": "created",
+    "Info": "info",
+}
 
 
 def parse_lock_info(text: str) -> LockInfo | None:
@@ -53,8 +60,10 @@ def force_unlock_command(terraform: "Terraform", lock_id: str) -> str:
     prefix = ""
     if terraform.target.is_emulator:
         prefix = " ".join(f"{k}={v}" for k, v in DUMMY_CREDENTIALS.items()) + " "
-    return (f"{prefix}terraform -chdir={shlex.quote(str(terraform.workspace.root))} force-unlock -force "
-            f"{shlex.quote(lock_id)}")
+    return (
+        f"{prefix}terraform -chdir={shlex.quote(str(terraform.workspace.root))} force-unlock -force "
+        f"{shlex.quote(lock_id)}"
+    )
 
 
 def lock_error(terraform: "Terraform", text: str, args: list[str] | None = None) -> StateLocked:
@@ -69,9 +78,17 @@ def lock_error(terraform: "Terraform", text: str, args: list[str] | None = None)
     info = info or LockInfo(id="")
     state = info.path or (f"{config.bucket}/{config.key}" if config else terraform.workspace.environment)
     command = force_unlock_command(terraform, info.id) if info.id else ""
-    return StateLocked(lock_id=info.id, who=info.who, created=info.created, operation=info.operation_label,
-                       state=state, age=info.age(), version=info.version, command=command,
-                       command_args=list(args or []))
+    return StateLocked(
+        lock_id=info.id,
+        who=info.who,
+        created=info.created,
+        operation=info.operation_label,
+        state=state,
+        age=info.age(),
+        version=info.version,
+        command=command,
+        command_args=list(args or []),
+    )
 
 
 def force_unlock(terraform: "Terraform", lock_id: str):

@@ -126,9 +126,18 @@ def plan_for_run(terraform: Terraform) -> tuple[list[dict], tfjson.PlanJson | No
             return error.diagnostics, None
         raise
     view = tfjson.load_plan(terraform, RUN_PLAN)
-    record.write_text(json.dumps({"run_id": run_id(), "inputs": _plan_inputs(terraform),
-                                  "sha256": sha256_of(root / RUN_PLAN), "has_changes": planned.has_changes,
-                                  "messages": planned.messages, "json": view.raw}))
+    record.write_text(
+        json.dumps(
+            {
+                "run_id": run_id(),
+                "inputs": _plan_inputs(terraform),
+                "sha256": sha256_of(root / RUN_PLAN),
+                "has_changes": planned.has_changes,
+                "messages": planned.messages,
+                "json": view.raw,
+            }
+        )
+    )
     return diagnostics(planned.messages), view
 
 
@@ -141,8 +150,13 @@ def _take_run_plan(terraform: Terraform) -> PlanResult | None:
         return None
     saved = json.loads(record.read_text())
     record.unlink()
-    usable = (run_id() and saved.get("run_id") == run_id() and saved_plan.is_file()
-              and saved.get("inputs") == _plan_inputs(terraform) and saved.get("sha256") == sha256_of(saved_plan))
+    usable = (
+        run_id()
+        and saved.get("run_id") == run_id()
+        and saved_plan.is_file()
+        and saved.get("inputs") == _plan_inputs(terraform)
+        and saved.get("sha256") == sha256_of(saved_plan)
+    )
     if not usable:
         saved_plan.unlink(missing_ok=True)
         return None
@@ -169,9 +183,14 @@ class EnvironmentPlan:
         return self.result.table(self.target.region, self.environment)
 
 
-def environment_terraform(environment: str, tfvars: str = "", work_dir: str | Path | None = None,
-                          endpoint_url: str = "", region: str = "",
-                          option_names: dict | None = None) -> tuple[Terraform, workconfig.WorkingTfvars]:
+def environment_terraform(
+    environment: str,
+    tfvars: str = "",
+    work_dir: str | Path | None = None,
+    endpoint_url: str = "",
+    region: str = "",
+    option_names: dict | None = None,
+) -> tuple[Terraform, workconfig.WorkingTfvars]:
     """A ``Terraform`` for the environment's working configuration; validates every input before any AWS call.
 
     ``option_names`` maps ``tfvars``/``endpoint_url``/``region`` to the names the caller shows (``--tfvars``).
@@ -185,19 +204,27 @@ def environment_terraform(environment: str, tfvars: str = "", work_dir: str | Pa
     values = workconfig.read_values(working.path)
     workconfig.check_environment(working.path, environment)
     region_value = region or values.get("aws_region") or ""
-    target = Target.resolve(params.region(region_value or "us-east-1", names["region"]),
-                            params.endpoint_url(endpoint_url, names["endpoint_url"]))
+    target = Target.resolve(
+        params.region(region_value or "us-east-1", names["region"]),
+        params.endpoint_url(endpoint_url, names["endpoint_url"]),
+    )
     return Terraform(workspace, target, var_file=working.path), working
 
 
-def plan_environment(environment: str, tfvars: str = "", work_dir: str | Path | None = None, endpoint_url: str = "",
-                     region: str = "", refresh: bool = True, option_names: dict | None = None) -> EnvironmentPlan:
+def plan_environment(
+    environment: str,
+    tfvars: str = "",
+    work_dir: str | Path | None = None,
+    endpoint_url: str = "",
+    region: str = "",
+    refresh: bool = True,
+    option_names: dict | None = None,
+) -> EnvironmentPlan:
     """Init and plan the environment's working configuration (``refresh=False``: no reads of the live resources)."""
     terraform, working = environment_terraform(environment, tfvars, work_dir, endpoint_url, region, option_names)
     terraform.target.check_reachable()
     terraform.init()
     if refresh:  # the plan drift reads: an interrupted apply (a stale lock, objects outside the state) first
-
         before_plan(terraform)
     result = make_plan(terraform, *([] if refresh else ["-refresh=false", "-lock=false"]))
     if refresh:
@@ -207,8 +234,9 @@ def plan_environment(environment: str, tfvars: str = "", work_dir: str | Path | 
     return EnvironmentPlan(environment, working, terraform.target, result, state)
 
 
-def configured_plan(environment: str, tfvars: str = "", work_dir: str | Path | None = None,
-                    endpoint_url: str = "") -> tuple[tfjson.PlanJson | None, str, str]:
+def configured_plan(
+    environment: str, tfvars: str = "", work_dir: str | Path | None = None, endpoint_url: str = ""
+) -> tuple[tfjson.PlanJson | None, str, str]:
     """The working configuration's plan JSON (no refresh), its target region and a note saying what was read:
     both sides of it are read (the table it plans, and the cost's plan delta).
 
@@ -218,19 +246,26 @@ def configured_plan(environment: str, tfvars: str = "", work_dir: str | Path | N
     region = terraform.target.region
     saved = saved_plan_of_configuration(terraform)
     if saved is not None:  # 02's plan of this very configuration: no second plan needed
-        return saved, region, (f"Terraform's plan of {working.path} ({terraform.target.label}; the saved plan, made "
-                               "from this same configuration and tfvars)")
+        return (
+            saved,
+            region,
+            (
+                f"Terraform's plan of {working.path} ({terraform.target.label}; the saved plan, made "
+                "from this same configuration and tfvars)"
+            ),
+        )
     try:
         planned = plan_environment(environment, tfvars, work_dir, endpoint_url, refresh=False)
     except RunbookError as error:  # no provider, no credentials, no backend config, an unreachable target
         return None, region, f"no plan: {error}"
-    return (planned.result.json, planned.target.region,
-            f"Terraform's plan of {planned.working.path} ({planned.target.label})")
+    return (
+        planned.result.json,
+        planned.target.region,
+        f"Terraform's plan of {planned.working.path} ({planned.target.label})",
+    )
 
 
 def saved_plan_json(workspace: Workspace) -> tfjson.PlanJson | None:
     """The JSON of the workspace's last saved plan, when 02 (or a command) made one."""
     path = workspace.root / PLAN_JSON
     return tfjson.PlanJson.from_file(path) if path.is_file() else None
-
-

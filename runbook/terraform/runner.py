@@ -61,8 +61,9 @@ class TerraformRunner:
     #: The root outputs the last ``apply -json`` through this object reported (None: ask ``terraform output``).
     applied_outputs: dict | None = None
 
-    def __init__(self, workspace: Workspace, target: Target, binary: Binary | None = None,
-                 var_file: Path | None = None):
+    def __init__(
+        self, workspace: Workspace, target: Target, binary: Binary | None = None, var_file: Path | None = None
+    ):
         self.workspace = workspace
         self.target = target
         self.binary = binary or Binary.find()
@@ -106,15 +107,22 @@ class TerraformRunner:
         if progress:
             proc = run_streaming(command, self.workspace.root, self.environment())
         else:
-            proc = subprocess.run(command, cwd=self.workspace.root, capture_output=True, text=True,
-                                  env=self.environment(),
-                                  preexec_fn=die_with_parent)  # SIGTERM (lock released) if this process dies
+            proc = subprocess.run(
+                command,
+                cwd=self.workspace.root,
+                capture_output=True,
+                text=True,
+                env=self.environment(),
+                preexec_fn=die_with_parent,
+            )  # SIGTERM (lock released) if this process dies
         _log_timing(args[0], time.perf_counter() - start, self.workspace.root)
         result = Result(list(args), proc.returncode, proc.stdout, proc.stderr)
-        if args and args[0] in _STATE_CHANGING and not (args[0] == "state" and args[1:2] and
-                                                         args[1] in _STATE_READING):
-            self.applied_outputs = (_reported_outputs(proc.stdout) if args[0] == "apply" and "-json" in args
-                                    and proc.returncode == 0 else None)
+        if args and args[0] in _STATE_CHANGING and not (args[0] == "state" and args[1:2] and args[1] in _STATE_READING):
+            self.applied_outputs = (
+                _reported_outputs(proc.stdout)
+                if args[0] == "apply" and "-json" in args and proc.returncode == 0
+                else None
+            )
         if proc.returncode != 0 and LOCK_ERROR in proc.stdout + proc.stderr:
             raise lock_error(self, proc.stdout + "\n" + proc.stderr, list(args))
         if check and proc.returncode not in ok_codes:
@@ -126,8 +134,11 @@ class TerraformRunner:
         ``.hcl`` file of the copy (overrides, import blocks and lock file included), the working tfvars, and
         ``extra`` (files by content, anything else as text)."""
         digest = hashlib.sha256("\0".join(self.binary.command).encode())
-        files = sorted(p for p in self.workspace.tree.rglob("*")
-                       if p.suffix in INPUT_SUFFIXES and ".terraform" not in p.relative_to(self.workspace.tree).parts)
+        files = sorted(
+            p
+            for p in self.workspace.tree.rglob("*")
+            if p.suffix in INPUT_SUFFIXES and ".terraform" not in p.relative_to(self.workspace.tree).parts
+        )
         files += [cli_config_file()] + ([self.var_file] if self.var_file else [])
         for item in [*files, *extra]:
             path = Path(item) if isinstance(item, Path) else None
@@ -158,5 +169,14 @@ def _log_timing(command: str, seconds: float, root: Path) -> None:
     path = os.environ.get(TIMINGS_VARIABLE)
     if path:
         with open(path, "a") as log:
-            log.write(json.dumps({"command": command, "seconds": round(seconds, 3), "root": str(root),
-                                 "ended": round(time.time(), 3)}) + "\n")
+            log.write(
+                json.dumps(
+                    {
+                        "command": command,
+                        "seconds": round(seconds, 3),
+                        "root": str(root),
+                        "ended": round(time.time(), 3),
+                    }
+                )
+                + "\n"
+            )

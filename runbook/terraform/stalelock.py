@@ -75,8 +75,10 @@ class LockVerdict:
 
     def describe(self) -> str:
         info = self.info
-        return (f"the state lock {info.id or '?'} is held by {info.who or 'an unknown holder'} since "
-                f"{info.created or '?'} ({info.age()} ago) for {info.operation_label}: {self.reason}")
+        return (
+            f"the state lock {info.id or '?'} is held by {info.who or 'an unknown holder'} since "
+            f"{info.created or '?'} ({info.age()} ago) for {info.operation_label}: {self.reason}"
+        )
 
 
 def judge_lock(info: "LockInfo", config: "BackendConfig", now: datetime | None = None) -> LockVerdict:
@@ -84,17 +86,32 @@ def judge_lock(info: "LockInfo", config: "BackendConfig", now: datetime | None =
     created = info.created_at
     age = ((now or datetime.now(timezone.utc)) - created) if created else None
     if age is not None and age > STALE_AFTER:
-        return LockVerdict(info, True, f"older than {_hours(STALE_AFTER)}, longer than any apply of this "
-                                       "configuration takes: the run that took it is gone")
+        return LockVerdict(
+            info,
+            True,
+            f"older than {_hours(STALE_AFTER)}, longer than any apply of this "
+            "configuration takes: the run that took it is gone",
+        )
     if info.who == this_operator():
         alive = terraform_alive(config)
         if not alive:
-            return LockVerdict(info, True, "taken by this operator on this machine, and no Terraform process "
-                                           "using this state is alive here: the run that took it was interrupted")
-        return LockVerdict(info, False, f"Terraform is still running on this state here (pid "
-                                        f"{', '.join(map(str, alive))}): wait for it")
-    return LockVerdict(info, False, f"another run holds it (not this operator on this machine, and younger than "
-                                    f"{_hours(STALE_AFTER)}): wait for it, or check with its holder")
+            return LockVerdict(
+                info,
+                True,
+                "taken by this operator on this machine, and no Terraform process "
+                "using this state is alive here: the run that took it was interrupted",
+            )
+        return LockVerdict(
+            info,
+            False,
+            f"Terraform is still running on this state here (pid {', '.join(map(str, alive))}): wait for it",
+        )
+    return LockVerdict(
+        info,
+        False,
+        f"another run holds it (not this operator on this machine, and younger than "
+        f"{_hours(STALE_AFTER)}): wait for it, or check with its holder",
+    )
 
 
 def _hours(delta: timedelta) -> str:

@@ -51,8 +51,9 @@ def progress_to(stream) -> Iterator[None]:
 def run_streaming(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     """``subprocess.run(..., capture_output=True, text=True)`` that also prints Terraform's progress lines as they
     arrive: a plan refreshes and an apply creates resource by resource for tens of seconds."""
-    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          preexec_fn=die_with_parent) as proc:  # SIGTERM (lock released) if this process dies
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent
+    ) as proc:  # SIGTERM (lock released) if this process dies
         errors: list[str] = []
         reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
         reader.start()

@@ -22,6 +22,7 @@ from runbook.errors import ConfigurationError, ParameterError
 
 # --- data ------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Variable:
     name: str
@@ -33,6 +34,7 @@ class Variable:
 
 
 # --- reading HCL -----------------------------------------------------------------------------------------------
+
 
 def _unwrap(expression: Any) -> Any:
     """``"${x}"`` → ``"x"`` for type expressions and conditions."""
@@ -100,5 +102,7 @@ def policy_documents(variables: dict[str, str]) -> dict[str, dict]:
     """The module's IAM policy documents rendered from the same templates with ``variables``, the values ``iam.tf``
     passes (``table_arns``, ``index_arns``, ``stream_arns``, ``kms_key_arns``, ``dynamodb_services``: each JSON,
     ``""`` for none)."""
-    return {name: json.loads(render_template(paths.MODULE_DIR / "policies" / file, variables))
-            for name, file in POLICY_TEMPLATES.items()}
+    return {
+        name: json.loads(render_template(paths.MODULE_DIR / "policies" / file, variables))
+        for name, file in POLICY_TEMPLATES.items()
+    }

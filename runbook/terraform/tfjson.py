@@ -34,6 +34,7 @@ def _strip_index(address: str) -> str:
 
 # --- flattening -------------------------------------------------------------------------------------------------
 
+
 def flatten(module: dict | None) -> list[dict]:
     """Every resource of a ``values`` module tree (``root_module`` and its ``child_modules``), depth first."""
     if not module:
@@ -54,6 +55,7 @@ def of_type(resources: Iterable[dict], type_: str) -> list[dict]:
 
 
 # --- the state file (the backend's object, ``terraform state pull``) ------------------------------------------------
+
 
 def state_values(pulled: dict) -> dict:
     """The state as ``terraform show -json`` lays it out (``values``: ``outputs`` and the ``root_module`` tree of
@@ -76,21 +78,33 @@ def state_values(pulled: dict) -> dict:
         provider = re.search(r'provider\["([^"]+)"\]', resource.get("provider", ""))  # (an alias follows: .west)
         for instance in resource.get("instances") or []:
             key = instance.get("index_key")
-            entry = {"address": base + (f"[{json.dumps(key)}]" if key is not None else ""),
-                     "mode": resource.get("mode", "managed"), "type": resource["type"], "name": resource["name"],
-                     **({"index": key} if key is not None else {}),
-                     "provider_name": provider.group(1) if provider else resource.get("provider", ""),
-                     "schema_version": instance.get("schema_version", 0),
-                     "values": instance.get("attributes") or {},
-                     **({"depends_on": instance["dependencies"]} if instance.get("dependencies") else {}),
-                     **({"tainted": True} if instance.get("status") == "tainted" else {}),
-                     **({"deposed_key": instance["deposed"]} if instance.get("deposed") else {})}
+            entry = {
+                "address": base + (f"[{json.dumps(key)}]" if key is not None else ""),
+                "mode": resource.get("mode", "managed"),
+                "type": resource["type"],
+                "name": resource["name"],
+                **({"index": key} if key is not None else {}),
+                "provider_name": provider.group(1) if provider else resource.get("provider", ""),
+                "schema_version": instance.get("schema_version", 0),
+                "values": instance.get("attributes") or {},
+                **({"depends_on": instance["dependencies"]} if instance.get("dependencies") else {}),
+                **({"tainted": True} if instance.get("status") == "tainted" else {}),
+                **({"deposed_key": instance["deposed"]} if instance.get("deposed") else {}),
+            }
             _module_node(modules, module)["resources"].append(entry)
-    outputs = {name: {"sensitive": bool(item.get("sensitive")), "value": item.get("value"),
-                      **({"type": item["type"]} if "type" in item else {})}
-               for name, item in (pulled.get("outputs") or {}).items()}
-    return {"format_version": "1.0", "terraform_version": pulled.get("terraform_version"),
-            "values": {**({"outputs": outputs} if outputs else {}), "root_module": modules[""]}}
+    outputs = {
+        name: {
+            "sensitive": bool(item.get("sensitive")),
+            "value": item.get("value"),
+            **({"type": item["type"]} if "type" in item else {}),
+        }
+        for name, item in (pulled.get("outputs") or {}).items()
+    }
+    return {
+        "format_version": "1.0",
+        "terraform_version": pulled.get("terraform_version"),
+        "values": {**({"outputs": outputs} if outputs else {}), "root_module": modules[""]},
+    }
 
 
 def _module_node(modules: dict[str, dict], address: str) -> dict:
@@ -103,6 +117,7 @@ def _module_node(modules: dict[str, dict], address: str) -> dict:
 
 
 # --- plans ------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PlanJson:
@@ -164,8 +179,10 @@ class PlanJson:
 
     @property
     def has_changes(self) -> bool:
-        return any(set(c["change"]["actions"]) - {"no-op", "read"} or c["change"].get("importing")
-                   for c in self.resource_changes)
+        return any(
+            set(c["change"]["actions"]) - {"no-op", "read"} or c["change"].get("importing")
+            for c in self.resource_changes
+        )
 
 
 def load_plan(terraform: "Terraform", plan_file: str | None = None) -> PlanJson:
@@ -180,6 +197,7 @@ def state_resources(terraform: "Terraform") -> list[dict]:
 
 
 # --- the table -------------------------------------------------------------------------------------------------
+
 
 def _first(block: Any) -> dict:
     """A nested block the provider gives as a list of at most one object."""
@@ -219,37 +237,65 @@ def _alarm(resource: dict) -> Alarm:
         for metric in query.get("metric") or []:
             if metric.get("metric_name"):
                 metrics.append(metric["metric_name"])
-    return Alarm(address=resource["address"], name=values.get("alarm_name") or resource["address"],
-                 metrics=tuple(dict.fromkeys(metrics)), threshold=values.get("threshold"),
-                 comparison_operator=values.get("comparison_operator"), period=values.get("period"),
-                 evaluation_periods=values.get("evaluation_periods"), statistic=values.get("statistic"),
-                 dimensions=dict(values.get("dimensions") or {}))
+    return Alarm(
+        address=resource["address"],
+        name=values.get("alarm_name") or resource["address"],
+        metrics=tuple(dict.fromkeys(metrics)),
+        threshold=values.get("threshold"),
+        comparison_operator=values.get("comparison_operator"),
+        period=values.get("period"),
+        evaluation_periods=values.get("evaluation_periods"),
+        statistic=values.get("statistic"),
+        dimensions=dict(values.get("dimensions") or {}),
+    )
 
 
 def _autoscaling(resources: list[dict], table: str) -> Autoscaling:
     resource_id = f"table/{table}"
-    targets = {r["values"].get("scalable_dimension"): r["values"]
-               for r in of_type(resources, "aws_appautoscaling_target")
-               if (r.get("values") or {}).get("resource_id") == resource_id}
+    targets = {
+        r["values"].get("scalable_dimension"): r["values"]
+        for r in of_type(resources, "aws_appautoscaling_target")
+        if (r.get("values") or {}).get("resource_id") == resource_id
+    }
     if not targets:
         return Autoscaling()
-    policies = [r["values"] for r in of_type(resources, "aws_appautoscaling_policy")
-                if (r.get("values") or {}).get("resource_id") in (resource_id, None)]
-    target_values = [_first(p.get("target_tracking_scaling_policy_configuration")).get("target_value")
-                     for p in policies]
+    policies = [
+        r["values"]
+        for r in of_type(resources, "aws_appautoscaling_policy")
+        if (r.get("values") or {}).get("resource_id") in (resource_id, None)
+    ]
+    target_values = [
+        _first(p.get("target_tracking_scaling_policy_configuration")).get("target_value") for p in policies
+    ]
     read = targets.get("dynamodb:table:ReadCapacityUnits", {})
     write = targets.get("dynamodb:table:WriteCapacityUnits", {})
-    return Autoscaling(enabled=True, read_min=read.get("min_capacity"), read_max=read.get("max_capacity"),
-                       write_min=write.get("min_capacity"), write_max=write.get("max_capacity"),
-                       target_utilization=next((float(v) for v in target_values if v is not None), None))
+    return Autoscaling(
+        enabled=True,
+        read_min=read.get("min_capacity"),
+        read_max=read.get("max_capacity"),
+        write_min=write.get("min_capacity"),
+        write_max=write.get("max_capacity"),
+        target_utilization=next((float(v) for v in target_values if v is not None), None),
+    )
 
 
 def _replicas(values: dict) -> tuple[Replica, ...]:
     """The table's ``replica`` blocks (global-table replicas), sorted by region."""
-    return tuple(sorted((Replica(region=r["region_name"], kms_key_arn=r.get("kms_key_arn") or None,
-                                 pitr_enabled=bool(r.get("point_in_time_recovery")),
-                                 propagate_tags=bool(r.get("propagate_tags")))
-                         for r in values.get("replica") or [] if r.get("region_name")), key=lambda r: r.region))
+    return tuple(
+        sorted(
+            (
+                Replica(
+                    region=r["region_name"],
+                    kms_key_arn=r.get("kms_key_arn") or None,
+                    pitr_enabled=bool(r.get("point_in_time_recovery")),
+                    propagate_tags=bool(r.get("propagate_tags")),
+                )
+                for r in values.get("replica") or []
+                if r.get("region_name")
+            ),
+            key=lambda r: r.region,
+        )
+    )
 
 
 def table_resource(resources: Iterable[dict], name: str | None = None) -> dict | None:
@@ -260,8 +306,9 @@ def table_resource(resources: Iterable[dict], name: str | None = None) -> dict |
     return tables[0] if tables else None
 
 
-def table_spec(resources: list[dict], region: str = "", environment: str = "",
-               name: str | None = None) -> TableSpec | None:
+def table_spec(
+    resources: list[dict], region: str = "", environment: str = "", name: str | None = None
+) -> TableSpec | None:
     """The table as these resources (planned values or state) describe it; ``None`` when no table is among them."""
     table = table_resource(resources, name)
     if table is None:
@@ -280,7 +327,9 @@ def table_spec(resources: list[dict], region: str = "", environment: str = "",
     def gsi(index: dict) -> GlobalSecondaryIndex:
         ceiling = _first(index.get("on_demand_throughput"))
         return GlobalSecondaryIndex(
-            name=index["name"], hash_key=index["hash_key"], range_key=index.get("range_key") or None,
+            name=index["name"],
+            hash_key=index["hash_key"],
+            range_key=index.get("range_key") or None,
             projection_type=index.get("projection_type") or "ALL",
             non_key_attributes=tuple(sorted(index.get("non_key_attributes") or ())),
             read_capacity=_int(index.get("read_capacity")) if provisioned else None,
@@ -289,9 +338,12 @@ def table_spec(resources: list[dict], region: str = "", environment: str = "",
             max_write_request_units=_int(ceiling.get("max_write_request_units")),
         )
 
-    alarms = [r for r in of_type(in_module, "aws_cloudwatch_metric_alarm")
-              if table_name in (r.get("values") or {}).get("alarm_name", "")
-              or (r.get("values") or {}).get("dimensions", {}) == {"TableName": table_name}]
+    alarms = [
+        r
+        for r in of_type(in_module, "aws_cloudwatch_metric_alarm")
+        if table_name in (r.get("values") or {}).get("alarm_name", "")
+        or (r.get("values") or {}).get("dimensions", {}) == {"TableName": table_name}
+    ]
     return TableSpec(
         address=table["address"],
         name=table_name,
@@ -301,13 +353,23 @@ def table_spec(resources: list[dict], region: str = "", environment: str = "",
         hash_key=values["hash_key"],
         range_key=values.get("range_key") or None,
         attributes=tuple(Attribute(name=a["name"], type=a["type"]) for a in values.get("attribute") or []),
-        global_secondary_indexes=tuple(sorted((gsi(i) for i in values.get("global_secondary_index") or []),
-                                              key=lambda i: i.name)),
-        local_secondary_indexes=tuple(sorted((
-            LocalSecondaryIndex(name=i["name"], range_key=i["range_key"],
-                                projection_type=i.get("projection_type") or "ALL",
-                                non_key_attributes=tuple(sorted(i.get("non_key_attributes") or ())))
-            for i in values.get("local_secondary_index") or []), key=lambda i: i.name)),
+        global_secondary_indexes=tuple(
+            sorted((gsi(i) for i in values.get("global_secondary_index") or []), key=lambda i: i.name)
+        ),
+        local_secondary_indexes=tuple(
+            sorted(
+                (
+                    LocalSecondaryIndex(
+                        name=i["name"],
+                        range_key=i["range_key"],
+                        projection_type=i.get("projection_type") or "ALL",
+                        non_key_attributes=tuple(sorted(i.get("non_key_attributes") or ())),
+                    )
+                    for i in values.get("local_secondary_index") or []
+                ),
+                key=lambda i: i.name,
+            )
+        ),
         read_capacity=_int(values.get("read_capacity")) if provisioned else None,
         write_capacity=_int(values.get("write_capacity")) if provisioned else None,
         max_read_request_units=_int(on_demand.get("max_read_request_units")),
@@ -325,7 +387,8 @@ def table_spec(resources: list[dict], region: str = "", environment: str = "",
         deletion_protection_enabled=bool(values.get("deletion_protection_enabled")),
         contributor_insights_enabled=any(
             (r.get("values") or {}).get("table_name") == table_name and not (r.get("values") or {}).get("index_name")
-            for r in of_type(in_module, "aws_dynamodb_contributor_insights")),
+            for r in of_type(in_module, "aws_dynamodb_contributor_insights")
+        ),
         dashboard_enabled=bool(of_type(in_module, "aws_cloudwatch_dashboard")),
         alarms=tuple(sorted((_alarm(r) for r in alarms), key=lambda a: a.name)),
         replicas=_replicas(values),
