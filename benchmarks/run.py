@@ -270,7 +270,7 @@ def _bare_bootstrap(tree: Path, endpoint_url: str, env: dict, log: list) -> floa
 
 def _bare_environment() -> dict[str, str]:
     """What the runbook gives Terraform against an emulator: the same CLI config (provider mirror, plugin cache),
-    region and dummy credentials (``runbook.terraform.runner.TerraformRunner.environment``)."""
+    region and dummy credentials (``runbook.terraform.invocation.TerraformRunner.environment``)."""
     from runbook.terraform.binary import base_environment
 
     env = base_environment()

@@ -23,7 +23,7 @@ from runbook.terraform import bootstrap as bucket_bootstrap
 from runbook.terraform import command as terraform_command
 from runbook.terraform import lock as state_lock
 from runbook.terraform.command import Terraform
-from runbook.terraform.runner import _with_lock_timeout
+from runbook.terraform.invocation import _with_lock_timeout
 from runbook.terraform.workspace import Workspace
 
 #: Terraform 1.11.4's words for a held S3 lock, recorded against moto (plain and the ``-json`` diagnostic).

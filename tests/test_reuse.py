@@ -21,7 +21,7 @@ from runbook.errors import TerraformUnavailable
 from runbook.execution.kernels import notebook_imports
 from runbook.terraform import planning
 from runbook.terraform.command import Terraform
-from runbook.terraform.runner import TIMINGS_VARIABLE
+from runbook.terraform.invocation import TIMINGS_VARIABLE
 from runbook.terraform.workspace import Workspace
 
 TABLE = "module.dynamodb.aws_dynamodb_table.notifications"

@@ -24,7 +24,7 @@ from runbook.steps.gate import (
 from runbook.steps.livevalues import TableLive
 from runbook.steps.recovery import explain_failed_apply, load_state, state_findings, text_diagnostics
 from runbook.steps.review import review, table_conflict
-from runbook.terraform.runner import Result
+from runbook.terraform.invocation import Result
 from runbook.terraform.tfjson import PlanJson
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"

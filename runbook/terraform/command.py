@@ -7,7 +7,7 @@
 - State: the S3 backend (``backend "s3" {}``, which :func:`backend_override_text` writes into the copy: the
   committed roots have no backend block, so plain Terraform there keeps local state), initialised with the config
   :mod:`runbook.terraform.backend` resolves; a held lock stops a command after a short ``-lock-timeout`` with
-  :class:`~runbook.errors.StateLocked` (each command runs through :class:`runbook.terraform.runner.TerraformRunner`,
+  :class:`~runbook.errors.StateLocked` (each command runs through :class:`runbook.terraform.invocation.TerraformRunner`,
   which :class:`Terraform` extends with the commands).
 - Provider installation: a user's ``TF_CLI_CONFIG_FILE`` is respected; otherwise a CLI config is generated that
   uses a local filesystem mirror of ``hashicorp/aws`` when one exists (``RUNBOOK_TF_PLUGIN_MIRROR`` or a
@@ -32,7 +32,7 @@ from runbook.terraform.initialised import (
     refuse_local_state,
     selected_workspace,
 )
-from runbook.terraform.runner import Result, TerraformRunner
+from runbook.terraform.invocation import Result, TerraformRunner
 from runbook.terraform.stream import Plan, diagnostics, diagnostics_text, plan_changes, ui_messages
 from runbook.terraform.workspace import (
     BACKEND_OVERRIDE_FILE,
@@ -54,7 +54,7 @@ INIT_MARKER = "runbook-init.sha256"
 
 class Terraform(TerraformRunner):
     """Terraform commands for one environment's workspace, aimed at ``target`` (AWS or an emulator); how each
-    command runs (environment, lock timeout, timings) is :class:`runbook.terraform.runner.TerraformRunner`'s.
+    command runs (environment, lock timeout, timings) is :class:`runbook.terraform.invocation.TerraformRunner`'s.
 
     ``state_key``: a state key of its own instead of the environment's (a scratch workspace such as the import
     demo: ``runbook.terraform.backend.default_key(env, "import-demo")``). After :meth:`init`, ``backend`` is the

@@ -1,6 +1,6 @@
 """A held state lock, as Terraform reports it: the typed error, the holder, the ``force-unlock`` command.
 
-Terraform layer, below :mod:`runbook.terraform.runner` (whose ``run`` raises :func:`lock_error`): imports the base
+Terraform layer, below :mod:`runbook.terraform.invocation` (whose ``run`` raises :func:`lock_error`): imports the base
 and AWS layers and :mod:`runbook.terraform.stream`; the workspace's ``Terraform`` is passed in.
 """
 
