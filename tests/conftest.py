@@ -31,8 +31,6 @@ from runbook.aws.target import Target
 
 #: The markers of the tests the default run leaves out (pyproject registers them, each with what it is for).
 SLOW_MARKERS = ("notebooks", "terraform", "browser", "slow")
-#: The order in which modules run (pytest_collection_modifyitems): the heaviest kinds of test first.
-HEAVIEST_FIRST = ("notebooks", "browser", "terraform", "slow")
 
 #: Seconds an earlier test's process may take to finish on its own (Terraform completing what is in flight).
 STRAGGLER_GRACE = 60.0
@@ -147,16 +145,3 @@ def pytest_runtest_makereport(item, call):
         f"slow-test marker: the default run (plain pytest) must stay fast. Make it faster, or mark it "
         f"(the test, its class or its module's pytestmark) with the one that fits:\n{markers}"
     )
-
-
-def pytest_collection_modifyitems(config, items):
-    """The longest tests first: modules with notebook or browser tests, then Terraform's, then the other slow ones,
-    then the rest, each group in collection order and each module's tests together and in order. Under xdist the
-    long tests then start while every worker is busy, and the short ones fill the end, instead of one worker running
-    a long test alone while the others have finished."""
-    rank: dict[str, int] = {}
-    for item in items:
-        marked = [i for i, name in enumerate(HEAVIEST_FIRST) if item.get_closest_marker(name)]
-        module = item.nodeid.split("::", 1)[0]
-        rank[module] = min(rank.get(module, len(HEAVIEST_FIRST)), *marked, len(HEAVIEST_FIRST))
-    items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])  # stable: the order within a group is kept
