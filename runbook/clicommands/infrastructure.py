@@ -19,6 +19,29 @@ from runbook.errors import EndpointUnreachable, RunbookError
 from runbook.terraform.stream import progress_to
 
 
+def working_configuration_options(command):
+    """``--tfvars``, ``--endpoint-url`` and ``--region``: the working configuration a plan of ``drift`` and
+    ``destroy`` is made from."""
+    options = [
+        click.option(
+            "--tfvars",
+            default="",
+            metavar="FILE",
+            help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).",
+        ),
+        click.option(
+            "--endpoint-url",
+            default="",
+            metavar="URL",
+            help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS.",
+        ),
+        click.option("--region", default="", help="AWS region (default: the tfvars' aws_region)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.option("--env", "env", type=ONE_ENV, required=True, help="Environment whose configuration is priced.")
 @click.option("--work-dir", default=None, metavar="DIR", help=WORK_DIR_HELP)
@@ -69,16 +92,7 @@ def cost(
 @click.command()
 @click.option("--env", "env", type=ONE_ENV, required=True)
 @click.option("--work-dir", "work_dir", default="", metavar="DIR", help=WORK_DIR_HELP)
-@click.option(
-    "--tfvars",
-    default="",
-    metavar="FILE",
-    help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).",
-)
-@click.option(
-    "--endpoint-url", default="", metavar="URL", help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS."
-)
-@click.option("--region", default="", help="AWS region (default: the tfvars' aws_region).")
+@working_configuration_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, fmt: str) -> None:
     """Drift and pending changes from Terraform's plan (with refresh) of the working configuration.
@@ -130,16 +144,7 @@ def drift(env: str, work_dir: str, tfvars: str, endpoint_url: str, region: str, 
 @click.command()
 @click.option("--env", "env", type=ONE_ENV, required=True, help="staging (production is refused).")
 @click.option("--work-dir", "work_dir", default="", metavar="DIR", help=WORK_DIR_HELP)
-@click.option(
-    "--tfvars",
-    default="",
-    metavar="FILE",
-    help="The working tfvars (default: infrastructure/ENV/terraform.tfvars, else 01's copy).",
-)
-@click.option(
-    "--endpoint-url", default="", metavar="URL", help="Emulator endpoint; empty means AWS_ENDPOINT_URL or real AWS."
-)
-@click.option("--region", default="", help="AWS region (default: the tfvars' aws_region).")
+@working_configuration_options
 @click.option(
     "--allow-destroy",
     "allow_destroy",

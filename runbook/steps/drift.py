@@ -204,17 +204,7 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
         ]
     if "create" in actions and "delete" not in actions:
         if importing:
-            return [
-                DriftRow(
-                    address,
-                    "(resource)",
-                    "not in the state",
-                    "exists",
-                    "configured",
-                    "pending",
-                    "import: adopts the existing resource",
-                )
-            ]
+            return [_import_row(address)]
         return [
             DriftRow(
                 address,
@@ -303,17 +293,20 @@ def _resource_rows(plan: PlanJson, change: dict, drift: dict | None, nothing_app
         why = ", ".join(sorted(forced)) or "see the plan"
         rows.append(DriftRow(address, "(resource)", "", "", "", "pending", f"{'/'.join(actions)} ({why})"))
     if importing and not rows:
-        rows.append(
-            DriftRow(
-                address,
-                "(resource)",
-                "not in the state",
-                "exists",
-                "configured",
-                "pending",
-                "import: adopts the existing resource",
-            )
-        )
+        rows.append(_import_row(address))
     if not rows:
         rows.append(DriftRow(address, "(all)", "as configured", "as configured", "as configured", "in sync"))
     return rows
+
+
+def _import_row(address: str) -> DriftRow:
+    """A resource an ``import {}`` block adopts: not in the state yet, existing live, pending."""
+    return DriftRow(
+        address,
+        "(resource)",
+        "not in the state",
+        "exists",
+        "configured",
+        "pending",
+        "import: adopts the existing resource",
+    )
