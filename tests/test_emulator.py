@@ -87,9 +87,12 @@ def stock_endpoint():
 
 
 @pytest.fixture(params=["embedded", pytest.param("stock", marks=pytest.mark.xfail(strict=True, reason="moto gap"))])
-def gap_target(request, emulator) -> Target:
-    """A target on the embedded emulator (gap fills applied) or on stock moto (its own process), emptied."""
-    url = emulator.endpoint_url if request.param == "embedded" else request.getfixturevalue("stock_endpoint")
+def gap_target(request) -> Target:
+    """A target on the embedded emulator (gap fills applied; emptied once no earlier test's process still talks to
+    it: the ``target`` fixture) or on stock moto (its own process), emptied."""
+    if request.param == "embedded":
+        return request.getfixturevalue("target")
+    url = request.getfixturevalue("stock_endpoint")
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
     return Target("us-east-1", url)
 
@@ -306,14 +309,29 @@ GSI_VARS = (
 
 
 def _settings(billing: str, stream: bool) -> list[str]:
-    return [f"-var=dynamodb_billing_mode={billing}", f"-var=dynamodb_stream_enabled={str(stream).lower()}", *GSI_VARS]
+    """The table alone (``-target``): the round trip is the table's; the rest of staging (the application's
+    instance, with the provider's fixed waits, and IAM) would only be planned and refreshed again each time."""
+    return [
+        f"-target={TABLE}",
+        f"-var=dynamodb_billing_mode={billing}",
+        f"-var=dynamodb_stream_enabled={str(stream).lower()}",
+        *GSI_VARS,
+    ]
 
 
 @pytest.mark.terraform
-def test_billing_mode_round_trip_applies_and_replans_clean(emulator, tmp_path):
-    """PROVISIONED → PAY_PER_REQUEST (stream off) → PROVISIONED (stream on again), each applied with Terraform
-    and followed by a plan that shows no change. On stock moto the plan after the switch to PAY_PER_REQUEST fails
-    (the old capacity is read back) and re-enabling the stream is refused."""
+def test_billing_mode_round_trip_applies_and_replans_clean(tmp_path):
+    """PROVISIONED → PAY_PER_REQUEST (stream off) → PROVISIONED (stream on again), each applied to the table with
+    Terraform and followed by a plan that shows no change. On stock moto the plan after the switch to
+    PAY_PER_REQUEST fails (the old capacity is read back) and re-enabling the stream is refused.
+
+    On an emulator of its own: the worker's shared one may still be reached by a Terraform an earlier test's kernel
+    started (the ``target`` fixture waits for those), and a stray table update would fail this test's own."""
+    with Emulator() as emulator:
+        _billing_mode_round_trip(emulator, tmp_path)
+
+
+def _billing_mode_round_trip(emulator, tmp_path):
     from runbook import paths
     from runbook.errors import TerraformUnavailable
     from runbook.steps.preflight import emulator_ami
@@ -321,7 +339,6 @@ def test_billing_mode_round_trip_applies_and_replans_clean(emulator, tmp_path):
     from runbook.terraform.command import Terraform
     from runbook.terraform.workspace import Workspace
 
-    emulator.reset()
     target = Target("us-east-1", emulator.endpoint_url)
     tfvars = tmp_path / "staging.tfvars"
     example = paths.environment_dir("staging") / "terraform.tfvars.example"
