@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,25 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run  # noqa: E402
-
-
-def _formatted_bare_tree(original):
-    """``run._bare_tree``, then ``terraform fmt`` of the tfvars it wrote (untimed set-up, as for the override): the
-    emulator's replacements of the example's placeholders leave its alignment off, which the guide's
-    ``fmt -check -recursive`` reports, where an operator's own file would be formatted."""
-
-    def bare_tree(*args, **kwargs):
-        root = original(*args, **kwargs)
-        subprocess.run(
-            ["terraform", "fmt", "terraform.tfvars"],
-            cwd=root,
-            env=run._bare_environment(),
-            capture_output=True,
-            check=True,
-        )
-        return root
-
-    return bare_tree
 
 
 def main() -> int:
@@ -55,7 +35,6 @@ def main() -> int:
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="as runbook run --only")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     args = parser.parse_args()
-    run._bare_tree = _formatted_bare_tree(run._bare_tree)
     load = run._load()
     with tempfile.TemporaryDirectory(prefix="runbook-before-after-") as scratch:
         figures = run.bare_pairs(

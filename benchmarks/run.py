@@ -227,15 +227,20 @@ def _bare_tree(base: Path, environment: str, endpoint_url: str, state_key: str =
     )
     root = tree / environment
     (root / OVERRIDE_FILE).write_text(override_text(endpoint_url))
-    # the generated override is not in fmt's canonical layout (the runbook's fmt check leaves it out); an operator's
-    # own file would be: format it here, untimed, so the guide's ``fmt -check`` passes as it does for them
-    subprocess.run(
-        ["terraform", "fmt", OVERRIDE_FILE], cwd=root, env=_bare_environment(), capture_output=True, check=True
-    )
     example = (root / "terraform.tfvars.example").read_text()
     text = re.sub(r'(?m)^(\s*aws_region\s*=\s*)"[^"]*"', r'\1"us-east-1"', example)
     text, _ = emulator_ami(Target("us-east-1", endpoint_url), text)
     (root / "terraform.tfvars").write_text(text)
+    # the generated override, and the tfvars once the emulator's AMI replaced the example's placeholder, are not in
+    # fmt's canonical layout (the runbook's fmt check leaves the override out); an operator's own files would be:
+    # format them here, untimed, so the guide's ``fmt -check -recursive`` passes as it does for them
+    subprocess.run(
+        ["terraform", "fmt", OVERRIDE_FILE, "terraform.tfvars"],
+        cwd=root,
+        env=_bare_environment(),
+        capture_output=True,
+        check=True,
+    )
     key = state_key or backend.default_key(environment)
     (root / "backend.hcl").write_text(backend.generated_text(backend.EMULATOR_BUCKET, key, "us-east-1", endpoint_url))
     return root
