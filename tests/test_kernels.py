@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import nbformat
-import pytest
 from jupyter_core.utils import run_sync
 from nbformat.v4 import new_code_cell, new_notebook
 
 from runbook.execution import runner
-from runbook.execution.kernels import WARM_IMPORTS, ReadyClient, WarmKernels
+from runbook.execution.kernels import WARM_IMPORTS, WarmKernels
 from runbook.execution.record import read_records
 
 
@@ -124,37 +123,6 @@ def test_a_notebook_that_imports_pyplot_gets_its_backend_at_boot_and_its_figures
     assert read_records(done)["loaded"] == ["matplotlib_inline.backend_inline"]
     figure = done.cells[-1].outputs
     assert [o["output_type"] for o in figure] == ["display_data"] and "image/png" in figure[0]["data"]
-
-
-def test_a_ready_client_hears_the_first_output_and_says_when_the_kernel_died(tmp_path):
-    """Ready means IOPub is connected: the output of the first request after ``wait_for_ready`` arrives. A dead
-    kernel is an error, not a wait."""
-
-    async def outputs_of(client, msg_id):
-        texts = []
-        while True:
-            msg = await client.get_iopub_msg(timeout=30)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                texts.append(msg["content"]["text"])
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return "".join(texts)
-
-    with WarmKernels(tmp_path) as kernels:
-        manager = kernels.take()
-        client = manager.client()
-        assert isinstance(client, ReadyClient), "the kernels' clients (nbclient's too) are ReadyClients"
-        client.start_channels()
-        try:
-            run_sync(client.wait_for_ready)(timeout=60)
-            assert run_sync(outputs_of)(client, client.execute("print('first output')")) == "first output\n"
-            run_sync(manager.shutdown_kernel)(now=True)
-            with pytest.raises(RuntimeError, match="died"):
-                run_sync(client.wait_for_ready)(timeout=30)
-        finally:
-            client.stop_channels()
-        kernels.done(manager)
 
 
 def test_the_runner_keeps_the_next_notebooks_kernels_booting(tmp_path, monkeypatch):

@@ -7,9 +7,7 @@ imported at boot (ipykernel's ``IPKernelApp.exec_lines`` option, which binds no 
 count at 0), and hands it to papermill, which runs a notebook on a started kernel manager it is given (nbclient's
 ``km``) instead of starting its own. Each kernel still runs exactly one notebook and is shut down after it, so
 notebooks share no state. Everything here is jupyter_client's public API: ``start_kernel``, a client's
-``wait_for_ready``, ``is_alive``, ``shutdown_kernel``, and the manager's ``client_factory``, through which the
-kernels' clients (ours and nbclient's) are :class:`ReadyClient`: ready without jupyter_client's 0.2 s wait after
-the kernel's first answer, before each notebook's first cell.
+``wait_for_ready``, ``is_alive``, ``shutdown_kernel``.
 
 Kernels boot at the normal CPU priority: jupyter_client starts every kernel in a session of its own (so an
 interrupt reaches its whole process group), and Linux shares the CPU between sessions first (autogroups, sched(7)),
@@ -36,10 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
-from queue import Empty
 
-from jupyter_client import protocol_version_info
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
@@ -146,7 +141,7 @@ class WarmKernels:
             + (AHEAD_IMPORTS if ahead else ())
             + (notebook_imports(notebook) if notebook is not None else ())
         )
-        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip, client_factory=ReadyClient)
+        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip)
         run_sync(manager.start_kernel)(
             extra_arguments=_boot_arguments(modules), cwd=str(self.cwd), preexec_fn=processes.die_with_parent
         )
@@ -220,49 +215,6 @@ class WarmKernels:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-class ReadyClient(AsyncKernelClient):
-    """jupyter_client's client, whose ``wait_for_ready`` returns once the kernel is ready, without the 0.2 s wait
-    after.
-
-    jupyter_client's ``wait_for_ready`` asks for ``kernel_info`` until a reply comes and then a message on IOPub
-    (so IOPub is connected, and no output of the first cell can be lost), exactly as here; then it reads IOPub until
-    0.2 s pass without a message, discarding what it reads. Every notebook pays that 0.2 s before its first cell
-    (nbclient waits for its client to be ready); nothing needs the discarding: nbclient reads only the IOPub
-    messages whose parent is a request of its own.
-    """
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-        while True:
-            self.kernel_info()
-            try:
-                reply = await self.get_shell_msg(timeout=1)
-            except Empty:
-                pass
-            else:
-                if reply["msg_type"] == "kernel_info_reply" and await self._iopub_connected():
-                    self._adapt(reply)
-                    return
-            if not await self.is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
-
-    async def _iopub_connected(self) -> bool:
-        """A message on IOPub (the status the kernel published while it answered ``kernel_info``) within 0.2 s."""
-        try:
-            await self.get_iopub_msg(timeout=0.2)
-        except Empty:
-            return False
-        return True
-
-    def _adapt(self, reply: dict) -> None:
-        """Speak the kernel's major protocol version, as jupyter_client's own client does on this reply."""
-        version = int(reply["content"]["protocol_version"].split(".")[0])
-        if version != protocol_version_info[0]:
-            self.session.adapt_version = version
 
 
 @dataclass
