@@ -281,6 +281,42 @@ def test_requests_for_filled_services_wait_for_the_fills_and_a_failed_fill_is_th
     assert served[-1][1].startswith("500") and b"gap fills failed" in served[-1][2] and b"no moto.ec2" in served[-1][2]
 
 
+def _retried_once_after_success(client, operation: str) -> None:
+    """Make ``client`` try ``operation`` a second time after its first attempt succeeded, as an SDK does when that
+    attempt's answer is lost on the way back: botocore resends it with the same ``amz-sdk-invocation-id`` and
+    ``amz-sdk-request: attempt=2``."""
+
+    def retry_the_first_attempt(attempts, **_):
+        return 0 if attempts == 1 else None
+
+    client.meta.events.register(
+        f"needs-retry.{client.meta.service_model.endpoint_prefix}.{operation}", retry_the_first_attempt
+    )
+
+
+def test_a_retried_write_already_carried_out_gets_its_first_answer_again(target):
+    iam = target.client("iam", Config(retries={"mode": "standard", "max_attempts": 3}))
+    _retried_once_after_success(iam, "CreateRole")
+    policy = '{"Version": "2012-10-17", "Statement": []}'
+    created = iam.create_role(RoleName="app", AssumeRolePolicyDocument=policy)["Role"]  # two attempts, one role
+    assert iam.get_role(RoleName="app")["Role"]["RoleId"] == created["RoleId"]
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["app"]
+
+    fresh = target.client("iam", Config(retries={"mode": "standard", "max_attempts": 1}))
+    with pytest.raises(ClientError, match="EntityAlreadyExists"):  # a new call for the same role is still refused
+        fresh.create_role(RoleName="app", AssumeRolePolicyDocument=policy)
+
+    dynamodb = target.client("dynamodb", Config(retries={"mode": "standard", "max_attempts": 3}))
+    _retried_once_after_success(dynamodb, "CreateTable")
+    table = dynamodb.create_table(
+        TableName="t",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+    )
+    assert table["TableDescription"]["TableName"] == "t"  # not "Table already exists"
+
+
 def test_fills_are_applied_once():
 
     fills.fill_moto_gaps()
@@ -320,18 +356,10 @@ def _settings(billing: str, stream: bool) -> list[str]:
 
 
 @pytest.mark.terraform
-def test_billing_mode_round_trip_applies_and_replans_clean(tmp_path):
+def test_billing_mode_round_trip_applies_and_replans_clean(target, tmp_path):
     """PROVISIONED → PAY_PER_REQUEST (stream off) → PROVISIONED (stream on again), each applied to the table with
     Terraform and followed by a plan that shows no change. On stock moto the plan after the switch to
-    PAY_PER_REQUEST fails (the old capacity is read back) and re-enabling the stream is refused.
-
-    On an emulator of its own: the worker's shared one may still be reached by a Terraform an earlier test's kernel
-    started (the ``target`` fixture waits for those), and a stray table update would fail this test's own."""
-    with Emulator() as emulator:
-        _billing_mode_round_trip(emulator, tmp_path)
-
-
-def _billing_mode_round_trip(emulator, tmp_path):
+    PAY_PER_REQUEST fails (the old capacity is read back) and re-enabling the stream is refused."""
     from runbook import paths
     from runbook.errors import TerraformUnavailable
     from runbook.steps.preflight import emulator_ami
@@ -339,7 +367,6 @@ def _billing_mode_round_trip(emulator, tmp_path):
     from runbook.terraform.command import Terraform
     from runbook.terraform.workspace import Workspace
 
-    target = Target("us-east-1", emulator.endpoint_url)
     tfvars = tmp_path / "staging.tfvars"
     example = paths.environment_dir("staging") / "terraform.tfvars.example"
     tfvars.write_text(emulator_ami(target, example.read_text())[0])

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import urllib.request
+from collections import OrderedDict
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -112,25 +113,75 @@ def _needs_fills(environ: dict) -> bool:
     return scope is None or scope.group(1) in FILLED_SERVICES
 
 
+#: moto's backends are not safe for concurrent access (moto's documentation says so), and Terraform sends up to ten
+#: requests at once. The backends are the process's, shared by every emulator it starts (a test's own and its
+#: worker's, or the site build's), so the lock is too: one request at a time, whichever emulator it came to. The
+#: GIL serialises moto's Python anyway; the lock keeps one request's changes from interleaving with another's.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def _after(prepared: _Preparation, app):
     """``app`` behind a gate: a request for a service the gap fills patch waits until they are applied (a failed
     fill answers 500 with its error); every other request passes at once.
 
-    Then moto handles one request at a time: its backends are not safe for concurrent access (moto's documentation
-    says so), and Terraform sends up to ten requests at once. The GIL serialises moto's Python anyway; the lock only
-    keeps one request's changes from interleaving with another's. (A handler that waits, such as SQS long polling,
-    would hold the others: none of the services the runbooks use has one.)"""
-    one_at_a_time = threading.Lock()
+    Then moto handles one request at a time (:data:`_ONE_AT_A_TIME`), and a retried write already carried out gets
+    its first answer again (:class:`_Answers`). (A handler that waits, such as SQS long polling, would hold the
+    others: none of the services the runbooks use has one.)"""
+    answers = _Answers()
 
     def gated(environ, start_response):
         failure = prepared.failure() if _needs_fills(environ) else None
         if failure is not None:
             start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
             return [failure.encode()]
-        with one_at_a_time:
-            return list(app(environ, start_response))
+        with _ONE_AT_A_TIME:
+            return answers.answer(app, environ, start_response)
 
     return gated
+
+
+_ATTEMPT = re.compile(r"attempt=(\d+)")
+
+
+class _Answers:
+    """The emulator's successful answers to writes (any method but GET and HEAD), by the SDK call that asked.
+
+    An AWS SDK sends every attempt of one call with the same ``amz-sdk-invocation-id`` header and numbers them in
+    ``amz-sdk-request`` (``attempt=2; max=3``); it tries again only when it did not get a usable answer. When the
+    first attempt was carried out but its answer never reached the SDK, carrying out the retry as well turns that
+    into a false failure: ``EntityAlreadyExists`` for the role the first attempt created, ``Cannot enable stream``
+    for the stream it enabled, a 412 for the state lock it took (seen, rarely, in fresh runs on a loaded two-core
+    machine). So a retry of a call already answered with success gets that answer again, and moto does not see it
+    twice; a new call (a new invocation id) is carried out as before.
+    """
+
+    #: How many answers are kept (the newest): a retry comes within seconds of its first attempt.
+    KEPT = 256
+
+    def __init__(self):
+        self._kept: OrderedDict[str, tuple[str, list, list[bytes]]] = OrderedDict()
+
+    def answer(self, app, environ, start_response) -> list[bytes]:
+        call = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") or not call:
+            return list(app(environ, start_response))
+        attempt = _ATTEMPT.search(environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+        if attempt and int(attempt.group(1)) > 1 and call in self._kept:
+            status, headers, body = self._kept[call]
+            start_response(status, headers)
+            return body
+        answered = {}
+
+        def recording_start_response(status, headers, exc_info=None):
+            answered.update(status=status, headers=list(headers))
+            return start_response(status, headers, exc_info)
+
+        body = list(app(environ, recording_start_response))
+        if answered.get("status", "").startswith("2"):
+            self._kept[call] = (answered["status"], answered["headers"], body)
+            while len(self._kept) > self.KEPT:
+                self._kept.popitem(last=False)
+        return body
 
 
 def emulator_environment(endpoint_url: str, region: str) -> dict[str, str]:
