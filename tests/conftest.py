@@ -145,3 +145,17 @@ def pytest_runtest_makereport(item, call):
         f"slow-test marker: the default run (plain pytest) must stay fast. Make it faster, or mark it "
         f"(the test, its class or its module's pytestmark) with the one that fits:\n{markers}"
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the modules with the longest tests first: those with notebook or browser tests (fixtures that run every
+    runbook), then Terraform's, then the other slow ones, then the unit tests, each module's tests together and in
+    order. With ``-n``, xdist hands tests out in this order, so the short ones fill the workers' last minutes
+    instead of one worker finishing a long test alone."""
+    ranks = {name: rank for rank, name in enumerate(("notebooks", "browser", "terraform", "slow"))}
+    by_module: dict[str, int] = {}
+    for item in items:
+        marked = [ranks[m.name] for m in item.iter_markers() if m.name in ranks]
+        module = item.nodeid.split("::")[0]
+        by_module[module] = min([by_module.get(module, len(ranks)), *marked])
+    items.sort(key=lambda item: by_module[item.nodeid.split("::")[0]])
