@@ -8,7 +8,7 @@ import pytest
 from runbook import paths
 from runbook.aws.target import Target
 from runbook.errors import TerraformError, TerraformUnavailable
-from runbook.terraform.binary import Binary, find_mirror
+from runbook.terraform.binary import TERRAFORM_GOGC, Binary, base_environment, find_mirror
 from runbook.terraform.command import Terraform
 from runbook.terraform.stream import diagnostics_text, plan_changes, plan_summary, ui_messages
 from runbook.terraform.workspace import OVERRIDE_FILE, Workspace, override_text
@@ -57,6 +57,13 @@ def planned(address: str, action: str, importing: dict | None = None) -> dict:
     if importing:
         change["importing"] = importing
     return {"type": "planned_change", "change": change}
+
+
+def test_terraform_runs_with_the_runbooks_gc_target_unless_the_environment_sets_one(monkeypatch):
+    monkeypatch.delenv("GOGC", raising=False)
+    assert base_environment()["GOGC"] == TERRAFORM_GOGC == "400"
+    monkeypatch.setenv("GOGC", "150")
+    assert base_environment()["GOGC"] == "150", "the user's own setting wins"
 
 
 def test_plan_changes_marks_imports_and_replacements():
