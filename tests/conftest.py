@@ -153,9 +153,8 @@ def pytest_collection_modifyitems(config, items):
     order. With ``-n``, xdist hands tests out in this order, so the short ones fill the workers' last minutes
     instead of one worker finishing a long test alone."""
     ranks = {name: rank for rank, name in enumerate(("notebooks", "browser", "terraform", "slow"))}
-    by_module: dict[str, int] = {}
+    by_module: dict = {}
     for item in items:
         marked = [ranks[m.name] for m in item.iter_markers() if m.name in ranks]
-        module = item.nodeid.split("::")[0]
-        by_module[module] = min([by_module.get(module, len(ranks)), *marked])
-    items.sort(key=lambda item: by_module[item.nodeid.split("::")[0]])
+        by_module[item.path] = min([by_module.get(item.path, len(ranks)), *marked])
+    items.sort(key=lambda item: by_module[item.path])

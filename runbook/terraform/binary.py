@@ -19,10 +19,9 @@ from runbook import paths
 from runbook.errors import TerraformUnavailable
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
-#: Go's garbage-collector target (``GOGC``) for Terraform and the provider, unless the environment sets one. Both
-#: decode or build the AWS provider's whole schema at every command, and with Go's default (100) they collect it
-#: again and again: at 400 a ``terraform validate`` took 4.8-5.7 s of CPU instead of 6.0-6.7 s (Terraform and the
-#: provider together) and at most about 640 MB instead of 500 MB.
+#: Go's garbage-collector target (``GOGC``) for Terraform and the provider, unless the environment sets one: both
+#: build or decode the AWS provider's whole schema at every command (the measured gain and memory cost:
+#: docs/performance.md, *Where the time goes*).
 TERRAFORM_GOGC = "400"
 MIRROR_VARIABLE = "RUNBOOK_TF_PLUGIN_MIRROR"
 #: Where a filesystem mirror of providers is looked for (Terraform's implied local mirrors, plus /opt/tf-plugins).
