@@ -34,11 +34,22 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=3, metavar="N", help="alternating pairs (default 3)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="as runbook run --only")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument(
+        "--bare-as-typed",
+        action="store_true",
+        help="run the bare commands as an operator's shell does, without the runbook's GOGC "
+        "(default: in the runbook's environment, like with like)",
+    )
     args = parser.parse_args()
     load = run._load()
     with tempfile.TemporaryDirectory(prefix="runbook-before-after-") as scratch:
         figures = run.bare_pairs(
-            Path(scratch), args.pairs, args.only, import_cycle=not args.only, candidate=args.before.resolve()
+            Path(scratch),
+            args.pairs,
+            args.only,
+            import_cycle=not args.only,
+            candidate=args.before.resolve(),
+            bare_as_typed=args.bare_as_typed,
         )
     figures.update(load=load, load_after=run._load())
     bare = figures["bare_seconds"]["raw"]
@@ -50,7 +61,7 @@ def main() -> int:
         "median": round(statistics.median(ratios), 3),
     }
     print(f"load average {load['loadavg']} on {load['cpus']} cores (after: {figures['load_after']['loadavg']})")
-    print(f"notebooks: {' '.join(args.only) or 'all'}; before: {args.before}")
+    print(f"notebooks: {' '.join(args.only) or 'all'}; before: {args.before}; bare: {figures['bare_environment']}")
     print(f"{'pair':<6}{'bare s':>10}{'before s':>10}{'after s':>10}{'after/before':>14}{'after/bare':>12}")
     for index, (b, old, new) in enumerate(zip(bare, before, after), 1):
         print(f"{index:<6}{b:>10.1f}{old:>10.1f}{new:>10.1f}{new / old:>14.3f}{new / b:>12.3f}")

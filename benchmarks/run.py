@@ -273,12 +273,17 @@ def _bare_bootstrap(tree: Path, endpoint_url: str, env: dict, log: list) -> floa
     return seconds
 
 
-def _bare_environment() -> dict[str, str]:
+def _bare_environment(as_typed: bool = False) -> dict[str, str]:
     """What the runbook gives Terraform against an emulator: the same CLI config (provider mirror, plugin cache),
-    region and dummy credentials (``runbook.terraform.invocation.TerraformRunner.environment``)."""
+    region and dummy credentials (``runbook.terraform.invocation.TerraformRunner.environment``).
+
+    ``as_typed``: without the runbook's ``GOGC`` (``runbook.terraform.binary.TERRAFORM_GOGC``), as Terraform runs
+    for an operator who types the guide's commands (a ``GOGC`` of your own environment is kept either way)."""
     from runbook.terraform.binary import base_environment
 
     env = base_environment()
+    if as_typed and "GOGC" not in os.environ:
+        del env["GOGC"]
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = "us-east-1"
     for name, value in DUMMY_CREDENTIALS.items():
         env.setdefault(name, value)
@@ -295,15 +300,18 @@ def _terraform(root: Path, args: tuple[str, ...], env: dict, log: list) -> subpr
     return proc
 
 
-def bare_run(base: Path, environment: str = "staging", import_cycle: bool = False) -> tuple[float, list]:
+def bare_run(
+    base: Path, environment: str = "staging", import_cycle: bool = False, as_typed: bool = False
+) -> tuple[float, list]:
     """The guide's workflow run bare on a fresh emulator process; with ``import_cycle``, then 03's demo: a table
     made out of band, an ``import {}`` block, and init/plan/apply on a scratch copy with its own state.
+    ``as_typed``: in the environment an operator's shell gives Terraform (:func:`_bare_environment`).
 
     Timed: the Terraform commands only (what an operator waits for); the copy, the tfvars and the out-of-band
     table are set-up. Returns the seconds and each command's time.
     """
     log: list = []
-    env = _bare_environment()
+    env = _bare_environment(as_typed)
     with emulator_process() as endpoint_url:
         root = _bare_tree(base / "guide", environment, endpoint_url)
         seconds = _bare_bootstrap(root.parent, endpoint_url, env, log)
@@ -389,16 +397,24 @@ def _commands(log: list) -> dict[str, dict]:
     return out
 
 
-def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool, candidate: Path | None = None) -> dict:
+def bare_pairs(
+    out: Path,
+    pairs: int,
+    only: list[str],
+    import_cycle: bool,
+    candidate: Path | None = None,
+    bare_as_typed: bool = False,
+) -> dict:
     """Alternate the bare commands and ``runbook run``; the ratio is the median of the per-pair ratios.
 
     With ``candidate`` (another checkout), each pair also runs that checkout's ``runbook run`` (the order of the
-    two runbook sides alternates from pair to pair), reported under ``candidate``.
+    two runbook sides alternates from pair to pair), reported under ``candidate``. ``bare_as_typed``: the bare
+    commands run in an operator's environment, not the runbook's (:func:`_bare_environment`).
     """
     bare, runbook, last_bare, last_runbook, runbook_logs = [], [], [], [], []
     other, last_other, other_logs = [], [], []
     for index in range(pairs):
-        b, last_bare = bare_run(out / f"bare-{index}", import_cycle=import_cycle)
+        b, last_bare = bare_run(out / f"bare-{index}", import_cycle=import_cycle, as_typed=bare_as_typed)
         sides = ["runbook", "candidate"] if candidate else ["runbook"]
         for side in sides if index % 2 == 0 else reversed(sides):
             if side == "runbook":
@@ -414,6 +430,7 @@ def bare_pairs(out: Path, pairs: int, only: list[str], import_cycle: bool, candi
             other.append(c)
             other_logs.append(last_other)
     figures = _pair_figures(bare, runbook, runbook_logs, last_bare, only)
+    figures["bare_environment"] = "as typed" if bare_as_typed else "the runbook's"
     if candidate:
         figures["candidate"] = {"checkout": str(candidate), **_pair_figures(bare, other, other_logs, last_bare, only)}
     return figures

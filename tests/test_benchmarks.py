@@ -146,7 +146,7 @@ def test_pair_figures_are_medians_of_per_pair_ratios(bench, tmp_path, monkeypatc
     and each side's Terraform commands (the real commands are stubbed here: the --quick run skips them)."""
     calls, bare, runbook = [], iter([10.0, 20.0, 10.0]), iter([11.0, 30.0, 12.0])
 
-    def fake_bare(base, import_cycle=False):
+    def fake_bare(base, import_cycle=False, as_typed=False):
         calls.append(("bare", import_cycle))
         return next(bare), [{"command": "plan", "seconds": 5.0}, {"command": "apply", "seconds": 4.0}]
 
@@ -164,6 +164,7 @@ def test_pair_figures_are_medians_of_per_pair_ratios(bench, tmp_path, monkeypatc
     figures = bench.bare_pairs(tmp_path, 3, ["01-setup", "02-plan-and-apply"], import_cycle=False)
     assert calls == [("bare", False), ("runbook", ("01-setup", "02-plan-and-apply"))] * 3
     assert figures["pair_ratios"] == [1.1, 1.5, 1.2] and figures["ratio"]["median"] == 1.2
+    assert figures["bare_environment"] == "the runbook's"
     assert figures["bare_seconds"]["raw"] == [10.0, 20.0, 10.0] and figures["runbook_seconds"]["median"] == 12.0
     last = figures["last_pair"]
     assert last["runbook_commands"]["plan"] == {"count": 2, "seconds": 9.0}
@@ -171,3 +172,15 @@ def test_pair_figures_are_medians_of_per_pair_ratios(bench, tmp_path, monkeypatc
     assert figures["terraform_ratios"] == [1.1, 0.55, 1.1], "each pair: the runbook's Terraform / the bare one"
     assert figures["outside_terraform_seconds"]["raw"] == [0.0, 19.0, 1.0]
     assert figures["outside_terraform_seconds"]["median"] == 1.0
+
+
+def test_bare_commands_as_typed_run_without_the_runbooks_gogc(bench, monkeypatch):
+    """Like with like by default (the runbook's GOGC on both sides); ``as_typed``: Terraform's own default, as an
+    operator's shell runs the guide's commands, and a GOGC the operator set is theirs either way."""
+    from runbook.terraform.binary import TERRAFORM_GOGC
+
+    monkeypatch.delenv("GOGC", raising=False)
+    assert bench._bare_environment()["GOGC"] == TERRAFORM_GOGC
+    assert "GOGC" not in bench._bare_environment(as_typed=True)
+    monkeypatch.setenv("GOGC", "150")
+    assert bench._bare_environment(as_typed=True)["GOGC"] == "150"
