@@ -59,9 +59,9 @@ class Target:
         kwargs: dict = {"region_name": self.region}
         if self.profile:
             kwargs["profile_name"] = self.profile
-        session = _session(**kwargs)
+        session = shared_session(**kwargs)
         if self.is_emulator and session.get_credentials() is None:
-            session = _session(
+            session = shared_session(
                 region_name=self.region,
                 aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
@@ -94,7 +94,7 @@ _LOADER = None
 _LOADER_LOCK = threading.Lock()
 
 
-def _session(**kwargs) -> boto3.session.Session:
+def shared_session(**kwargs) -> boto3.session.Session:
     """A boto3 session whose botocore data loader (service models, endpoints: compressed JSON that takes 0.05-0.1 s
     per service to read) is the process's one: a session per target and per thread, each reading every model
     again, cost a notebook about 0.3 s. The loader only caches read-only files; sessions stay separate."""
