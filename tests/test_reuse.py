@@ -204,6 +204,18 @@ def test_clients_are_cached_by_their_options_not_by_object_identity():
     assert target.client("s3", Config(s3={"addressing_style": "path"})) is path_style
     assert target.client("s3") is not path_style
     assert target.client("s3", Config(s3={"addressing_style": "virtual"})) is not path_style
+    assert target.client("s3", Config(retries={"mode": "standard", "max_attempts": 1})) is not target.client("s3")
+
+
+def test_the_state_bucket_client_is_path_style_and_a_probe_retries_once_on_an_emulator():
+    from runbook.aws.apierrors import probe_client
+    from runbook.aws.statebucket import s3_client
+
+    emulator = Target("us-east-1", "http://127.0.0.1:9")
+    assert s3_client(emulator) is s3_client(emulator)
+    assert s3_client(emulator).meta.config.s3 == {"addressing_style": "path"}
+    assert probe_client(emulator, "ec2").meta.config.retries["total_max_attempts"] == 2, "one retry at most"
+    assert probe_client(Target("us-east-1"), "ec2").meta.config.retries["total_max_attempts"] == 9
 
 
 def test_the_command_exits_with_mains_status():

@@ -14,8 +14,9 @@ from botocore.parsers import ResponseParserError
 
 from runbook.aws.target import Target
 
-#: One attempt only: used against emulators to probe APIs they may not implement, so that an unimplemented API
-#: (HTTP 500) costs one request instead of a full round of retries with backoff.
+#: One retry at most (botocore's ``max_attempts`` counts retries: two attempts in all): used against emulators to
+#: probe APIs they may not implement, so that an unimplemented API (HTTP 500) costs two requests instead of a full
+#: round of retries with backoff, and one lost answer is not taken for "unimplemented" (:func:`probe` remembers that).
 NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1})
 
 #: What a failed AWS call raises: an error answer, a client-side failure, or an answer botocore cannot parse.

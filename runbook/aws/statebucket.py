@@ -25,12 +25,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from runbook.terraform.backend import BackendConfig
 
 
-def s3_client(target: Target, endpoint_url: str | None = None):
-    """An S3 client on the target (path-style on an emulator: its host name is an IP address)."""
+#: S3 on an emulator: path-style addressing (its host name is an IP address).
+PATH_STYLE = Config(s3={"addressing_style": "path"})
 
+
+def s3_client(target: Target, endpoint_url: str | None = None):
+    """An S3 client on the target (path-style on an emulator: :data:`PATH_STYLE`)."""
     if endpoint_url and endpoint_url != target.endpoint_url:
-        return target.session.client("s3", endpoint_url=endpoint_url, config=Config(s3={"addressing_style": "path"}))
-    return target.client("s3", Config(s3={"addressing_style": "path"}) if target.is_emulator else None)
+        return target.session.client("s3", endpoint_url=endpoint_url, config=PATH_STYLE)
+    return target.client("s3", PATH_STYLE if target.is_emulator else None)
 
 
 def bootstrap_command(bucket: str, region: str) -> str:

@@ -71,7 +71,7 @@ class Target:
     def client(self, service: str, config: Config | None = None):
         """A (cached) boto3 client for ``service`` on this target, with standard retries."""
         # keyed by the options, not the object: callers pass a fresh Config each time (and an id can be reused)
-        key = (service, repr(sorted(config._user_provided_options.items())) if config else "")
+        key = (service, tuple(repr(getattr(config, name)) for name in Config.OPTION_DEFAULTS) if config else ())
         if key not in self._clients:
             self._clients[key] = self.session.client(
                 service,
