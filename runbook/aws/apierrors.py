@@ -17,7 +17,7 @@ from runbook.aws.target import Target
 #: One retry at most (botocore's ``max_attempts`` counts retries: two attempts in all): used against emulators to
 #: probe APIs they may not implement, so that an unimplemented API (HTTP 500) costs two requests instead of a full
 #: round of retries with backoff, and one lost answer is not taken for "unimplemented" (:func:`probe` remembers that).
-NO_RETRY = Config(retries={"mode": "standard", "max_attempts": 1})
+ONE_RETRY = Config(retries={"mode": "standard", "max_attempts": 1})
 
 #: What a failed AWS call raises: an error answer, a client-side failure, or an answer botocore cannot parse.
 AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
@@ -69,7 +69,7 @@ def describe_error(error: BaseException) -> str:
 
 def probe_client(target: Target, service: str):
     """A client for APIs an endpoint may lack: no retries against an emulator, standard retries against AWS."""
-    return target.client(service, NO_RETRY) if target.is_emulator else target.client(service)
+    return target.client(service, ONE_RETRY) if target.is_emulator else target.client(service)
 
 
 #: (emulator endpoint, operation) → why the endpoint does not support it. An emulator that lacks an API lacks it
