@@ -579,6 +579,18 @@ def test_the_run_bootstrapped_its_emulator_as_it_started_and_01_says_so(built_si
 
 
 @pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
+def test_no_paragraph_swallows_the_list_after_it(built_site):
+    """Markdown needs a blank line between a paragraph and a list; without it the items render as one paragraph
+    with literal "- " in it."""
+    swallowed = [
+        f"{page.relative_to(built_site['site'])}: …{match.group(0)[-80:]!r}"
+        for page in sorted(Path(built_site["site"]).rglob("index.html"))
+        for match in re.finditer(r"<p>(?:(?!</p>).){0,2000}?\n[-*] ", page.read_text(encoding="utf-8"), re.S)
+    ]
+    assert not swallowed, "a list runs on from the paragraph before it:\n" + "\n".join(swallowed)
+
+
+@pytest.mark.notebooks  # built_site: the staging notebooks run, then mkdocs builds the site
 def test_navigation_lists_every_page(built_site):
     home = (Path(built_site["site"]) / "index.html").read_text(encoding="utf-8")
     for target in [
